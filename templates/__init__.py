@@ -1,0 +1,1 @@
+"""Jinja2 templates: the words of messages and the letters the bot drafts."""

@@ -1,0 +1,1 @@
+"""The platform-neutral core: workflows, deadlines, people, audit and reminders. No chat imports."""
