@@ -1,0 +1,413 @@
+"""The `dpo-bot` command. Heavy imports happen inside commands, so `--help` stays fast."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    help="dpo-bot: subject access requests, breaches, photo consent and software approval "
+    "for schools in England, with the legal clocks kept.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+deadline_app = typer.Typer(help="Work out a legal deadline, with the working shown.",
+                           no_args_is_help=True)
+export_app = typer.Typer(help="Export registers as CSV or JSON.", no_args_is_help=True)
+calendar_app = typer.Typer(help="The school's term calendar (for school days).",
+                           no_args_is_help=True)
+people_app = typer.Typer(help="People and their roles.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(deadline_app, name="deadline")
+app.add_typer(export_app, name="export")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(people_app, name="people")
+
+SchoolOption = Annotated[
+    str | None, typer.Option("--school", help="The school's short name (default: the first).")
+]
+
+
+def _engine():
+    from workflows.database import make_engine, upgrade
+
+    engine = make_engine()
+    try:
+        upgrade(engine)
+    except Exception as error:  # the database is unreachable or refuses us
+        _fail(f"Can't open the database: {error.__class__.__name__}: {error}".splitlines()[0])
+    return engine
+
+
+def _fail(message: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[bold red]Error:[/] {_escape(message)}")
+    raise typer.Exit(2)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _school(session, slug: str | None):
+    from workflows.schools import service as schools
+
+    if slug is None:
+        return schools.get_default(session)
+    school = schools.by_slug(session, slug)
+    if school is None:
+        _fail(f"No school called “{slug}”. Run dpo-bot setup, or check the name.")
+    return school
+
+
+def _parse_iso(text: str, what: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        _fail(f"{what} must be an ISO date like 2026-09-03, not “{text}”.")
+        raise  # unreachable: _fail exits
+
+
+@app.command()
+def chat(
+    user: Annotated[str | None, typer.Option(help="Who you are (default: your login name).")] = None,
+    role: Annotated[
+        str | None, typer.Option(help="staff, dpo, deputy or head (default: your current role).")
+    ] = None,
+    school: SchoolOption = None,
+    reminders: Annotated[
+        bool, typer.Option(help="Also run the reminder worker while chatting.")
+    ] = True,
+) -> None:
+    """Talk to the bot in this terminal: the real workflows, no Slack or Teams needed."""
+    from rich.console import Console
+
+    from bot.terminal.chat import TerminalChat, default_user
+    from workflows.people.models import Role
+
+    try:
+        chosen = Role(role) if role else None
+    except ValueError:
+        _fail(f"--role must be one of: {', '.join(r.value for r in Role)}.")
+    TerminalChat(_engine(), Console(), user or default_user(), chosen, school, reminders).run()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database, or upgrade it to this version's schema."""
+    from workflows.database import database_url
+
+    _engine()
+    url = database_url()
+    shown = url.split("@")[-1] if "@" in url else url  # never print a password
+    typer.echo(f"Database is up to date: {shown}")
+
+
+@deadline_app.command(
+    "sar", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def deadline_sar(
+    ctx: typer.Context,
+    received: Annotated[str, typer.Argument(help="The day the request arrived (YYYY-MM-DD).")],
+    extended: Annotated[bool, typer.Option(help="Extended by two months.")] = False,
+    clock_start: Annotated[
+        str | None, typer.Option(help="The day ID or authority arrived, if later.")
+    ] = None,
+    region: Annotated[str, typer.Option(help="ENG, WLS, SCT or NIR.")] = "ENG",
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """The SAR deadline: one calendar month (or three), rolled to a working day.
+
+    Add --paused START END (ISO dates, both days inclusive) for each clarification pause;
+    it may repeat.
+    """
+    from workflows.deadlines import DeadlineError, Pause, UnknownRegion, sar_deadline
+
+    try:
+        result = sar_deadline(
+            _parse_iso(received, "RECEIVED"),
+            region=region.upper(),
+            clock_start=_parse_iso(clock_start, "--clock-start") if clock_start else None,
+            pauses=[Pause(_parse_iso(a, "--paused START"), _parse_iso(b, "--paused END"))
+                    for a, b in _paused_pairs(ctx.args)],
+            extended=extended,
+        )
+    except (DeadlineError, UnknownRegion) as error:
+        _fail(str(error))
+    _print_deadline(result, as_json)
+
+
+def _paused_pairs(args: list[str]) -> list[tuple[str, str]]:
+    """``--paused START END``, repeatable: a two-value option Typer cannot declare."""
+    pairs, rest = [], list(args)
+    while rest:
+        flag = rest.pop(0)
+        if flag != "--paused":
+            _fail(f"Unexpected “{flag}”. See dpo-bot deadline sar --help.")
+        if len(rest) < 2 or rest[0].startswith("--") or rest[1].startswith("--"):
+            _fail("--paused takes two dates: the day clarification was asked and the day the "
+                  "answer came, e.g. --paused 2025-09-10 2025-09-14.")
+        pairs.append((rest.pop(0), rest.pop(0)))
+    return pairs
+
+
+@deadline_app.command("edu-record")
+def deadline_edu_record(
+    received: Annotated[str, typer.Argument(help="The day the written request arrived.")],
+    school: SchoolOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """The educational record deadline: 15 school days, from the school's term calendar."""
+    from workflows.database import session_scope
+    from workflows.deadlines import CalendarError, edu_record_deadline
+    from workflows.schools.service import term_calendar
+
+    with session_scope(_engine()) as session:
+        found = _school(session, school)
+        calendar = term_calendar(found)
+        if calendar is None:
+            _fail(f"{found.name} has no term calendar: import one with "
+                  "“dpo-bot calendar import FILE” (see docs/term-dates-example.csv).")
+        try:
+            result = edu_record_deadline(_parse_iso(received, "RECEIVED"), calendar, found.region)
+        except CalendarError as error:
+            _fail(str(error))
+    _print_deadline(result, as_json)
+
+
+def _print_deadline(result, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(result.as_dict()))
+        return
+    from rich.console import Console
+
+    from workflows.core.dates import describe_date
+
+    console = Console()
+    console.print(f"[bold]Due: {describe_date(result.due)}[/] ({_escape(result.rule)})")
+    for line in result.explanation:
+        console.print(f"  {_escape(line)}")
+
+
+@calendar_app.command("import")
+def calendar_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    school: SchoolOption = None,
+) -> None:
+    """Load term dates and closures from a CSV (kind,start,end,name)."""
+    from workflows.database import session_scope
+    from workflows.deadlines import CalendarError, TermCalendar
+
+    text = file.read_text(encoding="utf-8-sig")
+    try:
+        calendar = TermCalendar.from_csv(text)
+    except CalendarError as error:
+        _fail(f"{file} was not imported:\n{error}")
+    with session_scope(_engine()) as session:
+        found = _school(session, school)
+        found.term_calendar_csv = calendar.to_csv()
+        session.add(found)
+    first, last = calendar.terms[0], calendar.terms[-1]
+    typer.echo(
+        f"Imported {len(calendar.terms)} terms ({first.start:%-d %b %Y} to {last.end:%-d %b %Y}) "
+        f"and {len(calendar.closures)} closure days for {found.name}."
+    )
+
+
+@calendar_app.command("show")
+def calendar_show(school: SchoolOption = None) -> None:
+    """Print the school's term calendar as CSV."""
+    from workflows.database import session_scope
+
+    with session_scope(_engine()) as session:
+        found = _school(session, school)
+        typer.echo(found.term_calendar_csv or f"{found.name} has no term calendar yet.")
+
+
+@people_app.command("add")
+def people_add(
+    name: str,
+    role: Annotated[str, typer.Option(help="staff, dpo, deputy or head.")] = "staff",
+    email: Annotated[str | None, typer.Option()] = None,
+    school: SchoolOption = None,
+) -> None:
+    """Add a person (or change their role)."""
+    from workflows.database import session_scope
+    from workflows.people import service as people
+    from workflows.people.models import Role
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        _fail(f"--role must be one of: {', '.join(r.value for r in Role)}.")
+    with session_scope(_engine()) as session:
+        found = _school(session, school)
+        person = people.find_or_create(session, found.id, name, chosen, email)
+        if email:
+            person.email = email
+    typer.echo(f"{name} is {chosen.value} at {found.name}.")
+
+
+@people_app.command("list")
+def people_list(school: SchoolOption = None) -> None:
+    """Everyone the bot knows at the school, with their role."""
+    from rich.console import Console
+    from rich.table import Table
+    from sqlmodel import select
+
+    from workflows.database import session_scope
+    from workflows.people.models import Person
+
+    table = Table("Name", "Role", "Email")
+    with session_scope(_engine()) as session:
+        found = _school(session, school)
+        for person in session.exec(select(Person).where(Person.school_id == found.id)):
+            table.add_row(_escape(person.name), person.role, _escape(person.email or ""))
+    Console().print(table)
+
+
+@app.command()
+def remind(
+    once: Annotated[bool, typer.Option("--once", help="One sweep, then exit (for cron).")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between sweeps.")] = 60.0,
+) -> None:
+    """Send due reminders. Any number of these may run at once: none is sent twice."""
+    import time
+
+    from workflows.reminders.service import sweep
+
+    engine = _engine()
+    import workflows.registry  # noqa: F401  (registers each workflow's reminder handler)
+
+    while True:
+        result = sweep(engine)
+        typer.echo(f"Reminder sweep: {result}")
+        if once:
+            return
+        try:
+            time.sleep(interval)
+        except KeyboardInterrupt:
+            return
+
+
+@app.command()
+def digest(school: SchoolOption = None) -> None:
+    """Print the weekly digest now: every open case by deadline."""
+    from workflows.database import session_scope, utcnow
+    from workflows.digest import digest_text
+
+    with session_scope(_engine()) as session:
+        typer.echo(digest_text(session, _school(session, school), utcnow()))
+
+
+@export_app.command("sars")
+def export_sars(
+    format: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    out: Annotated[Path | None, typer.Option(help="Write to a file instead of the screen.")] = None,
+    school: SchoolOption = None,
+) -> None:
+    """The SAR log, with every date, for the governors, the ICO or your own records."""
+    from workflows.database import session_scope
+    from workflows.sar.export import export_rows, to_csv
+
+    if format not in ("csv", "json"):
+        _fail("--format must be csv or json.")
+    with session_scope(_engine()) as session:
+        found = _school(session, school)
+        rows = export_rows(session, found, actor="command line")
+    text = to_csv(rows) if format == "csv" else json.dumps(rows, indent=2, ensure_ascii=False)
+    if out:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"Wrote {len(rows)} requests to {out}.", err=True)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@app.command()
+def setup(
+    name: Annotated[str, typer.Option(prompt="School name")] = "Our School",
+    region: Annotated[
+        str, typer.Option(prompt="Bank-holiday region (ENG, WLS, SCT, NIR)")
+    ] = "ENG",
+    timezone: Annotated[str, typer.Option(prompt="Time zone")] = "Europe/London",
+    maintained: Annotated[
+        bool,
+        typer.Option(prompt="Is it an LA-maintained school (parents' 15-school-day "
+                     "educational record right)? Academies and free schools: no"),
+    ] = True,
+    hours: Annotated[str, typer.Option(prompt="Working hours for reminders")] = "08:00-18:00",
+    dpo: Annotated[str, typer.Option(prompt="The DPO's name")] = "",
+    dpo_email: Annotated[str, typer.Option(prompt="The DPO's email (or leave blank)")] = "",
+    deputies: Annotated[
+        str, typer.Option(prompt="Deputies' names, comma separated (or blank)")
+    ] = "",
+    head: Annotated[str, typer.Option(prompt="The head teacher's name (escalation)")] = "",
+    sar_years: Annotated[
+        int, typer.Option(prompt="Keep closed SAR records for how many years after closure")
+    ] = 1,
+    calendar: Annotated[
+        str, typer.Option(prompt="Term dates CSV to import (or leave blank)")
+    ] = "",
+    school: SchoolOption = None,
+) -> None:
+    """Set up the school: name, region, hours, the DPO team, retention, term dates."""
+    from workflows.database import session_scope
+    from workflows.deadlines import REGIONS, CalendarError, TermCalendar
+    from workflows.people import service as people
+    from workflows.people.models import Role
+    from workflows.schools.service import parse_hours
+
+    if region.upper() not in REGIONS:
+        _fail(f"Region must be one of {', '.join(REGIONS)}.")
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(timezone)
+        start, end = parse_hours(hours)
+    except ValueError as error:
+        _fail(str(error))
+    except Exception:
+        _fail(f"Unknown time zone “{timezone}” (use e.g. Europe/London).")
+    calendar_csv = None
+    if calendar.strip():
+        try:
+            calendar_csv = TermCalendar.from_csv(
+                Path(calendar.strip()).read_text(encoding="utf-8-sig")).to_csv()
+        except (OSError, CalendarError) as error:
+            _fail(f"Term dates not imported: {error}")
+    with session_scope(_engine()) as session:
+        found = _school(session, school)
+        found.name, found.region, found.timezone = name.strip(), region.upper(), timezone
+        found.maintained, found.work_start, found.work_end = maintained, start, end
+        found.retention = {**found.retention, "sar_closed_years": sar_years}
+        if calendar_csv:
+            found.term_calendar_csv = calendar_csv
+        found.configured = True
+        session.add(found)
+        team = [(dpo, Role.DPO, dpo_email or None), (head, Role.HEAD, None)]
+        team += [(d.strip(), Role.DEPUTY, None) for d in deputies.split(",")]
+        for person_name, role, email in team:
+            if person_name.strip():
+                person = people.find_or_create(session, found.id, person_name.strip(), role, email)
+                if email:
+                    person.email = email
+    typer.echo(f"{name} is set up. Try it: dpo-bot chat --user \"{dpo or 'Your Name'}\" "
+               f"--role dpo")
+
+
+def main() -> None:
+    app(prog_name="dpo-bot")
+
+
+if __name__ == "__main__":
+    main()

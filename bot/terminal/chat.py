@@ -1,0 +1,125 @@
+"""`dpo-bot chat`: the real workflows in a terminal, one person at a time.
+
+Each line typed is handled in its own transaction, so the conversation is saved after
+every answer and a restart (or Ctrl-C) resumes at the same question. Notifications for
+this person (reminders, new cases for the DPO) are shown as they arrive.
+"""
+
+from __future__ import annotations
+
+import getpass
+from datetime import UTC, datetime
+
+from rich.console import Console
+from rich.text import Text as RichText
+from sqlalchemy import Engine
+
+from bot.terminal.render import render
+from workflows.core.chat import greet, respond
+from workflows.core.context import Context
+from workflows.database import session_scope
+from workflows.notifications import service as notifications
+from workflows.people import service as people
+from workflows.people.models import Person, Role
+from workflows.schools import service as schools
+
+ADAPTER = "terminal"
+
+
+def default_user() -> str:
+    try:
+        return getpass.getuser().replace(".", " ").title()
+    except Exception:  # no login name in some containers
+        return "Staff Member"
+
+
+class TerminalChat:
+    def __init__(
+        self,
+        engine: Engine,
+        console: Console,
+        user: str,
+        role: Role | None,
+        school_slug: str | None = None,
+        run_reminders: bool = True,
+    ) -> None:
+        self.engine = engine
+        self.console = console
+        self.user = user
+        self.role = role
+        self.school_slug = school_slug
+        self.run_reminders = run_reminders
+        self.channel_key = f"terminal:{user.lower()}"
+        with session_scope(engine) as session:
+            school = self._school(session)
+            person = people.find_or_create(session, school.id, user, role)
+            self.person_id, self.school_id = person.id, school.id
+            self.banner = (school.name, person.name, Role(person.role).value, school.configured)
+
+    def _school(self, session):
+        if self.school_slug:
+            school = schools.by_slug(session, self.school_slug)
+            if school is None:
+                raise SystemExit(f"No school called “{self.school_slug}”: run dpo-bot setup.")
+            return school
+        return schools.get_default(session)
+
+    def context(self, session) -> Context:
+        from workflows.schools.models import School
+
+        return Context(
+            session=session,
+            school=session.get(School, self.school_id),
+            person=session.get(Person, self.person_id),
+            adapter=ADAPTER,
+            now=datetime.now(UTC),
+        )
+
+    def opening(self) -> None:
+        school, name, role, configured = self.banner
+        self.console.print(RichText(f"dpo-bot — {school}. You are {name} ({role}).", style="bold"))
+        if not configured:
+            self.console.print(RichText(
+                "This school has not been set up yet: deadlines use England's bank holidays. "
+                "Run “dpo-bot setup” to set the name, region, DPO and term dates.", style="dim"))
+        self.console.print(RichText("Type “help” for what I can do, Ctrl-D to leave.",
+                                    style="dim"))
+        self.say(greet)
+
+    def say(self, handler, *args) -> None:
+        with session_scope(self.engine) as session:
+            replies = handler(self.context(session), self.channel_key, *args)
+        for reply in replies:
+            render(self.console, reply)
+
+    def deliver_notifications(self) -> None:
+        if self.run_reminders:
+            from workflows.reminders.service import sweep
+
+            sweep(self.engine)
+        with session_scope(self.engine) as session:
+            for note in notifications.pending(session, self.person_id):
+                if notifications.mark_delivered(session, note.id, ADAPTER):
+                    self.console.print(RichText(f"🔔 {note.text}", style="bold yellow"))
+
+    def run(self) -> None:
+        self.opening()
+        while True:
+            self.deliver_notifications()
+            try:
+                line = self.console.input("[bold blue]you>[/] ")
+            except (EOFError, KeyboardInterrupt):
+                self.console.print(
+                    "\nBye. Anything you were answering is saved: run dpo-bot chat to carry on."
+                )
+                return
+            if line.strip().lower() in ("exit", "quit", "bye") and not self._in_conversation():
+                self.console.print("Bye.")
+                return
+            self.say(respond, line)
+
+    def _in_conversation(self) -> bool:
+        from workflows.core.conversation import active
+
+        with session_scope(self.engine) as session:
+            return active(self.context(session), self.channel_key) is not None

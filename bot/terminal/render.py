@@ -1,0 +1,91 @@
+"""The neutral UI model drawn in a terminal with rich.
+
+Every piece of user text goes through ``escape`` or a ``Text`` object, so a requester
+called “[bold]Bobby[/bold]” is printed as typed, never as markup.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table as RichTable
+from rich.text import Text as RichText
+
+from workflows.core.ui import Card, Document, Question, Reply, Summary, Table, Text
+
+TONES = {"info": "", "success": "green", "warning": "yellow", "error": "bold red"}
+
+
+def render(console: Console, reply: Reply) -> None:
+    if isinstance(reply, Text):
+        console.print(RichText(reply.text, style=TONES[reply.tone]))
+    elif isinstance(reply, Question):
+        console.print(_question(reply))
+    elif isinstance(reply, Summary):
+        console.print(_summary(reply))
+    elif isinstance(reply, Card):
+        console.print(_card(reply))
+    elif isinstance(reply, Table):
+        console.print(_table(reply))
+    elif isinstance(reply, Document):
+        console.print(Panel(RichText(reply.body), title=escape(reply.title), border_style="blue"))
+    else:  # pragma: no cover - a new reply type must be drawn before it is used
+        raise TypeError(f"cannot draw {type(reply).__name__}")
+
+
+def _question(q: Question) -> RichText:
+    text = RichText()
+    text.append(f"({q.step}/{q.total}) ", style="dim")
+    text.append(q.prompt, style="bold")
+    if q.optional:
+        text.append("  [optional]", style="dim")
+    for number, option in enumerate(q.options, 1):
+        text.append(f"\n   {number}. {option.label}")
+    if q.current is not None:
+        text.append(f"\n   Currently: {q.current} (press Enter to keep it)", style="dim")
+    return text
+
+
+def _summary(s: Summary) -> Panel:
+    table = RichTable.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    for label, value in s.rows:
+        table.add_row(RichText(label), RichText(value))
+    parts = [table]
+    parts += [RichText(note, style="cyan") for note in s.notes]
+    parts.append(RichText("Type “yes” to save, “edit N” to change an answer, or “cancel”.",
+                          style="dim"))
+    return Panel(Group(*parts), title=escape(s.title), border_style="yellow")
+
+
+def _card(c: Card) -> Panel:
+    table = RichTable.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    table.add_row("Status", RichText(c.status))
+    for label, value in c.rows:
+        table.add_row(RichText(label), RichText(value))
+    parts = [table]
+    if c.deadline:
+        parts.append(RichText("\n" + c.deadline, style="cyan"))
+    if c.buttons:
+        actions = RichText("\nYou can: ", style="dim")
+        for i, button in enumerate(c.buttons):
+            if i:
+                actions.append(" · ", style="dim")
+            actions.append(button.command, style="bold magenta")
+        parts.append(actions)
+    return Panel(Group(*parts), title=escape(f"{c.reference} — {c.title}"), border_style="green")
+
+
+def _table(t: Table) -> RichTable | RichText:
+    if not t.rows:
+        return RichText(f"{t.title}: {t.empty}")
+    table = RichTable(title=escape(t.title), title_justify="left")
+    for column in t.columns:
+        table.add_column(escape(column))
+    for row in t.rows:
+        table.add_row(*(RichText(cell) for cell in row))
+    return table

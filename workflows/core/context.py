@@ -1,0 +1,33 @@
+"""Who is acting, where, and when: passed to every field, check and action."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from workflows.people.models import Person
+from workflows.schools.models import School
+
+
+@dataclass
+class Context:
+    session: Session
+    school: School
+    person: Person
+    adapter: str
+    now: datetime  # aware, UTC
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.school.timezone)
+
+    @property
+    def local_now(self) -> datetime:
+        return self.now.astimezone(self.tz)
+
+    @property
+    def today(self) -> date:
+        return self.local_now.date()

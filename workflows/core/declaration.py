@@ -1,0 +1,102 @@
+"""A workflow as data: its form, states, actions, permissions and deadlines.
+
+The engine (``workflows.core.engine``) runs these declarations; adapters render them.
+Adding a workflow means declaring one of these, not writing per-platform branches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from workflows.core.context import Context
+from workflows.core.fields import Form
+from workflows.core.ui import Card, Document
+from workflows.people.models import Role
+from workflows.people.permissions import Permission
+
+
+class Case(Protocol):
+    """What the engine needs of any case table."""
+
+    id: int | None
+    school_id: int
+    reference: str | None
+    state: str
+    version: int
+    owner_id: int | None
+    created_by_id: int
+
+
+@dataclass(frozen=True)
+class Action:
+    """Something a person does to a case: who may, from which states, what it asks."""
+
+    name: str
+    label: str
+    permission: Permission
+    from_states: frozenset[str]
+    to_state: str | None = None  # None: the state does not change
+    form: Form = Form(())
+    confirm: str | None = None  # irreversible actions are confirmed first
+    style: str = "default"
+    aliases: tuple[str, ...] = ()
+    # Extra guard beyond state: returns why the action is not available now, or None.
+    guard: Callable[[Context, Any], str | None] | None = None
+    # The domain effect: mutates the case (and adds related rows) or raises Invalid.
+    apply: Callable[[Context, Any, Mapping[str, Any]], str | None] | None = None
+    changes_case: bool = True  # a note is appended without bumping the case version
+
+    def available(self, ctx: Context, case: Any) -> bool:
+        if case.state not in self.from_states:
+            return False
+        return self.guard is None or self.guard(ctx, case) is None
+
+
+@dataclass(frozen=True)
+class DeadlineReminders:
+    """Nudges before a deadline, on the day, and daily once overdue, in working hours."""
+
+    days_before: tuple[int, ...] = (14, 7, 2)
+    on_the_day: bool = True
+    overdue_daily: bool = True
+    escalate_after_overdue_days: int = 2
+    recipients: tuple[str, ...] = ("owner", "dpo")  # "owner", or a role
+    escalate_to: tuple[Role, ...] = (Role.DEPUTY, Role.HEAD)
+    working_hours_only: bool = True
+
+
+@dataclass(frozen=True)
+class Workflow:
+    name: str  # "sar": the subject type in reminders, audit and notifications
+    prefix: str  # of case references: "SAR" in SAR-2026-0001
+    title: str
+    summary: str  # one line for the help menu
+    triggers: tuple[str, ...]  # phrases that start it from free text
+    model: type
+    intake: Form
+    start_permission: Permission
+    states: Mapping[str, str]  # state -> how it reads
+    open_states: frozenset[str]
+    actions: tuple[Action, ...]
+    create: Callable[[Context, Mapping[str, Any]], Any]
+    card_rows: Callable[[Context, Any], list[tuple[str, str]]]
+    due: Callable[[Any], date | None]
+    deadline_text: Callable[[Context, Any], str | None]
+    reminders: DeadlineReminders | None = None
+    # Called after every action, before reminders are planned: keeps cached deadlines true.
+    recompute: Callable[[Context, Any], None] | None = None
+    letters: Mapping[str, Callable[[Context, Any], Document]] = field(default_factory=dict)
+    summary_notes: Callable[[Context, Mapping[str, Any]], list[str]] | None = None
+
+    def action(self, name: str) -> Action:
+        return next(a for a in self.actions if a.name == name)
+
+    def is_open(self, case: Any) -> bool:
+        return case.state in self.open_states
+
+
+class CardBuilder(Protocol):
+    def __call__(self, ctx: Context, case: Any) -> Card: ...

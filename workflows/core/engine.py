@@ -1,0 +1,170 @@
+"""Runs workflow declarations: permission, state and version checks, then the effect.
+
+A state change is a compare-and-set on the case's version, so two DPOs clicking at the
+same moment, a double click or a retried event change the case once; the loser is told
+who got there first. Audit, reminders and notifications are written in the same
+transaction, and adapters deliver the notifications only after it commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlmodel import col, update
+
+from workflows.audit import service as audit
+from workflows.core.context import Context
+from workflows.core.dates import describe_datetime
+from workflows.core.declaration import Action, Workflow
+from workflows.core.fields import Invalid
+from workflows.core.ui import Button, Card
+from workflows.people.permissions import PermissionDenied, can, can_view, require
+
+
+class Conflict(Exception):
+    """Someone else changed the case first; nothing was changed by this attempt."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def load(ctx: Context, workflow: Workflow, reference: str) -> Any:
+    """A case by reference, only if this person may see it (same answer either way)."""
+    from sqlmodel import select
+
+    model = workflow.model
+    case = ctx.session.exec(
+        select(model).where(model.reference == reference.upper(), model.school_id == ctx.school.id)
+    ).first()
+    if case is None or not can_view(ctx.person, case):
+        # Not "forbidden": a staff member must not learn that a reference exists.
+        raise NotFound(f"I can't find a case {reference.upper()} that you can see.")
+    return case
+
+
+def view(ctx: Context, workflow: Workflow, case: Any) -> Card:
+    """The case as this person may see it; every read is audited."""
+    if not can_view(ctx.person, case):
+        raise NotFound(f"I can't find a case {case.reference} that you can see.")
+    audit.record(ctx, f"{workflow.name}.viewed", workflow.name, case.id, case.reference)
+    return card(ctx, workflow, case)
+
+
+def card(ctx: Context, workflow: Workflow, case: Any) -> Card:
+    buttons = tuple(
+        Button(
+            action=action.name,
+            label=action.label,
+            command=f"{action.name.replace('_', ' ')} {case.reference}",
+            value=f"{case.reference}|{case.version}",
+            style=action.style,  # type: ignore[arg-type]
+            confirm=action.confirm,
+        )
+        for action in workflow.actions
+        if can(ctx.person, action.permission) and action.available(ctx, case)
+    )
+    return Card(
+        title=workflow.title,
+        reference=case.reference,
+        status=workflow.states[case.state],
+        rows=tuple(workflow.card_rows(ctx, case)),
+        deadline=workflow.deadline_text(ctx, case),
+        buttons=buttons,
+    )
+
+
+def check_may_start(ctx: Context, workflow: Workflow, action: Action, case: Any) -> None:
+    """Refuse early, before asking any question, if the action cannot be taken."""
+    require(ctx.person, action.permission, action.label.lower())
+    if not can_view(ctx.person, case):
+        raise NotFound(f"I can't find a case {case.reference} that you can see.")
+    if case.state not in action.from_states:
+        raise Conflict(
+            f"{case.reference} is {workflow.states[case.state].lower()}, "
+            f"so “{action.label}” is not possible now."
+        )
+    if action.guard is not None:
+        reason = action.guard(ctx, case)
+        if reason:
+            raise Conflict(reason)
+
+
+def perform(
+    ctx: Context,
+    workflow: Workflow,
+    action: Action,
+    case: Any,
+    values: Mapping[str, Any],
+    expected_version: int,
+) -> str | None:
+    """Take ``action`` on ``case`` as the person in ``ctx``; returns what to tell them."""
+    try:
+        check_may_start(ctx, workflow, action, case)
+    except Conflict:
+        if case.version != expected_version:
+            raise Conflict(_who_was_first(ctx, workflow, case)) from None
+        raise
+    if action.changes_case:
+        model = workflow.model
+        claimed = ctx.session.execute(
+            update(model)
+            .where(col(model.id) == case.id, col(model.version) == expected_version)
+            .values(version=expected_version + 1)
+        ).rowcount
+        if claimed != 1:
+            ctx.session.refresh(case)
+            raise Conflict(_who_was_first(ctx, workflow, case))
+        ctx.session.refresh(case)
+    message = action.apply(ctx, case, values) if action.apply else None
+    if action.to_state is not None:
+        case.state = action.to_state
+    if workflow.recompute is not None:
+        workflow.recompute(ctx, case)
+    audit.record(
+        ctx,
+        f"{workflow.name}.{action.name}",
+        workflow.name,
+        case.id,
+        case.reference,
+        **{k: v for k, v in values.items() if v is not None},
+    )
+    ctx.session.add(case)
+    ctx.session.flush()
+    from workflows.reminders.planner import plan_for_case
+
+    plan_for_case(ctx.session, ctx.school, workflow, case, ctx.now)
+    return message
+
+
+def _who_was_first(ctx: Context, workflow: Workflow, case: Any) -> str:
+    last = audit.last_change(ctx.session, workflow.name, case.id)
+    if last is None:
+        return f"{case.reference} changed while you were answering. Nothing was changed."
+    who = "You" if last.actor_id == ctx.person.id else last.actor_name
+    what = last.action.split(".", 1)[1].replace("_", " ")
+    return (
+        f"{who} already did “{what}” on {case.reference} "
+        f"({describe_datetime(last.at.astimezone(ctx.tz))}). Nothing was changed by this attempt; "
+        f"it is now {workflow.states[case.state].lower()}."
+    )
+
+
+__all__ = [
+    "Conflict",
+    "Invalid",
+    "NotFound",
+    "PermissionDenied",
+    "card",
+    "check_may_start",
+    "load",
+    "perform",
+    "view",
+]

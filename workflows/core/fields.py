@@ -1,0 +1,268 @@
+"""Form fields declared once, asked in any adapter.
+
+A field turns what a person typed into a stored value (JSON-ready), or refuses with a
+message that says exactly what was wrong. Answers are stored as JSON in the conversation,
+so dates travel as ISO strings and become ``date``/``datetime`` only when read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from workflows.core.context import Context
+from workflows.core.dates import (
+    DateParseError,
+    describe_date,
+    describe_datetime,
+    parse_date,
+    parse_datetime,
+)
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    LONG_TEXT = "long_text"
+    CHOICE = "choice"
+    YES_NO = "yes_no"
+    DATE = "date"
+    DATETIME = "datetime"
+    EMAIL = "email"
+    PHONE = "phone"
+
+
+class Invalid(ValueError):
+    """An answer that cannot be taken; the message is shown to the person as-is."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    aliases: tuple[str, ...] = ()
+
+
+Answers = Mapping[str, Any]
+# A check sees the parsed value, every answer so far and the context; it returns a
+# message when the answer cannot stand.
+Check = Callable[[Any, Answers, Context], str | None]
+
+_YES = {"yes", "y", "yeah", "yep", "true", "1"}
+_NO = {"no", "n", "nope", "false", "0"}
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_PHONE = re.compile(r"^\+?[\d\s()-]{7,20}$")
+DEFAULT_MAX = {Kind.LONG_TEXT: 4000}
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: Kind
+    label: str
+    question: str
+    help: str = ""
+    choices: tuple[Choice, ...] = ()
+    optional: bool = False
+    max_length: int | None = None
+    ask_if: Callable[[Answers], bool] | None = None
+    checks: tuple[Check, ...] = ()
+
+    @property
+    def limit(self) -> int:
+        return self.max_length or DEFAULT_MAX.get(self.kind, 200)
+
+    def applies(self, answers: Answers) -> bool:
+        return self.ask_if is None or self.ask_if(answers)
+
+    def parse(self, raw: str, answers: Answers, ctx: Context) -> Any:
+        """Turn typed text into a stored value, or raise Invalid."""
+        text = (raw or "").strip()
+        if not text:
+            raise Invalid(f"Please give an answer: {self.question}", self.name)
+        if len(text) > self.limit:
+            raise Invalid(
+                f"That answer is {len(text):,} characters long; {self.label.lower()} "
+                f"can be at most {self.limit:,}. Please shorten it.",
+                self.name,
+            )
+        value = _PARSERS[self.kind](self, text, ctx)
+        for check in self.checks:
+            problem = check(value, answers, ctx)
+            if problem:
+                raise Invalid(problem, self.name)
+        return value
+
+    def display(self, value: Any) -> str:
+        """How a stored value reads back to a person."""
+        if value is None:
+            return "(not given)"
+        if self.kind is Kind.CHOICE:
+            return self.choice(value).label
+        if self.kind is Kind.YES_NO:
+            return "Yes" if value else "No"
+        if self.kind is Kind.DATE:
+            return describe_date(date.fromisoformat(value))
+        if self.kind is Kind.DATETIME:
+            return describe_datetime(datetime.fromisoformat(value))
+        return str(value)
+
+    def choice(self, value: str) -> Choice:
+        return next(c for c in self.choices if c.value == value)
+
+    def choices_hint(self) -> str:
+        return "; ".join(f"{i}. {c.label}" for i, c in enumerate(self.choices, 1))
+
+
+def _text(field: Field, text: str, ctx: Context) -> str:
+    return text
+
+
+def _email(field: Field, text: str, ctx: Context) -> str:
+    if not _EMAIL.match(text):
+        raise Invalid(f"“{text}” does not look like an email address (like name@example.org).")
+    return text
+
+
+def _phone(field: Field, text: str, ctx: Context) -> str:
+    if not _PHONE.match(text):
+        raise Invalid("That does not look like a phone number: use digits, spaces and +.")
+    return text
+
+
+def _yes_no(field: Field, text: str, ctx: Context) -> bool:
+    word = text.lower().strip(" .!")
+    if word in _YES:
+        return True
+    if word in _NO:
+        return False
+    raise Invalid("Please answer yes or no.")
+
+
+def _choice(field: Field, text: str, ctx: Context) -> str:
+    word = text.lower().strip(" .")
+    if word.isdigit() and 1 <= int(word) <= len(field.choices):
+        return field.choices[int(word) - 1].value
+    for choice in field.choices:
+        names = {choice.value.lower(), choice.label.lower(), *(a.lower() for a in choice.aliases)}
+        if word in names:
+            return choice.value
+    starts = [c for c in field.choices if c.label.lower().startswith(word) and len(word) >= 3]
+    if len(starts) == 1:
+        return starts[0].value
+    raise Invalid(f"Please choose one of: {field.choices_hint()} (type the number or the name).")
+
+
+def _date(field: Field, text: str, ctx: Context) -> str:
+    try:
+        return parse_date(text, today=ctx.today).isoformat()
+    except DateParseError as error:
+        raise Invalid(str(error)) from None
+
+
+def _datetime(field: Field, text: str, ctx: Context) -> str:
+    try:
+        return parse_datetime(text, now=ctx.local_now).isoformat()
+    except DateParseError as error:
+        raise Invalid(str(error)) from None
+
+
+_PARSERS: dict[Kind, Callable[[Field, str, Context], Any]] = {
+    Kind.TEXT: _text,
+    Kind.LONG_TEXT: _text,
+    Kind.EMAIL: _email,
+    Kind.PHONE: _phone,
+    Kind.YES_NO: _yes_no,
+    Kind.CHOICE: _choice,
+    Kind.DATE: _date,
+    Kind.DATETIME: _datetime,
+}
+
+
+# Checks shared by workflows.
+
+
+def not_in_future(value: str, answers: Answers, ctx: Context) -> str | None:
+    moment = datetime.fromisoformat(value)
+    if isinstance(moment, datetime) and "T" in value:
+        if moment > ctx.now:
+            return (
+                f"{describe_datetime(moment)} is in the future. Please give the date and time "
+                "it actually happened (for example “today 9:30” or “yesterday”)."
+            )
+        return None
+    if date.fromisoformat(value) > ctx.today:
+        return (
+            f"{describe_date(date.fromisoformat(value))} is in the future. Please give the date "
+            "it actually happened (for example “today” or “yesterday”)."
+        )
+    return None
+
+
+def not_before(other: str, other_label: str) -> Check:
+    """The answer may not come before the date in answer ``other``."""
+
+    def check(value: str, answers: Answers, ctx: Context) -> str | None:
+        if other not in answers or answers[other] is None:
+            return None
+        mine = date.fromisoformat(value[:10])
+        theirs = date.fromisoformat(str(answers[other])[:10])
+        if mine < theirs:
+            return f"That is before {other_label} ({describe_date(theirs)})."
+        return None
+
+    return check
+
+
+@dataclass(frozen=True)
+class Form:
+    fields: tuple[Field, ...]
+
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+    def active(self, answers: Answers) -> list[Field]:
+        return [f for f in self.fields if f.applies(answers)]
+
+    def next_unanswered(self, answers: Answers) -> Field | None:
+        return next((f for f in self.active(answers) if f.name not in answers), None)
+
+    def values(self, answers: Answers) -> dict[str, Any]:
+        """The answers that count: those of fields that still apply, skipped ones as None."""
+        return {f.name: answers.get(f.name) for f in self.active(answers)}
+
+    def parse_all(self, raw: Mapping[str, str], ctx: Context) -> dict[str, Any]:
+        """Parse a whole submitted form (a modal or a card); every problem at once."""
+        answers: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for f in self.fields:
+            if not f.applies(answers):
+                continue
+            text = (raw.get(f.name) or "").strip()
+            if not text:
+                if f.optional:
+                    answers[f.name] = None
+                else:
+                    errors[f.name] = "This is required."
+                continue
+            try:
+                answers[f.name] = f.parse(text, answers, ctx)
+            except Invalid as error:
+                errors[f.name] = error.message
+        if errors:
+            raise FormErrors(errors)
+        return answers
+
+
+class FormErrors(ValueError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors

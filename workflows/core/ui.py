@@ -1,0 +1,101 @@
+"""The neutral UI model: what the core says, before any platform renders it.
+
+Every string here is plain, unescaped text. Each adapter escapes it for its own target
+(Slack mrkdwn, Adaptive Card TextRun, terminal markup), so user text can never become markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Tone = Literal["info", "success", "warning", "error"]
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+    tone: Tone = "info"
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a form, asked on its own in a chat."""
+
+    field: str
+    prompt: str
+    help: str
+    kind: str
+    step: int
+    total: int
+    optional: bool
+    options: tuple[Option, ...] = ()
+    current: str | None = None  # the answer already given, shown when going back or editing
+
+
+@dataclass(frozen=True)
+class Button:
+    """An action a person may take; text adapters show ``command`` instead of a button."""
+
+    action: str
+    label: str
+    command: str
+    value: str  # what the platform sends back: reference and the version the person saw
+    style: Literal["default", "primary", "danger"] = "default"
+    confirm: str | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The answers read back before anything is saved."""
+
+    title: str
+    rows: tuple[tuple[str, str], ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Card:
+    """A case as one person may see it, with the actions their role allows."""
+
+    title: str
+    reference: str
+    status: str
+    rows: tuple[tuple[str, str], ...]
+    deadline: str | None = None
+    buttons: tuple[Button, ...] = ()
+    footer: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    empty: str = "Nothing here."
+
+
+@dataclass(frozen=True)
+class Document:
+    """A drafted letter: shown for the DPO to copy, check and send."""
+
+    title: str
+    body: str
+
+
+Reply = Text | Question | Summary | Card | Table | Document
+
+
+@dataclass
+class Replies:
+    items: list[Reply] = field(default_factory=list)
+
+    def add(self, *items: Reply) -> Replies:
+        self.items.extend(items)
+        return self

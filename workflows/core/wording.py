@@ -1,0 +1,33 @@
+"""Rendering the words: messages and letters live in ``templates/``, not in Python strings.
+
+Plain-text output; each adapter escapes for its own target. HTML templates autoescape.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from workflows.core.dates import describe_date, describe_datetime
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("templates", ""),
+        autoescape=select_autoescape(["html", "htm"]),
+        undefined=StrictUndefined,  # a missing value is a bug, never a blank in a letter
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["day"] = lambda d: describe_date(d) if isinstance(d, date) else ""
+    env.filters["moment"] = lambda d: describe_datetime(d) if isinstance(d, datetime) else ""
+    return env
+
+
+def render(name: str, **values: Any) -> str:
+    return environment().get_template(name).render(**values).strip()

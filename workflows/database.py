@@ -1,0 +1,107 @@
+"""Where the data lives: engine creation, sessions and schema upgrades.
+
+SQLite in the user's data folder by default, so a newcomer needs nothing installed;
+``DPO_BOT_DATABASE_URL`` points anywhere SQLAlchemy can reach (PostgreSQL for real deployments).
+Sessions are always passed in, never global.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Session
+
+DATABASE_URL_ENV = "DPO_BOT_DATABASE_URL"
+
+
+def default_database_path() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "dpo-bot" / "dpo-bot.db"
+
+
+def database_url() -> str:
+    url = os.environ.get(DATABASE_URL_ENV)
+    if url:
+        return url
+    path = default_database_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = url or database_url()
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - trivial
+            cursor = dbapi_connection.cursor()
+            # WAL lets the reminder worker and the chat share the file without blocking readers.
+            if ":memory:" not in url:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def upgrade(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest migration (run on every start)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option(
+        "script_location", str(resources.files("workflows").joinpath("migrations"))
+    )
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, whatever the database keeps.
+
+    SQLite has no time zones; storing naive UTC everywhere keeps comparisons
+    in SQL (``due_at <= now``) correct on both databases.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

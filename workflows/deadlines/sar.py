@@ -1,0 +1,327 @@
+"""The subject access request (SAR) clock: one calendar month, pauses and the extension.
+
+The rules (UK GDPR Art 12(3), DPA 2018 s.54 as amended by the Data (Use and Access) Act 2025,
+ICO guidance on the right of access):
+
+* Day one is the day the request arrives, working day or not; if the school reasonably asked
+  for ID, a third party's authority or a fee, day one is the day the last of those arrived.
+* The deadline is the same calendar date in the next month; when that date does not exist
+  (31 January -> February) it is the last day of that month.
+* Clarification stops the clock (s.54(3C)): the days from the day the school asks to the day
+  the answer arrives, both included, do not count. They are added to the month-end-clamped date
+  before any weekend roll.
+* The result is moved forward to the next working day in the school's region.
+* An extension makes it three months from day one; the requester must be told before the first
+  month ends, so that notice is its own deadline, computed exactly like the one-month one.
+
+Every step is also written out as plain-English sentences, because a DPO must be able to check
+the working and show it to the ICO.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import date, timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+
+from workflows.deadlines.calendar import (
+    describe,
+    describe_short,
+    is_working_day,
+    month_name,
+    normalise_region,
+    require_date,
+    why_not_working,
+)
+
+RULE_ONE_MONTH = "one calendar month"
+RULE_EXTENDED = "three months (extended)"
+
+
+@dataclass(frozen=True)
+class Pause:
+    """A clarification pause: the clock stops from ``start`` to ``end``, both days included."""
+
+    start: date  # the day the school asked for clarification
+    end: date | None  # the day the answer arrived; None = still paused
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A computed deadline together with the working that produced it."""
+
+    due: date | None  # None only while a pause is still open (clock stopped)
+    explanation: tuple[str, ...]  # plain-English sentences, in order, showing the working
+    day_one: date
+    rule: str
+    paused_days: int = 0
+    unrolled: date | None = None  # the date before the move to a working day
+    # SAR only: the last day to tell the requester about an extension.
+    extension_notice_due: date | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: dates as ISO strings, the explanation as a list, "due" always present."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, date):
+                value = value.isoformat()
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+
+class DeadlineError(ValueError):
+    """Dates that cannot describe a real request; the message is shown to the user as is."""
+
+
+@dataclass(frozen=True)
+class _Period:
+    """One stretch of stopped clock after overlapping pauses are merged."""
+
+    start: date
+    end: date | None
+    count: int  # how many recorded pauses it merges
+
+    @property
+    def days(self) -> int:
+        assert self.end is not None
+        return (self.end - self.start).days + 1
+
+
+def _merge(pauses: Sequence[Pause]) -> list[_Period]:
+    """Merge overlapping pauses so that no day is counted twice.
+
+    Pauses that merely touch stay separate: no day is shared, and the explanation then lists
+    each clarification exactly as it was recorded.
+    """
+    periods: list[_Period] = []
+    for pause in sorted(pauses, key=lambda p: (p.start, p.end is None, p.end or p.start)):
+        if periods:
+            last = periods[-1]
+            if last.end is None or pause.start <= last.end:
+                end = None if last.end is None or pause.end is None else max(last.end, pause.end)
+                periods[-1] = _Period(last.start, end, last.count + 1)
+                continue
+        periods.append(_Period(pause.start, pause.end, 1))
+    return periods
+
+
+def _roll_sentence(unrolled: date, due: date, region: str, what: str = "the deadline") -> str:
+    """Say why ``unrolled`` is not a working day and where the deadline lands instead."""
+    if unrolled == due:
+        return f"{describe(unrolled)} is a working day, so that is {what}."
+    reasons = []
+    day = unrolled
+    while day < due:
+        reason = why_not_working(day, region)
+        if reason.startswith("a "):
+            # "Saturday 1 February 2025 is a Saturday" repeats itself; drop the weekday.
+            reasons.append(f"{describe_short(day)} is {reason}")
+        else:
+            reasons.append(f"{describe(day)} is {reason}")
+        day += timedelta(days=1)
+    return f"{_join(reasons)}, so {what} moves to the next working day: {describe(due)}."
+
+
+def _join(items: Sequence[str]) -> str:
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _roll(day: date, region: str) -> date:
+    while not is_working_day(day, region):
+        day += timedelta(days=1)
+    return day
+
+
+def _clamp_sentence(day_one: date, months: int) -> str | None:
+    """The month-end rule, spelled out, when it changed the date."""
+    target = day_one + relativedelta(months=months)
+    if target.day == day_one.day:
+        return None
+    target_month = month_name(target.month)
+    return (
+        f"{day_one.day} {month_name(day_one.month)} has no match in {target_month}, "
+        f"so the last day of {target_month} is used."
+    )
+
+
+def sar_deadline(
+    received: date,
+    *,
+    region: str = "ENG",
+    clock_start: date | None = None,
+    clock_start_reason: str | None = None,
+    pauses: Sequence[Pause] = (),
+    extended: bool = False,
+) -> Deadline:
+    """The deadline for a SAR (and erasure, rectification and the other rights requests).
+
+    ``clock_start`` is the latest of the days ID, authority or a fee that the school asked for
+    arrived; ``clock_start_reason`` names it for the explanation (e.g. "the requester's ID").
+    ``pauses`` are clarification pauses; an open one (no end) means the clock is stopped and
+    there is no due date until the answer arrives. ``extended`` gives three months instead of
+    one; the extension notice deadline is returned either way so the workflow can refuse an
+    extension recorded too late.
+    """
+    received = require_date(received, "date the request was received")
+    region = normalise_region(region)
+    if clock_start is not None:
+        clock_start = require_date(clock_start, "clock start date")
+        if clock_start < received:
+            raise DeadlineError(
+                f"The clock cannot start on {describe(clock_start)}, before the request "
+                f"arrived on {describe(received)}."
+            )
+    day_one = clock_start if clock_start is not None else received
+
+    for pause in pauses:
+        require_date(pause.start, "date clarification was asked for")
+        if pause.end is not None:
+            require_date(pause.end, "date the clarification arrived")
+        if pause.start < day_one:
+            raise DeadlineError(
+                f"Clarification asked for on {describe(pause.start)} is before day one "
+                f"({describe(day_one)}): a clock that has not started cannot be paused."
+            )
+        if pause.end is not None and pause.end < pause.start:
+            raise DeadlineError(
+                f"The clarification cannot have arrived on {describe(pause.end)}, before it "
+                f"was asked for on {describe(pause.start)}."
+            )
+
+    explanation: list[str] = []
+    if day_one == received:
+        sentence = f"Day one is {describe(day_one)}, the day the request was received"
+        if not is_working_day(day_one, region):
+            sentence += "; it counts even though it is not a working day"
+        explanation.append(sentence + ".")
+    else:
+        # Phrased so that any reason reads well, however long ("the written authority of ...").
+        if clock_start_reason:
+            what = f"the school asked for {clock_start_reason}, and that is the day it arrived"
+        else:
+            what = (
+                "the school asked for ID, authority or a fee, and that is the day the last of "
+                "them arrived"
+            )
+        explanation.append(
+            f"Day one is {describe(day_one)}: {what} "
+            f"(the request itself arrived on {describe(received)})."
+        )
+
+    month_date = day_one + relativedelta(months=1)
+    explanation.append(f"One calendar month from day one is {describe(month_date)}.")
+    if clamp := _clamp_sentence(day_one, 1):
+        explanation.append(clamp)
+
+    base = month_date
+    if extended:
+        base = day_one + relativedelta(months=3)
+        explanation.append(
+            "The deadline has been extended by two further months, so it is three months "
+            f"from day one: {describe(base)}."
+        )
+        if clamp := _clamp_sentence(day_one, 3):
+            explanation.append(clamp)
+    rule = RULE_EXTENDED if extended else RULE_ONE_MONTH
+
+    periods = _merge(pauses)
+    closed = [p for p in periods if p.end is not None]
+    paused_days = sum(p.days for p in closed)
+
+    # A pause can only stop a running clock: one asked for after the deadline (as moved by the
+    # earlier pauses) had passed would quietly revive an expired deadline, so refuse it.
+    added = 0
+    for period in periods:
+        running_due = _roll(base + timedelta(days=added), region)
+        if period.start > running_due:
+            raise DeadlineError(
+                f"Clarification asked for on {describe(period.start)} comes after the deadline "
+                f"of {describe(running_due)} had passed; a clock that has run out cannot be "
+                "paused."
+            )
+        if period.end is not None:
+            added += period.days
+
+    for period in closed:
+        assert period.end is not None
+        span = (
+            f"from {describe(period.start)}, when the school asked for clarification, to "
+            f"{describe(period.end)}, when the answer arrived"
+        )
+        if period.days == 1:
+            sentence = f"The clock was paused {span}: that day does not count."
+        else:
+            sentence = (
+                f"The clock was paused {span}: those {period.days} days, both included, "
+                "do not count."
+            )
+        if period.count > 1:
+            sentence = (
+                f"{period.count} clarification pauses overlap, so their shared days count once: "
+                + sentence[0].lower()
+                + sentence[1:]
+            )
+        explanation.append(sentence)
+    if len(closed) > 1:
+        explanation.append(f"In all, {_plural(paused_days, 'paused day')} are added.")
+
+    open_period = next((p for p in periods if p.end is None), None)
+    if open_period is not None:
+        explanation.append(
+            f"The clock has been stopped since {describe(open_period.start)}, when the school "
+            "asked for clarification, and the deadline moves by every day it stays paused; "
+            "there is no due date until the answer arrives."
+        )
+        return Deadline(
+            due=None,
+            explanation=tuple(explanation),
+            day_one=day_one,
+            rule=rule,
+            paused_days=paused_days,
+            unrolled=None,
+            extension_notice_due=None,
+        )
+
+    unrolled = base + timedelta(days=paused_days)
+    if paused_days:
+        explanation.append(
+            f"Adding the {_plural(paused_days, 'paused day')} to {describe(base)} gives "
+            f"{describe(unrolled)}."
+        )
+    due = _roll(unrolled, region)
+    explanation.append(_roll_sentence(unrolled, due, region))
+
+    notice_unrolled = month_date + timedelta(days=paused_days)
+    notice_due = _roll(notice_unrolled, region)
+    if extended:
+        working = "one calendar month from day one"
+        if paused_days:
+            working += f" plus the {_plural(paused_days, 'paused day')}"
+        if notice_unrolled != notice_due:
+            working += ", moved to the next working day"
+        explanation.append(
+            "The requester must be told about the extension, with the reasons, by "
+            f"{describe(notice_due)} ({working})."
+        )
+
+    return Deadline(
+        due=due,
+        explanation=tuple(explanation),
+        day_one=day_one,
+        rule=rule,
+        paused_days=paused_days,
+        unrolled=unrolled,
+        extension_notice_due=notice_due,
+    )

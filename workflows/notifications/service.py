@@ -1,0 +1,81 @@
+"""Queue messages for people inside the transaction; adapters deliver them after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import insert
+from sqlmodel import Session, col, select, update
+
+from workflows.database import utcnow
+from workflows.notifications.models import Notification
+
+
+def queue(
+    session: Session,
+    *,
+    school_id: int,
+    people: Iterable[int],
+    kind: str,
+    key: str,
+    text: str,
+    subject_ref: str | None = None,
+) -> None:
+    """One notification per person; the same key twice for a person is a no-op."""
+    for person_id in dict.fromkeys(people):  # one each, in order
+        insert_once(
+            session,
+            Notification(
+                school_id=school_id,
+                person_id=person_id,
+                dedupe_key=f"{key}:{person_id}",
+                kind=kind,
+                subject_ref=subject_ref,
+                text=text,
+            ),
+        )
+
+
+def insert_once(session: Session, notification: Notification) -> bool:
+    """Insert unless the dedupe key exists; True if this call wrote it.
+
+    Used by reminder workers racing on the same row: the unique key decides who wins
+    without an error that would roll back the rest of the worker's transaction.
+    """
+    values = notification.model_dump(exclude={"id"})
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(Notification).values(**values).on_conflict_do_nothing(
+            index_elements=["dedupe_key"]
+        )
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(Notification).values(**values).on_conflict_do_nothing(
+            index_elements=["dedupe_key"]
+        )
+    else:  # pragma: no cover - other databases are not supported targets
+        stmt = insert(Notification).values(**values)
+    return session.execute(stmt).rowcount == 1
+
+
+def pending(session: Session, person_id: int) -> list[Notification]:
+    return list(
+        session.exec(
+            select(Notification)
+            .where(Notification.person_id == person_id, col(Notification.delivered_at).is_(None))
+            .order_by(col(Notification.id))
+        )
+    )
+
+
+def mark_delivered(session: Session, notification_id: int, via: str) -> bool:
+    """Compare-and-set, so two adapters never both deliver the same message."""
+    result = session.execute(
+        update(Notification)
+        .where(col(Notification.id) == notification_id, col(Notification.delivered_at).is_(None))
+        .values(delivered_at=utcnow(), delivered_via=via)
+    )
+    return result.rowcount == 1

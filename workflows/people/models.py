@@ -1,0 +1,32 @@
+"""People the bot knows, with the role that decides what they may see and do."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from workflows.database import UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    STAFF = "staff"
+    DPO = "dpo"
+    DEPUTY = "deputy"
+    HEAD = "head"
+
+
+class Person(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("school_id", "name", name="uq_person_school_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    name: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=320, index=True)
+    role: Role = Field(default=Role.STAFF, sa_type=String(16))
+    slack_user_id: str | None = Field(default=None, max_length=32, index=True)
+    teams_user_id: str | None = Field(default=None, max_length=128, index=True)
+    active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

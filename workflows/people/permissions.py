@@ -1,0 +1,59 @@
+"""What each role may do, declared once and checked in the core, never only in an adapter."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from workflows.people.models import Person, Role
+
+
+class Permission(StrEnum):
+    START_CASE = "start_case"  # log a request, report a breach
+    VIEW_OWN = "view_own"  # cases one logged or owns
+    VIEW_ALL = "view_all"
+    DECIDE = "decide"  # take, assign, extend, close...
+    NOTE = "note"  # append to a case one can see
+    CONSENT_LOOKUP = "consent_lookup"
+    SETTINGS = "settings"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.STAFF: frozenset({Permission.START_CASE, Permission.VIEW_OWN, Permission.NOTE}),
+    Role.DEPUTY: frozenset(
+        {Permission.START_CASE, Permission.VIEW_OWN, Permission.VIEW_ALL, Permission.DECIDE,
+         Permission.NOTE, Permission.CONSENT_LOOKUP}
+    ),
+    Role.DPO: frozenset(Permission),
+    # The head is the escalation point: sees everything and is nudged when a deadline is
+    # missed, but decisions stay with the DPO and deputies.
+    Role.HEAD: frozenset(
+        {Permission.START_CASE, Permission.VIEW_OWN, Permission.VIEW_ALL, Permission.NOTE,
+         Permission.CONSENT_LOOKUP}
+    ),
+}
+
+
+class PermissionDenied(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def can(person: Person, permission: Permission) -> bool:
+    return person.active and permission in ROLE_PERMISSIONS[Role(person.role)]
+
+
+def require(person: Person, permission: Permission, what: str) -> None:
+    if not can(person, permission):
+        raise PermissionDenied(
+            f"Only the DPO or a deputy can {what}. Nothing was changed."
+            if permission is Permission.DECIDE
+            else f"Your role ({Role(person.role).value}) does not allow you to {what}."
+        )
+
+
+def can_view(person: Person, case) -> bool:
+    """Staff see the cases they logged or own; the DPO, deputies and head see all."""
+    if can(person, Permission.VIEW_ALL):
+        return person.school_id == case.school_id
+    return can(person, Permission.VIEW_OWN) and person.id in (case.created_by_id, case.owner_id)

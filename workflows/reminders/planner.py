@@ -1,0 +1,172 @@
+"""Which reminders a case should have, written in the same transaction as the case.
+
+Planning is idempotent: the dedupe key names the case, the deadline it is about, the
+kind and the person, so re-planning after any change adds only what is new and cancels
+what no longer applies (a moved deadline cancels the nudges for the old one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import true
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select, update
+
+from workflows.core.declaration import DeadlineReminders, Workflow
+from workflows.people import service as people
+from workflows.people.models import Person, Role
+from workflows.reminders.models import Reminder
+from workflows.schools.models import School
+from workflows.schools.service import (
+    next_work_day,
+    next_work_moment,
+    previous_work_day,
+    work_window_start,
+)
+
+
+def plan_for_case(
+    session: Session, school: School, workflow: Workflow, case: Any, now: datetime
+) -> None:
+    desired = list(_desired(session, school, workflow, case, now))
+    keys = {r.dedupe_key for r in desired}
+    session.execute(
+        update(Reminder)
+        .where(
+            col(Reminder.subject_type) == workflow.name,
+            col(Reminder.subject_id) == case.id,
+            col(Reminder.sent_at).is_(None),
+            col(Reminder.cancelled_at).is_(None),
+            col(Reminder.dedupe_key).not_in(keys) if keys else true(),
+        )
+        .values(cancelled_at=now)
+    )
+    if keys:  # a deadline that moved back again revives the nudges it had
+        session.execute(
+            update(Reminder)
+            .where(
+                col(Reminder.dedupe_key).in_(keys),
+                col(Reminder.sent_at).is_(None),
+                col(Reminder.cancelled_at).is_not(None),
+            )
+            .values(cancelled_at=None)
+        )
+    for reminder in desired:
+        insert_once(session, reminder)
+
+
+def _desired(
+    session: Session, school: School, workflow: Workflow, case: Any, now: datetime
+) -> Iterable[Reminder]:
+    policy = workflow.reminders
+    due = workflow.due(case)
+    if policy is None or due is None or not workflow.is_open(case):
+        return
+    recipients = recipients_for(session, case, policy, overdue_days=0)
+    for days in (*policy.days_before, *((0,) if policy.on_the_day else ())):
+        moment = work_window_start(school, previous_work_day(school, due - timedelta(days=days)))
+        if days and moment < now:
+            continue  # a nudge for "14 days left" is no use once fewer are left
+        kind = "deadline.today" if days == 0 else f"deadline.in_{days}_days"
+        for person in recipients:
+            yield _reminder(school, workflow, case, due, kind, person, max(moment, now))
+    if policy.overdue_daily:
+        first = next_work_day(school, due + timedelta(days=1))
+        yield from overdue_reminders(session, school, workflow, case, due, first, policy, now)
+
+
+def overdue_reminders(
+    session: Session,
+    school: School,
+    workflow: Workflow,
+    case: Any,
+    due: date,
+    day: date,
+    policy: DeadlineReminders,
+    now: datetime,
+) -> Iterable[Reminder]:
+    overdue_days = working_days_between(school, due, day)
+    moment = max(work_window_start(school, day), next_work_moment(school, now))
+    for person in recipients_for(session, case, policy, overdue_days):
+        yield _reminder(
+            school, workflow, case, due, f"deadline.overdue.{day.isoformat()}", person, moment
+        )
+
+
+def recipients_for(
+    session: Session, case: Any, policy: DeadlineReminders, overdue_days: int
+) -> list[Person]:
+    found: dict[int, Person] = {}
+    for who in policy.recipients:
+        if who == "owner":
+            owner = people.get(session, case.owner_id)
+            if owner is not None and owner.active:
+                found[owner.id] = owner
+        else:
+            for person in people.by_role(session, case.school_id, Role(who)):
+                found[person.id] = person
+    if overdue_days > policy.escalate_after_overdue_days:
+        for person in people.by_role(session, case.school_id, *policy.escalate_to):
+            found[person.id] = person
+    return list(found.values())
+
+
+def working_days_between(school: School, start: date, end: date) -> int:
+    """Working days after ``start`` up to and including ``end``."""
+    count, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        if next_work_day(school, day) == day:
+            count += 1
+    return count
+
+
+def _reminder(
+    school: School,
+    workflow: Workflow,
+    case: Any,
+    due: date,
+    kind: str,
+    person: Person,
+    due_at: datetime,
+) -> Reminder:
+    return Reminder(
+        school_id=school.id,
+        subject_type=workflow.name,
+        subject_id=case.id,
+        person_id=person.id,
+        kind=kind,
+        target=due.isoformat(),
+        due_at=due_at,
+        working_hours=workflow.reminders is None or workflow.reminders.working_hours_only,
+        dedupe_key=f"{workflow.name}:{case.id}:{due.isoformat()}:{kind}:{person.id}",
+    )
+
+
+def insert_once(session: Session, reminder: Reminder) -> bool:
+    """Insert unless the dedupe key is already there (sent, cancelled or pending)."""
+    values = reminder.model_dump(exclude={"id"})
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    stmt = module.insert(Reminder).values(**values).on_conflict_do_nothing(
+        index_elements=["dedupe_key"]
+    )
+    return session.execute(stmt).rowcount == 1
+
+
+def pending_for(session: Session, subject_type: str, subject_id: int) -> list[Reminder]:
+    return list(
+        session.exec(
+            select(Reminder)
+            .where(
+                Reminder.subject_type == subject_type,
+                Reminder.subject_id == subject_id,
+                col(Reminder.sent_at).is_(None),
+                col(Reminder.cancelled_at).is_(None),
+            )
+            .order_by(col(Reminder.due_at), col(Reminder.id))
+        )
+    )

@@ -1,0 +1,281 @@
+"""The reminder worker: claim due rows with a lease, turn each into a notification, mark sent.
+
+Exactly once, with any number of workers: a row is claimed by a compare-and-set on its
+lease (PostgreSQL adds ``FOR UPDATE SKIP LOCKED`` so workers do not queue on each other;
+SQLite serialises writers, so the conditional UPDATE alone is the claim). The notification
+is written with the reminder's dedupe key and the row is marked sent in the same
+transaction, only if this worker still holds the lease. A worker killed mid-sweep leaves
+rows claimed until the lease runs out; the next worker then sends them, once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, or_
+from sqlmodel import Session, col, select, update
+
+from workflows.core.wording import render
+from workflows.database import session_scope, utcnow
+from workflows.notifications.models import Notification
+from workflows.notifications.service import insert_once
+from workflows.people import service as people
+from workflows.people.models import Person, Role
+from workflows.reminders import planner
+from workflows.reminders.models import Reminder
+from workflows.schools.models import School
+from workflows.schools.service import next_work_day, next_work_moment, work_window_start
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+
+
+@dataclass
+class SweepResult:
+    sent: int = 0
+    deferred: int = 0  # outside working hours: moved to the next window
+    cancelled: int = 0  # the case closed or its deadline moved
+    failed: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.sent} sent, {self.deferred} deferred to working hours, "
+            f"{self.cancelled} no longer needed, {self.failed} failed"
+        )
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def claim(
+    session: Session, token: str, now: datetime, limit: int = 100, lease: timedelta = LEASE
+) -> list[int]:
+    """Claim up to ``limit`` due rows for ``token``; commits so others see the lease."""
+    due = (
+        select(Reminder.id)
+        .where(
+            col(Reminder.sent_at).is_(None),
+            col(Reminder.cancelled_at).is_(None),
+            col(Reminder.due_at) <= now,
+            or_(col(Reminder.claimed_until).is_(None), col(Reminder.claimed_until) < now),
+        )
+        .order_by(col(Reminder.due_at), col(Reminder.id))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+        ids = list(session.exec(due))
+        condition = col(Reminder.id).in_(ids)
+    else:
+        ids = None
+        condition = col(Reminder.id).in_(due.scalar_subquery())
+    session.execute(
+        update(Reminder)
+        .where(
+            condition,
+            or_(col(Reminder.claimed_until).is_(None), col(Reminder.claimed_until) < now),
+            col(Reminder.sent_at).is_(None),
+        )
+        .values(claimed_by=token, claimed_until=now + lease, attempts=Reminder.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if ids is not None and not ids:
+        return []
+    return list(
+        session.exec(
+            select(Reminder.id)
+            .where(Reminder.claimed_by == token, col(Reminder.sent_at).is_(None))
+            .order_by(col(Reminder.due_at), col(Reminder.id))
+        )
+    )
+
+
+@dataclass
+class Message:
+    recipients: list[Person]
+    text: str
+    subject_ref: str | None = None
+
+
+# What a reminder says and to whom, by subject type; None when it is no longer needed.
+Handler = Callable[[Session, Reminder, datetime], Message | None]
+
+
+def sweep(
+    engine: Engine,
+    *,
+    now: datetime | None = None,
+    token: str | None = None,
+    batch: int = 100,
+    lease: timedelta = LEASE,
+    on_claimed: Callable[[list[int]], None] | None = None,
+) -> SweepResult:
+    """One pass over every due reminder. Safe to run from any number of processes."""
+    now = now or utcnow()
+    token = token or worker_name()
+    result = SweepResult()
+    with session_scope(engine) as session:
+        ensure_digests(session, now)
+    while True:
+        with Session(engine, expire_on_commit=False) as session:
+            ids = claim(session, token, now, batch, lease)
+        if not ids:
+            return result
+        if on_claimed is not None:  # tests stop a worker here, holding its claims
+            on_claimed(ids)
+        for reminder_id in ids:
+            try:
+                with session_scope(engine) as session:
+                    outcome = _process(session, reminder_id, token, now)
+                setattr(result, outcome, getattr(result, outcome) + 1)
+            except Exception as error:  # one bad row must not stop the others
+                log.exception("reminder %s failed", reminder_id)
+                result.failed += 1
+                with session_scope(engine) as session:
+                    session.execute(
+                        update(Reminder)
+                        .where(col(Reminder.id) == reminder_id, Reminder.claimed_by == token)
+                        .values(last_error=str(error)[:500], claimed_until=now + lease)
+                    )
+        if len(ids) < batch:
+            return result
+
+
+def _process(session: Session, reminder_id: int, token: str, now: datetime) -> str:
+    reminder = session.get(Reminder, reminder_id)
+    if reminder is None or reminder.claimed_by != token or reminder.sent_at is not None:
+        return "cancelled"
+    school = session.get(School, reminder.school_id)
+    moment = next_work_moment(school, now) if reminder.working_hours else now
+    if moment > now:
+        reminder.due_at, reminder.claimed_by, reminder.claimed_until = moment, None, None
+        return "deferred"
+    message = HANDLERS[reminder.subject_type](session, reminder, now)
+    if message is None:
+        reminder.cancelled_at = now
+        return "cancelled"
+    for person in message.recipients:
+        insert_once(
+            session,
+            Notification(
+                school_id=reminder.school_id,
+                person_id=person.id,
+                dedupe_key=f"reminder:{reminder.dedupe_key}:{person.id}",
+                kind=f"reminder.{reminder.kind.split('.')[0]}",
+                subject_ref=message.subject_ref,
+                text=message.text,
+            ),
+        )
+    sent = session.execute(
+        update(Reminder)
+        .where(
+            col(Reminder.id) == reminder.id,
+            Reminder.claimed_by == token,
+            col(Reminder.sent_at).is_(None),
+        )
+        .values(sent_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if sent != 1:
+        # Another worker took the row over after our lease ran out: it sends, we don't.
+        session.rollback()
+        return "cancelled"
+    return "sent"
+
+
+def _deadline_handler(session: Session, reminder: Reminder, now: datetime):
+    from workflows.registry import WORKFLOWS
+
+    workflow = WORKFLOWS[reminder.subject_type]
+    case = session.get(workflow.model, reminder.subject_id)
+    if case is None or not workflow.is_open(case):
+        return None
+    due = workflow.due(case)
+    if due is None or due.isoformat() != reminder.target:
+        return None  # the deadline moved: the plan for the new one has its own rows
+    person = people.get(session, reminder.person_id)
+    if person is None or not person.active:
+        return None
+    school = session.get(School, reminder.school_id)
+    if reminder.kind.startswith("deadline.overdue.") and workflow.reminders:
+        day = date.fromisoformat(reminder.kind.rsplit(".", 1)[1])
+        following = next_work_day(school, day + timedelta(days=1))
+        for row in planner.overdue_reminders(
+            session, school, workflow, case, due, following, workflow.reminders, now
+        ):
+            planner.insert_once(session, row)
+    today = now.astimezone(ZoneInfo(school.timezone)).date()
+    text = render(
+        "messages/reminder.txt.j2",
+        title=workflow.title,
+        reference=case.reference,
+        due=due,
+        days_left=(due - today).days,
+        overdue_days=planner.working_days_between(school, due, today) if today > due else 0,
+        escalated=Role(person.role) in (Role.DEPUTY, Role.HEAD)
+        and person.id != case.owner_id
+        and today > due,
+    )
+    return Message([person], text, case.reference)
+
+
+def _digest_handler(session: Session, reminder: Reminder, now: datetime):
+    from workflows.digest import digest_text
+
+    school = session.get(School, reminder.school_id)
+    recipients = people.by_role(session, school.id, Role.DPO)
+    if not recipients:
+        return None
+    return Message(recipients, digest_text(session, school, now))
+
+
+HANDLERS: dict[str, Handler] = {"digest": _digest_handler}
+
+
+def register_deadline_handler(subject_type: str) -> None:
+    HANDLERS[subject_type] = _deadline_handler
+
+
+def ensure_digests(session: Session, now: datetime) -> None:
+    """Each school has its next Monday-morning digest for the DPO queued, once."""
+    for school in session.exec(select(School)):
+        local = now.astimezone(ZoneInfo(school.timezone)).date()
+        monday = local + timedelta(days=(7 - local.weekday()) % 7)
+        moment = next_work_moment(school, work_window_start(school, monday))
+        planner.insert_once(
+            session,
+            Reminder(
+                school_id=school.id,
+                subject_type="digest",
+                subject_id=school.id,
+                kind="digest.weekly",
+                target=monday.isoformat(),
+                due_at=moment,
+                dedupe_key=f"digest:{school.id}:{monday.isoformat()}",
+            ),
+        )
+
+
+def pending_count(session: Session) -> int:
+    return len(
+        list(
+            session.exec(
+                select(Reminder.id).where(
+                    col(Reminder.sent_at).is_(None), col(Reminder.cancelled_at).is_(None)
+                )
+            )
+        )
+    )
+
+
+__all__ = ["LEASE", "Message", "SweepResult", "claim", "ensure_digests", "pending_count", "sweep"]

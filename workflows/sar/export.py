@@ -1,0 +1,94 @@
+"""The SAR log as rows: every date, for CSV and JSON. An export is a read, so it is audited."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from workflows.audit.models import AuditEvent
+from workflows.database import utcnow
+from workflows.people import service as people
+from workflows.sar import service
+from workflows.sar.models import RightsRequest
+from workflows.schools.models import School
+
+
+def export_rows(session: Session, school: School, actor: str) -> list[dict[str, Any]]:
+    rows = []
+    for case in session.exec(
+        select(RightsRequest)
+        .where(RightsRequest.school_id == school.id)
+        .order_by(col(RightsRequest.received_at))
+    ):
+        pauses = service.pauses(session, case)
+        owner = people.get(session, case.owner_id)
+        logged_by = people.get(session, case.created_by_id)
+        rows.append({
+            "reference": case.reference,
+            "type": case.request_type,
+            "state": case.state,
+            "requester": case.requester_name,
+            "relationship": case.relationship,
+            "data_subject": case.subject_name or case.requester_name,
+            "email": case.requester_email,
+            "phone": case.requester_phone,
+            "address": case.requester_address,
+            "channel": case.channel,
+            "received_at": case.received_at,
+            "received_on": case.received_on,
+            "details": case.details,
+            "id_requested_on": case.id_requested_on,
+            "id_received_on": case.id_received_on,
+            "authority_requested_on": case.authority_requested_on,
+            "authority_received_on": case.authority_received_on,
+            "fee_requested_on": case.fee_requested_on,
+            "fee_received_on": case.fee_received_on,
+            "clarification": "; ".join(
+                f"{p.asked_on} to {p.answered_on or 'open'}" for p in pauses),
+            "extended": case.extended,
+            "extension_reason": case.extension_reason,
+            "extension_notice_on": case.extension_notice_on,
+            "due_on": case.due_on,
+            "deadline_rule": case.deadline_rule,
+            "deadline_explanation": case.deadline_explanation,
+            "owner": owner.name if owner else None,
+            "logged_by": logged_by.name if logged_by else None,
+            "logged_at": case.created_at,
+            "closed_on": case.closed_on,
+            "outcome": case.outcome,
+            "outcome_reason": case.outcome_reason,
+            "response_method": case.response_method,
+            "on_time": None if case.closed_on is None or case.due_on is None
+            else case.closed_on <= case.due_on,
+        })
+    session.add(AuditEvent(school_id=school.id, at=utcnow(), actor_name=actor, adapter="cli",
+                           action="sar.exported", subject_type="sar",
+                           detail={"count": len(rows)}))
+    return [{k: _plain(v) for k, v in row.items()} for row in rows]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    fields = list(rows[0]) if rows else ["reference"]
+    writer = csv.DictWriter(buffer, fieldnames=fields)
+    writer.writeheader()
+    for row in rows:
+        # A cell starting with = + - @ runs as a formula in Excel: neutralise it.
+        writer.writerow({k: _safe_cell(v) for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def _safe_cell(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

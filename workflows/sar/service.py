@@ -1,0 +1,395 @@
+"""The SAR log's rules: creating a request, its deadline, and what each DPO action does."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from workflows.audit import service as audit
+from workflows.core.context import Context
+from workflows.core.fields import Invalid
+from workflows.core.wording import render
+from workflows.deadlines import (
+    CalendarError,
+    Deadline,
+    DeadlineError,
+    Pause,
+    edu_record_deadline,
+    sar_deadline,
+)
+from workflows.notifications import service as notifications
+from workflows.people import service as people
+from workflows.people.models import Person
+from workflows.sar.models import (
+    CaseNote,
+    ClarificationPause,
+    Outcome,
+    RequestType,
+    RightsRequest,
+    SarState,
+)
+from workflows.schools.models import School
+from workflows.schools.service import term_calendar
+
+PREFIX = "SAR"
+
+
+def pauses(session: Session, case: RightsRequest) -> list[ClarificationPause]:
+    if case.id is None:
+        return []
+    return list(
+        session.exec(
+            select(ClarificationPause)
+            .where(ClarificationPause.request_id == case.id)
+            .order_by(col(ClarificationPause.asked_on), col(ClarificationPause.id))
+        )
+    )
+
+
+def open_pause(session: Session, case: RightsRequest) -> ClarificationPause | None:
+    return next((p for p in pauses(session, case) if p.answered_on is None), None)
+
+
+def clock_start(case: RightsRequest) -> tuple[date | None, str | None]:
+    """Day one: the latest of receipt and whatever the school asked for and got.
+
+    None while something asked for has not arrived: the clock has not started.
+    """
+    waits = [
+        (case.id_requested_on, case.id_received_on, "the requester's ID"),
+        (case.authority_requested_on, case.authority_received_on,
+         "the written authority of the person the data is about"),
+        (case.fee_requested_on, case.fee_received_on, "the fee"),
+    ]
+    start, reason = case.received_on, None
+    for asked, arrived, what in waits:
+        if asked is None:
+            continue
+        if arrived is None:
+            return None, what
+        if arrived > start:
+            start, reason = arrived, what
+    return start, reason
+
+
+def deadline(session: Session, school: School, case: RightsRequest) -> Deadline | None:
+    """The deadline as the law has it today, or None while the clock has not started."""
+    if case.request_type == RequestType.EDUCATIONAL_RECORD:
+        calendar = term_calendar(school)
+        if calendar is None:
+            raise CalendarError(
+                f"{school.name} has no term calendar yet, so school days can't be counted. "
+                "The DPO can import one with “dpo-bot calendar import FILE”."
+            )
+        return edu_record_deadline(case.received_on, calendar, school.region)
+    start, waiting_for = clock_start(case)
+    if start is None:
+        return None
+    return sar_deadline(
+        case.received_on,
+        region=school.region,
+        clock_start=start if start != case.received_on else None,
+        clock_start_reason=waiting_for,
+        pauses=[Pause(p.asked_on, p.answered_on) for p in pauses(session, case)],
+        extended=case.extended,
+    )
+
+
+def recompute(ctx: Context, case: RightsRequest) -> None:
+    """Cache the deadline and its working on the case (lists, reminders and the export)."""
+    try:
+        result = deadline(ctx.session, ctx.school, case)
+    except (CalendarError, DeadlineError) as error:
+        raise Invalid(str(error)) from None
+    if result is None:
+        _, waiting_for = clock_start(case)
+        case.due_on, case.deadline_rule = None, "clock not started"
+        case.deadline_explanation = (
+            f"The clock has not started: the school is waiting for {waiting_for}. "
+            "Day one will be the day it arrives."
+        )
+        return
+    case.due_on = result.due
+    case.deadline_rule = result.rule
+    case.deadline_explanation = " ".join(result.explanation)
+
+
+def create(ctx: Context, values: Mapping[str, Any]) -> RightsRequest:
+    """A new request from a confirmed intake: the case, its deadline, audit, nudges, alerts."""
+    _check_intake(ctx, values)
+    received_at = datetime.fromisoformat(values["received_at"])
+    received_on = received_at.astimezone(ctx.tz).date()
+    third_party = values["relationship"] in ("third_party", "solicitor")
+    case = RightsRequest(
+        school_id=ctx.school.id,
+        conversation_id=values.get("__conversation_id__"),
+        request_type=values["request_type"],
+        state=SarState.OPEN,
+        requester_name=values["requester_name"],
+        relationship=values["relationship"],
+        requester_email=values.get("requester_email"),
+        requester_phone=values.get("requester_phone"),
+        requester_address=values.get("requester_address"),
+        subject_name=None if values.get("about_requester", True) else values.get("subject_name"),
+        channel=values["channel"],
+        received_at=received_at,
+        received_on=received_on,
+        details=values["details"],
+        id_required=bool(values.get("id_needed")),
+        created_by_id=ctx.person.id,
+        created_at=ctx.now,
+    )
+    if values.get("id_needed"):
+        case.id_requested_on = ctx.today
+    if third_party and values.get("authority_needed"):
+        case.authority_requested_on = ctx.today
+    if case.id_requested_on or case.authority_requested_on:
+        case.state = SarState.AWAITING_ID
+    recompute(ctx, case)
+    ctx.session.add(case)
+    ctx.session.flush()
+    case.reference = f"{PREFIX}-{received_on.year}-{case.id:04d}"
+    audit.record(ctx, "sar.created", "sar", case.id, case.reference,
+                 request_type=case.request_type, received_on=received_on.isoformat(),
+                 due_on=case.due_on.isoformat() if case.due_on else None)
+    alert_team(ctx, case, "new")
+    from workflows.reminders.planner import plan_for_case
+    from workflows.sar.flows import SAR
+
+    plan_for_case(ctx.session, ctx.school, SAR, case, ctx.now)
+    return case
+
+
+def _check_intake(ctx: Context, values: Mapping[str, Any]) -> None:
+    if not any(values.get(k) for k in ("requester_email", "requester_phone", "requester_address")):
+        raise Invalid(
+            "We need at least one way to reply to them: an email address, a phone number or "
+            "a postal address.",
+            "requester_email",
+        )
+    if values["request_type"] == RequestType.EDUCATIONAL_RECORD:
+        if not ctx.school.maintained:
+            raise Invalid(
+                f"{ctx.school.name} is not a maintained school, so there is no separate "
+                "educational-record right (the 15-school-day rule). Log it as a subject "
+                "access request instead: the parent can ask for their child's data that way.",
+                "request_type",
+            )
+        if values["relationship"] != "parent":
+            raise Invalid(
+                "Only a parent can ask to see a pupil's educational record under the 2005 "
+                "regulations. If a pupil or someone else is asking, log a subject access "
+                "request instead.",
+                "request_type",
+            )
+        if term_calendar(ctx.school) is None:
+            raise Invalid(
+                f"{ctx.school.name} has no term calendar yet, so the 15 school days can't be "
+                "counted. Ask the DPO to import the term dates (dpo-bot calendar import FILE), "
+                "or log it as a subject access request for now.",
+                "request_type",
+            )
+
+
+def alert_team(ctx: Context, case: RightsRequest, event: str, **extra: Any) -> None:
+    """Tell the DPO and deputies, privately, with a reference and no personal data."""
+    team = [p.id for p in people.decision_makers(ctx.session, ctx.school.id)]
+    if case.owner_id:
+        team.append(case.owner_id)
+    if event == "new":
+        team = [p for p in team if p != ctx.person.id]
+    text = render(
+        "messages/sar_event.txt.j2",
+        event=event,
+        case=case,
+        actor=ctx.person,
+        type_label=TYPE_LABELS[RequestType(case.request_type)],
+        **extra,
+    )
+    notifications.queue(
+        ctx.session,
+        school_id=ctx.school.id,
+        people=team,
+        kind=f"sar.{event}",
+        key=f"sar:{case.id}:{event}:v{case.version}",
+        text=text,
+        subject_ref=case.reference,
+    )
+
+
+TYPE_LABELS: dict[RequestType, str] = {
+    RequestType.ACCESS: "Subject access request",
+    RequestType.ERASURE: "Erasure request",
+    RequestType.RECTIFICATION: "Rectification request",
+    RequestType.RESTRICTION: "Restriction request",
+    RequestType.OBJECTION: "Objection",
+    RequestType.PORTABILITY: "Portability request",
+    RequestType.EDUCATIONAL_RECORD: "Educational record request",
+}
+
+
+# Actions: each returns what to tell the person who took it.
+
+
+def take(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
+    case.owner_id = ctx.person.id
+    return f"{case.reference} is yours now. You'll get its reminders."
+
+
+def assign(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
+    person = find_colleague(ctx, values["person"])
+    case.owner_id = person.id
+    alert_team(ctx, case, "assigned", owner=person)
+    return f"{case.reference} is now {person.name}'s. They have been told."
+
+
+def find_colleague(ctx: Context, name: str) -> Person:
+    matches = [
+        p
+        for p in ctx.session.exec(
+            select(Person).where(Person.school_id == ctx.school.id, col(Person.active).is_(True))
+        )
+        if name.lower() in p.name.lower()
+    ]
+    exact = [p for p in matches if p.name.lower() == name.lower()]
+    if len(exact) == 1:
+        return exact[0]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise Invalid(f"Nobody called “{name}” uses the bot at this school yet.", "person")
+    names = ", ".join(p.name for p in matches[:8])
+    raise Invalid(f"Several people match “{name}”: {names}. Please type the full name.", "person")
+
+
+def record_arrival(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
+    what, on = values["what"], date.fromisoformat(values["received_on"])
+    asked = getattr(case, f"{what}_requested_on")
+    if asked is None:
+        raise Invalid(f"The school did not ask for {ARRIVALS[what]} on this case.", "what")
+    setattr(case, f"{what}_received_on", on)
+    start, waiting_for = clock_start(case)
+    if start is None:
+        return f"Recorded. The clock starts when {waiting_for} arrives too."
+    case.state = SarState.OPEN
+    return f"Recorded. The clock started on {on:%-d %B %Y}."
+
+
+ARRIVALS = {"id": "ID", "authority": "written authority", "fee": "a fee"}
+
+
+def request_id(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
+    case.id_required = True
+    case.id_requested_on = date.fromisoformat(values["asked_on"])
+    case.id_received_on = None
+    case.state = SarState.AWAITING_ID
+    return (f"Recorded. The clock stops until the ID arrives. Draft the letter with "
+            f"“letter {case.reference} id_request”.")
+
+
+def pause(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
+    asked_on = date.fromisoformat(values["asked_on"])
+    start, _ = clock_start(case)
+    if start and asked_on < start:
+        raise Invalid(f"The clock started on {start:%-d %B %Y}; a pause can't begin before it.",
+                      "asked_on")
+    ctx.session.add(ClarificationPause(request_id=case.id, asked_on=asked_on,
+                                       question=values.get("question")))
+    ctx.session.flush()
+    return (f"Paused from {asked_on:%-d %B %Y}. When their answer arrives, type "
+            f"“resume {case.reference}”. Draft the letter with "
+            f"“letter {case.reference} clarification”.")
+
+
+def resume(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
+    current = open_pause(ctx.session, case)
+    answered_on = date.fromisoformat(values["answered_on"])
+    if answered_on < current.asked_on:
+        raise Invalid(
+            f"The school asked on {current.asked_on:%-d %B %Y}; the answer can't be earlier.",
+            "answered_on",
+        )
+    current.answered_on = answered_on
+    ctx.session.add(current)
+    ctx.session.flush()
+    days = (answered_on - current.asked_on).days + 1
+    return f"Resumed. {days} day{'s' if days != 1 else ''} did not count (both ends included)."
+
+
+def extension_guard(ctx: Context, case: RightsRequest) -> str | None:
+    if case.extended:
+        return f"{case.reference} has already been extended."
+    if case.request_type == RequestType.EDUCATIONAL_RECORD:
+        return "An educational record request can't be extended: 15 school days is fixed."
+    result = deadline(ctx.session, ctx.school, case)
+    notice_due = result.extension_notice_due if result is not None else None
+    if notice_due and ctx.today > notice_due:
+        return (
+            f"Too late to extend: the requester had to be told by "
+            f"{notice_due:%A %-d %B %Y}, within the first month. "
+            f"The deadline stays {result.due:%A %-d %B %Y}."
+        )
+    return None
+
+
+def extend(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
+    told_on = date.fromisoformat(values["notice_on"])
+    result = deadline(ctx.session, ctx.school, case)
+    if result is not None and result.extension_notice_due and told_on > result.extension_notice_due:
+        raise Invalid(
+            f"The requester had to be told by {result.extension_notice_due:%A %-d %B %Y} "
+            "(the end of the first month); an extension notice after that is out of time.",
+            "notice_on",
+        )
+    if told_on < case.received_on:
+        raise Invalid("That is before the request arrived.", "notice_on")
+    case.extended = True
+    case.extension_reason = values["reason"]
+    case.extension_notice_on = told_on
+    return (f"Extended. Draft the notice with “letter {case.reference} extension” "
+            "if it has not gone yet.")
+
+
+def pause_guard(ctx: Context, case: RightsRequest) -> str | None:
+    if case.request_type == RequestType.EDUCATIONAL_RECORD:
+        return "The clarification pause is a SAR rule; it does not apply to educational records."
+    return None
+
+
+def close(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
+    responded_on = date.fromisoformat(values["responded_on"])
+    if responded_on < case.received_on:
+        raise Invalid("That is before the request arrived.", "responded_on")
+    current = open_pause(ctx.session, case)
+    if current is not None:
+        current.answered_on = max(current.asked_on, responded_on)
+        ctx.session.add(current)
+    case.outcome = values["outcome"]
+    case.outcome_reason = values.get("reason")
+    case.closed_on = responded_on
+    case.response_method = values["method"]
+    alert_team(ctx, case, "closed")
+    late = case.due_on is not None and responded_on > case.due_on
+    letter = "refusal" if case.outcome == Outcome.REFUSED else "response"
+    return (
+        f"Closed{' — late: the deadline was ' + format(case.due_on, '%-d %B %Y') if late else ''}. "
+        f"The record can be added to, never changed. Draft the letter with "
+        f"“letter {case.reference} {letter}”."
+    )
+
+
+def note(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
+    ctx.session.add(CaseNote(request_id=case.id, author_id=ctx.person.id, at=ctx.now,
+                             text=values["text"]))
+    return "Note added."
+
+
+def notes(session: Session, case: RightsRequest) -> list[CaseNote]:
+    return list(
+        session.exec(
+            select(CaseNote).where(CaseNote.request_id == case.id).order_by(col(CaseNote.id))
+        )
+    )

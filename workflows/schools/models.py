@@ -1,0 +1,51 @@
+"""A school and its settings. Every other record belongs to one."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text
+from sqlmodel import Field, SQLModel
+
+from workflows.database import UTCDateTime, utcnow
+
+# DOMAIN.md 6: defaults to be confirmed by the DPO, shown to them in `dpo-bot setup`.
+DEFAULT_RETENTION: dict[str, int] = {
+    "sar_closed_years": 1,  # after closure, plus the rest of the academic year
+    "breach_log_years": 6,
+    "conversation_days": 30,  # unfinished chats hold typed personal data: keep them briefly
+}
+
+
+class School(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(index=True, unique=True, max_length=64)
+    name: str = Field(max_length=200)
+    region: str = Field(default="ENG", max_length=3)
+    timezone: str = Field(default="Europe/London", max_length=64)
+    maintained: bool = Field(
+        default=True,
+        description="LA-maintained: parents have the 15-school-day educational record right",
+    )
+    working_days: str = Field(default="0,1,2,3,4", max_length=20)  # Monday=0
+    work_start: time = Field(default=time(8, 0))
+    work_end: time = Field(default=time(18, 0))
+    term_calendar_csv: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    retention: dict[str, Any] = Field(
+        default_factory=lambda: dict(DEFAULT_RETENTION), sa_column=Column(JSON, nullable=False)
+    )
+    configured: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def weekday_set(self) -> frozenset[int]:
+        return frozenset(int(d) for d in self.working_days.split(",") if d.strip())
+
+
+class SchoolCreate(SQLModel):
+    slug: str
+    name: str
+    region: str = "ENG"
+    timezone: str = "Europe/London"
+    maintained: bool = True

@@ -1,0 +1,81 @@
+"""The school and its settings: created by `dpo-bot setup`, read by every workflow."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from workflows.deadlines import TermCalendar, is_working_day
+from workflows.schools.models import School
+
+DEFAULT_SLUG = "default"
+
+
+def get_default(session: Session) -> School:
+    """The school a single-school deployment uses; created with defaults on first use."""
+    school = session.exec(select(School).order_by(col(School.id)).limit(1)).first()
+    if school is None:
+        school = School(slug=DEFAULT_SLUG, name="Our School")
+        session.add(school)
+        session.flush()
+    return school
+
+
+def by_slug(session: Session, slug: str) -> School | None:
+    return session.exec(select(School).where(School.slug == slug)).first()
+
+
+def term_calendar(school: School) -> TermCalendar | None:
+    if not school.term_calendar_csv:
+        return None
+    return TermCalendar.from_csv(school.term_calendar_csv)
+
+
+def is_work_day(school: School, day: date) -> bool:
+    """A day staff read messages: one of the school's working weekdays, not a bank holiday."""
+    return day.weekday() in school.weekday_set and is_working_day(day, school.region)
+
+
+def work_window_start(school: School, day: date) -> datetime:
+    """The moment messages may start on ``day``, as an aware datetime in UTC-comparable form."""
+    return datetime.combine(day, school.work_start, tzinfo=ZoneInfo(school.timezone))
+
+
+def next_work_moment(school: School, moment: datetime) -> datetime:
+    """``moment`` itself if it is inside working hours, else the next start of working hours."""
+    local = moment.astimezone(ZoneInfo(school.timezone))
+    day = local.date()
+    if is_work_day(school, day) and school.work_start <= local.time() < school.work_end:
+        return moment
+    if is_work_day(school, day) and local.time() < school.work_start:
+        return work_window_start(school, day)
+    day += timedelta(days=1)
+    while not is_work_day(school, day):
+        day += timedelta(days=1)
+    return work_window_start(school, day)
+
+
+def previous_work_day(school: School, day: date) -> date:
+    while not is_work_day(school, day):
+        day -= timedelta(days=1)
+    return day
+
+
+def next_work_day(school: School, day: date) -> date:
+    while not is_work_day(school, day):
+        day += timedelta(days=1)
+    return day
+
+
+def parse_hours(text: str) -> tuple[time, time]:
+    """'08:00-18:00' -> (08:00, 18:00); raises ValueError with a clear message."""
+    try:
+        start_text, end_text = (part.strip() for part in text.split("-"))
+        start, end = time.fromisoformat(start_text), time.fromisoformat(end_text)
+    except ValueError:
+        raise ValueError("Give working hours like 08:00-18:00.") from None
+    if end <= start:
+        raise ValueError("Working hours must end after they start.")
+    return start, end

@@ -1,0 +1,26 @@
+"""Every table, imported in one place so the metadata (and Alembic) sees them all."""
+
+from sqlmodel import SQLModel
+
+from workflows.audit.models import AuditEvent
+from workflows.core.models import Conversation
+from workflows.notifications.models import Notification
+from workflows.people.models import Person
+from workflows.reminders.models import Reminder
+from workflows.sar.models import CaseNote, ClarificationPause, RightsRequest
+from workflows.schools.models import School
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "AuditEvent",
+    "CaseNote",
+    "ClarificationPause",
+    "Conversation",
+    "Notification",
+    "Person",
+    "Reminder",
+    "RightsRequest",
+    "School",
+    "metadata",
+]
