@@ -1,15 +1,15 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
-Create Date: 2026-11-23 15:15:34.473981
+Revises: (none)
+Create Date: 2026-11-23 15:23:28.800929
 """
 
+from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
-
 import workflows.database
+
 
 revision = '0001'
 down_revision = None
@@ -136,6 +136,7 @@ def upgrade() -> None:
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('target', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('due_at', workflows.database.UTCDateTime(), nullable=False),
+    sa.Column('working_hours', sa.Boolean(), nullable=False),
     sa.Column('dedupe_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('claimed_until', workflows.database.UTCDateTime(), nullable=True),

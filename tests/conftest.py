@@ -1,0 +1,147 @@
+"""Shared fixtures: a real database (SQLite file, and PostgreSQL when configured) and a
+chat driver that talks to the real workflows the way an adapter does."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from workflows.core.chat import respond
+from workflows.core.context import Context
+from workflows.core.ui import Card, Question, Reply, Summary, Table, Text
+from workflows.database import make_engine, session_scope, upgrade
+from workflows.people.models import Person, Role
+from workflows.schools.models import School
+
+POSTGRES_URL = os.environ.get("DPO_BOT_TEST_POSTGRES_URL")
+DATABASES = ["sqlite", "postgresql"]
+
+
+def _fresh_postgres() -> Engine:
+    engine = make_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    return engine
+
+
+@pytest.fixture(params=DATABASES)
+def engine(request, tmp_path) -> Iterator[Engine]:
+    """The real database, migrated with the real migrations: SQLite, then PostgreSQL."""
+    if request.param == "postgresql":
+        if not POSTGRES_URL:
+            pytest.skip("DPO_BOT_TEST_POSTGRES_URL is not set (CI sets it)")
+        engine = _fresh_postgres()
+    else:
+        engine = make_engine(f"sqlite:///{tmp_path / 'dpo-bot.db'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'dpo-bot.db'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def text_of(replies: list[Reply]) -> str:
+    """Everything a person would read, as one string (for assertions)."""
+    parts: list[str] = []
+    for r in replies:
+        if isinstance(r, Text):
+            parts.append(r.text)
+        elif isinstance(r, Question):
+            parts.append(r.prompt)
+        elif isinstance(r, Summary):
+            parts += [f"{a}: {b}" for a, b in r.rows] + list(r.notes)
+        elif isinstance(r, Card):
+            parts += [r.reference, r.status] + [f"{a}: {b}" for a, b in r.rows]
+            parts += [r.deadline or ""] + [b.command for b in r.buttons]
+        elif isinstance(r, Table):
+            parts += [r.title, r.empty] + [" | ".join(row) for row in r.rows]
+        else:
+            parts.append(getattr(r, "body", str(r)))
+    return "\n".join(parts)
+
+
+@dataclass
+class School_:
+    """A school with its people, and a way to talk to the bot as any of them."""
+
+    engine: Engine
+    school_id: int
+    people: dict[str, int] = field(default_factory=dict)
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    adapter: str = "terminal"
+
+    def say(self, who: str, message: str, *, channel: str | None = None) -> list[Reply]:
+        with session_scope(self.engine) as session:
+            return respond(self.context(session, who), channel or f"test:{who}", message)
+
+    def says(self, who: str, *messages: str) -> str:
+        """Several lines in a row; returns what the last one answered, as text."""
+        replies: list[Reply] = []
+        for message in messages:
+            replies = self.say(who, message)
+        return text_of(replies)
+
+    def context(self, session: Session, who: str) -> Context:
+        return Context(
+            session=session,
+            school=session.get(School, self.school_id),
+            person=session.get(Person, self.people[who]),
+            adapter=self.adapter,
+            now=self.now,
+        )
+
+
+@pytest.fixture
+def school(engine) -> School_:
+    return make_school(engine)
+
+
+def make_school(engine: Engine, name: str = "Hillside Primary", slug: str = "hillside") -> School_:
+    with session_scope(engine) as session:
+        found = School(slug=slug, name=name, configured=True)
+        session.add(found)
+        session.flush()
+        people = {}
+        for person_name, role in (
+            ("Sam Teacher", Role.STAFF),
+            ("Kim Teacher", Role.STAFF),
+            ("Dee Dpo", Role.DPO),
+            ("Vic Deputy", Role.DEPUTY),
+            ("Hal Head", Role.HEAD),
+        ):
+            person = Person(school_id=found.id, name=person_name, role=role)
+            session.add(person)
+            session.flush()
+            people[person_name.split()[0].lower()] = person.id
+        return School_(engine=engine, school_id=found.id, people=people)
+
+
+# A parent's SAR as a teacher would type it, answer by answer.
+PARENT_SAR = (
+    "I need to log a subject access request",
+    "1",  # subject access
+    "Jane Parent",
+    "parent",
+    "no",  # not about herself
+    "Tom Parent",
+    "jane@example.org",
+    "skip",
+    "skip",
+    "email",
+    "yesterday 14:00",
+    "All behaviour records for Tom held by the class teacher",
+    "no",  # no ID needed
+)
