@@ -1,0 +1,294 @@
+"""The neutral UI model as Block Kit: messages, modals built from form declarations, App Home.
+
+All user text is escaped for mrkdwn or sent as plain_text, and every field is clipped to
+Slack's limits (a payload over a limit is refused by Slack as a whole).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from bot.slack.mrkdwn import clip, escape
+from workflows.core.fields import Field, Form, Kind
+from workflows.core.ui import Button, Card, Document, Question, Reply, Summary, Table, Text
+
+SECTION_LIMIT = 3000
+MESSAGE_BLOCKS = 50
+MODAL_BLOCKS = 100
+TITLE_LIMIT = 24
+BUTTON_LIMIT = 75
+OPTION_LIMIT = 75
+INPUT_LABEL_LIMIT = 2000
+TONE_EMOJI = {"info": "", "success": ":white_check_mark: ", "warning": ":warning: ",
+              "error": ":no_entry: "}
+
+
+def plain(text: str, limit: int = SECTION_LIMIT) -> dict[str, Any]:
+    return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": clip(text, SECTION_LIMIT)}
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": mrkdwn(text)}
+
+
+def context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [mrkdwn(text)]}
+
+
+def message_blocks(replies: Sequence[Reply], *, with_buttons: bool = True) -> list[dict]:
+    blocks: list[dict] = []
+    for reply in replies:
+        blocks.extend(reply_blocks(reply, with_buttons=with_buttons))
+    if len(blocks) > MESSAGE_BLOCKS:
+        blocks = blocks[: MESSAGE_BLOCKS - 1] + [context("(shortened: type the reference to see "
+                                                         "the whole case)")]
+    return blocks
+
+
+def reply_blocks(reply: Reply, *, with_buttons: bool = True) -> list[dict]:
+    if isinstance(reply, Text):
+        return [section(TONE_EMOJI[reply.tone] + escape(reply.text))]
+    if isinstance(reply, Question):
+        return _question(reply)
+    if isinstance(reply, Summary):
+        return _summary(reply)
+    if isinstance(reply, Card):
+        return card_blocks(reply, with_buttons=with_buttons)
+    if isinstance(reply, Table):
+        return _table(reply)
+    if isinstance(reply, Document):
+        return [
+            {"type": "header", "text": plain(reply.title, 150)},
+            *(section("```" + escape(chunk) + "```") for chunk in _chunks(reply.body, 2900)),
+        ]
+    raise TypeError(f"cannot render {type(reply).__name__}")  # pragma: no cover
+
+
+def fallback_text(replies: Iterable[Reply]) -> str:
+    """The notification text Slack shows on phones and in search (plain, escaped)."""
+    for reply in replies:
+        text = getattr(reply, "text", None) or getattr(reply, "prompt", None) or getattr(
+            reply, "title", None)
+        if text:
+            return clip(escape(text), 300)
+    return "dpo-bot"
+
+
+def _question(q: Question) -> list[dict]:
+    lines = [f"*{escape(q.prompt)}*"]
+    lines += [f"{i}. {escape(o.label)}" for i, o in enumerate(q.options, 1)]
+    if q.current is not None:
+        lines.append(f"_Currently: {escape(q.current)}_ (send “keep” to keep it)")
+    hint = f"Question {q.step} of {q.total}" + (" · optional: “skip”" if q.optional else "")
+    return [section("\n".join(lines)), context(hint + " · “back”, “help”, “cancel”")]
+
+
+def _summary(s: Summary) -> list[dict]:
+    rows = "\n".join(f"*{escape(label)}*: {escape(value)}" for label, value in s.rows)
+    blocks = [{"type": "header", "text": plain(s.title, 150)}]
+    blocks += [section(chunk) for chunk in _chunks(rows, SECTION_LIMIT)]
+    blocks += [context(escape(note)) for note in s.notes]
+    blocks.append(context("Send “yes” to save, “edit 3” to change answer 3, or “cancel”."))
+    return blocks
+
+
+def card_blocks(c: Card, *, with_buttons: bool = True, footer: str | None = None) -> list[dict]:
+    rows = "\n".join(f"*{escape(label)}*: {escape(value)}" for label, value in c.rows)
+    blocks: list[dict] = [
+        {"type": "header", "text": plain(f"{c.reference} · {c.title}", 150)},
+        section(f"*Status*: {escape(c.status)}"),
+    ]
+    blocks += [section(chunk) for chunk in _chunks(rows, SECTION_LIMIT)]
+    if c.deadline:
+        blocks.append(context(escape(c.deadline)))
+    if with_buttons and c.buttons:
+        blocks.append({
+            "type": "actions",
+            "block_id": f"case:{c.reference}",
+            "elements": [button(b) for b in c.buttons[:25]],
+        })
+    if footer:
+        blocks.append(context(footer))
+    return blocks
+
+
+def button(b: Button) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "action_id": f"act:{b.action}",
+        "text": plain(b.label, BUTTON_LIMIT),
+        "value": b.value,
+    }
+    if b.style in ("primary", "danger"):
+        element["style"] = b.style
+    if b.confirm:
+        element["confirm"] = {
+            "title": plain("Are you sure?", 100),
+            "text": plain(b.confirm, 300),
+            "confirm": plain(clip(b.label, 30), 30),
+            "deny": plain("Not now", 30),
+        }
+    return element
+
+
+def _table(t: Table) -> list[dict]:
+    if not t.rows:
+        return [section(f"*{escape(t.title)}*: {escape(t.empty)}")]
+    lines = [" · ".join(escape(cell) for cell in row if cell) for row in t.rows]
+    text = f"*{escape(t.title)}*\n" + "\n".join(f"• {line}" for line in lines)
+    return [section(chunk) for chunk in _chunks(text, SECTION_LIMIT)][:MESSAGE_BLOCKS - 1]
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    """Split on line breaks into pieces Slack accepts (a section holds 3000 characters)."""
+    pieces, current = [], ""
+    for line in text.splitlines() or [""]:
+        while len(line) > size:
+            pieces.append(line[:size])
+            line = line[size:]
+        if len(current) + len(line) + 1 > size:
+            pieces.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    pieces.append(current)
+    return [p for p in pieces if p] or [" "]
+
+
+# Modals
+
+
+def modal(
+    *,
+    title: str,
+    callback_id: str,
+    blocks: list[dict],
+    submit: str | None = "Next",
+    metadata: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title, TITLE_LIMIT),
+        "close": plain("Cancel", TITLE_LIMIT),
+        "blocks": blocks[:MODAL_BLOCKS],
+        "private_metadata": json.dumps(metadata or {}),
+    }
+    if submit:
+        view["submit"] = plain(submit, TITLE_LIMIT)
+    return view
+
+
+def form_blocks(form: Form, initial: Mapping[str, Any] | None = None) -> list[dict]:
+    """One input block per field; conditional fields say when they are needed."""
+    initial = initial or {}
+    return [input_block(field, initial.get(field.name)) for field in form.fields]
+
+
+def input_block(field: Field, initial: Any = None) -> dict[str, Any]:
+    hint = field.help
+    if field.ask_if is not None:
+        hint = (hint + " " if hint else "") + "Only needed in some cases: you'll be told if so."
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": field.name,
+        "label": plain(field.label, INPUT_LABEL_LIMIT),
+        # Conditional and optional fields must not block Slack's own submit check;
+        # the form's own validation says which are missing.
+        "optional": field.optional or field.ask_if is not None,
+        "element": _element(field, initial),
+    }
+    if hint:
+        block["hint"] = plain(hint, INPUT_LABEL_LIMIT)
+    return block
+
+
+def _element(field: Field, initial: Any) -> dict[str, Any]:
+    action_id = "value"
+    if field.kind in (Kind.CHOICE, Kind.YES_NO):
+        options = _options(field)
+        element: dict[str, Any] = {
+            "type": "static_select",
+            "action_id": action_id,
+            "placeholder": plain("Choose", 150),
+            "options": options[:100],
+        }
+        chosen = _initial_option(field, initial, options)
+        if chosen:
+            element["initial_option"] = chosen
+        return element
+    if field.kind is Kind.DATE:
+        element = {"type": "datepicker", "action_id": action_id}
+        if initial:
+            element["initial_date"] = str(initial)[:10]
+        return element
+    element = {
+        "type": "plain_text_input",
+        "action_id": action_id,
+        "multiline": field.kind is Kind.LONG_TEXT,
+        "max_length": min(field.limit, 3000),
+    }
+    if field.kind is Kind.DATETIME:
+        element["placeholder"] = plain("e.g. today 9:30, yesterday 3pm, 3/9 14:00", 150)
+    if initial not in (None, ""):
+        element["initial_value"] = str(initial)
+    return element
+
+
+def _options(field: Field) -> list[dict[str, Any]]:
+    if field.kind is Kind.YES_NO:
+        return [_option("yes", "Yes"), _option("no", "No")]
+    return [_option(c.value, c.label) for c in field.choices]
+
+
+def _option(value: str, label: str) -> dict[str, Any]:
+    return {"text": plain(label, OPTION_LIMIT), "value": value}
+
+
+def _initial_option(field: Field, initial: Any, options: list[dict]) -> dict | None:
+    if initial is None:
+        return None
+    value = ("yes" if initial else "no") if field.kind is Kind.YES_NO else str(initial)
+    return next((o for o in options if o["value"] == value), None)
+
+
+def submitted_text(form: Form, state_values: Mapping[str, Any]) -> dict[str, str]:
+    """What was entered in each input, as the text the field parser reads."""
+    raw: dict[str, str] = {}
+    for field in form.fields:
+        element = state_values.get(field.name, {}).get("value", {})
+        if element.get("type") == "static_select":
+            raw[field.name] = (element.get("selected_option") or {}).get("value", "")
+        elif element.get("type") == "datepicker":
+            raw[field.name] = element.get("selected_date") or ""
+        else:
+            raw[field.name] = element.get("value") or ""
+    return raw
+
+
+def summary_view(summary: Summary, *, callback_id: str, metadata: Mapping[str, Any]) -> dict:
+    return modal(
+        title="Check and save",
+        callback_id=callback_id,
+        blocks=_summary_modal_blocks(summary),
+        submit="Save",
+        metadata=metadata,
+    )
+
+
+def _summary_modal_blocks(s: Summary) -> list[dict]:
+    rows = "\n".join(f"*{escape(label)}*: {escape(value)}" for label, value in s.rows)
+    blocks = [section(chunk) for chunk in _chunks(rows, SECTION_LIMIT)]
+    blocks += [context(escape(note)) for note in s.notes]
+    blocks.append(context("Nothing is saved until you press Save. To change an answer, go back."))
+    return blocks
+
+
+def notice_view(title: str, replies: Sequence[Reply]) -> dict[str, Any]:
+    return modal(title=title, callback_id="notice", blocks=message_blocks(replies,
+                 with_buttons=False), submit=None)
