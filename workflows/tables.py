@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from workflows.audit.models import AuditEvent
+from workflows.core.inbound import InboundEvent
 from workflows.core.models import Conversation
 from workflows.notifications.models import Notification
 from workflows.people.models import Person
@@ -17,6 +18,7 @@ __all__ = [
     "CaseNote",
     "ClarificationPause",
     "Conversation",
+    "InboundEvent",
     "Notification",
     "Person",
     "Reminder",

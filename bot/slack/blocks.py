@@ -94,7 +94,8 @@ def _summary(s: Summary) -> list[dict]:
     blocks = [{"type": "header", "text": plain(s.title, 150)}]
     blocks += [section(chunk) for chunk in _chunks(rows, SECTION_LIMIT)]
     blocks += [context(escape(note)) for note in s.notes]
-    blocks.append(context("Send “yes” to save, “edit 3” to change answer 3, or “cancel”."))
+    blocks.append(context("Send “yes” to save, “edit 3” to change answer 3, or “cancel”."
+                          if s.rows else "Send “yes” to go ahead, or “cancel”."))
     return blocks
 
 

@@ -8,6 +8,8 @@ this person (reminders, new cases for the DPO) are shown as they arrive.
 from __future__ import annotations
 
 import getpass
+import logging
+import threading
 from datetime import UTC, datetime
 
 from rich.console import Console
@@ -15,7 +17,7 @@ from rich.text import Text as RichText
 from sqlalchemy import Engine
 
 from bot.terminal.render import render
-from workflows.core.chat import greet, respond
+from workflows.core.chat import fault, greet, respond
 from workflows.core.context import Context
 from workflows.database import session_scope
 from workflows.notifications import service as notifications
@@ -23,7 +25,11 @@ from workflows.people import service as people
 from workflows.people.models import Person, Role
 from workflows.schools import service as schools
 
+log = logging.getLogger(__name__)
 ADAPTER = "terminal"
+LEAVE = {"exit", "quit", "bye", "logout"}
+PROMPT = "[bold blue]you>[/] "
+POLL_SECONDS = 5.0
 
 
 def default_user() -> str:
@@ -50,6 +56,8 @@ class TerminalChat:
         self.school_slug = school_slug
         self.run_reminders = run_reminders
         self.channel_key = f"terminal:{user.lower()}"
+        self._printing = threading.Lock()
+        self._stop = threading.Event()
         with session_scope(engine) as session:
             school = self._school(session)
             person = people.find_or_create(session, school.id, user, role)
@@ -87,39 +95,71 @@ class TerminalChat:
         self.say(greet)
 
     def say(self, handler, *args) -> None:
-        with session_scope(self.engine) as session:
-            replies = handler(self.context(session), self.channel_key, *args)
+        try:
+            with session_scope(self.engine) as session:
+                replies = handler(self.context(session), self.channel_key, *args)
+        except Exception:
+            # The transaction rolled back: nothing half-done was kept. Say so, and ask
+            # the same question again from what was saved.
+            log.exception("message failed")
+            try:
+                with session_scope(self.engine) as session:
+                    replies = fault(self.context(session), self.channel_key)
+            except Exception:
+                replies = []
+                self.console.print(RichText(
+                    "Sorry, I can't reach the database just now, so that was not saved. "
+                    "Your earlier answers are safe: try again in a moment.", style="bold red"))
         for reply in replies:
             render(self.console, reply)
 
-    def deliver_notifications(self) -> None:
+    def deliver_notifications(self, at_prompt: bool = False) -> int:
+        """Show this person's new notifications; True-ish if any were shown."""
         if self.run_reminders:
             from workflows.reminders.service import sweep
 
             sweep(self.engine)
-        with session_scope(self.engine) as session:
+        shown = 0
+        with self._printing, session_scope(self.engine) as session:
             for note in notifications.pending(session, self.person_id):
                 if notifications.mark_delivered(session, note.id, ADAPTER):
-                    self.console.print(RichText(f"🔔 {note.text}", style="bold yellow"))
+                    prefix = "\n" if at_prompt and not shown else ""
+                    self.console.print(RichText(f"{prefix}🔔 {note.text}", style="bold yellow"))
+                    shown += 1
+            if at_prompt and shown:
+                self.console.print(PROMPT, end="")  # the person was mid-prompt: redraw it
+        return shown
+
+    def _poll(self) -> None:
+        """While the person sits at the prompt, reminders still arrive."""
+        while not self._stop.wait(POLL_SECONDS):
+            try:
+                self.deliver_notifications(at_prompt=True)
+            except Exception:  # a locked or briefly unreachable database: try next time
+                continue
 
     def run(self) -> None:
         self.opening()
+        poller = threading.Thread(target=self._poll, name="notifications", daemon=True)
+        poller.start()
+        try:
+            self._loop()
+        finally:
+            self._stop.set()
+
+    def _loop(self) -> None:
         while True:
             self.deliver_notifications()
             try:
-                line = self.console.input("[bold blue]you>[/] ")
+                line = self.console.input(PROMPT)
             except (EOFError, KeyboardInterrupt):
                 self.console.print(
                     "\nBye. Anything you were answering is saved: run dpo-bot chat to carry on."
                 )
                 return
-            if line.strip().lower() in ("exit", "quit", "bye") and not self._in_conversation():
-                self.console.print("Bye.")
+            if line.strip().lower() in LEAVE:
+                # In the terminal, leaving never cancels: the form waits for next time.
+                self.console.print("Bye. Anything you were answering is saved: run dpo-bot chat "
+                                   "to carry on.")
                 return
             self.say(respond, line)
-
-    def _in_conversation(self) -> bool:
-        from workflows.core.conversation import active
-
-        with session_scope(self.engine) as session:
-            return active(self.context(session), self.channel_key) is not None

@@ -55,8 +55,9 @@ def _summary(s: Summary) -> Panel:
         table.add_row(RichText(label), RichText(value))
     parts = [table]
     parts += [RichText(note, style="cyan") for note in s.notes]
-    parts.append(RichText("Type “yes” to save, “edit N” to change an answer, or “cancel”.",
-                          style="dim"))
+    hint = ("Type “yes” to save, “edit N” to change an answer, or “cancel”." if s.rows
+            else "Type “yes” to go ahead, or “cancel”.")
+    parts.append(RichText(hint, style="dim"))
     return Panel(Group(*parts), title=escape(s.title), border_style="yellow")
 
 

@@ -42,17 +42,3 @@ def history(session: Session, subject_type: str, subject_id: int) -> list[AuditE
             .order_by(col(AuditEvent.at), col(AuditEvent.id))
         )
     )
-
-
-def last_change(session: Session, subject_type: str, subject_id: int) -> AuditEvent | None:
-    """The latest event that changed the case (reads excluded): who got there first."""
-    return session.exec(
-        select(AuditEvent)
-        .where(
-            AuditEvent.subject_type == subject_type,
-            AuditEvent.subject_id == subject_id,
-            ~col(AuditEvent.action).endswith(".viewed"),
-        )
-        .order_by(col(AuditEvent.id).desc())
-        .limit(1)
-    ).first()

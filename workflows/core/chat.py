@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from sqlmodel import col, select
 
@@ -17,6 +18,7 @@ from workflows.core import conversation as conversations
 from workflows.core.context import Context
 from workflows.core.declaration import Workflow
 from workflows.core.engine import Conflict, NotFound, check_may_start, load, view
+from workflows.core.models import Conversation, ConversationStatus
 from workflows.core.ui import Document, Reply, Table, Text
 from workflows.core.wording import render
 from workflows.people.permissions import Permission, PermissionDenied, can, can_view
@@ -32,10 +34,23 @@ class Intent:
 
 
 def respond(ctx: Context, channel_key: str, text: str) -> list[Reply]:
-    current = conversations.active(ctx, channel_key)
-    if current is not None:
-        return conversations.handle(ctx, WORKFLOWS[current.workflow], current, text)
+    for _ in range(3):
+        current = conversations.active(ctx, channel_key)
+        if current is None:
+            break
+        if conversations.claim(ctx, current):
+            return conversations.handle(ctx, WORKFLOWS[current.workflow], current, text)
+        # Another message of this conversation was saved meanwhile: read it again, so this
+        # one answers the question asked now (or finds the form finished).
+        ctx.session.expire(current)
+    else:
+        return [Text("Sorry, I was still busy with your previous messages. Please send that "
+                     "again.", "warning")]
     stripped = " ".join(text.strip().split())
+    if stripped.lower().rstrip(".!") in conversations.CONFIRM:
+        late = _late_confirm(ctx, channel_key)
+        if late is not None:
+            return late
     for intent in INTENTS:
         match = intent.pattern.match(stripped)
         if match:
@@ -49,12 +64,85 @@ def respond(ctx: Context, channel_key: str, text: str) -> list[Reply]:
     return [Text("Sorry, I didn't understand that.", "warning"), *_help(ctx, channel_key, None)]
 
 
+# What may be asked from anywhere (a slash command in any channel, a home-tab button): reads
+# only, never the start of a conversation, whose follow-up answers would have nowhere to go.
+LOOKUPS = ("help", "cases", "show", "history", "letter", "digest")
+
+
+def lookup(ctx: Context, text: str) -> list[Reply]:
+    """Answer a read-only request (help, the case list, one case, a letter draft)."""
+    stripped = " ".join(text.strip().split())
+    for intent in INTENTS:
+        match = intent.pattern.match(stripped)
+        if match and intent.handler.__name__.lstrip("_") in LOOKUPS:
+            try:
+                return intent.handler(ctx, "", match)
+            except (NotFound, Conflict, PermissionDenied) as error:
+                return [Text(error.message, "error")]
+    if not stripped:
+        return _help(ctx, "", None)
+    return [Text(f"I can't do “{stripped}” here. Open a case to act on it, or write to me "
+                 "in my DM.", "warning"), *_help(ctx, "", None)]
+
+
 def greet(ctx: Context, channel_key: str) -> list[Reply]:
     """First words in a session: resume an unfinished conversation, or say what I can do."""
     current = conversations.active(ctx, channel_key)
     if current is not None:
         return conversations.resume(ctx, WORKFLOWS[current.workflow], current)
     return _help(ctx, channel_key, None)
+
+
+def fault(ctx: Context, channel_key: str) -> list[Reply]:
+    """What an adapter says after a message failed unexpectedly and its transaction was
+    rolled back (call it in a fresh one): sorry, and the question still waiting, unchanged."""
+    sorry = "Sorry, something went wrong on my side, so your last message was not saved."
+    current = conversations.active(ctx, channel_key)
+    if current is None:
+        return [Text(sorry, "error")]
+    return [
+        Text(f"{sorry} Everything you answered before it is kept.", "error"),
+        *conversations.ask_again(ctx, WORKFLOWS[current.workflow], current),
+    ]
+
+
+def _late_confirm(ctx: Context, channel_key: str) -> list[Reply] | None:
+    """A "yes" with no summary waiting: a double click, a retried event, or a late reply.
+
+    Say what became of the last form here rather than "I didn't understand", so nobody
+    types it again to be sure; it never saves anything.
+    """
+    last = ctx.session.exec(
+        select(Conversation)
+        .where(
+            Conversation.person_id == ctx.person.id,
+            Conversation.adapter == ctx.adapter,
+            Conversation.channel_key == channel_key,
+        )
+        .order_by(col(Conversation.id).desc())
+    ).first()
+    if last is None or last.workflow not in WORKFLOWS:
+        return None
+    if last.status == ConversationStatus.CANCELLED:
+        return [Text("There is nothing waiting for a “yes”: the last form was cancelled, so "
+                     "nothing from it was saved.", "warning")]
+    if last.status != ConversationStatus.DONE:
+        return None
+    workflow = WORKFLOWS[last.workflow]
+    model = workflow.model
+    if last.action is None:
+        case = ctx.session.exec(select(model).where(model.conversation_id == last.id)).first()
+        if case is None:
+            return None
+        return [Text(f"That was already saved as {case.reference}; nothing more to do.",
+                     "warning")]
+    case = ctx.session.get(model, last.target_id)
+    if case is None:
+        return None
+    # Said the same to whoever won or lost a race: the case shows where it now stands.
+    return [Text(f"There is nothing waiting for a “yes”: “{workflow.action(last.action).label}” "
+                 f"on {case.reference} is finished. Type “{case.reference}” to see where it "
+                 "stands.", "warning")]
 
 
 def _start(ctx: Context, channel_key: str, workflow: Workflow) -> list[Reply]:
@@ -78,38 +166,51 @@ def _help(ctx: Context, channel_key: str, match: re.Match[str] | None) -> list[R
 
 
 def _cases(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
-    everything = match.group("scope") in ("all", "closed")
+    scope = (match.group("scope") or "open").lower()
+    everything = scope == "all"
     replies: list[Reply] = []
     for workflow in WORKFLOWS.values():
         model = workflow.model
         query = select(model).where(model.school_id == ctx.school.id)
-        if not everything:
+        if scope == "closed":
+            query = query.where(col(model.state).not_in(list(workflow.open_states)))
+        elif not everything:
             query = query.where(col(model.state).in_(list(workflow.open_states)))
-        rows = []
+        listed: list[tuple[tuple[bool, date], tuple[str, ...]]] = []
         for case in ctx.session.exec(query.order_by(col(model.id))):
             if not can_view(ctx.person, case):
                 continue
             due = workflow.due(case)
-            left = "" if due is None else f"{(due - ctx.today).days} days"
-            rows.append(
-                (
-                    case.reference,
-                    workflow.states[case.state],
-                    due.strftime("%a %d %b %Y") if due else "clock stopped",
-                    left if workflow.is_open(case) else "",
-                )
+            running = due is not None and workflow.is_open(case)
+            row = (
+                case.reference,
+                workflow.states[case.state],
+                due.strftime("%a %d %b %Y") if due else "clock stopped",
+                _left(due, ctx.today) if running else "",
             )
-        rows.sort(key=lambda r: (r[3] == "", r[2]))
-        scope = "All" if can(ctx.person, Permission.VIEW_ALL) else "Your"
+            # Most urgent first: by the due date itself (its text sorts by weekday name),
+            # then whatever has no running clock.
+            listed.append(((not running, due or date.max), row))
+        rows = [row for _, row in sorted(listed, key=lambda item: item[0])]
+        whose = "All" if can(ctx.person, Permission.VIEW_ALL) else "Your"
+        which = {"all": "", "closed": "closed "}.get(scope, "open ")
         replies.append(
             Table(
-                title=f"{scope} {'' if everything else 'open '}{workflow.title.lower()}s",
+                title=f"{whose} {which}{workflow.title.lower()}s",
                 columns=("Reference", "Status", "Due", "Left"),
                 rows=tuple(rows),
-                empty="None open." if not everything else "None yet.",
+                empty={"all": "None yet.", "closed": "None closed yet."}.get(scope, "None open."),
             )
         )
     return replies
+
+
+def _left(due: date, today: date) -> str:
+    days = (due - today).days
+    if days == 0:
+        return "due today"
+    plural = "" if abs(days) == 1 else "s"
+    return f"{days} day{plural}" if days > 0 else f"overdue by {-days} day{plural}"
 
 
 def _show(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:

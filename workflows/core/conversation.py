@@ -1,20 +1,24 @@
 """A form asked one question at a time, in a DM or a terminal.
 
 The conversation row is saved after every answer, so a restart resumes at the same
-question, and nothing is created until the person confirms the summary. Confirming is a
-compare-and-set on the conversation's version: a double "yes" creates one case.
+question, and nothing is created until the person confirms the summary. Each message first
+takes the conversation with a compare-and-set on its version (``claim``), so two messages at
+once are handled one after the other; confirming is a second compare-and-set, so a double
+"yes" creates one case.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select, update
 
 from workflows.core.context import Context
 from workflows.core.declaration import Action, Workflow
 from workflows.core.engine import Conflict, NotFound, card, perform
-from workflows.core.fields import Field, Form, Invalid
+from workflows.core.fields import Field, Form, FormErrors, Invalid
 from workflows.core.models import Conversation, ConversationStatus
 from workflows.core.ui import Option, Question, Reply, Summary, Text
 from workflows.people.permissions import PermissionDenied
@@ -24,7 +28,10 @@ BACK = {"back", "go back", "previous"}
 SKIP = {"skip", "pass", "don't know", "dont know", "n/a"}
 HELP = {"help", "?", "what?", "huh?", "explain"}
 CONFIRM = {"yes", "y", "confirm", "save", "submit", "ok", "correct", "send"}
+KEEP = {"", "keep", "same", "keep it"}  # chat apps cannot send an empty message
 ACTIVE = (ConversationStatus.ASKING, ConversationStatus.CONFIRMING)
+# Answers being asked again, kept beside the others in the saved answers until re-given.
+PREVIOUS = "__previous__"
 
 
 def active(ctx: Context, channel_key: str) -> Conversation | None:
@@ -38,6 +45,26 @@ def active(ctx: Context, channel_key: str) -> Conversation | None:
         )
         .order_by(col(Conversation.id).desc())
     ).first()
+
+
+def claim(ctx: Context, conversation: Conversation) -> bool:
+    """Take the conversation for one message: a compare-and-set on its version.
+
+    Two messages of one conversation handled at once (a fast typist, a retried event)
+    would both answer the same question and one answer would be silently lost. The loser
+    blocks until the winner commits, then reads the conversation again.
+    """
+    claimed = ctx.session.execute(
+        update(Conversation)
+        .where(col(Conversation.id) == conversation.id,
+               col(Conversation.version) == conversation.version)
+        .values(version=conversation.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        return False
+    set_committed_value(conversation, "version", conversation.version + 1)
+    return True
 
 
 def form_of(workflow: Workflow, conversation: Conversation) -> Form:
@@ -58,7 +85,9 @@ def start(
     replies: list[Reply] = []
     if previous is not None:
         previous.status = ConversationStatus.CANCELLED
-        replies.append(Text("I've put aside what you were doing before; nothing from it was saved."))
+        replies.append(
+            Text("I've put aside what you were doing before; nothing from it was saved.")
+        )
     conversation = Conversation(
         school_id=ctx.school.id,
         person_id=ctx.person.id,
@@ -91,7 +120,8 @@ def resume(ctx: Context, workflow: Workflow, conversation: Conversation) -> list
 def handle(
     ctx: Context, workflow: Workflow, conversation: Conversation, text: str
 ) -> list[Reply]:
-    word = text.strip().lower().rstrip(".!")
+    # Phones and Word turn "don't" into "don’t"; both must read as the same command.
+    word = text.strip().lower().rstrip(".!").replace("’", "'")
     form = form_of(workflow, conversation)
     if word in CANCEL:
         conversation.status = ConversationStatus.CANCELLED
@@ -100,8 +130,8 @@ def handle(
     if conversation.status == ConversationStatus.CONFIRMING:
         return _at_summary(ctx, workflow, conversation, form, word, text)
     field = form.field(conversation.position)
-    previous = conversation.answers.get("__previous__", {})
-    if not word and field.name in previous:  # Enter keeps the answer being revisited
+    previous = _previous(conversation)
+    if word in KEEP and field.name in previous:  # Enter (or "keep") keeps the answer shown
         return _answer(ctx, workflow, conversation, field, previous[field.name])
     if word in HELP:
         return [Text(field.help or f"{field.question} ({_hint(field)})")] + _prompt(
@@ -127,10 +157,13 @@ def handle(
 def _answer(
     ctx: Context, workflow: Workflow, conversation: Conversation, field: Field, value: Any
 ) -> list[Reply]:
-    answers = {k: v for k, v in conversation.answers.items() if k != "__previous__"}
+    answers = {k: v for k, v in conversation.answers.items() if k != PREVIOUS}
+    # Other answers being revisited stay offered: going back two steps and forward again
+    # shows both earlier answers, not just the last one left.
+    waiting = {k: v for k, v in _previous(conversation).items() if k != field.name}
     conversation.answers = {**answers, field.name: value}
-    if field.name not in conversation.history:
-        conversation.history = [*conversation.history, field.name]
+    if waiting:
+        conversation.answers[PREVIOUS] = waiting
     return _advance(ctx, workflow, conversation)
 
 
@@ -148,25 +181,33 @@ def _advance(ctx: Context, workflow: Workflow, conversation: Conversation) -> li
 
 
 def _back(ctx: Context, workflow: Workflow, conversation: Conversation) -> list[Reply]:
+    # The previous question in the form's order, not in the order of asking: after "edit 5"
+    # at the summary and Enter, "back" must go to the last question, not to question 5.
     form = form_of(workflow, conversation)
-    active_names = [f.name for f in form.active(conversation.answers)]
-    history = [n for n in conversation.history if n in active_names]
-    if conversation.position in history:
-        history = history[: history.index(conversation.position)]
-    if not history:
+    order = [f.name for f in form.active(conversation.answers)]
+    if conversation.status == ConversationStatus.ASKING and conversation.position in order:
+        order = order[: order.index(conversation.position)]
+    names = [n for n in order if n in conversation.answers]
+    if not names:
         return [Text("This is the first question.", "warning")] + _prompt(
             ctx, workflow, conversation
         )
-    previous = history[-1]
-    answers = dict(conversation.answers)
-    conversation.status = ConversationStatus.ASKING
-    conversation.position = previous
-    # Keep the old answer: it is shown, and typing it again is enough to go on.
-    conversation.answers = {k: v for k, v in answers.items() if k != previous}
-    conversation.history = [*history[:-1]]
-    conversation.answers["__previous__"] = {previous: answers.get(previous)}
-    _touch(ctx, conversation)
+    _revisit(ctx, conversation, names[-1])
     return _prompt(ctx, workflow, conversation)
+
+
+def _revisit(ctx: Context, conversation: Conversation, name: str) -> None:
+    """Ask ``name`` again, keeping its answer on offer (shown, and Enter keeps it)."""
+    answers = {k: v for k, v in conversation.answers.items() if k not in (name, PREVIOUS)}
+    waiting = _previous(conversation) | {name: conversation.answers.get(name)}
+    conversation.answers = {**answers, PREVIOUS: waiting}
+    conversation.status = ConversationStatus.ASKING
+    conversation.position = name
+    _touch(ctx, conversation)
+
+
+def _previous(conversation: Conversation) -> dict[str, Any]:
+    return dict(conversation.answers.get(PREVIOUS, {}))
 
 
 def _at_summary(
@@ -185,13 +226,7 @@ def _at_summary(
     if parts and parts[0] == "edit":
         fields = form.active(conversation.answers)
         if len(parts) == 2 and parts[1].isdigit() and 1 <= int(parts[1]) <= len(fields):
-            chosen = fields[int(parts[1]) - 1]
-            answers = dict(conversation.answers)
-            conversation.answers = {k: v for k, v in answers.items() if k != chosen.name}
-            conversation.answers["__previous__"] = {chosen.name: answers.get(chosen.name)}
-            conversation.status = ConversationStatus.ASKING
-            conversation.position = chosen.name
-            _touch(ctx, conversation)
+            _revisit(ctx, conversation, fields[int(parts[1]) - 1].name)
             return _prompt(ctx, workflow, conversation)
         return [Text(f"Type “edit” and a number from 1 to {len(fields)}.", "warning")] + _prompt(
             ctx, workflow, conversation
@@ -250,16 +285,16 @@ def _reopen(
     ctx: Context, workflow: Workflow, conversation: Conversation, error: Invalid
 ) -> list[Reply]:
     """The domain refused the whole answer set: go back to the question at fault."""
-    conversation.status = ConversationStatus.ASKING
     form = form_of(workflow, conversation)
     name = error.field or form.active(conversation.answers)[-1].name
-    answers = dict(conversation.answers)
-    conversation.answers = {k: v for k, v in answers.items() if k != name}
-    conversation.answers["__previous__"] = {name: answers.get(name)}
-    conversation.position = name
     conversation.version += 1
-    _touch(ctx, conversation)
+    _revisit(ctx, conversation, name)
     return [Text(error.message, "error")] + _prompt(ctx, workflow, conversation)
+
+
+def ask_again(ctx: Context, workflow: Workflow, conversation: Conversation) -> list[Reply]:
+    """The question (or summary) the conversation is waiting on, as it stands."""
+    return _prompt(ctx, workflow, conversation)
 
 
 def _prompt(ctx: Context, workflow: Workflow, conversation: Conversation) -> list[Reply]:
@@ -270,21 +305,31 @@ def _prompt(ctx: Context, workflow: Workflow, conversation: Conversation) -> lis
             (f"{i}. {f.label}", f.display(conversation.answers.get(f.name)))
             for i, f in enumerate(fields, 1)
         )
-        notes = tuple(workflow.summary_notes(ctx, form.values(conversation.answers))) if (
-            conversation.action is None and workflow.summary_notes) else ()
+        if conversation.action is None:
+            notes = tuple(workflow.summary_notes(ctx, form.values(conversation.answers))) if (
+                workflow.summary_notes) else ()
+        else:
+            # A text chat has no confirm dialog: an irreversible action's warning goes here.
+            confirm = workflow.action(conversation.action).confirm
+            notes = (confirm,) if confirm else ()
         title = workflow.title if conversation.action is None else workflow.action(
             conversation.action).label
         return [Summary(title=f"Please check: {title}", rows=rows, notes=notes)]
     field = form.field(conversation.position)
-    previous = conversation.answers.get("__previous__", {}).get(field.name)
+    previous = _previous(conversation).get(field.name)
+    # Count as if the answers being revisited still stood, so going back from "5 of 12"
+    # reads "4 of 12", not "4 of 11" because a later question depends on this one.
+    counted = [f.name for f in form.active(_previous(conversation) | conversation.answers)]
+    if field.name not in counted:
+        counted = [f.name for f in fields]
     return [
         Question(
             field=field.name,
             prompt=field.question,
             help=field.help,
             kind=field.kind.value,
-            step=[f.name for f in fields].index(field.name) + 1,
-            total=len(fields),
+            step=counted.index(field.name) + 1,
+            total=len(counted),
             optional=field.optional,
             options=tuple(Option(c.value, c.label) for c in field.choices),
             current=field.display(previous) if previous is not None else None,
@@ -302,3 +347,81 @@ def _touch(ctx: Context, conversation: Conversation) -> None:
     conversation.updated_at = ctx.now
     ctx.session.add(conversation)
     ctx.session.flush()
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A whole form submitted at once (a modal, a card), checked and waiting for confirmation."""
+
+    errors: dict[str, str] | None = None
+    conversation_id: int | None = None
+    summary: Summary | None = None
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    ok: bool
+    message: str
+    replies: list[Reply]
+    reopened: dict[str, Any] | None = None  # the answers to show again, when refused
+
+
+def prepare(
+    ctx: Context,
+    channel_key: str,
+    workflow: Workflow,
+    raw: dict[str, str],
+) -> Prepared:
+    """Check every field of a submitted form; if all is well, hold it for confirmation.
+
+    The answers wait in a conversation row, so confirming is the same compare-and-set as
+    in a chat: a double submit creates one case, and nothing exists until it is confirmed.
+    """
+    try:
+        values = workflow.intake.parse_all(raw, ctx)
+    except FormErrors as error:
+        return Prepared(errors=error.errors)
+    previous = active(ctx, channel_key)
+    if previous is not None:
+        previous.status = ConversationStatus.CANCELLED
+    conversation = Conversation(
+        school_id=ctx.school.id,
+        person_id=ctx.person.id,
+        adapter=ctx.adapter,
+        channel_key=channel_key,
+        workflow=workflow.name,
+        answers=values,
+        status=ConversationStatus.CONFIRMING,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    ctx.session.add(conversation)
+    ctx.session.flush()
+    (summary,) = _prompt(ctx, workflow, conversation)
+    return Prepared(conversation_id=conversation.id, summary=summary)
+
+
+def confirm(ctx: Context, conversation_id: int) -> Confirmed:
+    """Save what ``prepare`` held; a second confirm says it is already saved."""
+    from workflows.registry import WORKFLOWS
+
+    conversation = ctx.session.get(Conversation, conversation_id)
+    if conversation is None or conversation.person_id != ctx.person.id:
+        text = "That form has expired. Please start again."
+        return Confirmed(False, text, [Text(text, "error")])
+    if conversation.status != ConversationStatus.CONFIRMING:
+        text = ("That was already saved." if conversation.status == ConversationStatus.DONE
+                else "That form was cancelled. Please start again.")
+        return Confirmed(False, text, [Text(text, "warning")])
+    workflow = WORKFLOWS[conversation.workflow]
+    replies = _submit(ctx, workflow, conversation, form_of(workflow, conversation))
+    message = next((r.text for r in replies if isinstance(r, Text)), "")
+    if conversation.status == ConversationStatus.ASKING:
+        # Refused as a whole: cancel the held answers and give them back to the form.
+        answers = {k: v for k, v in conversation.answers.items() if k != PREVIOUS}
+        answers |= _previous(conversation)
+        conversation.status = ConversationStatus.CANCELLED
+        _touch(ctx, conversation)
+        return Confirmed(False, message, replies, reopened=answers)
+    ok = any(isinstance(r, Text) and r.tone == "success" for r in replies)
+    return Confirmed(ok, message, replies)

@@ -9,6 +9,7 @@ transaction, and adapters deliver the notifications only after it commits.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import col, update
@@ -17,7 +18,7 @@ from workflows.audit import service as audit
 from workflows.core.context import Context
 from workflows.core.dates import describe_datetime
 from workflows.core.declaration import Action, Workflow
-from workflows.core.fields import Invalid
+from workflows.core.fields import FormErrors, Invalid
 from workflows.core.ui import Button, Card
 from workflows.people.permissions import PermissionDenied, can, can_view, require
 
@@ -145,7 +146,13 @@ def perform(
 
 
 def _who_was_first(ctx: Context, workflow: Workflow, case: Any) -> str:
-    last = audit.last_change(ctx.session, workflow.name, case.id)
+    # Only what moves the case counts: a note or a drafted letter written since is not
+    # the decision that beat this one.
+    decisive = {f"{workflow.name}.created"} | {
+        f"{workflow.name}.{a.name}" for a in workflow.actions if a.changes_case
+    }
+    events = audit.history(ctx.session, workflow.name, case.id)
+    last = next((e for e in reversed(events) if e.action in decisive), None)
     if last is None:
         return f"{case.reference} changed while you were answering. Nothing was changed."
     who = "You" if last.actor_id == ctx.person.id else last.actor_name
@@ -159,12 +166,84 @@ def _who_was_first(ctx: Context, workflow: Workflow, case: Any) -> str:
 
 __all__ = [
     "Conflict",
+    "Decision",
     "Invalid",
     "NotFound",
     "PermissionDenied",
     "card",
     "check_may_start",
+    "decide",
+    "may_start",
+    "preflight",
     "load",
     "perform",
     "view",
 ]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of a button or a submitted action form, for any adapter to show."""
+
+    ok: bool
+    message: str
+    card: Card | None = None  # the case as the person may see it now (None: leave it be)
+    footer: str | None = None  # who decided what and when, for the updated message
+    errors: dict[str, str] | None = None  # per field, for a form that must be corrected
+
+
+def may_start(ctx: Context, workflow: Workflow) -> str | None:
+    """Why this person cannot start ``workflow``, or None."""
+    if can(ctx.person, workflow.start_permission):
+        return None
+    return f"Your role does not allow you to start a {workflow.title.lower()}."
+
+
+def preflight(ctx: Context, workflow: Workflow, action: Action, reference: str) -> str | None:
+    """Refuse before a form is shown: a staff click on a DPO button changes nothing."""
+    try:
+        check_may_start(ctx, workflow, action, load(ctx, workflow, reference))
+    except (PermissionDenied, NotFound, Conflict) as error:
+        return error.message
+    return None
+
+
+def decide(
+    ctx: Context,
+    workflow: Workflow,
+    action: Action,
+    reference: str,
+    expected_version: int,
+    raw: Mapping[str, str],
+) -> Decision:
+    """Take ``action`` from a button or a submitted form; nothing changes unless it succeeds."""
+    try:
+        case = load(ctx, workflow, reference)
+        values = action.form.parse_all(raw, ctx) if action.form.fields else {}
+    except NotFound as error:
+        return Decision(False, error.message)
+    except FormErrors as error:
+        return Decision(False, "Please correct the form.", errors=error.errors)
+    savepoint = ctx.session.begin_nested()
+    try:
+        message = perform(ctx, workflow, action, case, values, expected_version)
+        savepoint.commit()
+    except Invalid as error:
+        savepoint.rollback()
+        if error.field and error.field in {f.name for f in action.form.fields}:
+            return Decision(False, error.message, errors={error.field: error.message})
+        return Decision(False, error.message)
+    except PermissionDenied as error:
+        savepoint.rollback()
+        return Decision(False, error.message)
+    except Conflict as error:
+        savepoint.rollback()
+        ctx.session.refresh(case)
+        return Decision(False, error.message, card=card(ctx, workflow, case))
+    when = describe_datetime(ctx.local_now.replace(second=0, microsecond=0))
+    return Decision(
+        True,
+        message or f"Done: {action.label}.",
+        card=card(ctx, workflow, case),
+        footer=f"{action.label}: {ctx.person.name}, {when}.",
+    )

@@ -112,7 +112,10 @@ class Field:
         if self.kind is Kind.DATE:
             return describe_date(date.fromisoformat(value))
         if self.kind is Kind.DATETIME:
-            return describe_datetime(datetime.fromisoformat(value))
+            moment = datetime.fromisoformat(value)
+            if (moment.hour, moment.minute) == (0, 0):  # a date typed without a time
+                return describe_date(moment.date())
+            return describe_datetime(moment)
         return str(value)
 
     def choice(self, value: str) -> Choice:

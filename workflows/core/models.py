@@ -31,7 +31,6 @@ class Conversation(SQLModel, table=True):
     target_version: int | None = Field(default=None)  # the case as the person saw it
     answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     position: str | None = Field(default=None, max_length=64)  # the field being asked
-    history: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     status: ConversationStatus = Field(default=ConversationStatus.ASKING, sa_type=String(16))
     version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

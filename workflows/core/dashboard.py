@@ -1,0 +1,66 @@
+"""What a person sees on their home screen (Slack App Home, a Teams tab, `cases`).
+
+Staff: their own open requests and a way to start each workflow. The DPO team: every open
+case with the time left, most urgent first. References and deadlines only: no names, so a
+home screen glimpsed over a shoulder gives nothing away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+
+from workflows.core.context import Context
+from workflows.people.permissions import Permission, can, can_view
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    reference: str
+    title: str
+    status: str
+    due: str
+    urgency: str  # "overdue", "soon", "ok", "stopped"
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    heading: str
+    starts: tuple[tuple[str, str], ...]  # (workflow name, its title)
+    cases: tuple[CaseLine, ...]
+    everyone: bool  # the DPO team's view of every case
+
+
+def dashboard(ctx: Context) -> Dashboard:
+    from workflows.registry import WORKFLOWS
+
+    everyone = can(ctx.person, Permission.VIEW_ALL)
+    lines: list[tuple[tuple, CaseLine]] = []
+    for workflow in WORKFLOWS.values():
+        model = workflow.model
+        query = select(model).where(
+            model.school_id == ctx.school.id, col(model.state).in_(list(workflow.open_states))
+        )
+        for case in ctx.session.exec(query):
+            if not can_view(ctx.person, case):
+                continue
+            due = workflow.due(case)
+            if due is None:
+                text, urgency, key = "clock stopped", "stopped", (2, 0)
+            else:
+                left = (due - ctx.today).days
+                urgency = "overdue" if left < 0 else "soon" if left <= 7 else "ok"
+                text = (f"overdue by {-left} day{'s' if left != -1 else ''}" if left < 0
+                        else "due today" if left == 0
+                        else f"{left} day{'s' if left != 1 else ''} left ({due:%a %-d %b})")
+                key = (0 if left < 0 else 1, left)
+            lines.append((key, CaseLine(case.reference, workflow.title,
+                                        workflow.states[case.state], text, urgency)))
+    lines.sort(key=lambda pair: pair[0])
+    heading = (f"Every open case at {ctx.school.name}" if everyone
+               else "Your open requests")
+    starts = tuple(
+        (w.name, w.title) for w in WORKFLOWS.values() if can(ctx.person, w.start_permission)
+    )
+    return Dashboard(heading, starts, tuple(line for _, line in lines), everyone)
