@@ -80,7 +80,9 @@ def _parse_iso(text: str, what: str) -> date:
 
 @app.command()
 def chat(
-    user: Annotated[str | None, typer.Option(help="Who you are (default: your login name).")] = None,
+    user: Annotated[
+        str | None, typer.Option(help="Who you are (default: your login name).")
+    ] = None,
     role: Annotated[
         str | None, typer.Option(help="staff, dpo, deputy or head (default: your current role).")
     ] = None,
@@ -207,6 +209,7 @@ def calendar_import(
     """Load term dates and closures from a CSV (kind,start,end,name)."""
     from workflows.database import session_scope
     from workflows.deadlines import CalendarError, TermCalendar
+    from workflows.deadlines.calendar import describe_short
 
     text = file.read_text(encoding="utf-8-sig")
     try:
@@ -218,9 +221,10 @@ def calendar_import(
         found.term_calendar_csv = calendar.to_csv()
         session.add(found)
     first, last = calendar.terms[0], calendar.terms[-1]
+    # describe_short, not strftime("%-d"): that format does not exist on Windows.
     typer.echo(
-        f"Imported {len(calendar.terms)} terms ({first.start:%-d %b %Y} to {last.end:%-d %b %Y}) "
-        f"and {len(calendar.closures)} closure days for {found.name}."
+        f"Imported {len(calendar.terms)} terms ({describe_short(first.start)} to "
+        f"{describe_short(last.end)}) and {len(calendar.closures)} closure days for {found.name}."
     )
 
 
@@ -333,19 +337,65 @@ def export_sars(
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+def _check_region(value: str) -> str:
+    """Checked as it is typed, so a bad answer is asked again, not refused at the end."""
+    from workflows.deadlines import REGIONS
+
+    if value.strip().upper() not in REGIONS:
+        raise typer.BadParameter(f"Region must be one of {', '.join(REGIONS)}.")
+    return value.strip().upper()
+
+
+def _check_timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise typer.BadParameter(
+            f"Unknown time zone “{value}” (use e.g. Europe/London).") from None
+    return value.strip()
+
+
+def _check_hours(value: str) -> str:
+    from workflows.schools.service import parse_hours
+
+    try:
+        parse_hours(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    return value
+
+
+def _check_calendar(value: str) -> str:
+    from workflows.deadlines import CalendarError, TermCalendar
+
+    if value.strip():
+        try:
+            TermCalendar.from_csv(Path(value.strip()).read_text(encoding="utf-8-sig"))
+        except (OSError, CalendarError) as error:
+            raise typer.BadParameter(f"Term dates not imported: {error}") from None
+    return value.strip()
+
+
 @app.command()
 def setup(
     name: Annotated[str, typer.Option(prompt="School name")] = "Our School",
     region: Annotated[
-        str, typer.Option(prompt="Bank-holiday region (ENG, WLS, SCT, NIR)")
+        str, typer.Option(prompt="Bank-holiday region (ENG, WLS, SCT, NIR)",
+                          callback=_check_region)
     ] = "ENG",
-    timezone: Annotated[str, typer.Option(prompt="Time zone")] = "Europe/London",
+    timezone: Annotated[
+        str, typer.Option(prompt="Time zone", callback=_check_timezone)
+    ] = "Europe/London",
     maintained: Annotated[
         bool,
         typer.Option(prompt="Is it an LA-maintained school (parents' 15-school-day "
                      "educational record right)? Academies and free schools: no"),
     ] = True,
-    hours: Annotated[str, typer.Option(prompt="Working hours for reminders")] = "08:00-18:00",
+    hours: Annotated[
+        str, typer.Option(prompt="Working hours for reminders", callback=_check_hours)
+    ] = "08:00-18:00",
     dpo: Annotated[str, typer.Option(prompt="The DPO's name")] = "",
     dpo_email: Annotated[str, typer.Option(prompt="The DPO's email (or leave blank)")] = "",
     deputies: Annotated[
@@ -353,38 +403,28 @@ def setup(
     ] = "",
     head: Annotated[str, typer.Option(prompt="The head teacher's name (escalation)")] = "",
     sar_years: Annotated[
-        int, typer.Option(prompt="Keep closed SAR records for how many years after closure")
+        int, typer.Option(prompt="Keep closed SAR records for how many years after closure",
+                          min=0)
     ] = 1,
     calendar: Annotated[
-        str, typer.Option(prompt="Term dates CSV to import (or leave blank)")
+        str, typer.Option(prompt="Term dates CSV to import (or leave blank)",
+                          callback=_check_calendar)
     ] = "",
     school: SchoolOption = None,
 ) -> None:
     """Set up the school: name, region, hours, the DPO team, retention, term dates."""
     from workflows.database import session_scope
-    from workflows.deadlines import REGIONS, CalendarError, TermCalendar
+    from workflows.deadlines import TermCalendar
     from workflows.people import service as people
     from workflows.people.models import Role
     from workflows.schools.service import parse_hours
 
-    if region.upper() not in REGIONS:
-        _fail(f"Region must be one of {', '.join(REGIONS)}.")
-    try:
-        from zoneinfo import ZoneInfo
-
-        ZoneInfo(timezone)
-        start, end = parse_hours(hours)
-    except ValueError as error:
-        _fail(str(error))
-    except Exception:
-        _fail(f"Unknown time zone “{timezone}” (use e.g. Europe/London).")
-    calendar_csv = None
-    if calendar.strip():
-        try:
-            calendar_csv = TermCalendar.from_csv(
-                Path(calendar.strip()).read_text(encoding="utf-8-sig")).to_csv()
-        except (OSError, CalendarError) as error:
-            _fail(f"Term dates not imported: {error}")
+    # Every answer was checked by its callback as it was given.
+    start, end = parse_hours(hours)
+    calendar_csv = (
+        TermCalendar.from_csv(Path(calendar).read_text(encoding="utf-8-sig")).to_csv()
+        if calendar else None
+    )
     with session_scope(_engine()) as session:
         found = _school(session, school)
         found.name, found.region, found.timezone = name.strip(), region.upper(), timezone
@@ -397,10 +437,18 @@ def setup(
         team = [(dpo, Role.DPO, dpo_email or None), (head, Role.HEAD, None)]
         team += [(d.strip(), Role.DEPUTY, None) for d in deputies.split(",")]
         for person_name, role, email in team:
-            if person_name.strip():
-                person = people.find_or_create(session, found.id, person_name.strip(), role, email)
-                if email:
-                    person.email = email
+            if not person_name.strip():
+                continue
+            if role in (Role.DPO, Role.HEAD):
+                # One DPO and one head: naming a new one hands the role over, it does not
+                # add a second (letters are signed by the DPO).
+                for former in people.by_role(session, found.id, role):
+                    if former.name != person_name.strip():
+                        former.role = Role.STAFF
+                        typer.echo(f"{former.name} is no longer {role.value}; now staff.")
+            person = people.find_or_create(session, found.id, person_name.strip(), role, email)
+            if email:
+                person.email = email
     typer.echo(f"{name} is set up. Try it: dpo-bot chat --user \"{dpo or 'Your Name'}\" "
                f"--role dpo")
 

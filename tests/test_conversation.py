@@ -49,6 +49,9 @@ STORED = {
 REF = "SAR-2026-0001"
 NOT_FOUND = f"I can't find a case {REF} that you can see."
 DEADLINE_NOTE = "Deadline: Tuesday 22 December 2026 (one calendar month)."
+# A parent asking for their child's data: the ICO's point about the child's own rights.
+CHILD_NOTE = ("If the child is about 12 or older and understands their rights, the request is "
+              "theirs: the DPO will check the child agrees to the parent acting for them.")
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -240,7 +243,7 @@ def test_full_intake_saves_one_case_only_after_yes(school: School_) -> None:
         ("11. What is asked for", "All behaviour records for Tom held by the class teacher"),
         ("12. Check ID first", "No"),
     )
-    assert check.notes == (DEADLINE_NOTE,)
+    assert check.notes == (DEADLINE_NOTE, CHILD_NOTE)
     assert latest_conversation(school, "sam").status == ConversationStatus.CONFIRMING
     assert answers_of(school) == STORED
 
@@ -429,11 +432,12 @@ def test_edit_at_the_summary_returns_to_the_summary(school: School_) -> None:
     replies = school.say("sam", "Janet Parent")
     check = summary(replies)
     assert check.rows[1] == ("2. Requester", "Janet Parent")
-    assert check.notes == (DEADLINE_NOTE,)
+    assert check.notes == (DEADLINE_NOTE, CHILD_NOTE)
     replies = school.say("sam", "change 10")
     replies = school.say("sam", "last Friday")
     assert texts(replies) == [("Received: Friday 20 November 2026.", "info")]
-    assert summary(replies).notes == ("Deadline: Monday 21 December 2026 (one calendar month).",)
+    assert summary(replies).notes == (
+        "Deadline: Monday 21 December 2026 (one calendar month).", CHILD_NOTE)
     school.say("sam", "yes")
     case = the_case(school.engine)
     assert (case.requester_name, case.due_on) == ("Janet Parent", date(2026, 12, 21))
@@ -549,7 +553,7 @@ def test_a_restart_resumes_at_the_same_question(school: School_) -> None:
         assert (question.field, question.step, question.total) == ("requester_phone", 7, 12)
         for name in FIELDS[FIELDS.index("requester_phone"):]:
             replies = again.say("sam", ANSWERS[name])
-        assert summary(replies).notes == (DEADLINE_NOTE,)
+        assert summary(replies).notes == (DEADLINE_NOTE, CHILD_NOTE)
         replies = again.say("sam", "yes")
         assert texts(replies) == [(f"Saved as {REF}.", "success")]
         assert the_case(engine).subject_name == "Tom Parent"
@@ -562,7 +566,7 @@ def test_a_restart_at_the_summary_shows_the_summary(school: School_) -> None:
     again, engine = reopened(school)
     try:
         replies = greet_as(again, "sam")
-        assert summary(replies).notes == (DEADLINE_NOTE,)
+        assert summary(replies).notes == (DEADLINE_NOTE, CHILD_NOTE)
         assert case_count(engine) == 0
     finally:
         engine.dispose()
@@ -627,7 +631,7 @@ def test_a_crash_while_saving_the_case_saves_no_half_made_case(
     assert case_count(school.engine) == 0
     assert events(school.engine) == []
     assert latest_conversation(school, "sam").status == ConversationStatus.CONFIRMING
-    assert summary(fault_as(school, "sam")).notes == (DEADLINE_NOTE,)
+    assert summary(fault_as(school, "sam")).notes == (DEADLINE_NOTE, CHILD_NOTE)
     replies = school.say("sam", "yes")
     # PostgreSQL does not hand back a rolled-back id, so the reference may skip one.
     reference = the_case(school.engine).reference

@@ -127,7 +127,9 @@ def perform(
     message = action.apply(ctx, case, values) if action.apply else None
     if action.to_state is not None:
         case.state = action.to_state
-    if workflow.recompute is not None:
+    # Only a change to the case moves its deadline: a note on a closed case must never
+    # re-run the rules and rewrite what the case was closed with.
+    if action.changes_case and workflow.recompute is not None:
         workflow.recompute(ctx, case)
     audit.record(
         ctx,
@@ -139,9 +141,10 @@ def perform(
     )
     ctx.session.add(case)
     ctx.session.flush()
-    from workflows.reminders.planner import plan_for_case
+    if action.changes_case:
+        from workflows.reminders.planner import plan_for_case
 
-    plan_for_case(ctx.session, ctx.school, workflow, case, ctx.now)
+        plan_for_case(ctx.session, ctx.school, workflow, case, ctx.now)
     return message
 
 

@@ -41,6 +41,11 @@ def export_rows(session: Session, school: School, actor: str) -> list[dict[str, 
             "received_at": case.received_at,
             "received_on": case.received_on,
             "details": case.details,
+            # The paper form's "identity checked" box (DOMAIN.md 7), as one readable cell.
+            "identity_checked": (
+                case.id_received_on.isoformat() if case.id_received_on
+                else "awaiting ID" if case.id_requested_on else "not needed"
+            ),
             "id_requested_on": case.id_requested_on,
             "id_received_on": case.id_received_on,
             "authority_requested_on": case.authority_requested_on,

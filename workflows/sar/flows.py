@@ -111,6 +111,8 @@ def _summary_notes(ctx: Context, values: Mapping[str, Any]) -> list[str]:
     """Read the deadline back before anything is saved."""
     if not values.get("received_at") or not values.get("request_type"):
         return []
+    if problem := service.edu_record_problem(ctx, values):
+        return [problem]  # the same refusal "yes" would get, before it is typed
     received = datetime.fromisoformat(values["received_at"]).astimezone(ctx.tz).date()
     probe = RightsRequest(
         school_id=ctx.school.id, request_type=values["request_type"], state=SarState.OPEN,
@@ -127,7 +129,20 @@ def _summary_notes(ctx: Context, values: Mapping[str, Any]) -> list[str]:
     if result is None:
         return ["The clock starts when the ID or authority arrives; I'll work out the deadline "
                 "then."]
-    return [f"Deadline: {describe_date(result.due)} ({result.rule})."]
+    notes = [f"Deadline: {describe_date(result.due)} ({result.rule})."]
+    left = (result.due - ctx.today).days
+    if left < 0:
+        notes.append(f"That was {-left} day{'s' if left != -1 else ''} ago: the request is "
+                     "already late. Tell the DPO today.")
+    elif left <= 7:
+        notes.append(f"Only {left} day{'s' if left != 1 else ''} left: tell the DPO today.")
+    if (values.get("relationship") == "parent" and values.get("about_requester") is False
+            and values["request_type"] != RequestType.EDUCATIONAL_RECORD):
+        # ICO: a child's data is the child's; from about 12 a competent child decides.
+        notes.append("If the child is about 12 or older and understands their rights, the "
+                     "request is theirs: the DPO will check the child agrees to the parent "
+                     "acting for them.")
+    return notes
 
 
 def _card_rows(ctx: Context, case: RightsRequest) -> list[tuple[str, str]]:
@@ -166,7 +181,7 @@ def _card_rows(ctx: Context, case: RightsRequest) -> list[tuple[str, str]]:
             rows.append(("Reasons", case.outcome_reason))
     for n in service.notes(ctx.session, case):
         author = people.get(ctx.session, n.author_id)
-        rows.append((f"Note, {n.at.astimezone(ctx.tz):%-d %b %H:%M}",
+        rows.append((f"Note, {describe_datetime(n.at.astimezone(ctx.tz))}",
                      f"{n.text} ({author.name if author else '?'})"))
     return rows
 
@@ -200,6 +215,11 @@ METHODS = (
     Choice("portal", "Secure portal or file share", ("portal",)),
 )
 
+WAITED_FOR = (
+    Choice("id", "Their ID", ("id",)),
+    Choice("authority", "Written authority to act for someone", ("authority",)),
+    Choice("fee", "A fee", ("fee",)),
+)
 _OPEN = frozenset({SarState.AWAITING_ID, SarState.OPEN, SarState.PAUSED})
 _DATE_HELP = "Type a date like “today”, “yesterday” or “3/9”."
 
@@ -221,18 +241,23 @@ ACTIONS = (
            frozenset({SarState.AWAITING_ID}), aliases=("id received", "record id", "id"),
            form=Form((
                Field("what", Kind.CHOICE, "What arrived", "What has arrived?",
-                     choices=(Choice("id", "Their ID", ("id",)),
-                              Choice("authority", "Written authority", ("authority",)),
-                              Choice("fee", "The fee", ("fee",)))),
+                     choices=WAITED_FOR),
                Field("received_on", Kind.DATE, "Arrived on", "When did it arrive?",
                      help=_DATE_HELP, checks=(not_in_future,)),
            )),
            apply=service.record_arrival),
-    Action("request_id", "Ask for ID", Permission.DECIDE, frozenset({SarState.OPEN}),
-           to_state=SarState.AWAITING_ID, aliases=("ask for id", "need id"),
-           confirm="The clock stops until the ID arrives, then starts again from day one.",
-           form=Form((Field("asked_on", Kind.DATE, "Asked on", "When did you ask for ID?",
-                            help=_DATE_HELP, checks=(not_in_future,)),)),
+    Action("request_id", "Ask for ID, authority or fee", Permission.DECIDE,
+           frozenset({SarState.OPEN}), to_state=SarState.AWAITING_ID,
+           aliases=("ask for id", "need id", "ask for fee", "ask for authority"),
+           confirm="The clock stops until it arrives, then starts again from day one.",
+           form=Form((
+               Field("what", Kind.CHOICE, "Asked for", "What did you ask them for?",
+                     help="ID only where there is real doubt about who they are; a fee only "
+                          "for manifestly unfounded or excessive requests, or extra copies.",
+                     choices=WAITED_FOR),
+               Field("asked_on", Kind.DATE, "Asked on", "When did you ask?",
+                     help=_DATE_HELP, checks=(not_in_future,)),
+           )),
            apply=service.request_id),
     Action("pause", "Pause for clarification", Permission.DECIDE, frozenset({SarState.OPEN}),
            to_state=SarState.PAUSED, aliases=("clarify", "clarification"),
@@ -261,7 +286,7 @@ ACTIONS = (
                      help="An extension is only for complex requests or several requests from "
                           "the same person. The reason goes in the letter to them."),
                Field("notice_on", Kind.DATE, "Requester told on",
-                     "When were (or will) they be told of the extension?",
+                     "When were they told of the extension (or when will they be)?",
                      help="It must be within the first month; "
                           "“today” is the usual answer.", checks=()),
            )),

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from workflows.audit import service as audit
 from workflows.core.context import Context
+from workflows.core.dates import describe_date
 from workflows.core.fields import Invalid
 from workflows.core.wording import render
 from workflows.deadlines import (
@@ -75,8 +76,21 @@ def clock_start(case: RightsRequest) -> tuple[date | None, str | None]:
     return start, reason
 
 
-def deadline(session: Session, school: School, case: RightsRequest) -> Deadline | None:
-    """The deadline as the law has it today, or None while the clock has not started."""
+def deadline(
+    session: Session,
+    school: School,
+    case: RightsRequest,
+    *,
+    extended: bool | None = None,
+    answered_by: date | None = None,
+) -> Deadline | None:
+    """The deadline as the law has it today, or None while the clock has not started.
+
+    ``extended`` overrides the case's own flag, so an extension notice can be drafted (with
+    its new date) before the extension is recorded. ``answered_by`` treats an open
+    clarification pause as answered that day: the earliest the deadlines can then be, which
+    is all a decision taken during the pause can rely on.
+    """
     if case.request_type == RequestType.EDUCATIONAL_RECORD:
         calendar = term_calendar(school)
         if calendar is None:
@@ -93,13 +107,23 @@ def deadline(session: Session, school: School, case: RightsRequest) -> Deadline 
         region=school.region,
         clock_start=start if start != case.received_on else None,
         clock_start_reason=waiting_for,
-        pauses=[Pause(p.asked_on, p.answered_on) for p in pauses(session, case)],
-        extended=case.extended,
+        # Asking for ID later restarts day one; a pause of the clock it replaced no longer
+        # counts (and the engine rightly refuses a pause before day one).
+        pauses=[Pause(p.asked_on, p.answered_on or (answered_by and max(answered_by, p.asked_on)))
+                for p in pauses(session, case) if p.asked_on >= start],
+        extended=case.extended if extended is None else extended,
     )
 
 
 def recompute(ctx: Context, case: RightsRequest) -> None:
-    """Cache the deadline and its working on the case (lists, reminders and the export)."""
+    """Cache the deadline and its working on the case (lists, reminders and the export).
+
+    A closed case keeps the deadline it was closed against: a note, a new term calendar or a
+    corrected bank-holiday table must never rewrite a closed record (``close`` computes the
+    final deadline itself, before the state changes).
+    """
+    if case.state == SarState.CLOSED:
+        return
     try:
         result = deadline(ctx.session, ctx.school, case)
     except (CalendarError, DeadlineError) as error:
@@ -148,7 +172,12 @@ def create(ctx: Context, values: Mapping[str, Any]) -> RightsRequest:
         case.authority_requested_on = ctx.today
     if case.id_requested_on or case.authority_requested_on:
         case.state = SarState.AWAITING_ID
-    recompute(ctx, case)
+    try:
+        recompute(ctx, case)
+    except Invalid as error:
+        # At intake the only way to fix a deadline that can't be worked out (a term calendar
+        # that ends too soon) is another request type: reopen there, not at the last question.
+        raise Invalid(error.message, "request_type") from None
     ctx.session.add(case)
     ctx.session.flush()
     case.reference = f"{PREFIX}-{received_on.year}-{case.id:04d}"
@@ -170,28 +199,33 @@ def _check_intake(ctx: Context, values: Mapping[str, Any]) -> None:
             "a postal address.",
             "requester_email",
         )
-    if values["request_type"] == RequestType.EDUCATIONAL_RECORD:
-        if not ctx.school.maintained:
-            raise Invalid(
-                f"{ctx.school.name} is not a maintained school, so there is no separate "
-                "educational-record right (the 15-school-day rule). Log it as a subject "
-                "access request instead: the parent can ask for their child's data that way.",
-                "request_type",
-            )
-        if values["relationship"] != "parent":
-            raise Invalid(
-                "Only a parent can ask to see a pupil's educational record under the 2005 "
-                "regulations. If a pupil or someone else is asking, log a subject access "
-                "request instead.",
-                "request_type",
-            )
-        if term_calendar(ctx.school) is None:
-            raise Invalid(
-                f"{ctx.school.name} has no term calendar yet, so the 15 school days can't be "
-                "counted. Ask the DPO to import the term dates (dpo-bot calendar import FILE), "
-                "or log it as a subject access request for now.",
-                "request_type",
-            )
+    if problem := edu_record_problem(ctx, values):
+        raise Invalid(problem, "request_type")
+
+
+def edu_record_problem(ctx: Context, values: Mapping[str, Any]) -> str | None:
+    """Why the 15-school-day right does not apply here, or None (also shown at the summary)."""
+    if values.get("request_type") != RequestType.EDUCATIONAL_RECORD:
+        return None
+    if not ctx.school.maintained:
+        return (
+            f"{ctx.school.name} is not a maintained school, so there is no separate "
+            "educational-record right (the 15-school-day rule). Log it as a subject "
+            "access request instead: the parent can ask for their child's data that way."
+        )
+    if values.get("relationship") != "parent":
+        return (
+            "Only a parent can ask to see a pupil's educational record under the 2005 "
+            "regulations. If a pupil or someone else is asking, log a subject access "
+            "request instead."
+        )
+    if term_calendar(ctx.school) is None:
+        return (
+            f"{ctx.school.name} has no term calendar yet, so the 15 school days can't be "
+            "counted. Ask the DPO to import the term dates (dpo-bot calendar import FILE), "
+            "or log it as a subject access request for now."
+        )
+    return None
 
 
 def alert_team(ctx: Context, case: RightsRequest, event: str, **extra: Any) -> None:
@@ -270,36 +304,55 @@ def record_arrival(ctx: Context, case: RightsRequest, values: Mapping[str, Any])
     asked = getattr(case, f"{what}_requested_on")
     if asked is None:
         raise Invalid(f"The school did not ask for {ARRIVALS[what]} on this case.", "what")
+    if on < case.received_on:
+        # Day one is never before the request: an earlier date is a typo, not a clock start.
+        raise Invalid(
+            f"The request itself arrived on {describe_date(case.received_on)}; "
+            f"{ARRIVALS[what]} can't count from before that.",
+            "received_on",
+        )
     setattr(case, f"{what}_received_on", on)
     start, waiting_for = clock_start(case)
     if start is None:
         return f"Recorded. The clock starts when {waiting_for} arrives too."
     case.state = SarState.OPEN
-    return f"Recorded. The clock started on {on:%-d %B %Y}."
+    # The latest arrival is day one, which need not be the date just typed.
+    return f"Recorded. The clock started on {describe_date(start)}."
 
 
 ARRIVALS = {"id": "ID", "authority": "written authority", "fee": "a fee"}
 
 
 def request_id(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
-    case.id_required = True
-    case.id_requested_on = date.fromisoformat(values["asked_on"])
-    case.id_received_on = None
+    """Ask for ID, a third party's authority or (rarely) a fee: the clock stops until it comes."""
+    what = values["what"]
+    setattr(case, f"{what}_requested_on", date.fromisoformat(values["asked_on"]))
+    setattr(case, f"{what}_received_on", None)
+    if what == "id":
+        case.id_required = True
     case.state = SarState.AWAITING_ID
-    return (f"Recorded. The clock stops until the ID arrives. Draft the letter with "
-            f"“letter {case.reference} id_request”.")
+    letter = f" Draft the letter with “letter {case.reference} id_request”." if what in (
+        "id", "authority") else ""
+    return f"Recorded. The clock stops until {ARRIVALS[what]} arrives.{letter}"
 
 
 def pause(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
     asked_on = date.fromisoformat(values["asked_on"])
     start, _ = clock_start(case)
     if start and asked_on < start:
-        raise Invalid(f"The clock started on {start:%-d %B %Y}; a pause can't begin before it.",
-                      "asked_on")
+        raise Invalid(
+            f"The clock started on {describe_date(start)}; a pause can't begin before it.",
+            "asked_on",
+        )
     ctx.session.add(ClarificationPause(request_id=case.id, asked_on=asked_on,
                                        question=values.get("question")))
     ctx.session.flush()
-    return (f"Paused from {asked_on:%-d %B %Y}. When their answer arrives, type "
+    try:
+        deadline(ctx.session, ctx.school, case)
+    except DeadlineError as error:
+        # E.g. asked after the deadline had passed: the date is at fault, so ask it again.
+        raise Invalid(str(error), "asked_on") from None
+    return (f"Paused from {describe_date(asked_on)}. When their answer arrives, type "
             f"“resume {case.reference}”. Draft the letter with "
             f"“letter {case.reference} clarification”.")
 
@@ -309,7 +362,7 @@ def resume(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
     answered_on = date.fromisoformat(values["answered_on"])
     if answered_on < current.asked_on:
         raise Invalid(
-            f"The school asked on {current.asked_on:%-d %B %Y}; the answer can't be earlier.",
+            f"The school asked on {describe_date(current.asked_on)}; the answer can't be earlier.",
             "answered_on",
         )
     current.answered_on = answered_on
@@ -324,23 +377,34 @@ def extension_guard(ctx: Context, case: RightsRequest) -> str | None:
         return f"{case.reference} has already been extended."
     if case.request_type == RequestType.EDUCATIONAL_RECORD:
         return "An educational record request can't be extended: 15 school days is fixed."
-    result = deadline(ctx.session, ctx.school, case)
+    # While paused, today's answer gives the earliest notice deadline, which is after today.
+    result = deadline(ctx.session, ctx.school, case, answered_by=ctx.today)
     notice_due = result.extension_notice_due if result is not None else None
     if notice_due and ctx.today > notice_due:
         return (
             f"Too late to extend: the requester had to be told by "
-            f"{notice_due:%A %-d %B %Y}, within the first month. "
-            f"The deadline stays {result.due:%A %-d %B %Y}."
+            f"{describe_date(notice_due)}, within the first month. "
+            f"The deadline stays {describe_date(result.due)}."
         )
     return None
 
 
 def extend(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
     told_on = date.fromisoformat(values["notice_on"])
-    result = deadline(ctx.session, ctx.school, case)
-    if result is not None and result.extension_notice_due and told_on > result.extension_notice_due:
+    result = deadline(ctx.session, ctx.school, case, answered_by=ctx.today)
+    notice_due = result.extension_notice_due if result is not None else None
+    if notice_due and told_on > notice_due:
+        if open_pause(ctx.session, case) is not None:
+            # The real notice deadline depends on when their answer comes; only the earliest
+            # it can be is safe to record against.
+            raise Invalid(
+                "The clock is paused, so the first month has not run out yet; but if their "
+                f"answer arrived today they would have to be told by {describe_date(notice_due)}. "
+                "Tell them by then, or record the extension once they have been told.",
+                "notice_on",
+            )
         raise Invalid(
-            f"The requester had to be told by {result.extension_notice_due:%A %-d %B %Y} "
+            f"The requester had to be told by {describe_date(notice_due)} "
             "(the end of the first month); an extension notice after that is out of time.",
             "notice_on",
         )
@@ -367,6 +431,9 @@ def close(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
     if current is not None:
         current.answered_on = max(current.asked_on, responded_on)
         ctx.session.add(current)
+        ctx.session.flush()
+    # The last deadline this record will have: recompute() leaves closed cases alone.
+    recompute(ctx, case)
     case.outcome = values["outcome"]
     case.outcome_reason = values.get("reason")
     case.closed_on = responded_on
@@ -375,7 +442,7 @@ def close(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
     late = case.due_on is not None and responded_on > case.due_on
     letter = "refusal" if case.outcome == Outcome.REFUSED else "response"
     return (
-        f"Closed{' — late: the deadline was ' + format(case.due_on, '%-d %B %Y') if late else ''}. "
+        f"Closed{' — late: the deadline was ' + describe_date(case.due_on) if late else ''}. "
         f"The record can be added to, never changed. Draft the letter with "
         f"“letter {case.reference} {letter}”."
     )
