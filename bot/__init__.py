@@ -1,1 +1,4 @@
-"""Chat adapters and the command line: render the neutral UI model, turn platform events into actions."""
+"""Chat adapters and the command line.
+
+They render the neutral UI model and turn platform events into actions; no business rules.
+"""

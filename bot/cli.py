@@ -281,6 +281,51 @@ def people_list(school: SchoolOption = None) -> None:
 
 
 @app.command()
+def slack(
+    http: Annotated[
+        bool, typer.Option("--http", help="Serve HTTP instead of Socket Mode.")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port for --http.")] = 3000,
+    host: Annotated[str, typer.Option(help="Address for --http.")] = "0.0.0.0",
+    school: SchoolOption = None,
+) -> None:
+    """Run the Slack app (Socket Mode by default: only an outbound connection is needed)."""
+    import asyncio
+    import logging
+
+    from bot.slack.settings import SlackConfigError, SlackSettings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        settings = SlackSettings.from_env(http=http)
+    except SlackConfigError as error:
+        _fail(str(error))
+    engine = _engine()
+    asyncio.run(_run_slack(engine, settings, http, host, port, school))
+
+
+async def _run_slack(engine, settings, http: bool, host: str, port: int, school) -> None:
+    from slack_sdk.errors import SlackApiError
+
+    from bot.slack.app import SlackBot
+    from bot.slack.server import serve_http, serve_socket_mode
+    from bot.slack.settings import WHERE
+
+    bot = SlackBot(engine, settings, school)
+    try:
+        identity = await bot.check_token()
+    except SlackApiError as error:
+        _fail(f"Slack refused SLACK_BOT_TOKEN ({error.response.get('error')}). "
+              f"Check it at {WHERE['SLACK_BOT_TOKEN']}.")
+    typer.echo(f"Connected to Slack workspace {identity.get('team')} as {identity.get('user')}.")
+    if http:
+        await serve_http(bot, host, port)
+    else:
+        await serve_socket_mode(bot)
+
+
+@app.command()
 def remind(
     once: Annotated[bool, typer.Option("--once", help="One sweep, then exit (for cron).")] = False,
     interval: Annotated[float, typer.Option(help="Seconds between sweeps.")] = 60.0,

@@ -486,7 +486,7 @@ BAD_INPUT = [
      'Sorry, I didn\'t understand "the 45th of Smarch" as a date and time. Try something like '
      '"yesterday at 3pm", "today 9:30" or "3/9/2026 14:00".'),
     ("received_at", "tomorrow",
-     "Tuesday 24 November 2026 at 00:00 is in the future. Please give the date and time it "
+     "Tuesday 24 November 2026 is in the future. Please give the date and time it "
      "actually happened (for example “today 9:30” or “yesterday”)."),
     ("received_at", "today 18:00",
      "Monday 23 November 2026 at 18:00 is in the future. Please give the date and time it "

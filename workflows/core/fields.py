@@ -197,8 +197,10 @@ def not_in_future(value: str, answers: Answers, ctx: Context) -> str | None:
     moment = datetime.fromisoformat(value)
     if isinstance(moment, datetime) and "T" in value:
         if moment > ctx.now:
+            when = (describe_date(moment.date()) if (moment.hour, moment.minute) == (0, 0)
+                    else describe_datetime(moment))  # a date typed without a time
             return (
-                f"{describe_datetime(moment)} is in the future. Please give the date and time "
+                f"{when} is in the future. Please give the date and time "
                 "it actually happened (for example “today 9:30” or “yesterday”)."
             )
         return None

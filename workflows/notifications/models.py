@@ -24,5 +24,9 @@ class Notification(SQLModel, table=True):
     subject_ref: str | None = Field(default=None, max_length=32)
     text: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # An adapter sending it holds a lease, so two bot processes never both send it;
+    # a process that dies mid-send leaves it to be sent again when the lease runs out.
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     delivered_via: str | None = Field(default=None, max_length=16)

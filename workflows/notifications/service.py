@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import insert, or_
 from sqlmodel import Session, col, select, update
 
 from workflows.database import utcnow
@@ -76,6 +77,58 @@ def mark_delivered(session: Session, notification_id: int, via: str) -> bool:
     result = session.execute(
         update(Notification)
         .where(col(Notification.id) == notification_id, col(Notification.delivered_at).is_(None))
+        .values(delivered_at=utcnow(), delivered_via=via)
+    )
+    return result.rowcount == 1
+
+
+def claim_for(
+    session: Session,
+    person_ids: list[int],
+    token: str,
+    now: datetime,
+    lease: timedelta = timedelta(minutes=2),
+    limit: int = 50,
+) -> list[Notification]:
+    """Undelivered notifications for these people, leased to ``token``; commits the lease."""
+    if not person_ids:
+        return []
+    free = or_(col(Notification.claimed_until).is_(None), col(Notification.claimed_until) < now)
+    candidates = list(
+        session.exec(
+            select(Notification.id)
+            .where(col(Notification.person_id).in_(person_ids),
+                   col(Notification.delivered_at).is_(None), free)
+            .order_by(col(Notification.id))
+            .limit(limit)
+        )
+    )
+    if not candidates:
+        return []
+    session.execute(
+        update(Notification)
+        .where(col(Notification.id).in_(candidates), col(Notification.delivered_at).is_(None),
+               free)
+        .values(claimed_by=token, claimed_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return list(
+        session.exec(
+            select(Notification)
+            .where(Notification.claimed_by == token, col(Notification.delivered_at).is_(None),
+                   col(Notification.id).in_(candidates))
+            .order_by(col(Notification.id))
+        )
+    )
+
+
+def delivered_by(session: Session, notification_id: int, token: str, via: str) -> bool:
+    """Mark sent, only if this sender still holds the lease (nothing marked that was not sent)."""
+    result = session.execute(
+        update(Notification)
+        .where(col(Notification.id) == notification_id, Notification.claimed_by == token,
+               col(Notification.delivered_at).is_(None))
         .values(delivered_at=utcnow(), delivered_via=via)
     )
     return result.rowcount == 1

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-23 15:52:26.933215
+Create Date: 2026-11-23 16:02:22.133043
 """
 
 from alembic import op
@@ -121,6 +121,8 @@ def upgrade() -> None:
     sa.Column('subject_ref', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('created_at', workflows.database.UTCDateTime(), nullable=False),
+    sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('claimed_until', workflows.database.UTCDateTime(), nullable=True),
     sa.Column('delivered_at', workflows.database.UTCDateTime(), nullable=True),
     sa.Column('delivered_via', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),

@@ -1,0 +1,341 @@
+"""The Bolt app: /dpo, shortcuts, modals, decision buttons, App Home and the bot's DM.
+
+Every listener acks first (Slack allows 3 seconds) and then does the work; the only
+exceptions are modal submissions, whose validation errors must travel in the ack itself.
+The database work runs in a thread (the core is synchronous) and never decides anything
+here: permissions, states and deadlines are the core's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import Engine
+
+from bot.slack import blocks, home, identity
+from bot.slack.settings import SlackSettings
+from workflows.core import chat, conversation
+from workflows.core import engine as core
+from workflows.core.context import Context
+from workflows.core.inbound import first_time
+from workflows.core.ui import Text
+from workflows.database import session_scope
+from workflows.people.models import Person
+from workflows.registry import WORKFLOWS, by_prefix
+from workflows.schools import service as schools
+from workflows.schools.models import School
+
+log = logging.getLogger(__name__)
+ADAPTER = "slack"
+T = TypeVar("T")
+
+
+class SlackBot:
+    """One Bolt app bound to one school's data (one workspace, no OAuth)."""
+
+    def __init__(self, engine: Engine, settings: SlackSettings, school_slug: str | None = None):
+        self.engine = engine
+        self.settings = settings
+        self.client = AsyncWebClient(
+            token=settings.bot_token,
+            **({"base_url": settings.api_url} if settings.api_url else {}),
+        )
+        # Throttling (429) and dropped connections are retried with backoff by slack_sdk.
+        self.client.retry_handlers.extend(
+            [AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+             AsyncConnectionErrorRetryHandler(max_retry_count=2)]
+        )
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=settings.signing_secret or "",
+            request_verification_enabled=settings.signing_secret is not None,
+        )
+        with session_scope(engine) as session:
+            school = (schools.by_slug(session, school_slug) if school_slug
+                      else schools.get_default(session))
+            if school is None:
+                raise ValueError(f"No school called “{school_slug}”.")
+            self.school_id = school.id
+        self._people: dict[str, int] = {}
+        self.email_misses: dict[str, datetime] = {}  # emails Slack did not know, and when
+        register(self)
+
+    # Running the core
+
+    async def run(self, slack_user_id: str, work: Callable[[Context], T]) -> T:
+        """``work`` in one transaction, as the person behind ``slack_user_id``."""
+        person_id = await self.person_id(slack_user_id)
+
+        def in_thread() -> T:
+            with session_scope(self.engine) as session:
+                ctx = Context(
+                    session=session,
+                    school=session.get(School, self.school_id),
+                    person=session.get(Person, person_id),
+                    adapter=ADAPTER,
+                    now=datetime.now(UTC),
+                )
+                return work(ctx)
+
+        return await asyncio.to_thread(in_thread)
+
+    async def person_id(self, slack_user_id: str) -> int:
+        if slack_user_id in self._people:
+            return self._people[slack_user_id]
+
+        def known() -> int | None:
+            with session_scope(self.engine) as session:
+                person = identity.find(session, self.school_id, slack_user_id)
+                return person.id if person else None
+
+        person_id = await asyncio.to_thread(known)
+        if person_id is None:
+            info = (await self.client.users_info(user=slack_user_id))["user"]
+            profile = info.get("profile", {})
+            name = info.get("real_name") or profile.get("real_name") or info.get("name") or (
+                slack_user_id)
+            email = profile.get("email")
+
+            def create() -> int:
+                with session_scope(self.engine) as session:
+                    return identity.link(session, self.school_id, slack_user_id, name, email).id
+
+            person_id = await asyncio.to_thread(create)
+        self._people[slack_user_id] = person_id
+        return person_id
+
+    async def dm(self, slack_user_id: str, replies, text: str | None = None) -> None:
+        await self.client.chat_postMessage(
+            channel=slack_user_id,
+            text=text or blocks.fallback_text(replies),
+            blocks=blocks.message_blocks(replies),
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+
+    async def check_token(self) -> dict[str, Any]:
+        return (await self.client.auth_test()).data
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+
+
+def register(bot: SlackBot) -> None:
+    app = bot.app
+
+    async def open_intake(trigger_id: str, user: str, name: str, note: str | None = None,
+                          initial: dict | None = None) -> None:
+        workflow = WORKFLOWS[name]
+        refusal = await bot.run(user, lambda ctx: core.may_start(ctx, workflow))
+        if refusal:
+            await bot.client.chat_postEphemeral(channel=user, user=user, text=refusal)
+            return
+        form_blocks = blocks.form_blocks(workflow.intake, initial)
+        if note:
+            form_blocks.insert(0, blocks.section(":no_entry: " + blocks.escape(note)))
+        await bot.client.views_open(
+            trigger_id=trigger_id,
+            view=blocks.modal(title=workflow.title, callback_id=f"intake:{name}",
+                              blocks=form_blocks, submit="Next"),
+        )
+
+    def workflow_for_text(text: str) -> str | None:
+        word = text.strip().lower()
+        for name, workflow in WORKFLOWS.items():
+            if word == name or word in workflow.triggers:
+                return name
+        return None
+
+    @app.command("/dpo")
+    async def slash_dpo(ack, body, respond) -> None:
+        await ack()
+        text, user = (body.get("text") or "").strip(), body["user_id"]
+        name = workflow_for_text(text)
+        if name:
+            await open_intake(body["trigger_id"], user, name)
+            return
+        replies = await bot.run(user, lambda ctx: chat.lookup(ctx, text))
+        # Case details go to the asker only, whatever channel the command was typed in.
+        await respond(response_type="ephemeral", text=blocks.fallback_text(replies),
+                      blocks=blocks.message_blocks(replies))
+
+    @app.shortcut(re.compile(r"^start:"))
+    async def shortcut_start(ack, body) -> None:
+        await ack()
+        name = body["callback_id"].split(":", 1)[1]
+        if name in WORKFLOWS:
+            await open_intake(body["trigger_id"], body["user"]["id"], name)
+
+    @app.action(re.compile(r"^start:"))
+    async def home_start(ack, body, action) -> None:
+        await ack()
+        name = action["action_id"].split(":", 1)[1]
+        if name in WORKFLOWS:
+            await open_intake(body["trigger_id"], body["user"]["id"], name)
+
+    @app.view(re.compile(r"^intake:"))
+    async def intake_submitted(ack, body, view) -> None:
+        user, name = body["user"]["id"], view["callback_id"].split(":", 1)[1]
+        workflow = WORKFLOWS[name]
+        raw = blocks.submitted_text(workflow.intake, view["state"]["values"])
+        prepared = await bot.run(
+            user, lambda ctx: conversation.prepare(ctx, f"slack-view:{view['id']}", workflow, raw)
+        )
+        if prepared.errors:
+            await ack(response_action="errors", errors=prepared.errors)
+            return
+        await ack(response_action="update", view=blocks.summary_view(
+            prepared.summary, callback_id="confirm",
+            metadata={"conversation": prepared.conversation_id, "workflow": name}))
+
+    @app.view("confirm")
+    async def confirmed(ack, body, view) -> None:
+        user, meta = body["user"]["id"], _metadata(view)
+        result = await bot.run(user, lambda ctx: conversation.confirm(ctx, meta["conversation"]))
+        if result.reopened is not None:
+            # The core refused the whole set (e.g. an academy logging an educational record):
+            # back to the form with everything typed still there.
+            await ack(response_action="update", view=blocks.modal(
+                title=WORKFLOWS[meta["workflow"]].title, callback_id=f"intake:{meta['workflow']}",
+                blocks=[blocks.section(":no_entry: " + blocks.escape(result.message))]
+                + blocks.form_blocks(WORKFLOWS[meta["workflow"]].intake, result.reopened),
+                submit="Next"))
+            return
+        await ack(response_action="update", view=blocks.notice_view("Saved", result.replies))
+        if result.ok:
+            await bot.dm(user, result.replies)
+
+    @app.action(re.compile(r"^act:"))
+    async def decision_clicked(ack, body, action, respond) -> None:
+        await ack()
+        user = body["user"]["id"]
+        action_name = action["action_id"].split(":", 1)[1]
+        reference, _, version = action["value"].partition("|")
+        workflow = by_prefix(reference.split("-", 1)[0])
+        if workflow is None:
+            return
+        declared = workflow.action(action_name)
+        where = _message_ref(body)
+        if declared.form.fields:
+            refusal = await bot.run(user, lambda ctx: core.preflight(ctx, workflow, declared,
+                                                                   reference))
+            if refusal:
+                await _tell(bot, respond, body, refusal)
+                return
+            view_blocks = blocks.form_blocks(declared.form)
+            if declared.confirm:
+                view_blocks.insert(0, blocks.context(blocks.escape(declared.confirm)))
+            await bot.client.views_open(trigger_id=body["trigger_id"], view=blocks.modal(
+                title=declared.label, callback_id="decide", blocks=view_blocks,
+                submit="Save", metadata={"ref": reference, "version": int(version),
+                                         "action": action_name, **where}))
+            return
+        decision = await bot.run(user, lambda ctx: core.decide(
+            ctx, workflow, declared, reference, int(version), {}))
+        await _after_decision(bot, respond, body, where, decision)
+
+    @app.view("decide")
+    async def decision_submitted(ack, body, view, respond) -> None:
+        user, meta = body["user"]["id"], _metadata(view)
+        workflow = by_prefix(meta["ref"].split("-", 1)[0])
+        declared = workflow.action(meta["action"])
+        raw = blocks.submitted_text(declared.form, view["state"]["values"])
+        decision = await bot.run(user, lambda ctx: core.decide(
+            ctx, workflow, declared, meta["ref"], meta["version"], raw))
+        if decision.errors:
+            await ack(response_action="errors", errors=decision.errors)
+            return
+        await ack()
+        await _after_decision(bot, None, body, meta, decision)
+
+    @app.event("app_home_opened")
+    async def home_opened(event) -> None:
+        if event.get("tab") != "home":
+            return
+        user = event["user"]
+        view = await bot.run(user, home.view)
+        await bot.client.views_publish(user_id=user, view=view)
+
+    @app.action("open")
+    async def open_case(ack, body, action) -> None:
+        await ack()
+        user = body["user"]["id"]
+        replies = await bot.run(user, lambda ctx: chat.lookup(ctx, action["value"]))
+        await bot.dm(user, replies)
+
+    @app.event("message")
+    async def direct_message(event, body, say) -> None:
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        user, channel = event.get("user"), event["channel"]
+        key = body.get("event_id") or f"{channel}:{event.get('ts')}"
+        if not await asyncio.to_thread(_first_time, bot.engine, key):
+            return  # a retried delivery of an event already answered
+        text = event.get("text") or ""
+        replies = await bot.run(user, lambda ctx: chat.respond(ctx, f"slack:{channel}", text))
+        await say(text=blocks.fallback_text(replies), blocks=blocks.message_blocks(replies))
+
+
+def _first_time(engine: Engine, key: str) -> bool:
+    with session_scope(engine) as session:
+        return first_time(session, ADAPTER, key)
+
+
+def _message_ref(body: dict[str, Any]) -> dict[str, Any]:
+    container = body.get("container") or {}
+    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+    return {
+        "channel": channel,
+        "ts": container.get("message_ts") or (body.get("message") or {}).get("ts"),
+        "ephemeral": bool(container.get("is_ephemeral")),
+        "response_url": body.get("response_url"),
+        "view": container.get("type") == "view",
+    }
+
+
+async def _tell(bot: SlackBot, respond, body: dict[str, Any], text: str) -> None:
+    """A private answer to the person who clicked, and to nobody else."""
+    user = body["user"]["id"]
+    where = _message_ref(body)
+    if respond is not None and where["response_url"]:
+        await respond(text=text, response_type="ephemeral", replace_original=False)
+    elif where["channel"] and not where["view"]:
+        await bot.client.chat_postEphemeral(channel=where["channel"], user=user, text=text)
+    else:
+        await bot.dm(user, [Text(text, "error")], text=text)
+
+
+async def _after_decision(bot: SlackBot, respond, body, where: dict[str, Any], decision) -> None:
+    """Replace the message the button was on: who decided what and when, and no buttons."""
+    user = body["user"]["id"]
+    if not decision.ok:
+        await _tell(bot, respond, body, decision.message)
+        if decision.card is None:
+            return
+    footer = blocks.escape(decision.footer) if decision.footer else None
+    new_blocks = blocks.card_blocks(decision.card, with_buttons=False, footer=footer) if (
+        decision.card) else [blocks.section(blocks.escape(decision.message))]
+    text = blocks.escape(decision.message)
+    if where.get("ephemeral") and where.get("response_url") and respond is not None:
+        await respond(replace_original=True, text=text, blocks=new_blocks)
+    elif where.get("channel") and where.get("ts") and not where.get("view"):
+        await bot.client.chat_update(channel=where["channel"], ts=where["ts"], text=text,
+                                     blocks=new_blocks)
+    if decision.ok:
+        await bot.dm(user, [Text(decision.message, "success")]) if where.get("view") else None

@@ -1,0 +1,129 @@
+"""Notifications (new cases, decisions, reminders) delivered as Slack DMs, after commit.
+
+Each is leased before it is sent and marked delivered only after Slack accepted it: a
+failed send (Slack down, throttled past the retries) is tried again when the lease ends,
+and nothing is marked sent that was not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+from slack_sdk.errors import SlackApiError
+from sqlmodel import col, select
+
+from bot.slack.blocks import fallback_text, message_blocks
+from workflows.core.context import Context
+from workflows.core.engine import NotFound, load, view
+from workflows.core.ui import Reply, Text
+from workflows.database import session_scope
+from workflows.notifications import service as notifications
+from workflows.notifications.models import Notification
+from workflows.people.models import Person
+from workflows.people.permissions import Permission, can
+from workflows.registry import by_prefix
+from workflows.reminders.service import worker_name
+from workflows.schools.models import School
+
+log = logging.getLogger(__name__)
+VIA = "slack"
+
+
+def _claim(bot, token: str) -> list[tuple[int, str, list[Reply]]]:
+    """What to send, to whom, as replies (a decision-maker also gets the case with buttons)."""
+    now = datetime.now(UTC)
+    with session_scope(bot.engine) as session:
+        people = {
+            p.id: p
+            for p in session.exec(
+                select(Person).where(Person.school_id == bot.school_id,
+                                     col(Person.slack_user_id).is_not(None))
+            )
+        }
+        batch = notifications.claim_for(session, list(people), token, now)
+        out = []
+        for note in batch:
+            person = people[note.person_id]
+            replies: list[Reply] = [Text(note.text)]
+            workflow = by_prefix(note.subject_ref.split("-", 1)[0]) if note.subject_ref else None
+            if workflow is not None and can(person, Permission.DECIDE):
+                ctx = Context(session=session, school=session.get(School, bot.school_id),
+                              person=person, adapter=VIA, now=now)
+                with contextlib.suppress(NotFound):  # the case has gone: send the text alone
+                    replies.append(view(ctx, workflow, load(ctx, workflow, note.subject_ref)))
+            out.append((note.id, person.slack_user_id, replies))
+        return out
+
+
+def _delivered(bot, notification_id: int, token: str) -> None:
+    with session_scope(bot.engine) as session:
+        notifications.delivered_by(session, notification_id, token, VIA)
+
+
+def _unlinked(bot) -> list[tuple[int, str]]:
+    """People configured by email who have messages waiting but no Slack id yet."""
+    with session_scope(bot.engine) as session:
+        rows = session.exec(
+            select(Person.id, Person.email)
+            .where(Person.school_id == bot.school_id, col(Person.slack_user_id).is_(None),
+                   col(Person.email).is_not(None), col(Person.active).is_(True))
+        ).all()
+        waiting = {n.person_id for n in session.exec(
+            select(Notification).where(col(Notification.delivered_at).is_(None),
+                                       col(Notification.person_id).in_([r[0] for r in rows]))
+        )}
+        return [(pid, email) for pid, email in rows if pid in waiting]
+
+
+def _link(bot, person_id: int, slack_user_id: str) -> None:
+    with session_scope(bot.engine) as session:
+        if session.exec(select(Person.id).where(Person.school_id == bot.school_id,
+                                                Person.slack_user_id == slack_user_id)).first():
+            return  # already someone's: never merge two people
+        person = session.get(Person, person_id)
+        person.slack_user_id = slack_user_id
+
+
+async def link_by_email(bot) -> None:
+    """The DPO set up by email is found in Slack before their first alert is due."""
+    for person_id, email in await asyncio.to_thread(_unlinked, bot):
+        missed = bot.email_misses.get(email)
+        if missed and (datetime.now(UTC) - missed).total_seconds() < 3600:
+            continue
+        try:
+            found = await bot.client.users_lookupByEmail(email=email)
+        except SlackApiError:
+            bot.email_misses[email] = datetime.now(UTC)
+            continue
+        await asyncio.to_thread(_link, bot, person_id, found["user"]["id"])
+
+
+async def deliver_once(bot) -> int:
+    """Send what is waiting; returns how many went."""
+    await link_by_email(bot)
+    token = worker_name()
+    sent = 0
+    for notification_id, slack_user_id, replies in await asyncio.to_thread(_claim, bot, token):
+        try:
+            await bot.client.chat_postMessage(
+                channel=slack_user_id, text=fallback_text(replies),
+                blocks=message_blocks(replies), unfurl_links=False, unfurl_media=False)
+        except SlackApiError as error:
+            log.warning("could not DM %s: %s; will retry", slack_user_id,
+                        error.response.get("error"))
+            continue
+        await asyncio.to_thread(_delivered, bot, notification_id, token)
+        sent += 1
+    return sent
+
+
+async def deliver_forever(bot, interval: float = 3.0) -> None:
+    while True:
+        try:
+            await deliver_once(bot)
+        except Exception:  # the database or Slack briefly unreachable: try again shortly
+            log.exception("notification delivery failed; retrying")
+        await asyncio.sleep(interval)
