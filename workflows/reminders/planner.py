@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import true
 from sqlalchemy.dialects import postgresql, sqlite
@@ -66,16 +67,28 @@ def _desired(
     if policy is None or due is None or not workflow.is_open(case):
         return
     recipients = recipients_for(session, case, policy, overdue_days=0)
+    today = now.astimezone(ZoneInfo(school.timezone)).date()
     for days in (*policy.days_before, *((0,) if policy.on_the_day else ())):
         moment = work_window_start(school, previous_work_day(school, due - timedelta(days=days)))
         if days and moment < now:
             continue  # a nudge for "14 days left" is no use once fewer are left
+        if due < today:
+            continue  # "due today" for a day gone by: the overdue nudge says it instead
         kind = "deadline.today" if days == 0 else f"deadline.in_{days}_days"
         for person in recipients:
             yield _reminder(school, workflow, case, due, kind, person, max(moment, now))
     if policy.overdue_daily:
-        first = next_work_day(school, due + timedelta(days=1))
+        # The next overdue day from today, not from the deadline: a case logged or re-planned
+        # once overdue gets one nudge now, not one per day missed.
+        first = next_work_day(school, max(due + timedelta(days=1), today))
         yield from overdue_reminders(session, school, workflow, case, due, first, policy, now)
+        if first == today:
+            # Today's may have gone already; tomorrow's, which the chain wrote when it did,
+            # must stay planned or re-planning (a note, a new owner) would end the chain.
+            following = next_work_day(school, today + timedelta(days=1))
+            yield from overdue_reminders(
+                session, school, workflow, case, due, following, policy, now
+            )
 
 
 def overdue_reminders(

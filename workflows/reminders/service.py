@@ -31,7 +31,12 @@ from workflows.people.models import Person, Role
 from workflows.reminders import planner
 from workflows.reminders.models import Reminder
 from workflows.schools.models import School
-from workflows.schools.service import next_work_day, next_work_moment, work_window_start
+from workflows.schools.service import (
+    is_work_day,
+    next_work_day,
+    next_work_moment,
+    work_window_start,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,45 +64,41 @@ def worker_name() -> str:
 def claim(
     session: Session, token: str, now: datetime, limit: int = 100, lease: timedelta = LEASE
 ) -> list[int]:
-    """Claim up to ``limit`` due rows for ``token``; commits so others see the lease."""
+    """Claim up to ``limit`` due rows for ``token``; commits so others see the lease.
+
+    Returns only the rows this call claimed (RETURNING), never ones the token already held:
+    a row the sweep gave up on (failed, no longer needed) must not come round again in the
+    same sweep, or a batch of them would loop for ever.
+    """
+    claimable = or_(col(Reminder.claimed_until).is_(None), col(Reminder.claimed_until) < now)
     due = (
         select(Reminder.id)
         .where(
             col(Reminder.sent_at).is_(None),
             col(Reminder.cancelled_at).is_(None),
             col(Reminder.due_at) <= now,
-            or_(col(Reminder.claimed_until).is_(None), col(Reminder.claimed_until) < now),
+            claimable,
         )
         .order_by(col(Reminder.due_at), col(Reminder.id))
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-        ids = list(session.exec(due))
+        ids = list(session.exec(due.with_for_update(skip_locked=True)))
+        if not ids:
+            session.commit()
+            return []
         condition = col(Reminder.id).in_(ids)
     else:
-        ids = None
         condition = col(Reminder.id).in_(due.scalar_subquery())
-    session.execute(
+    claimed = session.execute(
         update(Reminder)
-        .where(
-            condition,
-            or_(col(Reminder.claimed_until).is_(None), col(Reminder.claimed_until) < now),
-            col(Reminder.sent_at).is_(None),
-        )
+        .where(condition, claimable, col(Reminder.sent_at).is_(None))
         .values(claimed_by=token, claimed_until=now + lease, attempts=Reminder.attempts + 1)
+        .returning(Reminder.id, Reminder.due_at)
         .execution_options(synchronize_session=False)
-    )
+    ).all()
     session.commit()
-    if ids is not None and not ids:
-        return []
-    return list(
-        session.exec(
-            select(Reminder.id)
-            .where(Reminder.claimed_by == token, col(Reminder.sent_at).is_(None))
-            .order_by(col(Reminder.due_at), col(Reminder.id))
-        )
-    )
+    return [row.id for row in sorted(claimed, key=lambda row: (row.due_at, row.id))]
 
 
 @dataclass
@@ -126,6 +127,8 @@ def sweep(
     result = SweepResult()
     with session_scope(engine) as session:
         ensure_digests(session, now)
+    # Until nothing is left, not until a short batch: rows written during this sweep and due
+    # now (today's overdue nudge, after an outage) go out in this sweep, not the next.
     while True:
         with Session(engine, expire_on_commit=False) as session:
             ids = claim(session, token, now, batch, lease)
@@ -147,8 +150,6 @@ def sweep(
                         .where(col(Reminder.id) == reminder_id, Reminder.claimed_by == token)
                         .values(last_error=str(error)[:500], claimed_until=now + lease)
                     )
-        if len(ids) < batch:
-            return result
 
 
 def _process(session: Session, reminder_id: int, token: str, now: datetime) -> str:
@@ -207,14 +208,22 @@ def _deadline_handler(session: Session, reminder: Reminder, now: datetime):
     if person is None or not person.active:
         return None
     school = session.get(School, reminder.school_id)
+    today = now.astimezone(ZoneInfo(school.timezone)).date()
     if reminder.kind.startswith("deadline.overdue.") and workflow.reminders:
         day = date.fromisoformat(reminder.kind.rsplit(".", 1)[1])
-        following = next_work_day(school, day + timedelta(days=1))
-        for row in planner.overdue_reminders(
-            session, school, workflow, case, due, following, workflow.reminders, now
-        ):
-            planner.insert_once(session, row)
-    today = now.astimezone(ZoneInfo(school.timezone)).date()
+        # The chain goes on from today, not from the row's own day: after an outage (or a
+        # row deferred over a weekend) one nudge a day follows, not the backlog one a sweep.
+        stale = day < today and is_work_day(school, today)
+        days = [next_work_day(school, max(day, today) + timedelta(days=1))]
+        if stale:
+            days.insert(0, today)  # today's nudge, to today's recipients (escalation too)
+        for chained in days:
+            for row in planner.overdue_reminders(
+                session, school, workflow, case, due, chained, workflow.reminders, now
+            ):
+                planner.insert_once(session, row)
+        if stale:
+            return None  # today's row says it instead, once
     text = render(
         "messages/reminder.txt.j2",
         title=workflow.title,
