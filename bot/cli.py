@@ -242,7 +242,12 @@ def calendar_show(school: SchoolOption = None) -> None:
 def people_add(
     name: str,
     role: Annotated[str, typer.Option(help="staff, dpo, deputy or head.")] = "staff",
-    email: Annotated[str | None, typer.Option()] = None,
+    email: Annotated[
+        str | None, typer.Option(help="Their email (links them to Slack by it).")
+    ] = None,
+    slack_id: Annotated[
+        str | None, typer.Option(help="Their Slack member id (U…), if not linked by email.")
+    ] = None,
     school: SchoolOption = None,
 ) -> None:
     """Add a person (or change their role)."""
@@ -259,6 +264,13 @@ def people_add(
         person = people.find_or_create(session, found.id, name, chosen, email)
         if email:
             person.email = email
+        if slack_id:
+            from bot.slack import identity
+
+            holder = identity.find(session, found.id, slack_id)
+            if holder is not None and holder.id != person.id:
+                _fail(f"Slack member {slack_id} is already {holder.name}.")
+            person.slack_user_id = slack_id
     typer.echo(f"{name} is {chosen.value} at {found.name}.")
 
 
