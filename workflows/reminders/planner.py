@@ -84,7 +84,7 @@ def _desired(
         yield from overdue_reminders(session, school, workflow, case, due, first, policy, now)
         if first == today:
             # Today's may have gone already; tomorrow's, which the chain wrote when it did,
-            # must stay planned or re-planning (a note, a new owner) would end the chain.
+            # must stay planned, or re-planning (a new owner, say) would end the chain.
             following = next_work_day(school, today + timedelta(days=1))
             yield from overdue_reminders(
                 session, school, workflow, case, due, following, policy, now

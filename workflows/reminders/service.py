@@ -194,7 +194,7 @@ def _process(session: Session, reminder_id: int, token: str, now: datetime) -> s
     return "sent"
 
 
-def _deadline_handler(session: Session, reminder: Reminder, now: datetime):
+def _deadline_handler(session: Session, reminder: Reminder, now: datetime) -> Message | None:
     from workflows.registry import WORKFLOWS
 
     workflow = WORKFLOWS[reminder.subject_type]
@@ -238,7 +238,7 @@ def _deadline_handler(session: Session, reminder: Reminder, now: datetime):
     return Message([person], text, case.reference)
 
 
-def _digest_handler(session: Session, reminder: Reminder, now: datetime):
+def _digest_handler(session: Session, reminder: Reminder, now: datetime) -> Message | None:
     from workflows.digest import digest_text
 
     school = session.get(School, reminder.school_id)
