@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -140,11 +141,16 @@ def register(bot: SlackBot) -> None:
     app = bot.app
 
     async def open_intake(trigger_id: str, user: str, name: str, note: str | None = None,
-                          initial: dict | None = None) -> None:
+                          initial: dict | None = None, respond=None) -> None:
         workflow = WORKFLOWS[name]
         refusal = await bot.run(user, lambda ctx: core.may_start(ctx, workflow))
         if refusal:
-            await bot.client.chat_postEphemeral(channel=user, user=user, text=refusal)
+            # Privately: an ephemeral answer to a slash command, else a line in the bot's DM
+            # (a shortcut or a Home button has no channel to be ephemeral in).
+            if respond is not None:
+                await respond(text=blocks.escape(refusal), response_type="ephemeral")
+            else:
+                await bot.dm(user, [Text(refusal, "error")], text=blocks.escape(refusal))
             return
         form_blocks = blocks.form_blocks(workflow.intake, initial)
         if note:
@@ -168,7 +174,7 @@ def register(bot: SlackBot) -> None:
         text, user = (body.get("text") or "").strip(), body["user_id"]
         name = workflow_for_text(text)
         if name:
-            await open_intake(body["trigger_id"], user, name)
+            await open_intake(body["trigger_id"], user, name, respond=respond)
             return
         replies = await bot.run(user, lambda ctx: chat.lookup(ctx, text))
         # Case details go to the asker only, whatever channel the command was typed in.
@@ -262,7 +268,10 @@ def register(bot: SlackBot) -> None:
             await ack(response_action="errors", errors=decision.errors)
             return
         await ack()
-        await _after_decision(bot, None, body, meta, decision)
+        # A card shown ephemerally (/dpo REF) is replaced through the response_url it came with.
+        origin = AsyncRespond(response_url=meta.get("response_url")) if meta.get(
+            "response_url") else None
+        await _after_decision(bot, origin, body, meta, decision)
 
     @app.event("app_home_opened")
     async def home_opened(event) -> None:
@@ -285,16 +294,23 @@ def register(bot: SlackBot) -> None:
             return
         user, channel = event.get("user"), event["channel"]
         key = body.get("event_id") or f"{channel}:{event.get('ts')}"
-        if not await asyncio.to_thread(_first_time, bot.engine, key):
+        text, where = event.get("text") or "", f"slack:{channel}"
+
+        def answer(ctx: Context) -> list | None:
+            # Seen-before and the answer in one transaction: a retried delivery waits for the
+            # first and then does nothing, and an answer that fails leaves the event unseen.
+            if not first_time(ctx.session, ADAPTER, key):
+                return None
+            return chat.respond(ctx, where, text)
+
+        try:
+            replies = await bot.run(user, answer)
+        except Exception:
+            log.exception("could not answer a DM; nothing from it was saved")
+            replies = await bot.run(user, lambda ctx: chat.fault(ctx, where))
+        if replies is None:
             return  # a retried delivery of an event already answered
-        text = event.get("text") or ""
-        replies = await bot.run(user, lambda ctx: chat.respond(ctx, f"slack:{channel}", text))
         await say(text=blocks.fallback_text(replies), blocks=blocks.message_blocks(replies))
-
-
-def _first_time(engine: Engine, key: str) -> bool:
-    with session_scope(engine) as session:
-        return first_time(session, ADAPTER, key)
 
 
 def _message_ref(body: dict[str, Any]) -> dict[str, Any]:
@@ -325,17 +341,23 @@ async def _after_decision(bot: SlackBot, respond, body, where: dict[str, Any], d
     """Replace the message the button was on: who decided what and when, and no buttons."""
     user = body["user"]["id"]
     if not decision.ok:
+        # Only the person who clicked is told (who got there first, and how it stands). The
+        # message itself is left alone: after a double click the winner has already replaced
+        # it with who decided what and when, and redrawing it here would wipe that out.
         await _tell(bot, respond, body, decision.message)
-        if decision.card is None:
-            return
-    footer = blocks.escape(decision.footer) if decision.footer else None
-    new_blocks = blocks.card_blocks(decision.card, with_buttons=False, footer=footer) if (
-        decision.card) else [blocks.section(blocks.escape(decision.message))]
+        return
+    # The card as it now stands, without buttons; what the decision means for the person
+    # (e.g. which letter to draft next), and the footer: who decided what and when.
+    new_blocks = blocks.card_blocks(decision.card, with_buttons=False) if decision.card else []
+    new_blocks = new_blocks[: blocks.MESSAGE_BLOCKS - 2]  # a card with very many notes
+    new_blocks.append(blocks.section(":white_check_mark: " + blocks.escape(decision.message)))
+    if decision.footer:
+        new_blocks.append(blocks.context(blocks.escape(decision.footer)))
     text = blocks.escape(decision.message)
     if where.get("ephemeral") and where.get("response_url") and respond is not None:
         await respond(replace_original=True, text=text, blocks=new_blocks)
     elif where.get("channel") and where.get("ts") and not where.get("view"):
         await bot.client.chat_update(channel=where["channel"], ts=where["ts"], text=text,
                                      blocks=new_blocks)
-    if decision.ok:
-        await bot.dm(user, [Text(decision.message, "success")]) if where.get("view") else None
+    else:  # a button in a view (no message to update): say it in the DM
+        await bot.dm(user, [Text(decision.message, "success")])

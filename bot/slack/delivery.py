@@ -1,8 +1,9 @@
 """Notifications (new cases, decisions, reminders) delivered as Slack DMs, after commit.
 
-Each is leased before it is sent and marked delivered only after Slack accepted it: a
-failed send (Slack down, throttled past the retries) is tried again when the lease ends,
-and nothing is marked sent that was not.
+Each is leased before it is sent and marked delivered only after Slack accepted it: a send
+that failed on Slack's side (down, throttled past the retries) gives its lease back and is
+tried on the next pass; any other refusal waits for its lease to end. Nothing is marked sent
+that was not.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import contextlib
 import logging
 from datetime import UTC, datetime
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 
 from bot.slack.blocks import fallback_text, message_blocks
 from workflows.core.context import Context
@@ -30,6 +32,9 @@ from workflows.schools.models import School
 
 log = logging.getLogger(__name__)
 VIA = "slack"
+# Errors that say "Slack's side, try again soon" (a 429 is first retried by slack_sdk itself).
+TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailable",
+             "request_timeout"}
 
 
 def _claim(bot, token: str) -> list[tuple[int, str, list[Reply]]]:
@@ -56,6 +61,18 @@ def _claim(bot, token: str) -> list[tuple[int, str, list[Reply]]]:
                     replies.append(view(ctx, workflow, load(ctx, workflow, note.subject_ref)))
             out.append((note.id, person.slack_user_id, replies))
         return out
+
+
+def _release(bot, notification_ids: list[int], token: str) -> None:
+    """Give back the lease on messages that did not go, so the next pass sends them."""
+    with session_scope(bot.engine) as session:
+        session.execute(
+            update(Notification)
+            .where(col(Notification.id).in_(notification_ids), Notification.claimed_by == token,
+                   col(Notification.delivered_at).is_(None))
+            .values(claimed_by=None, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _delivered(bot, notification_id: int, token: str) -> None:
@@ -106,15 +123,22 @@ async def deliver_once(bot) -> int:
     await link_by_email(bot)
     token = worker_name()
     sent = 0
-    for notification_id, slack_user_id, replies in await asyncio.to_thread(_claim, bot, token):
+    claimed = await asyncio.to_thread(_claim, bot, token)
+    for index, (notification_id, slack_user_id, replies) in enumerate(claimed):
         try:
             await bot.client.chat_postMessage(
                 channel=slack_user_id, text=fallback_text(replies),
                 blocks=message_blocks(replies), unfurl_links=False, unfurl_media=False)
         except SlackApiError as error:
-            log.warning("could not DM %s: %s; will retry", slack_user_id,
-                        error.response.get("error"))
-            continue
+            code = error.response.get("error")
+            log.warning("could not DM %s: %s; will retry", slack_user_id, code)
+            if code in TRANSIENT:  # Slack's own trouble: the next pass tries again
+                await asyncio.to_thread(_release, bot, [notification_id], token)
+            continue  # anything else waits for the lease to run out (a couple of minutes)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            log.warning("Slack unreachable (%s); will retry", error.__class__.__name__)
+            await asyncio.to_thread(_release, bot, [n for n, _, _ in claimed[index:]], token)
+            break
         await asyncio.to_thread(_delivered, bot, notification_id, token)
         sent += 1
     return sent

@@ -81,33 +81,47 @@ def start(
     case: Any = None,
 ) -> list[Reply]:
     """Begin a form (or take a form-less action at once, after its confirm step)."""
-    previous = active(ctx, channel_key)
-    replies: list[Reply] = []
-    if previous is not None:
-        previous.status = ConversationStatus.CANCELLED
-        replies.append(
-            Text("I've put aside what you were doing before; nothing from it was saved.")
-        )
-    conversation = Conversation(
-        school_id=ctx.school.id,
-        person_id=ctx.person.id,
-        adapter=ctx.adapter,
-        channel_key=channel_key,
-        workflow=workflow.name,
+    conversation, put_aside = _open(
+        ctx,
+        channel_key,
+        workflow,
         action=action.name if action else None,
         target_id=case.id if case is not None else None,
         target_version=case.version if case is not None else None,
-        created_at=ctx.now,
-        updated_at=ctx.now,
     )
-    ctx.session.add(conversation)
-    ctx.session.flush()
+    replies: list[Reply] = []
+    if put_aside:
+        replies.append(
+            Text("I've put aside what you were doing before; nothing from it was saved.")
+        )
     if action is None:
         replies.append(Text(f"{workflow.title}: I'll ask a few questions. You can type "
                             "“back”, “skip” (optional questions), “help” or “cancel” at any time."))
     else:
         replies.append(Text(f"{action.label} — {case.reference}."))
     return replies + _advance(ctx, workflow, conversation)
+
+
+def _open(
+    ctx: Context, channel_key: str, workflow: Workflow, **fields: Any
+) -> tuple[Conversation, bool]:
+    """A new conversation in this channel; any unfinished one there is put aside (True)."""
+    previous = active(ctx, channel_key)
+    if previous is not None:
+        previous.status = ConversationStatus.CANCELLED
+    conversation = Conversation(
+        school_id=ctx.school.id,
+        person_id=ctx.person.id,
+        adapter=ctx.adapter,
+        channel_key=channel_key,
+        workflow=workflow.name,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+        **fields,
+    )
+    ctx.session.add(conversation)
+    ctx.session.flush()
+    return conversation, previous is not None
 
 
 def resume(ctx: Context, workflow: Workflow, conversation: Conversation) -> list[Reply]:
@@ -381,22 +395,9 @@ def prepare(
         values = workflow.intake.parse_all(raw, ctx)
     except FormErrors as error:
         return Prepared(errors=error.errors)
-    previous = active(ctx, channel_key)
-    if previous is not None:
-        previous.status = ConversationStatus.CANCELLED
-    conversation = Conversation(
-        school_id=ctx.school.id,
-        person_id=ctx.person.id,
-        adapter=ctx.adapter,
-        channel_key=channel_key,
-        workflow=workflow.name,
-        answers=values,
-        status=ConversationStatus.CONFIRMING,
-        created_at=ctx.now,
-        updated_at=ctx.now,
+    conversation, _ = _open(
+        ctx, channel_key, workflow, answers=values, status=ConversationStatus.CONFIRMING
     )
-    ctx.session.add(conversation)
-    ctx.session.flush()
     (summary,) = _prompt(ctx, workflow, conversation)
     return Prepared(conversation_id=conversation.id, summary=summary)
 
