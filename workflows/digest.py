@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from workflows.core.dates import describe_date
+from workflows.core.timeleft import time_left
 from workflows.core.wording import render
 from workflows.people import service as people
 from workflows.schools.models import School
@@ -16,7 +16,8 @@ from workflows.schools.models import School
 def digest_text(session: Session, school: School, now: datetime) -> str:
     from workflows.registry import WORKFLOWS
 
-    today = now.astimezone(ZoneInfo(school.timezone)).date()
+    local_now = now.astimezone(ZoneInfo(school.timezone))
+    today = local_now.date()
     rows = []
     for workflow in WORKFLOWS.values():
         model = workflow.model
@@ -27,16 +28,16 @@ def digest_text(session: Session, school: School, now: datetime) -> str:
         ):
             due = workflow.due(case)
             owner = people.get(session, case.owner_id)
-            left = "" if due is None else (
-                f"{(due - today).days} days left" if due >= today
-                else f"overdue {(today - due).days} days")
+            left = time_left(due, local_now) if due is not None else None
             rows.append({
-                "sort": (due is None, due or today),
+                "sort": (left is None, left.sort_key if left else local_now),
                 "reference": case.reference,
                 "title": workflow.title,
                 "status": workflow.states[case.state],
-                "due": describe_date(due) if due else "clock stopped",
-                "left": left,
+                "due": left.due if left else "clock stopped",
+                "left": "" if left is None else (
+                    left.left if left.urgency == "overdue" or left.left == "due today"
+                    else f"{left.left} left"),
                 "owner": owner.name if owner else "nobody",
             })
     rows.sort(key=lambda r: r["sort"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, datetime
 
 from sqlmodel import col, select
 
@@ -19,11 +19,13 @@ from workflows.core.context import Context
 from workflows.core.declaration import Workflow
 from workflows.core.engine import Conflict, NotFound, check_may_start, load, view
 from workflows.core.models import Conversation, ConversationStatus
+from workflows.core.timeleft import time_left
 from workflows.core.ui import Document, Reply, Table, Text
 from workflows.core.wording import render
 from workflows.people.permissions import Permission, PermissionDenied, can, can_view
 from workflows.registry import WORKFLOWS, by_prefix
 
+_NEVER = datetime.max.replace(tzinfo=UTC)
 REFERENCE = r"(?P<ref>[A-Za-z]{2,5}-\d{4}-\d{3,})"
 
 
@@ -176,21 +178,21 @@ def _cases(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
             query = query.where(col(model.state).not_in(list(workflow.open_states)))
         elif not everything:
             query = query.where(col(model.state).in_(list(workflow.open_states)))
-        listed: list[tuple[tuple[bool, date], tuple[str, ...]]] = []
+        listed: list[tuple[tuple[bool, datetime], tuple[str, ...]]] = []
         for case in ctx.session.exec(query.order_by(col(model.id))):
             if not can_view(ctx.person, case):
                 continue
             due = workflow.due(case)
             running = due is not None and workflow.is_open(case)
+            left = time_left(due, ctx.local_now) if due is not None else None
             row = (
                 case.reference,
                 workflow.states[case.state],
-                due.strftime("%a %d %b %Y") if due else "clock stopped",
-                _left(due, ctx.today) if running else "",
+                left.short_due if left else "clock stopped",
+                left.left if running else "",
             )
-            # Most urgent first: by the due date itself (its text sorts by weekday name),
-            # then whatever has no running clock.
-            listed.append(((not running, due or date.max), row))
+            # Most urgent first, by the moment itself; then whatever has no running clock.
+            listed.append(((not running, left.sort_key if left else _NEVER), row))
         rows = [row for _, row in sorted(listed, key=lambda item: item[0])]
         whose = "All" if can(ctx.person, Permission.VIEW_ALL) else "Your"
         which = {"all": "", "closed": "closed "}.get(scope, "open ")
@@ -203,14 +205,6 @@ def _cases(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
             )
         )
     return replies
-
-
-def _left(due: date, today: date) -> str:
-    days = (due - today).days
-    if days == 0:
-        return "due today"
-    plural = "" if abs(days) == 1 else "s"
-    return f"{days} day{plural}" if days > 0 else f"overdue by {-days} day{plural}"
 
 
 def _show(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:

@@ -292,6 +292,11 @@ def _submit(
     except (Conflict, PermissionDenied, NotFound) as error:
         savepoint.rollback()
         return [Text(error.message, "error")]
+    if conversation.action is None and workflow.follow_up:
+        follow = workflow.action(workflow.follow_up)
+        ctx.session.refresh(case)
+        return [Text(message, "success"), *start(ctx, conversation.channel_key, workflow,
+                                                 follow, case)]
     return [Text(message, "success"), card(ctx, workflow, case)]
 
 

@@ -8,10 +8,12 @@ home screen glimpsed over a shoulder gives nothing away.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlmodel import col, select
 
 from workflows.core.context import Context
+from workflows.core.timeleft import time_left
 from workflows.people.permissions import Permission, can, can_view
 
 
@@ -47,14 +49,14 @@ def dashboard(ctx: Context) -> Dashboard:
                 continue
             due = workflow.due(case)
             if due is None:
-                text, urgency, key = "clock stopped", "stopped", (2, 0)
+                text, urgency, key = "clock stopped", "stopped", (1, datetime.max.replace(
+                    tzinfo=UTC))
             else:
-                left = (due - ctx.today).days
-                urgency = "overdue" if left < 0 else "soon" if left <= 7 else "ok"
-                text = (f"overdue by {-left} day{'s' if left != -1 else ''}" if left < 0
-                        else "due today" if left == 0
-                        else f"{left} day{'s' if left != 1 else ''} left ({due:%a %-d %b})")
-                key = (0 if left < 0 else 1, left)
+                left = time_left(due, ctx.local_now)
+                urgency = left.urgency
+                text = (left.left if left.urgency == "overdue" or left.left == "due today"
+                        else f"{left.left} left ({left.short_due})")
+                key = (0, left.sort_key)
             lines.append((key, CaseLine(case.reference, workflow.title,
                                         workflow.states[case.state], text, urgency)))
     lines.sort(key=lambda pair: pair[0])

@@ -69,6 +69,23 @@ class DeadlineReminders:
 
 
 @dataclass(frozen=True)
+class ClockReminders:
+    """Nudges counted in hours before a deadline that is a moment (a breach's 72 hours).
+
+    They go out at any hour unless ``working_hours_only``; ``escalate_hours_before`` adds
+    the ``escalate_to`` roles to the nudges from then on. ``pending`` says whether the
+    decision the clock is for is still awaited (a breach stays open after it).
+    """
+
+    hours_before: tuple[int, ...] = (48, 24, 12, 3, 0)
+    recipients: tuple[str, ...] = ("dpo", "deputy")
+    escalate_hours_before: int | None = 24
+    escalate_to: tuple[Role, ...] = (Role.HEAD,)
+    working_hours_only: bool = False
+    pending: Callable[[Any], bool] | None = None
+
+
+@dataclass(frozen=True)
 class Workflow:
     name: str  # "sar": the subject type in reminders, audit and notifications
     prefix: str  # of case references: "SAR" in SAR-2026-0001
@@ -85,7 +102,10 @@ class Workflow:
     card_rows: Callable[[Context, Any], list[tuple[str, str]]]
     due: Callable[[Any], date | None]
     deadline_text: Callable[[Context, Any], str | None]
-    reminders: DeadlineReminders | None = None
+    reminders: DeadlineReminders | ClockReminders | None = None
+    # An action to carry on with straight after the intake is saved: the case (and its
+    # clock) exists from the first answers, and the rest is asked as additions to it.
+    follow_up: str | None = None
     # Called after every action, before reminders are planned: keeps cached deadlines true.
     recompute: Callable[[Context, Any], None] | None = None
     letters: Mapping[str, Callable[[Context, Any], Document]] = field(default_factory=dict)
@@ -96,6 +116,11 @@ class Workflow:
 
     def is_open(self, case: Any) -> bool:
         return case.state in self.open_states
+
+    def clock_running(self, case: Any) -> bool:
+        """Whether its reminders still apply: open, and (for a clock) still undecided."""
+        pending = getattr(self.reminders, "pending", None)
+        return self.is_open(case) and (pending is None or pending(case))
 
 
 class CardBuilder(Protocol):

@@ -16,7 +16,7 @@ from sqlalchemy import true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select, update
 
-from workflows.core.declaration import DeadlineReminders, Workflow
+from workflows.core.declaration import ClockReminders, DeadlineReminders, Workflow
 from workflows.people import service as people
 from workflows.people.models import Person, Role
 from workflows.reminders.models import Reminder
@@ -64,7 +64,10 @@ def _desired(
 ) -> Iterable[Reminder]:
     policy = workflow.reminders
     due = workflow.due(case)
-    if policy is None or due is None or not workflow.is_open(case):
+    if policy is None or due is None or not workflow.clock_running(case):
+        return
+    if isinstance(policy, ClockReminders):
+        yield from _clock(session, school, workflow, case, due, policy, now)
         return
     recipients = recipients_for(session, case, policy, overdue_days=0)
     today = now.astimezone(ZoneInfo(school.timezone)).date()
@@ -89,6 +92,41 @@ def _desired(
             yield from overdue_reminders(
                 session, school, workflow, case, due, following, policy, now
             )
+
+
+def _clock(
+    session: Session,
+    school: School,
+    workflow: Workflow,
+    case: Any,
+    due: datetime,
+    policy: ClockReminders,
+    now: datetime,
+) -> Iterable[Reminder]:
+    """Nudges N hours before a moment; those already past are dropped, the last one kept."""
+    moments = [(hours, due - timedelta(hours=hours)) for hours in policy.hours_before]
+    upcoming = [(h, m) for h, m in moments if m >= now]
+    if not upcoming:  # past the deadline: one nudge now says so
+        upcoming = [(0, now)]
+    for hours, moment in upcoming:
+        people_now = _people(session, case, policy.recipients)
+        if policy.escalate_hours_before is not None and hours <= policy.escalate_hours_before:
+            people_now += people.by_role(session, case.school_id, *policy.escalate_to)
+        kind = f"clock.{hours}h"
+        for person in {p.id: p for p in people_now}.values():
+            yield _reminder(school, workflow, case, due, kind, person, max(moment, now))
+
+
+def _people(session: Session, case: Any, recipients: tuple[str, ...]) -> list[Person]:
+    found: list[Person] = []
+    for who in recipients:
+        if who == "owner":
+            owner = people.get(session, case.owner_id)
+            if owner is not None and owner.active:
+                found.append(owner)
+        else:
+            found += people.by_role(session, case.school_id, Role(who))
+    return found
 
 
 def overdue_reminders(

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, or_
 from sqlmodel import Session, col, select, update
 
+from workflows.core.timeleft import time_left
 from workflows.core.wording import render
 from workflows.database import session_scope, utcnow
 from workflows.notifications.models import Notification
@@ -199,7 +200,7 @@ def _deadline_handler(session: Session, reminder: Reminder, now: datetime) -> Me
 
     workflow = WORKFLOWS[reminder.subject_type]
     case = session.get(workflow.model, reminder.subject_id)
-    if case is None or not workflow.is_open(case):
+    if case is None or not workflow.clock_running(case):
         return None
     due = workflow.due(case)
     if due is None or due.isoformat() != reminder.target:
@@ -208,6 +209,13 @@ def _deadline_handler(session: Session, reminder: Reminder, now: datetime) -> Me
     if person is None or not person.active:
         return None
     school = session.get(School, reminder.school_id)
+    if reminder.kind.startswith("clock."):
+        left = time_left(due, now.astimezone(ZoneInfo(school.timezone)))
+        text = render("messages/clock_reminder.txt.j2", title=workflow.title,
+                      reference=case.reference, due=left.due, left=left.left,
+                      overdue=left.urgency == "overdue",
+                      escalated=Role(person.role) is Role.HEAD)
+        return Message([person], text, case.reference)
     today = now.astimezone(ZoneInfo(school.timezone)).date()
     if reminder.kind.startswith("deadline.overdue.") and workflow.reminders:
         day = date.fromisoformat(reminder.kind.rsplit(".", 1)[1])
