@@ -105,3 +105,22 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def insert_once(session, model: type, values: dict, key: str) -> bool:
+    """Insert a row unless one with the same unique ``key`` exists; True if this call wrote it.
+
+    Racing writers (reminder workers, retried events) settle on the unique key without an
+    error that would roll back the rest of their transaction. A returned id is the proof:
+    rowcount is -1 for ``ON CONFLICT DO NOTHING`` on PostgreSQL.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[key])
+        .returning(model.id)
+    )
+    return session.execute(stmt).first() is not None

@@ -70,6 +70,7 @@ class SlackBot:
                 raise ValueError(f"No school called “{school_slug}”.")
             self.school_id = school.id
         self._people: dict[str, int] = {}
+        self._joining: dict[str, asyncio.Lock] = {}
         self.email_misses: dict[str, datetime] = {}  # emails Slack did not know, and when
         register(self)
 
@@ -95,7 +96,14 @@ class SlackBot:
     async def person_id(self, slack_user_id: str) -> int:
         if slack_user_id in self._people:
             return self._people[slack_user_id]
+        # A newcomer's first DM, Slack's retry of it and a click can arrive together: one
+        # at a time, or each would make the same colleague a person of their own.
+        async with self._joining.setdefault(slack_user_id, asyncio.Lock()):
+            if slack_user_id not in self._people:
+                self._people[slack_user_id] = await self._find_or_link(slack_user_id)
+        return self._people[slack_user_id]
 
+    async def _find_or_link(self, slack_user_id: str) -> int:
         def known() -> int | None:
             with session_scope(self.engine) as session:
                 person = identity.find(session, self.school_id, slack_user_id)
@@ -114,17 +122,18 @@ class SlackBot:
                     return identity.link(session, self.school_id, slack_user_id, name, email).id
 
             person_id = await asyncio.to_thread(create)
-        self._people[slack_user_id] = person_id
         return person_id
 
-    async def dm(self, slack_user_id: str, replies, text: str | None = None) -> None:
-        await self.client.chat_postMessage(
+    async def dm(self, slack_user_id: str, replies, text: str | None = None) -> str:
+        """Post to the person's DM with the bot; returns that DM's channel id."""
+        response = await self.client.chat_postMessage(
             channel=slack_user_id,
             text=text or blocks.fallback_text(replies),
             blocks=blocks.message_blocks(replies),
             unfurl_links=False,
             unfurl_media=False,
         )
+        return response["channel"]
 
     async def check_token(self) -> dict[str, Any]:
         return (await self.client.auth_test()).data
@@ -225,7 +234,14 @@ def register(bot: SlackBot) -> None:
             return
         await ack(response_action="update", view=blocks.notice_view("Saved", result.replies))
         if result.ok:
-            await bot.dm(user, result.replies)
+            channel = await bot.dm(user, result.replies)
+            workflow = WORKFLOWS[meta["workflow"]]
+            if workflow.follow_up and result.reference:
+                # The case (and its clock) exists; the rest is asked in the DM, where the
+                # answers come back as messages.
+                more = await bot.run(user, lambda ctx: conversation.follow_up(
+                    ctx, f"slack:{channel}", workflow, result.reference))
+                await bot.dm(user, more)
 
     @app.action(re.compile(r"^act:"))
     async def decision_clicked(ack, body, action, respond) -> None:

@@ -20,7 +20,7 @@ from workflows.core.declaration import Action, Workflow
 from workflows.core.engine import Conflict, NotFound, card, perform
 from workflows.core.fields import Field, Form, FormErrors, Invalid
 from workflows.core.models import Conversation, ConversationStatus
-from workflows.core.ui import Option, Question, Reply, Summary, Text
+from workflows.core.ui import Card, Option, Question, Reply, Summary, Text
 from workflows.people.permissions import PermissionDenied
 
 CANCEL = {"cancel", "stop", "quit", "exit", "abandon"}
@@ -255,7 +255,7 @@ def _at_summary(
 
 
 def _submit(
-    ctx: Context, workflow: Workflow, conversation: Conversation, form: Form
+    ctx: Context, workflow: Workflow, conversation: Conversation, form: Form, follow: bool = True
 ) -> list[Reply]:
     # Claim the conversation first: a second "yes" (a double click, a retried event)
     # finds it already done and creates nothing.
@@ -292,7 +292,7 @@ def _submit(
     except (Conflict, PermissionDenied, NotFound) as error:
         savepoint.rollback()
         return [Text(error.message, "error")]
-    if conversation.action is None and workflow.follow_up:
+    if conversation.action is None and workflow.follow_up and follow:
         follow = workflow.action(workflow.follow_up)
         ctx.session.refresh(case)
         return [Text(message, "success"), *start(ctx, conversation.channel_key, workflow,
@@ -383,6 +383,15 @@ class Confirmed:
     message: str
     replies: list[Reply]
     reopened: dict[str, Any] | None = None  # the answers to show again, when refused
+    reference: str | None = None  # of the case saved
+
+
+def follow_up(ctx: Context, channel_key: str, workflow: Workflow, reference: str) -> list[Reply]:
+    """Carry on with the workflow's follow-up questions in a chat (after a form was saved)."""
+    from workflows.core.engine import load
+
+    return start(ctx, channel_key, workflow, workflow.action(workflow.follow_up),
+                 load(ctx, workflow, reference))
 
 
 def prepare(
@@ -420,7 +429,8 @@ def confirm(ctx: Context, conversation_id: int) -> Confirmed:
                 else "That form was cancelled. Please start again.")
         return Confirmed(False, text, [Text(text, "warning")])
     workflow = WORKFLOWS[conversation.workflow]
-    replies = _submit(ctx, workflow, conversation, form_of(workflow, conversation))
+    # A form's follow-up questions cannot go on in the form: the adapter starts them in a chat.
+    replies = _submit(ctx, workflow, conversation, form_of(workflow, conversation), follow=False)
     message = next((r.text for r in replies if isinstance(r, Text)), "")
     if conversation.status == ConversationStatus.ASKING:
         # Refused as a whole: cancel the held answers and give them back to the form.
@@ -430,4 +440,5 @@ def confirm(ctx: Context, conversation_id: int) -> Confirmed:
         _touch(ctx, conversation)
         return Confirmed(False, message, replies, reopened=answers)
     ok = any(isinstance(r, Text) and r.tone == "success" for r in replies)
-    return Confirmed(ok, message, replies)
+    reference = next((r.reference for r in replies if isinstance(r, Card)), None)
+    return Confirmed(ok, message, replies, reference=reference)

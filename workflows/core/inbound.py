@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
-from workflows.database import UTCDateTime, utcnow
+from workflows.database import UTCDateTime, insert_once, utcnow
 
 
 class InboundEvent(SQLModel, table=True):
@@ -21,9 +20,7 @@ class InboundEvent(SQLModel, table=True):
 
 def first_time(session: Session, adapter: str, event_id: str) -> bool:
     """Record the event; True only for the first delivery of it."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(InboundEvent).values(
-        key=f"{adapter}:{event_id}"[:200], received_at=utcnow()
-    ).on_conflict_do_nothing(index_elements=["key"])
-    return session.execute(stmt).rowcount == 1
+    return insert_once(
+        session, InboundEvent, {"key": f"{adapter}:{event_id}"[:200], "received_at": utcnow()},
+        "key",
+    )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, or_
+from sqlalchemy import or_
 from sqlmodel import Session, col, select, update
 
+from workflows import database
 from workflows.database import utcnow
 from workflows.notifications.models import Notification
 
@@ -38,28 +39,10 @@ def queue(
 
 
 def insert_once(session: Session, notification: Notification) -> bool:
-    """Insert unless the dedupe key exists; True if this call wrote it.
-
-    Used by reminder workers racing on the same row: the unique key decides who wins
-    without an error that would roll back the rest of the worker's transaction.
-    """
-    values = notification.model_dump(exclude={"id"})
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = pg_insert(Notification).values(**values).on_conflict_do_nothing(
-            index_elements=["dedupe_key"]
-        )
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(Notification).values(**values).on_conflict_do_nothing(
-            index_elements=["dedupe_key"]
-        )
-    else:  # pragma: no cover - other databases are not supported targets
-        stmt = insert(Notification).values(**values)
-    return session.execute(stmt).rowcount == 1
+    """Insert unless the dedupe key exists; True if this call wrote it."""
+    return database.insert_once(
+        session, Notification, notification.model_dump(exclude={"id"}), "dedupe_key"
+    )
 
 
 def pending(session: Session, person_id: int) -> list[Notification]:

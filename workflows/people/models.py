@@ -19,7 +19,11 @@ class Role(StrEnum):
 
 
 class Person(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("school_id", "name", name="uq_person_school_name"),)
+    __table_args__ = (
+        UniqueConstraint("school_id", "name", name="uq_person_school_name"),
+        # One person per Slack account, whichever bot process saw them first.
+        UniqueConstraint("school_id", "slack_user_id", name="uq_person_school_slack"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     school_id: int = Field(foreign_key="school.id", index=True)

@@ -13,9 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import true
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select, update
 
+from workflows import database
 from workflows.core.declaration import ClockReminders, DeadlineReminders, Workflow
 from workflows.people import service as people
 from workflows.people.models import Person, Role
@@ -199,13 +199,9 @@ def _reminder(
 
 def insert_once(session: Session, reminder: Reminder) -> bool:
     """Insert unless the dedupe key is already there (sent, cancelled or pending)."""
-    values = reminder.model_dump(exclude={"id"})
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(Reminder).values(**values).on_conflict_do_nothing(
-        index_elements=["dedupe_key"]
+    return database.insert_once(
+        session, Reminder, reminder.model_dump(exclude={"id"}), "dedupe_key"
     )
-    return session.execute(stmt).rowcount == 1
 
 
 def pending_for(session: Session, subject_type: str, subject_id: int) -> list[Reminder]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-23 16:02:22.133043
+Create Date: 2026-11-23 16:24:53.143712
 """
 
 from alembic import op
@@ -57,7 +57,8 @@ def upgrade() -> None:
     sa.Column('created_at', workflows.database.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['school_id'], ['school.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('school_id', 'name', name='uq_person_school_name')
+    sa.UniqueConstraint('school_id', 'name', name='uq_person_school_name'),
+    sa.UniqueConstraint('school_id', 'slack_user_id', name='uq_person_school_slack')
     )
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_person_email'), ['email'], unique=False)

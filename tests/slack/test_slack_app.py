@@ -1,0 +1,1068 @@
+"""The Slack adapter end to end: a real Bolt app fed signed, real-shaped requests, talking to
+a local fake Slack Web API that records every call (tests/slack/fake_slack.py).
+
+A. `dpo-bot slack --http` as a subprocess, from a signed shortcut and `/dpo sar` to a stored
+   case, the DPO's alert, and the DPO's decisions (SQLite file).
+B. The same SlackBot in-process (on its own event loop thread, as the aiohttp server runs it),
+   against SQLite and PostgreSQL: permissions, idempotency, escaping, App Home, delivery.
+C. Start-up refusals: the missing or wrong setting named, with where to get it.
+D. manifest.yml against Slack's manifest schema, the registry and the code's own API calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Coroutine, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from bot.slack.app import SlackBot
+from bot.slack.delivery import deliver_once
+from bot.slack.settings import SlackSettings
+from tests.conftest import PARENT_SAR, School_
+from workflows.audit.models import AuditEvent
+from workflows.core.models import Conversation, ConversationStatus
+from workflows.database import session_scope
+from workflows.notifications.models import Notification
+from workflows.people.models import Person
+from workflows.registry import WORKFLOWS
+from workflows.sar.models import RightsRequest, SarState
+
+from .fake_slack import Call, FakeSlack, dm_channel_id
+from .limits import check_api_call, check_blocks
+from .signing import SignedRequest, SlackRequests, datepicker, plain_text_input, static_select
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT.parent / "shared" / "schemas" / "slack-app-manifest.schema.json"
+SECRET = "slack-app-test-signing-secret"
+TOKEN = "xoxb-slack-app-test"
+STAFF, NEWCOMER, DPO = "U0STAFF01", "U0STAFF02", "U0DPO0001"
+USERS: dict[str, dict[str, Any]] = {
+    STAFF: {"name": "sam", "real_name": "Sam Teacher", "email": "sam@school.example"},
+    NEWCOMER: {"name": "kit", "real_name": "Kit Newcomer", "email": "kit@school.example"},
+    DPO: {"name": "dee", "real_name": "Dee Dpo", "email": "dee@school.example"},
+}
+SLACK_ENV = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
+             "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_VERIFICATION_TOKEN")
+INJECTION = "Jane <!channel> Parent <http://evil.example|click>"
+T = TypeVar("T")
+
+
+@pytest.fixture(autouse=True)
+def _no_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bolt reads SLACK_* variables (SLACK_CLIENT_ID switches it to OAuth); keep them out."""
+    for name in SLACK_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+def london_today() -> str:
+    return datetime.now(ZoneInfo("Europe/London")).date().isoformat()
+
+
+def sar_values(**changes: Any) -> dict[str, dict[str, Any]]:
+    """view.state.values for the SAR intake modal, every input block present as Slack sends."""
+    answers: dict[str, Any] = {
+        "request_type": static_select("access"),
+        "requester_name": plain_text_input("Jane Parent"),
+        "relationship": static_select("parent"),
+        "about_requester": static_select("no"),
+        "subject_name": plain_text_input("Tom Parent"),
+        "authority_needed": static_select(None),
+        "requester_email": plain_text_input("jane@example.org"),
+        "requester_phone": plain_text_input(None),
+        "requester_address": plain_text_input(None),
+        "channel": static_select("email"),
+        "received_at": plain_text_input("yesterday 14:00"),
+        "details": plain_text_input("All behaviour records for Tom held by the class teacher"),
+        "id_needed": static_select("no"),
+    }
+    for name, value in changes.items():
+        answers[name] = value if isinstance(value, dict) else plain_text_input(value)
+    return {name: {"value": element} for name, element in answers.items()}
+
+
+def intake_fields() -> list[str]:
+    return [field.name for field in WORKFLOWS["sar"].intake.fields]
+
+
+def actions_of(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+def button_for(blocks: list[dict[str, Any]], action: str) -> dict[str, Any]:
+    found = [e for e in actions_of(blocks) if e["action_id"] == f"act:{action}"]
+    assert len(found) == 1, f"no single act:{action} button in {actions_of(blocks)}"
+    return found[0]
+
+
+def words(blocks: list[dict[str, Any]]) -> str:
+    """All the text of some blocks, for reading assertions."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("mrkdwn", "plain_text") and "text" in node:
+                out.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(blocks)
+    return "\n".join(out)
+
+
+def assert_decided(blocks: list[dict[str, Any]], label: str, who: str = "Dee Dpo") -> None:
+    """A decided message: no buttons left, and a last line saying who did what, and when."""
+    assert actions_of(blocks) == []
+    footer = blocks[-1]
+    assert footer["type"] == "context", footer
+    assert re.fullmatch(rf"{re.escape(label)}: {who}, \w+day \d{{1,2}} \w+ \d{{4}} at "
+                        r"\d{2}:\d{2}\.", footer["elements"][0]["text"]), footer
+
+
+def ephemeral_texts(fake: FakeSlack, user: str) -> list[str]:
+    """What was said privately: ephemeral posts to ``user`` and every response_url answer
+    (those go back to whoever clicked, so use this where one person clicks)."""
+    said = [c.args.get("text", "") for c in fake.calls("chat.postEphemeral")
+            if c.args.get("user") == user]
+    said += [c.args.get("text", "") for c in fake.calls("response_url")
+             if c.args.get("response_type") == "ephemeral"
+             or c.args.get("replace_original") is False]
+    return said
+
+
+def ack_body(body: str) -> dict[str, Any]:
+    """An ack's JSON; a view in it (response_action update) must be within Slack's limits."""
+    answer = json.loads(body) if body else {}
+    if "view" in answer:
+        check_blocks(answer["view"], surface="modal")
+    return answer
+
+
+def check_every_call(fake: FakeSlack, allowed_errors: set[str] = frozenset()) -> None:
+    """Every recorded payload within Block Kit limits, and no call Slack would refuse."""
+    for call in fake.calls():
+        check_api_call(call.method, call.args)
+        assert not call.args.get("link_names") and call.args.get("parse") != "full", call
+        if isinstance(call.response, dict) and not call.response.get("ok"):
+            assert call.response.get("error") in allowed_errors, (call.method, call.response)
+
+
+# -- an in-process SlackBot ------------------------------------------------------------------
+
+
+class LiveBot:
+    """A SlackBot on its own event loop thread, as `dpo-bot slack` runs it.
+
+    Bolt acks and then runs listeners as tasks on that loop, so a test dispatches, then waits
+    for the Web API calls (fake.wait_for) or for the loop to fall idle (settle).
+    """
+
+    def __init__(self, engine: Engine, fake: FakeSlack) -> None:
+        self.fake = fake
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.runner: Any = None
+        self.resident: set[asyncio.Task] = set()  # the server's own, long-lived tasks
+        settings = SlackSettings(bot_token=TOKEN, app_token=None, signing_secret=SECRET,
+                                 api_url=fake.url)
+
+        async def build() -> SlackBot:
+            return SlackBot(engine, settings)
+
+        self.bot = self.run(build())
+
+    def run(self, work: Coroutine[Any, Any, T], timeout: float = 20) -> T:
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout)
+
+    def send(self, request: SignedRequest) -> Any:
+        """Dispatch; returns Bolt's response (the ack) while listeners may still be running."""
+        return self.run(request.async_dispatch(self.bot.app))
+
+    def send_all(self, *requests: SignedRequest) -> list[Any]:
+        """Dispatch at the same moment, as a double click or a quick retry arrives."""
+
+        async def together() -> list[Any]:
+            return list(await asyncio.gather(*(r.async_dispatch(self.bot.app)
+                                               for r in requests)))
+
+        return self.run(together())
+
+    def settle(self, timeout: float = 15) -> None:
+        """Wait until every listener started by the requests so far has finished."""
+
+        async def idle() -> None:
+            me = asyncio.current_task()
+            deadline = self.loop.time() + timeout
+            while [t for t in asyncio.all_tasks()
+                   if t is not me and not t.done() and t not in self.resident]:
+                assert self.loop.time() < deadline, "the bot is still busy"
+                await asyncio.sleep(0.02)
+
+        self.run(idle(), timeout + 5)
+
+    def deliver(self) -> int:
+        """One pass of the notification worker."""
+        return self.run(deliver_once(self.bot))
+
+    def serve(self) -> str:
+        """Serve bot.slack.server.http_app (the production HTTP mode) on 127.0.0.1."""
+        from aiohttp import web
+
+        from bot.slack.server import http_app
+
+        async def start() -> str:
+            self.runner = web.AppRunner(http_app(self.bot), access_log=None)
+            await self.runner.setup()
+            await web.TCPSite(self.runner, "127.0.0.1", 0).start()
+            await asyncio.sleep(0)  # let the delivery loop start, then leave it be
+            self.resident.update(asyncio.all_tasks() - {asyncio.current_task()})
+            return f"http://127.0.0.1:{self.runner.addresses[0][1]}/slack/events"
+
+        return self.run(start())
+
+    def close(self) -> None:
+        if self.runner is not None:
+            self.run(self.runner.cleanup())
+        self.run(self.loop.shutdown_default_executor())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+        self.loop.close()
+
+
+class Workspace:
+    """A school in Slack: the fake Web API, the bot, signed requests, and the database."""
+
+    def __init__(self, school: School_, fake: FakeSlack) -> None:
+        self.school, self.fake, self.engine = school, fake, school.engine
+        self.slack = SlackRequests.for_fake(SECRET, fake)
+        self.live = LiveBot(school.engine, fake)
+        self.allowed_errors: set[str] = set()
+
+    # Forms
+
+    def open_intake(self, user: str = STAFF, *, via: str = "shortcut") -> dict[str, Any]:
+        """Open the SAR modal by the shortcut, /dpo sar or the App Home button; returns it."""
+        before = self.fake.count("views.open")
+        if via == "shortcut":
+            request = self.slack.shortcut("start:sar", user_id=user)
+        elif via == "command":
+            request = self.slack.slash_command("/dpo", "sar", user_id=user)
+        else:
+            home = self.fake.views[self.fake.home_views[user]]
+            request = self.slack.block_actions("start:sar", block_id="start", view=home,
+                                               user_id=user)
+        assert self.live.send(request).status == 200
+        opened = self.fake.wait_for("views.open", before + 1)[-1]
+        assert opened.args["view"]["callback_id"] == "intake:sar"
+        return self.fake.views[opened.response["view"]["id"]]
+
+    def submit(self, view: Mapping[str, Any], values: Mapping[str, Any],
+               user: str = STAFF) -> dict[str, Any]:
+        """Submit a modal; returns the ack body ({} for a plain ack)."""
+        response = self.live.send(self.slack.view_submission(view=view, values=values,
+                                                             user_id=user))
+        assert response.status == 200, response.body
+        return ack_body(response.body)
+
+    def log_sar(self, user: str = STAFF, *, via: str = "shortcut", **changes: Any) -> str:
+        """A SAR from the modal to the stored case; returns its reference."""
+        modal = self.open_intake(user, via=via)
+        ack = self.submit(modal, sar_values(**changes), user)
+        assert ack["response_action"] == "update", ack
+        summary = {**ack["view"], "id": modal["id"]}  # an update keeps the view's id
+        saved = self.submit(summary, {}, user)
+        assert saved["response_action"] == "update"
+        assert saved["view"]["title"]["text"] == "Saved"
+        found = re.search(r"SAR-\d{4}-\d{4}", words(saved["view"]["blocks"]))
+        assert found, saved
+        self.live.settle()  # the receipt DM goes after the ack
+        return found.group(0)
+
+    # What the DPO got
+
+    def alert_for(self, reference: str, user: str = DPO) -> Call:
+        """The delivered DM about a case (alert and card), to one person."""
+        channel = dm_channel_id(user)
+        found = [c for c in self.fake.calls("chat.postMessage")
+                 if c.response.get("channel") == channel and reference in json.dumps(c.args)]
+        assert found, f"no DM to {user} about {reference}"
+        return found[-1]
+
+    def message(self, call: Call) -> dict[str, Any]:
+        """The message as Slack now holds it (after any chat.update)."""
+        return self.fake.messages[(call.response["channel"], call.response["ts"])]
+
+    def click(self, call: Call, action: str, user: str = DPO) -> SignedRequest:
+        """A click on a button of a message the bot posted (as Slack now shows it)."""
+        message = self.message(call)
+        element = button_for(message["blocks"], action)
+        return self.slack.block_actions(
+            element["action_id"], value=element["value"],
+            block_id=next(b["block_id"] for b in message["blocks"]
+                          if element in b.get("elements", [])),
+            text=element["text"]["text"], user_id=user, channel_id=call.response["channel"],
+            message=message)
+
+    # The database
+
+    def cases(self) -> list[RightsRequest]:
+        with session_scope(self.engine) as session:
+            return list(session.exec(select(RightsRequest).order_by(col(RightsRequest.id))))
+
+    def case(self, reference: str) -> RightsRequest:
+        with session_scope(self.engine) as session:
+            return session.exec(select(RightsRequest)
+                                .where(RightsRequest.reference == reference)).one()
+
+    def person(self, slack_user_id: str) -> Person:
+        with session_scope(self.engine) as session:
+            return session.exec(select(Person)
+                                .where(Person.slack_user_id == slack_user_id)).one()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack(users=USERS) as server:
+        yield server
+
+
+@pytest.fixture
+def ws(school: School_, fake: FakeSlack) -> Iterator[Workspace]:
+    """Sam is linked by Slack id, Dee (the DPO) only by email, Kit is unknown to the bot."""
+    with session_scope(school.engine) as session:
+        session.get(Person, school.people["sam"]).slack_user_id = STAFF
+        session.get(Person, school.people["dee"]).email = USERS[DPO]["email"]
+    workspace = Workspace(school, fake)
+    try:
+        yield workspace
+        workspace.live.settle()
+    finally:
+        workspace.live.close()
+    check_every_call(fake, workspace.allowed_errors)
+
+
+# -- B. in-process, SQLite and PostgreSQL ----------------------------------------------------
+
+
+def test_shortcut_to_case_to_dpo_decision(ws: Workspace) -> None:
+    reference = ws.log_sar(STAFF)
+
+    (case,) = ws.cases()
+    assert (case.reference, case.state, case.requester_name) == (
+        reference, SarState.OPEN, "Jane Parent")
+    assert case.created_by_id == ws.school.people["sam"] and case.owner_id is None
+    receipt = ws.fake.wait_for("chat.postMessage")[0]
+    assert receipt.response["channel"] == dm_channel_id(STAFF)
+    assert receipt.args["text"] == f"Saved as {reference}."
+    # Staff get their card with the one action their role allows: adding a note.
+    assert [e["action_id"] for e in actions_of(receipt.args["blocks"])] == ["act:note"]
+
+    assert ws.live.deliver() == 1
+    assert [c.args["email"] for c in ws.fake.calls("users.lookupByEmail")] == [USERS[DPO]["email"]]
+    alert = ws.alert_for(reference)
+    assert alert.args["text"].startswith(f"New subject access request {reference}, logged by "
+                                         "Sam Teacher.")
+    take = button_for(alert.args["blocks"], "take")
+    assert take["value"] == f"{reference}|1"
+
+    assert ws.live.send(ws.click(alert, "take")).status == 200
+    (update,) = ws.fake.wait_for("chat.update")
+    assert (update.args["channel"], update.args["ts"]) == (alert.response["channel"],
+                                                           alert.response["ts"])
+    shown = ws.message(alert)
+    assert_decided(shown["blocks"], "Take the case")
+    assert "*Owner*: Dee Dpo" in words(shown["blocks"])
+    assert f":white_check_mark: {reference} is yours now." in words(shown["blocks"])
+    taken = ws.case(reference)
+    assert (taken.owner_id, taken.version) == (ws.school.people["dee"], 2)
+
+
+def dpo_alert(ws: Workspace, user: str = STAFF, **changes: Any) -> tuple[str, Call]:
+    """A case logged by ``user`` and its alert delivered to the DPO; (reference, that DM)."""
+    reference = ws.log_sar(user, **changes)
+    assert ws.live.deliver() == 1
+    return reference, ws.alert_for(reference)
+
+
+@pytest.mark.parametrize("action", ["take", "extend"])
+def test_a_staff_click_on_a_dpo_button_is_refused_privately(ws: Workspace, action: str) -> None:
+    reference, alert = dpo_alert(ws)
+    ws.live.settle()
+    before = {m: ws.fake.count(m) for m in ("chat.update", "views.open", "chat.postMessage")}
+
+    # Sam sends the DPO's button (a forged payload: Slack never shows it to him).
+    click = ws.click(alert, action, user=STAFF)
+    assert ws.live.send(click).status == 200
+    ws.live.settle()
+
+    assert ephemeral_texts(ws.fake, STAFF) == [
+        f"Only the DPO or a deputy can {WORKFLOWS['sar'].action(action).label.lower()}. "
+        "Nothing was changed."]
+    refusal = ws.fake.last("response_url")
+    assert refusal.path == "/response/" + click.payload["response_url"].rsplit("/", 1)[1]
+    assert refusal.args["response_type"] == "ephemeral"
+    assert {m: ws.fake.count(m) for m in before} == before  # no update, no modal, no post
+    case = ws.case(reference)
+    assert (case.version, case.owner_id, case.extended) == (1, None, False)
+
+
+def test_double_click_decides_once_and_tells_the_second_who_did(ws: Workspace) -> None:
+    reference, alert = dpo_alert(ws)
+    first, second = ws.click(alert, "take"), ws.click(alert, "take")
+    assert [r.status for r in ws.live.send_all(first, second)] == [200, 200]
+    ws.live.settle()
+
+    case = ws.case(reference)
+    assert (case.owner_id, case.version) == (ws.school.people["dee"], 2)
+    (update,) = ws.fake.calls("chat.update")  # the message is updated once, by the winner
+    assert_decided(update.args["blocks"], "Take the case")
+    (told,) = ephemeral_texts(ws.fake, DPO)
+    assert re.fullmatch(
+        rf"You already did “take” on {reference} \(.+\)\. Nothing was changed by this "
+        r"attempt; it is now open\.", told), told
+    assert ws.message(alert)["blocks"] == update.args["blocks"]  # the winner's view stays
+    with session_scope(ws.engine) as session:
+        takes = session.exec(select(AuditEvent).where(AuditEvent.action == "sar.take")).all()
+    assert len(takes) == 1
+
+
+def test_extend_asks_reasons_in_a_modal_and_updates_the_message(ws: Workspace) -> None:
+    reference, alert = dpo_alert(ws)
+    extend = button_for(alert.args["blocks"], "extend")
+    assert extend["confirm"]["text"]["text"] == (
+        "The requester must be told, with reasons, within the first month.")  # confirm dialog
+
+    assert ws.live.send(ws.click(alert, "extend")).status == 200
+    opened = ws.fake.wait_for("views.open", 2)[-1]  # after the intake modal
+    modal = ws.fake.views[opened.response["view"]["id"]]
+    assert modal["callback_id"] == "decide"
+    assert [b.get("block_id") for b in modal["blocks"] if b["type"] == "input"] == [
+        "reason", "notice_on"]
+    assert modal["blocks"][1]["element"]["type"] == "plain_text_input"
+    assert modal["blocks"][2]["element"]["type"] == "datepicker"
+
+    # A notice date before the request arrived: the error comes back on that field.
+    ack = ws.submit(modal, {"reason": {"value": plain_text_input("Thousands of emails")},
+                            "notice_on": {"value": datepicker("2020-01-06")}}, DPO)
+    assert ack == {"response_action": "errors",
+                   "errors": {"notice_on": "That is before the request arrived."}}
+    assert ws.case(reference).extended is False and ws.fake.count("chat.update") == 0
+
+    ack = ws.submit(modal, {"reason": {"value": plain_text_input("Thousands of emails")},
+                            "notice_on": {"value": datepicker(london_today())}}, DPO)
+    assert ack == {}
+    case = ws.case(reference)
+    assert (case.extended, case.extension_reason, case.version) == (
+        True, "Thousands of emails", 2)
+    assert case.extension_notice_on.isoformat() == london_today()
+    (update,) = ws.fake.wait_for("chat.update")
+    assert (update.args["channel"], update.args["ts"]) == (alert.response["channel"],
+                                                           alert.response["ts"])
+    shown = ws.message(alert)["blocks"]
+    assert_decided(shown, "Extend by two months")
+    assert "*Extension*: Thousands of emails (requester told " in words(shown)
+    assert f"Extended. Draft the notice with “letter {reference} extension”" in words(shown)
+
+
+def test_intake_errors_come_back_on_the_right_block(ws: Workspace) -> None:
+    modal = ws.open_intake(STAFF, via="command")
+    assert [b["block_id"] for b in modal["blocks"]] == intake_fields()
+    assert modal["submit"]["text"] == "Next"
+
+    ack = ws.submit(modal, sar_values(received_at="tomorrow 9:00",
+                                      requester_email="not an email"))
+    assert ack["response_action"] == "errors"
+    assert sorted(ack["errors"]) == ["received_at", "requester_email"]
+    assert "is in the future" in ack["errors"]["received_at"]
+    assert ws.cases() == []
+
+    # No way to reply to them: the whole set is refused at Save, and the form comes back
+    # with every answer still in it.
+    ack = ws.submit(modal, sar_values(requester_email=None))
+    assert ack["response_action"] == "update" and ack["view"]["callback_id"] == "confirm"
+    back = ws.submit({**ack["view"], "id": modal["id"]}, {})
+    assert back["response_action"] == "update"
+    assert back["view"]["callback_id"] == "intake:sar"
+    assert back["view"]["blocks"][0]["text"]["text"].startswith(
+        ":no_entry: We need at least one way to reply to them")
+    inputs = {b["block_id"]: b["element"] for b in back["view"]["blocks"][1:]}
+    assert inputs["requester_name"]["initial_value"] == "Jane Parent"
+    assert inputs["relationship"]["initial_option"]["value"] == "parent"
+    assert ws.cases() == [] and ws.fake.count("chat.postMessage") == 0
+
+
+def test_a_confirm_sent_twice_creates_one_case(ws: Workspace) -> None:
+    modal = ws.open_intake(STAFF)
+    ack = ws.submit(modal, sar_values())
+    summary = ws.slack.view_submission(view={**ack["view"], "id": modal["id"]}, values={},
+                                       user_id=STAFF)
+    first, again = ws.live.send_all(summary, ws.slack.retry(summary))
+    ws.live.settle()
+
+    assert len(ws.cases()) == 1
+    (case,) = ws.cases()
+    bodies = {words(json.loads(r.body)["view"]["blocks"]).split("\n")[0] for r in (first, again)}
+    assert bodies == {f":white_check_mark: Saved as {case.reference}.",
+                      ":warning: That was already saved."}
+    assert ws.fake.count("chat.postMessage") == 1  # one receipt
+    assert ws.live.deliver() == 1  # one alert to the DPO
+
+
+def test_a_retried_dm_is_answered_once_and_advances_once(ws: Workspace) -> None:
+    first = ws.slack.message_im("I need to log a SAR", user_id=STAFF)
+    ws.live.send(first)
+    ws.fake.wait_for("chat.postMessage")
+    ws.live.send(ws.slack.retry(first, num=1))
+    ws.live.settle()
+    assert ws.fake.count("chat.postMessage") == 1
+
+    answer = ws.slack.message_im("1", user_id=STAFF)  # subject access
+    ws.live.send_all(answer, ws.slack.retry(answer, num=1, reason="http_error"))
+    ws.live.settle()
+    replies = ws.fake.calls("chat.postMessage")
+    assert len(replies) == 2
+    assert replies[1].args["text"] == "Who made the request? (their full name)"
+    with session_scope(ws.engine) as session:
+        (talk,) = session.exec(select(Conversation)).all()
+    assert (talk.channel_key, talk.status, talk.position) == (
+        f"slack:{dm_channel_id(STAFF)}", ConversationStatus.ASKING, "requester_name")
+    assert talk.answers == {"request_type": "access"}
+
+
+def test_a_dm_conversation_logs_exactly_one_case(ws: Workspace) -> None:
+    for n, line in enumerate((*PARENT_SAR, "yes"), 1):
+        ws.live.send(ws.slack.message_im(line, user_id=STAFF))
+        ws.fake.wait_for("chat.postMessage", n)
+    ws.live.send(ws.slack.message_im("yes", user_id=STAFF))  # a second "yes"
+    ws.live.settle()
+
+    (case,) = ws.cases()
+    assert (case.requester_name, case.subject_name, case.requester_email) == (
+        "Jane Parent", "Tom Parent", "jane@example.org")
+    said = [c.args for c in ws.fake.calls("chat.postMessage")]
+    assert {a["channel"] for a in said} == {dm_channel_id(STAFF)}  # all in the bot's DM
+    assert said[-2]["text"] == f"Saved as {case.reference}."
+    assert said[-1]["text"] == (f"That was already saved as {case.reference}; nothing more "
+                                "to do.")
+
+
+def test_user_text_arrives_escaped_everywhere(ws: Workspace) -> None:
+    ws.fake.add_user(NEWCOMER, name="kit", real_name="Kit <!here> Newcomer",
+                     email="kit@school.example")
+    limit = min(WORKFLOWS["sar"].intake.field("details").limit, 3000)
+    details = ("Tom & Jerry's records <@U0DPO0001> " * 200)[:limit]
+    modal = ws.open_intake(NEWCOMER)
+    ack = ws.submit(modal, sar_values(requester_name=INJECTION, details=details), NEWCOMER)
+    summary = ack["view"]
+    saved = ws.submit({**summary, "id": modal["id"]}, {}, NEWCOMER)
+    reference = re.search(r"SAR-\d{4}-\d{4}", json.dumps(saved)).group(0)
+    ws.fake.wait_for("chat.postMessage")
+    assert ws.live.deliver() == 1
+    alert = ws.alert_for(reference)
+    ws.live.send(ws.click(alert, "take"))
+    ws.fake.wait_for("chat.update")
+    ws.live.send(ws.slack.slash_command("/dpo", reference, user_id=DPO))
+    ws.fake.wait_for("response_url")
+    ws.live.send(ws.slack.app_home_opened(DPO))
+    ws.fake.wait_for("views.publish")
+    ws.live.settle()
+
+    assert ws.case(reference).requester_name == INJECTION  # stored as typed
+    with session_scope(ws.engine) as session:
+        assert session.get(Person, ws.person(NEWCOMER).id).name == "Kit <!here> Newcomer"
+    payloads = {"summary ack": summary, "saved ack": saved["view"]}
+    payloads |= {f"{c.method} #{i}": c.args for i, c in enumerate(ws.fake.calls())}
+    for raw in ("<!channel>", "<http://evil.example|click>", "<!here>", "<@U0DPO0001>",
+                "Tom & Jerry"):
+        leaks = [name for name, args in payloads.items() if raw in json.dumps(args)]
+        assert leaks == [], f"{raw} unescaped in {leaks}"
+    escaped = "Jane &lt;!channel&gt; Parent &lt;http://evil.example|click&gt;"
+    carrying = sorted(name.split(" #")[0] for name, args in payloads.items()
+                      if escaped in json.dumps(args))
+    assert carrying == ["chat.postMessage", "chat.postMessage", "chat.update", "response_url",
+                        "saved ack", "summary ack"]  # receipt, DPO alert, decision, /dpo REF
+    assert "Tom &amp; Jerry" in json.dumps(alert.args)
+    assert alert.args["text"].startswith(
+        f"New subject access request {reference}, logged by Kit &lt;!here&gt; Newcomer.")
+    assert "Jane" not in json.dumps(ws.fake.last("views.publish").args)  # no names at Home
+
+
+def test_app_home_for_staff_and_for_the_dpo(ws: Workspace) -> None:
+    mine = ws.log_sar(STAFF)
+    theirs = ws.log_sar(NEWCOMER, requester_name="Someone Else")
+    ws.live.send(ws.slack.app_home_opened(STAFF))
+    ws.live.send(ws.slack.app_home_opened(DPO))
+    ws.live.send(ws.slack.app_home_opened(STAFF, tab="messages"))  # not the Home tab
+    ws.live.settle()
+
+    published = {c.args["user_id"]: c.args["view"] for c in ws.fake.calls("views.publish")}
+    assert sorted(published) == [DPO, STAFF] and ws.fake.count("views.publish") == 2
+    staff = published[STAFF]
+    assert staff["type"] == "home"
+    assert [e["action_id"] for e in actions_of(staff["blocks"][:2])] == [
+        f"start:{name}" for name in WORKFLOWS]
+    assert "Your open requests" in words(staff["blocks"])
+    lines = [b for b in staff["blocks"] if b.get("accessory", {}).get("action_id") == "open"]
+    assert [b["accessory"]["value"] for b in lines] == [mine]  # not Kit's case
+
+    dpo = published[DPO]
+    assert "Every open case at Hillside Primary" in words(dpo["blocks"])
+    lines = [b for b in dpo["blocks"] if b.get("accessory", {}).get("action_id") == "open"]
+    assert sorted(b["accessory"]["value"] for b in lines) == sorted([mine, theirs])
+    today = datetime.now(ZoneInfo("Europe/London")).date()
+    for line in lines:
+        due = ws.case(line["accessory"]["value"]).due_on
+        assert f"· Open\n{(due - today).days} days left (" in line["text"]["text"]
+    text = json.dumps(published)
+    assert "Jane" not in text and "Someone Else" not in text and "Tom" not in text
+
+    # Open a case from Home: the card comes to the DM, with the DPO's buttons.
+    posted = ws.fake.count("chat.postMessage")
+    home = ws.fake.views[ws.fake.home_views[DPO]]
+    ws.live.send(ws.slack.block_actions("open", value=mine, view=home, user_id=DPO))
+    card = ws.fake.wait_for("chat.postMessage", posted + 1)[-1]
+    assert card.response["channel"] == dm_channel_id(DPO)
+    assert button_for(card.args["blocks"], "take")["value"] == f"{mine}|1"
+    # And start a new request from Home.
+    assert ws.open_intake(STAFF, via="home")["callback_id"] == "intake:sar"
+
+
+def test_dpo_help_is_private_and_lists_the_workflows(ws: Workspace) -> None:
+    ws.live.send(ws.slack.slash_command("/dpo", "help", user_id=STAFF, channel_id="C0GENERAL"))
+    (answer,) = ws.fake.wait_for("response_url")
+    ws.live.settle()
+    assert answer.args["response_type"] == "ephemeral"
+    assert answer.args["text"].startswith("Hello Sam Teacher. I help Hillside Primary look "
+                                          "after personal data.")
+    for workflow in WORKFLOWS.values():
+        assert f"{workflow.summary}: type “{workflow.triggers[0]}”" in words(
+            answer.args["blocks"])
+    assert [c.method for c in ws.fake.calls() if c.method.startswith("chat.")] == []
+
+
+def test_dpo_with_a_reference_shows_the_card_only_to_the_asker(ws: Workspace) -> None:
+    reference = ws.log_sar(STAFF)
+    ws.fake.clear()
+    ws.live.send(ws.slack.slash_command("/dpo", reference.lower(), user_id=NEWCOMER,
+                                        channel_id="C0GENERAL"))
+    ws.live.send(ws.slack.slash_command("/dpo", reference, user_id=DPO,
+                                        channel_id="C0GENERAL"))
+    ws.live.settle()
+    refused, shown = ws.fake.calls("response_url")
+    assert refused.args == {"text": f"I can't find a case {reference} that you can see.",
+                            "response_type": "ephemeral",
+                            "blocks": refused.args["blocks"]}
+    assert shown.args["response_type"] == "ephemeral"
+    assert shown.args["blocks"][0]["text"]["text"] == f"{reference} · Subject access request"
+    assert [c.method for c in ws.fake.calls() if c.method.startswith("chat.")] == []
+
+    # Extend from the ephemeral card: the modal's decision replaces that card, privately.
+    click = ws.slack.block_actions(
+        "act:extend", value=button_for(shown.args["blocks"], "extend")["value"],
+        block_id=f"case:{reference}", user_id=DPO, channel_id="C0GENERAL", ephemeral=True)
+    ws.live.send(click)
+    opened = ws.fake.wait_for("views.open")[-1]
+    ws.submit(ws.fake.views[opened.response["view"]["id"]],
+              {"reason": {"value": plain_text_input("Complex")},
+               "notice_on": {"value": datepicker(london_today())}}, DPO)
+    ws.live.settle()
+    replaced = ws.fake.last("response_url")
+    assert replaced.path == "/response/" + click.payload["response_url"].rsplit("/", 1)[1]
+    assert replaced.args["replace_original"] is True
+    assert_decided(replaced.args["blocks"], "Extend by two months")
+    assert ws.case(reference).extended is True
+    assert [c.method for c in ws.fake.calls() if c.method.startswith("chat.")] == []
+
+
+def test_a_ratelimited_dm_is_retried_and_delivered(ws: Workspace) -> None:
+    reference = ws.log_sar(STAFF)
+    ws.fake.ratelimit("chat.postMessage", times=1, retry_after=0)
+    assert ws.live.deliver() == 1
+    statuses = [c.status for c in ws.fake.calls("chat.postMessage")[1:]]
+    assert statuses == [429, 200]
+    assert ws.alert_for(reference).status == 200
+    ws.allowed_errors.add("ratelimited")
+    with session_scope(ws.engine) as session:
+        (note,) = session.exec(select(Notification).where(
+            Notification.person_id == ws.school.people["dee"])).all()
+    assert note.delivered_via == "slack" and note.delivered_at is not None
+
+
+@pytest.mark.parametrize(("error", "next_pass"), [("internal_error", 1),
+                                                  ("account_inactive", 0)])
+def test_a_dm_slack_refused_is_not_marked_delivered(ws: Workspace, error: str,
+                                                     next_pass: int) -> None:
+    ws.log_sar(STAFF)
+    ws.allowed_errors.add(error)
+    ws.fake.fail("chat.postMessage", error)
+    assert ws.live.deliver() == 0
+    with session_scope(ws.engine) as session:
+        (note,) = session.exec(select(Notification).where(
+            Notification.person_id == ws.school.people["dee"])).all()
+    assert note.delivered_at is None
+    # Slack's own trouble is tried again on the next pass; a refusal about the person waits
+    # for the lease to run out rather than being retried every few seconds.
+    assert ws.live.deliver() == next_pass
+    with session_scope(ws.engine) as session:
+        (note,) = session.exec(select(Notification).where(
+            Notification.person_id == ws.school.people["dee"])).all()
+    assert (note.delivered_at is not None) is bool(next_pass)
+    assert ws.fake.count("chat.postMessage") == 2 + next_pass
+
+
+@pytest.mark.parametrize("tamper", [{"bad_signature": True}, {"age": 301}])
+def test_bad_signature_or_old_timestamp_gets_401_over_http(ws: Workspace,
+                                                           tamper: dict[str, Any]) -> None:
+    url = ws.live.serve()
+    refused = ws.slack.slash_command("/dpo", "sar", user_id=STAFF, **tamper).post(url)
+    event = ws.slack.message_im("I need to log a SAR", user_id=STAFF, **tamper).post(url)
+    assert (refused.status, refused.json()) == (401, {"error": "invalid request"})
+    assert event.status == 401
+    ws.live.settle()
+    assert [c.method for c in ws.fake.calls()] == []  # not even auth.test
+    fresh = ws.slack.slash_command("/dpo", "sar", user_id=STAFF).post(url)
+    assert fresh.status == 200 and ws.fake.wait_for("views.open")
+    with urllib.request.urlopen(url.replace("/slack/events", "/healthz"), timeout=5) as health:
+        assert health.read() == b"ok"
+
+
+def test_someone_who_may_not_start_is_told_privately(ws: Workspace) -> None:
+    with session_scope(ws.engine) as session:
+        session.get(Person, ws.school.people["sam"]).active = False
+    ws.live.send(ws.slack.shortcut("start:sar", user_id=STAFF))
+    ws.live.send(ws.slack.slash_command("/dpo", "sar", user_id=STAFF))
+    ws.live.settle()
+    assert ws.fake.count("views.open") == 0
+    refusal = "Your role does not allow you to start a subject access request."
+    assert ws.fake.last("chat.postMessage").args["text"] == refusal  # in the bot's DM
+    assert ws.fake.last("chat.postMessage").response["channel"] == dm_channel_id(STAFF)
+    assert ws.fake.last("response_url").args == {"text": refusal,
+                                                 "response_type": "ephemeral"}
+
+
+def test_slack_users_become_the_bots_people(ws: Workspace) -> None:
+    # Dee was configured by email: her first command links her, it does not add a stranger.
+    ws.live.send(ws.slack.slash_command("/dpo", "cases", user_id=DPO))
+    (answer,) = ws.fake.wait_for("response_url")
+    assert ws.person(DPO).id == ws.school.people["dee"]
+    assert answer.args["text"] == "All open subject access requests"
+    assert words(answer.args["blocks"]) == "*All open subject access requests*: None open."
+    # A newcomer's first DM, Slack's retry of it and a shortcut, all at once: one person,
+    # named and mailed as users.info says, one answer, one modal.
+    first = ws.slack.message_im("hello", user_id=NEWCOMER)
+    ws.live.send_all(first, ws.slack.retry(first), ws.slack.shortcut("start:sar",
+                                                                       user_id=NEWCOMER))
+    ws.live.settle()
+    with session_scope(ws.engine) as session:
+        known = session.exec(select(Person).where(Person.slack_user_id == NEWCOMER)).all()
+    assert [(p.name, p.email, p.role) for p in known] == [
+        ("Kit Newcomer", "kit@school.example", "staff")]
+    (hello,) = ws.fake.calls("chat.postMessage")
+    assert hello.args["text"].startswith("Hello Kit Newcomer. I help Hillside Primary")
+    assert ws.fake.count("views.open") == 1
+
+
+def test_socket_mode_envelopes_reach_the_same_listeners(ws: Workspace) -> None:
+    """`dpo-bot slack` (Socket Mode): unsigned envelopes, retries as retry_attempt."""
+    ws.live.run(ws.slack.slash_command("/dpo", "sar", user_id=STAFF)
+                .async_dispatch_socket_mode(ws.live.bot.app))
+    assert ws.fake.wait_for("views.open")[0].args["view"]["callback_id"] == "intake:sar"
+    hello = ws.slack.message_im("hello", user_id=STAFF)
+    for envelope in (hello, ws.slack.retry(hello, num=1)):
+        ws.live.run(envelope.async_dispatch_socket_mode(ws.live.bot.app))
+    ws.live.settle()
+    assert [c.args["text"][:18] for c in ws.fake.calls("chat.postMessage")] == [
+        "Hello Sam Teacher."]
+
+
+# -- A. `dpo-bot slack --http` as a subprocess -----------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def cli_env(fake: FakeSlack, database: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("SLACK_") and k != "DPO_BOT_DATABASE_URL"}
+    return env | {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
+                  "SLACK_API_URL": fake.url, "DPO_BOT_DATABASE_URL": f"sqlite:///{database}",
+                  "COLUMNS": "200"}
+
+
+def dpo_bot(*args: str) -> list[str]:
+    """The `dpo-bot` command, from this checkout or an installed wheel alike."""
+    return [sys.executable, "-m", "bot.cli", *args]
+
+
+class Server:
+    """`dpo-bot slack --http` running; its log goes to a file (read on failure)."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port, self.log = free_port(), log
+        self.url = f"http://127.0.0.1:{self.port}/slack/events"
+        self.output = log.open("w")
+        self.process = subprocess.Popen(
+            dpo_bot("slack", "--http", "--host", "127.0.0.1", "--port", str(self.port)),
+            env=env, cwd=ROOT, stdout=self.output, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            assert self.process.poll() is None, f"dpo-bot slack exited:\n{log.read_text()}"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1):
+                    return
+            except OSError:
+                assert time.monotonic() < deadline, f"no /healthz:\n{log.read_text()}"
+                time.sleep(0.1)
+
+    def stop(self) -> str:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.output.close()
+        return self.log.read_text()
+
+
+def test_dpo_bot_slack_http_runs_a_sar_from_command_to_decision(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    database = tmp_path / "dpo-bot.db"
+    env = cli_env(fake, database)
+    added = subprocess.run(dpo_bot("people", "add", "Dee Dpo", "--role", "dpo", "--email",
+                                   USERS[DPO]["email"]), env=env, cwd=ROOT,
+                           capture_output=True, text=True, timeout=60)
+    assert added.returncode == 0, added.stderr
+    server = Server(env, tmp_path / "dpo-bot-slack.log")
+    slack = SlackRequests.for_fake(SECRET, fake)
+
+    def post(request: SignedRequest) -> dict[str, Any]:
+        result = request.post(server.url)
+        assert result.status == 200, result.body
+        return ack_body(result.body)
+
+    def modal(opened: int) -> dict[str, Any]:
+        call = fake.wait_for("views.open", opened, timeout=10)[-1]
+        return fake.views[call.response["view"]["id"]]
+
+    def save(view: dict[str, Any], values: dict[str, Any]) -> str:
+        summary = post(slack.view_submission(view=view, values=values, user_id=STAFF))
+        assert summary["response_action"] == "update", summary
+        assert summary["view"]["submit"]["text"] == "Save"
+        saved = post(slack.view_submission(view={**summary["view"], "id": view["id"]},
+                                           values={}, user_id=STAFF))
+        return re.search(r"Saved as (SAR-\d{4}-\d{4})\.", json.dumps(saved)).group(1)
+
+    try:
+        # The global shortcut: a modal built from the SAR declaration; a bad answer comes
+        # back on its own block; then the summary, and Save.
+        assert post(slack.shortcut("start:sar", user_id=STAFF)) == {}
+        first = modal(1)
+        assert first["title"]["text"] == "Subject access request"
+        assert [b["block_id"] for b in first["blocks"]] == intake_fields()
+        errors = post(slack.view_submission(view=first, values=sar_values(
+            received_at="tomorrow 10:00"), user_id=STAFF))
+        assert errors["response_action"] == "errors"
+        assert list(errors["errors"]) == ["received_at"]
+        one = save(first, sar_values())
+
+        # /dpo sar: the same modal.
+        assert post(slack.slash_command("/dpo", "sar", user_id=STAFF)) == {}
+        two = save(modal(2), sar_values(requester_name="John Other", about_requester=
+                                        static_select("yes"), subject_name=None))
+        assert (one[-4:], two[-4:]) == ("0001", "0002")
+
+        with sqlite3.connect(database) as db:
+            rows = db.execute(
+                "SELECT r.reference, r.state, r.requester_name, p.name, p.slack_user_id "
+                "FROM rights_request r JOIN person p ON p.id = r.created_by_id "
+                "ORDER BY r.id").fetchall()
+        assert rows == [(one, "open", "Jane Parent", "Sam Teacher", STAFF),
+                        (two, "open", "John Other", "Sam Teacher", STAFF)]
+
+        # Sam gets each case as a receipt; Dee, configured by email, is found in Slack and
+        # gets an alert with the case and her buttons (the worker runs every 3 seconds).
+        receipts = [c for c in fake.wait_for("chat.postMessage", 4, timeout=15)
+                    if c.response["channel"] == dm_channel_id(STAFF)]
+        assert [c.args["text"] for c in receipts] == [f"Saved as {one}.", f"Saved as {two}."]
+        assert receipts[0].args["blocks"][1]["text"]["text"] == (
+            f"{one} · Subject access request")  # the case card, after "Saved as"
+        assert [c.args["email"] for c in fake.calls("users.lookupByEmail")] == [
+            USERS[DPO]["email"]]
+        alerts = [c for c in fake.calls("chat.postMessage")
+                  if c.response["channel"] == dm_channel_id(DPO)]
+        assert [c.args["text"].split(",")[0] for c in alerts] == [
+            f"New subject access request {one}", f"New subject access request {two}"]
+        take = button_for(alerts[0].args["blocks"], "take")
+        assert take["value"] == f"{one}|1"
+
+        # Dee takes case one on that very message: it now says who did what, and when.
+        message = fake.messages[(alerts[0].response["channel"], alerts[0].response["ts"])]
+        post(slack.block_actions("act:take", value=take["value"], block_id=f"case:{one}",
+                                 user_id=DPO, channel_id=dm_channel_id(DPO), message=message))
+        (update,) = fake.wait_for("chat.update", timeout=10)
+        assert update.args["ts"] == alerts[0].response["ts"]
+        assert_decided(update.args["blocks"], "Take the case")
+
+        # From App Home, Dee opens case one again and extends it.
+        post(slack.app_home_opened(DPO))
+        home = fake.wait_for("views.publish", timeout=10)[-1].args["view"]
+        assert re.search(rf"\*{one}\* · Subject access request · Open\n\d+ days left",
+                         words(home["blocks"]))
+        posted = fake.count("chat.postMessage")
+        post(slack.block_actions("open", value=one, view=fake.views[fake.home_views[DPO]],
+                                 user_id=DPO))
+        card = fake.wait_for("chat.postMessage", posted + 1, timeout=10)[-1]
+        extend = button_for(card.args["blocks"], "extend")
+        assert extend["value"] == f"{one}|2" and "confirm" in extend
+        message = fake.messages[(card.response["channel"], card.response["ts"])]
+        post(slack.block_actions("act:extend", value=extend["value"], block_id=f"case:{one}",
+                                 user_id=DPO, channel_id=dm_channel_id(DPO), message=message))
+        form = modal(3)
+        assert [b["block_id"] for b in form["blocks"] if b["type"] == "input"] == [
+            "reason", "notice_on"]
+        assert post(slack.view_submission(view=form, user_id=DPO, values={
+            "reason": {"value": plain_text_input("Several thousand emails to review")},
+            "notice_on": {"value": datepicker(london_today())}})) == {}
+        updated = fake.wait_for("chat.update", 2, timeout=10)[-1]
+        assert updated.args["ts"] == card.response["ts"]
+        assert_decided(updated.args["blocks"], "Extend by two months")
+
+        with sqlite3.connect(database) as db:
+            extended = db.execute(
+                "SELECT r.extended, r.extension_reason, r.extension_notice_on, p.name "
+                "FROM rights_request r JOIN person p ON p.id = r.owner_id "
+                "WHERE r.reference = ?", (one,)).fetchone()
+        assert extended == (1, "Several thousand emails to review", london_today(), "Dee Dpo")
+    finally:
+        log = server.stop()
+    assert "Traceback" not in log and " ERROR " not in log, log
+    assert "Connected to Slack workspace DPO Test School as dpo-bot." in log
+    check_every_call(fake)
+
+
+# -- C. start-up refusals --------------------------------------------------------------------
+
+
+def start(*args: str, **env: str | None) -> tuple[int, str]:
+    """`dpo-bot slack ...` with these settings; (exit code, what it said, on one line)."""
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    result = CliRunner().invoke(app, ["slack", *args], env={n: None for n in SLACK_ENV} | env)
+    return result.exit_code, " ".join(result.output.split())
+
+
+def test_socket_mode_without_the_app_token_names_it(tmp_path: Path) -> None:
+    assert start(SLACK_BOT_TOKEN=TOKEN) == (2, (
+        "Error: SLACK_APP_TOKEN is not set. Find it at Basic Information > App-Level Tokens: "
+        "create one with the connections:write scope (starts xapp-)."))
+
+
+def test_a_user_token_in_place_of_the_bot_token_is_refused() -> None:
+    assert start(SLACK_BOT_TOKEN="xoxp-123-456", SLACK_APP_TOKEN="xapp-1-A-1-x") == (2, (
+        "Error: SLACK_BOT_TOKEN should start with xoxb- but does not. Find it at your app's "
+        "page at api.slack.com/apps > OAuth & Permissions > Bot User OAuth Token "
+        "(starts xoxb-)."))
+
+
+def test_http_mode_without_the_signing_secret_names_it() -> None:
+    assert start("--http", SLACK_BOT_TOKEN=TOKEN, SLACK_APP_TOKEN="xapp-1-A-1-x") == (2, (
+        "Error: SLACK_SIGNING_SECRET is not set. Find it at Basic Information > App "
+        "Credentials > Signing Secret."))
+
+
+def test_a_token_slack_refuses_stops_the_start(tmp_path: Path, fake: FakeSlack) -> None:
+    fake.reject_token("xoxb-revoked")
+    code, said = start("--http", SLACK_BOT_TOKEN="xoxb-revoked", SLACK_SIGNING_SECRET=SECRET,
+                       SLACK_API_URL=fake.url,
+                       DPO_BOT_DATABASE_URL=f"sqlite:///{tmp_path / 'dpo-bot.db'}")
+    assert (code, said) == (2, (
+        "Error: Slack refused SLACK_BOT_TOKEN (invalid_auth). Check it at your app's page at "
+        "api.slack.com/apps > OAuth & Permissions > Bot User OAuth Token (starts xoxb-)."))
+    assert [c.method for c in fake.calls()] == ["auth.test"]
+
+
+# -- D. the manifest -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, Any]:
+    import yaml
+
+    return yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
+
+
+def test_manifest_is_valid_against_slacks_schema(manifest: dict[str, Any]) -> None:
+    if not SCHEMA.exists():
+        pytest.skip(f"{SCHEMA} is absent (the shared schemas live beside the checkout)")
+    import jsonschema
+
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.validators.validator_for(schema).check_schema(schema)
+    errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(manifest), key=str)
+    assert [e.message for e in errors] == []
+
+
+def test_manifest_matches_what_the_app_does(manifest: dict[str, Any]) -> None:
+    features, settings = manifest["features"], manifest["settings"]
+    assert settings["socket_mode_enabled"] is True
+    assert settings["interactivity"]["is_enabled"] is True
+    assert features["app_home"]["home_tab_enabled"] is True
+    assert features["app_home"]["messages_tab_enabled"] is True
+    assert features["app_home"]["messages_tab_read_only_enabled"] is False  # people write
+    assert [c["command"] for c in features["slash_commands"]] == ["/dpo"]
+    shortcuts = features["shortcuts"]
+    assert sorted(s["callback_id"] for s in shortcuts) == sorted(
+        f"start:{name}" for name in WORKFLOWS)  # exactly one per landed workflow
+    assert {s["type"] for s in shortcuts} == {"global"}
+    assert sorted(settings["event_subscriptions"]["bot_events"]) == [
+        "app_home_opened", "message.im"]
+
+
+# The scope each Web API method and event needs (api.slack.com/methods, /events).
+METHOD_SCOPES = {
+    "auth_test": None, "views_open": None, "views_publish": None, "views_update": None,
+    "chat_postMessage": "chat:write", "chat_update": "chat:write",
+    "chat_postEphemeral": "chat:write", "users_info": "users:read",
+    "users_lookupByEmail": "users:read.email",
+}
+EVENT_SCOPES = {"app_home_opened": None, "message.im": "im:history"}
+
+
+def test_manifest_asks_for_exactly_the_scopes_the_code_uses(manifest: dict[str, Any]) -> None:
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "bot" / "slack").glob(
+        "*.py"))
+    used = set(re.findall(r"\bclient\.(\w+)\(", source))
+    assert used <= METHOD_SCOPES.keys(), f"add the scope of {used - METHOD_SCOPES.keys()}"
+    needed = {METHOD_SCOPES[m] for m in used} | {
+        EVENT_SCOPES[e] for e in manifest["settings"]["event_subscriptions"]["bot_events"]}
+    needed |= {"commands"}  # the /dpo command and the global shortcuts
+    needed |= {"chat:write"}  # say() and respond() post as the bot
+    needed |= {"users:read.email"}  # users.info's email links the DPO configured by email
+    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(needed - {None})
