@@ -24,6 +24,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from bot.slack import blocks, home, identity
 from bot.slack.settings import SlackSettings
@@ -61,6 +62,8 @@ class SlackBot:
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.signing_secret or "",
+            # HTTP mode always has a secret (settings refuse to start without one) and so
+            # verifies every request; Socket Mode requests arrive over our own connection.
             request_verification_enabled=settings.signing_secret is not None,
         )
         with session_scope(engine) as session:
@@ -121,7 +124,10 @@ class SlackBot:
                 with session_scope(self.engine) as session:
                     return identity.link(session, self.school_id, slack_user_id, name, email).id
 
-            person_id = await asyncio.to_thread(create)
+            try:
+                person_id = await asyncio.to_thread(create)
+            except IntegrityError:  # another bot process linked them first: use theirs
+                person_id = await asyncio.to_thread(known)
         return person_id
 
     async def dm(self, slack_user_id: str, replies, text: str | None = None) -> str:
