@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import aiohttp
@@ -21,7 +22,7 @@ from bot.slack.blocks import fallback_text, message_blocks
 from workflows.core.context import Context
 from workflows.core.engine import NotFound, load, view
 from workflows.core.ui import Reply, Text
-from workflows.database import session_scope
+from workflows.database import session_scope, utcnow
 from workflows.notifications import service as notifications
 from workflows.notifications.models import Notification
 from workflows.people.models import Person
@@ -37,9 +38,20 @@ TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailabl
              "request_timeout"}
 
 
-def _claim(bot, token: str) -> list[tuple[int, str, list[Reply]]]:
-    """What to send, to whom, as replies (a decision-maker also gets the case with buttons)."""
+@dataclass
+class Delivery:
+    """One Slack message: to a person's DM, or once to the DPO team's private channel."""
+
+    notification_ids: list[int]
+    channel: str
+    replies: list[Reply]
+    team_key: str | None = None  # set for a team alert: every copy of it is delivered at once
+
+
+def _claim(bot, token: str) -> list[Delivery]:
+    """What to send, where, as replies (a decision-maker also gets the case with buttons)."""
     now = datetime.now(UTC)
+    team_channel = bot.settings.dpo_channel
     with session_scope(bot.engine) as session:
         people = {
             p.id: p
@@ -49,17 +61,30 @@ def _claim(bot, token: str) -> list[tuple[int, str, list[Reply]]]:
             )
         }
         batch = notifications.claim_for(session, list(people), token, now)
-        out = []
+        out: list[Delivery] = []
+        teams: dict[str, Delivery] = {}
         for note in batch:
             person = people[note.person_id]
+            decides = can(person, Permission.DECIDE)
+            # A new case for the DPO team goes once to their private channel, if they use
+            # one; reminders stay personal, in each person's DM.
+            team_key = note.dedupe_key.rsplit(":", 1)[0] if (
+                team_channel and decides and note.kind.endswith(".new")) else None
+            if team_key in teams:
+                teams[team_key].notification_ids.append(note.id)
+                continue
             replies: list[Reply] = [Text(note.text)]
             workflow = by_prefix(note.subject_ref.split("-", 1)[0]) if note.subject_ref else None
-            if workflow is not None and can(person, Permission.DECIDE):
+            if workflow is not None and decides:
                 ctx = Context(session=session, school=session.get(School, bot.school_id),
                               person=person, adapter=VIA, now=now)
                 with contextlib.suppress(NotFound):  # the case has gone: send the text alone
                     replies.append(view(ctx, workflow, load(ctx, workflow, note.subject_ref)))
-            out.append((note.id, person.slack_user_id, replies))
+            delivery = Delivery([note.id], team_channel if team_key else person.slack_user_id,
+                                replies, team_key)
+            if team_key:
+                teams[team_key] = delivery
+            out.append(delivery)
         return out
 
 
@@ -75,9 +100,18 @@ def _release(bot, notification_ids: list[int], token: str) -> None:
         )
 
 
-def _delivered(bot, notification_id: int, token: str) -> None:
+def _delivered(bot, delivery: Delivery, token: str) -> None:
     with session_scope(bot.engine) as session:
-        notifications.delivered_by(session, notification_id, token, VIA)
+        for notification_id in delivery.notification_ids:
+            notifications.delivered_by(session, notification_id, token, VIA)
+        if delivery.team_key:  # the copies for the rest of the team went with it
+            session.execute(
+                update(Notification)
+                .where(col(Notification.dedupe_key).startswith(delivery.team_key + ":"),
+                       col(Notification.delivered_at).is_(None))
+                .values(delivered_at=utcnow(), delivered_via=VIA)
+                .execution_options(synchronize_session=False)
+            )
 
 
 def _unlinked(bot) -> list[tuple[int, str]]:
@@ -124,22 +158,23 @@ async def deliver_once(bot) -> int:
     token = worker_name()
     sent = 0
     claimed = await asyncio.to_thread(_claim, bot, token)
-    for index, (notification_id, slack_user_id, replies) in enumerate(claimed):
+    for index, delivery in enumerate(claimed):
         try:
             await bot.client.chat_postMessage(
-                channel=slack_user_id, text=fallback_text(replies),
-                blocks=message_blocks(replies), unfurl_links=False, unfurl_media=False)
+                channel=delivery.channel, text=fallback_text(delivery.replies),
+                blocks=message_blocks(delivery.replies), unfurl_links=False, unfurl_media=False)
         except SlackApiError as error:
             code = error.response.get("error")
-            log.warning("could not DM %s: %s; will retry", slack_user_id, code)
+            log.warning("could not post to %s: %s; will retry", delivery.channel, code)
             if code in TRANSIENT:  # Slack's own trouble: the next pass tries again
-                await asyncio.to_thread(_release, bot, [notification_id], token)
+                await asyncio.to_thread(_release, bot, delivery.notification_ids, token)
             continue  # anything else waits for the lease to run out (a couple of minutes)
         except (aiohttp.ClientError, TimeoutError) as error:
             log.warning("Slack unreachable (%s); will retry", error.__class__.__name__)
-            await asyncio.to_thread(_release, bot, [n for n, _, _ in claimed[index:]], token)
+            await asyncio.to_thread(
+                _release, bot, [n for d in claimed[index:] for n in d.notification_ids], token)
             break
-        await asyncio.to_thread(_delivered, bot, notification_id, token)
+        await asyncio.to_thread(_delivered, bot, delivery, token)
         sent += 1
     return sent
 

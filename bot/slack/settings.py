@@ -29,6 +29,7 @@ class SlackSettings:
     app_token: str | None
     signing_secret: str | None
     api_url: str | None
+    dpo_channel: str | None = None  # a private channel for the DPO team's new-case alerts
 
     @classmethod
     def from_env(cls, *, http: bool) -> SlackSettings:
@@ -50,4 +51,5 @@ class SlackSettings:
             app_token=values["SLACK_APP_TOKEN"] or None,
             signing_secret=values["SLACK_SIGNING_SECRET"] or None,
             api_url=api_url,
+            dpo_channel=os.environ.get("SLACK_DPO_CHANNEL", "").strip() or None,
         )

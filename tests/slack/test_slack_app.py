@@ -23,6 +23,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Coroutine, Iterator, Mapping
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -402,6 +403,32 @@ def dpo_alert(ws: Workspace, user: str = STAFF, **changes: Any) -> tuple[str, Ca
     reference = ws.log_sar(user, **changes)
     assert ws.live.deliver() == 1
     return reference, ws.alert_for(reference)
+
+
+def test_with_a_dpo_channel_a_new_case_is_posted_there_once(ws: Workspace) -> None:
+    """SLACK_DPO_CHANNEL: the team's alert goes once to their private channel, not to DMs."""
+    team = "G0DPOTEAM"
+    ws.live.bot.settings = replace(ws.live.bot.settings, dpo_channel=team)
+    with session_scope(ws.engine) as session:  # the deputy is in Slack too
+        session.get(Person, ws.school.people["vic"]).slack_user_id = "U0DEPUTY1"
+    reference = ws.log_sar(STAFF)
+    assert ws.live.deliver() == 1
+
+    posts = [c for c in ws.fake.calls("chat.postMessage") if reference in json.dumps(c.args)
+             and c.args["text"].startswith("New subject access request")]
+    assert [c.args["channel"] for c in posts] == [team]
+    with session_scope(ws.engine) as session:
+        alerts = session.exec(select(Notification).where(Notification.kind == "sar.new")).all()
+        assert sorted(n.person_id for n in alerts) == sorted(
+            [ws.school.people["dee"], ws.school.people["vic"]])
+        assert all(n.delivered_at is not None and n.delivered_via == "slack" for n in alerts)
+    assert ws.live.deliver() == 0  # nothing left to send: no copy in anyone's DM
+
+    # A decision from the channel updates that one message for the whole team.
+    assert ws.live.send(ws.click(posts[0], "take")).status == 200
+    (update,) = ws.fake.wait_for("chat.update")
+    assert update.args["channel"] == team
+    assert_decided(ws.message(posts[0])["blocks"], "Take the case")
 
 
 @pytest.mark.parametrize("action", ["take", "extend"])
