@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 from typing import Annotated
 
@@ -185,6 +185,51 @@ def deadline_edu_record(
         except CalendarError as error:
             _fail(str(error))
     _print_deadline(result, as_json)
+
+
+@deadline_app.command("breach")
+def deadline_breach(
+    aware_at: Annotated[str, typer.Argument(
+        help="When the school became aware, ISO date-time (2026-10-23T17:00); "
+             "without an offset it is school time.")],
+    school: SchoolOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """The 72-hour ICO deadline for a breach, counted in real hours (UTC), shown in school time."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from workflows.deadlines.breach import breach_deadline
+
+    try:
+        moment = datetime.fromisoformat(aware_at)
+    except ValueError:
+        _fail(f"AWARE_AT must be an ISO date-time like 2026-10-23T17:00, not “{aware_at}”.")
+    tz = ZoneInfo("Europe/London")  # every school in England, unless --school says otherwise
+    if school is not None:
+        from workflows.database import session_scope
+
+        with session_scope(_engine()) as session:
+            tz = ZoneInfo(_school(session, school).timezone)
+    if moment.tzinfo is None:
+        # fold=0: a wall time the autumn change repeats is the first of the two, as in chat.
+        moment = moment.replace(tzinfo=tz)
+        if moment.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != moment.replace(
+                tzinfo=None):
+            _fail(f"{aware_at} did not happen in school time: the clocks skipped it.")
+    result = breach_deadline(moment, tz)
+    if as_json:
+        typer.echo(json.dumps(result.as_dict()))
+        return
+    from rich.console import Console
+
+    from workflows.core.dates import describe_datetime
+
+    console = Console()
+    console.print(f"[bold]Tell the ICO by: {describe_datetime(result.local_due)}[/] "
+                  f"({_escape(result.rule)})")
+    for line in result.explanation:
+        console.print(f"  {_escape(line)}")
 
 
 def _print_deadline(result, as_json: bool) -> None:
@@ -390,6 +435,29 @@ def export_sars(
     if out:
         out.write_text(text, encoding="utf-8")
         typer.echo(f"Wrote {len(rows)} requests to {out}.", err=True)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@export_app.command("breaches")
+def export_breaches(
+    format: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    out: Annotated[Path | None, typer.Option(help="Write to a file instead of the screen.")] = None,
+    school: SchoolOption = None,
+) -> None:
+    """The breach log (Art 33(5)): every breach, reported or not, with its decisions."""
+    from workflows.breach.export import export_rows, to_csv
+    from workflows.database import session_scope
+
+    if format not in ("csv", "json"):
+        _fail("--format must be csv or json.")
+    with session_scope(_engine()) as session:
+        found = _school(session, school)
+        rows = export_rows(session, found, actor="command line")
+    text = to_csv(rows) if format == "csv" else json.dumps(rows, indent=2, ensure_ascii=False)
+    if out:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"Wrote {len(rows)} breaches to {out}.", err=True)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 

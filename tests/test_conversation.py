@@ -912,8 +912,9 @@ def test_the_case_list_puts_the_most_urgent_first(school: School_) -> None:
     log_case(school)  # due Tuesday 22 December 2026
     log_case(school, ref="SAR-2026-0002", received_at="4/10")  # due Wednesday 4 November
     log_case(school, ref="SAR-2026-0003", id_needed="yes")  # no clock until the ID arrives
-    (table,) = school.say("dee", "cases")
-    assert isinstance(table, Table) and table.title == "All open subject access requests"
+    tables = school.say("dee", "cases")  # one table per workflow
+    (table,) = [t for t in tables if t.title == "All open subject access requests"]
+    assert isinstance(table, Table)
     assert table.rows == (
         ("SAR-2026-0002", "Open", "Wed 04 Nov 2026", "overdue by 19 days"),
         (REF, "Open", "Tue 22 Dec 2026", "29 days"),

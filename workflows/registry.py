@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from workflows.breach.flows import BREACH
 from workflows.core.declaration import Workflow
 from workflows.reminders.service import register_deadline_handler
 from workflows.sar.flows import SAR
 
-WORKFLOWS: dict[str, Workflow] = {workflow.name: workflow for workflow in (SAR,)}
+WORKFLOWS: dict[str, Workflow] = {workflow.name: workflow for workflow in (SAR, BREACH)}
 
 for _workflow in WORKFLOWS.values():
     if _workflow.reminders is not None:

@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from workflows.audit.models import AuditEvent
+from workflows.breach.models import Breach, BreachUpdate
 from workflows.core.inbound import InboundEvent
 from workflows.core.models import Conversation
 from workflows.notifications.models import Notification
@@ -15,6 +16,8 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AuditEvent",
+    "Breach",
+    "BreachUpdate",
     "CaseNote",
     "ClarificationPause",
     "Conversation",

@@ -793,7 +793,8 @@ def test_slack_users_become_the_bots_people(ws: Workspace) -> None:
     (answer,) = ws.fake.wait_for("response_url")
     assert ws.person(DPO).id == ws.school.people["dee"]
     assert answer.args["text"] == "All open subject access requests"
-    assert words(answer.args["blocks"]) == "*All open subject access requests*: None open."
+    assert words(answer.args["blocks"]) == (
+        "*All open subject access requests*: None open.\n*All open breach reports*: None open.")
     # A newcomer's first DM, Slack's retry of it and a shortcut, all at once: one person,
     # named and mailed as users.info says, one answer, one modal.
     first = ws.slack.message_im("hello", user_id=NEWCOMER)

@@ -162,6 +162,12 @@ def _help(ctx: Context, channel_key: str, match: re.Match[str] | None) -> list[R
                 school=ctx.school,
                 workflows=list(WORKFLOWS.values()),
                 decides=can(ctx.person, Permission.DECIDE),
+                # Only what this person's role allows, as they would type it.
+                allowed={
+                    w.name: [a.name.replace("_", " ") for a in w.actions
+                             if can(ctx.person, a.permission)]
+                    for w in WORKFLOWS.values()
+                },
             )
         )
     ]

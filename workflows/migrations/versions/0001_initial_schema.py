@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-23 16:24:53.143712
+Create Date: 2026-11-23 16:25:39.312460
 """
 
 from alembic import op
@@ -87,6 +87,66 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_event_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_school_id'), ['school_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_subject_id'), ['subject_id'], unique=False)
+
+    op.create_table('breach',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('reference', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('conversation_id', sa.Integer(), nullable=True),
+    sa.Column('state', sa.String(length=24), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('what_happened', sa.Text(), nullable=False),
+    sa.Column('found_at', workflows.database.UTCDateTime(), nullable=False),
+    sa.Column('ongoing', sa.Boolean(), nullable=False),
+    sa.Column('aware_at', workflows.database.UTCDateTime(), nullable=False),
+    sa.Column('aware_at_reason', sa.Text(), nullable=True),
+    sa.Column('reported_at', workflows.database.UTCDateTime(), nullable=False),
+    sa.Column('incident', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('data_kinds', sa.JSON(), nullable=False),
+    sa.Column('whose', sa.JSON(), nullable=False),
+    sa.Column('approx_people', sa.Integer(), nullable=True),
+    sa.Column('approx_records', sa.Integer(), nullable=True),
+    sa.Column('encrypted', sa.Boolean(), nullable=True),
+    sa.Column('cyber', sa.Boolean(), nullable=True),
+    sa.Column('exfiltrated', sa.Boolean(), nullable=True),
+    sa.Column('happened_at', workflows.database.UTCDateTime(), nullable=True),
+    sa.Column('how_found', sa.Text(), nullable=True),
+    sa.Column('containment', sa.Text(), nullable=True),
+    sa.Column('ico_decision', sa.String(length=24), nullable=True),
+    sa.Column('ico_decided_at', workflows.database.UTCDateTime(), nullable=True),
+    sa.Column('ico_decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('ico_reference', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('ico_reported_at', workflows.database.UTCDateTime(), nullable=True),
+    sa.Column('ico_reason', sa.Text(), nullable=True),
+    sa.Column('delay_reason', sa.Text(), nullable=True),
+    sa.Column('recommendation', sa.JSON(), nullable=True),
+    sa.Column('people_decision', sa.String(length=24), nullable=True),
+    sa.Column('people_decided_at', workflows.database.UTCDateTime(), nullable=True),
+    sa.Column('people_decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('people_how', sa.Text(), nullable=True),
+    sa.Column('people_exemption', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('people_reason', sa.Text(), nullable=True),
+    sa.Column('remedial', sa.Text(), nullable=True),
+    sa.Column('lessons', sa.Text(), nullable=True),
+    sa.Column('closed_at', workflows.database.UTCDateTime(), nullable=True),
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', workflows.database.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['ico_decided_by_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['owner_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['people_decided_by_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['school_id'], ['school.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('conversation_id'),
+    sa.UniqueConstraint('reference')
+    )
+    with op.batch_alter_table('breach', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_breach_aware_at'), ['aware_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_breach_created_by_id'), ['created_by_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_breach_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_breach_school_id'), ['school_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_breach_state'), ['state'], unique=False)
 
     op.create_table('conversation',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -216,6 +276,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_rights_request_school_id'), ['school_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_rights_request_state'), ['state'], unique=False)
 
+    op.create_table('breach_update',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('breach_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=False),
+    sa.Column('at', workflows.database.UTCDateTime(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['breach_id'], ['breach.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('breach_update', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_breach_update_breach_id'), ['breach_id'], unique=False)
+
     op.create_table('sar_note',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('request_id', sa.Integer(), nullable=False),
@@ -254,6 +327,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sar_note_request_id'))
 
     op.drop_table('sar_note')
+    with op.batch_alter_table('breach_update', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_breach_update_breach_id'))
+
+    op.drop_table('breach_update')
     with op.batch_alter_table('rights_request', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rights_request_state'))
         batch_op.drop_index(batch_op.f('ix_rights_request_school_id'))
@@ -280,6 +357,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_conversation_channel_key'))
 
     op.drop_table('conversation')
+    with op.batch_alter_table('breach', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_breach_state'))
+        batch_op.drop_index(batch_op.f('ix_breach_school_id'))
+        batch_op.drop_index(batch_op.f('ix_breach_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_breach_created_by_id'))
+        batch_op.drop_index(batch_op.f('ix_breach_aware_at'))
+
+    op.drop_table('breach')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_subject_id'))
         batch_op.drop_index(batch_op.f('ix_audit_event_school_id'))

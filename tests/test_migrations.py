@@ -1,0 +1,25 @@
+"""The migrations build exactly the schema the models declare, on both databases.
+
+Once a migration has shipped it is never edited: a model change needs a new revision,
+or this test fails (an existing school's database would otherwise miss the change).
+"""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from workflows.database import upgrade
+from workflows.tables import metadata
+
+
+def test_migrations_match_the_models(engine) -> None:
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert differences == [], "models changed without a migration: add an Alembic revision"
+
+
+def test_upgrading_twice_changes_nothing(engine) -> None:
+    upgrade(engine)  # the fixture already upgraded once
+    with engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == "0001"

@@ -1,0 +1,301 @@
+"""The breach workflow declared: three questions start the clock, the rest comes in phases."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from workflows.breach import letters, service, triage
+from workflows.breach.models import Breach, BreachState, IcoDecision, PeopleDecision
+from workflows.core.context import Context
+from workflows.core.dates import describe_datetime
+from workflows.core.declaration import Action, ClockReminders, Workflow
+from workflows.core.fields import Answers, Choice, Field, Form, Kind, not_in_future
+from workflows.core.timeleft import time_left
+from workflows.deadlines.breach import breach_deadline
+from workflows.people import service as people
+from workflows.people.models import Role
+from workflows.people.permissions import Permission
+
+
+def _choices(table: tuple[tuple[str, str, tuple[str, ...]], ...]) -> tuple[Choice, ...]:
+    return tuple(Choice(value, lab, aliases) for value, lab, aliases in table)
+
+
+def _not_after_found(value: str, answers: Answers, ctx: Context) -> str | None:
+    # In the intake form the found-time is in the answers; on a case, apply() checks it.
+    found = answers.get("found_at")
+    if found and datetime.fromisoformat(value) > datetime.fromisoformat(found):
+        return "It can't have happened after it was found. When did it happen?"
+    return None
+
+
+INTAKE = Form((
+    Field("what_happened", Kind.LONG_TEXT, "What happened",
+          "What happened? A sentence or two is enough; you don't need to know the law.",
+          help="For example “I emailed a pupil's SEN report to the wrong parent”. Say what, "
+               "not who: the DPO will ask for names if needed."),
+    Field("found_at", Kind.DATETIME, "Found",
+          "When was it found? (type “now”, or e.g. “today 9:30”)",
+          help="When anyone at the school realised. The 72-hour clock for telling the ICO "
+               "starts then, so “now” is the usual answer. It can't be in the future.",
+          optional=True, checks=(not_in_future,)),
+    Field("ongoing", Kind.YES_NO, "Still happening",
+          "Is it still happening? (yes/no)",
+          help="Yes if data is still being exposed (e.g. a shared link still open, emails "
+               "still going out). If so, stop it if you safely can, and tell the DPO now."),
+))
+
+DETAILS = Form((
+    Field("data_kinds", Kind.TEXT, "Kinds of data",
+          "What kinds of data? e.g. “SEN”, “health, contact details” (or “skip”)",
+          help=service.kinds_hint(), optional=True, checks=(service.check_kinds,)),
+    Field("whose", Kind.TEXT, "Whose data",
+          "Whose data, and roughly how many people? e.g. “1 pupil”, “30 parents” (or “skip”)",
+          help="Pupils, parents, staff, vulnerable adults or others, each with a rough number.",
+          optional=True, checks=(service.check_whose,)),
+    Field("incident", Kind.CHOICE, "Kind of incident", "What kind of incident was it?",
+          choices=_choices(triage.INCIDENTS), optional=True),
+    Field("encrypted", Kind.YES_NO, "Encrypted",
+          "Was the device strongly encrypted? (yes/no/don't know)",
+          help="Encrypted with a password (e.g. BitLocker, a locked iPhone): then the data is "
+               "unreadable to whoever has it.",
+          optional=True, ask_if=lambda a: a.get("incident") == "lost_device"),
+    Field("exfiltrated", Kind.YES_NO, "Data taken",
+          "Is there any sign data was copied out or seen by the attacker? (yes/no/don't know)",
+          optional=True, ask_if=lambda a: a.get("incident") == "cyber"),
+))
+
+MORE = Form((
+    Field("happened_at", Kind.DATETIME, "Happened",
+          "When did it happen? (e.g. “yesterday 15:00”, or “skip”)",
+          optional=True, checks=(not_in_future, _not_after_found)),
+    Field("how_found", Kind.LONG_TEXT, "How found",
+          "How was it found? (e.g. “the parent replied to tell us”, or “skip”)", optional=True),
+    Field("approx_records", Kind.TEXT, "Records", "Roughly how many records? (or “skip”)",
+          optional=True, checks=(service.check_number,)),
+    Field("encrypted", Kind.YES_NO, "Encrypted",
+          "Was the data on a strongly encrypted device? (yes/no/don't know)", optional=True),
+    Field("cyber", Kind.YES_NO, "Cyber incident", "Was it a cyber incident? (yes/no)",
+          optional=True),
+    Field("containment", Kind.LONG_TEXT, "Containment",
+          "What has been done to contain it? (e.g. “asked the parent to delete it; they "
+          "confirmed”, or “skip”)", optional=True),
+))
+
+_EXEMPTION_ALIASES = {
+    "unintelligible": ("encrypted", "unintelligible"),
+    "measures": ("measures", "later measures", "removed"),
+    "disproportionate": ("disproportionate", "public notice"),
+    "not_high": ("not high", "low risk", "not high risk"),
+}
+_OPEN = frozenset({BreachState.AWAITING, BreachState.DECIDED})
+_DT_HELP = "Type a date and time like “now”, “today 14:05” or “yesterday 9:00”."
+
+
+def _is_no(answers: Answers) -> bool:
+    return answers.get("tell") is False
+
+
+def _is_yes(answers: Answers) -> bool:
+    return answers.get("tell") is True
+
+
+ACTIONS = (
+    Action("add_details", "Add details", Permission.NOTE, _OPEN, form=DETAILS,
+           aliases=("details", "add details"), apply=service.add_details),
+    Action("more_details", "Add more details", Permission.NOTE, _OPEN, form=MORE,
+           aliases=("more", "more details"), apply=service.add_details),
+    Action("report_to_ico", "Report to the ICO", Permission.DECIDE, _OPEN,
+           to_state=BreachState.DECIDED, style="primary", guard=service.ico_guard,
+           aliases=("report", "reported", "ico", "report to ico"),
+           confirm="This records the ICO decision; it is taken once.",
+           form=Form((
+               Field("ico_reference", Kind.TEXT, "ICO reference",
+                     "What reference did the ICO give? (from their confirmation)",
+                     max_length=100),
+               Field("reported_at", Kind.DATETIME, "Reported at",
+                     "When was it reported to the ICO? (e.g. “now”, “today 14:05”)",
+                     help=_DT_HELP, checks=(not_in_future,)),
+               Field("delay_reason", Kind.LONG_TEXT, "Reasons for the delay",
+                     "If it was reported after the 72 hours: why the delay? "
+                     "(type “skip” if it was on time)",
+                     help="Art 33(1): a late report must give the reasons for the delay.",
+                     optional=True),
+           )),
+           apply=service.report_to_ico),
+    Action("not_reportable", "Not reportable", Permission.DECIDE, _OPEN,
+           to_state=BreachState.DECIDED, guard=service.ico_guard,
+           aliases=("not reportable", "no report", "log only"),
+           confirm="This records the ICO decision; it is taken once.",
+           form=Form((Field("reason", Kind.LONG_TEXT, "Reason",
+                            "Why is a risk to people unlikely? (this goes in the breach log)",
+                            help="E.g. “the email was recalled and the parent confirmed they "
+                                 "deleted it unread; only names were involved”."),)),
+           apply=service.not_reportable),
+    Action("tell_people", "Decide on telling people", Permission.DECIDE, _OPEN,
+           guard=service.people_guard, aliases=("tell people", "tell", "art 34"),
+           confirm="This records the Art 34 decision; it is taken once.",
+           form=Form((
+               Field("tell", Kind.YES_NO, "Tell them",
+                     "Will the people affected be told? (yes/no)",
+                     help="They must be told without undue delay if the risk to them is high, "
+                          "unless an exemption applies."),
+               Field("how", Kind.LONG_TEXT, "How and when",
+                     "How and when will they be told? (e.g. “letter and phone call today”)",
+                     ask_if=_is_yes),
+               Field("exemption", Kind.CHOICE, "Why not",
+                     "Why not tell them?",
+                     choices=tuple(Choice(k, v, _EXEMPTION_ALIASES.get(k, ()))
+                                   for k, v in service.EXEMPTIONS.items()),
+                     ask_if=_is_no),
+               Field("reason", Kind.LONG_TEXT, "Reason", "Please explain (this goes in the log).",
+                     ask_if=_is_no),
+           )),
+           apply=service.tell_people),
+    Action("correct_aware_at", "Correct when we became aware", Permission.DECIDE, _OPEN,
+           aliases=("correct aware", "aware", "correct aware at"),
+           confirm="The 72-hour deadline and its reminders move with it.",
+           form=Form((
+               Field("aware_at", Kind.DATETIME, "Aware from",
+                     "When did the school become aware (reasonably certain data was "
+                     "compromised)?", help=_DT_HELP, checks=(not_in_future,)),
+               Field("reason", Kind.LONG_TEXT, "Reason", "Why this time? (kept in the log)"),
+           )),
+           apply=service.correct_aware_at),
+    Action("update", "Add an update", Permission.NOTE, frozenset(BreachState),
+           changes_case=False, aliases=("note", "add update", "timeline"),
+           form=Form((Field("text", Kind.LONG_TEXT, "Update", "What has happened since?"),)),
+           apply=service.update),
+    Action("close", "Close", Permission.DECIDE, _OPEN, to_state=BreachState.CLOSED,
+           style="danger", guard=service.close_guard, aliases=("finish",),
+           confirm="Closing is final: afterwards the log entry can only be added to.",
+           form=Form((
+               Field("remedial", Kind.LONG_TEXT, "Remedial action",
+                     "What was done to put it right and stop it happening again?"),
+               Field("lessons", Kind.LONG_TEXT, "Lessons learned", "What was learned?"),
+           )),
+           apply=service.close),
+)
+
+
+def _summary_notes(ctx: Context, values: Mapping[str, Any]) -> list[str]:
+    found = values.get("found_at")
+    moment = datetime.fromisoformat(found) if found else ctx.now
+    result = breach_deadline(moment, ctx.tz)
+    return [f"The 72-hour clock starts from when it was found: the DPO must decide about the "
+            f"ICO by {describe_datetime(result.local_due)}. Type “yes” to tell the DPO now."]
+
+
+def _yes_no(value: bool | None) -> str:
+    return "Not known" if value is None else "Yes" if value else "No"
+
+
+def _card_rows(ctx: Context, case: Breach) -> list[tuple[str, str]]:
+    local = lambda moment: describe_datetime(moment.astimezone(ctx.tz))  # noqa: E731
+    reporter = people.get(ctx.session, case.created_by_id)
+    rows = [
+        ("What happened", case.what_happened),
+        ("Found", local(case.found_at)),
+        ("Aware from", local(case.aware_at) + (
+            f" (corrected: {case.aware_at_reason})" if case.aware_at_reason else "")),
+        ("Reported", f"{local(case.reported_at)} by {reporter.name if reporter else '?'}"),
+        ("Still happening", _yes_no(case.ongoing)),
+        ("Happened", local(case.happened_at) if case.happened_at else "Not known"),
+        ("How found", case.how_found or "Not known"),
+        ("Kind of incident", triage.label(triage.INCIDENTS, case.incident)
+         if case.incident else "Not known"),
+        ("Data", ", ".join(triage.label(triage.DATA_KINDS, k) for k in case.data_kinds)
+         or "Not known"),
+        ("Whose", ", ".join(triage.label(triage.WHOSE, w) for w in case.whose) or "Not known"),
+        ("People", f"about {case.approx_people}" if case.approx_people is not None
+         else "Not known"),
+        ("Records", f"about {case.approx_records}" if case.approx_records is not None
+         else "Not known"),
+        ("Encrypted", _yes_no(case.encrypted)),
+        ("Cyber incident", _yes_no(case.cyber)),
+        ("Containment", case.containment or "Not known"),
+    ]
+    found = service.assessment(case)
+    rows.append(("Recommendation", found.summary + (f" Like: {found.like}" if found.like
+                                                     else "")))
+    rows.append(("Why", " ".join(found.reasons)))
+    if case.ico_decision is not None:
+        who = people.get(ctx.session, case.ico_decided_by_id)
+        by = f"{who.name if who else '?'}, {local(case.ico_decided_at)}"
+        if case.ico_decision == IcoDecision.REPORTED:
+            rows.append(("ICO", f"Reported {local(case.ico_reported_at)}, reference "
+                                f"{case.ico_reference} ({by})"))
+            if case.delay_reason:
+                rows.append(("Reasons for delay", case.delay_reason))
+        else:
+            rows.append(("ICO", f"Not reportable: {case.ico_reason} ({by})"))
+    if case.people_decision is not None:
+        who = people.get(ctx.session, case.people_decided_by_id)
+        by = f"{who.name if who else '?'}, {local(case.people_decided_at)}"
+        if case.people_decision == PeopleDecision.TELL:
+            rows.append(("People affected", f"To be told: {case.people_how} ({by})"))
+        else:
+            rows.append(("People affected", f"Not told: "
+                         f"{service.EXEMPTIONS.get(case.people_exemption or '', '')}. "
+                         f"{case.people_reason} ({by})"))
+    for entry in service.updates(ctx.session, case):
+        author = people.get(ctx.session, entry.author_id)
+        rows.append((f"Update, {local(entry.at)}",
+                     f"{entry.text} ({author.name if author else '?'})"))
+    if case.state == BreachState.CLOSED:
+        rows.append(("Remedial action", case.remedial or ""))
+        rows.append(("Lessons learned", case.lessons or ""))
+    return rows
+
+
+def _deadline_text(ctx: Context, case: Breach) -> str | None:
+    result = service.deadline(ctx, case)
+    if case.ico_decision is not None:
+        when = case.ico_reported_at or case.ico_decided_at
+        late = when is not None and when > result.due
+        return (f"ICO deadline was {describe_datetime(result.local_due)}; decided"
+                f"{' late' if late else ' in time'}.")
+    left = time_left(result.due, ctx.local_now)
+    state = f"OVERDUE by {left.left.replace('overdue by ', '')}" if left.urgency == (
+        "overdue") else f"{left.left} left"
+    return (f"ICO deadline {describe_datetime(result.local_due)}: {state}.\n"
+            + " ".join(result.explanation))
+
+
+BREACH = Workflow(
+    name="breach",
+    prefix=service.PREFIX,
+    title="Breach report",
+    summary="Report a personal data breach (an email to the wrong person, a lost laptop...)",
+    triggers=("breach", "wrong parent", "wrong person", "wrong email", "sent it to the wrong",
+              "lost laptop", "lost usb", "lost my laptop", "hacked", "ransomware",
+              "data leak"),
+    model=Breach,
+    intake=INTAKE,
+    start_permission=Permission.START_CASE,
+    states={
+        BreachState.AWAITING: "Reported: waiting for the DPO's decision",
+        BreachState.DECIDED: "ICO decision taken",
+        BreachState.CLOSED: "Closed",
+    },
+    open_states=_OPEN,
+    actions=ACTIONS,
+    create=service.create,
+    card_rows=_card_rows,
+    due=service.due,
+    deadline_text=_deadline_text,
+    reminders=ClockReminders(
+        hours_before=(48, 24, 12, 3, 0),  # 24, 48, 60, 69 and 72 hours after awareness
+        recipients=("dpo", "deputy"),
+        escalate_hours_before=24,  # the head joins from 48 hours if still undecided
+        escalate_to=(Role.HEAD,),
+        pending=lambda case: case.ico_decision is None,
+    ),
+    follow_up="add_details",
+    letters=letters.LETTERS,
+    summary_notes=_summary_notes,
+)
+
+__all__ = ["BREACH"]

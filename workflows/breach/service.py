@@ -1,0 +1,395 @@
+"""The breach log's rules: reporting, the 72-hour clock, and what each decision does."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from workflows.audit import service as audit
+from workflows.breach import triage
+from workflows.breach.models import (
+    Breach,
+    BreachState,
+    BreachUpdate,
+    IcoDecision,
+    PeopleDecision,
+)
+from workflows.core.context import Context
+from workflows.core.dates import describe_datetime
+from workflows.core.fields import Answers, Invalid
+from workflows.core.timeleft import time_left
+from workflows.core.wording import render
+from workflows.deadlines.breach import HOURS, BreachDeadline, breach_deadline
+from workflows.notifications import service as notifications
+from workflows.people import service as people
+
+PREFIX = "BRE"
+
+
+def aware(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+def deadline(ctx: Context, case: Breach) -> BreachDeadline:
+    return breach_deadline(case.aware_at, ctx.tz)
+
+
+def due(case: Breach) -> datetime:
+    """The ICO deadline as an aware UTC moment (reminders key on its ISO form)."""
+    return aware(case.aware_at) + timedelta(hours=HOURS)
+
+
+def assessment(case: Breach) -> triage.Assessment:
+    return triage.assess(case)
+
+
+# Answers typed as lists: "3, 4", "SEN and health", "1 pupil", "30 parents".
+
+
+def _pick(table: tuple[tuple[str, str, tuple[str, ...]], ...], token: str) -> str | None:
+    token = token.strip(" .").lower()
+    if not token:
+        return None
+    if token.isdigit() and 1 <= int(token) <= len(table):
+        return table[int(token) - 1][0]
+    for value, lab, aliases in table:
+        if token in (value.replace("_", " "), lab.lower(), *aliases):
+            return value
+    for value, lab, _aliases in table:
+        if lab.lower().startswith(token) and len(token) >= 3:
+            return value
+    return None
+
+
+def _tokens(text: str) -> list[str]:
+    parts = re.split(r"[,;/&+]|\band\b|\n", text.lower())
+    tokens: list[str] = []
+    for part in parts:
+        part = part.strip()
+        if re.fullmatch(r"[\d\s]+", part):
+            tokens += part.split()  # "3 4" is two numbers
+        elif part:
+            tokens.append(part)
+    return tokens
+
+
+def parse_kinds(text: str) -> list[str]:
+    """Kinds of data as a list of values, or Invalid naming the word not understood."""
+    found: list[str] = []
+    for token in _tokens(text):
+        value = _pick(triage.DATA_KINDS, token)
+        if value is None:
+            raise Invalid(f"I don't know the kind of data “{token}”. {kinds_hint()}")
+        if value not in found:
+            found.append(value)
+    return found
+
+
+def kinds_hint() -> str:
+    return "Type numbers or names, e.g. “4” or “SEN, health”: " + "; ".join(
+        f"{i}. {lab}" for i, (_, lab, _) in enumerate(triage.DATA_KINDS, 1))
+
+
+def parse_whose(text: str) -> tuple[list[str], int | None]:
+    """Whose data and roughly how many people: "1 pupil", "30 parents and 2 staff"."""
+    whose: list[str] = []
+    total: int | None = None
+    for token in _tokens(text):
+        match = re.fullmatch(r"(?:about |around |roughly |~)?(\d+)?\s*(.*)", token)
+        number, words = match.group(1), match.group(2).strip()
+        value = _pick(triage.WHOSE, words) if words else None
+        if value is None and words:
+            raise Invalid(f"Whose data is “{words}”? Say pupils, parents, staff, vulnerable "
+                          "adults or others, with a rough number, e.g. “1 pupil”.")
+        if value and value not in whose:
+            whose.append(value)
+        if number:
+            total = (total or 0) + int(number)
+    if not whose:
+        raise Invalid("Whose data is it? e.g. “1 pupil”, “30 parents”, “2 staff”.")
+    return whose, total
+
+
+def check_kinds(value: str, answers: Answers, ctx: Context) -> str | None:
+    try:
+        parse_kinds(value)
+    except Invalid as error:
+        return error.message
+    return None
+
+
+def check_whose(value: str, answers: Answers, ctx: Context) -> str | None:
+    try:
+        parse_whose(value)
+    except Invalid as error:
+        return error.message
+    return None
+
+
+def check_number(value: str, answers: Answers, ctx: Context) -> str | None:
+    if not re.fullmatch(r"(about |around |roughly |~)?\d[\d,]*", value.strip().lower()):
+        return "Please give a rough number, like “1” or “about 200”."
+    return None
+
+
+def number(value: str | None) -> int | None:
+    if not value:
+        return None
+    return int(re.sub(r"\D", "", value))
+
+
+# Creating a breach from the three answers that start the clock.
+
+
+def create(ctx: Context, values: Mapping[str, Any]) -> Breach:
+    """The case, its clock, audit, the alert to the DPO team and the nudges: all at once."""
+    # Skipped means "just now": the clock must never wait for a typed time.
+    found_at = aware(datetime.fromisoformat(values["found_at"])) if values.get(
+        "found_at") else ctx.now
+    if found_at > ctx.now:
+        raise Invalid("That time is in the future: when was it found?", "found_at")
+    case = Breach(
+        school_id=ctx.school.id,
+        conversation_id=values.get("__conversation_id__"),
+        state=BreachState.AWAITING,
+        what_happened=values["what_happened"],
+        found_at=found_at,
+        ongoing=bool(values["ongoing"]),
+        aware_at=found_at,  # until the DPO corrects it: found is when the school knew
+        reported_at=ctx.now,
+        created_by_id=ctx.person.id,
+        created_at=ctx.now,
+    )
+    ctx.session.add(case)
+    ctx.session.flush()
+    case.reference = f"{PREFIX}-{found_at.astimezone(ctx.tz).year}-{case.id:04d}"
+    audit.record(ctx, "breach.created", "breach", case.id, case.reference,
+                 aware_at=case.aware_at.isoformat(), due=due(case).isoformat())
+    alert_team(ctx, case, "new")
+    from workflows.breach.flows import BREACH
+    from workflows.reminders.planner import plan_for_case
+
+    plan_for_case(ctx.session, ctx.school, BREACH, case, ctx.now)
+    return case
+
+
+def alert_team(ctx: Context, case: Breach, event: str, **extra: Any) -> None:
+    """The DPO and deputies, privately, at once: reference, countdown, risk; no names."""
+    team = [p.id for p in people.decision_makers(ctx.session, ctx.school.id)]
+    if event != "new":
+        team = [p for p in team if p != ctx.person.id]
+    left = time_left(due(case), ctx.local_now)
+    text = render(
+        "messages/breach_event.txt.j2",
+        event=event,
+        case=case,
+        aware_at=describe_datetime(case.aware_at.astimezone(ctx.tz)),
+        due=left.due,
+        left=left.left,
+        overdue=left.urgency == "overdue",
+        assessment=assessment(case),
+        **extra,
+    )
+    notifications.queue(
+        ctx.session,
+        school_id=ctx.school.id,
+        people=team,
+        kind=f"breach.{event}",
+        key=f"breach:{case.id}:{event}:v{case.version}",
+        text=text,
+        subject_ref=case.reference,
+    )
+
+
+# Actions: each returns what to tell the person who took it.
+
+
+def add_details(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
+    """Details in phases: only what was answered changes; a skip keeps what is known."""
+    if values.get("incident"):
+        case.incident = values["incident"]
+        if case.incident == "cyber":
+            case.cyber = True
+        elif case.incident != "other" and case.cyber is None:
+            case.cyber = False
+    if values.get("data_kinds"):
+        case.data_kinds = parse_kinds(values["data_kinds"])
+    if values.get("whose"):
+        case.whose, count = parse_whose(values["whose"])
+        if count is not None:
+            case.approx_people = count
+    for name in ("encrypted", "exfiltrated", "cyber"):
+        if values.get(name) is not None:
+            setattr(case, name, values[name])
+    if values.get("approx_people"):
+        case.approx_people = number(values["approx_people"])
+    if values.get("approx_records"):
+        case.approx_records = number(values["approx_records"])
+    if values.get("happened_at"):
+        happened = aware(datetime.fromisoformat(values["happened_at"]))
+        if happened > aware(case.found_at):
+            raise Invalid(
+                "It can't have happened after it was found "
+                f"({describe_datetime(case.found_at.astimezone(ctx.tz))}). "
+                "When did it happen?", "happened_at")
+        case.happened_at = happened
+    for name in ("how_found", "containment"):
+        if values.get(name):
+            setattr(case, name, values[name])
+    if ctx.person.id == case.created_by_id and ctx.person.id not in {
+            p.id for p in people.decision_makers(ctx.session, ctx.school.id)}:
+        alert_team(ctx, case, "details")
+    found = assessment(case)
+    return (f"Thank you: {case.reference} is updated and the DPO has it. "
+            f"First assessment: {found.summary} "
+            f"To add more (when it happened, how it was found, what has been done), type "
+            f"“more details {case.reference}”.")
+
+
+def correct_aware_at(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
+    moment = aware(datetime.fromisoformat(values["aware_at"]))
+    if case.happened_at and moment < aware(case.happened_at):
+        raise Invalid("The school can't have become aware before it happened "
+                      f"({describe_datetime(case.happened_at.astimezone(ctx.tz))}).",
+                      "aware_at")
+    case.aware_at = moment
+    case.aware_at_reason = values["reason"]
+    result = deadline(ctx, case)
+    return (f"Aware from {describe_datetime(result.local_aware_at)}. The ICO deadline is now "
+            f"{describe_datetime(result.local_due)}; the reminders have moved with it.")
+
+
+def _who_when(ctx: Context, person_id: int | None, at: datetime | None) -> str:
+    person = people.get(ctx.session, person_id)
+    who = "You" if person_id == ctx.person.id else (person.name if person else "Someone")
+    when = describe_datetime(at.astimezone(ctx.tz)) if at else "earlier"
+    return f"{who} ({when})"
+
+
+def ico_guard(ctx: Context, case: Breach) -> str | None:
+    """The ICO decision is taken once; a second attempt is told who took it and when."""
+    if case.ico_decision is None:
+        return None
+    what = ("reported it to the ICO" if case.ico_decision == IcoDecision.REPORTED
+            else "decided it is not reportable")
+    return (f"{_who_when(ctx, case.ico_decided_by_id, case.ico_decided_at)} already {what} on "
+            f"{case.reference}. A decision is taken once; nothing was changed. Add anything new "
+            f"with “update {case.reference}”.")
+
+
+def people_guard(ctx: Context, case: Breach) -> str | None:
+    if case.people_decision is None:
+        return None
+    what = ("decided to tell the people affected" if case.people_decision == PeopleDecision.TELL
+            else "decided not to tell the people affected")
+    return (f"{_who_when(ctx, case.people_decided_by_id, case.people_decided_at)} already "
+            f"{what} on {case.reference}. A decision is taken once; nothing was changed.")
+
+
+def close_guard(ctx: Context, case: Breach) -> str | None:
+    missing = []
+    if case.ico_decision is None:
+        missing.append("whether to report it to the ICO")
+    if case.people_decision is None:
+        missing.append("whether to tell the people affected")
+    if missing:
+        return (f"{case.reference} can't be closed yet: first decide "
+                f"{' and '.join(missing)}.")
+    return None
+
+
+def _decided(ctx: Context, case: Breach, decision: IcoDecision) -> None:
+    case.ico_decision = decision
+    case.ico_decided_at = ctx.now
+    case.ico_decided_by_id = ctx.person.id
+    case.recommendation = assessment(case).as_dict()
+
+
+def report_to_ico(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
+    reported = aware(datetime.fromisoformat(values["reported_at"]))
+    if reported < aware(case.aware_at):
+        raise Invalid("That is before the school became aware of the breach "
+                      f"({describe_datetime(case.aware_at.astimezone(ctx.tz))}).",
+                      "reported_at")
+    late = reported > due(case)
+    if late and not (values.get("delay_reason") or "").strip():
+        raise Invalid(
+            f"That is after the 72-hour deadline "
+            f"({describe_datetime(due(case).astimezone(ctx.tz))}), so the reasons for the "
+            "delay must be given (Art 33(1)): why was it late?", "delay_reason")
+    _decided(ctx, case, IcoDecision.REPORTED)
+    case.ico_reference = values["ico_reference"]
+    case.ico_reported_at = reported
+    case.delay_reason = values.get("delay_reason") if late else None
+    alert_team(ctx, case, "decided", decision="reported")
+    return (f"Recorded: reported to the ICO{' late, with the reasons' if late else ''} "
+            f"(reference {case.ico_reference}). The reminders have stopped. Next: decide "
+            f"whether to tell the people affected (“tell people {case.reference}”).")
+
+
+def not_reportable(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
+    if not (values.get("reason") or "").strip():
+        raise Invalid("A reason is required: why is a risk to people unlikely?", "reason")
+    _decided(ctx, case, IcoDecision.NOT_REPORTABLE)
+    case.ico_reason = values["reason"]
+    alert_team(ctx, case, "decided", decision="not_reportable")
+    return (f"Recorded: not reportable to the ICO, with your reasons; it stays in the breach "
+            f"log. The reminders have stopped. Next: decide whether to tell the people "
+            f"affected (“tell people {case.reference}”).")
+
+
+EXEMPTIONS = {
+    "unintelligible": "The data was unintelligible to others (e.g. strongly encrypted)",
+    "measures": "Later measures mean the high risk is no longer likely",
+    "disproportionate": "It would take disproportionate effort: a public notice instead",
+    "not_high": "The risk to them is not high",
+}
+
+
+def tell_people(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
+    if values.get("tell"):
+        if not (values.get("how") or "").strip():
+            raise Invalid("How and when will they be told?", "how")
+        case.people_decision = PeopleDecision.TELL
+        case.people_how = values["how"]
+        answer = (f"Recorded: the people affected will be told ({case.people_how}). Draft the "
+                  f"letter with “letter {case.reference} affected_letter”.")
+    else:
+        if not values.get("exemption") or not (values.get("reason") or "").strip():
+            raise Invalid("Say which exemption applies and why.", "reason")
+        case.people_decision = PeopleDecision.NOT_TELL
+        case.people_exemption = values["exemption"]
+        case.people_reason = values["reason"]
+        answer = "Recorded: the people affected will not be told, with the reason."
+    case.people_decided_at = ctx.now
+    case.people_decided_by_id = ctx.person.id
+    return answer
+
+
+def update(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
+    ctx.session.add(BreachUpdate(breach_id=case.id, author_id=ctx.person.id, at=ctx.now,
+                                 text=values["text"]))
+    return "Update added to the timeline."
+
+
+def close(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
+    for name, what in (("remedial", "the remedial actions"), ("lessons", "the lessons learned")):
+        if not (values.get(name) or "").strip():
+            raise Invalid(f"Closing needs {what}.", name)
+    case.remedial = values["remedial"]
+    case.lessons = values["lessons"]
+    case.closed_at = ctx.now
+    return (f"Closed. The breach log entry is complete: “letter {case.reference} log_entry”. "
+            "The record can be added to, never changed.")
+
+
+def updates(session: Session, case: Breach) -> list[BreachUpdate]:
+    if case.id is None:
+        return []
+    return list(session.exec(
+        select(BreachUpdate).where(BreachUpdate.breach_id == case.id)
+        .order_by(col(BreachUpdate.at), col(BreachUpdate.id))))
