@@ -20,7 +20,8 @@ from sqlmodel import col, select, update
 
 from bot.slack.blocks import fallback_text, message_blocks
 from workflows.core.context import Context
-from workflows.core.engine import NotFound, load, view
+from workflows.core.engine import NotFound, channel_alert, load, view
+from workflows.core.inbound import first_time, forget
 from workflows.core.ui import Reply, Text
 from workflows.database import session_scope, utcnow
 from workflows.notifications import service as notifications
@@ -33,6 +34,7 @@ from workflows.schools.models import School
 
 log = logging.getLogger(__name__)
 VIA = "slack"
+ALERTS = "slack-alert-channel"  # shared alerts posted, one per case
 # Errors that say "Slack's side, try again soon" (a 429 is first retried by slack_sdk itself).
 TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailable",
              "request_timeout"}
@@ -46,6 +48,7 @@ class Delivery:
     channel: str
     replies: list[Reply]
     team_key: str | None = None  # set for a team alert: every copy of it is delivered at once
+    alert_key: str | None = None  # set for the shared alert channel: posted once per case
 
 
 def _claim(bot, token: str) -> list[Delivery]:
@@ -75,6 +78,14 @@ def _claim(bot, token: str) -> list[Delivery]:
                 continue
             replies: list[Reply] = [Text(note.text)]
             workflow = by_prefix(note.subject_ref.split("-", 1)[0]) if note.subject_ref else None
+            if (workflow is not None and workflow.channel_alert and bot.settings.alert_channel
+                    and note.kind.endswith(".new")
+                    and first_time(session, ALERTS, note.subject_ref)):
+                ctx = Context(session=session, school=session.get(School, bot.school_id),
+                              person=person, adapter=VIA, now=now)
+                text = channel_alert(ctx, workflow, load(ctx, workflow, note.subject_ref))
+                out.append(Delivery([], bot.settings.alert_channel, [Text(text)],
+                                    alert_key=note.subject_ref))
             if workflow is not None and decides:
                 ctx = Context(session=session, school=session.get(School, bot.school_id),
                               person=person, adapter=VIA, now=now)
@@ -98,6 +109,11 @@ def _release(bot, notification_ids: list[int], token: str) -> None:
             .values(claimed_by=None, claimed_until=None)
             .execution_options(synchronize_session=False)
         )
+
+
+def _forget_alert(bot, reference: str) -> None:
+    with session_scope(bot.engine) as session:
+        forget(session, ALERTS, reference)
 
 
 def _delivered(bot, delivery: Delivery, token: str) -> None:
@@ -168,6 +184,8 @@ async def deliver_once(bot) -> int:
             log.warning("could not post to %s: %s; will retry", delivery.channel, code)
             if code in TRANSIENT:  # Slack's own trouble: the next pass tries again
                 await asyncio.to_thread(_release, bot, delivery.notification_ids, token)
+            if delivery.alert_key:  # the channel alert is tried again on the next new copy
+                await asyncio.to_thread(_forget_alert, bot, delivery.alert_key)
             continue  # anything else waits for the lease to run out (a couple of minutes)
         except (aiohttp.ClientError, TimeoutError) as error:
             log.warning("Slack unreachable (%s); will retry", error.__class__.__name__)

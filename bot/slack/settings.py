@@ -30,6 +30,7 @@ class SlackSettings:
     signing_secret: str | None
     api_url: str | None
     dpo_channel: str | None = None  # a private channel for the DPO team's new-case alerts
+    alert_channel: str | None = None  # a shared channel: breach reference and countdown only
 
     @classmethod
     def from_env(cls, *, http: bool) -> SlackSettings:
@@ -52,4 +53,5 @@ class SlackSettings:
             signing_secret=values["SLACK_SIGNING_SECRET"] or None,
             api_url=api_url,
             dpo_channel=os.environ.get("SLACK_DPO_CHANNEL", "").strip() or None,
+            alert_channel=os.environ.get("SLACK_ALERT_CHANNEL", "").strip() or None,
         )

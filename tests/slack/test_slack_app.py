@@ -1094,3 +1094,59 @@ def test_manifest_asks_for_exactly_the_scopes_the_code_uses(manifest: dict[str, 
     needed |= {"chat:write"}  # say() and respond() post as the bot
     needed |= {"users:read.email"}  # users.info's email links the DPO configured by email
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(needed - {None})
+
+
+# -- Breach reporting in Slack ----------------------------------------------------------------
+
+
+def test_a_breach_from_the_shortcut_starts_the_clock_and_asks_the_rest_in_the_dm(
+    ws: Workspace,
+) -> None:
+    """Three answers in the modal start the clock; the details follow in the reporter's DM;
+    the shared alert channel gets the reference and the countdown, and nothing else."""
+    alerts = "C0ALERTS1"
+    ws.live.bot.settings = replace(ws.live.bot.settings, alert_channel=alerts)
+    assert ws.live.send(ws.slack.shortcut("start:breach", user_id=STAFF)).status == 200
+    opened = ws.fake.wait_for("views.open")[-1]
+    assert opened.args["view"]["callback_id"] == "intake:breach"
+    modal = ws.fake.views[opened.response["view"]["id"]]
+    assert [b["block_id"] for b in modal["blocks"]] == ["what_happened", "found_at", "ongoing"]
+    what = "Emailed Tom's SEN report to the wrong parent"
+    ack = ws.submit(modal, {
+        "what_happened": {"value": plain_text_input(what)},
+        "found_at": {"value": plain_text_input("now")},
+        "ongoing": {"value": static_select("no")},
+    })
+    assert ack["response_action"] == "update", ack
+    saved = ws.submit({**ack["view"], "id": modal["id"]}, {})
+    assert saved["view"]["title"]["text"] == "Saved"
+    ws.live.settle()
+
+    with session_scope(ws.engine) as session:
+        from workflows.breach.models import Breach
+
+        (breach,) = session.exec(select(Breach)).all()
+        reference = breach.reference
+        assert breach.aware_at is not None and breach.created_by_id == ws.school.people["sam"]
+    # The receipt, then the first follow-up question, in Sam's DM.
+    to_sam = [c for c in ws.fake.calls("chat.postMessage")
+              if c.response.get("channel") == dm_channel_id(STAFF)]
+    assert to_sam[0].args["text"] == f"Saved as {reference}."
+    question = words(to_sam[-1].args["blocks"])
+    assert question.startswith(f"Add details — {reference}.\n*What kinds of data? e.g.")
+    # ...and Sam's answer there goes on with the same report, not a new one.
+    assert ws.live.send(ws.slack.message_im("SEN, health", user_id=STAFF)).status == 200
+    ws.live.settle()
+    answer = [c for c in ws.fake.calls("chat.postMessage")
+              if c.response.get("channel") == dm_channel_id(STAFF)][-1]
+    assert "*Whose data, and roughly how many people?" in words(answer.args["blocks"])
+
+    assert ws.live.deliver() >= 1
+    shared = [c for c in ws.fake.calls("chat.postMessage") if c.args["channel"] == alerts]
+    assert len(shared) == 1
+    text = shared[0].args["text"] + words(shared[0].args.get("blocks", []))
+    assert reference in text and "ICO deadline" in text and "left" in text
+    for private in ("Tom", "SEN", "wrong parent", "Sam Teacher", "Jane"):
+        assert private not in text
+    assert ws.live.deliver() == 0  # posted once, not again on the next pass
+    assert len([c for c in ws.fake.calls("chat.postMessage") if c.args["channel"] == alerts]) == 1

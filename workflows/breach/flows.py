@@ -265,6 +265,7 @@ def _deadline_text(ctx: Context, case: Breach) -> str | None:
 
 
 BREACH = Workflow(
+    channel_alert="messages/breach_channel_alert.txt.j2",
     name="breach",
     prefix=service.PREFIX,
     title="Breach report",

@@ -103,6 +103,9 @@ class Workflow:
     due: Callable[[Any], date | None]
     deadline_text: Callable[[Context, Any], str | None]
     reminders: DeadlineReminders | ClockReminders | None = None
+    # A template for a school's shared alert channel: a reference and the countdown only,
+    # never names or details (the DPO team gets those privately).
+    channel_alert: str | None = None
     # An action to carry on with straight after the intake is saved: the case (and its
     # clock) exists from the first answers, and the rest is asked as additions to it.
     follow_up: str | None = None

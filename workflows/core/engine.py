@@ -19,7 +19,9 @@ from workflows.core.context import Context
 from workflows.core.dates import describe_datetime
 from workflows.core.declaration import Action, Workflow
 from workflows.core.fields import FormErrors, Invalid
+from workflows.core.timeleft import time_left
 from workflows.core.ui import Button, Card
+from workflows.core.wording import render
 from workflows.people.permissions import PermissionDenied, can, can_view, require
 
 
@@ -250,3 +252,13 @@ def decide(
         card=card(ctx, workflow, case),
         footer=f"{action.label}: {ctx.person.name}, {when}.",
     )
+
+
+def channel_alert(ctx: Context, workflow: Workflow, case: Any) -> str | None:
+    """What a shared alert channel may be told about ``case``: reference and countdown only."""
+    if workflow.channel_alert is None:
+        return None
+    due = workflow.due(case)
+    left = time_left(due, ctx.local_now) if due is not None else None
+    return render(workflow.channel_alert, reference=case.reference, title=workflow.title,
+                  due=left.due if left else None, left=left.left if left else None)

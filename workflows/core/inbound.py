@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, delete
 
 from workflows.database import UTCDateTime, insert_once, utcnow
 
@@ -23,4 +23,11 @@ def first_time(session: Session, adapter: str, event_id: str) -> bool:
     return insert_once(
         session, InboundEvent, {"key": f"{adapter}:{event_id}"[:200], "received_at": utcnow()},
         "key",
+    )
+
+
+def forget(session: Session, adapter: str, event_id: str) -> None:
+    """Undo ``first_time`` when what it guarded failed, so the next attempt goes ahead."""
+    session.execute(
+        delete(InboundEvent).where(InboundEvent.key == f"{adapter}:{event_id}"[:200])
     )
