@@ -535,6 +535,11 @@ def setup(
         str, typer.Option(prompt="Term dates CSV to import (or leave blank)",
                           callback=_check_calendar)
     ] = "",
+    urgent_hours: Annotated[
+        str,
+        typer.Option(help="Hours breach nudges may go out, e.g. 07:00-22:00 (default: any hour).",
+                     callback=lambda v: _check_hours(v) if v else v),
+    ] = "",
     school: SchoolOption = None,
 ) -> None:
     """Set up the school: name, region, hours, the DPO team, retention, term dates."""
@@ -554,6 +559,8 @@ def setup(
         found = _school(session, school)
         found.name, found.region, found.timezone = name.strip(), region.upper(), timezone
         found.maintained, found.work_start, found.work_end = maintained, start, end
+        found.urgent_start, found.urgent_end = parse_hours(urgent_hours) if urgent_hours else (
+            None, None)
         found.retention = {**found.retention, "sar_closed_years": sar_years}
         if calendar_csv:
             found.term_calendar_csv = calendar_csv

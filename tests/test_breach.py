@@ -12,7 +12,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -31,6 +31,7 @@ from workflows.notifications.models import Notification
 from workflows.registry import WORKFLOWS
 from workflows.reminders.models import Reminder
 from workflows.reminders.service import HANDLERS, _deadline_handler, sweep
+from workflows.schools.models import School
 
 REF = "BRE-2026-0001"
 
@@ -382,6 +383,48 @@ def test_nudge_schedule_any_hour_with_escalation_and_stop(school: School_) -> No
     with Session(school.engine) as session:
         assert len(list(session.exec(select(Notification).where(
             col(Notification.kind) == "reminder.clock")))) == len(sent)
+
+
+def test_a_school_may_confine_breach_nudges_to_set_hours(school: School_) -> None:
+    """07:00-22:00: the 04:00 nudge waits for 07:00 that morning, then goes once."""
+    with Session(school.engine) as session, session.begin():
+        found = session.get(School, school.school_id)
+        found.urgent_start, found.urgent_end = time(7, 0), time(22, 0)
+    school.now = datetime(2026, 10, 23, 16, 0, tzinfo=UTC)
+    report(school, answers=WRONG_PARENT[:4])
+    school.says("sam", "cancel")
+    night = datetime(2026, 10, 26, 4, 0, tzinfo=UTC)  # 60 hours: 04:00 GMT on Monday
+    # Nobody swept since Friday: the 24, 48 and 60-hour nudges (2 + 3 + 3) all wait for 07:00.
+    assert sweep(school.engine, now=night).deferred == 8
+    assert clock_notes(school) == []
+    seven = datetime(2026, 10, 26, 7, 0, tzinfo=UTC)
+    sweep(school.engine, now=seven)
+    # Then only the latest of the missed ones goes, once to each person.
+    notes = clock_notes(school)
+    assert sorted(n.person_id for n in notes) == sorted(
+        school.people[p] for p in ("dee", "vic", "hal"))
+    assert all("9 hours left, until Monday 26 October 2026 at 16:00" in n.text for n in notes)
+    sweep(school.engine, now=seven + timedelta(minutes=5))
+    assert len(clock_notes(school)) == 3
+
+
+def test_after_downtime_only_the_latest_missed_nudge_goes(school: School_) -> None:
+    """A worker down from 23 to 70 hours sends the 69-hour nudge, not four stale ones."""
+    school.now = datetime(2026, 10, 23, 16, 0, tzinfo=UTC)
+    report(school, answers=WRONG_PARENT[:4])
+    school.says("sam", "cancel")
+    back = datetime(2026, 10, 23, 16, 0, tzinfo=UTC) + timedelta(hours=70)
+    sweep(school.engine, now=back)
+    sent = clock_notes(school)
+    team_and_head = {school.people["dee"], school.people["vic"], school.people["hal"]}
+    assert sorted(n.person_id for n in sent) == sorted(team_and_head)  # one each
+    assert all("2 hours left" in n.text for n in sent)
+
+
+def clock_notes(school: School_) -> list[Notification]:
+    with Session(school.engine) as session:
+        return list(session.exec(select(Notification).where(
+            col(Notification.kind) == "reminder.clock")))
 
 
 # ---------------------------------------------------------------------------------------------

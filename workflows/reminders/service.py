@@ -34,6 +34,7 @@ from workflows.reminders.models import Reminder
 from workflows.schools.models import School
 from workflows.schools.service import (
     is_work_day,
+    next_urgent_moment,
     next_work_day,
     next_work_moment,
     work_window_start,
@@ -158,7 +159,8 @@ def _process(session: Session, reminder_id: int, token: str, now: datetime) -> s
     if reminder is None or reminder.claimed_by != token or reminder.sent_at is not None:
         return "cancelled"
     school = session.get(School, reminder.school_id)
-    moment = next_work_moment(school, now) if reminder.working_hours else now
+    moment = (next_work_moment(school, now) if reminder.working_hours
+              else next_urgent_moment(school, now))
     if moment > now:
         reminder.due_at, reminder.claimed_by, reminder.claimed_until = moment, None, None
         return "deferred"
@@ -209,6 +211,8 @@ def _deadline_handler(session: Session, reminder: Reminder, now: datetime) -> Me
     if person is None or not person.active:
         return None
     school = session.get(School, reminder.school_id)
+    if reminder.kind.startswith("clock.") and _superseded(session, reminder, now):
+        return None  # back after downtime: only the latest missed nudge goes out
     if reminder.kind.startswith("clock."):
         left = time_left(due, now.astimezone(ZoneInfo(school.timezone)))
         text = render("messages/clock_reminder.txt.j2", title=workflow.title,
@@ -244,6 +248,32 @@ def _deadline_handler(session: Session, reminder: Reminder, now: datetime) -> Me
         and today > due,
     )
     return Message([person], text, case.reference)
+
+
+def _superseded(session: Session, reminder: Reminder, now: datetime) -> bool:
+    """A later nudge of the same clock, to the same person, is also due already.
+
+    "Later" by the clock (fewer hours left: ``clock.3h`` after ``clock.12h``), not by due
+    time: nudges held for a school's quiet hours all fall due at the same moment.
+    """
+    mine = _hours_left(reminder.kind)
+    due = session.exec(
+        select(Reminder.kind).where(
+            Reminder.subject_type == reminder.subject_type,
+            Reminder.subject_id == reminder.subject_id,
+            Reminder.person_id == reminder.person_id,
+            Reminder.id != reminder.id,
+            col(Reminder.kind).startswith("clock."),
+            col(Reminder.sent_at).is_(None),
+            col(Reminder.cancelled_at).is_(None),
+            col(Reminder.due_at) <= now,
+        )
+    ).all()
+    return any(_hours_left(kind) < mine for kind in due)
+
+
+def _hours_left(kind: str) -> int:
+    return int(kind.removeprefix("clock.").removesuffix("h"))
 
 
 def _digest_handler(session: Session, reminder: Reminder, now: datetime) -> Message | None:

@@ -31,6 +31,9 @@ class School(SQLModel, table=True):
     working_days: str = Field(default="0,1,2,3,4", max_length=20)  # Monday=0
     work_start: time = Field(default=time(8, 0))
     work_end: time = Field(default=time(18, 0))
+    # Breach nudges go out at any hour unless the school confines them (e.g. 07:00-22:00).
+    urgent_start: time | None = Field(default=None)
+    urgent_end: time | None = Field(default=None)
     term_calendar_csv: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     retention: dict[str, Any] = Field(
         default_factory=lambda: dict(DEFAULT_RETENTION), sa_column=Column(JSON, nullable=False)

@@ -57,6 +57,17 @@ def next_work_moment(school: School, moment: datetime) -> datetime:
     return work_window_start(school, day)
 
 
+def next_urgent_moment(school: School, moment: datetime) -> datetime:
+    """For nudges that may go at any hour: ``moment``, unless the school set quiet hours."""
+    if school.urgent_start is None or school.urgent_end is None:
+        return moment
+    local = moment.astimezone(ZoneInfo(school.timezone))
+    if school.urgent_start <= local.time() < school.urgent_end:
+        return moment
+    day = local.date() if local.time() < school.urgent_start else local.date() + timedelta(days=1)
+    return datetime.combine(day, school.urgent_start, tzinfo=ZoneInfo(school.timezone))
+
+
 def previous_work_day(school: School, day: date) -> date:
     while not is_work_day(school, day):
         day -= timedelta(days=1)

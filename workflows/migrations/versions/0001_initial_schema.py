@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-23 16:25:39.312460
+Create Date: 2026-11-23 16:36:37.297105
 """
 
 from alembic import op
@@ -36,6 +36,8 @@ def upgrade() -> None:
     sa.Column('working_days', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('work_start', sa.Time(), nullable=False),
     sa.Column('work_end', sa.Time(), nullable=False),
+    sa.Column('urgent_start', sa.Time(), nullable=True),
+    sa.Column('urgent_end', sa.Time(), nullable=True),
     sa.Column('term_calendar_csv', sa.Text(), nullable=True),
     sa.Column('retention', sa.JSON(), nullable=False),
     sa.Column('configured', sa.Boolean(), nullable=False),
