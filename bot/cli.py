@@ -416,48 +416,41 @@ def digest(school: SchoolOption = None) -> None:
         typer.echo(digest_text(session, _school(session, school), utcnow()))
 
 
-@export_app.command("sars")
-def export_sars(
-    format: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
-    out: Annotated[Path | None, typer.Option(help="Write to a file instead of the screen.")] = None,
-    school: SchoolOption = None,
-) -> None:
-    """The SAR log, with every date, for the governors, the ICO or your own records."""
-    from workflows.database import session_scope
-    from workflows.sar.export import export_rows, to_csv
+ExportFormat = Annotated[str, typer.Option("--format", help="csv or json.")]
+ExportOut = Annotated[Path | None, typer.Option(help="Write to a file instead of the screen.")]
 
-    if format not in ("csv", "json"):
-        _fail("--format must be csv or json.")
-    with session_scope(_engine()) as session:
-        found = _school(session, school)
-        rows = export_rows(session, found, actor="command line")
-    text = to_csv(rows) if format == "csv" else json.dumps(rows, indent=2, ensure_ascii=False)
-    if out:
-        out.write_text(text, encoding="utf-8")
-        typer.echo(f"Wrote {len(rows)} requests to {out}.", err=True)
-    else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+@export_app.command("sars")
+def export_sars(format: ExportFormat = "csv", out: ExportOut = None,
+                school: SchoolOption = None) -> None:
+    """The SAR log, with every date, for the governors, the ICO or your own records."""
+    from workflows.sar.export import export_rows
+
+    _export(export_rows, format, out, school, "requests")
 
 
 @export_app.command("breaches")
-def export_breaches(
-    format: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
-    out: Annotated[Path | None, typer.Option(help="Write to a file instead of the screen.")] = None,
-    school: SchoolOption = None,
-) -> None:
+def export_breaches(format: ExportFormat = "csv", out: ExportOut = None,
+                    school: SchoolOption = None) -> None:
     """The breach log (Art 33(5)): every breach, reported or not, with its decisions."""
-    from workflows.breach.export import export_rows, to_csv
+    from workflows.breach.export import export_rows
+
+    _export(export_rows, format, out, school, "breaches")
+
+
+def _export(export_rows, format: str, out: Path | None, school: str | None, noun: str) -> None:
+    """Rows from one register (the read is audited) as CSV or JSON, to a file or the screen."""
+    from workflows.core.export import to_csv
     from workflows.database import session_scope
 
     if format not in ("csv", "json"):
         _fail("--format must be csv or json.")
     with session_scope(_engine()) as session:
-        found = _school(session, school)
-        rows = export_rows(session, found, actor="command line")
+        rows = export_rows(session, _school(session, school), actor="command line")
     text = to_csv(rows) if format == "csv" else json.dumps(rows, indent=2, ensure_ascii=False)
     if out:
         out.write_text(text, encoding="utf-8")
-        typer.echo(f"Wrote {len(rows)} breaches to {out}.", err=True)
+        typer.echo(f"Wrote {len(rows)} {noun} to {out}.", err=True)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 

@@ -10,10 +10,10 @@ from sqlmodel import Session, col, select
 from workflows.audit.models import AuditEvent
 from workflows.breach import service, triage
 from workflows.breach.models import Breach
+from workflows.core.export import plain, to_csv
 from workflows.database import utcnow
 from workflows.deadlines.breach import breach_deadline
 from workflows.people import service as people
-from workflows.sar.export import _plain, to_csv
 from workflows.schools.models import School
 
 __all__ = ["export_rows", "to_csv"]
@@ -74,4 +74,4 @@ def export_rows(session: Session, school: School, actor: str) -> list[dict[str, 
     session.add(AuditEvent(school_id=school.id, at=utcnow(), actor_name=actor, adapter="cli",
                            action="breach.exported", subject_type="breach",
                            detail={"count": len(rows)}))
-    return [{k: _plain(v) for k, v in row.items()} for row in rows]
+    return [{k: plain(v) for k, v in row.items()} for row in rows]

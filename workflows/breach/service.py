@@ -194,15 +194,8 @@ def alert_team(ctx: Context, case: Breach, event: str, **extra: Any) -> None:
         assessment=assessment(case),
         **extra,
     )
-    notifications.queue(
-        ctx.session,
-        school_id=ctx.school.id,
-        people=team,
-        kind=f"breach.{event}",
-        key=f"breach:{case.id}:{event}:v{case.version}",
-        text=text,
-        subject_ref=case.reference,
-    )
+    notifications.case_event(ctx.session, subject_type="breach", case=case, event=event,
+                             people=team, text=text)
 
 
 # Actions: each returns what to tell the person who took it.

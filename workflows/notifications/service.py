@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select, update
@@ -36,6 +37,31 @@ def queue(
                 text=text,
             ),
         )
+
+
+def case_event(
+    session: Session,
+    *,
+    subject_type: str,
+    case: Any,
+    event: str,
+    people: Iterable[int],
+    text: str,
+) -> None:
+    """Tell people about one event on a case; the same event at the same version is told once.
+
+    The key names the case, the event and the version, so adapters can recognise the copies
+    of one alert sent to several people (Slack posts a team alert once to a shared channel).
+    """
+    queue(
+        session,
+        school_id=case.school_id,
+        people=people,
+        kind=f"{subject_type}.{event}",
+        key=f"{subject_type}:{case.id}:{event}:v{case.version}",
+        text=text,
+        subject_ref=case.reference,
+    )
 
 
 def insert_once(session: Session, notification: Notification) -> bool:

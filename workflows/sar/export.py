@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from workflows.audit.models import AuditEvent
+from workflows.core.export import plain, to_csv
 from workflows.database import utcnow
 from workflows.people import service as people
 from workflows.sar import service
@@ -73,27 +71,6 @@ def export_rows(session: Session, school: School, actor: str) -> list[dict[str, 
     session.add(AuditEvent(school_id=school.id, at=utcnow(), actor_name=actor, adapter="cli",
                            action="sar.exported", subject_type="sar",
                            detail={"count": len(rows)}))
-    return [{k: _plain(v) for k, v in row.items()} for row in rows]
+    return [{k: plain(v) for k, v in row.items()} for row in rows]
 
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-def to_csv(rows: list[dict[str, Any]]) -> str:
-    buffer = io.StringIO()
-    fields = list(rows[0]) if rows else ["reference"]
-    writer = csv.DictWriter(buffer, fieldnames=fields)
-    writer.writeheader()
-    for row in rows:
-        # A cell starting with = + - @ runs as a formula in Excel: neutralise it.
-        writer.writerow({k: _safe_cell(v) for k, v in row.items()})
-    return buffer.getvalue()
-
-
-def _safe_cell(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+__all__ = ["export_rows", "to_csv"]

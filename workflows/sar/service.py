@@ -243,15 +243,8 @@ def alert_team(ctx: Context, case: RightsRequest, event: str, **extra: Any) -> N
         type_label=TYPE_LABELS[RequestType(case.request_type)],
         **extra,
     )
-    notifications.queue(
-        ctx.session,
-        school_id=ctx.school.id,
-        people=team,
-        kind=f"sar.{event}",
-        key=f"sar:{case.id}:{event}:v{case.version}",
-        text=text,
-        subject_ref=case.reference,
-    )
+    notifications.case_event(ctx.session, subject_type="sar", case=case, event=event,
+                             people=team, text=text)
 
 
 TYPE_LABELS: dict[RequestType, str] = {
