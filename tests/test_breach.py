@@ -455,6 +455,12 @@ def facts(**values: object) -> SimpleNamespace:
      "high", True, True, "whiteboard"),
     (facts(incident="wrong_recipient", data_kinds=["contact"], whose=["staff"], approx_people=1),
      "low", False, False, "wrong parent"),
+    # A child's contact details to one wrong parent: logged, not reported (not sensitive).
+    (facts(incident="wrong_recipient", data_kinds=["contact"], whose=["pupils"], approx_people=1),
+     "low", False, False, "wrong parent"),
+    # The same with health data: reported, and the family told.
+    (facts(incident="wrong_recipient", data_kinds=["health"], whose=["pupils"], approx_people=1),
+     "high", True, True, "wrong parent"),
 ])
 def test_triage_typical_cases(case: SimpleNamespace, risk: str, ico: bool, tell: bool,
                               like: str) -> None:

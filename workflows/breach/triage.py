@@ -181,6 +181,13 @@ def assess(breach: BreachFacts) -> Assessment:
             reasons.append("Data was copied out by an attacker: misuse is likely.")
         else:
             reasons.append("It is not known yet whether data was copied out.")
+    elif (incident == "wrong_recipient" and kinds and not kinds & (SENSITIVE | {"financial"})
+          and (breach.approx_people or 1) <= 5):
+        # DOMAIN.md 3: a misdirected email is "often reportable if sensitive"; basic details
+        # sent to one known recipient, who can be asked to delete them, rarely harm anyone.
+        likelihood = "low"
+        reasons.append("Only basic details went to a known recipient, who can be asked to "
+                       "delete them: harm is unlikely. Record that they confirmed deletion.")
     elif incident in ("wrong_recipient", "cc_not_bcc", "shown", "access", "lost_paper"):
         reasons.append("The data has been (or may have been) seen by people who should not "
                        "see it.")
