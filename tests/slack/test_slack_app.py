@@ -1150,3 +1150,21 @@ def test_a_breach_from_the_shortcut_starts_the_clock_and_asks_the_rest_in_the_dm
         assert private not in text
     assert ws.live.deliver() == 0  # posted once, not again on the next pass
     assert len([c for c in ws.fake.calls("chat.postMessage") if c.args["channel"] == alerts]) == 1
+
+    # The DPO decides from her private alert: the reason in a modal, the message updated.
+    alert = ws.alert_for(reference)
+    assert ws.live.send(ws.click(alert, "not_reportable")).status == 200
+    opened = ws.fake.wait_for("views.open", 2)[-1]  # after the intake modal
+    modal = ws.fake.views[opened.response["view"]["id"]]
+    assert modal["callback_id"] == "decide"
+    reason = "Recalled; the parent confirmed deletion unread"
+    assert ws.submit(modal, {"reason": {"value": plain_text_input(reason)}}, DPO) == {}
+    with session_scope(ws.engine) as session:
+        decided = session.get(Breach, breach.id)
+        assert (decided.ico_decision, decided.ico_reason) == ("not_reportable", reason)
+        assert decided.ico_decided_by_id == ws.school.people["dee"]
+    (update,) = ws.fake.wait_for("chat.update")
+    assert (update.args["channel"], update.args["ts"]) == (alert.response["channel"],
+                                                           alert.response["ts"])
+    assert_decided(ws.message(alert)["blocks"], "Not reportable")
+    assert actions_of(ws.message(alert)["blocks"]) == []  # the decision is taken: no buttons
