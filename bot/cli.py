@@ -24,11 +24,14 @@ export_app = typer.Typer(help="Export registers as CSV or JSON.", no_args_is_hel
 calendar_app = typer.Typer(help="The school's term calendar (for school days).",
                            no_args_is_help=True)
 people_app = typer.Typer(help="People and their roles.", no_args_is_help=True)
+import_app = typer.Typer(help="Import registers exported from the school's MIS.",
+                         no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(deadline_app, name="deadline")
 app.add_typer(export_app, name="export")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(people_app, name="people")
+app.add_typer(import_app, name="import")
 
 SchoolOption = Annotated[
     str | None, typer.Option("--school", help="The school's short name (default: the first).")
@@ -293,6 +296,9 @@ def people_add(
     slack_id: Annotated[
         str | None, typer.Option(help="Their Slack member id (U…), if not linked by email.")
     ] = None,
+    consent: Annotated[
+        bool, typer.Option("--consent", help="May look up pupils' photo consent.")
+    ] = False,
     school: SchoolOption = None,
 ) -> None:
     """Add a person (or change their role)."""
@@ -309,6 +315,8 @@ def people_add(
         person = people.find_or_create(session, found.id, name, chosen, email)
         if email:
             person.email = email
+        if consent:
+            person.consent_lookup = True
         if slack_id:
             from bot.slack import identity
 
@@ -436,6 +444,129 @@ def export_breaches(format: ExportFormat = "csv", out: ExportOut = None,
     from workflows.breach.export import export_rows
 
     _export(export_rows, format, out, school, "breaches")
+
+
+@export_app.command("consents")
+def export_consents(format: ExportFormat = "csv", out: ExportOut = None,
+                    school: SchoolOption = None) -> None:
+    """The photo consent register as held now, with the answer the bot gives for each use."""
+    from workflows.consent.service import export_rows
+
+    _export(export_rows, format, out, school, "consent rows")
+
+
+@import_app.command("consents")
+def import_consents(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    format: Annotated[
+        str | None, typer.Option("--format", help="arbor, sims, bromcom or generic "
+                                 "(default: recognised from the columns).")
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="Column mapping (JSON or TOML) for --format generic.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+    ] = False,
+    school: SchoolOption = None,
+) -> None:
+    """Import the photo consent register from an MIS export (CSV). A bad file changes nothing."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from workflows.consent.formats import BUILTIN, FORMATS, MappingError, load_mapping
+    from workflows.consent.importer import ImportRefused
+    from workflows.consent.importer import import_consents as run_import
+    from workflows.database import session_scope, utcnow
+
+    if format is not None and format not in FORMATS:
+        _fail(f"--format must be one of: {', '.join(FORMATS)}.")
+    if format == "generic" and mapping is None:
+        _fail("--format generic needs --mapping FILE (see dpo-bot import consents --help).")
+    try:
+        chosen = load_mapping(mapping) if mapping else BUILTIN.get(format or "")
+    except MappingError as error:
+        _fail(str(error))
+    data = file.read_bytes()
+    try:
+        with session_scope(_engine()) as session, Progress(
+                transient=True, console=Console(stderr=True)) as progress:
+            task = progress.add_task(f"Checking and importing {file.name}", total=None)
+            report = run_import(
+                session, _school(session, school), data, file_name=file.name, mapping=chosen,
+                by_name="command line", now=utcnow(), dry_run=dry_run,
+                progress=lambda done, total: progress.update(task, completed=done, total=total))
+    except ImportRefused as error:
+        _fail(f"{file.name} was not imported; nothing was changed:\n" + "\n".join(error.reasons))
+    verb = "Would import" if dry_run else "Imported"
+    typer.echo(f"{verb} {report.rows} pupils from {file.name} ({report.format}): "
+               f"{report.added} added, {report.changed} changed, {report.unchanged} unchanged, "
+               f"{report.left} left.")
+    if report.confirmed:
+        typer.echo(f"{report.confirmed} withdrawal(s) recorded in chat are now in the MIS.")
+    for line in report.still_pending:
+        typer.echo(f"Withdrawn in chat, not yet in this export: {line}")
+    if dry_run:
+        typer.echo("Dry run: nothing was written.")
+
+
+@app.command()
+def consent(
+    name: Annotated[str | None, typer.Argument(help="The pupil's name.")] = None,
+    use: Annotated[str | None, typer.Option("--use", help="e.g. website, social media.")] = None,
+    cls: Annotated[str | None, typer.Option("--class", help="A registration class.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The answer as JSON.")] = False,
+    user: Annotated[str | None, typer.Option(help="Who is asking (audited; default: the "
+                                             "school's DPO).")] = None,
+    school: SchoolOption = None,
+) -> None:
+    """Can this pupil (or who in this class can't) appear in a photo for this use?"""
+    from dataclasses import asdict
+
+    from sqlmodel import select
+
+    from workflows.consent import service
+    from workflows.core.context import Context
+    from workflows.core.ui import Text
+    from workflows.database import session_scope, utcnow
+    from workflows.people import service as people
+    from workflows.people.models import Person, Role
+    from workflows.people.permissions import PermissionDenied
+
+    if (name is None) == (cls is None):
+        _fail("Give a pupil's NAME, or --class CLASS (with --use).")
+    with session_scope(_engine()) as session:
+        found = _school(session, school)
+        if user:
+            person = session.exec(select(Person).where(
+                Person.school_id == found.id, Person.name == user)).first()
+            if person is None:
+                _fail(f"No one called “{user}” at {found.name}.")
+        else:
+            team = people.by_role(session, found.id, Role.DPO)
+            if not team:
+                _fail("No DPO is set up: run dpo-bot setup, or give --user NAME.")
+            person = team[0]
+        ctx = Context(session=session, school=found, person=person, adapter="cli",
+                      now=utcnow())
+        try:
+            replies = (service.answer(ctx, name, use) if name is not None
+                       else service.class_answer(ctx, cls or "", use))
+        except PermissionDenied as error:
+            replies = [Text(error.message, "error")]
+    if as_json:
+        typer.echo(json.dumps([{"type": type(r).__name__} | asdict(r) for r in replies],
+                              ensure_ascii=False, indent=2))
+        return
+    from workflows.core.ui import Table
+
+    for reply in replies:
+        if isinstance(reply, Table):
+            typer.echo(reply.title)
+            for row in reply.rows or ((reply.empty,),):
+                typer.echo("  " + " | ".join(row))
+        else:
+            typer.echo(getattr(reply, "text", ""))
 
 
 def _export(export_rows, format: str, out: Path | None, school: str | None, noun: str) -> None:

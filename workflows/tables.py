@@ -4,6 +4,14 @@ from sqlmodel import SQLModel
 
 from workflows.audit.models import AuditEvent
 from workflows.breach.models import Breach, BreachUpdate
+from workflows.consent.models import (
+    Consent,
+    ConsentCategory,
+    ConsentChange,
+    ConsentImport,
+    ConsentSetting,
+    Pupil,
+)
 from workflows.core.inbound import InboundEvent
 from workflows.core.models import Conversation
 from workflows.notifications.models import Notification
@@ -20,10 +28,16 @@ __all__ = [
     "BreachUpdate",
     "CaseNote",
     "ClarificationPause",
+    "Consent",
+    "ConsentCategory",
+    "ConsentChange",
+    "ConsentImport",
+    "ConsentSetting",
     "Conversation",
     "InboundEvent",
     "Notification",
     "Person",
+    "Pupil",
     "Reminder",
     "RightsRequest",
     "School",

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlmodel import col, select
 
 from workflows.audit import service as audit
+from workflows.consent import service as consent
 from workflows.core import conversation as conversations
 from workflows.core.context import Context
 from workflows.core.declaration import Workflow
@@ -68,7 +69,8 @@ def respond(ctx: Context, channel_key: str, text: str) -> list[Reply]:
 
 # What may be asked from anywhere (a slash command in any channel, a home-tab button): reads
 # only, never the start of a conversation, whose follow-up answers would have nowhere to go.
-LOOKUPS = ("help", "cases", "show", "history", "letter", "digest")
+LOOKUPS = ("help", "cases", "show", "history", "letter", "digest", "consent_lookup",
+           "consent_class")
 
 
 def lookup(ctx: Context, text: str) -> list[Reply]:
@@ -299,5 +301,21 @@ INTENTS: tuple[Intent, ...] = (
     _intent(r"^(history|audit|timeline) " + REFERENCE + r"$", _history),
     _intent(r"^(letter|letters|draft) " + REFERENCE + r"(\s+(?P<kind>[\w ]+))?$", _letter),
     _intent(r"^digest$", _digest),
+    # Photo consent (handlers in workflows.consent.service): a withdrawal first, as it also
+    # names a pupil and a use.
+    _intent(r"^(?P<name>.+?)(?:'s|’s|s'|’) (?:parents?|mum|mother|dad|father|carers?|"
+            r"guardians?|family)(?: has| have)? (?:withdrawn?|withdrew|removed|taken back)"
+            r"(?: their| her| his)? (?:photo )?consent (?:for|to|on) (?P<use>.+?)[.!]?$",
+            consent.consent_withdraw),
+    _intent(r"^(?:can|may|could) (?:i|we) (?:put|use|post|show|include|share|feature|"
+            r"publish|film|photograph) (?P<name>.+) (?:on|in|for|to|into) (?P<use>.+?)\??$",
+            consent.consent_lookup),
+    _intent(r"^who in (?P<cls>\S+) (?:can'?t|can’t|cannot|can not|mustn'?t|must not|"
+            r"shouldn'?t)(?: go| be| appear| feature)? (?:on|in) (?P<use>.+?)\??$",
+            consent.consent_class),
+    _intent(r"^class (?:photo|photos|list|consent) (?:for |of )?(?P<cls>\S+)"
+            r"(?: (?:for|on|in) (?P<use>.+?))?\??$", consent.consent_class),
+    _intent(r"^(?:photo )?consent (?P<name>.+?)(?: (?:for|on) (?P<use>[^?]+?))?\??$",
+            consent.consent_lookup),
     _intent(r"^(?P<verb>[a-z][a-z ]*?) " + REFERENCE + r"$", _act),
 )

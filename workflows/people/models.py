@@ -33,4 +33,6 @@ class Person(SQLModel, table=True):
     slack_user_id: str | None = Field(default=None, max_length=32, index=True)
     teams_user_id: str | None = Field(default=None, max_length=128, index=True)
     active: bool = Field(default=True)
+    # Staff who may ask about pupils' photo consent (the DPO, deputies and head always may).
+    consent_lookup: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

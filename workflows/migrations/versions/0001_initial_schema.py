@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-23 16:36:37.297105
+Create Date: 2026-11-23 16:45:06.357259
 """
 
 from alembic import op
@@ -47,6 +47,44 @@ def upgrade() -> None:
     with op.batch_alter_table('school', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_school_slug'), ['slug'], unique=True)
 
+    op.create_table('consent_category',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('label', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['school_id'], ['school.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('school_id', 'key', name='uq_consent_category_key')
+    )
+    with op.batch_alter_table('consent_category', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consent_category_school_id'), ['school_id'], unique=False)
+
+    op.create_table('consent_import',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('at', workflows.database.UTCDateTime(), nullable=False),
+    sa.Column('file_name', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('format', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('rows', sa.Integer(), nullable=False),
+    sa.Column('added', sa.Integer(), nullable=False),
+    sa.Column('changed', sa.Integer(), nullable=False),
+    sa.Column('unchanged', sa.Integer(), nullable=False),
+    sa.Column('left', sa.Integer(), nullable=False),
+    sa.Column('by_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.ForeignKeyConstraint(['school_id'], ['school.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('consent_import', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consent_import_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_consent_import_school_id'), ['school_id'], unique=False)
+
+    op.create_table('consent_setting',
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('validity_months', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['school_id'], ['school.id'], ),
+    sa.PrimaryKeyConstraint('school_id')
+    )
     op.create_table('person',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('school_id', sa.Integer(), nullable=False),
@@ -56,6 +94,7 @@ def upgrade() -> None:
     sa.Column('slack_user_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('teams_user_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('consent_lookup', sa.Boolean(), nullable=False),
     sa.Column('created_at', workflows.database.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['school_id'], ['school.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -67,6 +106,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_person_school_id'), ['school_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_slack_user_id'), ['slack_user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_teams_user_id'), ['teams_user_id'], unique=False)
+
+    op.create_table('pupil',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('mis_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('legal_first', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('legal_last', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('preferred_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('year_group', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('reg_class', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('date_of_birth', sa.Date(), nullable=True),
+    sa.Column('no_photos', sa.Boolean(), nullable=False),
+    sa.Column('left_at', workflows.database.UTCDateTime(), nullable=True),
+    sa.Column('updated_at', workflows.database.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['school_id'], ['school.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('school_id', 'mis_id', name='uq_pupil_school_mis')
+    )
+    with op.batch_alter_table('pupil', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pupil_reg_class'), ['reg_class'], unique=False)
+        batch_op.create_index(batch_op.f('ix_pupil_school_id'), ['school_id'], unique=False)
 
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -149,6 +209,52 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_breach_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_breach_school_id'), ['school_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_breach_state'), ['state'], unique=False)
+
+    op.create_table('consent',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('pupil_id', sa.Integer(), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('given_on', sa.Date(), nullable=True),
+    sa.Column('given_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('withdrawn_on', sa.Date(), nullable=True),
+    sa.Column('source', sa.String(length=8), nullable=False),
+    sa.Column('pending_mis', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', workflows.database.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['category_id'], ['consent_category.id'], ),
+    sa.ForeignKeyConstraint(['pupil_id'], ['pupil.id'], ),
+    sa.ForeignKeyConstraint(['school_id'], ['school.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('pupil_id', 'category_id', name='uq_consent_pupil_cat')
+    )
+    with op.batch_alter_table('consent', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consent_pupil_id'), ['pupil_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_consent_school_id'), ['school_id'], unique=False)
+
+    op.create_table('consent_change',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('pupil_id', sa.Integer(), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=False),
+    sa.Column('at', workflows.database.UTCDateTime(), nullable=False),
+    sa.Column('old_status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('new_status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('source', sa.String(length=8), nullable=False),
+    sa.Column('by_id', sa.Integer(), nullable=True),
+    sa.Column('by_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('import_id', sa.Integer(), nullable=True),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.ForeignKeyConstraint(['by_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['category_id'], ['consent_category.id'], ),
+    sa.ForeignKeyConstraint(['import_id'], ['consent_import.id'], ),
+    sa.ForeignKeyConstraint(['pupil_id'], ['pupil.id'], ),
+    sa.ForeignKeyConstraint(['school_id'], ['school.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('consent_change', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consent_change_pupil_id'), ['pupil_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_consent_change_school_id'), ['school_id'], unique=False)
 
     op.create_table('conversation',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -359,6 +465,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_conversation_channel_key'))
 
     op.drop_table('conversation')
+    with op.batch_alter_table('consent_change', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_consent_change_school_id'))
+        batch_op.drop_index(batch_op.f('ix_consent_change_pupil_id'))
+
+    op.drop_table('consent_change')
+    with op.batch_alter_table('consent', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_consent_school_id'))
+        batch_op.drop_index(batch_op.f('ix_consent_pupil_id'))
+
+    op.drop_table('consent')
     with op.batch_alter_table('breach', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_breach_state'))
         batch_op.drop_index(batch_op.f('ix_breach_school_id'))
@@ -374,6 +490,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_audit_event_action'))
 
     op.drop_table('audit_event')
+    with op.batch_alter_table('pupil', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pupil_school_id'))
+        batch_op.drop_index(batch_op.f('ix_pupil_reg_class'))
+
+    op.drop_table('pupil')
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_person_teams_user_id'))
         batch_op.drop_index(batch_op.f('ix_person_slack_user_id'))
@@ -381,6 +502,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_person_email'))
 
     op.drop_table('person')
+    op.drop_table('consent_setting')
+    with op.batch_alter_table('consent_import', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_consent_import_school_id'))
+        batch_op.drop_index(batch_op.f('ix_consent_import_at'))
+
+    op.drop_table('consent_import')
+    with op.batch_alter_table('consent_category', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_consent_category_school_id'))
+
+    op.drop_table('consent_category')
     with op.batch_alter_table('school', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_school_slug'))
 

@@ -1,0 +1,382 @@
+"""Answering "can I use this photo?" from the imported register, and recording withdrawals.
+
+Answers are personal data about children: only people with the consent permission get them,
+every lookup is audited, and replies are plain UI objects for the asker alone (the adapters
+send them privately: a DM, an ephemeral message, a personal card).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from sqlmodel import Session, col, select
+
+from workflows.audit import service as audit
+from workflows.consent import matching
+from workflows.consent.models import (
+    DEFAULT_CATEGORIES,
+    DEFAULT_VALIDITY_MONTHS,
+    Consent,
+    ConsentCategory,
+    ConsentChange,
+    ConsentImport,
+    ConsentSetting,
+    Pupil,
+    Source,
+    Status,
+)
+from workflows.core.context import Context
+from workflows.core.export import plain
+from workflows.core.ui import Reply, Table, Text
+from workflows.core.wording import render
+from workflows.database import utcnow
+from workflows.notifications import service as notifications
+from workflows.people import service as people
+from workflows.people.permissions import Permission, PermissionDenied, can
+from workflows.schools.models import School
+
+# How teachers name each use in a question; matched after the category keys and labels.
+USE_WORDS: dict[str, str] = {
+    "display": "displays", "displays": "displays", "wall": "displays",
+    "learning records": "displays", "tapestry": "displays",
+    "prospectus": "print", "newsletter": "print", "print": "print", "printed": "print",
+    "web": "website", "site": "website", "website": "website", "school website": "website",
+    "social": "social_media", "social media": "social_media", "facebook": "social_media",
+    "instagram": "social_media", "twitter": "social_media", "x": "social_media",
+    "video": "video", "film": "video", "videos": "video",
+    "press": "press_unnamed", "newspaper": "press_unnamed", "paper": "press_unnamed",
+    "local paper": "press_unnamed", "local press": "press_unnamed",
+    "press with name": "press_named", "newspaper with name": "press_named",
+    "paper with name": "press_named", "press named": "press_named",
+    "photographer": "photographer", "class photo": "photographer",
+    "school photo": "photographer", "school photographer": "photographer",
+    "apps": "apps", "app": "apps", "classdojo": "apps", "class dojo": "apps", "dojo": "apps",
+}
+ALL_USES = ("all", "everything", "all photos", "photos", "any photos", "all uses")
+
+
+# --- settings -------------------------------------------------------------------------------
+
+def categories(session: Session, school: School) -> dict[str, ConsentCategory]:
+    """The school's consent categories, created from DOMAIN.md 4's defaults on first use."""
+    found = list(session.exec(select(ConsentCategory).where(
+        ConsentCategory.school_id == school.id).order_by(col(ConsentCategory.position))))
+    if not found:
+        found = [ConsentCategory(school_id=school.id, key=k, label=label, position=i)
+                 for i, (k, label) in enumerate(DEFAULT_CATEGORIES)]
+        session.add_all(found)
+        session.flush()
+    return {c.key: c for c in found}
+
+
+def validity_months(session: Session, school: School) -> int:
+    setting = session.get(ConsentSetting, school.id)
+    return setting.validity_months if setting else DEFAULT_VALIDITY_MONTHS
+
+
+def set_validity_months(session: Session, school: School, months: int) -> None:
+    setting = session.get(ConsentSetting, school.id) or ConsentSetting(school_id=school.id)
+    setting.validity_months = months
+    session.add(setting)
+
+
+def latest_import(session: Session, school_id: int) -> ConsentImport | None:
+    return session.exec(select(ConsentImport).where(ConsentImport.school_id == school_id)
+                        .order_by(col(ConsentImport.at).desc(), col(ConsentImport.id).desc())
+                        ).first()
+
+
+def resolve_use(text: str, cats: dict[str, ConsentCategory]) -> ConsentCategory | None:
+    """“the website”, “Facebook”, “press_named”: the category meant, or None."""
+    words = matching.fold(text.replace("_", " "))
+    words = re.sub(r"^(the|our|a|an|school) ", "", words)
+    words = re.sub(r" (photos?|pictures?|page|post)$", "", words)
+    by_name = {matching.fold(c.key.replace("_", " ")): c for c in cats.values()}
+    by_name |= {matching.fold(c.label): c for c in cats.values()}
+    if words in by_name:
+        return by_name[words]
+    if words in USE_WORDS and USE_WORDS[words] in cats:
+        return cats[USE_WORDS[words]]
+    return None
+
+
+# --- the verdict ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    kind: str  # given, refused, not_asked, withdrawn, expired, safeguarding
+    reason: str
+
+
+def verdict(pupil: Pupil, consent: Consent | None, months: int, today: date) -> Verdict:
+    """Yes or no for one use, with the reason; the safeguarding flag overrides everything."""
+    def said(kind: str, ok: bool = False, **values: Any) -> Verdict:
+        values = {"on": None, "by": None, "pending": False, "months": months} | values
+        return Verdict(ok, kind, render("messages/consent_reason.txt.j2", kind=kind, **values))
+
+    if pupil.no_photos:
+        return said("safeguarding")
+    if consent is None or consent.status == Status.NOT_ASKED:
+        return said("not_asked")
+    if consent.status == Status.REFUSED:
+        return said("refused", on=consent.given_on)
+    if consent.status == Status.WITHDRAWN:
+        return said("withdrawn", on=consent.withdrawn_on, pending=consent.pending_mis)
+    if consent.given_on and consent.given_on + relativedelta(months=months) < today:
+        return said("expired", on=consent.given_on)
+    return said("given", ok=True, on=consent.given_on, by=consent.given_by)
+
+
+# --- lookups --------------------------------------------------------------------------------
+
+def _where(pupil: Pupil) -> str:
+    year = pupil.year_group
+    year = f"Year {year}" if year.isdigit() else year
+    return ", ".join(part for part in (pupil.reg_class, year) if part) or "no class"
+
+
+def _current(session: Session, school_id: int) -> list[Pupil]:
+    return list(session.exec(select(Pupil).where(
+        Pupil.school_id == school_id, col(Pupil.left_at).is_(None)).order_by(
+        col(Pupil.legal_last), col(Pupil.legal_first))))
+
+
+def _consents(session: Session, pupil_ids: list[int]) -> dict[tuple[int, int], Consent]:
+    if not pupil_ids:
+        return {}
+    return {(c.pupil_id, c.category_id): c for c in session.exec(
+        select(Consent).where(col(Consent.pupil_id).in_(pupil_ids)))}
+
+
+def _none(what: str, **values: Any) -> list[Reply]:
+    return [Text(render("messages/consent_none.txt.j2", what=what, **values), "warning")]
+
+
+def _source(ctx: Context, record: ConsentImport, pending: bool) -> Text:
+    return Text(render("messages/consent_source.txt.j2", at=record.at.astimezone(ctx.tz),
+                       file=record.file_name, pending=pending))
+
+
+def _require_lookup(ctx: Context) -> None:
+    if not can(ctx.person, Permission.CONSENT_LOOKUP):
+        audit.record(ctx, "consent.refused", "pupil")
+        raise PermissionDenied(render("messages/consent_none.txt.j2", what="denied"))
+
+
+def _pick(ctx: Context, query: str, action: str) -> Pupil | list[Reply]:
+    """The one pupil meant, or the replies that say none or which (audited either way)."""
+    pupils = _current(ctx.session, ctx.school.id)
+    found = matching.find(query, pupils)
+    if not found:
+        audit.record(ctx, f"{action}_not_found", "pupil", query=query)
+        return _none("no_pupil", query=query)
+    if len(found) > 1:
+        audit.record(ctx, f"{action}_ambiguous", "pupil", query=query,
+                     shown=[p.mis_id for p in found])
+        first = found[0]
+        return [
+            Text(render("messages/consent_which.txt.j2", count=len(found), query=query,
+                        example=f"{first.first} in {first.reg_class}"), "warning"),
+            Table(title="Pupils with that name", columns=("Pupil", "Class", "Year"),
+                  rows=tuple((p.display_name, p.reg_class, p.year_group) for p in found)),
+        ]
+    return found[0]
+
+
+def answer(ctx: Context, name: str, use: str | None = None) -> list[Reply]:
+    """One pupil: yes or no for one use, or every use when none is named."""
+    _require_lookup(ctx)
+    record = latest_import(ctx.session, ctx.school.id)
+    if record is None:
+        return _none("no_import")
+    cats = categories(ctx.session, ctx.school)
+    category = None
+    if use:
+        category = resolve_use(use, cats)
+        if category is None:
+            return _none("no_use", query=use, uses=", ".join(c.label for c in cats.values()))
+    picked = _pick(ctx, name, "consent.lookup")
+    if not isinstance(picked, Pupil):
+        return picked
+    pupil = picked
+    audit.record(ctx, "consent.viewed", "pupil", pupil.id, pupil.mis_id,
+                 use=category.key if category else "all")
+    held = _consents(ctx.session, [pupil.id])
+    months, today = validity_months(ctx.session, ctx.school), ctx.today
+    pending = any(c.pending_mis for c in held.values())
+    if category is not None:
+        v = verdict(pupil, held.get((pupil.id, category.id)), months, today)
+        text = render("messages/consent_answer.txt.j2", ok=v.ok, kind=v.kind, reason=v.reason,
+                      who=pupil.display_name, where=_where(pupil), use=category.label)
+        return [Text(text, "success" if v.ok else "error"), _source(ctx, record, pending)]
+    rows = []
+    for c in cats.values():
+        v = verdict(pupil, held.get((pupil.id, c.id)), months, today)
+        rows.append((c.label, "yes" if v.ok else "NO", v.reason))
+    replies: list[Reply] = []
+    if pupil.no_photos:
+        replies.append(Text(f"{pupil.display_name}: {rows[0][2]}.", "error"))
+    replies += [Table(title=f"Photo consent: {pupil.display_name} ({_where(pupil)})",
+                      columns=("Use", "Answer", "Why"), rows=tuple(rows)),
+                _source(ctx, record, pending)]
+    return replies
+
+
+def class_answer(ctx: Context, reg_class: str, use: str | None = None) -> list[Reply]:
+    """A class: the pupils to leave out (of one use, or of any), with the reason for each."""
+    _require_lookup(ctx)
+    record = latest_import(ctx.session, ctx.school.id)
+    if record is None:
+        return _none("no_import")
+    cats = categories(ctx.session, ctx.school)
+    chosen = list(cats.values())
+    if use:
+        category = resolve_use(use, cats)
+        if category is None:
+            return _none("no_use", query=use, uses=", ".join(c.label for c in cats.values()))
+        chosen = [category]
+    pupils = _current(ctx.session, ctx.school.id)
+    classes = sorted({p.reg_class for p in pupils if p.reg_class})
+    wanted = {matching.fold(c): c for c in classes}.get(matching.fold(reg_class))
+    if wanted is None:
+        return _none("no_class", query=reg_class, classes=", ".join(classes) or "none")
+    members = [p for p in pupils if p.reg_class == wanted]
+    held = _consents(ctx.session, [p.id for p in members])
+    months, today = validity_months(ctx.session, ctx.school), ctx.today
+    out: list[tuple[bool, str, str]] = []
+    for p in members:
+        verdicts = [(c, verdict(p, held.get((p.id, c.id)), months, today)) for c in chosen]
+        refused = [(c, v) for c, v in verdicts if not v.ok]
+        if not refused:
+            continue
+        if p.no_photos or len(chosen) == 1:
+            why = refused[0][1].reason
+        else:
+            why = "; ".join(f"{c.label}: {v.reason}" for c, v in refused)
+        out.append((not p.no_photos, p.display_name, why))
+    out.sort()  # safeguarding first, then by name
+    audit.record(ctx, "consent.class_viewed", "class", None, wanted[:32],
+                 use=chosen[0].key if use else "all", pupils=[p.mis_id for p in members])
+    what = chosen[0].label if use else "any use"
+    pending = any(c.pending_mis for c in held.values())
+    return [
+        Table(title=f"{wanted}: leave out of {what} ({len(out)} of {len(members)} pupils)",
+              columns=("Pupil", "Why"), rows=tuple((n, w) for _, n, w in out),
+              empty=f"Nobody in {wanted} needs leaving out of {what}."),
+        _source(ctx, record, pending),
+    ]
+
+
+# --- withdrawal in chat ---------------------------------------------------------------------
+
+def withdraw(ctx: Context, name: str, use: str) -> list[Reply]:
+    """A parent told a teacher: the answer changes now, and the DPO is asked to fix the MIS.
+
+    Anyone on the staff may record it (withdrawing must be as easy as giving, Art 7(3)).
+    """
+    if not ctx.person.active:
+        raise PermissionDenied("Your account is not active.")
+    if latest_import(ctx.session, ctx.school.id) is None:
+        return _none("no_import")
+    cats = categories(ctx.session, ctx.school)
+    if matching.fold(use) in ALL_USES:
+        chosen = list(cats.values())
+    else:
+        category = resolve_use(use, cats)
+        if category is None:
+            return _none("no_use", query=use, uses=", ".join(c.label for c in cats.values()))
+        chosen = [category]
+    picked = _pick(ctx, name, "consent.withdraw")
+    if not isinstance(picked, Pupil):
+        return picked
+    pupil = picked
+    held = _consents(ctx.session, [pupil.id])
+    today = ctx.today
+    for category in chosen:
+        consent = held.get((pupil.id, category.id))
+        if consent is None:
+            consent = Consent(school_id=ctx.school.id, pupil_id=pupil.id,
+                              category_id=category.id)
+            ctx.session.add(consent)
+        if consent.status == Status.WITHDRAWN and consent.pending_mis:
+            continue  # told twice (or a retried message): once is recorded
+        old = consent.status if consent.id is not None else None
+        consent.status, consent.withdrawn_on = Status.WITHDRAWN, today
+        consent.source, consent.pending_mis, consent.updated_at = Source.CHAT, True, ctx.now
+        ctx.session.add(ConsentChange(
+            school_id=ctx.school.id, pupil_id=pupil.id, category_id=category.id, at=ctx.now,
+            old_status=old, new_status=Status.WITHDRAWN, source=Source.CHAT,
+            by_id=ctx.person.id, by_name=ctx.person.name,
+            note="a parent's withdrawal, told to staff; not yet in the MIS"))
+    ctx.session.flush()
+    uses = ", ".join(c.label for c in chosen) if len(chosen) < len(cats) else "every use"
+    audit.record(ctx, "consent.withdrawn", "pupil", pupil.id, pupil.mis_id,
+                 uses=[c.key for c in chosen])
+    team = [p.id for p in people.decision_makers(ctx.session, ctx.school.id)]
+    notifications.queue(
+        ctx.session, school_id=ctx.school.id, people=team, kind="consent.withdrawn",
+        key=f"consent-withdrawn:{pupil.id}:{'-'.join(c.key for c in chosen)}:{today}",
+        text=render("messages/consent_withdrawal_notice.txt.j2", actor=ctx.person.name,
+                    uses=uses, who=pupil.display_name, where=_where(pupil),
+                    mis_id=pupil.mis_id, on=today),
+    )
+    return [Text(render("messages/consent_withdrawn.txt.j2", who=pupil.display_name,
+                        where=_where(pupil), uses=uses, on=today, count=len(chosen)),
+                 "success")]
+
+
+# --- export ---------------------------------------------------------------------------------
+
+def export_rows(session: Session, school: School, actor: str) -> list[dict[str, Any]]:
+    """The register as held now, one row per pupil and use, with the answer the bot gives."""
+    cats = categories(session, school)
+    pupils = _current(session, school.id)
+    held = _consents(session, [p.id for p in pupils])
+    months = validity_months(session, school)
+    today = utcnow().date()
+    record = latest_import(session, school.id)
+    rows = []
+    for p in pupils:
+        for c in cats.values():
+            consent = held.get((p.id, c.id))
+            v = verdict(p, consent, months, today)
+            rows.append({
+                "mis_id": p.mis_id, "legal_first": p.legal_first, "legal_last": p.legal_last,
+                "preferred_name": p.preferred_name, "year_group": p.year_group,
+                "reg_class": p.reg_class, "no_photos": p.no_photos, "use": c.key,
+                "status": consent.status if consent else Status.NOT_ASKED,
+                "given_on": consent.given_on if consent else None,
+                "given_by": consent.given_by if consent else None,
+                "withdrawn_on": consent.withdrawn_on if consent else None,
+                "source": consent.source if consent else None,
+                "not_yet_in_mis": bool(consent and consent.pending_mis),
+                "answer": "yes" if v.ok else "no", "reason": v.reason,
+                "imported_at": record.at if record else None,
+            })
+    from workflows.audit.models import AuditEvent
+
+    session.add(AuditEvent(school_id=school.id, at=utcnow(), actor_name=actor, adapter="cli",
+                           action="consent.exported", subject_type="consent",
+                           detail={"count": len(rows)}))
+    return [{k: plain(v) for k, v in row.items()} for row in rows]
+
+
+# --- chat handlers (patterns registered in workflows.core.chat) ------------------------------
+
+def consent_lookup(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
+    # "Amelia's photo" is Amelia.
+    name = re.sub(r"(?:'s|’s)(?: photos?| pictures?| images?)?$", "", match.group("name"))
+    return answer(ctx, name, match.groupdict().get("use"))
+
+
+def consent_class(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
+    return class_answer(ctx, match.group("cls"), match.groupdict().get("use"))
+
+
+def consent_withdraw(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
+    return withdraw(ctx, match.group("name"), match.group("use"))
