@@ -9,8 +9,8 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
 
 class Named(Protocol):
@@ -40,37 +40,66 @@ def split_class(query: str, classes: Sequence[str]) -> tuple[str, str | None]:
     return " ".join(words), None
 
 
-def find(query: str, pupils: Sequence[Named], cutoff: float = 0.8) -> list:
-    """The pupils the query most likely means: exact names first, then close spellings."""
-    name, in_class = split_class(query, sorted({p.reg_class for p in pupils}))
-    if not name:
+class NameIndex:
+    """Every current pupil's names, folded once: built per import, asked many times.
+
+    Entries are (key, pupil) where ``key`` is whatever the caller needs back (an id, or the
+    pupil itself); folding thousands of names on every question is what made lookups slow.
+    """
+
+    def __init__(self, entries: Iterable[tuple[Any, str, str, str | None, str]]) -> None:
+        self.classes: list[str] = []
+        # class ("" for the whole school) -> "first last" / "first" -> keys
+        self.full: dict[str, dict[str, list[Any]]] = {"": {}}
+        self.firsts: dict[str, dict[str, list[Any]]] = {"": {}}
+        seen_classes: set[str] = set()
+        for key, legal_first, legal_last, preferred, reg_class in entries:
+            last = fold(legal_last)
+            for scope in ("", reg_class):
+                self.full.setdefault(scope, {})
+                self.firsts.setdefault(scope, {})
+            if reg_class and reg_class not in seen_classes:
+                seen_classes.add(reg_class)
+                self.classes.append(reg_class)
+            for first in {fold(legal_first), fold(preferred or "")} - {""}:
+                for scope in ("", reg_class):
+                    self.full[scope].setdefault(f"{first} {last}", []).append(key)
+                    self.firsts[scope].setdefault(first, []).append(key)
+
+    def find(self, query: str, cutoff: float = 0.8) -> list[Any]:
+        """The keys of the pupils the query most likely means: exact names, then close ones."""
+        name, in_class = split_class(query, sorted(self.classes))
+        if not name:
+            return []
+        scope = in_class or ""
+        keys, firsts = self.full.get(scope, {}), self.firsts.get(scope, {})
+        exact = keys.get(name)
+        if exact:
+            return _unique(exact)
+        if " " not in name:
+            # A first name alone: fine within a class, or when the school has only one.
+            if name in firsts:
+                return _unique(firsts[name])
+            return _unique([k for m in difflib.get_close_matches(name, firsts, n=5,
+                                                                 cutoff=cutoff)
+                            for k in firsts[m]])
+        close = difflib.get_close_matches(name, keys, n=5, cutoff=cutoff)
+        if close:
+            # Only the best spelling, and any equally good: "Amelia Smyth" is not also
+            # "Amelie Smith".
+            best = difflib.SequenceMatcher(None, name, close[0]).ratio()
+            return _unique([k for m in close
+                            if difflib.SequenceMatcher(None, name, m).ratio() >= best - 1e-9
+                            for k in keys[m]])
         return []
-    pool = [p for p in pupils if in_class is None or p.reg_class == in_class]
-    keys: dict[str, list] = {}
-    firsts: dict[str, list] = {}
-    for p in pool:
-        last = fold(p.legal_last)
-        for first in {fold(p.legal_first), fold(p.preferred_name or "")} - {""}:
-            keys.setdefault(f"{first} {last}", []).append(p)
-            firsts.setdefault(first, []).append(p)
-    exact = keys.get(name)
-    if exact:
-        return _unique(exact)
-    if " " not in name:
-        # A first name alone: fine within a class, or when the school has only one.
-        if name in firsts:
-            return _unique(firsts[name])
-        return _unique([p for k in difflib.get_close_matches(name, firsts, n=5, cutoff=cutoff)
-                        for p in firsts[k]])
-    close = difflib.get_close_matches(name, keys, n=5, cutoff=cutoff)
-    if close:
-        # Only the best spelling, and any equally good: "Amelia Smyth" is not also "Amelie Smith".
-        best = difflib.SequenceMatcher(None, name, close[0]).ratio()
-        return _unique([p for k in close
-                        if difflib.SequenceMatcher(None, name, k).ratio() >= best - 1e-9
-                        for p in keys[k]])
-    return []
+
+
+def find(query: str, pupils: Sequence[Named], cutoff: float = 0.8) -> list:
+    """The pupils the query most likely means (an index built for this one question)."""
+    index = NameIndex((p, p.legal_first, p.legal_last, p.preferred_name, p.reg_class)
+                      for p in pupils)
+    return index.find(query, cutoff)
 
 
 def _unique(found: list) -> list:
-    return list({id(p): p for p in found}.values())
+    return list({id(p) if not isinstance(p, int) else p: p for p in found}.values())

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from workflows.audit import service as audit
 from workflows.consent import matching
@@ -168,10 +168,40 @@ def _require_lookup(ctx: Context) -> None:
         raise PermissionDenied(render("messages/consent_none.txt.j2", what="denied"))
 
 
+_INDEXES: dict[tuple, matching.NameIndex] = {}
+
+
+def _index(session: Session, school_id: int, record: ConsentImport) -> matching.NameIndex:
+    """The school's name index as of its latest import (pupils change only by import).
+
+    Keyed by the database, the import and a cheap signature of the current pupils, so an
+    import by any process (or any other change to who is on roll) makes every process rebuild.
+    """
+    on_roll = session.exec(
+        select(func.count(Pupil.id), func.min(Pupil.id), func.max(Pupil.id))
+        .where(Pupil.school_id == school_id, col(Pupil.left_at).is_(None))
+    ).one()
+    key = (str(session.get_bind().url), school_id, record.id, record.at, record.file_name,
+           record.rows, record.added, record.changed, *on_roll)
+    if key not in _INDEXES:
+        rows = session.exec(
+            select(Pupil.id, Pupil.legal_first, Pupil.legal_last, Pupil.preferred_name,
+                   Pupil.reg_class)
+            .where(Pupil.school_id == school_id, col(Pupil.left_at).is_(None))
+            .order_by(col(Pupil.legal_last), col(Pupil.legal_first))
+        ).all()
+        for stale in [k for k in _INDEXES if k[:2] == key[:2]]:
+            del _INDEXES[stale]
+        _INDEXES[key] = matching.NameIndex(rows)
+    return _INDEXES[key]
+
+
 def _pick(ctx: Context, query: str, action: str) -> Pupil | list[Reply]:
     """The one pupil meant, or the replies that say none or which (audited either way)."""
-    pupils = _current(ctx.session, ctx.school.id)
-    found = matching.find(query, pupils)
+    record = latest_import(ctx.session, ctx.school.id)
+    ids = _index(ctx.session, ctx.school.id, record).find(query) if record else []
+    by_id = {p.id: p for p in ctx.session.exec(select(Pupil).where(col(Pupil.id).in_(ids)))}
+    found = [by_id[i] for i in ids if i in by_id]
     if not found:
         audit.record(ctx, f"{action}_not_found", "pupil", query=query)
         return _none("no_pupil", query=query)
@@ -240,12 +270,15 @@ def class_answer(ctx: Context, reg_class: str, use: str | None = None) -> list[R
         if category is None:
             return _none("no_use", query=use, uses=", ".join(c.label for c in cats.values()))
         chosen = [category]
-    pupils = _current(ctx.session, ctx.school.id)
-    classes = sorted({p.reg_class for p in pupils if p.reg_class})
+    classes = sorted(_index(ctx.session, ctx.school.id, record).classes)
     wanted = {matching.fold(c): c for c in classes}.get(matching.fold(reg_class))
     if wanted is None:
         return _none("no_class", query=reg_class, classes=", ".join(classes) or "none")
-    members = [p for p in pupils if p.reg_class == wanted]
+    # Only that class is loaded: a secondary has thousands on roll and thirty in a form.
+    members = list(ctx.session.exec(
+        select(Pupil).where(Pupil.school_id == ctx.school.id, Pupil.reg_class == wanted,
+                            col(Pupil.left_at).is_(None))
+        .order_by(col(Pupil.legal_last), col(Pupil.legal_first))))
     held = _consents(ctx.session, [p.id for p in members])
     months, today = validity_months(ctx.session, ctx.school), ctx.today
     out: list[tuple[bool, str, str]] = []
