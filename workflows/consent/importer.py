@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from workflows.audit.models import AuditEvent
@@ -211,6 +212,7 @@ def import_consents(
         session.add(record)
         session.flush()
     history: list[ConsentChange] = []
+    fresh: list[dict] = []  # new consent rows, inserted in bulk
     new_pupils: list[tuple[Pupil, Row]] = []
     for done, row in enumerate(rows, start=1):
         pupil = pupils.get(row.mis_id)
@@ -229,7 +231,7 @@ def import_consents(
                 current = consents.get((pupil.id, category.id))
                 changed |= _apply_consent(
                     session, report, pupil, category, current, status, row, now, by_name,
-                    record, history, dry_run)
+                    record, history, dry_run, fresh)
             if changed:
                 report.changed += 1
                 if not dry_run:
@@ -245,7 +247,7 @@ def import_consents(
         for pupil, row in new_pupils:
             for key, status in row.consents.items():
                 _apply_consent(session, report, pupil, categories[key], None, status, row,
-                               now, by_name, record, history, dry_run)
+                               now, by_name, record, history, dry_run, fresh)
     in_file = {r.mis_id for r in rows}
     for pupil in pupils.values():
         if pupil.mis_id not in in_file and pupil.left_at is None:
@@ -253,7 +255,11 @@ def import_consents(
             if not dry_run:
                 pupil.left_at = now
     if not dry_run and record is not None:
-        session.add_all(history)
+        if fresh:
+            session.execute(insert(Consent), fresh)
+        if history:
+            session.execute(insert(ConsentChange),
+                            [change.model_dump(exclude={"id"}) for change in history])
         record.added, record.changed = report.added, report.changed
         record.unchanged, record.left = report.unchanged, report.left
         session.add(AuditEvent(school_id=school.id, at=now, actor_name=by_name, adapter="cli",
@@ -270,7 +276,7 @@ def _apply_consent(
     session: Session, report: Report, pupil: Pupil, category: ConsentCategory,
     current: Consent | None,
     status: Status, row: Row, now: datetime, by_name: str, record: ConsentImport | None,
-    history: list[ConsentChange], dry_run: bool,
+    history: list[ConsentChange], dry_run: bool, fresh: list[dict],
 ) -> bool:
     """One pupil's answer for one use from the file; True if it changes what we hold."""
     category_id = category.id
@@ -293,13 +299,19 @@ def _apply_consent(
     if dry_run:
         return current is not None
     if current is None:
-        current = Consent(school_id=pupil.school_id, pupil_id=pupil.id,
-                          category_id=category_id)
-        session.add(current)
-    old = current.status if current.id is not None else None
-    current.status, current.given_on, current.given_by = status, given_on, row.given_by
-    current.withdrawn_on, current.source, current.pending_mis = withdrawn_on, Source.IMPORT, False
-    current.updated_at = now
+        # New answers are written in one bulk insert at the end: a first import of a large
+        # secondary is tens of thousands of them.
+        old = None
+        fresh.append(Consent(
+            school_id=pupil.school_id, pupil_id=pupil.id, category_id=category_id,
+            status=status, given_on=given_on, given_by=row.given_by, withdrawn_on=withdrawn_on,
+            source=Source.IMPORT, pending_mis=False, updated_at=now,
+        ).model_dump(exclude={"id"}))
+    else:
+        old = current.status
+        current.status, current.given_on, current.given_by = status, given_on, row.given_by
+        current.withdrawn_on, current.source = withdrawn_on, Source.IMPORT
+        current.pending_mis, current.updated_at = False, now
     if (old != status and not (old is None and status == Status.NOT_ASKED)) or note:
         history.append(ConsentChange(
             school_id=pupil.school_id, pupil_id=pupil.id, category_id=category_id, at=now,
