@@ -196,10 +196,30 @@ def _index(session: Session, school_id: int, record: ConsentImport) -> matching.
     return _INDEXES[key]
 
 
-def _pick(ctx: Context, query: str, action: str) -> Pupil | list[Reply]:
-    """The one pupil meant, or the replies that say none or which (audited either way)."""
+@dataclass(frozen=True)
+class _Asked:
+    record: ConsentImport  # the latest import: what every answer is based on
+    categories: dict[str, ConsentCategory]
+    chosen: list[ConsentCategory]  # the use named, or every use
+
+
+def _asked(ctx: Context, use: str | None, allow_all: bool = False) -> _Asked | list[Reply]:
+    """The register and the uses a question is about, or the replies saying what is missing."""
     record = latest_import(ctx.session, ctx.school.id)
-    ids = _index(ctx.session, ctx.school.id, record).find(query) if record else []
+    if record is None:
+        return _none("no_import")
+    cats = categories(ctx.session, ctx.school)
+    if not use or (allow_all and matching.fold(use) in ALL_USES):
+        return _Asked(record, cats, list(cats.values()))
+    category = resolve_use(use, cats)
+    if category is None:
+        return _none("no_use", query=use, uses=", ".join(c.label for c in cats.values()))
+    return _Asked(record, cats, [category])
+
+
+def _pick(ctx: Context, record: ConsentImport, query: str, action: str) -> Pupil | list[Reply]:
+    """The one pupil meant, or the replies that say none or which (audited either way)."""
+    ids = _index(ctx.session, ctx.school.id, record).find(query)
     by_id = {p.id: p for p in ctx.session.exec(select(Pupil).where(col(Pupil.id).in_(ids)))}
     found = [by_id[i] for i in ids if i in by_id]
     if not found:
@@ -221,16 +241,12 @@ def _pick(ctx: Context, query: str, action: str) -> Pupil | list[Reply]:
 def answer(ctx: Context, name: str, use: str | None = None) -> list[Reply]:
     """One pupil: yes or no for one use, or every use when none is named."""
     _require_lookup(ctx)
-    record = latest_import(ctx.session, ctx.school.id)
-    if record is None:
-        return _none("no_import")
-    cats = categories(ctx.session, ctx.school)
-    category = None
-    if use:
-        category = resolve_use(use, cats)
-        if category is None:
-            return _none("no_use", query=use, uses=", ".join(c.label for c in cats.values()))
-    picked = _pick(ctx, name, "consent.lookup")
+    asked = _asked(ctx, use)
+    if not isinstance(asked, _Asked):
+        return asked
+    record, cats = asked.record, asked.categories
+    category = asked.chosen[0] if use else None
+    picked = _pick(ctx, record, name, "consent.lookup")
     if not isinstance(picked, Pupil):
         return picked
     pupil = picked
@@ -260,16 +276,10 @@ def answer(ctx: Context, name: str, use: str | None = None) -> list[Reply]:
 def class_answer(ctx: Context, reg_class: str, use: str | None = None) -> list[Reply]:
     """A class: the pupils to leave out (of one use, or of any), with the reason for each."""
     _require_lookup(ctx)
-    record = latest_import(ctx.session, ctx.school.id)
-    if record is None:
-        return _none("no_import")
-    cats = categories(ctx.session, ctx.school)
-    chosen = list(cats.values())
-    if use:
-        category = resolve_use(use, cats)
-        if category is None:
-            return _none("no_use", query=use, uses=", ".join(c.label for c in cats.values()))
-        chosen = [category]
+    asked = _asked(ctx, use)
+    if not isinstance(asked, _Asked):
+        return asked
+    record, chosen = asked.record, asked.chosen
     classes = sorted(_index(ctx.session, ctx.school.id, record).classes)
     wanted = {matching.fold(c): c for c in classes}.get(matching.fold(reg_class))
     if wanted is None:
@@ -314,17 +324,11 @@ def withdraw(ctx: Context, name: str, use: str) -> list[Reply]:
     """
     if not ctx.person.active:
         raise PermissionDenied("Your account is not active.")
-    if latest_import(ctx.session, ctx.school.id) is None:
-        return _none("no_import")
-    cats = categories(ctx.session, ctx.school)
-    if matching.fold(use) in ALL_USES:
-        chosen = list(cats.values())
-    else:
-        category = resolve_use(use, cats)
-        if category is None:
-            return _none("no_use", query=use, uses=", ".join(c.label for c in cats.values()))
-        chosen = [category]
-    picked = _pick(ctx, name, "consent.withdraw")
+    asked = _asked(ctx, use, allow_all=True)
+    if not isinstance(asked, _Asked):
+        return asked
+    chosen, cats = asked.chosen, asked.categories
+    picked = _pick(ctx, asked.record, name, "consent.withdraw")
     if not isinstance(picked, Pupil):
         return picked
     pupil = picked
