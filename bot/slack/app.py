@@ -370,7 +370,10 @@ async def _after_decision(bot: SlackBot, respond, body, where: dict[str, Any], d
         return
     # The card as it now stands, without buttons; what the decision means for the person
     # (e.g. which letter to draft next), and the footer: who decided what and when.
-    new_blocks = blocks.card_blocks(decision.card, with_buttons=False) if decision.card else []
+    shown = decision.card
+    if shown is not None and where.get("channel") == bot.settings.dpo_channel:
+        shown = shown.for_channel()  # a channel never gets the details, even after a decision
+    new_blocks = blocks.card_blocks(shown, with_buttons=False) if shown else []
     new_blocks = new_blocks[: blocks.MESSAGE_BLOCKS - 2]  # a card with very many notes
     new_blocks.append(blocks.section(":white_check_mark: " + blocks.escape(decision.message)))
     if decision.footer:

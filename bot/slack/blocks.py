@@ -114,8 +114,8 @@ def card_blocks(c: Card, *, with_buttons: bool = True, footer: str | None = None
             "block_id": f"case:{c.reference}",
             "elements": [button(b) for b in c.buttons[:25]],
         })
-    if footer:
-        blocks.append(context(footer))
+    if footer or c.footer:
+        blocks.append(context(footer or escape(c.footer)))
     return blocks
 
 

@@ -20,7 +20,7 @@ from sqlmodel import col, select, update
 
 from bot.slack.blocks import fallback_text, message_blocks
 from workflows.core.context import Context
-from workflows.core.engine import NotFound, channel_alert, load, view
+from workflows.core.engine import NotFound, card, channel_alert, load, view
 from workflows.core.inbound import first_time, forget
 from workflows.core.ui import Reply, Text
 from workflows.database import session_scope, utcnow
@@ -90,7 +90,11 @@ def _claim(bot, token: str) -> list[Delivery]:
                 ctx = Context(session=session, school=session.get(School, bot.school_id),
                               person=person, adapter=VIA, now=now)
                 with contextlib.suppress(NotFound):  # the case has gone: send the text alone
-                    replies.append(view(ctx, workflow, load(ctx, workflow, note.subject_ref)))
+                    case = load(ctx, workflow, note.subject_ref)
+                    # A shared channel gets the case without its details (and so no read of
+                    # them to audit); a person's DM gets the whole card, an audited read.
+                    replies.append(card(ctx, workflow, case).for_channel() if team_key
+                                   else view(ctx, workflow, case))
             delivery = Delivery([note.id], team_channel if team_key else person.slack_user_id,
                                 replies, team_key)
             if team_key:

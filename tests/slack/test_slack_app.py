@@ -417,6 +417,11 @@ def test_with_a_dpo_channel_a_new_case_is_posted_there_once(ws: Workspace) -> No
     posts = [c for c in ws.fake.calls("chat.postMessage") if reference in json.dumps(c.args)
              and c.args["text"].startswith("New subject access request")]
     assert [c.args["channel"] for c in posts] == [team]
+    # A channel never gets the details: no requester, pupil or what was asked for.
+    shown = words(posts[0].args["blocks"])
+    for private in ("Jane", "Tom", "behaviour", "@"):
+        assert private not in shown, private
+    assert f"Details go privately to whoever opens it: type {reference} in my DM." in shown
     with session_scope(ws.engine) as session:
         alerts = session.exec(select(Notification).where(Notification.kind == "sar.new")).all()
         assert sorted(n.person_id for n in alerts) == sorted(
@@ -429,6 +434,8 @@ def test_with_a_dpo_channel_a_new_case_is_posted_there_once(ws: Workspace) -> No
     (update,) = ws.fake.wait_for("chat.update")
     assert update.args["channel"] == team
     assert_decided(ws.message(posts[0])["blocks"], "Take the case")
+    for private in ("Jane", "Tom", "behaviour"):
+        assert private not in words(ws.message(posts[0])["blocks"]), private
 
 
 @pytest.mark.parametrize("action", ["take", "extend"])

@@ -6,7 +6,7 @@ Every string here is plain, unescaped text. Each adapter escapes it for its own 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 Tone = Literal["info", "success", "warning", "error"]
@@ -71,6 +71,15 @@ class Card:
     deadline: str | None = None
     buttons: tuple[Button, ...] = ()
     footer: str | None = None
+
+    def for_channel(self) -> Card:
+        """What a shared channel may show: reference, status, deadline and the actions.
+
+        Never the rows: they hold names and what happened. Whoever opens the case gets
+        those privately, so a channel that turns out not to be private leaks nothing.
+        """
+        return replace(self, rows=(), footer="Details go privately to whoever opens it: type "
+                       f"{self.reference} in my DM.")
 
 
 @dataclass(frozen=True)
