@@ -6,8 +6,11 @@ or this test fails (an existing school's database would otherwise miss the chang
 
 from __future__ import annotations
 
+from importlib import resources
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from workflows.database import upgrade
 from workflows.tables import metadata
@@ -22,4 +25,12 @@ def test_migrations_match_the_models(engine) -> None:
 def test_upgrading_twice_changes_nothing(engine) -> None:
     upgrade(engine)  # the fixture already upgraded once
     with engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0001"
+        current = MigrationContext.configure(connection).get_current_revision()
+    migrations = ScriptDirectory(str(resources.files("workflows").joinpath("migrations")))
+    assert current == migrations.get_current_head()
+
+
+def test_migrations_form_one_line() -> None:
+    """Two revisions written side by side on one base would leave Alembic with two heads."""
+    migrations = ScriptDirectory(str(resources.files("workflows").joinpath("migrations")))
+    assert len(migrations.get_heads()) == 1
