@@ -124,3 +124,22 @@ def insert_once(session, model: type, values: dict, key: str) -> bool:
         .returning(model.id)
     )
     return session.execute(stmt).first() is not None
+
+
+def insert_rows(session, model: type, rows: list[dict], *returning) -> list:
+    """Insert many rows at once (every row with the same keys); the ``returning`` columns back.
+
+    Core, not ORM objects: a first consent import is tens of thousands of rows, and building
+    models dominated its time. Without RETURNING this is the driver's executemany (psycopg
+    pipelines it); with RETURNING SQLAlchemy batches multi-row ``VALUES`` statements.
+    """
+    from sqlalchemy import insert
+
+    if not rows:
+        return []
+    stmt = insert(model.__table__)
+    if not returning:
+        session.execute(stmt, rows)
+        return []
+    return list(session.execute(stmt.returning(*returning, sort_by_parameter_order=True),
+                                rows).all())

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from workflows.audit.models import AuditEvent
@@ -28,6 +27,7 @@ from workflows.consent.models import (
     Source,
     Status,
 )
+from workflows.database import insert_rows
 from workflows.schools.models import School
 
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y")
@@ -211,27 +211,23 @@ def import_consents(
                                format=mapping.name, rows=len(rows), by_name=by_name)
         session.add(record)
         session.flush()
-    history: list[ConsentChange] = []
-    fresh: list[dict] = []  # new consent rows, inserted in bulk
-    new_pupils: list[tuple[Pupil, Row]] = []
+    batch = _Batch(school_id=school.id, now=now, by_name=by_name,
+                   import_id=record.id if record else None, dry_run=dry_run)
+    new_pupils: list[tuple[dict, Row]] = []
     for done, row in enumerate(rows, start=1):
         pupil = pupils.get(row.mis_id)
         if pupil is None:
             report.added += 1
-            if not dry_run:
-                pupil = Pupil(school_id=school.id, mis_id=row.mis_id, updated_at=now,
-                              **row.pupil)  # type: ignore[arg-type]
-                session.add(pupil)
-                new_pupils.append((pupil, row))
+            new_pupils.append(({"school_id": school.id, "mis_id": row.mis_id, "updated_at": now,
+                                "left_at": None, **row.pupil}, row))
         else:
             changed = pupil.left_at is not None or any(
                 getattr(pupil, a) != row.pupil[a] for a in PUPIL_ATTRS)
             for key, status in row.consents.items():
                 category = categories[key]
                 current = consents.get((pupil.id, category.id))
-                changed |= _apply_consent(
-                    session, report, pupil, category, current, status, row, now, by_name,
-                    record, history, dry_run, fresh)
+                changed |= batch.apply(report, pupil.id, pupil.display_name, pupil.mis_id,
+                                       category, current, status, row)
             if changed:
                 report.changed += 1
                 if not dry_run:
@@ -242,12 +238,6 @@ def import_consents(
                 report.unchanged += 1
         if progress and (done % 200 == 0 or done == len(rows)):
             progress(done, len(rows))
-    if new_pupils:
-        session.flush()  # the new pupils' ids, for their consents
-        for pupil, row in new_pupils:
-            for key, status in row.consents.items():
-                _apply_consent(session, report, pupil, categories[key], None, status, row,
-                               now, by_name, record, history, dry_run, fresh)
     in_file = {r.mis_id for r in rows}
     for pupil in pupils.values():
         if pupil.mis_id not in in_file and pupil.left_at is None:
@@ -255,11 +245,17 @@ def import_consents(
             if not dry_run:
                 pupil.left_at = now
     if not dry_run and record is not None:
-        if fresh:
-            session.execute(insert(Consent), fresh)
-        if history:
-            session.execute(insert(ConsentChange),
-                            [change.model_dump(exclude={"id"}) for change in history])
+        if new_pupils:
+            # Plain rows, not ORM objects: a first import of a large secondary is two thousand
+            # pupils and tens of thousands of answers, and building models dominated its time.
+            ids = dict(insert_rows(session, Pupil, [values for values, _ in new_pupils],
+                                   Pupil.__table__.c.mis_id, Pupil.__table__.c.id))
+            for _, row in new_pupils:
+                for key, status in row.consents.items():
+                    batch.apply(report, ids[row.mis_id], "", row.mis_id, categories[key],
+                                None, status, row)
+        insert_rows(session, Consent, batch.fresh)
+        insert_rows(session, ConsentChange, batch.history)
         record.added, record.changed = report.added, report.changed
         record.unchanged, record.left = report.unchanged, report.left
         session.add(AuditEvent(school_id=school.id, at=now, actor_name=by_name, adapter="cli",
@@ -272,49 +268,56 @@ def import_consents(
     return report
 
 
-def _apply_consent(
-    session: Session, report: Report, pupil: Pupil, category: ConsentCategory,
-    current: Consent | None,
-    status: Status, row: Row, now: datetime, by_name: str, record: ConsentImport | None,
-    history: list[ConsentChange], dry_run: bool, fresh: list[dict],
-) -> bool:
-    """One pupil's answer for one use from the file; True if it changes what we hold."""
-    category_id = category.id
-    withdrawn_on = row.given_on if status == Status.WITHDRAWN else None
-    given_on = None if status == Status.WITHDRAWN else row.given_on
-    note = None
-    if current is not None and current.pending_mis:
-        if status not in (Status.REFUSED, Status.WITHDRAWN):
-            # The MIS has not caught up with a withdrawal told to a teacher: the newer word wins.
-            report.still_pending.append(f"{pupil.display_name} ({pupil.mis_id}): "
-                                        f"{category.label}")
+@dataclass
+class _Batch:
+    """The new answers and history lines of one import, written in bulk at the end."""
+
+    school_id: int
+    now: datetime
+    by_name: str
+    import_id: int | None
+    dry_run: bool
+    fresh: list[dict] = field(default_factory=list)
+    history: list[dict] = field(default_factory=list)
+
+    def apply(self, report: Report, pupil_id: int, who: str, mis_id: str,
+              category: ConsentCategory, current: Consent | None, status: Status,
+              row: Row) -> bool:
+        """One pupil's answer for one use from the file; True if it changes what we hold."""
+        withdrawn_on = row.given_on if status == Status.WITHDRAWN else None
+        given_on = None if status == Status.WITHDRAWN else row.given_on
+        note = None
+        if current is not None and current.pending_mis:
+            if status not in (Status.REFUSED, Status.WITHDRAWN):
+                # The MIS has not caught up with a withdrawal told to a teacher: the newer word
+                # wins.
+                report.still_pending.append(f"{who} ({mis_id}): {category.label}")
+                return False
+            report.confirmed += 1
+            note = "the MIS now agrees with the withdrawal recorded in chat"
+            withdrawn_on = withdrawn_on or current.withdrawn_on
+        elif current is not None and (current.status, current.given_on, current.given_by,
+                                      current.withdrawn_on) == (status, given_on, row.given_by,
+                                                                withdrawn_on):
             return False
-        report.confirmed += 1
-        note = "the MIS now agrees with the withdrawal recorded in chat"
-        withdrawn_on = withdrawn_on or current.withdrawn_on
-    elif current is not None and (current.status, current.given_on, current.given_by,
-                                  current.withdrawn_on) == (status, given_on, row.given_by,
-                                                            withdrawn_on):
-        return False
-    if dry_run:
-        return current is not None
-    if current is None:
-        # New answers are written in one bulk insert at the end: a first import of a large
-        # secondary is tens of thousands of them.
-        old = None
-        fresh.append(Consent(
-            school_id=pupil.school_id, pupil_id=pupil.id, category_id=category_id,
-            status=status, given_on=given_on, given_by=row.given_by, withdrawn_on=withdrawn_on,
-            source=Source.IMPORT, pending_mis=False, updated_at=now,
-        ).model_dump(exclude={"id"}))
-    else:
-        old = current.status
-        current.status, current.given_on, current.given_by = status, given_on, row.given_by
-        current.withdrawn_on, current.source = withdrawn_on, Source.IMPORT
-        current.pending_mis, current.updated_at = False, now
-    if (old != status and not (old is None and status == Status.NOT_ASKED)) or note:
-        history.append(ConsentChange(
-            school_id=pupil.school_id, pupil_id=pupil.id, category_id=category_id, at=now,
-            old_status=old, new_status=status, source=Source.IMPORT, by_name=by_name,
-            import_id=record.id if record else None, note=note))
-    return True
+        if self.dry_run:
+            return current is not None
+        if current is None:
+            old = None
+            self.fresh.append({
+                "school_id": self.school_id, "pupil_id": pupil_id, "category_id": category.id,
+                "status": status, "given_on": given_on, "given_by": row.given_by,
+                "withdrawn_on": withdrawn_on, "source": Source.IMPORT, "pending_mis": False,
+                "updated_at": self.now})
+        else:
+            old = current.status
+            current.status, current.given_on, current.given_by = status, given_on, row.given_by
+            current.withdrawn_on, current.source = withdrawn_on, Source.IMPORT
+            current.pending_mis, current.updated_at = False, self.now
+        if (old != status and not (old is None and status == Status.NOT_ASKED)) or note:
+            self.history.append({
+                "school_id": self.school_id, "pupil_id": pupil_id, "category_id": category.id,
+                "at": self.now, "old_status": old, "new_status": status,
+                "source": Source.IMPORT, "by_id": None, "by_name": self.by_name,
+                "import_id": self.import_id, "note": note})
+        return True
