@@ -28,9 +28,11 @@ def fold(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", plain).split())
 
 
-def split_class(query: str, classes: Sequence[str]) -> tuple[str, str | None]:
-    """“Amelia in 4B”, “Amelia (4B)” or “Amelia 4B”: the name, and the class if one is named."""
-    by_fold = {fold(c): c for c in classes if c}
+def split_class(query: str, by_fold: dict[str, str]) -> tuple[str, str | None]:
+    """“Amelia in 4B”, “Amelia (4B)” or “Amelia 4B”: the name, and the class if one is named.
+
+    ``by_fold`` maps each class, folded, to its name (``NameIndex.folded_classes``).
+    """
     words = fold(query).split()
     if len(words) >= 2 and words[-1] in by_fold:
         rest = words[:-1]
@@ -49,6 +51,7 @@ class NameIndex:
 
     def __init__(self, entries: Iterable[tuple[Any, str, str, str | None, str]]) -> None:
         self.classes: list[str] = []
+        self.folded_classes: dict[str, str] = {}  # "4b" -> "4B", for questions about a class
         # class ("" for the whole school) -> "first last" / "first" -> keys
         self.full: dict[str, dict[str, list[Any]]] = {"": {}}
         self.firsts: dict[str, dict[str, list[Any]]] = {"": {}}
@@ -61,6 +64,7 @@ class NameIndex:
             if reg_class and reg_class not in seen_classes:
                 seen_classes.add(reg_class)
                 self.classes.append(reg_class)
+                self.folded_classes[fold(reg_class)] = reg_class
             for first in {fold(legal_first), fold(preferred or "")} - {""}:
                 for scope in ("", reg_class):
                     self.full[scope].setdefault(f"{first} {last}", []).append(key)
@@ -68,7 +72,7 @@ class NameIndex:
 
     def find(self, query: str, cutoff: float = 0.8) -> list[Any]:
         """The keys of the pupils the query most likely means: exact names, then close ones."""
-        name, in_class = split_class(query, sorted(self.classes))
+        name, in_class = split_class(query, self.folded_classes)
         if not name:
             return []
         scope = in_class or ""

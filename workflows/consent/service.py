@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -110,14 +111,33 @@ def resolve_use(text: str, cats: dict[str, ConsentCategory]) -> ConsentCategory 
 class Verdict:
     ok: bool
     kind: str  # given, refused, not_asked, withdrawn, expired, safeguarding
-    reason: str
+    on: date | None = None
+    by: str | None = None
+    pending: bool = False
+    months: int = DEFAULT_VALIDITY_MONTHS
+
+    @property
+    def reason(self) -> str:
+        # Worded only when shown, and once per wording: a class answer judges every pupil,
+        # and most share a handful of reasons and dates.
+        return _reason(self.kind, self.on, self.by, self.pending, self.months)
 
 
-def verdict(pupil: Pupil, consent: Consent | None, months: int, today: date) -> Verdict:
+@lru_cache(maxsize=4096)
+def _reason(kind: str, on: date | None, by: str | None, pending: bool, months: int) -> str:
+    return render("messages/consent_reason.txt.j2", kind=kind, on=on, by=by, pending=pending,
+                  months=months)
+
+
+@lru_cache(maxsize=4096)
+def _expires(given_on: date, months: int) -> date:
+    return given_on + relativedelta(months=months)
+
+
+def verdict(pupil: Pupil, consent: Any, months: int, today: date) -> Verdict:
     """Yes or no for one use, with the reason; the safeguarding flag overrides everything."""
     def said(kind: str, ok: bool = False, **values: Any) -> Verdict:
-        values = {"on": None, "by": None, "pending": False, "months": months} | values
-        return Verdict(ok, kind, render("messages/consent_reason.txt.j2", kind=kind, **values))
+        return Verdict(ok, kind, months=months, **values)
 
     if pupil.no_photos:
         return said("safeguarding")
@@ -127,7 +147,7 @@ def verdict(pupil: Pupil, consent: Consent | None, months: int, today: date) -> 
         return said("refused", on=consent.given_on)
     if consent.status == Status.WITHDRAWN:
         return said("withdrawn", on=consent.withdrawn_on, pending=consent.pending_mis)
-    if consent.given_on and consent.given_on + relativedelta(months=months) < today:
+    if consent.given_on and _expires(consent.given_on, months) < today:
         return said("expired", on=consent.given_on)
     return said("given", ok=True, on=consent.given_on, by=consent.given_by)
 
@@ -147,10 +167,28 @@ def _current(session: Session, school_id: int) -> list[Pupil]:
 
 
 def _consents(session: Session, pupil_ids: list[int]) -> dict[tuple[int, int], Consent]:
+    """The answers held for these pupils, as records to change (a withdrawal, an export)."""
     if not pupil_ids:
         return {}
     return {(c.pupil_id, c.category_id): c for c in session.exec(
         select(Consent).where(col(Consent.pupil_id).in_(pupil_ids)))}
+
+
+def _held(session: Session, pupil_ids: list[int],
+          chosen: list[ConsentCategory] | None = None) -> dict[tuple[int, int], Any]:
+    """The answers held for these pupils (for the uses ``chosen``, or all), only to read.
+
+    Plain rows with the fields a verdict reads: a class answer reads dozens, and loading
+    each as a model object was most of its time.
+    """
+    if not pupil_ids:
+        return {}
+    query = select(Consent.pupil_id, Consent.category_id, Consent.status, Consent.given_on,
+                   Consent.given_by, Consent.withdrawn_on, Consent.pending_mis
+                   ).where(col(Consent.pupil_id).in_(pupil_ids))
+    if chosen is not None:
+        query = query.where(col(Consent.category_id).in_([c.id for c in chosen]))
+    return {(c.pupil_id, c.category_id): c for c in session.exec(query)}
 
 
 def _none(what: str, **values: Any) -> list[Reply]:
@@ -177,9 +215,11 @@ def _index(session: Session, school_id: int, record: ConsentImport) -> matching.
     Keyed by the database, the import and a cheap signature of the current pupils, so an
     import by any process (or any other change to who is on roll) makes every process rebuild.
     """
+    # Answered from the index on school_id alone (leavers are marked by imports, which the
+    # key already covers): scanning the roll on every question was its slowest statement.
     on_roll = session.exec(
         select(func.count(Pupil.id), func.min(Pupil.id), func.max(Pupil.id))
-        .where(Pupil.school_id == school_id, col(Pupil.left_at).is_(None))
+        .where(Pupil.school_id == school_id)
     ).one()
     key = (str(session.get_bind().url), school_id, record.id, record.at, record.file_name,
            record.rows, record.added, record.changed, *on_roll)
@@ -252,7 +292,7 @@ def answer(ctx: Context, name: str, use: str | None = None) -> list[Reply]:
     pupil = picked
     audit.record(ctx, "consent.viewed", "pupil", pupil.id, pupil.mis_id,
                  use=category.key if category else "all")
-    held = _consents(ctx.session, [pupil.id])
+    held = _held(ctx.session, [pupil.id])
     months, today = validity_months(ctx.session, ctx.school), ctx.today
     pending = any(c.pending_mis for c in held.values())
     if category is not None:
@@ -280,16 +320,17 @@ def class_answer(ctx: Context, reg_class: str, use: str | None = None) -> list[R
     if not isinstance(asked, _Asked):
         return asked
     record, chosen = asked.record, asked.chosen
-    classes = sorted(_index(ctx.session, ctx.school.id, record).classes)
-    wanted = {matching.fold(c): c for c in classes}.get(matching.fold(reg_class))
+    index = _index(ctx.session, ctx.school.id, record)
+    wanted = index.folded_classes.get(matching.fold(reg_class))
     if wanted is None:
-        return _none("no_class", query=reg_class, classes=", ".join(classes) or "none")
+        return _none("no_class", query=reg_class,
+                     classes=", ".join(sorted(index.classes)) or "none")
     # Only that class is loaded: a secondary has thousands on roll and thirty in a form.
     members = list(ctx.session.exec(
         select(Pupil).where(Pupil.school_id == ctx.school.id, Pupil.reg_class == wanted,
                             col(Pupil.left_at).is_(None))
         .order_by(col(Pupil.legal_last), col(Pupil.legal_first))))
-    held = _consents(ctx.session, [p.id for p in members])
+    held = _held(ctx.session, [p.id for p in members], chosen)
     months, today = validity_months(ctx.session, ctx.school), ctx.today
     out: list[tuple[bool, str, str]] = []
     for p in members:

@@ -23,6 +23,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        # Templates ship inside the package and never change under a running bot; checking
+        # each file's time on every render was a tenth of a consent class answer.
+        auto_reload=False,
     )
     env.filters["day"] = lambda d: describe_date(d) if isinstance(d, date) else ""
     env.filters["moment"] = lambda d: describe_datetime(d) if isinstance(d, datetime) else ""
