@@ -32,6 +32,10 @@ app.add_typer(export_app, name="export")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(people_app, name="people")
 app.add_typer(import_app, name="import")
+consent_settings_app = typer.Typer(
+    help="The school's photo consent settings: the uses parents are asked about, and how long "
+    "a yes lasts.", no_args_is_help=True)
+app.add_typer(consent_settings_app, name="consent-settings")
 
 SchoolOption = Annotated[
     str | None, typer.Option("--school", help="The school's short name (default: the first).")
@@ -569,6 +573,88 @@ def consent(
             typer.echo(getattr(reply, "text", ""))
 
 
+@consent_settings_app.command("show")
+def consent_settings_show(school: SchoolOption = None) -> None:
+    """The uses parents are asked about, and how long a yes lasts."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from workflows.consent import service
+    from workflows.database import session_scope
+
+    with session_scope(_engine()) as session:
+        found = _school(session, school)
+        months = service.validity_months(session, found)
+        table = Table(title=f"Photo consent at {_escape(found.name)}: a yes lasts {months} months")
+        table.add_column("key (import mapping, --use)")
+        table.add_column("use")
+        for category in service.categories(session, found).values():
+            table.add_row(category.key, _escape(category.label))
+    Console().print(table)
+
+
+def _consent_setting(change, school: str | None) -> None:
+    """Make one settings change in its own transaction; a refusal says why, changes nothing."""
+    from workflows.consent import service
+    from workflows.database import session_scope
+
+    try:
+        with session_scope(_engine()) as session:
+            typer.echo(change(service, session, _school(session, school)))
+    except service.SettingRefused as error:
+        _fail(str(error))
+
+
+@consent_settings_app.command("validity")
+def consent_settings_validity(
+    months: Annotated[int, typer.Argument(help="Months a yes lasts before it must be renewed.")],
+    school: SchoolOption = None,
+) -> None:
+    """How long a parent's yes lasts; older answers count as not given."""
+    def change(service, session, found) -> str:
+        service.set_validity_months(session, found, months, by_name="cli")
+        return f"A yes now lasts {months} months; older answers count as not given."
+    _consent_setting(change, school)
+
+
+@consent_settings_app.command("add")
+def consent_settings_add(
+    key: Annotated[str, typer.Argument(help="A short key, e.g. instagram.")],
+    label: Annotated[str, typer.Argument(help="The use in words, as the consent form puts it.")],
+    school: SchoolOption = None,
+) -> None:
+    """A use the school asks parents about (map its column in the import to KEY)."""
+    def change(service, session, found) -> str:
+        category = service.add_category(session, found, key, label, by_name="cli")
+        return f"Added {category.key}: {category.label}."
+    _consent_setting(change, school)
+
+
+@consent_settings_app.command("rename")
+def consent_settings_rename(
+    key: Annotated[str, typer.Argument(help="The use's key (see consent-settings show).")],
+    label: Annotated[str, typer.Argument(help="Its new wording.")],
+    school: SchoolOption = None,
+) -> None:
+    """New wording for a use; its answers stay with it."""
+    def change(service, session, found) -> str:
+        category = service.rename_category(session, found, key, label, by_name="cli")
+        return f"{category.key} now reads: {category.label}."
+    _consent_setting(change, school)
+
+
+@consent_settings_app.command("remove")
+def consent_settings_remove(
+    key: Annotated[str, typer.Argument(help="The use's key (see consent-settings show).")],
+    school: SchoolOption = None,
+) -> None:
+    """A use no longer asked about (only if no answer was ever recorded for it)."""
+    def change(service, session, found) -> str:
+        service.remove_category(session, found, key, by_name="cli")
+        return f"Removed {key}."
+    _consent_setting(change, school)
+
+
 def _export(export_rows, format: str, out: Path | None, school: str | None, noun: str) -> None:
     """Rows from one register (the read is audited) as CSV or JSON, to a file or the screen."""
     from workflows.core.export import to_csv
@@ -659,6 +745,10 @@ def setup(
         str, typer.Option(prompt="Term dates CSV to import (or leave blank)",
                           callback=_check_calendar)
     ] = "",
+    consent_months: Annotated[
+        int, typer.Option(prompt="Photo consent lasts how many months before it is renewed",
+                          min=1, max=120)
+    ] = 12,
     urgent_hours: Annotated[
         str,
         typer.Option(help="Hours breach nudges may go out, e.g. 07:00-22:00 (default: any hour).",
@@ -666,7 +756,7 @@ def setup(
     ] = "",
     school: SchoolOption = None,
 ) -> None:
-    """Set up the school: name, region, hours, the DPO team, retention, term dates."""
+    """Set up the school: name, region, hours, the DPO team, retention, term dates, consent."""
     from workflows.database import session_scope
     from workflows.deadlines import TermCalendar
     from workflows.people import service as people
@@ -690,6 +780,10 @@ def setup(
             found.term_calendar_csv = calendar_csv
         found.configured = True
         session.add(found)
+        from workflows.consent import service as consent
+
+        if consent.validity_months(session, found) != consent_months:
+            consent.set_validity_months(session, found, consent_months, by_name="setup")
         team = [(dpo, Role.DPO, dpo_email or None), (head, Role.HEAD, None)]
         team += [(d.strip(), Role.DEPUTY, None) for d in deputies.split(",")]
         for person_name, role, email in team:

@@ -15,11 +15,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from tests.conftest import School_, make_school, text_of
 from workflows.audit.models import AuditEvent
-from workflows.consent import matching
+from workflows.consent import matching, service
 from workflows.consent.formats import BUILTIN, mapping_from_dict
 from workflows.consent.importer import ImportRefused, import_consents
 from workflows.consent.models import Consent, ConsentChange, ConsentImport, Pupil
@@ -314,3 +314,56 @@ def test_slash_lookup_answers_privately_but_never_records(loaded: School_) -> No
         assert text_of(lookup(ctx, "consent Amelia Smith for website")).startswith("Yes")
         said = text_of(lookup(ctx, "Amelia Smith's mum withdrew consent for website"))
     assert "can't do" in said
+
+
+# --- settings -------------------------------------------------------------------------------
+
+def test_settings_change_answers_and_are_audited(loaded: School_) -> None:
+    says = loaded.says
+    # Harry Patel's yes is from September 2024: expired at 12 months, valid at 36.
+    assert "expired" in says("dee", "can I put Harry Patel on the website")
+    with session_scope(loaded.engine) as session:
+        found = session.get(School, loaded.school_id)
+        service.set_validity_months(session, found, 36, by_name="Dee Dpo")
+    assert says("dee", "can I put Harry Patel on the website").startswith("Yes")
+    with session_scope(loaded.engine) as session:
+        found = session.get(School, loaded.school_id)
+        with pytest.raises(service.SettingRefused, match="1 to 120"):
+            service.set_validity_months(session, found, 0)
+        service.add_category(session, found, "instagram", "the school's  Instagram", "Dee Dpo")
+        with pytest.raises(service.SettingRefused, match="already a use"):
+            service.add_category(session, found, "instagram", "again", "Dee Dpo")
+        with pytest.raises(service.SettingRefused, match="cannot be a key"):
+            service.add_category(session, found, "Insta Gram", "x", "Dee Dpo")
+        service.rename_category(session, found, "video", "video and live streams", "Dee Dpo")
+        # Answers were imported for video: the record of who consented is kept.
+        with pytest.raises(service.SettingRefused, match="cannot be removed"):
+            service.remove_category(session, found, "video", "Dee Dpo")
+    assert "not asked" in says("dee", "consent Amelia Smith for the school's instagram")
+    assert "video and live streams" in says("dee", "consent Amelia Smith")
+    with session_scope(loaded.engine) as session:
+        found = session.get(School, loaded.school_id)
+        service.remove_category(session, found, "instagram", "Dee Dpo")
+        assert "instagram" not in service.categories(session, found)
+        actions = session.exec(select(AuditEvent.action).where(
+            col(AuditEvent.action).startswith("consent.settings.")).order_by(
+            col(AuditEvent.id))).all()
+    assert actions == ["consent.settings.validity", "consent.settings.added",
+                       "consent.settings.renamed", "consent.settings.removed"]
+
+
+def test_cli_consent_settings(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DPO_BOT_")}
+    env |= {"DPO_BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "COLUMNS": "200",
+            "NO_COLOR": "1"}
+    done = _cli("consent-settings", "add", "instagram", "the school's Instagram", env=env)
+    assert done.returncode == 0 and "Added instagram" in done.stdout, done.stderr
+    done = _cli("consent-settings", "validity", "0", env=env)
+    assert done.returncode == 2 and "give 1 to 120" in done.stderr
+    done = _cli("consent-settings", "validity", "24", env=env)
+    assert done.returncode == 0 and "lasts 24 months" in done.stdout
+    done = _cli("consent-settings", "remove", "nope", env=env)
+    assert done.returncode == 2 and "No use called nope" in done.stderr
+    done = _cli("consent-settings", "show", env=env)
+    assert "a yes lasts 24 months" in done.stdout and "the school's Instagram" in done.stdout
+    assert "press_named" in done.stdout

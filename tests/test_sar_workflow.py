@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from tests.conftest import PARENT_SAR, School_, make_school, text_of
 from workflows.audit.models import AuditEvent
+from workflows.consent.service import validity_months as consent_validity
 from workflows.core.ui import Document, Question, Summary
 from workflows.database import make_engine, session_scope, upgrade
 from workflows.deadlines import TermCalendar
@@ -1069,7 +1070,8 @@ def test_cli_setup_without_prompts_then_people_list(cli_env: dict[str, str],
                 "--timezone", "Europe/London", "--maintained", "--hours", "08:30-17:00",
                 "--dpo", "Dee Dpo", "--dpo-email", "dee@hillside.example",
                 "--deputies", "Vic Deputy, Val Second", "--head", "Hal Head",
-                "--sar-years", "2", "--calendar", str(terms), env=cli_env)
+                "--sar-years", "2", "--calendar", str(terms), "--consent-months", "24",
+                env=cli_env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout == (
         'Hillside Primary is set up. Try it: dpo-bot chat --user "Dee Dpo" --role dpo\n')
@@ -1088,6 +1090,7 @@ def test_cli_setup_without_prompts_then_people_list(cli_env: dict[str, str],
         assert (found.name, found.region, found.maintained, found.retention["sar_closed_years"],
                 found.configured) == ("Hillside Primary", "ENG", True, 2, True)
         assert TermCalendar.from_csv(found.term_calendar_csv) == TermCalendar.from_csv(TERM_CSV)
+        assert consent_validity(session, found) == 24
     engine.dispose()
 
     done = _cli("setup", "--name", "Hillside Primary", "--region", "XX", env=cli_env)

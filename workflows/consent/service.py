@@ -17,6 +17,7 @@ from dateutil.relativedelta import relativedelta
 from sqlmodel import Session, col, func, select
 
 from workflows.audit import service as audit
+from workflows.audit.models import AuditEvent
 from workflows.consent import matching
 from workflows.consent.models import (
     DEFAULT_CATEGORIES,
@@ -79,10 +80,95 @@ def validity_months(session: Session, school: School) -> int:
     return setting.validity_months if setting else DEFAULT_VALIDITY_MONTHS
 
 
-def set_validity_months(session: Session, school: School, months: int) -> None:
+class SettingRefused(Exception):
+    """A consent setting that cannot be made; the message says why and what to do."""
+
+
+KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+def _settings_changed(session: Session, school: School, by_name: str, action: str,
+                      **detail: Any) -> None:
+    session.add(AuditEvent(school_id=school.id, at=utcnow(), actor_name=by_name, adapter="cli",
+                           action=f"consent.settings.{action}", subject_type="consent_setting",
+                           subject_id=school.id, subject_ref=None, detail=detail))
+
+
+def set_validity_months(session: Session, school: School, months: int,
+                        by_name: str = "setup") -> None:
+    """How long a "yes" lasts; older answers count as not given (DOMAIN.md 4)."""
+    if not 1 <= months <= 120:
+        raise SettingRefused(f"{months} months is not a validity period: give 1 to 120 "
+                             "(most schools renew every 12 months).")
     setting = session.get(ConsentSetting, school.id) or ConsentSetting(school_id=school.id)
+    before = setting.validity_months
     setting.validity_months = months
     session.add(setting)
+    _settings_changed(session, school, by_name, "validity", before=before, after=months)
+
+
+def _label(label: str) -> str:
+    label = " ".join(label.split())
+    if not label or len(label) > 200:
+        raise SettingRefused("Give the use in words, up to 200 characters, e.g. "
+                             "\"the school's Instagram account\".")
+    return label
+
+
+def add_category(session: Session, school: School, key: str, label: str,
+                 by_name: str) -> ConsentCategory:
+    """A use of photos the school asks parents about, beyond DOMAIN.md 4's defaults."""
+    cats = categories(session, school)
+    if not KEY.fullmatch(key):
+        raise SettingRefused(f"“{key}” cannot be a key: use lower-case letters, digits and _, "
+                             "starting with a letter, up to 32 (e.g. instagram).")
+    if key in cats:
+        raise SettingRefused(f"{key} is already a use: {cats[key].label}. Rename it instead.")
+    category = ConsentCategory(school_id=school.id, key=key, label=_label(label),
+                               position=max((c.position for c in cats.values()), default=-1) + 1)
+    session.add(category)
+    _settings_changed(session, school, by_name, "added", key=key, label=category.label)
+    session.flush()
+    return category
+
+
+def _existing(session: Session, school: School, key: str) -> ConsentCategory:
+    cats = categories(session, school)
+    if key not in cats:
+        raise SettingRefused(f"No use called {key}. This school's uses are: {', '.join(cats)}.")
+    return cats[key]
+
+
+def rename_category(session: Session, school: School, key: str, label: str,
+                    by_name: str) -> ConsentCategory:
+    """New words for a use (as the school's form words it); its answers stay with it."""
+    category = _existing(session, school, key)
+    before, category.label = category.label, _label(label)
+    session.add(category)
+    _settings_changed(session, school, by_name, "renamed", key=key, before=before,
+                      after=category.label)
+    return category
+
+
+def remove_category(session: Session, school: School, key: str, by_name: str) -> None:
+    """A use no longer asked about, if nothing was ever recorded for it.
+
+    The history of who consented to what is kept (Art 7(1)), so a use with answers stays.
+    """
+    category = _existing(session, school, key)
+    if len(categories(session, school)) == 1:
+        raise SettingRefused(f"{key} is the school's only use; add another before removing it.")
+    answers = session.exec(select(func.count(Consent.id)).where(
+        Consent.category_id == category.id)).one()
+    history = session.exec(select(func.count(ConsentChange.id)).where(
+        ConsentChange.category_id == category.id)).one()
+    if answers or history:
+        raise SettingRefused(
+            f"{key} has {answers:,} answers and {history:,} changes recorded; the record of "
+            "who consented to what is kept, so it cannot be removed. Rename it if its wording "
+            "changed.")
+    session.delete(category)
+    _settings_changed(session, school, by_name, "removed", key=key, label=category.label)
 
 
 def latest_import(session: Session, school_id: int) -> ConsentImport | None:
@@ -93,11 +179,16 @@ def latest_import(session: Session, school_id: int) -> ConsentImport | None:
 
 def resolve_use(text: str, cats: dict[str, ConsentCategory]) -> ConsentCategory | None:
     """“the website”, “Facebook”, “press_named”: the category meant, or None."""
-    words = matching.fold(text.replace("_", " "))
-    words = re.sub(r"^(the|our|a|an|school) ", "", words)
-    words = re.sub(r" (photos?|pictures?|page|post)$", "", words)
-    by_name = {matching.fold(c.key.replace("_", " ")): c for c in cats.values()}
-    by_name |= {matching.fold(c.label): c for c in cats.values()}
+    def plain(words: str) -> str:
+        # The question and the school's own wording lose the same filler words.
+        words = matching.fold(words.replace("_", " "))
+        words = re.sub(r"^(the|our|a|an) ", "", words)
+        words = re.sub(r"^(schools?) ", "", words)
+        return re.sub(r" (photos?|pictures?|page|post|account)$", "", words)
+
+    words = plain(text)
+    by_name = {plain(c.key): c for c in cats.values()}
+    by_name |= {plain(c.label): c for c in cats.values()}
     if words in by_name:
         return by_name[words]
     if words in USE_WORDS and USE_WORDS[words] in cats:
