@@ -28,13 +28,16 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.slack import blocks, home, identity
 from bot.slack.settings import SlackSettings
+from workflows.consent import service as consent
 from workflows.core import chat, conversation
 from workflows.core import engine as core
 from workflows.core.context import Context
+from workflows.core.fields import FormErrors
 from workflows.core.inbound import first_time
 from workflows.core.ui import Text
 from workflows.database import session_scope
 from workflows.people.models import Person
+from workflows.people.permissions import PermissionDenied
 from workflows.registry import WORKFLOWS, by_prefix
 from workflows.schools import service as schools
 from workflows.schools.models import School
@@ -203,6 +206,43 @@ def register(bot: SlackBot) -> None:
         if name in WORKFLOWS:
             await open_intake(body["trigger_id"], body["user"]["id"], name)
 
+    @app.shortcut("ask:consent")
+    async def shortcut_consent(ack, body) -> None:
+        await ack()
+        user = body["user"]["id"]
+        form = await bot.run(user, _consent_form)
+        if isinstance(form, str):
+            await bot.dm(user, [Text(form, "error")], text=blocks.escape(form))
+            return
+        await bot.client.views_open(trigger_id=body["trigger_id"], view=blocks.modal(
+            title="Photo consent", callback_id="consent", blocks=blocks.form_blocks(form),
+            submit="Ask"))
+
+    @app.view("consent")
+    async def consent_asked(ack, body, view) -> None:
+        user = body["user"]["id"]
+
+        def answer(ctx: Context) -> tuple[Any, Any]:
+            form = _consent_form(ctx)
+            if isinstance(form, str):
+                return form, [Text(form, "error")]
+            raw = blocks.submitted_text(form, view["state"]["values"])
+            try:
+                return (form, raw), consent.ask(ctx, raw)
+            except FormErrors as error:
+                return (form, raw), error
+        asked, replies = await bot.run(user, answer)
+        if isinstance(replies, FormErrors):
+            await ack(response_action="errors", errors=replies.errors)
+            return
+        # The answer stays in the modal, seen by the asker alone, above the question as they
+        # typed it, so a "which Amelia?" is answered by editing it and asking again.
+        form_blocks = blocks.form_blocks(*asked) if isinstance(asked, tuple) else []
+        await ack(response_action="update", view=blocks.modal(
+            title="Photo consent", callback_id="consent",
+            blocks=blocks.message_blocks(replies, with_buttons=False) + form_blocks,
+            submit="Ask" if form_blocks else None))
+
     @app.action(re.compile(r"^start:"))
     async def home_start(ack, body, action) -> None:
         await ack()
@@ -333,6 +373,14 @@ def register(bot: SlackBot) -> None:
         if replies is None:
             return  # a retried delivery of an event already answered
         await say(text=blocks.fallback_text(replies), blocks=blocks.message_blocks(replies))
+
+
+def _consent_form(ctx: Context) -> Any:
+    """The consent question's form, or why this person may not ask it."""
+    try:
+        return consent.question_form(ctx)
+    except PermissionDenied as refused:
+        return refused.message
 
 
 def _message_ref(body: dict[str, Any]) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from workflows.consent.models import (
 )
 from workflows.core.context import Context
 from workflows.core.export import plain
+from workflows.core.fields import Choice, Field, Form, Kind
 from workflows.core.ui import Reply, Table, Text
 from workflows.core.wording import render
 from workflows.database import utcnow
@@ -445,6 +446,35 @@ def class_answer(ctx: Context, reg_class: str, use: str | None = None) -> list[R
               empty=f"Nobody in {wanted} needs leaving out of {what}."),
         _source(ctx, record, pending),
     ]
+
+
+# --- from a form (a Slack modal, a Teams card) ---------------------------------------------
+
+EVERY_USE = "all"
+
+
+def question_form(ctx: Context) -> Form:
+    """The consent question as a form, with this school's uses; refused without permission."""
+    _require_lookup(ctx)
+    uses = (Choice(EVERY_USE, "Every use"), *(
+        Choice(c.key, c.label) for c in categories(ctx.session, ctx.school).values()))
+    return Form((
+        Field("who", Kind.TEXT, "Pupil or class", "Which pupil, or which class?",
+              help="A name as you would say it (Amelia, Amelia Smith in 4B), or a class (4B).",
+              max_length=100),
+        Field("use", Kind.CHOICE, "Use", "For what use?", choices=uses),
+    ))
+
+
+def ask(ctx: Context, raw: dict[str, str]) -> list[Reply]:
+    """The answer to a submitted consent form: one pupil or a whole class, one use or all."""
+    values = question_form(ctx).parse_all(raw, ctx)
+    who, use = values["who"], None if values["use"] == EVERY_USE else values["use"]
+    record = latest_import(ctx.session, ctx.school.id)
+    if record is not None and matching.fold(who) in _index(
+            ctx.session, ctx.school.id, record).folded_classes:
+        return class_answer(ctx, who, use)
+    return answer(ctx, who, use)
 
 
 # --- withdrawal in chat ---------------------------------------------------------------------
