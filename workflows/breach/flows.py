@@ -10,7 +10,7 @@ from workflows.breach import letters, service, triage
 from workflows.breach.models import Breach, BreachState, IcoDecision, PeopleDecision
 from workflows.core.context import Context
 from workflows.core.dates import describe_datetime
-from workflows.core.declaration import Action, ClockReminders, Workflow
+from workflows.core.declaration import Action, ClockReminders, Retention, Workflow
 from workflows.core.fields import Answers, Choice, Field, Form, Kind, not_in_future
 from workflows.core.timeleft import time_left
 from workflows.deadlines.breach import breach_deadline
@@ -296,6 +296,8 @@ BREACH = Workflow(
     ),
     follow_up="add_details",
     letters=letters.LETTERS,
+    retention=Retention("breach_log_years",
+                        lambda case: case.closed_at.date() if case.closed_at else None),
     summary_notes=_summary_notes,
 )
 

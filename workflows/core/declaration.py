@@ -86,6 +86,20 @@ class ClockReminders:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long a finished case is kept (DOMAIN.md 6): a school setting, counted from its end.
+
+    ``setting`` names the years in ``School.retention``; ``ended`` gives the day the case
+    finished (None while it is open); ``to_academic_year_end`` keeps it to the end of the
+    academic year it finished in (31 August) before the years are counted.
+    """
+
+    setting: str
+    ended: Callable[[Any], date | None]
+    to_academic_year_end: bool = False
+
+
+@dataclass(frozen=True)
 class Workflow:
     name: str  # "sar": the subject type in reminders, audit and notifications
     prefix: str  # of case references: "SAR" in SAR-2026-0001
@@ -113,6 +127,7 @@ class Workflow:
     recompute: Callable[[Context, Any], None] | None = None
     letters: Mapping[str, Callable[[Context, Any], Document]] = field(default_factory=dict)
     summary_notes: Callable[[Context, Mapping[str, Any]], list[str]] | None = None
+    retention: Retention | None = None  # None: kept while the product is used
 
     def action(self, name: str) -> Action:
         return next(a for a in self.actions if a.name == name)

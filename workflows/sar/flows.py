@@ -8,7 +8,7 @@ from typing import Any
 
 from workflows.core.context import Context
 from workflows.core.dates import describe_date, describe_datetime
-from workflows.core.declaration import Action, DeadlineReminders, Workflow
+from workflows.core.declaration import Action, DeadlineReminders, Retention, Workflow
 from workflows.core.fields import Choice, Field, Form, Kind, not_in_future
 from workflows.deadlines import CalendarError, DeadlineError
 from workflows.people import service as people
@@ -334,6 +334,8 @@ SAR = Workflow(
     deadline_text=_deadline_text,
     reminders=DeadlineReminders(),
     letters=letters.LETTERS,
+    retention=Retention("sar_closed_years", lambda case: case.closed_on,
+                        to_academic_year_end=True),
     summary_notes=_summary_notes,
     recompute=service.recompute,
 )

@@ -14,7 +14,10 @@ from workflows.database import UTCDateTime, utcnow
 DEFAULT_RETENTION: dict[str, int] = {
     "sar_closed_years": 1,  # after closure, plus the rest of the academic year
     "breach_log_years": 6,
-    "conversation_days": 30,  # unfinished chats hold typed personal data: keep them briefly
+    "conversation_days": 30,  # chats hold typed personal data: keep them briefly
+    "message_days": 90,  # delivered notifications and finished reminders
+    "pupil_left_years": 1,  # a leaver's consent record, after the academic year they left
+    "audit_years": 6,  # who did and saw what, as long as the breach log
 }
 
 
