@@ -182,10 +182,10 @@ def test_answers_per_use(loaded: School_) -> None:
     says = loaded.says
     assert says("dee", "can I put Amelia Smith on the website?").startswith("Yes")
     refused = says("dee", "can I put Olly Jones on social media?")
-    assert refused.startswith("No: Olly Jones") and "consent refused" in refused
-    assert "withdrawn on Sunday 6 September 2026" in says("dee", "consent Zoe Brown for social")
+    assert refused.startswith("No: Olly Jones") and "Use: social media. Consent refused" in refused
+    assert "Withdrawn on Sunday 6 September 2026" in says("dee", "consent Zoe Brown for social")
     expired = says("dee", "can I put Harry Patel on the website")
-    assert "expired: given Wednesday 4 September 2024, older than 12 months" in expired
+    assert "Expired: given Wednesday 4 September 2024, older than 12 months" in expired
     flagged = says("dee", "can I put Grace Taylor on the website")
     assert "NO PHOTOS AT ALL" in flagged
     assert "not asked" in says("dee", "consent Amelia Khan for website")
@@ -241,7 +241,7 @@ def test_withdrawal_then_agreeing_import(loaded: School_) -> None:
     assert said.startswith("Recorded: Amelia Smith's (4B, Year 4) consent for the school "
                            "website is withdrawn")
     answer = loaded.says("dee", "can I put Amelia Smith on the website")
-    assert "withdrawn on Monday 23 November 2026, not yet in the MIS" in answer
+    assert "Withdrawn on Monday 23 November 2026, not yet in the MIS" in answer
     with session_scope(loaded.engine) as session:
         told = session.exec(select(Notification)).all()
         assert {n.person_id for n in told} == {loaded.people["dee"], loaded.people["vic"]}
@@ -256,7 +256,7 @@ def test_withdrawal_then_agreeing_import(loaded: School_) -> None:
     report = run_import(loaded, export("sims", pupils=[tuple(p) for p in agreeing]))
     assert report.confirmed == 1
     answer = loaded.says("dee", "can I put Amelia Smith on the website")
-    assert "withdrawn on Monday 23 November 2026" in answer
+    assert "Withdrawn on Monday 23 November 2026" in answer
     assert "not yet in the MIS" not in answer
     with session_scope(loaded.engine) as session:
         consent = session.exec(select(Consent).where(Consent.pending_mis)).all()
@@ -321,7 +321,7 @@ def test_slash_lookup_answers_privately_but_never_records(loaded: School_) -> No
 def test_settings_change_answers_and_are_audited(loaded: School_) -> None:
     says = loaded.says
     # Harry Patel's yes is from September 2024: expired at 12 months, valid at 36.
-    assert "expired" in says("dee", "can I put Harry Patel on the website")
+    assert "Expired: given" in says("dee", "can I put Harry Patel on the website")
     with session_scope(loaded.engine) as session:
         found = session.get(School, loaded.school_id)
         service.set_validity_months(session, found, 36, by_name="Dee Dpo")
@@ -367,3 +367,10 @@ def test_cli_consent_settings(tmp_path: Path) -> None:
     done = _cli("consent-settings", "show", env=env)
     assert "a yes lasts 24 months" in done.stdout and "the school's Instagram" in done.stdout
     assert "press_named" in done.stdout
+
+
+def test_help_lists_consent_questions_only_to_those_allowed(school: School_) -> None:
+    assert "class photo 4B" in school.says("dee", "help")
+    staff_help = school.says("sam", "help")
+    assert "class photo 4B" not in staff_help
+    assert "withdrew consent for social media" in staff_help  # anyone may record a withdrawal
