@@ -25,6 +25,7 @@ from workflows.core.ui import Document, Reply, Table, Text
 from workflows.core.wording import render
 from workflows.people.permissions import Permission, PermissionDenied, can, can_view
 from workflows.registry import WORKFLOWS, by_prefix
+from workflows.schools.trust import trust_cases
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
 REFERENCE = r"(?P<ref>[A-Za-z]{2,5}-\d{4}-\d{3,})"
@@ -69,7 +70,7 @@ def respond(ctx: Context, channel_key: str, text: str) -> list[Reply]:
 
 # What may be asked from anywhere (a slash command in any channel, a home-tab button): reads
 # only, never the start of a conversation, whose follow-up answers would have nowhere to go.
-LOOKUPS = ("help", "cases", "show", "history", "letter", "digest", "consent_lookup",
+LOOKUPS = ("help", "cases", "show", "history", "letter", "digest", "trust", "consent_lookup",
            "consent_class")
 
 
@@ -164,6 +165,7 @@ def _help(ctx: Context, channel_key: str, match: re.Match[str] | None) -> list[R
                 school=ctx.school,
                 workflows=list(WORKFLOWS.values()),
                 decides=can(ctx.person, Permission.DECIDE),
+                consent=can(ctx.person, Permission.CONSENT_LOOKUP),
                 # Only what this person's role allows, as they would type it.
                 allowed={
                     w.name: [a.name.replace("_", " ") for a in w.actions
@@ -283,6 +285,10 @@ def _digest(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]
     return [Document(title="Weekly digest", body=digest_text(ctx.session, ctx.school, ctx.now))]
 
 
+def _trust(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
+    return trust_cases(ctx)
+
+
 def _workflow_for(reference: str) -> Workflow:
     workflow = by_prefix(reference.split("-", 1)[0])
     if workflow is None:
@@ -301,6 +307,8 @@ INTENTS: tuple[Intent, ...] = (
     _intent(r"^(history|audit|timeline) " + REFERENCE + r"$", _history),
     _intent(r"^(letter|letters|draft) " + REFERENCE + r"(\s+(?P<kind>[\w ]+))?$", _letter),
     _intent(r"^digest$", _digest),
+    _intent(r"^(?:trust|trust cases|all schools|every school|cases (?:at|in|for) "
+            r"(?:all|every|each) schools?)$", _trust),
     # Photo consent (handlers in workflows.consent.service): a withdrawal first, as it also
     # names a pupil and a use.
     _intent(r"^(?P<name>.+?)(?:'s|’s|s'|’) (?:parents?|mum|mother|dad|father|carers?|"

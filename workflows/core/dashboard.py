@@ -24,6 +24,7 @@ class CaseLine:
     status: str
     due: str
     urgency: str  # "overdue", "soon", "ok", "stopped"
+    order: tuple = ()  # sorts lines by urgency across lists (a trust's schools)
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def dashboard(ctx: Context) -> Dashboard:
                         else f"{left.left} left ({left.short_due})")
                 key = (0, left.sort_key)
             lines.append((key, CaseLine(case.reference, workflow.title,
-                                        workflow.states[case.state], text, urgency)))
+                                        workflow.states[case.state], text, urgency, key)))
     lines.sort(key=lambda pair: pair[0])
     heading = (f"Every open case at {ctx.school.name}" if everyone
                else "Your open requests")

@@ -1,0 +1,89 @@
+"""Many schools in one deployment: each sees only its own, and a trust DPO sees them together."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlmodel import select
+
+from tests.conftest import PARENT_SAR, School_, make_school
+from workflows.database import make_engine, session_scope, upgrade
+from workflows.people.models import Person, Role
+
+
+def _trust(school: School_) -> School_:
+    """A second school; Dee is the DPO at both (one email), Vic a deputy at the first only."""
+    other = make_school(school.engine, slug="oakwood", name="Oakwood Academy")
+    with session_scope(school.engine) as session:
+        session.get(Person, school.people["dee"]).email = "dee@trust.example"
+        moved = session.get(Person, other.people["dee"])
+        moved.email, moved.role = "Dee@Trust.example", Role.DEPUTY  # a deputy there
+    return other
+
+
+def test_a_trust_dpo_sees_every_schools_open_cases_and_nobody_else_does(school: School_) -> None:
+    other = _trust(school)
+    school.says("sam", *PARENT_SAR, "yes")  # SAR at Hillside
+    other.says("sam", "report a breach", "Lost a USB stick with the class list", "now", "no",
+               "yes")  # breach at Oakwood
+    trust = school.says("dee", "trust")
+    assert "Open cases at 2 schools: Hillside Primary, Oakwood Academy" in trust
+    lines = trust.splitlines()
+    hillside = next(line for line in lines if line.startswith("Hillside Primary | SAR-"))
+    oakwood = next(line for line in lines if line.startswith("Oakwood Academy | BRE-"))
+    assert lines.index(oakwood) < lines.index(hillside)  # 72 hours before a month
+    assert "Jane Parent" not in trust and "USB" not in trust  # references only
+
+    # Vic is a deputy at Hillside only: the trust view is Hillside's list.
+    assert "Open cases at 1 school: Hillside Primary" in school.says("vic", "trust")
+    assert "BRE-" not in school.says("vic", "trust")
+    # Staff have no trust view at all.
+    assert "The trust view is for the DPO team" in school.says("sam", "trust")
+
+
+def test_no_school_sees_anothers_cases(school: School_) -> None:
+    other = _trust(school)
+    school.says("sam", *PARENT_SAR, "yes")
+    other.says("sam", *PARENT_SAR, "yes")
+    with session_scope(school.engine) as session:
+        from workflows.sar.models import RightsRequest
+
+        refs = {r.school_id: r.reference for r in session.exec(select(RightsRequest))}
+    mine, theirs = refs[school.school_id], refs[other.school_id]
+    # Hillside's DPO, asking at Hillside, cannot open, act on or list Oakwood's case.
+    assert "can't find a case" in school.says("dee", theirs)
+    assert "can't find a case" in school.says("dee", f"take {theirs}")
+    assert "can't find a case" in school.says("dee", f"letter {theirs} acknowledgement")
+    assert "can't find a case" in school.says("dee", f"history {theirs}")
+    listed = school.says("dee", "cases")
+    assert mine in listed and theirs not in listed
+    assert theirs not in school.says("dee", "digest")
+
+
+def test_cli_commands_keep_to_the_school_asked_for(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DPO_BOT_")}
+    env |= {"DPO_BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "COLUMNS": "200",
+            "NO_COLOR": "1"}
+    engine = make_engine(env["DPO_BOT_DATABASE_URL"])
+    upgrade(engine)
+    hillside = make_school(engine)
+    oakwood = make_school(engine, slug="oakwood", name="Oakwood Academy")
+    hillside.says("sam", *PARENT_SAR, "yes")
+    engine.dispose()
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True,
+                              text=True, env=env, timeout=60, cwd=Path(__file__).parent.parent)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert len(list(csv.DictReader(io.StringIO(cli("export", "sars", "--school",
+                                                    "hillside"))))) == 1
+    assert list(csv.DictReader(io.StringIO(cli("export", "sars", "--school", "oakwood")))) == []
+    assert "SAR-" not in cli("digest", "--school", "oakwood")
+    assert oakwood.school_id != hillside.school_id
