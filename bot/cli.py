@@ -459,6 +459,67 @@ def export_consents(format: ExportFormat = "csv", out: ExportOut = None,
     _export(export_rows, format, out, school, "consent rows")
 
 
+@export_app.command("software")
+def export_software(format: ExportFormat = "csv", out: ExportOut = None,
+                    school: SchoolOption = None) -> None:
+    """The software register: each product's status, data, conditions, DPIA and review date."""
+    from workflows.software.export import export_rows
+
+    _export(export_rows, format, out, school, "products")
+
+
+@export_app.command("all")
+def export_all(
+    out: Annotated[Path, typer.Option("--out", help="The zip file to write.")],
+    school: SchoolOption = None,
+) -> None:
+    """Every register, the people, the settings and the audit trail, as CSV and JSON in a zip."""
+    from workflows.archive import REGISTERS, write_archive
+    from workflows.database import session_scope, utcnow
+
+    if out.suffix.lower() != ".zip":
+        _fail(f"{out} should end in .zip.")
+    if not out.parent.exists():
+        _fail(f"There is no folder {out.parent}.")
+    with session_scope(_engine()) as session:
+        found = _school(session, school)
+        counts = write_archive(session, found, out, actor="command line", now=utcnow())
+    for name, (what, _) in REGISTERS.items():
+        typer.echo(f"{name}: {counts[name]} rows ({what})")
+    typer.echo(f"Wrote {out}.")
+
+
+@import_app.command("software")
+def import_software(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+    ] = False,
+    school: SchoolOption = None,
+) -> None:
+    """Import the school's existing software register (CSV). A bad file changes nothing."""
+    from workflows.database import session_scope, utcnow
+    from workflows.software.importer import ImportRefused, import_register
+
+    try:
+        with session_scope(_engine()) as session:
+            report = import_register(session, _school(session, school), file.read_bytes(),
+                                     file_name=file.name, by_name="command line", now=utcnow(),
+                                     dry_run=dry_run)
+    except ImportRefused as error:
+        _fail(f"{file.name} was not imported; nothing was changed:\n" + "\n".join(error.reasons))
+    verb = "Would import" if dry_run else "Imported"
+    typer.echo(f"{verb} {report.rows} products from {file.name}: {len(report.added)} added, "
+               f"{len(report.changed)} changed, {len(report.unchanged)} unchanged.")
+    if report.kept:
+        typer.echo("Kept as decided in the bot (not overwritten): " + ", ".join(report.kept))
+    if report.no_review:
+        typer.echo("Approved with no approval or review date, so no review is planned: "
+                   + ", ".join(report.no_review))
+    if dry_run:
+        typer.echo("Dry run: nothing was written.")
+
+
 @import_app.command("consents")
 def import_consents(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
@@ -571,6 +632,31 @@ def consent(
                 typer.echo("  " + " | ".join(row))
         else:
             typer.echo(getattr(reply, "text", ""))
+
+
+@app.command()
+def software(
+    name: Annotated[str, typer.Argument(help="The product's name or website, e.g. IXL.")],
+    as_json: Annotated[bool, typer.Option("--json", help="The answer as JSON.")] = False,
+    school: SchoolOption = None,
+) -> None:
+    """Is this app approved? What the software register (and open requests) say about it."""
+    from workflows.core.context import Context
+    from workflows.database import session_scope, utcnow
+    from workflows.people.models import Person, Role
+    from workflows.software import service
+
+    with session_scope(_engine()) as session:
+        found_school = _school(session, school)
+        # The read is audited as the command line, like an export.
+        reader = Person(school_id=found_school.id, name="command line", role=Role.STAFF)
+        ctx = Context(session=session, school=found_school, person=reader, adapter="cli",
+                      now=utcnow())
+        found = service.look_up(ctx, name)
+        if as_json:
+            typer.echo(json.dumps(service.as_json(ctx, found), ensure_ascii=False, indent=2))
+        else:
+            typer.echo(service.answer_text(ctx, found))
 
 
 @consent_settings_app.command("show")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 import subprocess
 import sys
+import zipfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +16,7 @@ from sqlmodel import col, func, select
 
 from tests.conftest import PARENT_SAR, School_, make_school
 from tests.test_consent import export, run_import
+from workflows.archive import REGISTERS, write_archive
 from workflows.audit.models import AuditEvent
 from workflows.breach.models import Breach
 from workflows.consent.models import Consent, ConsentChange, Pupil
@@ -144,3 +149,30 @@ def test_cli_purge_dry_run(tmp_path: Path) -> None:
     with session_scope(make_engine(env["DPO_BOT_DATABASE_URL"])) as session:
         assert session.exec(select(AuditEvent).where(
             col(AuditEvent.action) == "retention.purged")).first() is None
+
+
+# --- export all (for the governors, or for leaving the product) -----------------------------
+
+def test_export_all_writes_every_register_as_csv_and_json(school: School_,
+                                                          tmp_path: Path) -> None:
+    school.says("sam", *PARENT_SAR, "yes")
+    run_import(school, export("sims"))
+    out = tmp_path / "hillside.zip"
+    with session_scope(school.engine) as session:
+        counts = write_archive(session, session.get(School, school.school_id), out,
+                               actor="Dee Dpo", now=school.now)
+    with zipfile.ZipFile(out) as archive:
+        names = set(archive.namelist())
+        assert {f"{n}.{ext}" for n in REGISTERS for ext in ("csv", "json")} | {
+            "CONTENTS.txt"} == names
+        sars = list(csv.DictReader(io.StringIO(archive.read(
+            "subject_access_requests.csv").decode())))
+        assert [r["reference"] for r in sars] == ["SAR-2026-0001"]
+        assert len(json.loads(archive.read("photo_consent.json"))) == 6 * 9
+        people = json.loads(archive.read("people.json"))
+        assert {p["name"] for p in people} >= {"Dee Dpo", "Sam Teacher"}
+        trail = list(csv.DictReader(io.StringIO(archive.read("audit_trail.csv").decode())))
+        assert {r["action"] for r in trail if r["reference"] == "SAR-2026-0001"}
+        assert "archive.exported" in {r["action"] for r in trail}  # the export is on record
+        assert "(1 rows)" in archive.read("CONTENTS.txt").decode()
+    assert counts["photo_consent"] == 54 and not (tmp_path / "hillside.zip.part").exists()

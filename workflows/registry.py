@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from workflows.breach.flows import BREACH
 from workflows.core.declaration import Workflow
-from workflows.reminders.service import register_deadline_handler
+from workflows.reminders.service import HANDLERS, register_deadline_handler
 from workflows.sar.flows import SAR
+from workflows.software import service as software
+from workflows.software.flows import SOFTWARE
 
-WORKFLOWS: dict[str, Workflow] = {workflow.name: workflow for workflow in (SAR, BREACH)}
+WORKFLOWS: dict[str, Workflow] = {
+    workflow.name: workflow for workflow in (SAR, BREACH, SOFTWARE)
+}
 
 for _workflow in WORKFLOWS.values():
     if _workflow.reminders is not None:
         register_deadline_handler(_workflow.name)
+# Reminders about the software register's review dates, not about a case.
+HANDLERS[software.REVIEW_SUBJECT] = software.review_reminder
 
 
 def by_prefix(prefix: str) -> Workflow | None:

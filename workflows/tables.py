@@ -19,6 +19,7 @@ from workflows.people.models import Person
 from workflows.reminders.models import Reminder
 from workflows.sar.models import CaseNote, ClarificationPause, RightsRequest
 from workflows.schools.models import School
+from workflows.software.models import Software, SoftwareMessage, SoftwareRequest
 
 metadata = SQLModel.metadata
 
@@ -41,5 +42,8 @@ __all__ = [
     "Reminder",
     "RightsRequest",
     "School",
+    "Software",
+    "SoftwareMessage",
+    "SoftwareRequest",
     "metadata",
 ]

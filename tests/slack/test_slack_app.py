@@ -37,6 +37,8 @@ from bot.slack.app import SlackBot
 from bot.slack.delivery import deliver_once
 from bot.slack.settings import SlackSettings
 from tests.conftest import PARENT_SAR, School_
+from tests.test_consent import export as consent_export
+from tests.test_consent import run_import
 from workflows.audit.models import AuditEvent
 from workflows.core.models import Conversation, ConversationStatus
 from workflows.database import session_scope
@@ -801,7 +803,8 @@ def test_slack_users_become_the_bots_people(ws: Workspace) -> None:
     assert ws.person(DPO).id == ws.school.people["dee"]
     assert answer.args["text"] == "All open subject access requests"
     assert words(answer.args["blocks"]) == (
-        "*All open subject access requests*: None open.\n*All open breach reports*: None open.")
+        "*All open subject access requests*: None open.\n*All open breach reports*: None open."
+        "\n*All open software requests*: None open.")
     # A newcomer's first DM, Slack's retry of it and a shortcut, all at once: one person,
     # named and mailed as users.info says, one answer, one modal.
     first = ws.slack.message_im("hello", user_id=NEWCOMER)
@@ -1074,7 +1077,7 @@ def test_manifest_matches_what_the_app_does(manifest: dict[str, Any]) -> None:
     assert [c["command"] for c in features["slash_commands"]] == ["/dpo"]
     shortcuts = features["shortcuts"]
     assert sorted(s["callback_id"] for s in shortcuts) == sorted(
-        f"start:{name}" for name in WORKFLOWS)  # exactly one per landed workflow
+        [f"start:{name}" for name in WORKFLOWS] + ["ask:consent"])  # one per landed workflow
     assert {s["type"] for s in shortcuts} == {"global"}
     assert sorted(settings["event_subscriptions"]["bot_events"]) == [
         "app_home_opened", "message.im"]
@@ -1175,3 +1178,58 @@ def test_a_breach_from_the_shortcut_starts_the_clock_and_asks_the_rest_in_the_dm
                                                            alert.response["ts"])
     assert_decided(ws.message(alert)["blocks"], "Not reportable")
     assert actions_of(ws.message(alert)["blocks"]) == []  # the decision is taken: no buttons
+
+
+def test_consent_shortcut_answers_in_the_modal_to_the_asker_only(ws: Workspace) -> None:
+    run_import(ws.school, consent_export("sims"))
+
+    def shortcut(user: str) -> dict[str, Any]:
+        before = ws.fake.count("views.open")
+        assert ws.live.send(ws.slack.shortcut("ask:consent", user_id=user)).status == 200
+        opened = ws.fake.wait_for("views.open", before + 1)[-1]
+        return ws.fake.views[opened.response["view"]["id"]]
+
+    modal = shortcut(DPO)
+    assert modal["callback_id"] == "consent"
+    use = next(b for b in modal["blocks"] if b.get("block_id") == "use")
+    assert [o["value"] for o in use["element"]["options"]][:4] == [
+        "all", "displays", "print", "website"]
+
+    # Two Amelias: the bot asks which, keeping what was typed so it can be narrowed.
+    ack = ws.submit(modal, {"who": {"value": plain_text_input("Amelia")},
+                            "use": {"value": static_select("website")}}, DPO)
+    assert ack["response_action"] == "update"
+    said = words(ack["view"]["blocks"])
+    assert "Amelia Smith" in said and "Amelia Khan" in said and "4B" in said
+    who = next(b for b in ack["view"]["blocks"] if b.get("block_id") == "who")
+    assert who["element"]["initial_value"] == "Amelia"
+    check_blocks(ack["view"], "modal")
+
+    answer = ws.submit({**ack["view"], "id": modal["id"]},
+                       {"who": {"value": plain_text_input("Amelia in 4B")},
+                        "use": {"value": static_select("website")}}, DPO)
+    assert ":white_check_mark: Yes: Amelia Smith (4B, Year 4)" in words(answer["view"]["blocks"])
+
+    whole = ws.submit(modal, {"who": {"value": plain_text_input("4b")},
+                              "use": {"value": static_select("social_media")}}, DPO)
+    said = words(whole["view"]["blocks"])
+    assert "4B: leave out of social media (4 of 5 pupils)" in said
+    assert said.index("Grace Taylor") < said.index("Harry Patel")  # safeguarding first
+
+    empty = ws.submit(modal, {"who": {"value": plain_text_input("   ")},
+                              "use": {"value": static_select("website")}}, DPO)
+    assert empty["response_action"] == "errors" and "who" in empty["errors"]
+
+    # Nothing was posted anywhere: the answers lived in the asker's own modal.
+    assert ws.fake.count("chat.postMessage") == 0
+    with session_scope(ws.engine) as session:
+        seen = session.exec(select(AuditEvent.action).where(
+            col(AuditEvent.action).startswith("consent."))).all()
+    assert seen.count("consent.viewed") == 1 and "consent.class_viewed" in seen
+
+    # Sam (staff, no consent permission) is told privately; no modal opens.
+    before = ws.fake.count("views.open")
+    assert ws.live.send(ws.slack.shortcut("ask:consent", user_id=STAFF)).status == 200
+    refusal = ws.fake.wait_for("chat.postMessage")[-1]
+    assert refusal.args["channel"] == STAFF and "consent" in refusal.args["text"]
+    assert ws.fake.count("views.open") == before

@@ -26,6 +26,7 @@ from workflows.core.wording import render
 from workflows.people.permissions import Permission, PermissionDenied, can, can_view
 from workflows.registry import WORKFLOWS, by_prefix
 from workflows.schools.trust import trust_cases
+from workflows.software import service as software
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
 REFERENCE = r"(?P<ref>[A-Za-z]{2,5}-\d{4}-\d{3,})"
@@ -71,7 +72,7 @@ def respond(ctx: Context, channel_key: str, text: str) -> list[Reply]:
 # What may be asked from anywhere (a slash command in any channel, a home-tab button): reads
 # only, never the start of a conversation, whose follow-up answers would have nowhere to go.
 LOOKUPS = ("help", "cases", "show", "history", "letter", "digest", "trust", "consent_lookup",
-           "consent_class")
+           "consent_class", "software", "software_register")
 
 
 def lookup(ctx: Context, text: str) -> list[Reply]:
@@ -285,6 +286,40 @@ def _digest(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]
     return [Document(title="Weekly digest", body=digest_text(ctx.session, ctx.school, ctx.now))]
 
 
+def _software(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
+    """“Is IXL approved?”, “can I use IXL?”, “software IXL”: answered from the register."""
+    asked = match.group("product")
+    if asked.lower() in software.THIS:  # “is it approved?”: what this person last asked for
+        asked = software.last_asked(ctx) or ""
+        if not asked:
+            return [Text("Which app do you mean? Ask like this: “is IXL approved?”.", "warning")]
+    # “Can I use IXL for homework?”: the product is the part before what it is for.
+    shorter = re.split(r"\s+(?:for|with|in|on|at|to)\s+", asked, maxsplit=1)[0]
+    known = next((q for q in dict.fromkeys((asked, shorter)) if software.known(ctx, q)), None)
+    if known is None and match.group(0).lower().startswith(("can ", "may ", "could ")):
+        # Not a product: “can we use Amelia's photo in the newsletter?” is about consent.
+        for intent in INTENTS:
+            if intent.handler in (consent.consent_lookup, consent.consent_class) and (
+                    consent_match := intent.pattern.match(match.group(0))):
+                return intent.handler(ctx, channel_key, consent_match)
+    return [Text(software.answer_text(ctx, software.look_up(ctx, known or shorter)))]
+
+
+def _software_register(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
+    """The whole register: names and decisions only, so any member of staff may read it."""
+    products = software.register(ctx.session, ctx.school.id)
+    audit.record(ctx, "software.register_viewed", "software", None, None)
+    return [Table(
+        title="Software register",
+        columns=("Product", "Status", "Review by"),
+        rows=tuple((p.name, software.status_text(p, ctx.today),
+                    p.review_on.strftime("%d %b %Y") if p.review_on else "")
+                   for p in products),
+        empty="No software in the register yet (the DPO can import it: dpo-bot import "
+              "software FILE).",
+    )]
+
+
 def _trust(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
     return trust_cases(ctx)
 
@@ -309,6 +344,12 @@ INTENTS: tuple[Intent, ...] = (
     _intent(r"^digest$", _digest),
     _intent(r"^(?:trust|trust cases|all schools|every school|cases (?:at|in|for) "
             r"(?:all|every|each) schools?)$", _trust),
+    # The software register, before photo consent: “can I use IXL?” names a product.
+    _intent(r"^(?:software )?(?:register|list)$|^software$", _software_register),
+    _intent(r"^is (?P<product>.+?) (?:approved|allowed|ok|okay|safe|on the register|"
+            r"in the register)\??$", _software),
+    _intent(r"^(?:can|may|could) (?:i|we) use (?P<product>.+?)\??$", _software),
+    _intent(r"^software (?!request\b|approval\b)(?P<product>.+?)\??$", _software),
     # Photo consent (handlers in workflows.consent.service): a withdrawal first, as it also
     # names a pupil and a use.
     _intent(r"^(?P<name>.+?)(?:'s|’s|s'|’) (?:parents?|mum|mother|dad|father|carers?|"

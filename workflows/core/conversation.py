@@ -153,9 +153,9 @@ def handle(
         )
     if word in BACK:
         return _back(ctx, workflow, conversation)
-    if word in SKIP and field.optional:
+    if word in SKIP and field.optional and not field.takes_unknown(word):
         return _answer(ctx, workflow, conversation, field, None)
-    if word in SKIP:
+    if word in SKIP and not field.takes_unknown(word):
         return [Text(f"This one is needed, so it can't be skipped. {field.help}".strip(),
                      "warning")] + _prompt(ctx, workflow, conversation)
     try:

@@ -56,6 +56,11 @@ Answers = Mapping[str, Any]
 # message when the answer cannot stand.
 Check = Callable[[Any, Answers, Context], str | None]
 
+# Stored for "don't know" where a field takes it as an answer (``Field.unknown``): an open
+# question for whoever decides, shown as such, rather than a skipped question.
+UNKNOWN = "unknown"
+DONT_KNOW = {"don't know", "dont know", "do not know", "not sure", "unsure", "unknown",
+             "no idea", "idk"}
 _YES = {"yes", "y", "yeah", "yep", "true", "1"}
 _NO = {"no", "n", "nope", "false", "0"}
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -75,6 +80,8 @@ class Field:
     max_length: int | None = None
     ask_if: Callable[[Answers], bool] | None = None
     checks: tuple[Check, ...] = ()
+    # "Don't know" is a real answer here, stored as UNKNOWN (a choice field lists it too).
+    unknown: bool = False
 
     @property
     def limit(self) -> int:
@@ -94,6 +101,8 @@ class Field:
                 f"can be at most {self.limit:,}. Please shorten it.",
                 self.name,
             )
+        if self.takes_unknown(text):
+            return UNKNOWN
         value = _PARSERS[self.kind](self, text, ctx)
         for check in self.checks:
             problem = check(value, answers, ctx)
@@ -105,6 +114,8 @@ class Field:
         """How a stored value reads back to a person."""
         if value is None:
             return "(not given)"
+        if self.unknown and value == UNKNOWN:
+            return "Don't know"
         if self.kind is Kind.CHOICE:
             return self.choice(value).label
         if self.kind is Kind.YES_NO:
@@ -117,6 +128,10 @@ class Field:
                 return describe_date(moment.date())
             return describe_datetime(moment)
         return str(value)
+
+    def takes_unknown(self, text: str) -> bool:
+        """Whether ``text`` is "don't know" and this field accepts that as an answer."""
+        return self.unknown and text.strip().lower().rstrip(" .!").replace("’", "'") in DONT_KNOW
 
     def choice(self, value: str) -> Choice:
         return next(c for c in self.choices if c.value == value)

@@ -1,0 +1,45 @@
+"""The software register as rows, for CSV and JSON; it reads back in with the importer."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from workflows.audit.models import AuditEvent
+from workflows.core.export import plain, to_csv
+from workflows.database import utcnow
+from workflows.schools.models import School
+from workflows.software import service
+from workflows.software.models import SoftwareRequest
+from workflows.software.screening import kind_label
+
+__all__ = ["export_rows", "to_csv"]
+
+
+def export_rows(session: Session, school: School, actor: str) -> list[dict[str, Any]]:
+    today = utcnow().astimezone(ZoneInfo(school.timezone)).date()
+    rows = []
+    for product in service.register(session, school.id):
+        request = session.get(SoftwareRequest, product.request_id) if product.request_id else None
+        rows.append({
+            "name": product.name,
+            "website": product.website,
+            "status": product.status,
+            "review_overdue": service.review_overdue(product, today),
+            "data": "; ".join(kind_label(k) for k in product.data_kinds),
+            "conditions": product.conditions,
+            "reason": product.reason,
+            "dpia": product.dpia,
+            "dpia_link": product.dpia_link,
+            "approved_by": product.decided_by,
+            "approved_on": product.decided_on,
+            "review_date": product.review_on,
+            "request": request.reference if request else None,
+            "source": product.source,
+        })
+    session.add(AuditEvent(school_id=school.id, at=utcnow(), actor_name=actor, adapter="cli",
+                           action="software.exported", subject_type="software",
+                           detail={"count": len(rows)}))
+    return [{k: plain(v) for k, v in row.items()} for row in rows]

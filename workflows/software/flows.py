@@ -1,0 +1,226 @@
+"""The software approval workflow declared: the request, and the DPO's decision on it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from workflows.core.context import Context
+from workflows.core.dates import describe_date, describe_datetime
+from workflows.core.declaration import Action, DeadlineReminders, Workflow
+from workflows.core.fields import UNKNOWN, Choice, Field, Form, Kind
+from workflows.people.models import Role
+from workflows.people.permissions import Permission
+from workflows.software import service
+from workflows.software.models import RequestState, SoftwareRequest
+from workflows.software.screening import (
+    check_kinds,
+    kind_label,
+    kinds_hint,
+    parse_kinds,
+    screen,
+)
+
+_DONT_KNOW = Choice(UNKNOWN, "Don't know", ("not sure",))
+_YES_NO_UNKNOWN = (Choice("yes", "Yes", ("y", "yeah")), Choice("no", "No", ("n", "nope")),
+                   _DONT_KNOW)
+_UNSURE = " (or “don't know”: the DPO will find out)"
+
+INTAKE = Form((
+    Field("product", Kind.TEXT, "Product", "Which app or website is it? (its name)",
+          help="For example “IXL”, “Purple Mash”, “Canva for Education”. If it is already "
+               "approved I'll tell you at once.",
+          checks=(service.check_new_product,)),
+    Field("website", Kind.TEXT, "Website", "What is its website?" + _UNSURE,
+          help="For example “ixl.com”. It helps the DPO find the vendor's terms.",
+          max_length=300, unknown=True),
+    Field("purpose", Kind.LONG_TEXT, "What it is for",
+          "What will you use it for?",
+          help="For example “maths homework and practice for Years 3 to 6”."),
+    Field("users", Kind.TEXT, "Who will use it",
+          "Who will use it? Name the year groups and staff (e.g. “Years 3-6 and their teachers”, "
+          "“staff only”)",
+          help="The year groups tell the DPO the pupils' ages: under-13s using an online "
+               "service themselves may need a parent's consent.", max_length=300),
+    Field("pupils_use", Kind.CHOICE, "Pupils use it themselves",
+          "Will pupils log in or use it themselves?", choices=_YES_NO_UNKNOWN, unknown=True),
+    Field("data_kinds", Kind.TEXT, "Data that goes in",
+          "Which data about pupils or staff goes in? " + kinds_hint(),
+          help=kinds_hint() + ". Count anything you or the pupils type, upload or that the "
+                              "app records.", max_length=300, checks=(check_kinds,)),
+    Field("accounts_by", Kind.TEXT, "Who creates the accounts",
+          "Who creates the accounts, and with what details? (e.g. “I do, with first name and "
+          "class”; “pupils sign up”)" + _UNSURE, unknown=True),
+    Field("privacy_notice", Kind.TEXT, "Privacy notice",
+          "Where is the vendor's privacy notice? (a link, “none”" + ", or “don't know”)",
+          help="Usually a “Privacy” link at the bottom of the vendor's website.",
+          max_length=500, unknown=True),
+    Field("storage", Kind.TEXT, "Where data is stored",
+          "Where is the data stored? (e.g. “UK”, “EU”, “USA”)" + _UNSURE,
+          help="Often in the vendor's privacy notice or security page.", unknown=True),
+    Field("min_age", Kind.TEXT, "Vendor's minimum age",
+          "What is the vendor's minimum age for users? (e.g. “13”, “none”)" + _UNSURE,
+          help="In the vendor's terms of use: many apps are 13+ unless a school signs up.",
+          max_length=50, unknown=True),
+    Field("dpa", Kind.CHOICE, "Data processing agreement",
+          "Is there a data processing agreement with the vendor (a DPA or “school terms”)?",
+          choices=_YES_NO_UNKNOWN, unknown=True),
+    Field("ads_ai", Kind.CHOICE, "Advertising or AI training",
+          "Does the vendor use pupil data for advertising, profiling or training AI?",
+          choices=_YES_NO_UNKNOWN, unknown=True),
+    Field("cost", Kind.TEXT, "Cost",
+          "What does it cost? (e.g. “free”, “£300 a year”)" + _UNSURE, unknown=True),
+))
+
+_OPEN = service.OPEN_STATES
+_ALL = frozenset(RequestState)
+_DECIDE_CONFIRM = "This is the school's written decision; it is taken once."
+
+ACTIONS = (
+    Action("approve", "Approve", Permission.DECIDE, _ALL, to_state=RequestState.APPROVED,
+           style="primary", guard=service.undecided, aliases=("approved",),
+           confirm=_DECIDE_CONFIRM,
+           form=Form((Field("reason", Kind.LONG_TEXT, "Why",
+                            "Anything to record about why? (or “skip”)", optional=True),)),
+           apply=service.approve),
+    Action("approve_with_conditions", "Approve with conditions", Permission.DECIDE, _ALL,
+           to_state=RequestState.APPROVED, guard=service.undecided,
+           aliases=("conditions", "approve with condition", "conditional"),
+           confirm=_DECIDE_CONFIRM,
+           form=Form((Field("conditions", Kind.LONG_TEXT, "Conditions",
+                            "On what conditions? (e.g. “first names only; no photos”)",
+                            help="The requester is told these, and the register keeps them."),)),
+           apply=service.approve_with_conditions),
+    Action("reject", "Reject", Permission.DECIDE, _ALL, to_state=RequestState.REJECTED,
+           style="danger", guard=service.undecided, aliases=("refuse", "decline", "rejected"),
+           confirm=_DECIDE_CONFIRM,
+           form=Form((Field("reason", Kind.LONG_TEXT, "Reason",
+                            "Why is it rejected? (the requester is told this)",
+                            help="E.g. “no data processing agreement, and it trains AI on "
+                                 "pupils' work”. Suggest an approved alternative if there is "
+                                 "one."),)),
+           apply=service.reject),
+    Action("ask", "Ask for more information", Permission.DECIDE, _ALL,
+           to_state=RequestState.MORE_INFO, guard=service.undecided,
+           aliases=("ask for more information", "ask for information", "more info",
+                    "ask for info", "question"),
+           form=Form((Field("question", Kind.LONG_TEXT, "Question",
+                            "What do you need to know? (this goes to the requester)"),)),
+           apply=service.ask_for_information),
+    Action("answer", "Answer the DPO", Permission.NOTE,
+           frozenset({RequestState.MORE_INFO}), to_state=RequestState.AWAITING,
+           style="primary", guard=service.answer_guard, aliases=("reply", "answer question"),
+           form=Form((Field("answer", Kind.LONG_TEXT, "Answer", "Your answer for the DPO:"),)),
+           apply=service.answer),
+    Action("reassign", "Reassign", Permission.DECIDE, _ALL, guard=service.undecided,
+           aliases=("assign",),
+           form=Form((Field("person", Kind.TEXT, "Decided by",
+                            "Who should decide it? (the DPO or a deputy, by name)",
+                            checks=(service.check_decider,)),)),
+           apply=service.reassign),
+)
+
+
+_CHOSEN = ("pupils_use", "dpa", "ads_ai")
+
+
+def _answer_text(name: str, value: Any) -> str:
+    if value == UNKNOWN:
+        return "Don't know (open question)"
+    if name == "data_kinds":
+        return ", ".join(kind_label(k) for k in value)
+    if name in _CHOSEN:
+        return INTAKE.field(name).display(value)
+    return str(value) if value else "(not given)"
+
+
+def _card_rows(ctx: Context, case: SoftwareRequest) -> list[tuple[str, str]]:
+    rows = [(INTAKE.field(name).label, _answer_text(name, getattr(case, name)))
+            for name in service.ANSWER_FIELDS]
+    asked = describe_datetime(case.created_at.astimezone(ctx.tz))
+    rows.append(("Asked by", f"{service.name_of(ctx.session, case.created_by_id)}, {asked}"))
+    if case.owner_id:
+        rows.append(("To be decided by", service.name_of(ctx.session, case.owner_id)))
+    found = service.screening_of(case)
+    rows.append(("DPIA screening", f"{found.dpia_text}. " + " ".join(found.dpia_reasons)))
+    rows.append(("Parental consent", f"{found.consent_text}. " + " ".join(found.consent_reasons)))
+    if found.concerns:
+        rows.append(("Points to check", " ".join(found.concerns)))
+    if found.open_questions:
+        rows.append(("Open questions", "; ".join(found.open_questions).capitalize() + "."))
+    for earlier in service.earlier_rejections(ctx.session, ctx.school.id, case.product):
+        if earlier.request_id != case.id:
+            when = describe_date(earlier.decided_on) if earlier.decided_on else "before"
+            rows.append(("Rejected before", f"{when}: {earlier.reason or 'no reason recorded'}"))
+    for message in service.messages(ctx.session, case):
+        who = service.name_of(ctx.session, message.author_id)
+        label = "DPO asked" if message.kind == "question" else "Answer"
+        rows.append((f"{label}, {describe_datetime(message.at.astimezone(ctx.tz))}",
+                     f"{message.text} ({who})"))
+    if case.decision is not None:
+        who = service.name_of(ctx.session, case.decided_by_id)
+        rows.append(("Decision", f"{service.DECISIONS[case.decision]} by {who}, "
+                                 f"{describe_datetime(case.decided_at.astimezone(ctx.tz))}"))
+        if case.conditions:
+            rows.append(("Conditions", case.conditions))
+        if case.reason:
+            rows.append(("Reason", case.reason))
+    return rows
+
+
+def _deadline_text(ctx: Context, case: SoftwareRequest) -> str | None:
+    if case.state == RequestState.MORE_INFO:
+        return "Waiting for the requester's answer; the DPO's 3-day nudge starts again then."
+    if case.decide_by is None:
+        return None
+    return (f"Waiting for the DPO's decision; they are nudged on {describe_date(case.decide_by)} "
+            "(3 school days) if it is still waiting.")
+
+
+def _summary_notes(ctx: Context, values: Mapping[str, Any]) -> list[str]:
+    notes: list[str] = []
+    # Every answer was checked as it was given, so the kinds parse.
+    found = screen(dict(values) | {"data_kinds": parse_kinds(values["data_kinds"])})
+    notes.append(f"{found.dpia_text}; {found.consent_text.lower()}. The DPO sees why.")
+    if found.open_questions:
+        notes.append("You said “don't know” about: " + "; ".join(found.open_questions)
+                     + ". The DPO will see these as open questions.")
+    for earlier in service.earlier_rejections(ctx.session, ctx.school.id,
+                                              str(values.get("product") or "")):
+        notes.append(f"{earlier.name} was rejected before: {earlier.reason or 'no reason'}. "
+                     "Say in “what it is for” what has changed.")
+    notes.append("Type “yes” to send it to the DPO.")
+    return notes
+
+
+SOFTWARE = Workflow(
+    name="software",
+    prefix=service.PREFIX,
+    title="Software request",
+    summary="Ask the DPO to approve a new app or website that will hold pupil data",
+    triggers=("new software", "new app", "request software", "software request",
+              "software approval",
+              "approve an app", "new website", "request an app"),
+    model=SoftwareRequest,
+    intake=INTAKE,
+    start_permission=Permission.START_CASE,
+    states={
+        RequestState.AWAITING: "Waiting for the DPO's decision",
+        RequestState.MORE_INFO: "Waiting for more information from the requester",
+        RequestState.APPROVED: "Approved",
+        RequestState.REJECTED: "Rejected",
+    },
+    open_states=_OPEN,
+    actions=ACTIONS,
+    create=service.create,
+    card_rows=_card_rows,
+    due=service.due,
+    deadline_text=_deadline_text,
+    # One nudge when a request has waited 3 school days; there is no legal deadline to chase.
+    reminders=DeadlineReminders(days_before=(), on_the_day=True, overdue_daily=False,
+                                recipients=("owner", "dpo"), escalate_to=(Role.DEPUTY,)),
+    recompute=service.recompute,
+    summary_notes=_summary_notes,
+)
+
+__all__ = ["SOFTWARE"]

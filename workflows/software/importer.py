@@ -1,0 +1,235 @@
+"""Loading a school's existing software register from a spreadsheet (CSV).
+
+Schools keep these by hand, so column names and values vary: both are read forgivingly, and
+any row that cannot be read is reported with its line number and nothing is changed. A
+product already decided in the bot keeps that decision: an old spreadsheet must not
+overwrite what the DPO recorded since.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from dateutil import parser as dates
+from dateutil.relativedelta import relativedelta
+from sqlmodel import Session, select
+
+from workflows.audit.models import AuditEvent
+from workflows.schools.models import School
+from workflows.software import service
+from workflows.software.models import Dpia, Software, Status
+from workflows.software.screening import DATA_KINDS
+
+# Our column -> the headers schools use for it (folded: lower case, single spaces).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "product", "app", "software", "application", "product name",
+             "app name", "software name", "system"),
+    "website": ("website", "url", "link", "web address", "site", "web site"),
+    "status": ("status", "approved", "decision", "approval", "approval status", "approved?"),
+    "data_kinds": ("data", "data categories", "data kinds", "data_kinds", "personal data",
+                   "data held", "data shared", "data stored"),
+    "conditions": ("conditions", "restrictions", "conditions of use"),
+    "reason": ("reason", "why", "rejection reason", "reason rejected"),
+    "dpia": ("dpia", "dpia status", "dpia done", "dpia completed", "dpia required"),
+    "dpia_link": ("dpia link", "dpia url", "dpia_link", "dpia location"),
+    "decided_by": ("approved by", "decided by", "decided_by", "authorised by",
+                   "authorized by"),
+    "decided_on": ("approved on", "date approved", "decided on", "approval date", "decided_on",
+                   "date decided", "date"),
+    "review_on": ("review date", "review", "review by", "next review", "review_on",
+                  "review due"),
+}
+STATUSES: dict[str, Status] = {
+    **dict.fromkeys(("approved", "yes", "y", "ok", "allowed", "approve"), Status.APPROVED),
+    **dict.fromkeys(("approved with conditions", "conditional", "conditions",
+                     "approved (conditions)", "yes with conditions", "restricted"),
+                    Status.CONDITIONS),
+    **dict.fromkeys(("rejected", "no", "n", "not approved", "refused", "banned", "declined",
+                     "not allowed", "reject"), Status.REJECTED),
+    **dict.fromkeys(("pending", "under review", "in progress", "awaiting", "requested",
+                     "tbc"), Status.PENDING),
+}
+DPIAS: dict[str, Dpia] = {
+    **dict.fromkeys(("done", "yes", "y", "completed", "complete"), Dpia.DONE),
+    **dict.fromkeys(("required", "needed", "to do", "due"), Dpia.REQUIRED),
+    **dict.fromkeys(("no", "n", "not required", "not needed", "n/a", "na", "none"),
+                    Dpia.NOT_REQUIRED),
+    "": Dpia.UNKNOWN,
+    "unknown": Dpia.UNKNOWN,
+}
+
+
+class ImportRefused(Exception):
+    """The file was not imported; ``reasons`` says why, row by row."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("\n".join(reasons))
+        self.reasons = reasons
+
+
+@dataclass
+class Report:
+    rows: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # decided in the bot since: not overwritten
+    no_review: list[str] = field(default_factory=list)  # approved, but no date to review from
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.strip().lower().replace("_", " ").split())
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252")  # saved from Excel on Windows
+
+
+def _date(text: str, column: str, line: int, problems: list[str]) -> date | None:
+    if not text.strip():
+        return None
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+            return date.fromisoformat(text.strip())
+        return dates.parse(text, dayfirst=True).date()
+    except (ValueError, OverflowError):
+        problems.append(f"Line {line}: “{text}” in {column} is not a date (use e.g. "
+                        "31/08/2026 or 2026-08-31).")
+        return None
+
+
+def _kinds(text: str) -> list[str]:
+    """Known categories as their codes; anything else kept as written, not thrown away."""
+    found: list[str] = []
+    for token in re.split(r"[;,/\n]|\band\b", text):
+        token = token.strip(" .")
+        if not token:
+            continue
+        low = token.lower()
+        code = next((v for v, label, aliases in DATA_KINDS
+                     if low in (v, label.lower(), *aliases)), token)
+        if code not in found:
+            found.append(code)
+    return found
+
+
+def read(data: bytes) -> list[dict[str, Any]]:
+    """The file's rows as our fields, or ImportRefused with every problem found."""
+    text = _decode(data)
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportRefused(["The file is empty."]) from None
+    where: dict[str, int] = {}
+    for index, name in enumerate(header):
+        column = next((ours for ours, names in COLUMNS.items() if _fold(name) in names), None)
+        if column is not None and column not in where:
+            where[column] = index
+    missing = [c for c in ("name", "status") if c not in where]
+    if missing:
+        raise ImportRefused([
+            f"No {' or '.join(missing)} column. The first row must name the columns, e.g. "
+            "“Name, Website, Status, Data, Conditions, DPIA, Approved by, Approved on, Review "
+            f"date”. This file's first row: {', '.join(header)}."])
+    rows: list[dict[str, Any]] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for line, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        def cell(column: str, cells: list[str] = cells) -> str:
+            index = where.get(column)
+            return cells[index].strip() if index is not None and index < len(cells) else ""
+
+        name = cell("name")
+        if not name:
+            problems.append(f"Line {line}: no product name.")
+            continue
+        key = service.name_key(name)
+        if key in seen:
+            problems.append(f"Line {line}: {name} is listed twice (also line {seen[key]}).")
+            continue
+        seen[key] = line
+        status = STATUSES.get(_fold(cell("status")))
+        if status is None:
+            problems.append(f"Line {line}: {name}: status “{cell('status')}” is not one of "
+                            "approved, approved with conditions, rejected or pending.")
+        dpia = DPIAS.get(_fold(cell("dpia")))
+        if dpia is None:
+            problems.append(f"Line {line}: {name}: DPIA “{cell('dpia')}” should be done, "
+                            "required, not required or blank.")
+        rows.append({
+            "line": line, "name": name, "name_key": key, "status": status, "dpia": dpia,
+            "website": cell("website") or None,
+            "data_kinds": _kinds(cell("data_kinds")),
+            "conditions": cell("conditions") or None,
+            "reason": cell("reason") or None,
+            "dpia_link": cell("dpia_link") or None,
+            "decided_by": cell("decided_by") or None,
+            "decided_on": _date(cell("decided_on"), "the approval date", line, problems),
+            "review_on": _date(cell("review_on"), "the review date", line, problems),
+        })
+    if problems:
+        raise ImportRefused(problems)
+    if not rows:
+        raise ImportRefused(["The file has a header but no products."])
+    return rows
+
+
+_FIELDS = ("name", "website", "status", "data_kinds", "conditions", "reason", "dpia",
+           "dpia_link", "decided_by", "decided_on", "review_on")
+
+
+def import_register(session: Session, school: School, data: bytes, *, file_name: str,
+                    by_name: str, now: datetime, dry_run: bool = False) -> Report:
+    """Add or update the register from ``data``; all of it, or (on any problem) none of it."""
+    rows = read(data)
+    report = Report(rows=len(rows))
+    existing = {p.name_key: p for p in session.exec(
+        select(Software).where(Software.school_id == school.id))}
+    for row in rows:
+        if row["status"] in (Status.APPROVED, Status.CONDITIONS) and row["review_on"] is None:
+            if row["decided_on"] is not None:
+                row["review_on"] = row["decided_on"] + relativedelta(months=service.REVIEW_MONTHS)
+            else:
+                report.no_review.append(row["name"])
+        product = existing.get(row["name_key"])
+        if product is not None and product.source == "request":
+            report.kept.append(product.name)
+            continue
+        values = {k: row[k] for k in _FIELDS}
+        if product is None:
+            report.added.append(row["name"])
+            product = Software(school_id=school.id, name_key=row["name_key"], source="import",
+                               created_at=now, updated_at=now, **values)
+        elif all(getattr(product, k) == v for k, v in values.items()):
+            report.unchanged.append(product.name)
+            continue
+        else:
+            report.changed.append(product.name)
+            if dry_run:
+                continue
+            for k, v in values.items():
+                setattr(product, k, v)
+            product.version += 1
+            product.updated_at = now
+        if not dry_run:
+            session.add(product)
+            session.flush()
+            service.plan_review(session, school, product, now)
+    if not dry_run:
+        session.add(AuditEvent(
+            school_id=school.id, at=now, actor_name=by_name, adapter="cli",
+            action="software.imported", subject_type="software",
+            detail={"file": file_name, "added": len(report.added),
+                    "changed": len(report.changed), "kept": report.kept}))
+    return report

@@ -1,0 +1,246 @@
+"""DPIA and parental-consent screening, worked out from a software request's answers.
+
+DOMAIN.md 5: any "yes" on the ICO's list means a DPIA is required. The result carries its
+reasons, so the DPO sees why, and says "can't tell yet" when a "don't know" answer is the
+only thing standing between "required" and "not required".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflows.core.fields import UNKNOWN, Invalid
+
+# What goes in: (value, label, aliases). Numbers in the question follow this order.
+DATA_KINDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("names", "Pupils' names", ("name", "names", "first name", "first names", "surname",
+                                "surnames", "pupil names", "full name", "full names")),
+    ("dob", "Date of birth", ("dob", "d.o.b", "birthday", "birthdays", "birth date",
+                              "dates of birth")),
+    ("photos", "Photos or video", ("photo", "photos", "video", "videos", "pictures",
+                                   "images", "recordings")),
+    ("assessment", "Assessment or progress", ("assessment", "assessments", "marks", "grades",
+                                              "scores", "results", "progress", "attainment")),
+    ("sen_health", "SEN or health", ("sen", "send", "ehcp", "health", "medical",
+                                     "special needs", "sen or health", "disability")),
+    ("free_text", "Behaviour or free-text notes about pupils", (
+        "free text", "notes", "comments", "behaviour", "behavior", "behaviour notes",
+        "free text about pupils")),
+    ("staff", "Staff details", ("staff", "staff names", "teacher", "teachers",
+                                "staff emails")),
+    ("none", "No personal data", ("none", "nothing", "no personal data", "no data")),
+)
+_KIND_LABELS = {value: label for value, label, _ in DATA_KINDS}
+PUPIL_KINDS = {"names", "dob", "photos", "assessment", "sen_health", "free_text"}
+
+
+def kinds_hint() -> str:
+    return "Type numbers or names, e.g. “1, 4” or “names, photos”: " + "; ".join(
+        f"{i}. {label}" for i, (_, label, _) in enumerate(DATA_KINDS, 1))
+
+
+def parse_kinds(text: str) -> list[str]:
+    """The data categories named in ``text``, or Invalid naming the word not understood."""
+    found: list[str] = []
+    for token in _tokens(text):
+        value = _pick(token)
+        if value is None:
+            raise Invalid(f"I don't know the kind of data “{token}”. {kinds_hint()}")
+        if value not in found:
+            found.append(value)
+    if not found:
+        raise Invalid(f"Which data goes in? {kinds_hint()}")
+    if "none" in found and len(found) > 1:
+        raise Invalid("“No personal data” can't go with other kinds of data: which is it?")
+    return found
+
+
+def check_kinds(value: str, answers: Mapping[str, Any], ctx: Any) -> str | None:
+    try:
+        parse_kinds(value)
+    except Invalid as error:
+        return error.message
+    return None
+
+
+def kind_label(value: str) -> str:
+    return _KIND_LABELS.get(value, value)
+
+
+def _tokens(text: str) -> list[str]:
+    tokens: list[str] = []
+    for part in re.split(r"[,;/&+]|\band\b|\n", text.lower()):
+        part = part.strip(" .")
+        if re.fullmatch(r"[\d\s]+", part):
+            tokens += part.split()  # "1 4" is two numbers
+        elif part:
+            tokens.append(part)
+    return tokens
+
+
+def _pick(token: str) -> str | None:
+    if token.isdigit():
+        number = int(token)
+        return DATA_KINDS[number - 1][0] if 1 <= number <= len(DATA_KINDS) else None
+    for value, label, aliases in DATA_KINDS:
+        if token in (value, label.lower(), *aliases):
+            return value
+    starts = [v for v, label, _ in DATA_KINDS if label.lower().startswith(token)]
+    return starts[0] if len(starts) == 1 and len(token) >= 3 else None
+
+
+# Ages at the start of each school year (England): Reception is 4, Year N is N + 4.
+_STAGES = {"nursery": 3, "eyfs": 3, "reception": 4, "ks1": 5, "key stage 1": 5, "ks2": 7,
+           "key stage 2": 7, "primary": 4, "ks3": 11, "key stage 3": 11, "ks4": 14,
+           "key stage 4": 14, "sixth form": 16, "ks5": 16}
+
+
+def youngest_age(users: str) -> int | None:
+    """The youngest pupils' age named in "who will use it", or None if no year is named."""
+    text = users.lower()
+    ages = [age for name, age in _STAGES.items() if re.search(rf"\b{name}\b", text)]
+    for match in re.finditer(r"\b(?:years?|yrs?|y)\s*(\d{1,2})(?:\s*(?:-|to|–)\s*(\d{1,2}))?",
+                             text):
+        ages.append(int(match.group(1)) + 4)
+    return min(ages) if ages else None
+
+
+def _age(text: str) -> int | None:
+    match = re.search(r"\d{1,2}", text)
+    return int(match.group()) if match else None
+
+
+_OUTSIDE_UK = re.compile(r"\b(us|usa|united states|america|outside|worldwide|global|india|"
+                         r"china|australia|canada)\b", re.IGNORECASE)
+_NO = {"no", "none", "not found", "no privacy notice", "n/a", "nothing"}
+
+
+@dataclass(frozen=True)
+class Screening:
+    dpia: str  # "required" / "not_required" / "unclear"
+    dpia_reasons: tuple[str, ...]
+    consent: str  # "needed" / "not_needed" / "unclear"
+    consent_reasons: tuple[str, ...]
+    concerns: tuple[str, ...] = ()  # points for the DPO that are not DPIA triggers
+    open_questions: tuple[str, ...] = field(default=())
+
+    @property
+    def dpia_text(self) -> str:
+        return {"required": "DPIA required", "not_required": "No DPIA needed",
+                "unclear": "Can't tell yet whether a DPIA is needed"}[self.dpia]
+
+    @property
+    def consent_text(self) -> str:
+        return {"needed": "Parental consent needed", "not_needed": "No parental consent needed",
+                "unclear": "Can't tell yet whether parental consent is needed"}[self.consent]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"dpia": self.dpia, "dpia_reasons": list(self.dpia_reasons),
+                "consent": self.consent, "consent_reasons": list(self.consent_reasons),
+                "concerns": list(self.concerns), "open_questions": list(self.open_questions)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Screening:
+        return cls(data["dpia"], tuple(data["dpia_reasons"]), data["consent"],
+                   tuple(data["consent_reasons"]), tuple(data.get("concerns", ())),
+                   tuple(data.get("open_questions", ())))
+
+
+# The answers that can be "don't know", as the DPO reads the open question.
+OPEN_QUESTIONS = {
+    "website": "the product's website",
+    "pupils_use": "whether pupils use it themselves",
+    "accounts_by": "who creates the accounts",
+    "privacy_notice": "the vendor's privacy notice",
+    "storage": "where the data is stored",
+    "min_age": "the vendor's minimum age",
+    "dpa": "whether there is a data processing agreement",
+    "ads_ai": "advertising, profiling or AI training on pupil data",
+    "cost": "the cost",
+}
+
+
+def screen(answers: Mapping[str, Any]) -> Screening:
+    """Screen one request's answers (as stored: data_kinds a list, unknowns as UNKNOWN)."""
+    kinds = set(answers.get("data_kinds") or [])
+    pupil_data = bool(kinds & PUPIL_KINDS)
+    pupils_use = answers.get("pupils_use")
+    ads_ai = answers.get("ads_ai")
+    notice = str(answers.get("privacy_notice") or UNKNOWN)
+    dpia: list[str] = []
+    undecided: list[str] = []
+    if "sen_health" in kinds:
+        dpia.append("SEN or health data is special category data (ICO: special category "
+                    "data on a large scale).")
+    if "free_text" in kinds:
+        dpia.append("Behaviour or free-text notes about pupils (ICO: tracking behaviour).")
+    if pupils_use == "yes" and pupil_data:
+        dpia.append("Pupils use it themselves: an online service offered directly to "
+                    "children (ICO).")
+    elif pupils_use == UNKNOWN and pupil_data:
+        undecided.append("whether pupils use it themselves (an online service offered "
+                         "directly to children)")
+    if ads_ai == "yes":
+        dpia.append("Advertising, profiling or AI training on pupil data (ICO: children's "
+                    "data for marketing or profiling).")
+    elif ads_ai == UNKNOWN:
+        undecided.append("whether there is advertising, profiling or AI training on pupil data")
+    if notice.lower().strip(" .") in _NO:
+        dpia.append("No privacy notice from the vendor (ICO: processing without a privacy "
+                    "notice to the person).")
+    elif notice == UNKNOWN:
+        undecided.append("whether the vendor has a privacy notice")
+    if dpia:
+        dpia_result = "required"
+    elif undecided:
+        dpia_result = "unclear"
+        dpia = [f"Nothing found yet, but not known: {', '.join(undecided)}."]
+    else:
+        dpia_result = "not_required"
+        dpia = ["None of the ICO's screening questions applies to the answers given."]
+
+    consent: list[str] = []
+    unclear_consent: list[str] = []
+    if "photos" in kinds:
+        consent.append("Photos or video of pupils: each pupil's photo consent must allow it "
+                       "(check with “consent NAME for USE”).")
+    youngest = youngest_age(str(answers.get("users") or ""))
+    if pupils_use == "yes" and pupil_data:
+        if youngest is not None and youngest < 13:
+            consent.append(f"Pupils as young as {youngest} use an online service directly: if "
+                           "it relies on consent, a parent must give it for under-13s "
+                           "(UK GDPR Art 8).")
+        elif youngest is None:
+            unclear_consent.append("the pupils' ages (name the year groups)")
+    elif pupils_use == UNKNOWN and (youngest is None or youngest < 13):
+        unclear_consent.append("whether pupils use it themselves")
+    minimum = _age(str(answers.get("min_age") or ""))
+    if minimum and youngest is not None and youngest < minimum and pupils_use != "no":
+        consent.append(f"The vendor's minimum age is {minimum}, but pupils as young as "
+                       f"{youngest} would use it: its terms need a parent's or the school's "
+                       "consent, or it is not for them.")
+    if consent:
+        consent_result = "needed"
+    elif unclear_consent:
+        consent_result = "unclear"
+        consent = [f"Not known: {', '.join(unclear_consent)}."]
+    else:
+        consent_result = "not_needed"
+        consent = ["No photos, and no under-13s using an online service themselves."]
+
+    concerns: list[str] = []
+    if answers.get("dpa") == "no":
+        concerns.append("No data processing agreement: the vendor processes data for the "
+                        "school, so an Art 28 contract is needed before use.")
+    storage = str(answers.get("storage") or "")
+    if storage != UNKNOWN and _OUTSIDE_UK.search(storage):
+        concerns.append(f"Data stored outside the UK ({storage}): check the transfer "
+                        "safeguards.")
+    open_questions = tuple(
+        question for name, question in OPEN_QUESTIONS.items() if answers.get(name) == UNKNOWN
+    )
+    return Screening(dpia_result, tuple(dpia), consent_result, tuple(consent), tuple(concerns),
+                     open_questions)
