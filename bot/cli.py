@@ -36,6 +36,9 @@ consent_settings_app = typer.Typer(
     help="The school's photo consent settings: the uses parents are asked about, and how long "
     "a yes lasts.", no_args_is_help=True)
 app.add_typer(consent_settings_app, name="consent-settings")
+teams_app = typer.Typer(help="Run the Microsoft Teams agent, or build its app package.",
+                        invoke_without_command=True)
+app.add_typer(teams_app, name="teams")
 
 SchoolOption = Annotated[
     str | None, typer.Option("--school", help="The school's short name (default: the first).")
@@ -392,6 +395,68 @@ async def _run_slack(engine, settings, http: bool, host: str, port: int, school)
         await serve_http(bot, host, port)
     else:
         await serve_socket_mode(bot)
+
+
+@teams_app.callback()
+def teams(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port to serve /api/messages on.")] = 3978,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "0.0.0.0",
+    school: SchoolOption = None,
+) -> None:
+    """Serve the Teams agent at /api/messages (behind your HTTPS endpoint)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import asyncio
+    import logging
+
+    from bot.teams.settings import TeamsConfigError, TeamsSettings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        settings = TeamsSettings.from_env()
+    except TeamsConfigError as error:
+        _fail(str(error))
+    from bot.teams.server import create, http_app, serve
+
+    try:
+        bot, adapter, connections = create(_engine(), settings, school)
+    except ValueError as error:  # no such school
+        _fail(str(error))
+    typer.echo(f"Teams agent for {bot.school_name}: http://{host}:{port}/api/messages")
+    asyncio.run(serve(http_app(bot, adapter, connections), host, port))
+
+
+@teams_app.command("package")
+def teams_package(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the .zip.")],
+    website: Annotated[str, typer.Option(
+        envvar="TEAMS_APP_WEBSITE", help="The school's website (https://…).")],
+    privacy: Annotated[str | None, typer.Option(
+        envvar="TEAMS_APP_PRIVACY_URL", help="Privacy notice (default: the website).")] = None,
+    terms: Annotated[str | None, typer.Option(
+        envvar="TEAMS_APP_TERMS_URL", help="Terms of use (default: the website).")] = None,
+    school: SchoolOption = None,
+) -> None:
+    """Build the Teams app package (manifest.json and icons) for Teams admin centre."""
+    from bot.teams.settings import TeamsConfigError, client_id_from_env
+
+    try:
+        bot_id = client_id_from_env()
+    except TeamsConfigError as error:
+        _fail(str(error))
+    for name, url in (("--website", website), ("--privacy", privacy), ("--terms", terms)):
+        if url is not None and not url.startswith("https://"):
+            _fail(f"{name} must be an https:// address, not “{url}”.")
+    from bot.teams.package import build
+    from workflows.database import session_scope
+
+    with session_scope(_engine()) as session:
+        name = _school(session, school).name
+    out.write_bytes(build(bot_id, school=name, website=website,
+                          privacy=privacy or website, terms=terms or website, developer=name))
+    typer.echo(f"Wrote {out}: upload it in Teams admin centre > Teams apps > Manage apps.")
 
 
 @app.command()

@@ -14,6 +14,7 @@ from workflows.consent.models import (
 )
 from workflows.core.inbound import InboundEvent
 from workflows.core.models import Conversation
+from workflows.notifications.addresses import ChatAddress
 from workflows.notifications.models import Notification
 from workflows.people.models import Person
 from workflows.reminders.models import Reminder
@@ -28,6 +29,7 @@ __all__ = [
     "Breach",
     "BreachUpdate",
     "CaseNote",
+    "ChatAddress",
     "ClarificationPause",
     "Consent",
     "ConsentCategory",

@@ -23,6 +23,7 @@ class Person(SQLModel, table=True):
         UniqueConstraint("school_id", "name", name="uq_person_school_name"),
         # One person per Slack account, whichever bot process saw them first.
         UniqueConstraint("school_id", "slack_user_id", name="uq_person_school_slack"),
+        UniqueConstraint("school_id", "teams_user_id", name="uq_person_school_teams"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,0 +1,481 @@
+"""The Teams agent: the bot's personal chat, card forms, decision cards and installs.
+
+Built on the Microsoft 365 Agents SDK's ``AgentApplication``. Messages go to the same chat
+core as the terminal and Slack's DM (``workflows.core.chat.respond``); a form on a card is
+checked by the same declarations as Slack's modals; a decision button is an
+``Action.Execute`` answered by the engine's compare-and-set. The database work runs in a
+thread (the core is synchronous) and nothing here decides what anyone may do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any, TypeVar
+
+from microsoft_agents.activity import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    Attachment,
+)
+from microsoft_agents.hosting.core import (
+    AgentApplication,
+    ApplicationOptions,
+    Connections,
+    ConnectorClientBase,
+    MemoryStorage,
+    TurnContext,
+    TurnState,
+)
+from microsoft_agents.hosting.core.app.proactive import Conversation as SdkConversation
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.teams import cards, identity
+from bot.teams.identity import TeamsUser
+from workflows.core import chat, conversation
+from workflows.core import engine as core
+from workflows.core.context import Context
+from workflows.core.declaration import Workflow
+from workflows.core.inbound import first_time
+from workflows.core.models import Conversation, ConversationStatus
+from workflows.core.ui import Card, Reply, Text
+from workflows.database import session_scope
+from workflows.notifications import addresses
+from workflows.people.models import Person, Role
+from workflows.registry import WORKFLOWS, by_prefix
+from workflows.schools import service as schools
+from workflows.schools.models import School
+
+log = logging.getLogger(__name__)
+ADAPTER = "teams"
+CARD = "application/vnd.microsoft.card.adaptive"
+T = TypeVar("T")
+FORM_REQUEST = re.compile(r"^(?:(?P<before>[\w ]+?) )?forms?(?: (?P<after>[\w ]+))?[.!?]?$",
+                          re.IGNORECASE)
+
+
+class NotAllowed(Exception):
+    """The sender may not use the bot; the message says why."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a card button gets back: the card for the clicker, and what else to send."""
+
+    card: dict[str, Any]
+    for_everyone: dict[str, Any] | None = None  # replaces the clicked message for all
+    follow_up: dict[str, Any] | None = None  # a new message in the chat
+
+
+class TeamsBot:
+    """One agent bound to one school's data (one Microsoft 365 tenant)."""
+
+    def __init__(self, engine: Engine, connections: Connections, *, client_id: str,
+                 tenant_id: str, school_slug: str | None = None):
+        self.engine = engine
+        self.client_id = client_id
+        self.tenant_id = tenant_id
+        with session_scope(engine) as session:
+            school = (schools.by_slug(session, school_slug) if school_slug
+                      else schools.get_default(session))
+            if school is None:
+                raise ValueError(f"No school called “{school_slug}”.")
+            self.school_id = school.id
+            self.school_name = school.name
+        self.app: AgentApplication[TurnState] = AgentApplication[TurnState](
+            # Conversations live in the bot's own database; the SDK's turn state is unused.
+            ApplicationOptions(storage=MemoryStorage(), start_typing_timer=False,
+                               bot_app_id=client_id),
+            connection_manager=connections,
+        )
+        self._people: dict[str, int] = {}
+        self._joining: dict[str, asyncio.Lock] = {}
+        register(self)
+
+    # Running the core
+
+    async def run(self, context: TurnContext, work: Callable[[Context], T]) -> T:
+        """``work`` in one transaction, as the sender; their chat with the bot is remembered."""
+        user = sender(context.activity)
+        problem = identity.refusal(user, self.tenant_id, self.school_name)
+        if problem:
+            raise NotAllowed(problem)
+        person_id = await self.person_id(user, context)
+        reference = personal_reference(context)
+
+        def in_thread() -> T:
+            with session_scope(self.engine) as session:
+                if reference is not None:
+                    addresses.remember(session, self.school_id, person_id, ADAPTER, reference)
+                ctx = Context(session=session, school=session.get(School, self.school_id),
+                              person=session.get(Person, person_id), adapter=ADAPTER,
+                              now=datetime.now(UTC))
+                return work(ctx)
+
+        return await asyncio.to_thread(in_thread)
+
+    async def person_id(self, user: TeamsUser, context: TurnContext) -> int:
+        if user.user_id in self._people:
+            return self._people[user.user_id]
+        # A newcomer's first message and a click can arrive together: one at a time, or each
+        # would make the same colleague a person of their own.
+        async with self._joining.setdefault(user.user_id, asyncio.Lock()):
+            if user.user_id not in self._people:
+                self._people[user.user_id] = await self._find_or_link(user, context)
+        return self._people[user.user_id]
+
+    async def _find_or_link(self, user: TeamsUser, context: TurnContext) -> int:
+        def known() -> int | None:
+            with session_scope(self.engine) as session:
+                person = identity.find(session, self.school_id, user.user_id)
+                return person.id if person else None
+
+        person_id = await asyncio.to_thread(known)
+        if person_id is not None:
+            return person_id
+        email = await member_email(context, user.user_id)
+
+        def create() -> int:
+            with session_scope(self.engine) as session:
+                with_email = TeamsUser(user.user_id, user.aad_object_id, user.name,
+                                       user.tenant_id, email)
+                return identity.link(session, self.school_id, with_email).id
+
+        try:
+            return await asyncio.to_thread(create)
+        except IntegrityError:  # another bot process linked them first: use theirs
+            found = await asyncio.to_thread(known)
+            if found is None:
+                raise
+            return found
+
+    def deciders(self, session: Session) -> list[str]:
+        """Teams ids of the DPO and deputies: the only people a case's buttons refresh for."""
+        return list(session.exec(
+            select(Person.teams_user_id).where(
+                Person.school_id == self.school_id, col(Person.active).is_(True),
+                col(Person.role).in_([Role.DPO.value, Role.DEPUTY.value]),
+                col(Person.teams_user_id).is_not(None))
+            .order_by(col(Person.id))
+        ))
+
+
+def sender(activity: Activity) -> TeamsUser:
+    who = activity.from_property
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = (activity.conversation.tenant_id if activity.conversation else None) or (
+        (channel_data.get("tenant") or {}).get("id"))
+    return TeamsUser(user_id=who.id, aad_object_id=who.aad_object_id,
+                     name=(who.name or "").strip() or who.id, tenant_id=tenant)
+
+
+def personal_reference(context: TurnContext) -> dict[str, Any] | None:
+    """How to reach the sender later, only from their personal chat with the bot.
+
+    A group chat or channel is never stored as someone's address: their reminders and case
+    details would go to everyone there.
+    """
+    conversation_account = context.activity.conversation
+    if conversation_account is None or conversation_account.is_group or (
+            conversation_account.conversation_type not in (None, "personal")):
+        return None
+    stored = SdkConversation.from_turn_context(context).store_item_to_json()
+    stored.pop("_span_context", None)
+    return stored
+
+
+async def member_email(context: TurnContext, user_id: str) -> str | None:
+    """The sender's email, which Teams gives only on request (used to find the DPO)."""
+    client = context.services.get(ConnectorClientBase)
+    if client is None or context.activity.conversation is None:
+        return None
+    try:
+        member = await client.conversations.get_conversation_member(
+            context.activity.conversation.id, user_id)
+    except Exception as error:  # no email: they join as staff, like anyone Teams names
+        log.warning("could not look up a Teams member's email (%s)", error.__class__.__name__)
+        return None
+    extra = member.model_extra or {}
+    return extra.get("email") or extra.get("userPrincipalName")
+
+
+def chat_key(context: TurnContext, kind: str = ADAPTER) -> str:
+    """The conversation's key in the core: Teams ids can outgrow the column, so long ones are
+    replaced by their digest."""
+    conversation_id = context.activity.conversation.id
+    if len(conversation_id) > 100:
+        conversation_id = hashlib.sha256(conversation_id.encode()).hexdigest()[:40]
+    return f"{kind}:{conversation_id}"
+
+
+def card_activity(card: dict[str, Any]) -> Activity:
+    return Activity(type=ActivityTypes.message,
+                    attachments=[Attachment(content_type=CARD, content=card)])
+
+
+def card_response(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:
+    """The card that replaces the clicked one, for the person who clicked."""
+    return AdaptiveCardInvokeResponse(status_code=HTTPStatus.OK, type=CARD, value=card)
+
+
+def notice_card(text: str, tone: str = "error") -> dict[str, Any]:
+    return cards.message_card([Text(text, tone)])  # type: ignore[arg-type]
+
+
+def _workflow_for_form(text: str) -> tuple[bool, str | None]:
+    """``breach form``, ``form sar``, ``forms``: (asked for a form, which workflow)."""
+    match = FORM_REQUEST.match(" ".join(text.strip().split()))
+    if not match:
+        return False, None
+    word = (match.group("before") or match.group("after") or "").strip().lower()
+    if not word:
+        return True, None
+    for name, workflow in WORKFLOWS.items():
+        if word in (name, workflow.prefix.lower(), workflow.title.lower(), *workflow.triggers):
+            return True, name
+    return False, None
+
+
+def register(bot: TeamsBot) -> None:
+    app = bot.app
+
+    async def turned_away(context: TurnContext, error: NotAllowed) -> None:
+        await context.send_activity(card_activity(notice_card(str(error))))
+
+    def starts(ctx: Context) -> list[tuple[str, str]]:
+        return [(w.name, w.title) for w in WORKFLOWS.values() if core.may_start(ctx, w) is None]
+
+    async def welcome(context: TurnContext) -> None:
+        """Installed, or first met: remember the chat and say what I can do."""
+        try:
+            help_replies, allowed = await bot.run(
+                context, lambda ctx: (chat.greet(ctx, chat_key(context)),
+                                      starts(ctx)))
+        except NotAllowed as error:
+            await turned_away(context, error)
+            return
+        await context.send_activity(card_activity(cards.start_card(help_replies, allowed)))
+
+    @app.installation_update()
+    async def installed(context: TurnContext, state: TurnState) -> None:
+        # Teams follows an install with membersAdded, which says hello; here the chat is
+        # only remembered, so reminders can reach someone who has not written yet.
+        if (context.activity.action or "add").startswith("add"):
+            try:
+                await bot.run(context, lambda ctx: None)
+            except NotAllowed as error:
+                await turned_away(context, error)
+
+    @app.conversation_update("membersAdded")
+    async def members_added(context: TurnContext, state: TurnState) -> None:
+        bot_id = context.activity.recipient.id if context.activity.recipient else None
+        if any(m.id == bot_id for m in context.activity.members_added or []):
+            await welcome(context)
+
+    @app.activity(ActivityTypes.message)
+    async def message(context: TurnContext, state: TurnState) -> None:
+        activity = context.activity
+        if activity.conversation.is_group:
+            await context.send_activity(card_activity(notice_card(
+                "I only work in a personal chat, so that nobody else sees your cases. Open a "
+                "chat with me and write there.", "warning")))
+            return
+        try:
+            card = await answer_message(context)
+        except NotAllowed as error:
+            await turned_away(context, error)
+            return
+        if card is not None:  # None: a redelivery of a message already answered
+            await context.send_activity(card_activity(card))
+
+    async def answer_message(context: TurnContext) -> dict[str, Any] | None:
+        activity = context.activity
+        where, text = chat_key(context), activity.text or ""
+        wants_form, name = _workflow_for_form(text)
+        if wants_form:
+            return await bot.run(context, lambda ctx: form_or_list(ctx, name))
+        event = f"{where}:{activity.id}"
+
+        def answer(ctx: Context) -> dict[str, Any] | None:
+            # Seen-before and the answer in one transaction: a redelivered activity waits
+            # for the first and then does nothing.
+            if not first_time(ctx.session, ADAPTER, event):
+                return None
+            replies = chat.respond(ctx, where, text)
+            return cards.message_card(replies, refresh_for=refresh_for(ctx, bot, replies))
+
+        try:
+            return await bot.run(context, answer)
+        except NotAllowed:
+            raise
+        except Exception:
+            log.exception("could not answer a Teams message; nothing from it was saved")
+            return await bot.run(context, lambda ctx: cards.message_card(chat.fault(ctx, where)))
+
+    def form_or_list(ctx: Context, name: str | None) -> dict[str, Any]:
+        if name is None:
+            return cards.start_card([Text("Which form? Choose one:")], starts(ctx))
+        workflow = WORKFLOWS[name]
+        refusal = core.may_start(ctx, workflow)
+        if refusal:
+            return notice_card(refusal)
+        return cards.intake_form(name, workflow.title, workflow.intake)
+
+    # Card buttons: Action.Execute, answered with the card that replaces the clicked one.
+
+    def on_card(verb: str,
+                work: Callable[[TurnContext, Context, Mapping[str, Any]], Answer]) -> None:
+        async def handler(context: TurnContext, state: TurnState, data: object
+                          ) -> AdaptiveCardInvokeResponse:
+            values = data if isinstance(data, dict) else {}
+            try:
+                answer = await bot.run(context, lambda ctx: work(context, ctx, values))
+            except NotAllowed as error:
+                return card_response(notice_card(str(error)))
+            except (KeyError, StopIteration, ValueError):  # a card from an older version
+                return card_response(notice_card("That button is out of date. Type the case "
+                                                 "reference to see where it stands."))
+            if answer.for_everyone is not None and context.activity.reply_to_id:
+                # Everyone who sees the message gets the decided card; refreshes stop.
+                shared = card_activity(answer.for_everyone)
+                shared.id = context.activity.reply_to_id
+                await context.update_activity(shared)
+            if answer.follow_up is not None:
+                await context.send_activity(card_activity(answer.follow_up))
+            return card_response(answer.card)
+
+        app.adaptive_card.action_execute(verb)(handler)
+
+    def open_form(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answer:
+        name = data.get("workflow")
+        return Answer(form_or_list(ctx, name if name in WORKFLOWS else None))
+
+    def intake(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answer:
+        workflow = WORKFLOWS[data["workflow"]]
+        raw = cards.submitted_text(workflow.intake, data)
+        prepared = conversation.prepare(
+            ctx, chat_key(context, "teams-form"), workflow, raw)
+        if prepared.errors:
+            return Answer(cards.intake_form(workflow.name, workflow.title, workflow.intake, raw,
+                                            prepared.errors))
+        return Answer(cards.summary_card(prepared.summary, workflow.name,
+                                         prepared.conversation_id))
+
+    def edit(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answer:
+        workflow = WORKFLOWS[data["workflow"]]
+        held = ctx.session.get(Conversation, int(data["conversation"]))
+        answers = (held.answers if held is not None and held.person_id == ctx.person.id
+                   and held.status == ConversationStatus.CONFIRMING else {})
+        return Answer(cards.intake_form(workflow.name, workflow.title, workflow.intake,
+                                        cards.initial_text(workflow.intake, answers)))
+
+    def confirm(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answer:
+        workflow = WORKFLOWS[data["workflow"]]
+        result = conversation.confirm(ctx, int(data["conversation"]))
+        if result.reopened is not None:
+            # Refused as a whole: back to the form with everything typed still there.
+            return Answer(cards.intake_form(
+                workflow.name, workflow.title, workflow.intake,
+                cards.initial_text(workflow.intake, result.reopened), note=result.message))
+        card = cards.message_card(result.replies, refresh_for=refresh_for(ctx, bot,
+                                                                          result.replies))
+        if not (result.ok and workflow.follow_up and result.reference):
+            return Answer(card)
+        # The case (and its clock) exists; the rest is asked in the chat, answer by answer.
+        more = conversation.follow_up(ctx, chat_key(context),
+                                      workflow, result.reference)
+        return Answer(card, follow_up=cards.message_card(more))
+
+    def act(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answer:
+        reference, _, version = str(data["value"]).partition("|")
+        workflow = _workflow(reference)
+        declared = workflow.action(str(data["action"]))
+        if declared.form.fields or declared.confirm:
+            # Reasons and "are you sure?" are asked on the card, after the same refusal a
+            # Slack modal gets: a staff click on a DPO button opens nothing.
+            refusal = core.preflight(ctx, workflow, declared, reference)
+            if refusal:
+                return Answer(notice_card(refusal))
+            case = core.load(ctx, workflow, reference)
+            return Answer(cards.decision_form(
+                core.card(ctx, workflow, case), declared.label, declared.name,
+                str(data["value"]), declared.form, declared.confirm))
+        return after_decision(
+            ctx, core.decide(ctx, workflow, declared, reference, int(version), {}))
+
+    def decide(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answer:
+        reference, _, version = str(data["value"]).partition("|")
+        workflow = _workflow(reference)
+        declared = workflow.action(str(data["action"]))
+        raw = cards.submitted_text(declared.form, data)
+        decision = core.decide(ctx, workflow, declared, reference, int(version), raw)
+        if decision.errors:
+            case = core.load(ctx, workflow, reference)
+            return Answer(cards.decision_form(
+                core.card(ctx, workflow, case), declared.label, declared.name,
+                str(data["value"]), declared.form, declared.confirm, raw, decision.errors,
+                note=decision.message))
+        return after_decision(ctx, decision)
+
+    def after_decision(ctx: Context, decision: core.Decision) -> Answer:
+        if not decision.ok:
+            # Only the person who clicked is told (who got there first, how it stands); the
+            # shared message is left alone, as the winner has already replaced it.
+            if decision.card is None:
+                return Answer(notice_card(decision.message))
+            return Answer(cards.case_card(
+                decision.card, with_buttons=False,
+                refresh_for=refresh_for(ctx, bot, [decision.card]),
+                notice=Text(decision.message, "warning")))
+        if decision.card is None:
+            return Answer(notice_card(decision.message, "success"))
+        decided = cards.case_card(decision.card, with_buttons=False,
+                                  notice=Text(decision.message, "success"),
+                                  footer=decision.footer)
+        return Answer(decided, for_everyone=decided)
+
+    def refresh(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answer:
+        reference = str(data["ref"])
+        workflow = _workflow(reference)
+        try:
+            case = core.load(ctx, workflow, reference)
+        except core.NotFound as error:
+            return Answer(notice_card(error.message))
+        # The details were already delivered (and that read audited); a refresh adds only
+        # the buttons this person's role allows.
+        shown = core.card(ctx, workflow, case)
+        return Answer(cards.case_card(shown, with_buttons=True,
+                                      refresh_for=refresh_for(ctx, bot, [shown])))
+
+    for verb, work in ((cards.FORM, open_form), (cards.INTAKE, intake), (cards.EDIT, edit),
+                       (cards.CONFIRM, confirm), (cards.ACT, act), (cards.DECIDE, decide),
+                       (cards.REFRESH, refresh)):
+        on_card(verb, work)
+
+    @app.error
+    async def on_error(context: TurnContext, error: Exception) -> None:
+        log.error("Teams turn failed: %s", error.__class__.__name__, exc_info=error)
+
+
+def refresh_for(ctx: Context, bot: TeamsBot, shown: Sequence[Reply]) -> list[str]:
+    """Who gets a case's buttons: the DPO team, and this person if their role allows any."""
+    ids = bot.deciders(ctx.session)
+    if ctx.person.teams_user_id and any(isinstance(r, Card) and r.buttons for r in shown):
+        ids.append(ctx.person.teams_user_id)
+    return ids
+
+
+def _workflow(reference: str) -> Workflow:
+    workflow = by_prefix(reference.split("-", 1)[0])
+    if workflow is None:
+        raise KeyError(reference)
+    return workflow

@@ -1,0 +1,317 @@
+"""The neutral UI model as Adaptive Cards 1.5: messages, forms built from declarations, cases.
+
+Teams renders markdown in a TextBlock and in FactSet values, so every string from the core
+(which may hold what someone typed) goes into a TextRun, which is never parsed. Buttons are
+``Action.Execute`` (Universal Actions): the data carries the reference and the version the
+person saw, as Slack's button value does, so a stale or double click changes nothing. A
+case's buttons reach only the people listed in ``refresh.userIds``: everyone else sees the
+details alone. Each card is cut to fit Teams' message size.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from workflows.core.fields import Field, Form, Kind
+from workflows.core.ui import Button, Card, Document, Question, Reply, Summary, Table, Text
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+# Teams refuses a message over about 28 KB; the activity around the card needs some room.
+CARD_BYTES = 24_000
+TEXT_LIMIT = 4_000  # one TextRun: a long letter is split into several
+REFRESH_USERS = 60  # Teams runs a card's refresh automatically for at most 60 users
+COLOR = {"info": "default", "success": "good", "warning": "warning", "error": "attention"}
+STYLE = {"primary": "positive", "danger": "destructive"}
+
+# Verbs of the Action.Execute buttons, read back by bot.teams.app.
+ACT, DECIDE, REFRESH = "act", "decide", "refresh"
+FORM, INTAKE, CONFIRM, EDIT = "form", "intake", "confirm", "edit"
+INPUT = "field."  # input ids: a prefix keeps field names apart from the action's own data
+
+
+def run(text: str, *, bold: bool = False, color: str = "default", subtle: bool = False,
+        size: str | None = None) -> dict[str, Any]:
+    """A TextRun: plain text, never markdown, so user text cannot become a link or a mention."""
+    element: dict[str, Any] = {"type": "TextRun", "text": text[:TEXT_LIMIT]}
+    if bold:
+        element["weight"] = "Bolder"
+    if color != "default":
+        element["color"] = color
+    if subtle:
+        element["isSubtle"] = True
+    if size:
+        element["size"] = size
+    return element
+
+
+def rich(*inlines: dict[str, Any] | str, spacing: str | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "type": "RichTextBlock",
+        "inlines": [run(i) if isinstance(i, str) else i for i in inlines],
+    }
+    if spacing:
+        block["spacing"] = spacing
+    return block
+
+
+def heading(text: str) -> dict[str, Any]:
+    return rich(run(text, bold=True, size="Medium"))
+
+
+def line(label: str, value: str) -> dict[str, Any]:
+    return rich(run(f"{label}: ", bold=True), run(value), spacing="Small")
+
+
+def adaptive_card(body: list[dict[str, Any]], actions: Sequence[dict[str, Any]] = (),
+                  refresh: dict[str, Any] | None = None) -> dict[str, Any]:
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "body": body or [rich(" ")],
+        "msteams": {"width": "Full"},  # Teams-only: the whole width of the chat
+    }
+    if actions:
+        card["actions"] = list(actions)
+    if refresh:
+        card["refresh"] = refresh
+    return fit(card)
+
+
+def fit(card: dict[str, Any]) -> dict[str, Any]:
+    """Drop body elements from the end until the card fits, saying that it was shortened."""
+    if size(card) <= CARD_BYTES:
+        return card
+    body = list(card["body"])
+    note = rich(run("(shortened to fit Teams: type the reference to see the whole case)",
+                    subtle=True))
+    while body and size({**card, "body": [*body, note]}) > CARD_BYTES:
+        body.pop()
+    return {**card, "body": [*body, note]}
+
+
+def size(card: Mapping[str, Any]) -> int:
+    return len(json.dumps(card, ensure_ascii=False).encode())
+
+
+def execute(title: str, verb: str, data: Mapping[str, Any], style: str | None = None
+            ) -> dict[str, Any]:
+    action: dict[str, Any] = {"type": "Action.Execute", "title": title[:100], "verb": verb,
+                              "data": dict(data)}
+    if style:
+        action["style"] = style
+    return action
+
+
+# Replies
+
+
+def message_card(replies: Sequence[Reply], *, refresh_for: Iterable[str] = ()) -> dict[str, Any]:
+    """One card holding a turn's replies; a case in it gets buttons only through refresh."""
+    body: list[dict[str, Any]] = []
+    refresh = None
+    for reply in replies:
+        body.extend(reply_elements(reply))
+        if isinstance(reply, Card) and refresh is None:
+            refresh = case_refresh(reply.reference, refresh_for)
+    return adaptive_card(body, refresh=refresh)
+
+
+def reply_elements(reply: Reply) -> list[dict[str, Any]]:
+    if isinstance(reply, Text):
+        return [rich(run(reply.text, color=COLOR[reply.tone]))]
+    if isinstance(reply, Question):
+        return _question(reply)
+    if isinstance(reply, Summary):
+        return _summary(reply)
+    if isinstance(reply, Card):
+        return case_elements(reply)
+    if isinstance(reply, Table):
+        return _table(reply)
+    if isinstance(reply, Document):
+        return [heading(reply.title),
+                *(rich(run(chunk, size="Small")) for chunk in _chunks(reply.body))]
+    raise TypeError(f"cannot render {type(reply).__name__}")  # pragma: no cover
+
+
+def _question(q: Question) -> list[dict[str, Any]]:
+    elements = [rich(run(q.prompt, bold=True))]
+    elements += [rich(f"{i}. {o.label}", spacing="None") for i, o in enumerate(q.options, 1)]
+    if q.current is not None:
+        elements.append(rich(run(f"Currently: {q.current} (send “keep” to keep it)",
+                                 subtle=True)))
+    hint = f"Question {q.step} of {q.total}" + (" · optional: “skip”" if q.optional else "")
+    elements.append(rich(run(hint + " · “back”, “help”, “cancel”", subtle=True, size="Small")))
+    return elements
+
+
+def _summary(s: Summary) -> list[dict[str, Any]]:
+    elements = [heading(s.title), *(line(label, value) for label, value in s.rows)]
+    elements += [rich(run(note, color="accent")) for note in s.notes]
+    elements.append(rich(run("Send “yes” to save, “edit 3” to change answer 3, or “cancel”."
+                             if s.rows else "Send “yes” to go ahead, or “cancel”.", subtle=True)))
+    return elements
+
+
+def case_elements(c: Card, footer: str | None = None) -> list[dict[str, Any]]:
+    elements = [heading(f"{c.reference} · {c.title}"), line("Status", c.status)]
+    elements += [line(label, value) for label, value in c.rows]
+    if c.deadline:
+        elements.append(rich(run(c.deadline, color="warning")))
+    if footer or c.footer:
+        elements.append(rich(run(footer or c.footer or "", subtle=True)))
+    return elements
+
+
+def _table(t: Table) -> list[dict[str, Any]]:
+    if not t.rows:
+        return [rich(run(f"{t.title}: ", bold=True), run(t.empty))]
+    return [rich(run(t.title, bold=True)),
+            *(rich("• " + " · ".join(cell for cell in row if cell), spacing="None")
+              for row in t.rows)]
+
+
+def _chunks(text: str) -> list[str]:
+    return [text[i:i + TEXT_LIMIT] for i in range(0, len(text), TEXT_LIMIT)] or [" "]
+
+
+# Cases and decisions
+
+
+def case_refresh(reference: str, user_ids: Iterable[str]) -> dict[str, Any] | None:
+    """Teams asks the bot again, for these users only, for the card with their buttons."""
+    users = list(dict.fromkeys(u for u in user_ids if u))[:REFRESH_USERS]
+    if not users:
+        return None
+    return {"action": execute("Show actions", REFRESH, {"ref": reference}), "userIds": users}
+
+
+def case_card(c: Card, *, with_buttons: bool, refresh_for: Iterable[str] = (),
+              notice: Text | None = None, footer: str | None = None) -> dict[str, Any]:
+    """A case as one person may see it; ``with_buttons`` for a refresh or an invoke answer."""
+    body = [reply_elements(notice)[0]] if notice else []
+    body += case_elements(c, footer)
+    actions = [button(b) for b in c.buttons] if with_buttons else []
+    return adaptive_card(body, actions, refresh=case_refresh(c.reference, refresh_for))
+
+
+def button(b: Button) -> dict[str, Any]:
+    return execute(b.label, ACT, {"action": b.action, "value": b.value}, STYLE.get(b.style))
+
+
+def decision_form(c: Card, action_label: str, action: str, value: str, form: Form,
+                  confirm: str | None, raw: Mapping[str, str] | None = None,
+                  errors: Mapping[str, str] | None = None, note: str | None = None
+                  ) -> dict[str, Any]:
+    """The questions of a decision (a reason, a date), asked on the card itself."""
+    body = [heading(f"{action_label} — {c.reference}")]
+    if note:
+        body.append(rich(run(note, color="attention")))
+    if confirm:
+        body.append(rich(run(confirm, color="warning")))
+    body += form_elements(form, raw or {}, errors or {})
+    data = {"action": action, "value": value}
+    return adaptive_card(body, [
+        execute("Save" if form.fields else action_label, DECIDE, data, "positive"),
+        execute("Not now", REFRESH, {"ref": c.reference}),
+    ])
+
+
+# Forms
+
+
+def intake_form(workflow: str, title: str, form: Form, raw: Mapping[str, str] | None = None,
+                errors: Mapping[str, str] | None = None, note: str | None = None
+                ) -> dict[str, Any]:
+    body = [heading(title)]
+    if note:
+        body.append(rich(run(note, color="attention")))
+    if errors:
+        body.append(rich(run("Please correct the answers marked below.", color="attention")))
+    body += form_elements(form, raw or {}, errors or {})
+    return adaptive_card(body, [execute("Next", INTAKE, {"workflow": workflow}, "positive")])
+
+
+def form_elements(form: Form, raw: Mapping[str, str], errors: Mapping[str, str]
+                  ) -> list[dict[str, Any]]:
+    """One input per field; an error from the core is shown right under its input."""
+    elements: list[dict[str, Any]] = []
+    for field in form.fields:
+        elements.append(input_element(field, raw.get(field.name)))
+        hint = field.help
+        if field.ask_if is not None:
+            hint = (hint + " " if hint else "") + "Only needed in some cases: you'll be told if so."
+        if hint:
+            elements.append(rich(run(hint, subtle=True, size="Small"), spacing="None"))
+        if field.name in errors:
+            elements.append(rich(run(errors[field.name], color="attention"), spacing="None"))
+    return elements
+
+
+def input_element(field: Field, value: str | None) -> dict[str, Any]:
+    element: dict[str, Any] = {"id": INPUT + field.name, "label": field.label}
+    if field.kind in (Kind.CHOICE, Kind.YES_NO):
+        choices = ([("Yes", "yes"), ("No", "no")] if field.kind is Kind.YES_NO
+                   else [(c.label, c.value) for c in field.choices])
+        element |= {"type": "Input.ChoiceSet", "style": "compact",
+                    "choices": [{"title": t, "value": v} for t, v in choices]}
+    elif field.kind is Kind.DATE:
+        element["type"] = "Input.Date"
+    else:
+        element |= {"type": "Input.Text", "maxLength": field.limit,
+                    "isMultiline": field.kind is Kind.LONG_TEXT}
+        if field.kind is Kind.EMAIL:
+            element["style"] = "Email"
+        elif field.kind is Kind.PHONE:
+            element["style"] = "Tel"
+        elif field.kind is Kind.DATETIME:
+            element["placeholder"] = "e.g. today 9:30, yesterday 3pm, 3/9 14:00"
+    # Conditional and optional fields must not block the submit; the core says which are
+    # missing once it sees the other answers.
+    if not field.optional and field.ask_if is None:
+        element |= {"isRequired": True, "errorMessage": "This is required."}
+    if value not in (None, ""):
+        element["value"] = value
+    return element
+
+
+def initial_text(form: Form, answers: Mapping[str, Any]) -> dict[str, str]:
+    """Stored answers as the text each input shows again (the form's own parsers read it)."""
+    shown: dict[str, str] = {}
+    for field in form.fields:
+        value = answers.get(field.name)
+        if value is None:
+            continue
+        if field.kind is Kind.YES_NO:
+            shown[field.name] = "yes" if value else "no"
+        elif field.kind is Kind.DATE:
+            shown[field.name] = str(value)[:10]
+        else:
+            shown[field.name] = str(value)
+    return shown
+
+
+def submitted_text(form: Form, data: Mapping[str, Any]) -> dict[str, str]:
+    """What was entered in each input, as the text the field parser reads."""
+    return {f.name: str(data.get(INPUT + f.name) or "") for f in form.fields}
+
+
+def summary_card(summary: Summary, workflow: str, conversation_id: int) -> dict[str, Any]:
+    body = [heading(summary.title), *(line(label, value) for label, value in summary.rows)]
+    body += [rich(run(note, color="accent")) for note in summary.notes]
+    body.append(rich(run("Nothing is saved until you press Save.", subtle=True)))
+    data = {"workflow": workflow, "conversation": conversation_id}
+    return adaptive_card(body, [execute("Save", CONFIRM, data, "positive"),
+                                execute("Change answers", EDIT, data)])
+
+
+def start_card(text_replies: Sequence[Reply], starts: Sequence[tuple[str, str]]
+               ) -> dict[str, Any]:
+    """Help, with a button per workflow this person may start as a form."""
+    body = [element for reply in text_replies for element in reply_elements(reply)]
+    return adaptive_card(body, [execute(f"{title} (form)", FORM, {"workflow": name})
+                                for name, title in starts])
+

@@ -1,0 +1,215 @@
+"""Notifications (new cases, decisions, reminders) delivered proactively in Teams, after commit.
+
+Teams lets a bot write first only into a conversation it was given: each person's personal
+chat reference, stored when they installed the app or first wrote to it. Each notification is
+leased before it is sent and marked delivered only after Teams accepted it. Throttling (429)
+is retried with backoff (Retry-After when Teams gives one); a send that still fails on
+Teams' side gives its lease back for the next pass. A person Teams refuses to reach (403,
+404) is marked unreachable once and the DPO team is told once; their messages wait, unsent
+and never marked sent, until that person writes to the bot again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from microsoft_agents.hosting.core import ChannelAdapter, TurnContext
+from microsoft_agents.hosting.core.app.proactive import Conversation as SdkConversation
+from sqlmodel import Session, col, func, select, update
+
+from bot.teams import cards
+from bot.teams.app import TeamsBot, card_activity
+from workflows.core.context import Context
+from workflows.core.engine import NotFound, load, view
+from workflows.core.ui import Reply, Text
+from workflows.core.wording import render
+from workflows.database import session_scope
+from workflows.notifications import addresses
+from workflows.notifications import service as notifications
+from workflows.notifications.models import Notification
+from workflows.people import service as people
+from workflows.people.models import Person
+from workflows.people.permissions import Permission, can
+from workflows.registry import by_prefix
+from workflows.reminders.service import worker_name
+from workflows.schools.models import School
+
+log = logging.getLogger(__name__)
+VIA = "teams"
+RETRIES = 3
+BACKOFF = 1.0  # seconds before the first retry; doubled for each one after
+LONGEST_WAIT = 60.0  # a Retry-After longer than this waits for the next pass instead
+GONE = {403, 404}  # the bot was removed or blocked, or the conversation no longer exists
+
+
+@dataclass(frozen=True)
+class Delivery:
+    notification_id: int
+    person_id: int
+    address_id: int
+    reference: dict[str, Any]
+    card: dict[str, Any]
+
+
+def _claim(bot: TeamsBot, token: str) -> list[Delivery]:
+    """What to send, to whom, as cards (a decision-maker also gets the case itself)."""
+    now = datetime.now(UTC)
+    with session_scope(bot.engine) as session:
+        reach = addresses.reachable(session, bot.school_id, VIA)
+        batch = notifications.claim_for(session, list(reach), token, now)
+        deciders = bot.deciders(session)
+        out: list[Delivery] = []
+        for note in batch:
+            person = session.get(Person, note.person_id)
+            replies: list[Reply] = [Text(note.text)]
+            workflow = by_prefix(note.subject_ref.split("-", 1)[0]) if note.subject_ref else None
+            if workflow is not None and can(person, Permission.DECIDE):
+                ctx = Context(session=session, school=session.get(School, bot.school_id),
+                              person=person, adapter=VIA, now=now)
+                with contextlib.suppress(NotFound):  # the case has gone: send the text alone
+                    replies.append(view(ctx, workflow, load(ctx, workflow, note.subject_ref)))
+            address = reach[note.person_id]
+            out.append(Delivery(note.id, person.id, address.id, address.reference,
+                                cards.message_card(replies, refresh_for=deciders)))
+        return out
+
+
+async def send(adapter: ChannelAdapter, reference: dict[str, Any], card: dict[str, Any]) -> None:
+    """One card into a stored conversation, through the SDK's continue_conversation."""
+    stored = SdkConversation.from_json_to_store_item(reference)
+    failure: BaseException | None = None
+
+    async def callback(context: TurnContext) -> None:
+        nonlocal failure
+        try:
+            await context.send_activity(card_activity(card))
+        except Exception as error:  # raised again below, outside the adapter's own handling
+            failure = error
+
+    await adapter.continue_conversation_with_claims(
+        SdkConversation.identity_from_claims(stored.claims),
+        stored.conversation_reference.get_continuation_activity(),
+        callback,
+    )
+    if failure is not None:
+        raise failure
+
+
+def _wait(error: aiohttp.ClientResponseError, attempt: int, backoff: float) -> float:
+    header = (error.headers or {}).get("Retry-After")
+    try:
+        return min(float(header), LONGEST_WAIT) if header else backoff * 2 ** attempt
+    except ValueError:  # an HTTP date: fall back to our own backoff
+        return backoff * 2 ** attempt
+
+
+async def send_retrying(adapter: ChannelAdapter, delivery: Delivery, retries: int,
+                        backoff: float) -> None:
+    for attempt in range(retries + 1):
+        try:
+            await send(adapter, delivery.reference, delivery.card)
+            return
+        except aiohttp.ClientResponseError as error:
+            if error.status != 429 or attempt == retries:
+                raise
+            wait = _wait(error, attempt, backoff)
+            log.info("Teams is throttling (429); retrying in %.1f s", wait)
+            await asyncio.sleep(wait)
+
+
+def _release(bot: TeamsBot, notification_ids: list[int], token: str) -> None:
+    """Give back the lease on messages that did not go, so the next pass sends them."""
+    with session_scope(bot.engine) as session:
+        _unlease(session, notification_ids, token)
+
+
+def _unlease(session: Session, notification_ids: list[int], token: str) -> None:
+    session.execute(
+        update(Notification)
+        .where(col(Notification.id).in_(notification_ids), Notification.claimed_by == token,
+               col(Notification.delivered_at).is_(None))
+        .values(claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _delivered(bot: TeamsBot, delivery: Delivery, token: str) -> None:
+    with session_scope(bot.engine) as session:
+        notifications.delivered_by(session, delivery.notification_id, token, VIA)
+
+
+def _unreachable(bot: TeamsBot, delivery: Delivery, notification_ids: list[int],
+                 token: str) -> None:
+    """Mark the person unreachable; the first time, tell the rest of the DPO team once."""
+    now = datetime.now(UTC)
+    with session_scope(bot.engine) as session:
+        _unlease(session, notification_ids, token)
+        if not addresses.mark_unreachable(session, delivery.address_id, now):
+            return  # another pass or process already reported it
+        person = session.get(Person, delivery.person_id)
+        waiting = session.exec(
+            select(func.count()).select_from(Notification).where(
+                Notification.person_id == person.id, col(Notification.delivered_at).is_(None))
+        ).one()
+        team = [p.id for p in people.decision_makers(session, bot.school_id)
+                if p.id != person.id]
+        if not team:
+            log.warning("a DPO team member cannot be reached in Teams and nobody else can be "
+                        "told")
+            return
+        notifications.queue(
+            session, school_id=bot.school_id, people=team, kind="teams.unreachable",
+            key=f"teams-unreachable:{person.id}:{now.isoformat()}",
+            text=render("messages/teams_unreachable.txt.j2", person=person.name,
+                        waiting=waiting),
+        )
+
+
+async def deliver_once(bot: TeamsBot, adapter: ChannelAdapter, *, retries: int = RETRIES,
+                       backoff: float = BACKOFF) -> int:
+    """Send what is waiting; returns how many went."""
+    token = worker_name()
+    sent = 0
+    claimed = await asyncio.to_thread(_claim, bot, token)
+    gone: set[int] = set()
+    for index, delivery in enumerate(claimed):
+        if delivery.person_id in gone:
+            continue
+        try:
+            await send_retrying(adapter, delivery, retries, backoff)
+        except aiohttp.ClientResponseError as error:
+            if error.status in GONE:
+                gone.add(delivery.person_id)
+                theirs = [d.notification_id for d in claimed[index:]
+                          if d.person_id == delivery.person_id]
+                await asyncio.to_thread(_unreachable, bot, delivery, theirs, token)
+            elif error.status == 429 or error.status >= 500:  # Teams' side: next pass
+                log.warning("Teams refused a message (%s); will retry", error.status)
+                await asyncio.to_thread(_release, bot, [delivery.notification_id], token)
+            else:  # anything else waits for its lease to run out (a couple of minutes)
+                log.warning("Teams refused a message (%s); will retry later", error.status)
+            continue
+        except (aiohttp.ClientError, TimeoutError) as error:
+            log.warning("Teams unreachable (%s); will retry", error.__class__.__name__)
+            await asyncio.to_thread(
+                _release, bot, [d.notification_id for d in claimed[index:]], token)
+            break
+        await asyncio.to_thread(_delivered, bot, delivery, token)
+        sent += 1
+    return sent
+
+
+async def deliver_forever(bot: TeamsBot, adapter: ChannelAdapter, interval: float = 3.0
+                          ) -> None:
+    while True:
+        try:
+            await deliver_once(bot, adapter)
+        except Exception:  # the database or Teams briefly unreachable: try again shortly
+            log.exception("Teams notification delivery failed; retrying")
+        await asyncio.sleep(interval)

@@ -1,0 +1,119 @@
+"""The Teams app package a school's Microsoft 365 admin uploads: manifest.json and two icons.
+
+The manifest (schema 1.22) names the bot by the client id of its Entra app registration, and
+offers it in personal chats only: case details and consent answers must never land in a
+channel. The icons are drawn here (a padlock) so the package needs no binary files.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from workflows.registry import WORKFLOWS
+
+MANIFEST_SCHEMA = ("https://developer.microsoft.com/en-us/json-schemas/teams/v1.22/"
+                   "MicrosoftTeams.schema.json")
+ACCENT = (0x1F, 0x5F, 0x8B)
+WHITE = (0xFF, 0xFF, 0xFF)
+
+
+def manifest(bot_id: str, *, school: str, website: str, privacy: str, terms: str,
+             developer: str) -> dict[str, Any]:
+    commands = [{"title": w.triggers[0], "description": w.summary} for w in WORKFLOWS.values()]
+    commands += [
+        {"title": "cases", "description": "The cases you can see, with the time left"},
+        {"title": "form", "description": "Fill in a form on a card instead of answering "
+                                         "questions one at a time"},
+        {"title": "help", "description": "What I can do"},
+    ]
+    return {
+        "$schema": MANIFEST_SCHEMA,
+        "manifestVersion": "1.22",
+        "version": _version(),
+        "id": bot_id,
+        "developer": {"name": developer[:32], "websiteUrl": website, "privacyUrl": privacy,
+                      "termsOfUseUrl": terms},
+        "name": {"short": "DPO Bot", "full": f"DPO Bot for {school}"[:100]},
+        "description": {
+            "short": "Subject access requests, breaches and photo consent, on time"[:80],
+            "full": (f"{school}'s data-protection assistant. Log a subject access request or a "
+                     "personal-data breach, check a pupil's photo consent, and let the DPO "
+                     "decide in chat, with the legal deadlines kept and reminders sent before "
+                     "each one. Everything stays in your personal chat with the bot.")[:4000],
+        },
+        "icons": {"color": "color.png", "outline": "outline.png"},
+        "accentColor": "#{:02X}{:02X}{:02X}".format(*ACCENT),
+        "bots": [{
+            "botId": bot_id,
+            "scopes": ["personal"],
+            "supportsFiles": False,
+            "isNotificationOnly": False,
+            "commandLists": [{"scopes": ["personal"], "commands": commands[:10]}],
+        }],
+        "permissions": ["identity", "messageTeamMembers"],
+        "validDomains": [],
+    }
+
+
+def build(bot_id: str, **details: str) -> bytes:
+    """The zip Teams admin centre accepts: manifest.json and the icons at its top level."""
+    import json
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("manifest.json", json.dumps(manifest(bot_id, **details), indent=2))
+        package.writestr("color.png", colour_icon())
+        package.writestr("outline.png", outline_icon())
+    return buffer.getvalue()
+
+
+def _version() -> str:
+    try:
+        return version("dpo-bot")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "0.1.0"
+
+
+# Icons: a padlock, as Teams asks (colour 192x192; outline 32x32, white on transparent).
+
+
+def _padlock(size: int) -> Callable[[float, float], bool]:
+    """Whether the point (x, y), in pixels of a ``size`` square, is on the padlock."""
+    def on(x: float, y: float) -> bool:
+        u, v = x / size, y / size
+        body = 0.25 <= u <= 0.75 and 0.45 <= v <= 0.82
+        keyhole = 0.46 <= u <= 0.54 and 0.56 <= v <= 0.70
+        dx, dy = u - 0.5, v - 0.45
+        ring = dy <= 0 and 0.14 ** 2 <= dx * dx + dy * dy <= 0.21 ** 2
+        return (body and not keyhole) or ring
+    return on
+
+
+def colour_icon(size: int = 192) -> bytes:
+    on = _padlock(size)
+    return _png(size, lambda x, y: (*WHITE, 255) if on(x + 0.5, y + 0.5) else (*ACCENT, 255))
+
+
+def outline_icon(size: int = 32) -> bytes:
+    on = _padlock(size)
+    return _png(size, lambda x, y: (*WHITE, 255) if on(x + 0.5, y + 0.5) else (0, 0, 0, 0))
+
+
+def _png(size: int, pixel: Callable[[int, int], tuple[int, int, int, int]]) -> bytes:
+    rows = b"".join(
+        b"\x00" + b"".join(bytes(pixel(x, y)) for x in range(size)) for y in range(size)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0)  # 8-bit RGBA
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
