@@ -247,7 +247,9 @@ def test_acceptance_story_log_id_pause_resume_extend_close(school: School_) -> N
     for line in ("Sam Teacher | created", "Dee Dpo | take", "Dee Dpo | record id",
                  "Dee Dpo | pause", "Dee Dpo | resume", "Dee Dpo | extend", "Dee Dpo | close"):
         assert line in history
-    assert "01 Feb 2027 10:00 | Dee Dpo | close | terminal" in history
+    assert "01 Feb 2027 10:00 | Dee Dpo | close | Third-party names redacted" in history
+    # Each decision's reasons are in its line: why the deadline moved, why part was withheld.
+    assert "| Dee Dpo | extend | Six years of records across three teachers |" in history
 
     # The export lists it with every date.
     with session_scope(school.engine) as session:

@@ -232,18 +232,27 @@ def _history(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply
     return [
         Table(
             title=f"History of {case.reference}",
-            columns=("When", "Who", "What", "Via"),
+            columns=("When", "Who", "What", "Why", "Via"),
             rows=tuple(
                 (
                     e.at.astimezone(ctx.tz).strftime("%d %b %Y %H:%M"),
                     e.actor_name,
                     e.action.split(".", 1)[1].replace("_", " "),
+                    _why(e.detail or {}),
                     e.adapter,
                 )
                 for e in events
             ),
         )
     ]
+
+
+def _why(detail: dict) -> str:
+    """The reasons a decision was recorded with (reasons, conditions, questions and answers)."""
+    said = [str(v) for k, v in detail.items()
+            if v and ("reason" in k or k in ("conditions", "question", "answer", "exemption"))]
+    text = "; ".join(said)
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def _letter(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:

@@ -189,7 +189,6 @@ def _summary_notes(ctx: Context, values: Mapping[str, Any]) -> list[str]:
                                               str(values.get("product") or "")):
         notes.append(f"{earlier.name} was rejected before: {earlier.reason or 'no reason'}. "
                      "Say in “what it is for” what has changed.")
-    notes.append("Type “yes” to send it to the DPO.")
     return notes
 
 
