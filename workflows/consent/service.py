@@ -178,20 +178,22 @@ def latest_import(session: Session, school_id: int) -> ConsentImport | None:
                         ).first()
 
 
+@lru_cache(maxsize=1024)
+def _plain_use(words: str) -> str:
+    """A use as words to compare: the question and the school's own wording lose the same
+    filler words (“the”, “school”, “photos”)."""
+    words = matching.fold(words.replace("_", " "))
+    words = re.sub(r"^(the|our|a|an) ", "", words)
+    words = re.sub(r"^(schools?) ", "", words)
+    return re.sub(r" (photos?|pictures?|page|post|account)$", "", words)
+
+
 def resolve_use(text: str, cats: dict[str, ConsentCategory]) -> ConsentCategory | None:
     """“the website”, “Facebook”, “press_named”: the category meant, or None."""
-    def plain(words: str) -> str:
-        # The question and the school's own wording lose the same filler words.
-        words = matching.fold(words.replace("_", " "))
-        words = re.sub(r"^(the|our|a|an) ", "", words)
-        words = re.sub(r"^(schools?) ", "", words)
-        return re.sub(r" (photos?|pictures?|page|post|account)$", "", words)
-
-    words = plain(text)
-    by_name = {plain(c.key): c for c in cats.values()}
-    by_name |= {plain(c.label): c for c in cats.values()}
-    if words in by_name:
-        return by_name[words]
+    words = _plain_use(text)
+    for c in cats.values():
+        if words in (_plain_use(c.key), _plain_use(c.label)):
+            return c
     if words in USE_WORDS and USE_WORDS[words] in cats:
         return cats[USE_WORDS[words]]
     return None
