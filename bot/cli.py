@@ -46,20 +46,26 @@ SchoolOption = Annotated[
 
 
 def _engine():
-    from workflows.database import make_engine, upgrade
+    from sqlalchemy.engine import make_url
 
-    engine = make_engine()
+    from workflows.database import DATABASE_URL_ENV, database_url, make_engine, upgrade
+
+    url = database_url()
+    engine = make_engine(url)
     try:
         upgrade(engine)
     except Exception as error:  # the database is unreachable or refuses us
-        _fail(f"Can't open the database: {error.__class__.__name__}: {error}".splitlines()[0])
+        # The driver's own first line says why; the URL (never its password) says which.
+        reason = (str(getattr(error, "orig", None) or error).strip().splitlines() or ["?"])[0]
+        _fail(f"Can't open the database {make_url(url).render_as_string(hide_password=True)}: "
+              f"{reason} (is it running? {DATABASE_URL_ENV} says which database to use)")
     return engine
 
 
 def _fail(message: str) -> None:
     from rich.console import Console
 
-    Console(stderr=True).print(f"[bold red]Error:[/] {_escape(message)}")
+    Console(stderr=True).print(f"[bold red]Error:[/] {_escape(message)}", soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -467,14 +473,24 @@ def remind(
     """Send due reminders. Any number of these may run at once: none is sent twice."""
     import time
 
+    from sqlalchemy.exc import DBAPIError
+
     from workflows.reminders.service import sweep
 
     engine = _engine()
     import workflows.registry  # noqa: F401  (registers each workflow's reminder handler)
 
     while True:
-        result = sweep(engine)
-        typer.echo(f"Reminder sweep: {result}")
+        try:
+            typer.echo(f"Reminder sweep: {sweep(engine)}")
+        except DBAPIError as error:
+            # The database went away mid-sweep: what was sent is marked sent, the rest is
+            # untouched or waits out its lease. Say so on one line and try again next time.
+            reason = (str(error.orig or error).strip().splitlines() or ["?"])[0]
+            if once:
+                _fail(f"Reminder sweep stopped: can't reach the database ({reason}).")
+            typer.echo(f"Reminder sweep failed: can't reach the database ({reason}); "
+                       f"trying again in {interval:g} s.", err=True)
         if once:
             return
         try:

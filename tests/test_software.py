@@ -254,7 +254,7 @@ def test_request_question_answer_approval_register_and_audit(school: School_) ->
     detail = next(d for a, _, d in events(school) if a == "software.approve_with_conditions")
     assert detail == {"conditions": "First names only; no photos"}
     history = school.says("dee", f"history {REF}")
-    assert "Dee Dpo | approve with conditions | terminal" in history
+    assert "Dee Dpo | approve with conditions | First names only; no photos | terminal" in history
 
 
 # --- one decision wins ----------------------------------------------------------------------

@@ -98,14 +98,17 @@ class TerminalChat:
         try:
             with session_scope(self.engine) as session:
                 replies = handler(self.context(session), self.channel_key, *args)
-        except Exception:
+        except Exception as error:
             # The transaction rolled back: nothing half-done was kept. Say so, and ask
             # the same question again from what was saved.
-            log.exception("message failed")
             try:
                 with session_scope(self.engine) as session:
                     replies = fault(self.context(session), self.channel_key)
+                log.exception("message failed", exc_info=error)  # a fault of ours: record it
             except Exception:
+                # The database itself is unreachable: the message below says all there is,
+                # not a traceback in the middle of the conversation.
+                log.info("database unreachable", exc_info=True)
                 replies = []
                 self.console.print(RichText(
                     "Sorry, I can't reach the database just now, so that was not saved. "
@@ -149,7 +152,10 @@ class TerminalChat:
 
     def _loop(self) -> None:
         while True:
-            self.deliver_notifications()
+            try:
+                self.deliver_notifications()
+            except Exception:  # the database briefly unreachable: the next prompt tries again
+                log.info("notifications not checked", exc_info=True)
             try:
                 line = self.console.input(PROMPT)
             except (EOFError, KeyboardInterrupt):

@@ -1,0 +1,357 @@
+"""Faults (issue 7): the database going away at start, mid-sweep and mid-conversation.
+
+The PostgreSQL server is shared with other test runs, so it is never stopped here. A
+connection is killed with ``pg_terminate_backend`` (what a server restart does to each
+session), and an outage is a real TCP hop (``Outage``) between the bot and the server that
+is cut and restored: every connection through it drops, and new ones fail until it is back.
+"Unreachable at start" is a URL pointing at a closed port.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import suppress
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, make_url, text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, col, select
+
+from tests.conftest import POSTGRES_URL, _fresh_postgres, make_school
+from tests.test_reminders import (
+    CROWD_NOW,
+    REPO,
+    any_hour_reminder,
+    assert_each_sent_exactly_once,
+    child_env,
+    crowd,
+    dpo_bot,
+)
+from workflows.database import make_engine, upgrade
+from workflows.notifications.models import Notification
+from workflows.reminders.models import Reminder
+from workflows.reminders.service import LEASE, sweep
+from workflows.sar.models import RightsRequest
+
+needs_postgres = pytest.mark.skipif(
+    not POSTGRES_URL, reason="DPO_BOT_TEST_POSTGRES_URL is not set (CI sets it)")
+
+
+class Outage:
+    """A TCP hop to PostgreSQL that can be cut (every connection through it drops, new ones
+    are closed at once) and restored, as a network failure or a server restart looks."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.up = True
+        self.open: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            with self.lock:
+                if not self.up:
+                    client.close()
+                    continue
+                server = socket.create_connection(self.target)
+                self.open += [client, server]
+            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for end in (source, sink):
+            with suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        with self.lock:
+            self.up = False
+            for end in self.open:
+                with suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+                end.close()
+            self.open.clear()
+
+    def restore(self) -> None:
+        with self.lock:
+            self.up = True
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+
+@pytest.fixture
+def outage() -> Iterator[tuple[Outage, str]]:
+    """A fresh, migrated test database reached through an Outage; yields it and its URL."""
+    if not POSTGRES_URL:
+        pytest.skip("DPO_BOT_TEST_POSTGRES_URL is not set (CI sets it)")
+    _fresh_postgres().dispose()
+    url = make_url(POSTGRES_URL)
+    hop = Outage(url.host or "127.0.0.1", url.port or 5432)
+    through = url.set(host="127.0.0.1", port=hop.port).render_as_string(hide_password=False)
+    engine = make_engine(through)
+    upgrade(engine)
+    engine.dispose()
+    yield hop, through
+    hop.close()
+
+
+def closed_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return probe.getsockname()[1]
+
+
+def sent_and_noted(engine: Engine) -> tuple[set[str], set[str]]:
+    """Dedupe keys of reminders marked sent, and of reminders with a notification written."""
+    with Session(engine) as session:
+        sent = set(session.exec(select(Reminder.dedupe_key).where(
+            col(Reminder.sent_at).is_not(None), Reminder.subject_type == "sar")))
+        keys = session.exec(select(Notification.dedupe_key).where(
+            Notification.kind == "reminder.deadline")).all()
+    noted = [key.removeprefix("reminder:").rsplit(":", 1)[0] for key in keys]
+    assert len(noted) == len(set(noted)), "a reminder was written twice"
+    return sent, set(noted)
+
+
+# --- (a) the database lost mid-sweep -----------------------------------------------------------
+
+
+@needs_postgres
+def test_connections_killed_between_claim_and_send_lose_and_duplicate_nothing() -> None:
+    """pg_terminate_backend on the worker's pooled connection, as a server restart does:
+    the next checkout notices (pre-ping), reconnects, and every claimed row still goes once."""
+    engine = _fresh_postgres()
+    upgrade(engine)
+    url = make_url(POSTGRES_URL).update_query_dict({"application_name": "faults-worker"})
+    worker = make_engine(url.render_as_string(hide_password=False))
+    try:
+        school = make_school(worker)
+        keys = crowd(school, cases=3)  # 30 due
+        killed: list[int] = []
+
+        def kill_my_connections(ids: list[int]) -> None:
+            with engine.connect() as admin:
+                killed.extend(admin.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = 'faults-worker' AND pid <> pg_backend_pid()"
+                )).scalars())
+
+        result = sweep(worker, now=CROWD_NOW, batch=10, on_claimed=kill_my_connections)
+        assert killed and all(killed)  # connections really were cut, each time
+        assert (result.sent, result.failed) == (30, 0)
+        assert_each_sent_exactly_once(worker, keys)
+    finally:
+        worker.dispose()
+        engine.dispose()
+
+
+def test_outage_hop_really_cuts_and_restores(outage: tuple[Outage, str]) -> None:
+    """The tool the next tests stand on: cut means unreachable, restore means back."""
+    hop, url = outage
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT 1")).scalar_one() == 1
+    hop.cut()
+    with pytest.raises(DBAPIError), engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    hop.restore()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT 1")).scalar_one() == 1
+    engine.dispose()
+
+
+def test_an_outage_mid_sweep_marks_nothing_unsent_as_sent_and_the_next_sweep_sends_the_rest(
+    outage: tuple[Outage, str],
+) -> None:
+    hop, url = outage
+    engine = make_engine(url)
+    school = make_school(engine)
+    keys = crowd(school, cases=3)  # 30 due
+    batches: list[list[int]] = []
+
+    def cut_on_second_batch(ids: list[int]) -> None:
+        batches.append(ids)
+        if len(batches) == 2:
+            hop.cut()  # the first batch went out; this one is claimed but never sent
+
+    with pytest.raises(DBAPIError):  # the sweep stops and says why; the worker loop reports it
+        sweep(engine, now=CROWD_NOW, batch=10, on_claimed=cut_on_second_batch)
+    hop.restore()
+    sent, noted = sent_and_noted(engine)
+    assert len(sent) == 10 and sent == noted  # sent means written, and only those
+    # The claimed batch waits for its lease (this worker is gone as far as anyone knows) ...
+    assert sweep(engine, now=CROWD_NOW + timedelta(minutes=1)).sent == 10
+    # ... then goes, once.
+    assert sweep(engine, now=CROWD_NOW + LEASE + timedelta(seconds=1)).sent == 10
+    sent, noted = sent_and_noted(engine)
+    assert sent == noted == keys
+    engine.dispose()
+
+
+def test_the_remind_worker_reports_an_outage_and_carries_on_afterwards(
+    outage: tuple[Outage, str],
+) -> None:
+    hop, url = outage
+    direct = make_engine(POSTGRES_URL)  # the test's own way in, not through the hop
+    proc = subprocess.Popen([dpo_bot(), "remind", "--interval", "0.2"], cwd=REPO,
+                            env=child_env(url), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().startswith("Reminder sweep: "), proc.stderr.read()
+        hop.cut()
+        failure = proc.stderr.readline()
+        assert failure.startswith("Reminder sweep failed: can't reach the database "), failure
+        assert "Traceback" not in failure
+        time.sleep(0.5)
+        assert proc.poll() is None  # still running: it tries again at the next interval
+        school = make_school(direct)
+        ref = any_hour_reminder(school)  # due now, written while the worker can't see it
+        hop.restore()
+        line = ""
+        while "1 sent" not in line:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()
+    finally:
+        proc.terminate()
+        _, rest = proc.communicate(timeout=30)
+        hop.restore()
+    assert "Traceback" not in rest
+    with Session(direct) as session:
+        sent = session.exec(select(Notification.subject_ref).where(
+            Notification.kind == "reminder.deadline")).all()
+    assert sent == [ref]
+    direct.dispose()
+
+
+# --- (b) the database unreachable at start -----------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["chat"], ["remind", "--once"], ["digest"]])
+def test_an_unreachable_database_at_start_is_one_clear_line(command: list[str]) -> None:
+    url = f"postgresql+psycopg://dpo:s3cret@127.0.0.1:{closed_port()}/dpo"
+    done = subprocess.run([dpo_bot(), *command], cwd=REPO, env=child_env(url),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(
+        "Error: Can't open the database postgresql+psycopg://dpo:***@127.0.0.1:"), lines
+    assert "Connection refused" in lines[0] and "DPO_BOT_DATABASE_URL" in lines[0]
+    assert "s3cret" not in done.stderr
+
+
+def test_an_unopenable_sqlite_file_at_start_is_one_clear_line(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'missing-folder' / 'dpo-bot.db'}"
+    done = subprocess.run([dpo_bot(), "chat"], cwd=REPO, env=child_env(url),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (f"Error: Can't open the database {url}: unable to open "
+                                   "database file (is it running? DPO_BOT_DATABASE_URL says "
+                                   "which database to use)")
+
+
+# --- (c) the database lost mid-conversation ----------------------------------------------------
+
+
+class Terminal:
+    """`dpo-bot chat` in a real subprocess, typed at line by line, its output read as it comes."""
+
+    def __init__(self, url: str, *args: str) -> None:
+        env = dict(child_env(url), COLUMNS="300")  # no wrapping inside the words we look for
+        self.proc = subprocess.Popen([dpo_bot(), "chat", *args], cwd=REPO, env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, bufsize=1)
+        self.output = ""
+        self.seen = 0
+        self.lock = threading.Lock()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        while chunk := self.proc.stdout.read(1):
+            with self.lock:
+                self.output += chunk
+
+    def type(self, line: str) -> str:
+        """Type a line; returns everything printed until the next prompt."""
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return self.until_prompt()
+
+    def until_prompt(self, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                found = self.output.find("you> ", self.seen)
+                if found >= 0:
+                    said, self.seen = self.output[self.seen:found], found + len("you> ")
+                    return said
+            assert self.proc.poll() is None, self.output + self.proc.stderr.read()
+            time.sleep(0.02)
+        raise AssertionError(f"no prompt within {timeout} s: {self.output[self.seen:]}")
+
+    def close(self) -> tuple[int, str]:
+        """End of input (Ctrl-D); the exit code and everything written to stderr."""
+        with suppress(OSError):
+            self.proc.stdin.close()
+        try:
+            code = self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+        return code, self.proc.stderr.read()
+
+
+def test_the_terminal_chat_survives_an_outage_and_resumes_at_the_same_question(
+    outage: tuple[Outage, str],
+) -> None:
+    hop, url = outage
+    chat = Terminal(url, "--user", "Sam Teacher", "--role", "staff")
+    try:
+        chat.until_prompt()
+        for line in ("I need to log a subject access request", "1", "Jane Parent"):
+            chat.type(line)
+        question = chat.type("parent").strip().splitlines()[-1]
+        assert question.startswith("(4/"), question
+        hop.cut()
+        for _ in range(2):  # down: a clear message each time, and the chat stays open
+            said = chat.type("no")
+            assert said.strip() == ("Sorry, I can't reach the database just now, so that was "
+                                    "not saved. Your earlier answers are safe: try again in a "
+                                    "moment."), said
+        hop.restore()
+        said = chat.type("no")  # the answer that was not saved, typed again
+        assert said.strip().splitlines()[-1].startswith("(5/"), said
+        rest = ["Tom Parent", "jane@example.org", "skip", "skip", "email", "yesterday 14:00",
+                "All behaviour records for Tom held by the class teacher", "no"]
+        for line in rest:
+            said = chat.type(line)
+        said = chat.type("yes")
+        assert "Saved as SAR-" in said, said
+    finally:
+        hop.restore()
+        code, err = chat.close()
+    assert code == 0 and "Traceback" not in err, err
+    engine = make_engine(url)
+    with Session(engine) as session:
+        case = session.exec(select(RightsRequest)).one()
+    assert (case.requester_name, case.relationship, case.subject_name) == (
+        "Jane Parent", "parent", "Tom Parent")
+    engine.dispose()
