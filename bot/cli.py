@@ -26,12 +26,15 @@ calendar_app = typer.Typer(help="The school's term calendar (for school days).",
 people_app = typer.Typer(help="People and their roles.", no_args_is_help=True)
 import_app = typer.Typer(help="Import registers exported from the school's MIS.",
                          no_args_is_help=True)
+schools_app = typer.Typer(help="The schools this deployment serves (a trust's, an LA's).",
+                          no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(deadline_app, name="deadline")
 app.add_typer(export_app, name="export")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(people_app, name="people")
 app.add_typer(import_app, name="import")
+app.add_typer(schools_app, name="schools")
 consent_settings_app = typer.Typer(
     help="The school's photo consent settings: the uses parents are asked about, and how long "
     "a yes lasts.", no_args_is_help=True)
@@ -82,7 +85,8 @@ def _school(session, slug: str | None):
         return schools.get_default(session)
     school = schools.by_slug(session, slug)
     if school is None:
-        _fail(f"No school called “{slug}”. Run dpo-bot setup, or check the name.")
+        _fail(f"No school called “{slug}” (dpo-bot schools list shows them; dpo-bot schools "
+              f"add {slug} --name NAME adds it).")
     return school
 
 
@@ -355,6 +359,51 @@ def people_list(school: SchoolOption = None) -> None:
         found = _school(session, school)
         for person in session.exec(select(Person).where(Person.school_id == found.id)):
             table.add_row(_escape(person.name), person.role, _escape(person.email or ""))
+    Console().print(table)
+
+
+@schools_app.command("add")
+def schools_add(
+    slug: Annotated[str, typer.Argument(help="A short name for --school, e.g. oakwood.")],
+    name: Annotated[str, typer.Option("--name", help="The school's full name.")],
+) -> None:
+    """Add a school; then set it up with dpo-bot setup --school SLUG."""
+    from workflows.database import session_scope
+    from workflows.schools import service as schools
+
+    try:
+        with session_scope(_engine()) as session:
+            school = schools.add(session, slug, name)
+            typer.echo(f"Added {school.name} ({school.slug}). Next: dpo-bot setup --school "
+                       f"{school.slug}")
+    except schools.SchoolRefused as error:
+        _fail(str(error))
+
+
+@schools_app.command("list")
+def schools_list() -> None:
+    """Every school here, with its people and open cases (counts only)."""
+    from rich.console import Console
+    from rich.table import Table
+    from sqlmodel import col, func, select
+
+    from workflows.database import session_scope
+    from workflows.people.models import Person
+    from workflows.registry import WORKFLOWS
+    from workflows.schools.models import School
+
+    table = Table(title="Schools")
+    for column in ("--school", "name", "set up", "people", "open cases"):
+        table.add_column(column)
+    with session_scope(_engine()) as session:
+        for school in session.exec(select(School).order_by(col(School.slug))):
+            people = session.exec(select(func.count(Person.id)).where(
+                Person.school_id == school.id)).one()
+            open_cases = sum(session.exec(select(func.count()).select_from(w.model).where(
+                w.model.school_id == school.id, col(w.model.state).in_(w.open_states))).one()
+                for w in WORKFLOWS.values())
+            table.add_row(school.slug, _escape(school.name), "yes" if school.configured else "no",
+                          str(people), str(open_cases))
     Console().print(table)
 
 

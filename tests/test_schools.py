@@ -87,3 +87,45 @@ def test_cli_commands_keep_to_the_school_asked_for(tmp_path: Path) -> None:
     assert list(csv.DictReader(io.StringIO(cli("export", "sars", "--school", "oakwood")))) == []
     assert "SAR-" not in cli("digest", "--school", "oakwood")
     assert oakwood.school_id != hillside.school_id
+
+
+def test_cli_adds_a_second_school_with_its_own_team_and_settings(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DPO_BOT_")}
+    env |= {"DPO_BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "COLUMNS": "200",
+            "NO_COLOR": "1"}
+
+    def cli(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True,
+                              text=True, env=env, timeout=60, cwd=Path(__file__).parent.parent)
+        assert done.returncode == code, done.stdout + done.stderr
+        return done
+
+    cli("setup", "--name", "Hillside Primary", "--region", "ENG", "--timezone",
+        "Europe/London", "--maintained", "--hours", "08:00-18:00", "--dpo", "Dee Dpo",
+        "--dpo-email", "dee@trust.example", "--deputies", "", "--head", "Hal Head",
+        "--sar-years", "1", "--calendar", "", "--consent-months", "12")
+    assert "No school called “oakwood”" in cli("people", "list", "--school", "oakwood",
+                                               code=2).stderr
+    assert "cannot be a school's short name" in cli("schools", "add", "Oak Wood", "--name",
+                                                    "Oakwood", code=2).stderr
+    assert "Next: dpo-bot setup --school oakwood" in cli("schools", "add", "oakwood",
+                                                         "--name", "Oakwood Academy").stdout
+    assert "already a school called oakwood" in cli("schools", "add", "oakwood", "--name",
+                                                    "Again", code=2).stderr
+    cli("setup", "--school", "oakwood", "--name", "Oakwood Academy", "--region", "ENG",
+        "--timezone", "Europe/London", "--no-maintained", "--hours", "08:30-17:00", "--dpo",
+        "Dee Dpo", "--dpo-email", "dee@trust.example", "--deputies", "Olu Deputy", "--head",
+        "Ola Head", "--sar-years", "2", "--calendar", "", "--consent-months", "24")
+    listed = cli("schools", "list").stdout
+    assert "oakwood" in listed and "Oakwood Academy" in listed and "Hillside Primary" in listed
+    oakwood_people = cli("people", "list", "--school", "oakwood").stdout
+    assert "Olu Deputy" in oakwood_people and "Hal Head" not in oakwood_people
+    engine = make_engine(env["DPO_BOT_DATABASE_URL"])
+    with session_scope(engine) as session:
+        from workflows.schools.models import School
+
+        schools = {s.slug: s for s in session.exec(select(School))}
+        assert schools["oakwood"].maintained is False
+        assert schools["oakwood"].retention["sar_closed_years"] == 2
+        assert schools["default"].retention["sar_closed_years"] == 1
+    engine.dispose()

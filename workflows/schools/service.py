@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,30 @@ def get_default(session: Session) -> School:
 
 def by_slug(session: Session, slug: str) -> School | None:
     return session.exec(select(School).where(School.slug == slug)).first()
+
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+
+
+class SchoolRefused(ValueError):
+    """A school that cannot be added; the message says why."""
+
+
+def add(session: Session, slug: str, name: str) -> School:
+    """Another school in this deployment (a trust's, a local authority's), with defaults.
+
+    Its people, settings, term dates and every record are its own; ``--school SLUG`` on each
+    command picks it.
+    """
+    if not SLUG.fullmatch(slug):
+        raise SchoolRefused(f"“{slug}” cannot be a school's short name: use lower-case "
+                            "letters, digits and hyphens, e.g. oakwood or st-marys.")
+    if by_slug(session, slug) is not None:
+        raise SchoolRefused(f"There is already a school called {slug}.")
+    school = School(slug=slug, name=" ".join(name.split()) or slug)
+    session.add(school)
+    session.flush()
+    return school
 
 
 def term_calendar(school: School) -> TermCalendar | None:
