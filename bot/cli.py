@@ -875,32 +875,40 @@ def consent_settings_remove(
 def purge(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would go; remove "
                                           "nothing.")] = False,
-    school: SchoolOption = None,
+    school: Annotated[str | None, typer.Option(
+        "--school", help="One school's short name (default: every school).")] = None,
 ) -> None:
-    """Remove what is past the school's retention periods, and record what went."""
+    """Remove what is past each school's retention periods, and record what went."""
     from rich.console import Console
     from rich.table import Table
+    from sqlmodel import col, select
 
     from workflows.database import session_scope, utcnow
     from workflows.retention.service import periods
     from workflows.retention.service import purge as run_purge
+    from workflows.schools.models import School
 
+    console, removed = Console(), False
     with session_scope(_engine()) as session:
-        found = _school(session, school)
-        removals = run_purge(session, found, utcnow(), dry_run=dry_run, by_name="dpo-bot purge")
-        settings = periods(found)
-    table = Table(title=f"{'Would remove' if dry_run else 'Removed'} at {_escape(found.name)}")
-    for column in ("what", "how many", "rule", "which"):
-        table.add_column(column)
-    for r in removals:
-        shown = ", ".join(r.references[:10]) + (" …" if len(r.references) > 10 else "")
-        table.add_row(r.what, str(r.count), r.rule, _escape(shown))
-    Console().print(table)
-    typer.echo("Periods are school settings: " + ", ".join(
-        f"{k}={v}" for k, v in sorted(settings.items())) + ".")
+        chosen = ([_school(session, school)] if school else
+                  list(session.exec(select(School).order_by(col(School.id)))))
+        for found in chosen:
+            removals = run_purge(session, found, utcnow(), dry_run=dry_run,
+                                 by_name="dpo-bot purge")
+            removed |= any(r.count for r in removals)
+            table = Table(title=f"{'Would remove' if dry_run else 'Removed'} at "
+                                f"{_escape(found.name)}")
+            for column in ("what", "how many", "rule", "which"):
+                table.add_column(column)
+            for r in removals:
+                shown = ", ".join(r.references[:10]) + (" …" if len(r.references) > 10 else "")
+                table.add_row(r.what, str(r.count), r.rule, _escape(shown))
+            console.print(table)
+            typer.echo("Periods are school settings: " + ", ".join(
+                f"{k}={v}" for k, v in sorted(periods(found).items())) + ".")
     if dry_run:
         typer.echo("Dry run: nothing was removed.")
-    elif any(r.count for r in removals):
+    elif removed:
         typer.echo("Recorded in the audit trail (retention.purged), by reference and count.")
 
 
