@@ -139,12 +139,15 @@ def test_cli_purge_dry_run(tmp_path: Path) -> None:
     engine = make_engine(env["DPO_BOT_DATABASE_URL"])
     upgrade(engine)
     make_school(engine)
+    make_school(engine, slug="oakwood", name="Oakwood Academy")
     engine.dispose()
     done = subprocess.run([sys.executable, "-m", "bot.cli", "purge", "--dry-run"],
                           capture_output=True, text=True, env=env, timeout=60,
                           cwd=Path(__file__).parent.parent)
     assert done.returncode == 0, done.stderr
     assert "Would remove" in done.stdout and "closed subject access request records" in done.stdout
+    # Every school, each by its own periods.
+    assert "at Hillside Primary" in done.stdout and "at Oakwood Academy" in done.stdout
     assert "sar_closed_years=1" in done.stdout and "Dry run: nothing was removed." in done.stdout
     with session_scope(make_engine(env["DPO_BOT_DATABASE_URL"])) as session:
         assert session.exec(select(AuditEvent).where(
