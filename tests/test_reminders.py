@@ -730,6 +730,36 @@ def test_rows_a_sweep_gives_up_on_are_not_reprocessed_in_that_sweep(school: Scho
     assert (result.sent, result.cancelled, result.failed) == (20, 10, 0)
 
 
+def test_a_row_that_fails_fails_alone_and_the_rest_of_its_batch_goes(
+    school: School_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On PostgreSQL a batch is one transaction; a failing row rolls it back, and its rows are
+    # then sent one by one, so the failure stays with its own row.
+    keys = crowd(school, cases=2)
+    with Session(school.engine) as session:
+        broken = session.exec(select(Reminder).where(col(Reminder.dedupe_key).in_(keys))
+                              .order_by(col(Reminder.id)).offset(3)).first()
+    real = reminders.HANDLERS["sar"]
+
+    def flaky(session: Session, reminder: Reminder, now: datetime):
+        if reminder.id == broken.id:
+            raise RuntimeError("the template is broken")
+        return real(session, reminder, now)
+
+    monkeypatch.setitem(reminders.HANDLERS, "sar", flaky)
+    result = sweep(school.engine, now=CROWD_NOW, batch=7)
+    assert (result.sent, result.failed) == (19, 1)
+    with Session(school.engine) as session:
+        row = session.get(Reminder, broken.id)
+        assert (row.sent_at, row.last_error) == (None, "the template is broken")
+        assert session.exec(select(func.count()).select_from(Notification).where(
+            Notification.kind == "reminder.deadline")).one() == 19
+    # Mended, it goes once its lease has run out, and nothing else goes again.
+    monkeypatch.setitem(reminders.HANDLERS, "sar", real)
+    later = sweep(school.engine, now=CROWD_NOW + LEASE + timedelta(seconds=1))
+    assert (later.sent, later.failed) == (1, 0)
+
+
 # --- 7. the command line ----------------------------------------------------------------------
 
 

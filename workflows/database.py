@@ -117,13 +117,27 @@ def insert_once(session, model: type, values: dict, key: str) -> bool:
     from sqlalchemy.dialects import postgresql, sqlite
 
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table = model.__table__  # Core, not the ORM's bulk path: this runs for every message sent
     stmt = (
-        dialect.insert(model)
+        dialect.insert(table)
         .values(**values)
         .on_conflict_do_nothing(index_elements=[key])
-        .returning(model.id)
+        .returning(table.c.id)
     )
     return session.execute(stmt).first() is not None
+
+
+def insert_all_once(session, model: type, rows: list[dict], key: str) -> None:
+    """Insert many rows at once, each unless one with the same unique ``key`` exists.
+
+    One executemany (psycopg pipelines it) for a batch of messages, not a statement each;
+    every row must have the same keys.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(model.__table__).on_conflict_do_nothing(
+        index_elements=[key]), rows)
 
 
 def insert_rows(session, model: type, rows: list[dict], *returning) -> list:

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Engine, or_
@@ -25,9 +26,8 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from workflows.core.timeleft import time_left
 from workflows.core.wording import render
-from workflows.database import session_scope, utcnow
+from workflows.database import insert_all_once, insert_once, session_scope, utcnow
 from workflows.notifications.models import Notification
-from workflows.notifications.service import insert_once
 from workflows.people import service as people
 from workflows.people.models import Person, Role
 from workflows.reminders import planner
@@ -148,63 +148,141 @@ def sweep(
             return result
         if on_claimed is not None:  # tests stop a worker here, holding its claims
             on_claimed(ids)
+        # SQLite has one writer at a time and fails, rather than waits for, a transaction that
+        # read before another's commit and then writes: there, a row per transaction.
+        if engine.dialect.name != "sqlite" and _send_together(engine, ids, token, now, result):
+            continue
         for reminder_id in ids:
-            try:
-                with session_scope(engine) as session:
-                    outcome = _process(session, reminder_id, token, now)
-                setattr(result, outcome, getattr(result, outcome) + 1)
-            except Exception as error:  # one bad row must not stop the others
-                log.exception("reminder %s failed", reminder_id)
-                result.failed += 1
-                with session_scope(engine) as session:
-                    session.execute(
-                        update(Reminder)
-                        .where(col(Reminder.id) == reminder_id, Reminder.claimed_by == token)
-                        .values(last_error=str(error)[:500], claimed_until=now + lease)
-                    )
+            _send_one(engine, reminder_id, token, now, lease, result)
 
 
-def _process(session: Session, reminder_id: int, token: str, now: datetime) -> str:
+class _LeaseLost(Exception):
+    """A row of the batch was taken over by another worker: go row by row instead."""
+
+
+def _send_together(engine: Engine, ids: list[int], token: str, now: datetime,
+                   result: SweepResult) -> bool:
+    """The claimed rows in one transaction, their messages in one insert; False if it failed.
+
+    A row's own work is a few statements, and a transaction and a round trip each was most of
+    a sweep's time. If anything goes wrong (a row's handler fails, another worker took a row
+    over) the whole batch rolls back and ``sweep`` sends its rows one by one, so one bad row
+    still cannot stop the others. Nothing counts until the batch commits.
+    """
+    done = SweepResult()
+    try:
+        with session_scope(engine) as session:
+            _loaded = _prefetch(session, ids)  # referenced while we work
+            messages: list[dict[str, Any]] = []
+            sending: list[int] = []
+            for reminder_id in ids:
+                outcome, rows = _prepare(session, reminder_id, token, now)
+                if outcome == "send":
+                    messages += rows
+                    sending.append(reminder_id)
+                    outcome = "sent"
+                setattr(done, outcome, getattr(done, outcome) + 1)
+            if messages:
+                insert_all_once(session, Notification, messages, "dedupe_key")
+            if _mark_sent(session, sending, token, now) != len(sending):
+                raise _LeaseLost
+    except Exception:  # the rows are retried one by one, where each error is kept
+        log.info("reminder batch rolled back; sending its rows one by one", exc_info=True)
+        return False
+    for outcome in ("sent", "deferred", "cancelled"):
+        setattr(result, outcome, getattr(result, outcome) + getattr(done, outcome))
+    return True
+
+
+def _send_one(engine: Engine, reminder_id: int, token: str, now: datetime, lease: timedelta,
+              result: SweepResult) -> None:
+    """One row in its own transaction; a failure is recorded on the row, which waits out
+    its lease before another try."""
+    try:
+        with session_scope(engine) as session:
+            outcome, rows = _prepare(session, reminder_id, token, now)
+            if outcome == "send":
+                for row in rows:
+                    insert_once(session, Notification, row, "dedupe_key")
+                outcome = "sent"
+                if _mark_sent(session, [reminder_id], token, now) != 1:
+                    # Another worker took the row over after our lease ran out: it sends.
+                    session.rollback()
+                    outcome = "cancelled"
+        setattr(result, outcome, getattr(result, outcome) + 1)
+    except Exception as error:  # one bad row must not stop the others
+        log.exception("reminder %s failed", reminder_id)
+        result.failed += 1
+        with session_scope(engine) as session:
+            session.execute(
+                update(Reminder)
+                .where(col(Reminder.id) == reminder_id, Reminder.claimed_by == token)
+                .values(last_error=str(error)[:500], claimed_until=now + lease)
+            )
+
+
+def _prefetch(session: Session, ids: list[int]) -> list[object]:
+    """The batch's reminders, schools, people and cases, each kind in one query.
+
+    The handlers look each up by id (``session.get``); with them already in the session that
+    is no round trip. Returned so they stay referenced: the session only holds them weakly.
+    """
+    from workflows.registry import WORKFLOWS
+
+    reminders = list(session.exec(select(Reminder).where(col(Reminder.id).in_(ids))))
+    loaded: list[object] = [*reminders]
+    loaded += session.exec(select(School).where(
+        col(School.id).in_({r.school_id for r in reminders}))).all()
+    loaded += session.exec(select(Person).where(
+        col(Person.id).in_({r.person_id for r in reminders if r.person_id}))).all()
+    cases: dict[str, set[int]] = {}
+    for r in reminders:
+        if r.subject_id is not None and r.subject_type in WORKFLOWS:
+            cases.setdefault(r.subject_type, set()).add(r.subject_id)
+    for subject_type, case_ids in cases.items():
+        model = WORKFLOWS[subject_type].model
+        loaded += session.exec(select(model).where(col(model.id).in_(case_ids))).all()
+    return loaded
+
+
+def _prepare(session: Session, reminder_id: int, token: str,
+             now: datetime) -> tuple[str, list[dict[str, Any]]]:
+    """What to do with one claimed row: "send" (with its messages), "deferred" to working
+    hours or "cancelled" (both already applied to the row)."""
     reminder = session.get(Reminder, reminder_id)
     if reminder is None or reminder.claimed_by != token or reminder.sent_at is not None:
-        return "cancelled"
+        return "cancelled", []
     school = session.get(School, reminder.school_id)
     moment = (next_work_moment(school, now) if reminder.working_hours
               else next_urgent_moment(school, now))
     if moment > now:
         reminder.due_at, reminder.claimed_by, reminder.claimed_until = moment, None, None
-        return "deferred"
+        return "deferred", []
     message = HANDLERS[reminder.subject_type](session, reminder, now)
     if message is None:
         reminder.cancelled_at = now
-        return "cancelled"
-    for person in message.recipients:
-        insert_once(
-            session,
-            Notification(
-                school_id=reminder.school_id,
-                person_id=person.id,
-                dedupe_key=f"reminder:{reminder.dedupe_key}:{person.id}",
-                kind=f"reminder.{reminder.kind.split('.')[0]}",
-                subject_ref=message.subject_ref,
-                text=message.text,
-            ),
-        )
-    sent = session.execute(
+        return "cancelled", []
+    written = utcnow()
+    return "send", [
+        {"school_id": reminder.school_id, "person_id": person.id,
+         "dedupe_key": f"reminder:{reminder.dedupe_key}:{person.id}",
+         "kind": f"reminder.{reminder.kind.split('.')[0]}", "subject_ref": message.subject_ref,
+         "text": message.text, "created_at": written, "claimed_by": None,
+         "claimed_until": None, "delivered_at": None, "delivered_via": None}
+        for person in message.recipients]
+
+
+def _mark_sent(session: Session, ids: list[int], token: str, now: datetime) -> int:
+    """Marks the rows sent if this worker still holds them; how many it marked."""
+    if not ids:
+        return 0
+    return session.execute(
         update(Reminder)
-        .where(
-            col(Reminder.id) == reminder.id,
-            Reminder.claimed_by == token,
-            col(Reminder.sent_at).is_(None),
-        )
+        .where(col(Reminder.id).in_(ids), Reminder.claimed_by == token,
+               col(Reminder.sent_at).is_(None))
         .values(sent_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
-    if sent != 1:
-        # Another worker took the row over after our lease ran out: it sends, we don't.
-        session.rollback()
-        return "cancelled"
-    return "sent"
 
 
 def _deadline_handler(session: Session, reminder: Reminder, now: datetime) -> Message | None:
@@ -304,23 +382,25 @@ def register_deadline_handler(subject_type: str) -> None:
 
 
 def ensure_digests(session: Session, now: datetime) -> None:
-    """Each school has its next Monday-morning digest for the DPO queued, once."""
+    """Each school has its next Monday-morning digest for the DPO queued, once.
+
+    Every sweep asks, for every school: the keys already queued are read in one query and
+    only the missing ones written (a deployment of hundreds of schools, swept each minute).
+    """
+    wanted: dict[str, Reminder] = {}
     for school in session.exec(select(School)):
         local = now.astimezone(ZoneInfo(school.timezone)).date()
         monday = local + timedelta(days=(7 - local.weekday()) % 7)
         moment = next_work_moment(school, work_window_start(school, monday))
-        planner.insert_once(
-            session,
-            Reminder(
-                school_id=school.id,
-                subject_type="digest",
-                subject_id=school.id,
-                kind="digest.weekly",
-                target=monday.isoformat(),
-                due_at=moment,
-                dedupe_key=f"digest:{school.id}:{monday.isoformat()}",
-            ),
-        )
+        key = f"digest:{school.id}:{monday.isoformat()}"
+        wanted[key] = Reminder(school_id=school.id, subject_type="digest", subject_id=school.id,
+                               kind="digest.weekly", target=monday.isoformat(), due_at=moment,
+                               dedupe_key=key)
+    queued = set(session.exec(select(Reminder.dedupe_key).where(
+        col(Reminder.dedupe_key).in_(list(wanted))))) if wanted else set()
+    for key, reminder in wanted.items():
+        if key not in queued:
+            planner.insert_once(session, reminder)  # another worker may write it meanwhile
 
 
 def pending_count(session: Session) -> int:
