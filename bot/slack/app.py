@@ -76,6 +76,7 @@ class SlackBot:
                 raise ValueError(f"No school called “{school_slug}”.")
             self.school_id = school.id
         self._people: dict[str, int] = {}
+        self._working = asyncio.Semaphore(2)
         self._joining: dict[str, asyncio.Lock] = {}
         self.email_misses: dict[str, datetime] = {}  # emails Slack did not know, and when
         register(self)
@@ -97,7 +98,11 @@ class SlackBot:
                 )
                 return work(ctx)
 
-        return await asyncio.to_thread(in_thread)
+        # A few at a time: the work is mostly Python, which holds the GIL, and with many
+        # threads busy the event loop waits its turn behind all of them, so every request's
+        # ack waits too. Throughput is the same; acks stay quick.
+        async with self._working:
+            return await asyncio.to_thread(in_thread)
 
     async def person_id(self, slack_user_id: str) -> int:
         if slack_user_id in self._people:
