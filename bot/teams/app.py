@@ -99,6 +99,7 @@ class TeamsBot:
         )
         self._people: dict[str, int] = {}
         self._joining: dict[str, asyncio.Lock] = {}
+        self._working = asyncio.Semaphore(2)
         register(self)
 
     # Running the core
@@ -121,7 +122,10 @@ class TeamsBot:
                               now=datetime.now(UTC))
                 return work(ctx)
 
-        return await asyncio.to_thread(in_thread)
+        # A few at a time, as in Slack: with many threads busy in Python the event loop waits
+        # behind all of them for the GIL, and so does every other request.
+        async with self._working:
+            return await asyncio.to_thread(in_thread)
 
     async def person_id(self, user: TeamsUser, context: TurnContext) -> int:
         if user.user_id in self._people:
