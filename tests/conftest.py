@@ -4,9 +4,12 @@ chat driver that talks to the real workflows the way an adapter does."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
@@ -145,3 +148,21 @@ PARENT_SAR = (
     "All behaviour records for Tom held by the class teacher",
     "no",  # no ID needed
 )
+
+
+# --- the command line, as a person runs it ------------------------------------------------
+
+def run_cli(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """``dpo-bot ARGS`` in a fresh process from this checkout."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True,
+        env=env, timeout=60, cwd=Path(__file__).parent.parent,
+    )
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """The CLI on its own SQLite file; COLUMNS keeps rich from wrapping error messages."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DPO_BOT_")}
+    return env | {"DPO_BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+                  "COLUMNS": "200", "NO_COLOR": "1"}

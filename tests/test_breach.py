@@ -9,18 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, col, select
 
-from tests.conftest import School_, make_school, text_of
+from tests.conftest import School_, make_school, run_cli, text_of
 from workflows.breach.flows import BREACH
 from workflows.breach.models import Breach, BreachUpdate
 from workflows.breach.triage import assess
@@ -483,33 +479,19 @@ def test_triage_children_raise_severity_and_nothing_known_is_cautious() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env,
-        timeout=60, cwd=Path(__file__).parent.parent,
-    )
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DPO_BOT_")}
-    return env | {"DPO_BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-                  "COLUMNS": "200", "NO_COLOR": "1"}
-
-
 def test_cli_deadline_breach(cli_env: dict[str, str]) -> None:
-    done = _cli("deadline", "breach", "2026-10-23T17:00", "--json", env=cli_env)
+    done = run_cli("deadline", "breach", "2026-10-23T17:00", "--json", env=cli_env)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["due"] == "2026-10-26T16:00:00+00:00"
     assert "The clocks go back on Sunday 25 October 2026" in " ".join(result["explanation"])
-    done = _cli("deadline", "breach", "2026-03-27T09:00", env=cli_env)
+    done = run_cli("deadline", "breach", "2026-03-27T09:00", env=cli_env)
     assert "Monday 30 March 2026 at 10:00" in done.stdout
-    done = _cli("deadline", "breach", "2026-03-27T09:00+00:00", "--json", env=cli_env)
+    done = run_cli("deadline", "breach", "2026-03-27T09:00+00:00", "--json", env=cli_env)
     assert json.loads(done.stdout)["due"] == "2026-03-30T10:00:00+01:00"
-    done = _cli("deadline", "breach", "next friday", env=cli_env)
+    done = run_cli("deadline", "breach", "next friday", env=cli_env)
     assert done.returncode == 2 and "ISO date-time" in done.stderr
-    done = _cli("deadline", "breach", "2026-03-29T01:30", env=cli_env)
+    done = run_cli("deadline", "breach", "2026-03-29T01:30", env=cli_env)
     assert done.returncode == 2 and "clocks skipped it" in done.stderr
 
 
@@ -519,13 +501,13 @@ def test_cli_export_breaches(cli_env: dict[str, str]) -> None:
     school = make_school(engine)
     report(school)
     act(school, "dee", "report to ico", "IC-77", "now", "skip")
-    done = _cli("export", "breaches", "--format", "csv", env=cli_env)
+    done = run_cli("export", "breaches", "--format", "csv", env=cli_env)
     assert done.returncode == 0, done.stderr
     (row,) = list(csv.DictReader(io.StringIO(done.stdout)))
     assert (row["reference"], row["ico_reference"], row["data_kinds"], row["risk"]) == (
         REF, "IC-77", "sen", "high")
     assert row["ico_due"] == "2026-11-26T10:00:00+00:00"
-    done = _cli("export", "breaches", "--format", "json", env=cli_env)
+    done = run_cli("export", "breaches", "--format", "json", env=cli_env)
     (item,) = json.loads(done.stdout)
     assert item["ico_decision"] == "reported" and item["ico_late"] is False
     engine.dispose()

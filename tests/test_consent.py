@@ -8,16 +8,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
 
-from tests.conftest import School_, make_school, text_of
+from tests.conftest import School_, make_school, run_cli, text_of
 from workflows.audit.models import AuditEvent
 from workflows.consent import matching, service
 from workflows.consent.formats import BUILTIN, mapping_from_dict
@@ -265,36 +262,29 @@ def test_withdrawal_then_agreeing_import(loaded: School_) -> None:
 
 # --- command line -------------------------------------------------------------------------
 
-def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True,
-                          text=True, env=env, timeout=60, cwd=Path(__file__).parent.parent)
-
-
-def test_cli_import_consent_json_and_export(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DPO_BOT_")}
-    env |= {"DPO_BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "COLUMNS": "200",
-            "NO_COLOR": "1"}
+def test_cli_import_consent_json_and_export(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    env = cli_env
     engine = make_engine(env["DPO_BOT_DATABASE_URL"])
     upgrade(engine)
     make_school(engine)
     file = tmp_path / "bromcom.csv"
     file.write_bytes(export("bromcom"))
-    done = _cli("import", "consents", str(file), "--dry-run", env=env)
+    done = run_cli("import", "consents", str(file), "--dry-run", env=env)
     assert done.returncode == 0, done.stderr
     assert "Would import 6 pupils" in done.stdout and "6 added" in done.stdout
-    done = _cli("import", "consents", str(file), "--format", "bromcom", env=env)
+    done = run_cli("import", "consents", str(file), "--format", "bromcom", env=env)
     assert "Imported 6 pupils" in done.stdout, done.stderr
-    done = _cli("consent", "Olly Jones", "--use", "website", "--json", env=env)
+    done = run_cli("consent", "Olly Jones", "--use", "website", "--json", env=env)
     assert done.returncode == 0, done.stderr
     replies = json.loads(done.stdout)
     assert replies[0]["type"] == "Text" and replies[0]["text"].startswith("No: Olly Jones")
-    done = _cli("consent", "--class", "4B", "--use", "social media", "--json", env=env)
+    done = run_cli("consent", "--class", "4B", "--use", "social media", "--json", env=env)
     assert "leave out of social media" in json.loads(done.stdout)[0]["title"]
     bad = tmp_path / "bad.csv"
     bad.write_bytes(export("bromcom", extra_rows=[["1001", "A", "B"] + [""] * 16]))
-    done = _cli("import", "consents", str(bad), env=env)
+    done = run_cli("import", "consents", str(bad), env=env)
     assert done.returncode == 2 and "row 8: MIS id 1001" in done.stderr
-    done = _cli("export", "consents", env=env)
+    done = run_cli("export", "consents", env=env)
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     assert len(rows) == 6 * 9 and {r["answer"] for r in rows} == {"yes", "no"}
     engine.dispose()
@@ -352,19 +342,17 @@ def test_settings_change_answers_and_are_audited(loaded: School_) -> None:
                        "consent.settings.renamed", "consent.settings.removed"]
 
 
-def test_cli_consent_settings(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DPO_BOT_")}
-    env |= {"DPO_BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "COLUMNS": "200",
-            "NO_COLOR": "1"}
-    done = _cli("consent-settings", "add", "instagram", "the school's Instagram", env=env)
+def test_cli_consent_settings(cli_env: dict[str, str]) -> None:
+    env = cli_env
+    done = run_cli("consent-settings", "add", "instagram", "the school's Instagram", env=env)
     assert done.returncode == 0 and "Added instagram" in done.stdout, done.stderr
-    done = _cli("consent-settings", "validity", "0", env=env)
+    done = run_cli("consent-settings", "validity", "0", env=env)
     assert done.returncode == 2 and "give 1 to 120" in done.stderr
-    done = _cli("consent-settings", "validity", "24", env=env)
+    done = run_cli("consent-settings", "validity", "24", env=env)
     assert done.returncode == 0 and "lasts 24 months" in done.stdout
-    done = _cli("consent-settings", "remove", "nope", env=env)
+    done = run_cli("consent-settings", "remove", "nope", env=env)
     assert done.returncode == 2 and "No use called nope" in done.stderr
-    done = _cli("consent-settings", "show", env=env)
+    done = run_cli("consent-settings", "show", env=env)
     assert "a yes lasts 24 months" in done.stdout and "the school's Instagram" in done.stdout
     assert "press_named" in done.stdout
 

@@ -5,16 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import col, func, select
 
-from tests.conftest import PARENT_SAR, School_, make_school
+from tests.conftest import PARENT_SAR, School_, make_school, run_cli
 from tests.test_consent import export, run_import
 from workflows.archive import REGISTERS, write_archive
 from workflows.audit.models import AuditEvent
@@ -132,18 +129,14 @@ def test_shorter_settings_are_obeyed(school: School_) -> None:
     assert _count(school, Conversation) == 0
 
 
-def test_cli_purge_dry_run(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DPO_BOT_")}
-    env |= {"DPO_BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "COLUMNS": "200",
-            "NO_COLOR": "1"}
+def test_cli_purge_dry_run(cli_env: dict[str, str]) -> None:
+    env = cli_env
     engine = make_engine(env["DPO_BOT_DATABASE_URL"])
     upgrade(engine)
     make_school(engine)
     make_school(engine, slug="oakwood", name="Oakwood Academy")
     engine.dispose()
-    done = subprocess.run([sys.executable, "-m", "bot.cli", "purge", "--dry-run"],
-                          capture_output=True, text=True, env=env, timeout=60,
-                          cwd=Path(__file__).parent.parent)
+    done = run_cli("purge", "--dry-run", env=env)
     assert done.returncode == 0, done.stderr
     assert "Would remove" in done.stdout and "closed subject access request records" in done.stdout
     # Every school, each by its own periods.

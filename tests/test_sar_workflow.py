@@ -9,16 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, col, select
 
-from tests.conftest import PARENT_SAR, School_, make_school, text_of
+from tests.conftest import PARENT_SAR, School_, make_school, run_cli, text_of
 from workflows.audit.models import AuditEvent
 from workflows.consent.service import validity_months as consent_validity
 from workflows.core.ui import Document, Question, Summary
@@ -932,21 +929,6 @@ def test_export_rows_and_csv(school: School_) -> None:
     assert to_csv([]) == "reference\r\n"
 
 
-def _cli(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True,
-        env=env, timeout=60, cwd=Path(__file__).parent.parent,
-    )
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path) -> dict[str, str]:
-    """The CLI on its own SQLite file; COLUMNS keeps rich from wrapping error messages."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DPO_BOT_")}
-    return env | {"DPO_BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-                  "COLUMNS": "200", "NO_COLOR": "1"}
-
-
 @pytest.fixture
 def cli_school(cli_env: dict[str, str]) -> School_:
     engine = make_engine(cli_env["DPO_BOT_DATABASE_URL"])
@@ -956,7 +938,7 @@ def cli_school(cli_env: dict[str, str]) -> School_:
 
 def test_cli_export_sars_csv_and_json(cli_school: School_, cli_env: dict[str, str]) -> None:
     _fill(cli_school)
-    done = _cli("export", "sars", "--format", "csv", env=cli_env)
+    done = run_cli("export", "sars", "--format", "csv", env=cli_env)
     assert done.returncode == 0, done.stderr
     parsed = list(csv.DictReader(io.StringIO(done.stdout)))
     assert [r["reference"] for r in parsed] == [REF, "SAR-2027-0002"]
@@ -967,11 +949,11 @@ def test_cli_export_sars_csv_and_json(cli_school: School_, cli_env: dict[str, st
         "closed_on": "2027-02-01", "extension_notice_on": "2026-12-07",
         "identity_checked": "2026-11-26"}
 
-    done = _cli("export", "sars", "--format", "json", env=cli_env)
+    done = run_cli("export", "sars", "--format", "json", env=cli_env)
     assert done.returncode == 0, done.stderr
     _check_rows(json.loads(done.stdout))
 
-    done = _cli("export", "sars", "--format", "xlsx", env=cli_env)
+    done = run_cli("export", "sars", "--format", "xlsx", env=cli_env)
     assert (done.returncode, done.stdout) == (2, "")
     assert "--format must be csv or json." in done.stderr
 
@@ -989,7 +971,7 @@ def test_cli_export_sars_csv_and_json(cli_school: School_, cli_env: dict[str, st
 
 
 def test_cli_deadline_sar(cli_env: dict[str, str]) -> None:
-    done = _cli("deadline", "sar", "2024-11-25", "--json", env=cli_env)
+    done = run_cli("deadline", "sar", "2024-11-25", "--json", env=cli_env)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert (result["due"], result["rule"], result["day_one"], result["unrolled"]) == (
@@ -999,19 +981,19 @@ def test_cli_deadline_sar(cli_env: dict[str, str]) -> None:
         "Day, so the deadline moves to the next working day: Friday 27 December 2024.")
 
     # Two pauses: 3 days (10-12 September) and 1 day (20 September): 3 October + 4 days.
-    done = _cli("deadline", "sar", "2025-09-03", "--paused", "2025-09-10", "2025-09-12",
+    done = run_cli("deadline", "sar", "2025-09-03", "--paused", "2025-09-10", "2025-09-12",
                 "--paused", "2025-09-20", "2025-09-20", "--json", env=cli_env)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert (result["due"], result["paused_days"]) == ("2025-10-07", 4)
     assert "In all, 4 paused days are added." in result["explanation"]
 
-    done = _cli("deadline", "sar", "2025-01-31", "--extended", "--json", env=cli_env)
+    done = run_cli("deadline", "sar", "2025-01-31", "--extended", "--json", env=cli_env)
     result = json.loads(done.stdout)
     assert (result["due"], result["rule"], result["extension_notice_due"]) == (
         "2025-04-30", "three months (extended)", "2025-02-28")
 
-    done = _cli("deadline", "sar", "2025-09-03", "--clock-start", "2025-09-10", env=cli_env)
+    done = run_cli("deadline", "sar", "2025-09-03", "--clock-start", "2025-09-10", env=cli_env)
     assert done.returncode == 0, done.stderr
     assert "Due: Friday 10 October 2025 (one calendar month)" in done.stdout
 
@@ -1031,7 +1013,7 @@ def test_cli_deadline_sar(cli_env: dict[str, str]) -> None:
 def test_cli_deadline_sar_refuses_bad_input(
     cli_env: dict[str, str], args: tuple[str, ...], message: str
 ) -> None:
-    done = _cli("deadline", "sar", *args, env=cli_env)
+    done = run_cli("deadline", "sar", *args, env=cli_env)
     assert (done.returncode, done.stdout) == (2, "")
     assert message in done.stderr
     assert "Traceback" not in done.stderr
@@ -1039,18 +1021,18 @@ def test_cli_deadline_sar_refuses_bad_input(
 
 def test_cli_edu_record_needs_a_calendar(cli_school: School_, cli_env: dict[str, str],
                                          tmp_path: Path) -> None:
-    done = _cli("deadline", "edu-record", "2026-11-22", env=cli_env)
+    done = run_cli("deadline", "edu-record", "2026-11-22", env=cli_env)
     assert done.returncode == 2
     assert ("Hillside Primary has no term calendar: import one with “dpo-bot calendar import "
             "FILE”") in done.stderr
     terms = tmp_path / "terms.csv"
     terms.write_text(TERM_CSV, encoding="utf-8")
-    done = _cli("calendar", "import", str(terms), env=cli_env)
+    done = run_cli("calendar", "import", str(terms), env=cli_env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == (
         "Imported 3 terms (2 September 2026 to 12 February 2027) and 1 closure days for "
         "Hillside Primary.")
-    done = _cli("deadline", "edu-record", "2026-11-22", "--json", env=cli_env)
+    done = run_cli("deadline", "edu-record", "2026-11-22", "--json", env=cli_env)
     assert done.returncode == 0, done.stderr
     assert (json.loads(done.stdout)["due"], json.loads(done.stdout)["rule"]) == (
         "2026-12-14", "15 school days")
@@ -1060,7 +1042,7 @@ def test_cli_edu_record_needs_a_calendar(cli_school: School_, cli_env: dict[str,
 
     bad = tmp_path / "bad.csv"
     bad.write_text("kind,start,end,name\nterm,2026-09-02,2026-08-01,Autumn\n", encoding="utf-8")
-    done = _cli("calendar", "import", str(bad), env=cli_env)
+    done = run_cli("calendar", "import", str(bad), env=cli_env)
     assert done.returncode == 2 and "was not imported" in done.stderr and "row 2" in done.stderr
 
 
@@ -1068,7 +1050,7 @@ def test_cli_setup_without_prompts_then_people_list(cli_env: dict[str, str],
                                                     tmp_path: Path) -> None:
     terms = tmp_path / "terms.csv"
     terms.write_text(TERM_CSV, encoding="utf-8")
-    done = _cli("setup", "--name", "Hillside Primary", "--region", "eng",
+    done = run_cli("setup", "--name", "Hillside Primary", "--region", "eng",
                 "--timezone", "Europe/London", "--maintained", "--hours", "08:30-17:00",
                 "--dpo", "Dee Dpo", "--dpo-email", "dee@hillside.example",
                 "--deputies", "Vic Deputy, Val Second", "--head", "Hal Head",
@@ -1079,7 +1061,7 @@ def test_cli_setup_without_prompts_then_people_list(cli_env: dict[str, str],
         'Hillside Primary is set up. Try it: dpo-bot chat --user "Dee Dpo" --role dpo\n')
     assert "[" not in done.stdout  # no prompt such as "School name [Our School]:"
 
-    done = _cli("people", "list", env=cli_env)
+    done = run_cli("people", "list", env=cli_env)
     assert done.returncode == 0, done.stderr
     rows = [line.split("│")[1:4] for line in done.stdout.splitlines() if line.startswith("│")]
     assert [[cell.strip() for cell in row] for row in rows] == [
@@ -1095,12 +1077,12 @@ def test_cli_setup_without_prompts_then_people_list(cli_env: dict[str, str],
         assert consent_validity(session, found) == 24
     engine.dispose()
 
-    done = _cli("setup", "--name", "Hillside Primary", "--region", "XX", env=cli_env)
+    done = run_cli("setup", "--name", "Hillside Primary", "--region", "XX", env=cli_env)
     assert done.returncode == 2 and "Region must be one of ENG, WLS, SCT, NIR." in done.stderr
 
 
 def test_cli_db_upgrade_twice(cli_env: dict[str, str]) -> None:
     for _ in range(2):
-        done = _cli("db", "upgrade", env=cli_env)
+        done = run_cli("db", "upgrade", env=cli_env)
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("Database is up to date: sqlite:///")

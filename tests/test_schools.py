@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 from sqlmodel import select
 
-from tests.conftest import PARENT_SAR, School_, make_school
+from tests.conftest import PARENT_SAR, School_, make_school, run_cli
 from workflows.database import make_engine, session_scope, upgrade
 from workflows.people.models import Person, Role
 
@@ -65,10 +62,8 @@ def test_no_school_sees_anothers_cases(school: School_) -> None:
     assert theirs not in school.says("dee", "digest")
 
 
-def test_cli_commands_keep_to_the_school_asked_for(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DPO_BOT_")}
-    env |= {"DPO_BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "COLUMNS": "200",
-            "NO_COLOR": "1"}
+def test_cli_commands_keep_to_the_school_asked_for(cli_env: dict[str, str]) -> None:
+    env = cli_env
     engine = make_engine(env["DPO_BOT_DATABASE_URL"])
     upgrade(engine)
     hillside = make_school(engine)
@@ -77,8 +72,7 @@ def test_cli_commands_keep_to_the_school_asked_for(tmp_path: Path) -> None:
     engine.dispose()
 
     def cli(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True,
-                              text=True, env=env, timeout=60, cwd=Path(__file__).parent.parent)
+        done = run_cli(*args, env=env)
         assert done.returncode == 0, done.stderr
         return done.stdout
 
@@ -89,14 +83,12 @@ def test_cli_commands_keep_to_the_school_asked_for(tmp_path: Path) -> None:
     assert oakwood.school_id != hillside.school_id
 
 
-def test_cli_adds_a_second_school_with_its_own_team_and_settings(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DPO_BOT_")}
-    env |= {"DPO_BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "COLUMNS": "200",
-            "NO_COLOR": "1"}
+def test_cli_adds_a_second_school_with_its_own_team_and_settings(
+        cli_env: dict[str, str]) -> None:
+    env = cli_env
 
     def cli(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True,
-                              text=True, env=env, timeout=60, cwd=Path(__file__).parent.parent)
+        done = run_cli(*args, env=env)
         assert done.returncode == code, done.stdout + done.stderr
         return done
 

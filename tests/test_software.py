@@ -10,9 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
-import sys
 import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -21,7 +19,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from tests.conftest import School_
+from tests.conftest import School_, run_cli
 from tests.test_conversation import in_threads
 from workflows.audit.models import AuditEvent
 from workflows.core import conversation as conversations
@@ -627,17 +625,13 @@ def test_a_review_already_past_when_imported_is_reminded_as_overdue(school: Scho
 # --- the command line -----------------------------------------------------------------------
 
 
-def test_cli_import_lookup_and_export(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DPO_BOT_")} | {
-        "DPO_BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "COLUMNS": "200",
-        "NO_COLOR": "1"}
+def test_cli_import_lookup_and_export(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    env = cli_env
     register = tmp_path / "register.csv"
     register.write_text(REGISTER, encoding="utf-8")
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True,
-                              text=True, env=env, timeout=60,
-                              cwd=Path(__file__).parent.parent)
+        return run_cli(*args, env=env)
 
     done = cli("import", "software", str(register), "--dry-run")
     assert done.returncode == 0, done.stderr
