@@ -81,9 +81,7 @@ def _escape(text: str) -> str:
 def _school(session, slug: str | None):
     from workflows.schools import service as schools
 
-    if slug is None:
-        return schools.get_default(session)
-    school = schools.by_slug(session, slug)
+    school = schools.chosen(session, slug)
     if school is None:
         _fail(f"No school called “{slug}” (dpo-bot schools list shows them; dpo-bot schools "
               f"add {slug} --name NAME adds it).")

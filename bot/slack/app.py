@@ -70,8 +70,7 @@ class SlackBot:
             request_verification_enabled=settings.signing_secret is not None,
         )
         with session_scope(engine) as session:
-            school = (schools.by_slug(session, school_slug) if school_slug
-                      else schools.get_default(session))
+            school = schools.chosen(session, school_slug)
             if school is None:
                 raise ValueError(f"No school called “{school_slug}”.")
             self.school_id = school.id

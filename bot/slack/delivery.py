@@ -104,15 +104,8 @@ def _claim(bot, token: str) -> list[Delivery]:
 
 
 def _release(bot, notification_ids: list[int], token: str) -> None:
-    """Give back the lease on messages that did not go, so the next pass sends them."""
     with session_scope(bot.engine) as session:
-        session.execute(
-            update(Notification)
-            .where(col(Notification.id).in_(notification_ids), Notification.claimed_by == token,
-                   col(Notification.delivered_at).is_(None))
-            .values(claimed_by=None, claimed_until=None)
-            .execution_options(synchronize_session=False)
-        )
+        notifications.release(session, notification_ids, token)
 
 
 def _forget_alert(bot, reference: str) -> None:

@@ -85,8 +85,7 @@ class TeamsBot:
         self.client_id = client_id
         self.tenant_id = tenant_id
         with session_scope(engine) as session:
-            school = (schools.by_slug(session, school_slug) if school_slug
-                      else schools.get_default(session))
+            school = schools.chosen(session, school_slug)
             if school is None:
                 raise ValueError(f"No school called “{school_slug}”.")
             self.school_id = school.id

@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 from microsoft_agents.hosting.core import ChannelAdapter, TurnContext
 from microsoft_agents.hosting.core.app.proactive import Conversation as SdkConversation
-from sqlmodel import Session, col, func, select, update
+from sqlmodel import col, func, select
 
 from bot.teams import cards
 from bot.teams.app import TeamsBot, card_activity
@@ -124,19 +124,8 @@ async def send_retrying(adapter: ChannelAdapter, delivery: Delivery, retries: in
 
 
 def _release(bot: TeamsBot, notification_ids: list[int], token: str) -> None:
-    """Give back the lease on messages that did not go, so the next pass sends them."""
     with session_scope(bot.engine) as session:
-        _unlease(session, notification_ids, token)
-
-
-def _unlease(session: Session, notification_ids: list[int], token: str) -> None:
-    session.execute(
-        update(Notification)
-        .where(col(Notification.id).in_(notification_ids), Notification.claimed_by == token,
-               col(Notification.delivered_at).is_(None))
-        .values(claimed_by=None, claimed_until=None)
-        .execution_options(synchronize_session=False)
-    )
+        notifications.release(session, notification_ids, token)
 
 
 def _delivered(bot: TeamsBot, delivery: Delivery, token: str) -> None:
@@ -149,7 +138,7 @@ def _unreachable(bot: TeamsBot, delivery: Delivery, notification_ids: list[int],
     """Mark the person unreachable; the first time, tell the rest of the DPO team once."""
     now = datetime.now(UTC)
     with session_scope(bot.engine) as session:
-        _unlease(session, notification_ids, token)
+        notifications.release(session, notification_ids, token)
         if not addresses.mark_unreachable(session, delivery.address_id, now):
             return  # another pass or process already reported it
         person = session.get(Person, delivery.person_id)

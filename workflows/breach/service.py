@@ -20,6 +20,7 @@ from workflows.breach.models import (
 )
 from workflows.core.context import Context
 from workflows.core.dates import describe_datetime
+from workflows.core.engine import assign_reference
 from workflows.core.fields import Answers, Invalid
 from workflows.core.timeleft import time_left
 from workflows.core.wording import render
@@ -164,9 +165,7 @@ def create(ctx: Context, values: Mapping[str, Any]) -> Breach:
         created_by_id=ctx.person.id,
         created_at=ctx.now,
     )
-    ctx.session.add(case)
-    ctx.session.flush()
-    case.reference = f"{PREFIX}-{found_at.astimezone(ctx.tz).year}-{case.id:04d}"
+    assign_reference(ctx, case, PREFIX, found_at.astimezone(ctx.tz).year)
     audit.record(ctx, "breach.created", "breach", case.id, case.reference,
                  aware_at=case.aware_at.isoformat(), due=due(case).isoformat())
     alert_team(ctx, case, "new")

@@ -39,6 +39,16 @@ class NotFound(Exception):
         self.message = message
 
 
+def assign_reference(ctx: Context, case: Any, prefix: str, year: int) -> None:
+    """Give a new case its reference, e.g. SAR-2026-0001 (the form ``chat.REFERENCE`` reads).
+
+    The number is the row's id, so the case is written first; one place for every workflow.
+    """
+    ctx.session.add(case)
+    ctx.session.flush()
+    case.reference = f"{prefix}-{year}-{case.id:04d}"
+
+
 def load(ctx: Context, workflow: Workflow, reference: str) -> Any:
     """A case by reference, only if this person may see it (same answer either way)."""
     from sqlmodel import select

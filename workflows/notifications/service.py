@@ -141,3 +141,14 @@ def delivered_by(session: Session, notification_id: int, token: str, via: str) -
         .values(delivered_at=utcnow(), delivered_via=via)
     )
     return result.rowcount == 1
+
+
+def release(session: Session, notification_ids: list[int], token: str) -> None:
+    """Give back this sender's lease on messages that did not go, so the next pass sends them."""
+    session.execute(
+        update(Notification)
+        .where(col(Notification.id).in_(notification_ids), Notification.claimed_by == token,
+               col(Notification.delivered_at).is_(None))
+        .values(claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )

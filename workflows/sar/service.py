@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from workflows.audit import service as audit
 from workflows.core.context import Context
 from workflows.core.dates import describe_date
+from workflows.core.engine import assign_reference
 from workflows.core.fields import Invalid
 from workflows.core.wording import render
 from workflows.deadlines import (
@@ -178,9 +179,7 @@ def create(ctx: Context, values: Mapping[str, Any]) -> RightsRequest:
         # At intake the only way to fix a deadline that can't be worked out (a term calendar
         # that ends too soon) is another request type: reopen there, not at the last question.
         raise Invalid(error.message, "request_type") from None
-    ctx.session.add(case)
-    ctx.session.flush()
-    case.reference = f"{PREFIX}-{received_on.year}-{case.id:04d}"
+    assign_reference(ctx, case, PREFIX, received_on.year)
     audit.record(ctx, "sar.created", "sar", case.id, case.reference,
                  request_type=case.request_type, received_on=received_on.isoformat(),
                  due_on=case.due_on.isoformat() if case.due_on else None)

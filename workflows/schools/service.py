@@ -28,6 +28,11 @@ def by_slug(session: Session, slug: str) -> School | None:
     return session.exec(select(School).where(School.slug == slug)).first()
 
 
+def chosen(session: Session, slug: str | None) -> School | None:
+    """The school a command or a process serves: the one named, or the first."""
+    return by_slug(session, slug) if slug else get_default(session)
+
+
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 

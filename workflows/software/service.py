@@ -21,6 +21,7 @@ from workflows.audit import service as audit
 from workflows.consent.matching import fold
 from workflows.core.context import Context
 from workflows.core.dates import describe_date, describe_datetime
+from workflows.core.engine import assign_reference
 from workflows.core.fields import UNKNOWN, Answers, Invalid
 from workflows.core.wording import render
 from workflows.notifications import service as notifications
@@ -291,9 +292,7 @@ def create(ctx: Context, values: Mapping[str, Any]) -> SoftwareRequest:
         created_by_id=ctx.person.id,
         created_at=ctx.now,
     )
-    ctx.session.add(case)
-    ctx.session.flush()
-    case.reference = f"{PREFIX}-{ctx.today.year}-{case.id:04d}"
+    assign_reference(ctx, case, PREFIX, ctx.today.year)
     recompute(ctx, case)
     found = screen(values_of(case))
     audit.record(ctx, "software.created", "software", case.id, case.reference,
