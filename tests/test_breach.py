@@ -511,3 +511,11 @@ def test_cli_export_breaches(cli_env: dict[str, str]) -> None:
     (item,) = json.loads(done.stdout)
     assert item["ico_decision"] == "reported" and item["ico_late"] is False
     engine.dispose()
+
+
+def test_cancelling_the_follow_up_says_the_report_stands(school: School_) -> None:
+    assert "Saved as BRE-2026-0001." in school.says("sam", "report a breach", *WRONG_PARENT[:4])
+    assert school.says("sam", "cancel") == (
+        "Cancelled. BRE-2026-0001 stays as it was; nothing was added to it.")
+    with Session(school.engine) as session:
+        assert session.exec(select(Breach)).one().state == "awaiting_decision"

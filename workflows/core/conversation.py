@@ -140,6 +140,13 @@ def handle(
     if word in CANCEL:
         conversation.status = ConversationStatus.CANCELLED
         _touch(ctx, conversation)
+        case = (ctx.session.get(workflow.model, conversation.target_id)
+                if conversation.target_id is not None else None)
+        if case is not None:
+            # An action on a case already saved (a breach's follow-up questions, a decision):
+            # the case stays, and the person must not think their report went with the form.
+            return [Text(f"Cancelled. {case.reference} stays as it was; nothing was added to "
+                         "it.", "warning")]
         return [Text("Cancelled. Nothing was saved.", "warning")]
     if conversation.status == ConversationStatus.CONFIRMING:
         return _at_summary(ctx, workflow, conversation, form, word, text)
