@@ -46,6 +46,10 @@ app.add_typer(teams_app, name="teams")
 SchoolOption = Annotated[
     str | None, typer.Option("--school", help="The school's short name (default: the first).")
 ]
+ServedOption = Annotated[
+    str | None, typer.Option("--school", help="Serve only this school (default: every school "
+                             "here, each person at their own).")
+]
 
 
 def _engine():
@@ -104,7 +108,7 @@ def chat(
     role: Annotated[
         str | None, typer.Option(help="staff, dpo, deputy or head (default: your current role).")
     ] = None,
-    school: SchoolOption = None,
+    school: ServedOption = None,
     reminders: Annotated[
         bool, typer.Option(help="Also run the reminder worker while chatting.")
     ] = True,
@@ -364,6 +368,9 @@ def people_list(school: SchoolOption = None) -> None:
 def schools_add(
     slug: Annotated[str, typer.Argument(help="A short name for --school, e.g. oakwood.")],
     name: Annotated[str, typer.Option("--name", help="The school's full name.")],
+    email_domain: Annotated[list[str] | None, typer.Option(
+        "--email-domain", help="Staff email domain, e.g. oakwood.sch.uk (repeat for more): "
+        "places newcomers when one Slack or Teams app serves several schools.")] = None,
 ) -> None:
     """Add a school; then set it up with dpo-bot setup --school SLUG."""
     from workflows.database import session_scope
@@ -371,7 +378,7 @@ def schools_add(
 
     try:
         with session_scope(_engine()) as session:
-            school = schools.add(session, slug, name)
+            school = schools.add(session, slug, name, email_domain or [])
             typer.echo(f"Added {school.name} ({school.slug}). Next: dpo-bot setup --school "
                        f"{school.slug}")
     except schools.SchoolRefused as error:
@@ -391,7 +398,7 @@ def schools_list() -> None:
     from workflows.schools.models import School
 
     table = Table(title="Schools")
-    for column in ("--school", "name", "set up", "people", "open cases"):
+    for column in ("--school", "name", "email domains", "set up", "people", "open cases"):
         table.add_column(column)
     with session_scope(_engine()) as session:
         for school in session.exec(select(School).order_by(col(School.slug))):
@@ -400,8 +407,8 @@ def schools_list() -> None:
             open_cases = sum(session.exec(select(func.count()).select_from(w.model).where(
                 w.model.school_id == school.id, col(w.model.state).in_(w.open_states))).one()
                 for w in WORKFLOWS.values())
-            table.add_row(school.slug, _escape(school.name), "yes" if school.configured else "no",
-                          str(people), str(open_cases))
+            table.add_row(school.slug, _escape(school.name), school.email_domains or "",
+                          "yes" if school.configured else "no", str(people), str(open_cases))
     Console().print(table)
 
 
@@ -412,7 +419,7 @@ def slack(
     ] = False,
     port: Annotated[int, typer.Option(help="Port for --http.")] = 3000,
     host: Annotated[str, typer.Option(help="Address for --http.")] = "0.0.0.0",
-    school: SchoolOption = None,
+    school: ServedOption = None,
 ) -> None:
     """Run the Slack app (Socket Mode by default: only an outbound connection is needed)."""
     import asyncio
@@ -455,7 +462,7 @@ def teams(
     ctx: typer.Context,
     port: Annotated[int, typer.Option(help="Port to serve /api/messages on.")] = 3978,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "0.0.0.0",
-    school: SchoolOption = None,
+    school: ServedOption = None,
 ) -> None:
     """Serve the Teams agent at /api/messages (behind your HTTPS endpoint)."""
     if ctx.invoked_subcommand is not None:
@@ -1009,6 +1016,9 @@ def setup(
         typer.Option(help="Hours breach nudges may go out, e.g. 07:00-22:00 (default: any hour).",
                      callback=lambda v: _check_hours(v) if v else v),
     ] = "",
+    email_domain: Annotated[list[str] | None, typer.Option(
+        "--email-domain", help="Staff email domain, e.g. oakwood.sch.uk (repeat for more): "
+        "places newcomers when one Slack or Teams app serves several schools.")] = None,
     school: SchoolOption = None,
 ) -> None:
     """Set up the school: name, region, hours, the DPO team, retention, term dates, consent."""
@@ -1016,6 +1026,7 @@ def setup(
     from workflows.deadlines import TermCalendar
     from workflows.people import service as people
     from workflows.people.models import Role
+    from workflows.schools import service as schools
     from workflows.schools.service import parse_hours
 
     # Every answer was checked by its callback as it was given.
@@ -1033,6 +1044,11 @@ def setup(
         found.retention = {**found.retention, "sar_closed_years": sar_years}
         if calendar_csv:
             found.term_calendar_csv = calendar_csv
+        if email_domain is not None:
+            try:
+                schools.set_email_domains(found, email_domain)
+            except schools.SchoolRefused as error:
+                _fail(str(error))
         found.configured = True
         session.add(found)
         from workflows.consent import service as consent

@@ -100,8 +100,11 @@ def test_cli_adds_a_second_school_with_its_own_team_and_settings(
                                                code=2).stderr
     assert "cannot be a school's short name" in cli("schools", "add", "Oak Wood", "--name",
                                                     "Oakwood", code=2).stderr
-    assert "Next: dpo-bot setup --school oakwood" in cli("schools", "add", "oakwood",
-                                                         "--name", "Oakwood Academy").stdout
+    assert "is not an email domain" in cli("schools", "add", "oakwood", "--name", "Oakwood",
+                                           "--email-domain", "oakwood", code=2).stderr
+    assert "Next: dpo-bot setup --school oakwood" in cli(
+        "schools", "add", "oakwood", "--name", "Oakwood Academy", "--email-domain",
+        "@Oakwood.sch.uk", "--email-domain", "trust.example").stdout
     assert "already a school called oakwood" in cli("schools", "add", "oakwood", "--name",
                                                     "Again", code=2).stderr
     cli("setup", "--school", "oakwood", "--name", "Oakwood Academy", "--region", "ENG",
@@ -110,6 +113,7 @@ def test_cli_adds_a_second_school_with_its_own_team_and_settings(
         "Ola Head", "--sar-years", "2", "--calendar", "", "--consent-months", "24")
     listed = cli("schools", "list").stdout
     assert "oakwood" in listed and "Oakwood Academy" in listed and "Hillside Primary" in listed
+    assert "oakwood.sch.uk,trust.example" in listed
     oakwood_people = cli("people", "list", "--school", "oakwood").stdout
     assert "Olu Deputy" in oakwood_people and "Hal Head" not in oakwood_people
     engine = make_engine(env["DPO_BOT_DATABASE_URL"])
@@ -121,3 +125,28 @@ def test_cli_adds_a_second_school_with_its_own_team_and_settings(
         assert schools["oakwood"].retention["sar_closed_years"] == 2
         assert schools["default"].retention["sar_closed_years"] == 1
     engine.dispose()
+
+
+def test_in_the_terminal_someone_at_two_schools_chooses_which(cli_env: dict[str, str]) -> None:
+    """`dpo-bot chat` without --school: Dee (DPO at Hillside, deputy at Oakwood) switches."""
+    engine = make_engine(cli_env["DPO_BOT_DATABASE_URL"])
+    upgrade(engine)
+    hillside = make_school(engine)
+    oakwood = make_school(engine, slug="oakwood", name="Oakwood Academy")
+    with session_scope(engine) as session:
+        session.get(Person, oakwood.people["dee"]).role = Role.DEPUTY
+    hillside.says("sam", *PARENT_SAR, "yes")
+    engine.dispose()
+
+    done = run_cli("chat", "--user", "Dee Dpo", "--no-reminders", env=cli_env, stdin="\n".join((
+        "school", "school nowhere", "cases", "school oakwood", "cases", "sar", "cancel",
+        "school hillside", "cases")) + "\n")
+    assert done.returncode == 0, done.stderr
+    out = " ".join(done.stdout.split())
+    assert "You're working with Hillside Primary. Your schools:" in out
+    assert "I don't know you at a school called “nowhere”" in out
+    first, rest = out.split("You're now working with Oakwood Academy", 1)
+    at_oakwood, back = rest.split("You're now working with Hillside Primary", 1)
+    assert "SAR-2026-0001" in first and "SAR-2026-0001" not in at_oakwood
+    assert "This is for Oakwood Academy" in at_oakwood  # the new request says where it goes
+    assert "SAR-2026-0001" in back

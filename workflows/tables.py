@@ -19,7 +19,7 @@ from workflows.notifications.models import Notification
 from workflows.people.models import Person
 from workflows.reminders.models import Reminder
 from workflows.sar.models import CaseNote, ClarificationPause, RightsRequest
-from workflows.schools.models import School
+from workflows.schools.models import ChosenSchool, School
 from workflows.software.models import Software, SoftwareMessage, SoftwareRequest
 
 metadata = SQLModel.metadata
@@ -30,6 +30,7 @@ __all__ = [
     "BreachUpdate",
     "CaseNote",
     "ChatAddress",
+    "ChosenSchool",
     "ClarificationPause",
     "Consent",
     "ConsentCategory",

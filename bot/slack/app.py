@@ -9,6 +9,7 @@ here: permissions, states and deadlines are the core's.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -26,25 +27,27 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.slack import blocks, home, identity
+from bot.slack import blocks, home
 from bot.slack.settings import SlackSettings
 from workflows.consent import service as consent
 from workflows.core import chat, conversation
 from workflows.core import engine as core
 from workflows.core.context import Context
+from workflows.core.engine import NotFound
 from workflows.core.fields import FormErrors
 from workflows.core.inbound import first_time
 from workflows.core.ui import Text
 from workflows.database import session_scope
-from workflows.people.models import Person
 from workflows.people.permissions import PermissionDenied
 from workflows.registry import WORKFLOWS, by_prefix
+from workflows.schools import membership
 from workflows.schools import service as schools
 from workflows.schools.models import School
 
 log = logging.getLogger(__name__)
 ADAPTER = "slack"
 T = TypeVar("T")
+_NOBODY = object()  # no record for the Slack user at the schools served
 
 
 class SlackBot:
@@ -70,72 +73,88 @@ class SlackBot:
             request_verification_enabled=settings.signing_secret is not None,
         )
         with session_scope(engine) as session:
-            school = schools.chosen(session, school_slug)
-            if school is None:
-                raise ValueError(f"No school called “{school_slug}”.")
-            self.school_id = school.id
-        self._people: dict[str, int] = {}
+            self.served = schools.served(session, school_slug)
+        if (settings.dpo_channel or settings.alert_channel) and len(self.served) > 1:
+            log.warning("serving %d schools: channel alerts are off, everyone is told in "
+                        "their DM (serve one school with --school to use a channel)",
+                        len(self.served))
         self._working = asyncio.Semaphore(2)
         self._joining: dict[str, asyncio.Lock] = {}
         self.email_misses: dict[str, datetime] = {}  # emails Slack did not know, and when
         register(self)
 
+    # One workspace for several schools (a trust's): a shared channel would mix them.
+
+    @property
+    def team_channel(self) -> str | None:
+        return self.settings.dpo_channel if len(self.served) == 1 else None
+
+    @property
+    def alert_channel(self) -> str | None:
+        return self.settings.alert_channel if len(self.served) == 1 else None
+
     # Running the core
 
-    async def run(self, slack_user_id: str, work: Callable[[Context], T]) -> T:
-        """``work`` in one transaction, as the person behind ``slack_user_id``."""
-        person_id = await self.person_id(slack_user_id)
+    async def run(self, slack_user_id: str, work: Callable[[Context], T],
+                  school_id: int | None = None) -> T:
+        """``work`` in one transaction, as the person behind ``slack_user_id``: at
+        ``school_id`` if given (a button on that school's case), else at the school they
+        are working with. Raises ``Unplaced`` for a newcomer who must say which is theirs,
+        and ``NotFound`` if they have no record at ``school_id``."""
 
-        def in_thread() -> T:
+        def in_thread() -> T | None:
             with session_scope(self.engine) as session:
-                ctx = Context(
-                    session=session,
-                    school=session.get(School, self.school_id),
-                    person=session.get(Person, person_id),
-                    adapter=ADAPTER,
-                    now=datetime.now(UTC),
-                )
+                person = membership.speaking(session, ADAPTER, slack_user_id, self.served,
+                                             school_id)
+                if person is None:
+                    return _NOBODY
+                ctx = Context(session=session, school=session.get(School, person.school_id),
+                              person=person, adapter=ADAPTER, now=datetime.now(UTC),
+                              served=self.served if len(self.served) > 1 else ())
                 return work(ctx)
 
-        # A few at a time: the work is mostly Python, which holds the GIL, and with many
-        # threads busy the event loop waits its turn behind all of them, so every request's
-        # ack waits too. Throughput is the same; acks stay quick.
-        async with self._working:
-            return await asyncio.to_thread(in_thread)
+        for _ in range(2):
+            # A few at a time: the work is mostly Python, which holds the GIL, and with many
+            # threads busy the event loop waits its turn behind all of them, so every
+            # request's ack waits too. Throughput is the same; acks stay quick.
+            async with self._working:
+                result = await asyncio.to_thread(in_thread)
+            if result is not _NOBODY:
+                return result
+            if school_id is not None:
+                raise NotFound("I can't find that case among yours.")
+            await self.place(slack_user_id)
+        raise RuntimeError(f"{slack_user_id} could not be placed at a school")
 
-    async def person_id(self, slack_user_id: str) -> int:
-        if slack_user_id in self._people:
-            return self._people[slack_user_id]
+    async def place(self, slack_user_id: str, answer: str | None = None) -> None:
+        """Make a record for a Slack user the bot has not seen (see ``membership.place``);
+        ``answer`` is a newcomer's reply to “which school?”."""
         # A newcomer's first DM, Slack's retry of it and a click can arrive together: one
         # at a time, or each would make the same colleague a person of their own.
         async with self._joining.setdefault(slack_user_id, asyncio.Lock()):
-            if slack_user_id not in self._people:
-                self._people[slack_user_id] = await self._find_or_link(slack_user_id)
-        return self._people[slack_user_id]
-
-    async def _find_or_link(self, slack_user_id: str) -> int:
-        def known() -> int | None:
-            with session_scope(self.engine) as session:
-                person = identity.find(session, self.school_id, slack_user_id)
-                return person.id if person else None
-
-        person_id = await asyncio.to_thread(known)
-        if person_id is None:
             info = (await self.client.users_info(user=slack_user_id))["user"]
             profile = info.get("profile", {})
             name = info.get("real_name") or profile.get("real_name") or info.get("name") or (
                 slack_user_id)
             email = profile.get("email")
 
-            def create() -> int:
+            def create() -> None:
                 with session_scope(self.engine) as session:
-                    return identity.link(session, self.school_id, slack_user_id, name, email).id
+                    if membership.speaking(session, ADAPTER, slack_user_id, self.served):
+                        return  # placed meanwhile, by this process or another
+                    try:
+                        membership.place(session, ADAPTER, slack_user_id, self.served, name,
+                                         email)
+                    except membership.Unplaced as unplaced:
+                        chosen = membership.pick(unplaced.schools, answer) if answer else None
+                        if chosen is None:
+                            raise
+                        membership.join(session, ADAPTER, slack_user_id, chosen.id, name,
+                                        email)
 
-            try:
-                person_id = await asyncio.to_thread(create)
-            except IntegrityError:  # another bot process linked them first: use theirs
-                person_id = await asyncio.to_thread(known)
-        return person_id
+            # Another bot process may link them first: theirs is used.
+            with contextlib.suppress(IntegrityError):
+                await asyncio.to_thread(create)
 
     async def dm(self, slack_user_id: str, replies, text: str | None = None) -> str:
         """Post to the person's DM with the bot; returns that DM's channel id."""
@@ -162,10 +181,10 @@ def _metadata(view: dict[str, Any]) -> dict[str, Any]:
 def register(bot: SlackBot) -> None:
     app = bot.app
 
-    async def open_intake(trigger_id: str, user: str, name: str, note: str | None = None,
-                          initial: dict | None = None, respond=None) -> None:
+    async def open_intake(trigger_id: str, user: str, name: str, respond=None) -> None:
         workflow = WORKFLOWS[name]
-        refusal = await bot.run(user, lambda ctx: core.may_start(ctx, workflow))
+        refusal, which, school_id = await bot.run(user, lambda ctx: (
+            core.may_start(ctx, workflow), membership.working_with(ctx), ctx.school.id))
         if refusal:
             # Privately: an ephemeral answer to a slash command, else a line in the bot's DM
             # (a shortcut or a Home button has no channel to be ephemeral in).
@@ -174,13 +193,14 @@ def register(bot: SlackBot) -> None:
             else:
                 await bot.dm(user, [Text(refusal, "error")], text=blocks.escape(refusal))
             return
-        form_blocks = blocks.form_blocks(workflow.intake, initial)
-        if note:
-            form_blocks.insert(0, blocks.section(":no_entry: " + blocks.escape(note)))
+        form_blocks = blocks.form_blocks(workflow.intake)
+        if which:  # someone who works with several schools sees which this is for
+            form_blocks.insert(0, blocks.context(blocks.escape(which)))
         await bot.client.views_open(
             trigger_id=trigger_id,
             view=blocks.modal(title=workflow.title, callback_id=f"intake:{name}",
-                              blocks=form_blocks, submit="Next"),
+                              blocks=form_blocks, submit="Next",
+                              metadata={"school": school_id}),
         )
 
     def workflow_for_text(text: str) -> str | None:
@@ -189,6 +209,18 @@ def register(bot: SlackBot) -> None:
             if word == name or word in workflow.triggers:
                 return name
         return None
+
+    @app.error
+    async def failed(error: Exception, body: dict[str, Any]) -> None:
+        """After the ack: what the person must be told privately, or a log line."""
+        user = ((body.get("user") or {}).get("id") or body.get("user_id")
+                or (body.get("event") or {}).get("user"))
+        if isinstance(error, membership.Unplaced) and user:
+            await bot.dm(user, error.question())
+        elif isinstance(error, NotFound) and user:
+            await bot.dm(user, [Text(error.message, "error")])
+        else:
+            log.error("a Slack request failed", exc_info=error)
 
     @app.command("/dpo")
     async def slash_dpo(ack, body, respond) -> None:
@@ -257,22 +289,24 @@ def register(bot: SlackBot) -> None:
     @app.view(re.compile(r"^intake:"))
     async def intake_submitted(ack, body, view) -> None:
         user, name = body["user"]["id"], view["callback_id"].split(":", 1)[1]
-        workflow = WORKFLOWS[name]
+        workflow, school_id = WORKFLOWS[name], _metadata(view).get("school")
         raw = blocks.submitted_text(workflow.intake, view["state"]["values"])
         prepared = await bot.run(
-            user, lambda ctx: conversation.prepare(ctx, f"slack-view:{view['id']}", workflow, raw)
-        )
+            user, lambda ctx: conversation.prepare(ctx, f"slack-view:{view['id']}", workflow, raw),
+            school_id)
         if prepared.errors:
             await ack(response_action="errors", errors=prepared.errors)
             return
         await ack(response_action="update", view=blocks.summary_view(
             prepared.summary, callback_id="confirm",
-            metadata={"conversation": prepared.conversation_id, "workflow": name}))
+            metadata={"conversation": prepared.conversation_id, "workflow": name,
+                      "school": school_id}))
 
     @app.view("confirm")
     async def confirmed(ack, body, view) -> None:
         user, meta = body["user"]["id"], _metadata(view)
-        result = await bot.run(user, lambda ctx: conversation.confirm(ctx, meta["conversation"]))
+        result = await bot.run(user, lambda ctx: conversation.confirm(ctx, meta["conversation"]),
+                               meta.get("school"))
         if result.reopened is not None:
             # The core refused the whole set (e.g. an academy logging an educational record):
             # back to the form with everything typed still there.
@@ -280,7 +314,7 @@ def register(bot: SlackBot) -> None:
                 title=WORKFLOWS[meta["workflow"]].title, callback_id=f"intake:{meta['workflow']}",
                 blocks=[blocks.section(":no_entry: " + blocks.escape(result.message))]
                 + blocks.form_blocks(WORKFLOWS[meta["workflow"]].intake, result.reopened),
-                submit="Next"))
+                submit="Next", metadata={"school": meta.get("school")}))
             return
         await ack(response_action="update", view=blocks.notice_view("Saved", result.replies))
         if result.ok:
@@ -290,7 +324,7 @@ def register(bot: SlackBot) -> None:
                 # The case (and its clock) exists; the rest is asked in the DM, where the
                 # answers come back as messages.
                 more = await bot.run(user, lambda ctx: conversation.follow_up(
-                    ctx, f"slack:{channel}", workflow, result.reference))
+                    ctx, f"slack:{channel}", workflow, result.reference), meta.get("school"))
                 await bot.dm(user, more)
 
     @app.action(re.compile(r"^act:"))
@@ -298,7 +332,8 @@ def register(bot: SlackBot) -> None:
         await ack()
         user = body["user"]["id"]
         action_name = action["action_id"].split(":", 1)[1]
-        reference, _, version = action["value"].partition("|")
+        target = core.Target.parse(action["value"])
+        reference, version = target.reference, target.version or 0
         workflow = by_prefix(reference.split("-", 1)[0])
         if workflow is None:
             return
@@ -306,7 +341,7 @@ def register(bot: SlackBot) -> None:
         where = _message_ref(body)
         if declared.form.fields:
             refusal = await bot.run(user, lambda ctx: core.preflight(ctx, workflow, declared,
-                                                                   reference))
+                                                                   reference), target.school_id)
             if refusal:
                 await _tell(bot, respond, body, refusal)
                 return
@@ -315,11 +350,12 @@ def register(bot: SlackBot) -> None:
                 view_blocks.insert(0, blocks.context(blocks.escape(declared.confirm)))
             await bot.client.views_open(trigger_id=body["trigger_id"], view=blocks.modal(
                 title=declared.label, callback_id="decide", blocks=view_blocks,
-                submit="Save", metadata={"ref": reference, "version": int(version),
-                                         "action": action_name, **where}))
+                submit="Save", metadata={"ref": reference, "version": version,
+                                         "school": target.school_id, "action": action_name,
+                                         **where}))
             return
         decision = await bot.run(user, lambda ctx: core.decide(
-            ctx, workflow, declared, reference, int(version), {}))
+            ctx, workflow, declared, reference, version, {}), target.school_id)
         await _after_decision(bot, respond, body, where, decision)
 
     @app.view("decide")
@@ -329,7 +365,7 @@ def register(bot: SlackBot) -> None:
         declared = workflow.action(meta["action"])
         raw = blocks.submitted_text(declared.form, view["state"]["values"])
         decision = await bot.run(user, lambda ctx: core.decide(
-            ctx, workflow, declared, meta["ref"], meta["version"], raw))
+            ctx, workflow, declared, meta["ref"], meta["version"], raw), meta.get("school"))
         if decision.errors:
             await ack(response_action="errors", errors=decision.errors)
             return
@@ -350,8 +386,9 @@ def register(bot: SlackBot) -> None:
     @app.action("open")
     async def open_case(ack, body, action) -> None:
         await ack()
-        user = body["user"]["id"]
-        replies = await bot.run(user, lambda ctx: chat.lookup(ctx, action["value"]))
+        user, target = body["user"]["id"], core.Target.parse(action["value"])
+        replies = await bot.run(user, lambda ctx: chat.lookup(ctx, target.reference),
+                                target.school_id)
         await bot.dm(user, replies)
 
     @app.event("message")
@@ -371,12 +408,26 @@ def register(bot: SlackBot) -> None:
 
         try:
             replies = await bot.run(user, answer)
+        except membership.Unplaced as unplaced:
+            replies = await _newcomer(bot, user, where, text, unplaced)
         except Exception:
             log.exception("could not answer a DM; nothing from it was saved")
             replies = await bot.run(user, lambda ctx: chat.fault(ctx, where))
         if replies is None:
             return  # a retried delivery of an event already answered
         await say(text=blocks.fallback_text(replies), blocks=blocks.message_blocks(replies))
+
+
+async def _newcomer(bot: SlackBot, user: str, where: str, text: str,
+                    unplaced: membership.Unplaced) -> list:
+    """A newcomer to a workspace shared by several schools: this DM is the answer to
+    “which school?”, or their first words, which get the question."""
+    if membership.pick(unplaced.schools, text) is None:
+        return unplaced.question()
+    await bot.place(user, answer=text)
+    return await bot.run(user, lambda ctx: [
+        Text(f"Thank you: you're set up as staff at {ctx.school.name}.", "success"),
+        *chat.greet(ctx, where)])
 
 
 def _consent_form(ctx: Context) -> Any:
@@ -423,7 +474,7 @@ async def _after_decision(bot: SlackBot, respond, body, where: dict[str, Any], d
     # The card as it now stands, without buttons; what the decision means for the person
     # (e.g. which letter to draft next), and the footer: who decided what and when.
     shown = decision.card
-    if shown is not None and where.get("channel") == bot.settings.dpo_channel:
+    if shown is not None and where.get("channel") == bot.team_channel:
         shown = shown.for_channel()  # a channel never gets the details, even after a decision
     new_blocks = blocks.card_blocks(shown, with_buttons=False) if shown else []
     new_blocks = new_blocks[: blocks.MESSAGE_BLOCKS - 2]  # a card with very many notes

@@ -54,12 +54,12 @@ class Delivery:
 def _claim(bot, token: str) -> list[Delivery]:
     """What to send, where, as replies (a decision-maker also gets the case with buttons)."""
     now = datetime.now(UTC)
-    team_channel = bot.settings.dpo_channel
+    team_channel = bot.team_channel
     with session_scope(bot.engine) as session:
         people = {
             p.id: p
             for p in session.exec(
-                select(Person).where(Person.school_id == bot.school_id,
+                select(Person).where(col(Person.school_id).in_(bot.served),
                                      col(Person.slack_user_id).is_not(None))
             )
         }
@@ -78,17 +78,15 @@ def _claim(bot, token: str) -> list[Delivery]:
                 continue
             replies: list[Reply] = [Text(note.text)]
             workflow = by_prefix(note.subject_ref.split("-", 1)[0]) if note.subject_ref else None
-            if (workflow is not None and workflow.channel_alert and bot.settings.alert_channel
+            ctx = Context(session=session, school=session.get(School, person.school_id),
+                          person=person, adapter=VIA, now=now)
+            if (workflow is not None and workflow.channel_alert and bot.alert_channel
                     and note.kind.endswith(".new")
                     and first_time(session, ALERTS, note.subject_ref)):
-                ctx = Context(session=session, school=session.get(School, bot.school_id),
-                              person=person, adapter=VIA, now=now)
                 text = channel_alert(ctx, workflow, load(ctx, workflow, note.subject_ref))
-                out.append(Delivery([], bot.settings.alert_channel, [Text(text)],
+                out.append(Delivery([], bot.alert_channel, [Text(text)],
                                     alert_key=note.subject_ref))
             if workflow is not None and decides:
-                ctx = Context(session=session, school=session.get(School, bot.school_id),
-                              person=person, adapter=VIA, now=now)
                 with contextlib.suppress(NotFound):  # the case has gone: send the text alone
                     case = load(ctx, workflow, note.subject_ref)
                     # A shared channel gets the case without its details (and so no read of
@@ -132,7 +130,7 @@ def _unlinked(bot) -> list[tuple[int, str]]:
     with session_scope(bot.engine) as session:
         rows = session.exec(
             select(Person.id, Person.email)
-            .where(Person.school_id == bot.school_id, col(Person.slack_user_id).is_(None),
+            .where(col(Person.school_id).in_(bot.served), col(Person.slack_user_id).is_(None),
                    col(Person.email).is_not(None), col(Person.active).is_(True))
         ).all()
         waiting = {n.person_id for n in session.exec(
@@ -144,10 +142,10 @@ def _unlinked(bot) -> list[tuple[int, str]]:
 
 def _link(bot, person_id: int, slack_user_id: str) -> None:
     with session_scope(bot.engine) as session:
-        if session.exec(select(Person.id).where(Person.school_id == bot.school_id,
+        person = session.get(Person, person_id)
+        if session.exec(select(Person.id).where(Person.school_id == person.school_id,
                                                 Person.slack_user_id == slack_user_id)).first():
             return  # already someone's: never merge two people
-        person = session.get(Person, person_id)
         person.slack_user_id = slack_user_id
 
 

@@ -8,6 +8,8 @@ from bot.slack.blocks import context, plain, section
 from bot.slack.mrkdwn import escape
 from workflows.core.context import Context
 from workflows.core.dashboard import dashboard
+from workflows.core.engine import Target
+from workflows.schools import membership
 
 MARK = {"overdue": ":red_circle:", "soon": ":large_orange_circle:", "ok": ":white_circle:",
         "stopped": ":pause_button:"}
@@ -19,6 +21,11 @@ def view(ctx: Context) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": plain(f"DPO Bot · {ctx.school.name}", 150)},
     ]
+    others = membership.elsewhere(ctx)
+    if others:
+        blocks.append(context(escape(
+            f"You also work with {', '.join(s.name for s in others)}: message me “school "
+            "NAME” to work with another.")))
     if board.starts:
         blocks.append({
             "type": "actions",
@@ -39,7 +46,8 @@ def view(ctx: Context) -> dict[str, Any]:
             "text": {"type": "mrkdwn", "text": (
                 f"{MARK[line.urgency]} *{escape(line.reference)}* · {escape(line.title)} · "
                 f"{escape(line.status)}\n{escape(line.due)}")},
-            "accessory": {"type": "button", "action_id": "open", "value": line.reference,
+            "accessory": {"type": "button", "action_id": "open",
+                          "value": Target(line.reference, school_id=ctx.school.id).value,
                           "text": plain("Open", 75)},
         })
     if len(board.cases) > room:

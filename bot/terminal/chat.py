@@ -23,7 +23,9 @@ from workflows.database import session_scope
 from workflows.notifications import service as notifications
 from workflows.people import service as people
 from workflows.people.models import Person, Role
+from workflows.schools import membership
 from workflows.schools import service as schools
+from workflows.schools.models import School
 
 log = logging.getLogger(__name__)
 ADAPTER = "terminal"
@@ -53,34 +55,36 @@ class TerminalChat:
         self.console = console
         self.user = user
         self.role = role
-        self.school_slug = school_slug
         self.run_reminders = run_reminders
         self.channel_key = f"terminal:{user.lower()}"
         self._printing = threading.Lock()
         self._stop = threading.Event()
         with session_scope(engine) as session:
-            school = self._school(session)
-            person = people.find_or_create(session, school.id, user, role)
-            self.person_id, self.school_id = person.id, school.id
+            try:
+                self.served = schools.served(session, school_slug)
+            except ValueError:
+                raise SystemExit(f"No school called “{school_slug}”: dpo-bot schools list "
+                                 "shows them.") from None
+            # Someone known at several schools starts where they last chose to work.
+            known = membership.speaking(session, ADAPTER, user, self.served)
+            person = people.find_or_create(
+                session, known.school_id if known else self.served[0], user, role)
+            self.person_id = person.id
+            school = session.get(School, person.school_id)
             self.banner = (school.name, person.name, Role(person.role).value, school.configured)
 
-    def _school(self, session):
-        if self.school_slug:
-            school = schools.by_slug(session, self.school_slug)
-            if school is None:
-                raise SystemExit(f"No school called “{self.school_slug}”: run dpo-bot setup.")
-            return school
-        return schools.get_default(session)
-
     def context(self, session) -> Context:
-        from workflows.schools.models import School
-
+        """As the person at the school they work with now (“school NAME” changes it)."""
+        person = session.get(Person, self.person_id)
+        if len(self.served) > 1:
+            person = membership.speaking(session, ADAPTER, person.name, self.served) or person
         return Context(
             session=session,
-            school=session.get(School, self.school_id),
-            person=session.get(Person, self.person_id),
+            school=session.get(School, person.school_id),
+            person=person,
             adapter=ADAPTER,
             now=datetime.now(UTC),
+            served=self.served if len(self.served) > 1 else (),
         )
 
     def opening(self) -> None:
@@ -124,7 +128,10 @@ class TerminalChat:
             sweep(self.engine)
         shown = 0
         with self._printing, session_scope(self.engine) as session:
-            for note in notifications.pending(session, self.person_id):
+            mine = [p.id for _, p in membership.records(
+                session, ADAPTER, session.get(Person, self.person_id).name, self.served,
+                active=False)] or [self.person_id]
+            for note in (n for pid in mine for n in notifications.pending(session, pid)):
                 if notifications.mark_delivered(session, note.id, ADAPTER):
                     prefix = "\n" if at_prompt and not shown else ""
                     self.console.print(RichText(f"{prefix}🔔 {note.text}", style="bold yellow"))

@@ -40,6 +40,7 @@ from tests.conftest import PARENT_SAR, School_
 from tests.test_consent import export as consent_export
 from tests.test_consent import run_import
 from workflows.audit.models import AuditEvent
+from workflows.core.engine import Target
 from workflows.core.models import Conversation, ConversationStatus
 from workflows.database import session_scope
 from workflows.notifications.models import Notification
@@ -386,7 +387,7 @@ def test_shortcut_to_case_to_dpo_decision(ws: Workspace) -> None:
     assert alert.args["text"].startswith(f"New subject access request {reference}, logged by "
                                          "Sam Teacher.")
     take = button_for(alert.args["blocks"], "take")
-    assert take["value"] == f"{reference}|1"
+    assert take["value"] == f"{reference}|1|{ws.school.school_id}"
 
     assert ws.live.send(ws.click(alert, "take")).status == 200
     (update,) = ws.fake.wait_for("chat.update")
@@ -659,15 +660,17 @@ def test_app_home_for_staff_and_for_the_dpo(ws: Workspace) -> None:
         f"start:{name}" for name in WORKFLOWS]
     assert "Your open requests" in words(staff["blocks"])
     lines = [b for b in staff["blocks"] if b.get("accessory", {}).get("action_id") == "open"]
-    assert [b["accessory"]["value"] for b in lines] == [mine]  # not Kit's case
+    # Not Kit's case.
+    assert [Target.parse(b["accessory"]["value"]).reference for b in lines] == [mine]
 
     dpo = published[DPO]
     assert "Every open case at Hillside Primary" in words(dpo["blocks"])
     lines = [b for b in dpo["blocks"] if b.get("accessory", {}).get("action_id") == "open"]
-    assert sorted(b["accessory"]["value"] for b in lines) == sorted([mine, theirs])
+    opened = sorted(Target.parse(b["accessory"]["value"]).reference for b in lines)
+    assert opened == sorted([mine, theirs])
     today = datetime.now(ZoneInfo("Europe/London")).date()
     for line in lines:
-        due = ws.case(line["accessory"]["value"]).due_on
+        due = ws.case(Target.parse(line["accessory"]["value"]).reference).due_on
         assert f"· Open\n{(due - today).days} days left (" in line["text"]["text"]
     text = json.dumps(published)
     assert "Jane" not in text and "Someone Else" not in text and "Tom" not in text
@@ -678,7 +681,7 @@ def test_app_home_for_staff_and_for_the_dpo(ws: Workspace) -> None:
     ws.live.send(ws.slack.block_actions("open", value=mine, view=home, user_id=DPO))
     card = ws.fake.wait_for("chat.postMessage", posted + 1)[-1]
     assert card.response["channel"] == dm_channel_id(DPO)
-    assert button_for(card.args["blocks"], "take")["value"] == f"{mine}|1"
+    assert button_for(card.args["blocks"], "take")["value"] == f"{mine}|1|{ws.school.school_id}"
     # And start a new request from Home.
     assert ws.open_intake(STAFF, via="home")["callback_id"] == "intake:sar"
 
@@ -956,7 +959,9 @@ def test_dpo_bot_slack_http_runs_a_sar_from_command_to_decision(
         assert [c.args["text"].split(",")[0] for c in alerts] == [
             f"New subject access request {one}", f"New subject access request {two}"]
         take = button_for(alerts[0].args["blocks"], "take")
-        assert take["value"] == f"{one}|1"
+        with sqlite3.connect(database) as db:
+            (school_id,) = db.execute("SELECT id FROM school").fetchone()
+        assert take["value"] == f"{one}|1|{school_id}"
 
         # Dee takes case one on that very message: it now says who did what, and when.
         message = fake.messages[(alerts[0].response["channel"], alerts[0].response["ts"])]
@@ -976,7 +981,7 @@ def test_dpo_bot_slack_http_runs_a_sar_from_command_to_decision(
                                  user_id=DPO))
         card = fake.wait_for("chat.postMessage", posted + 1, timeout=10)[-1]
         extend = button_for(card.args["blocks"], "extend")
-        assert extend["value"] == f"{one}|2" and "confirm" in extend
+        assert extend["value"] == f"{one}|2|{school_id}" and "confirm" in extend
         message = fake.messages[(card.response["channel"], card.response["ts"])]
         post(slack.block_actions("act:extend", value=extend["value"], block_id=f"case:{one}",
                                  user_id=DPO, channel_id=dm_channel_id(DPO), message=message))

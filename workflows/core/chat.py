@@ -25,6 +25,7 @@ from workflows.core.ui import Document, Reply, Table, Text
 from workflows.core.wording import render
 from workflows.people.permissions import Permission, PermissionDenied, can, can_view
 from workflows.registry import WORKFLOWS, by_prefix
+from workflows.schools import membership
 from workflows.schools.trust import trust_cases
 from workflows.software import service as software
 
@@ -72,7 +73,7 @@ def respond(ctx: Context, channel_key: str, text: str) -> list[Reply]:
 # What may be asked from anywhere (a slash command in any channel, a home-tab button): reads
 # only, never the start of a conversation, whose follow-up answers would have nowhere to go.
 LOOKUPS = ("help", "cases", "show", "history", "letter", "digest", "trust", "consent_lookup",
-           "consent_class", "software", "software_register")
+           "consent_class", "software", "software_register", "school")
 
 
 def lookup(ctx: Context, text: str) -> list[Reply]:
@@ -154,7 +155,8 @@ def _late_confirm(ctx: Context, channel_key: str) -> list[Reply] | None:
 def _start(ctx: Context, channel_key: str, workflow: Workflow) -> list[Reply]:
     if not can(ctx.person, workflow.start_permission):
         return [Text(f"Your role does not allow you to start a {workflow.title.lower()}.", "error")]
-    return conversations.start(ctx, channel_key, workflow)
+    which = membership.working_with(ctx)
+    return [*([Text(which)] if which else []), *conversations.start(ctx, channel_key, workflow)]
 
 
 def _help(ctx: Context, channel_key: str, match: re.Match[str] | None) -> list[Reply]:
@@ -167,6 +169,7 @@ def _help(ctx: Context, channel_key: str, match: re.Match[str] | None) -> list[R
                 workflows=list(WORKFLOWS.values()),
                 decides=can(ctx.person, Permission.DECIDE),
                 consent=can(ctx.person, Permission.CONSENT_LOOKUP),
+                elsewhere=membership.elsewhere(ctx),
                 # Only what this person's role allows, as they would type it.
                 allowed={
                     w.name: [a.name.replace("_", " ") for a in w.actions
@@ -333,6 +336,10 @@ def _trust(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
     return trust_cases(ctx)
 
 
+def _school(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
+    return membership.switch(ctx, match.groupdict().get("school"))
+
+
 def _workflow_for(reference: str) -> Workflow:
     workflow = by_prefix(reference.split("-", 1)[0])
     if workflow is None:
@@ -353,6 +360,9 @@ INTENTS: tuple[Intent, ...] = (
     _intent(r"^digest$", _digest),
     _intent(r"^(?:trust|trust cases|all schools|every school|cases (?:at|in|for) "
             r"(?:all|every|each) schools?)$", _trust),
+    _intent(r"^(?:my |which )?schools?\??$", _school),
+    _intent(r"^(?:school|switch(?: schools?)?(?: to)?|change schools?(?: to)?|"
+            r"work (?:at|for|in|with)) (?P<school>.+?)[.!]?$", _school),
     # The software register, before photo consent: “can I use IXL?” names a product.
     _intent(r"^(?:software )?(?:register|list)$|^software$", _software_register),
     _intent(r"^is (?P<product>.+?) (?:approved|allowed|ok|okay|safe|on the register|"

@@ -19,6 +19,9 @@ class Context:
     person: Person
     adapter: str
     now: datetime  # aware, UTC
+    # The schools the app in use serves, when it serves several (one Slack workspace for a
+    # trust); empty when it is bound to ctx.school alone.
+    served: tuple[int, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:

@@ -71,13 +71,35 @@ def view(ctx: Context, workflow: Workflow, case: Any) -> Card:
     return card(ctx, workflow, case)
 
 
+@dataclass(frozen=True)
+class Target:
+    """What a button carries back: the case, the version the person saw, and the case's
+    school, so that one app serving several schools acts at the right one whichever school
+    the person is working with now (references repeat from school to school)."""
+
+    reference: str
+    version: int | None = None
+    school_id: int | None = None
+
+    @property
+    def value(self) -> str:
+        return f"{self.reference}|{'' if self.version is None else self.version}|" + (
+            f"{self.school_id or ''}")
+
+    @classmethod
+    def parse(cls, value: str) -> Target:
+        reference, version, school = ([*value.split("|"), "", ""])[:3]
+        return cls(reference, int(version) if version.isdigit() else None,
+                   int(school) if school.isdigit() else None)
+
+
 def card(ctx: Context, workflow: Workflow, case: Any) -> Card:
     buttons = tuple(
         Button(
             action=action.name,
             label=action.label,
             command=f"{action.name.replace('_', ' ')} {case.reference}",
-            value=f"{case.reference}|{case.version}",
+            value=Target(case.reference, case.version, case.school_id).value,
             style=action.style,  # type: ignore[arg-type]
             confirm=action.confirm,
         )

@@ -42,6 +42,9 @@ class School(SQLModel, table=True):
         default_factory=lambda: dict(DEFAULT_RETENTION), sa_column=Column(JSON, nullable=False)
     )
     configured: bool = Field(default=False)
+    # Where newcomers from a shared Slack workspace or Teams tenant belong: their email's
+    # domain (comma-separated, e.g. "oakwood.sch.uk"). A trust-wide domain may name several.
+    email_domains: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
     @property
@@ -55,3 +58,18 @@ class SchoolCreate(SQLModel):
     region: str = "ENG"
     timezone: str = "Europe/London"
     maintained: bool = True
+
+
+class ChosenSchool(SQLModel, table=True):
+    """The school a person works in now, when one chat account reaches several (a trust DPO).
+
+    Keyed by the account (a Slack or Teams user id, a terminal user name) rather than a
+    person, because a person is one record per school: this says which of them is speaking.
+    """
+
+    __tablename__ = "chosen_school"
+
+    adapter: str = Field(primary_key=True, max_length=16)
+    account: str = Field(primary_key=True, max_length=200)
+    school_id: int = Field(foreign_key="school.id")
+    chosen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

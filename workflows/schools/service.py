@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,18 +34,31 @@ def chosen(session: Session, slug: str | None) -> School | None:
     return by_slug(session, slug) if slug else get_default(session)
 
 
+def served(session: Session, slug: str | None) -> tuple[int, ...]:
+    """The schools a Slack app or Teams bot serves: the one named, or every school here."""
+    if slug:
+        school = by_slug(session, slug)
+        if school is None:
+            raise ValueError(f"No school called “{slug}”.")
+        return (school.id,)
+    ids = tuple(session.exec(select(School.id).order_by(col(School.id))).all())
+    return ids or (get_default(session).id,)
+
+
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+DOMAIN = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)+")
 
 
 class SchoolRefused(ValueError):
     """A school that cannot be added; the message says why."""
 
 
-def add(session: Session, slug: str, name: str) -> School:
+def add(session: Session, slug: str, name: str, email_domains: Sequence[str] = ()) -> School:
     """Another school in this deployment (a trust's, a local authority's), with defaults.
 
     Its people, settings, term dates and every record are its own; ``--school SLUG`` on each
-    command picks it.
+    command picks it. Its staff email domains place newcomers when one Slack workspace or
+    Teams tenant serves several schools.
     """
     if not SLUG.fullmatch(slug):
         raise SchoolRefused(f"“{slug}” cannot be a school's short name: use lower-case "
@@ -52,9 +66,20 @@ def add(session: Session, slug: str, name: str) -> School:
     if by_slug(session, slug) is not None:
         raise SchoolRefused(f"There is already a school called {slug}.")
     school = School(slug=slug, name=" ".join(name.split()) or slug)
+    set_email_domains(school, email_domains)
     session.add(school)
     session.flush()
     return school
+
+
+def set_email_domains(school: School, email_domains: Sequence[str]) -> None:
+    """Where newcomers belong (see ``membership.place``); none clears them."""
+    domains = [d.strip().lower().lstrip("@") for d in email_domains if d.strip()]
+    for domain in domains:
+        if not DOMAIN.fullmatch(domain):
+            raise SchoolRefused(f"“{domain}” is not an email domain: give the part after the "
+                                "@, e.g. oakwood.sch.uk.")
+    school.email_domains = ",".join(dict.fromkeys(domains)) or None
 
 
 def term_calendar(school: School) -> TermCalendar | None:

@@ -52,5 +52,7 @@ def trust_cases(ctx: Context) -> list[Reply]:
                   columns=("School", "Reference", "Status", "Due"),
                   rows=tuple(row for _, row in rows),
                   empty="No open cases at any of your schools."),
-            Text("Each case opens from its own school's chat with the bot, so a school's "
+            Text("To open one, say “school NAME” and then its reference: a case opens at its "
+                 "own school, so a school's details stay with that school." if ctx.served else
+                 "Each case opens from its own school's chat with the bot, so a school's "
                  "details stay with that school.")]

@@ -1,0 +1,229 @@
+"""Which school a chat account speaks for, when one app serves several schools.
+
+A trust runs one Slack workspace or one Microsoft 365 tenant for all its schools, and so one
+bot. A person has a record at each school they work with, found by their Slack or Teams id
+(or, in the terminal, their name). Most have one and the bot simply uses it. A trust DPO has
+several: they say “school St Mary's” and the bot remembers the choice until they change it,
+while a button always acts in its own case's school. A newcomer is placed by the domain of
+their email, or asked which school is theirs; they never choose a school's DPO team, only to
+join it as staff.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, col, func, select
+
+from workflows.audit import service as audit
+from workflows.core.context import Context
+from workflows.core.ui import Reply, Text
+from workflows.database import utcnow
+from workflows.people.models import Person, Role
+from workflows.schools.models import ChosenSchool, School
+
+
+def _account_column(adapter: str) -> ColumnElement:
+    """The person's column holding their id on ``adapter``."""
+    return {"slack": col(Person.slack_user_id), "teams": col(Person.teams_user_id)}.get(
+        adapter, col(Person.name))
+
+
+def account_of(person: Person, adapter: str) -> str | None:
+    """The chat account this person record is reached by on ``adapter``."""
+    return {"slack": person.slack_user_id, "teams": person.teams_user_id}.get(adapter,
+                                                                              person.name)
+
+
+def records(session: Session, adapter: str, account: str, served: Sequence[int],
+            *, active: bool = True) -> list[tuple[School, Person]]:
+    """This account's records at the schools served, active ones first, by school name.
+
+    With ``active=False`` a record of someone who has left is kept too, so that they are
+    told why they may not act rather than being taken for a newcomer.
+    """
+    query = (select(School, Person).join(Person, col(Person.school_id) == School.id)
+             .where(_account_column(adapter) == account, col(School.id).in_(list(served))))
+    if active:
+        query = query.where(col(Person.active))
+    return list(session.exec(query.order_by(col(Person.active).desc(), col(School.name))).all())
+
+
+def speaking(session: Session, adapter: str, account: str, served: Sequence[int],
+             school_id: int | None = None) -> Person | None:
+    """The record this account acts as: at ``school_id`` if given (a button on a case of
+    that school), else at the school last chosen, else at their only or first school."""
+    mine = records(session, adapter, account, served, active=False)
+    if school_id is not None:
+        return next((person for school, person in mine if school.id == school_id), None)
+    if len(mine) > 1:
+        chosen = session.get(ChosenSchool, (adapter, account))
+        if chosen is not None:
+            return next((p for s, p in mine if s.id == chosen.school_id), mine[0][1])
+    return mine[0][1] if mine else None
+
+
+def remember(session: Session, adapter: str, account: str, school_id: int) -> None:
+    chosen = session.get(ChosenSchool, (adapter, account))
+    if chosen is None:
+        session.add(ChosenSchool(adapter=adapter, account=account, school_id=school_id))
+    else:
+        chosen.school_id, chosen.chosen_at = school_id, utcnow()
+    session.flush()
+
+
+# Newcomers
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A school a newcomer may choose, as plain values that outlive the transaction."""
+
+    id: int
+    slug: str
+    name: str
+
+
+class Unplaced(Exception):
+    """A newcomer the bot cannot place: these are the schools they may choose from."""
+
+    def __init__(self, schools: Sequence[School]):
+        super().__init__("which school?")
+        self.schools = tuple(Choice(s.id, s.slug, s.name) for s in schools)  # type: ignore
+
+    def question(self) -> list[Reply]:
+        names = "\n".join(f"{n}. {school.name}" for n, school in enumerate(self.schools, 1))
+        return [Text("Hello! I work for several schools and don't know yet which is yours. "
+                     f"Which school do you work at? Reply with its name or number:\n{names}")]
+
+
+def domains(school: School) -> set[str]:
+    return {d.strip().lower().lstrip("@") for d in (school.email_domains or "").split(",")
+            if d.strip()}
+
+
+def place(session: Session, adapter: str, account: str, served: Sequence[int], name: str,
+          email: str | None) -> Person:
+    """The record for a chat account the bot has not seen: the records the DPO set up by
+    email (at every school that has one), else a new staff member at the one school the
+    account can belong to. Raises ``Unplaced`` when that school is not clear."""
+    if email:
+        set_up = session.exec(
+            select(Person).where(func.lower(Person.email) == email.lower(),
+                                 col(Person.school_id).in_(list(served)),
+                                 _account_column(adapter).is_(None), col(Person.active))
+        ).all()
+        for person in set_up:
+            _link(person, adapter, account)
+        if set_up:
+            session.flush()
+            found = speaking(session, adapter, account, served)
+            if found is not None:
+                return found
+    schools = list(session.exec(select(School).where(col(School.id).in_(list(served)))
+                                .order_by(col(School.name))))
+    if len(schools) == 1:
+        return join(session, adapter, account, schools[0].id, name, email)
+    domain = email.rsplit("@", 1)[-1].lower() if email and "@" in email else None
+    matching = [school for school in schools if domain and domain in domains(school)]
+    if len(matching) == 1:
+        return join(session, adapter, account, matching[0].id, name, email)
+    # A trust-wide domain names several schools: choose among those. With no domain set up
+    # anywhere, any of them (every account in the workspace is the trust's own staff).
+    raise Unplaced(tuple(matching or schools))
+
+
+def join(session: Session, adapter: str, account: str, school_id: int, name: str,
+         email: str | None) -> Person:
+    """A new staff member at the school, reached by this account."""
+    taken = session.exec(
+        select(Person.id).where(Person.school_id == school_id, Person.name == name)
+    ).first()
+    # Two colleagues can share a name; the account tells them apart.
+    person = Person(school_id=school_id, name=f"{name} ({account[-8:]})" if taken else name,
+                    email=email, role=Role.STAFF)
+    _link(person, adapter, account)
+    session.add(person)
+    session.flush()
+    return person
+
+
+def _link(person: Person, adapter: str, account: str) -> None:
+    if adapter == "slack":
+        person.slack_user_id = account
+    elif adapter == "teams":
+        person.teams_user_id = account
+
+
+def pick(schools: Sequence[Choice], text: str) -> Choice | None:
+    """The school a reply names: its number in the list, its short name, or its name."""
+    said = _plain(text)
+    if said.isdigit() and 1 <= int(said) <= len(schools):
+        return schools[int(said) - 1]
+    exact = [s for s in schools if said in (_plain(s.name), s.slug)]
+    if len(exact) == 1:
+        return exact[0]
+    # “Oakwood” or “st marys”: the start of the name, or of a word in it, if only one has
+    # it; never a couple of letters, so that “hi” is a greeting and not Hillside.
+    partial = [s for s in schools if len(said) >= 3 and (
+        s.slug.startswith(said) or any(
+            _plain(s.name)[i:].startswith(said) for i in _word_starts(_plain(s.name))))]
+    return partial[0] if len(partial) == 1 else None
+
+
+def _word_starts(text: str) -> list[int]:
+    return [0, *(i + 1 for i, c in enumerate(text) if c == " ")]
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s-]", "", text.lower().replace("’", "'")).split())
+
+
+# Choosing, in the chat
+
+
+def switch(ctx: Context, wanted: str | None) -> list[Reply]:
+    """“school”: where I am working and where else I could; “school NAME”: work there."""
+    account = account_of(ctx.person, ctx.adapter)
+    mine = records(ctx.session, ctx.adapter, account, ctx.served) if account and ctx.served else []
+    if len(mine) <= 1:
+        return [Text(f"You're working with {ctx.school.name}: it is the only school I know "
+                     "you at here.")]
+    others = [Choice(school.id, school.slug, school.name) for school, _ in mine]
+    listing = "\n".join(f"• {s.name} (“school {s.slug}”)" + (" ← now" if s.id == ctx.school.id
+                                                            else "") for s in others)
+    if not wanted:
+        return [Text(f"You're working with {ctx.school.name}. Your schools:\n{listing}\n"
+                     "New cases and case references you type are for the school you're "
+                     "working with; a button on a case always acts at that case's school.")]
+    school = pick(others, wanted)
+    if school is None:
+        return [Text(f"I don't know you at a school called “{wanted}”. Your schools:\n"
+                     f"{listing}", "warning")]
+    remember(ctx.session, ctx.adapter, account, school.id)
+    chosen, person = next((s, p) for s, p in mine if s.id == school.id)
+    audit.record(Context(session=ctx.session, school=chosen, person=person,
+                         adapter=ctx.adapter, now=ctx.now, served=ctx.served),
+                 "school.chosen", "school", school.id, None)
+    return [Text(f"You're now working with {school.name}: new cases and references you type "
+                 "are for it, as your role there allows.", "success")]
+
+
+def elsewhere(ctx: Context) -> list[School]:
+    """The other schools this person works with, in an app that serves them too."""
+    account = account_of(ctx.person, ctx.adapter)
+    if not account or len(ctx.served) < 2:
+        return []
+    return [school for school, _ in records(ctx.session, ctx.adapter, account, ctx.served)
+            if school.id != ctx.school.id]
+
+
+def working_with(ctx: Context) -> str | None:
+    """A reminder of the school, for someone who works with several, or None."""
+    if not elsewhere(ctx):
+        return None
+    return (f"This is for {ctx.school.name} (to log it for another of your schools, "
+            "cancel and say “school NAME”).")
