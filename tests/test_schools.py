@@ -150,3 +150,22 @@ def test_in_the_terminal_someone_at_two_schools_chooses_which(cli_env: dict[str,
     assert "SAR-2026-0001" in first and "SAR-2026-0001" not in at_oakwood
     assert "This is for Oakwood Academy" in at_oakwood  # the new request says where it goes
     assert "SAR-2026-0001" in back
+
+
+def test_a_newcomer_is_linked_to_one_record_a_school(school: School_) -> None:
+    """Two records with one email at a school (set up twice): the first is linked, and the
+    newcomer is not refused for it."""
+    from workflows.schools import membership
+
+    oakwood = make_school(school.engine, slug="oakwood", name="Oakwood Academy")
+    with session_scope(school.engine) as session:
+        for found, name in ((school, "Tia Trust"), (oakwood, "Tia Trust"),
+                            (school, "Tia Trust (again)")):
+            session.add(Person(school_id=found.school_id, name=name, email="tia@trust.example"))
+    with session_scope(school.engine) as session:
+        served = (school.school_id, oakwood.school_id)
+        person = membership.place(session, "slack", "U0TIA", served, "Tia", "Tia@Trust.example")
+        linked = session.exec(select(Person).where(Person.slack_user_id == "U0TIA")
+                              .order_by(Person.id)).all()
+    assert sorted(p.school_id for p in linked) == sorted(served)
+    assert person.id == min(p.id for p in linked if p.school_id == school.school_id)

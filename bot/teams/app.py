@@ -5,11 +5,16 @@ core as the terminal and Slack's DM (``workflows.core.chat.respond``); a form on
 checked by the same declarations as Slack's modals; a decision button is an
 ``Action.Execute`` answered by the engine's compare-and-set. The database work runs in a
 thread (the core is synchronous) and nothing here decides what anyone may do.
+
+One agent serves every school of a trust's tenant (or the one named by ``--school``): each
+request acts as the sender's record at the school they are working with, or at the school
+a button or form carries (see ``workflows.schools.membership``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import re
@@ -37,7 +42,7 @@ from microsoft_agents.hosting.core import (
 from microsoft_agents.hosting.core.app.proactive import Conversation as SdkConversation
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from bot.teams import cards, identity
 from bot.teams.identity import TeamsUser
@@ -52,6 +57,7 @@ from workflows.database import session_scope
 from workflows.notifications import addresses
 from workflows.people.models import Person, Role
 from workflows.registry import WORKFLOWS, by_prefix
+from workflows.schools import membership
 from workflows.schools import service as schools
 from workflows.schools.models import School
 
@@ -59,6 +65,7 @@ log = logging.getLogger(__name__)
 ADAPTER = "teams"
 CARD = "application/vnd.microsoft.card.adaptive"
 T = TypeVar("T")
+_NOBODY = object()  # no record for the Teams user at the schools served
 FORM_REQUEST = re.compile(r"^(?:(?P<before>[\w ]+?) )?forms?(?: (?P<after>[\w ]+))?[.!?]?$",
                           re.IGNORECASE)
 
@@ -77,7 +84,8 @@ class Answer:
 
 
 class TeamsBot:
-    """One agent bound to one school's data (one Microsoft 365 tenant)."""
+    """One agent for the schools of one Microsoft 365 tenant: the one named by ``school_slug``,
+    or every school here (a trust's)."""
 
     def __init__(self, engine: Engine, connections: Connections, *, client_id: str,
                  tenant_id: str, school_slug: str | None = None):
@@ -85,87 +93,124 @@ class TeamsBot:
         self.client_id = client_id
         self.tenant_id = tenant_id
         with session_scope(engine) as session:
-            school = schools.chosen(session, school_slug)
-            if school is None:
-                raise ValueError(f"No school called “{school_slug}”.")
-            self.school_id = school.id
-            self.school_name = school.name
+            self.served = schools.served(session, school_slug)
+            # Whom a refusal says the bot works for: naming one of a trust's schools would
+            # tell a stranger the wrong thing.
+            self.serving = (session.get(School, self.served[0]).name if len(self.served) == 1
+                            else "our schools")
         self.app: AgentApplication[TurnState] = AgentApplication[TurnState](
             # Conversations live in the bot's own database; the SDK's turn state is unused.
             ApplicationOptions(storage=MemoryStorage(), start_typing_timer=False,
                                bot_app_id=client_id),
             connection_manager=connections,
         )
-        self._people: dict[str, int] = {}
         self._joining: dict[str, asyncio.Lock] = {}
         self._working = asyncio.Semaphore(2)
         register(self)
 
     # Running the core
 
-    async def run(self, context: TurnContext, work: Callable[[Context], T]) -> T:
-        """``work`` in one transaction, as the sender; their chat with the bot is remembered."""
+    async def run(self, context: TurnContext, work: Callable[[Context], T],
+                  school_id: int | None = None) -> T:
+        """``work`` in one transaction, as the sender: at ``school_id`` if given (a button on
+        that school's case, a form shown for it), else at the school they are working with.
+        Their personal chat with the bot is remembered. Raises ``NotAllowed`` for someone
+        Teams cannot vouch for, ``Unplaced`` for a newcomer who must say which school is
+        theirs, and ``NotFound`` if they have no record at ``school_id``."""
         user = sender(context.activity)
-        problem = identity.refusal(user, self.tenant_id, self.school_name)
+        problem = identity.refusal(user, self.tenant_id, self.serving)
         if problem:
             raise NotAllowed(problem)
-        person_id = await self.person_id(user, context)
         reference = personal_reference(context)
 
-        def in_thread() -> T:
+        def in_thread() -> T | object:
             with session_scope(self.engine) as session:
-                if reference is not None:
-                    addresses.remember(session, self.school_id, person_id, ADAPTER, reference)
-                ctx = Context(session=session, school=session.get(School, self.school_id),
-                              person=session.get(Person, person_id), adapter=ADAPTER,
-                              now=datetime.now(UTC))
+                person = membership.speaking(session, ADAPTER, user.user_id, self.served,
+                                             school_id)
+                if person is None:
+                    return _NOBODY
+                if reference is not None:  # their own chat: worth a look at who they are
+                    self._link_set_up(session, user.user_id)
+                    self._remember(session, user.user_id, reference)
+                ctx = Context(session=session, school=session.get(School, person.school_id),
+                              person=person, adapter=ADAPTER, now=datetime.now(UTC),
+                              served=self.served if len(self.served) > 1 else ())
                 return work(ctx)
 
-        # A few at a time, as in Slack: with many threads busy in Python the event loop waits
-        # behind all of them for the GIL, and so does every other request.
-        async with self._working:
-            return await asyncio.to_thread(in_thread)
+        for _ in range(2):
+            # A few at a time, as in Slack: with many threads busy in Python the event loop
+            # waits behind all of them for the GIL, and so does every other request.
+            async with self._working:
+                result = await asyncio.to_thread(in_thread)
+            if result is not _NOBODY:
+                return result  # type: ignore[return-value]
+            if school_id is not None:
+                raise core.NotFound("I can't find that case among yours.")
+            await self.place(context, user)
+        raise RuntimeError(f"{user.user_id} could not be placed at a school")
 
-    async def person_id(self, user: TeamsUser, context: TurnContext) -> int:
-        if user.user_id in self._people:
-            return self._people[user.user_id]
+    def _link_set_up(self, session: Session, account: str) -> None:
+        """Link the records a DPO set up by email at another of the schools served after
+        this account first met the bot (a trust DPO added to a second school): Teams has no
+        lookup by email, unlike Slack, so the emails of the account's own records serve."""
+        mine = membership.records(session, ADAPTER, account, self.served, active=False)
+        emails = {person.email.lower() for _, person in mine if person.email}
+        elsewhere = set(self.served) - {school.id for school, _ in mine}
+        if not emails or not elsewhere:
+            return
+        try:
+            with session.begin_nested():  # another process may link them at the same time
+                for person in session.exec(select(Person).where(
+                        col(Person.school_id).in_(elsewhere), col(Person.active),
+                        col(Person.teams_user_id).is_(None),
+                        func.lower(Person.email).in_(emails)).order_by(col(Person.id))):
+                    if person.school_id in elsewhere:  # one record a school, the first set up
+                        person.teams_user_id = account
+                        elsewhere.discard(person.school_id)
+                session.flush()
+        except IntegrityError:
+            log.info("a set-up record was linked by another process; kept theirs")
+
+    def _remember(self, session: Session, account: str, reference: dict[str, Any]) -> None:
+        """The personal chat reaches every record of this account: a trust DPO's reminders
+        for one school come while they are working with another."""
+        for school, record in membership.records(session, ADAPTER, account, self.served,
+                                                 active=False):
+            addresses.remember(session, school.id, record.id, ADAPTER, reference)
+
+    async def place(self, context: TurnContext, user: TeamsUser,
+                    answer: str | None = None) -> None:
+        """Make a record for a Teams user the bot has not seen (see ``membership.place``);
+        ``answer`` is a newcomer's reply to “which school?”."""
         # A newcomer's first message and a click can arrive together: one at a time, or each
         # would make the same colleague a person of their own.
         async with self._joining.setdefault(user.user_id, asyncio.Lock()):
-            if user.user_id not in self._people:
-                self._people[user.user_id] = await self._find_or_link(user, context)
-        return self._people[user.user_id]
+            email = await member_email(context, user.user_id)
 
-    async def _find_or_link(self, user: TeamsUser, context: TurnContext) -> int:
-        def known() -> int | None:
-            with session_scope(self.engine) as session:
-                person = identity.find(session, self.school_id, user.user_id)
-                return person.id if person else None
+            def create() -> None:
+                with session_scope(self.engine) as session:
+                    if membership.speaking(session, ADAPTER, user.user_id, self.served):
+                        return  # placed meanwhile, by this process or another
+                    try:
+                        membership.place(session, ADAPTER, user.user_id, self.served,
+                                         user.name, email)
+                    except membership.Unplaced as unplaced:
+                        chosen = membership.pick(unplaced.schools, answer) if answer else None
+                        if chosen is None:
+                            raise
+                        membership.join(session, ADAPTER, user.user_id, chosen.id,
+                                        user.name, email)
 
-        person_id = await asyncio.to_thread(known)
-        if person_id is not None:
-            return person_id
-        email = await member_email(context, user.user_id)
+            # Another bot process may link them first: theirs is used.
+            with contextlib.suppress(IntegrityError):
+                await asyncio.to_thread(create)
 
-        def create() -> int:
-            with session_scope(self.engine) as session:
-                with_email = TeamsUser(user.user_id, user.aad_object_id, user.name,
-                                       user.tenant_id, email)
-                return identity.link(session, self.school_id, with_email).id
-
-        try:
-            return await asyncio.to_thread(create)
-        except IntegrityError:  # another bot process linked them first: use theirs
-            found = await asyncio.to_thread(known)
-            if found is None:
-                raise
-            return found
-
-    def deciders(self, session: Session) -> list[str]:
-        """Teams ids of the DPO and deputies: the only people a case's buttons refresh for."""
+    def deciders(self, session: Session, school_id: int) -> list[str]:
+        """Teams ids of the school's DPO and deputies: the only people a case's buttons
+        refresh for."""
         return list(session.exec(
             select(Person.teams_user_id).where(
-                Person.school_id == self.school_id, col(Person.active).is_(True),
+                Person.school_id == school_id, col(Person.active).is_(True),
                 col(Person.role).in_([Role.DPO.value, Role.DEPUTY.value]),
                 col(Person.teams_user_id).is_not(None))
             .order_by(col(Person.id))
@@ -197,14 +242,15 @@ def personal_reference(context: TurnContext) -> dict[str, Any] | None:
 
 
 async def member_email(context: TurnContext, user_id: str) -> str | None:
-    """The sender's email, which Teams gives only on request (used to find the DPO)."""
+    """The sender's email, which Teams gives only on request: it finds the records the DPO
+    set up by email, and a newcomer's school by its domain."""
     client = context.services.get(ConnectorClientBase)
     if client is None or context.activity.conversation is None:
         return None
     try:
         member = await client.conversations.get_conversation_member(
             context.activity.conversation.id, user_id)
-    except Exception as error:  # no email: they join as staff, like anyone Teams names
+    except Exception as error:  # no email: placed as if their domain were unknown
         log.warning("could not look up a Teams member's email (%s)", error.__class__.__name__)
         return None
     extra = member.model_extra or {}
@@ -266,6 +312,9 @@ def register(bot: TeamsBot) -> None:
         except NotAllowed as error:
             await turned_away(context, error)
             return
+        except membership.Unplaced as unplaced:
+            await context.send_activity(card_activity(cards.message_card(unplaced.question())))
+            return
         await context.send_activity(card_activity(cards.start_card(help_replies, allowed)))
 
     @app.installation_update()
@@ -277,6 +326,8 @@ def register(bot: TeamsBot) -> None:
                 await bot.run(context, lambda ctx: None)
             except NotAllowed as error:
                 await turned_away(context, error)
+            except membership.Unplaced:
+                pass  # membersAdded asks which school; the chat is remembered once they say
 
     @app.conversation_update("membersAdded")
     async def members_added(context: TurnContext, state: TurnState) -> None:
@@ -297,6 +348,8 @@ def register(bot: TeamsBot) -> None:
         except NotAllowed as error:
             await turned_away(context, error)
             return
+        except membership.Unplaced as unplaced:
+            card = await newcomer(context, activity.text or "", unplaced)
         if card is not None:  # None: a redelivery of a message already answered
             await context.send_activity(card_activity(card))
 
@@ -314,15 +367,27 @@ def register(bot: TeamsBot) -> None:
             if not first_time(ctx.session, ADAPTER, event):
                 return None
             replies = chat.respond(ctx, where, text)
-            return cards.message_card(replies, refresh_for=refresh_for(ctx, bot, replies))
+            return cards.message_card(replies, school_id=ctx.school.id,
+                                      refresh_for=refresh_for(ctx, bot, replies))
 
         try:
             return await bot.run(context, answer)
-        except NotAllowed:
+        except (NotAllowed, membership.Unplaced):
             raise
         except Exception:
             log.exception("could not answer a Teams message; nothing from it was saved")
             return await bot.run(context, lambda ctx: cards.message_card(chat.fault(ctx, where)))
+
+    async def newcomer(context: TurnContext, text: str, unplaced: membership.Unplaced
+                       ) -> dict[str, Any]:
+        """A newcomer to a tenant shared by several schools: this message is the answer to
+        “which school?”, or their first words, which get the question."""
+        if membership.pick(unplaced.schools, text) is None:
+            return cards.message_card(unplaced.question())
+        await bot.place(context, sender(context.activity), answer=text)
+        return await bot.run(context, lambda ctx: cards.start_card(
+            [Text(f"Thank you: you're set up as staff at {ctx.school.name}.", "success"),
+             *chat.greet(ctx, chat_key(context))], starts(ctx)))
 
     def form_or_list(ctx: Context, name: str | None) -> dict[str, Any]:
         if name is None:
@@ -331,7 +396,8 @@ def register(bot: TeamsBot) -> None:
         refusal = core.may_start(ctx, workflow)
         if refusal:
             return notice_card(refusal)
-        return cards.intake_form(name, workflow.title, workflow.intake)
+        return cards.intake_form(name, workflow.title, workflow.intake,
+                                 about=membership.working_with(ctx), school_id=_chosen(ctx))
 
     # Card buttons: Action.Execute, answered with the card that replaces the clicked one.
 
@@ -341,9 +407,14 @@ def register(bot: TeamsBot) -> None:
                           ) -> AdaptiveCardInvokeResponse:
             values = data if isinstance(data, dict) else {}
             try:
-                answer = await bot.run(context, lambda ctx: work(context, ctx, values))
+                answer = await bot.run(context, lambda ctx: work(context, ctx, values),
+                                       _school_of(values))
             except NotAllowed as error:
                 return card_response(notice_card(str(error)))
+            except membership.Unplaced as unplaced:
+                return card_response(cards.message_card(unplaced.question()))
+            except core.NotFound as error:  # told only to the clicker, as every card answer
+                return card_response(notice_card(error.message))
             except (KeyError, StopIteration, ValueError):  # a card from an older version
                 return card_response(notice_card("That button is out of date. Type the case "
                                                  "reference to see where it stands."))
@@ -369,9 +440,9 @@ def register(bot: TeamsBot) -> None:
             ctx, chat_key(context, "teams-form"), workflow, raw)
         if prepared.errors:
             return Answer(cards.intake_form(workflow.name, workflow.title, workflow.intake, raw,
-                                            prepared.errors))
+                                            prepared.errors, school_id=_chosen(ctx)))
         return Answer(cards.summary_card(prepared.summary, workflow.name,
-                                         prepared.conversation_id))
+                                         prepared.conversation_id, school_id=_chosen(ctx)))
 
     def edit(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answer:
         workflow = WORKFLOWS[data["workflow"]]
@@ -379,7 +450,8 @@ def register(bot: TeamsBot) -> None:
         answers = (held.answers if held is not None and held.person_id == ctx.person.id
                    and held.status == ConversationStatus.CONFIRMING else {})
         return Answer(cards.intake_form(workflow.name, workflow.title, workflow.intake,
-                                        cards.initial_text(workflow.intake, answers)))
+                                        cards.initial_text(workflow.intake, answers),
+                                        school_id=_chosen(ctx)))
 
     def confirm(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answer:
         workflow = WORKFLOWS[data["workflow"]]
@@ -388,9 +460,10 @@ def register(bot: TeamsBot) -> None:
             # Refused as a whole: back to the form with everything typed still there.
             return Answer(cards.intake_form(
                 workflow.name, workflow.title, workflow.intake,
-                cards.initial_text(workflow.intake, result.reopened), note=result.message))
-        card = cards.message_card(result.replies, refresh_for=refresh_for(ctx, bot,
-                                                                          result.replies))
+                cards.initial_text(workflow.intake, result.reopened), note=result.message,
+                school_id=_chosen(ctx)))
+        card = cards.message_card(result.replies, school_id=ctx.school.id,
+                                  refresh_for=refresh_for(ctx, bot, result.replies))
         if not (result.ok and workflow.follow_up and result.reference):
             return Answer(card)
         # The case (and its clock) exists; the rest is asked in the chat, answer by answer.
@@ -399,7 +472,8 @@ def register(bot: TeamsBot) -> None:
         return Answer(card, follow_up=cards.message_card(more))
 
     def act(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answer:
-        reference, _, version = str(data["value"]).partition("|")
+        target = core.Target.parse(str(data["value"]))
+        reference, version = target.reference, target.version or 0
         workflow = _workflow(reference)
         declared = workflow.action(str(data["action"]))
         if declared.form.fields or declared.confirm:
@@ -411,22 +485,23 @@ def register(bot: TeamsBot) -> None:
             case = core.load(ctx, workflow, reference)
             return Answer(cards.decision_form(
                 core.card(ctx, workflow, case), declared.label, declared.name,
-                str(data["value"]), declared.form, declared.confirm))
+                str(data["value"]), declared.form, declared.confirm, school_id=ctx.school.id))
         return after_decision(
-            ctx, core.decide(ctx, workflow, declared, reference, int(version), {}))
+            ctx, core.decide(ctx, workflow, declared, reference, version, {}))
 
     def decide(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answer:
-        reference, _, version = str(data["value"]).partition("|")
+        target = core.Target.parse(str(data["value"]))
+        reference = target.reference
         workflow = _workflow(reference)
         declared = workflow.action(str(data["action"]))
         raw = cards.submitted_text(declared.form, data)
-        decision = core.decide(ctx, workflow, declared, reference, int(version), raw)
+        decision = core.decide(ctx, workflow, declared, reference, target.version or 0, raw)
         if decision.errors:
             case = core.load(ctx, workflow, reference)
             return Answer(cards.decision_form(
                 core.card(ctx, workflow, case), declared.label, declared.name,
                 str(data["value"]), declared.form, declared.confirm, raw, decision.errors,
-                note=decision.message))
+                note=decision.message, school_id=ctx.school.id))
         return after_decision(ctx, decision)
 
     def after_decision(ctx: Context, decision: core.Decision) -> Answer:
@@ -436,7 +511,7 @@ def register(bot: TeamsBot) -> None:
             if decision.card is None:
                 return Answer(notice_card(decision.message))
             return Answer(cards.case_card(
-                decision.card, with_buttons=False,
+                decision.card, with_buttons=False, school_id=ctx.school.id,
                 refresh_for=refresh_for(ctx, bot, [decision.card]),
                 notice=Text(decision.message, "warning")))
         if decision.card is None:
@@ -456,7 +531,7 @@ def register(bot: TeamsBot) -> None:
         # The details were already delivered (and that read audited); a refresh adds only
         # the buttons this person's role allows.
         shown = core.card(ctx, workflow, case)
-        return Answer(cards.case_card(shown, with_buttons=True,
+        return Answer(cards.case_card(shown, with_buttons=True, school_id=ctx.school.id,
                                       refresh_for=refresh_for(ctx, bot, [shown])))
 
     for verb, work in ((cards.FORM, open_form), (cards.INTAKE, intake), (cards.EDIT, edit),
@@ -470,11 +545,27 @@ def register(bot: TeamsBot) -> None:
 
 
 def refresh_for(ctx: Context, bot: TeamsBot, shown: Sequence[Reply]) -> list[str]:
-    """Who gets a case's buttons: the DPO team, and this person if their role allows any."""
-    ids = bot.deciders(ctx.session)
+    """Who gets a case's buttons: the DPO team of its school, and this person if their role
+    allows any."""
+    ids = bot.deciders(ctx.session, ctx.school.id)
     if ctx.person.teams_user_id and any(isinstance(r, Card) and r.buttons for r in shown):
         ids.append(ctx.person.teams_user_id)
     return ids
+
+
+def _school_of(data: Mapping[str, Any]) -> int | None:
+    """The school a card's button acts at: its case's, or the one its form was shown for.
+    None (a card from before schools were shared) acts where the person is working now."""
+    if "value" in data:
+        return core.Target.parse(str(data["value"])).school_id
+    school = data.get("school")
+    return None if school is None else int(school)
+
+
+def _chosen(ctx: Context) -> int | None:
+    """The school a form is for, carried on it when the app serves several: a trust DPO who
+    says “school NAME” meanwhile still saves it where it was begun."""
+    return ctx.school.id if ctx.served else None
 
 
 def _workflow(reference: str) -> Workflow:

@@ -2,8 +2,9 @@
 
 Teams renders markdown in a TextBlock and in FactSet values, so every string from the core
 (which may hold what someone typed) goes into a TextRun, which is never parsed. Buttons are
-``Action.Execute`` (Universal Actions): the data carries the reference and the version the
-person saw, as Slack's button value does, so a stale or double click changes nothing. A
+``Action.Execute`` (Universal Actions): the data carries the reference, the version the
+person saw and the case's school, as Slack's button value does, so a stale or double click
+changes nothing and a trust DPO acts at the case's school whichever they work with now. A
 case's buttons reach only the people listed in ``refresh.userIds``: everyone else sees the
 details alone. Each card is cut to fit Teams' message size.
 """
@@ -109,14 +110,16 @@ def execute(title: str, verb: str, data: Mapping[str, Any], style: str | None = 
 # Replies
 
 
-def message_card(replies: Sequence[Reply], *, refresh_for: Iterable[str] = ()) -> dict[str, Any]:
-    """One card holding a turn's replies; a case in it gets buttons only through refresh."""
+def message_card(replies: Sequence[Reply], *, refresh_for: Iterable[str] = (),
+                 school_id: int | None = None) -> dict[str, Any]:
+    """One card holding a turn's replies; a case in it (at ``school_id``) gets buttons only
+    through refresh."""
     body: list[dict[str, Any]] = []
     refresh = None
     for reply in replies:
         body.extend(reply_elements(reply))
         if isinstance(reply, Card) and refresh is None:
-            refresh = case_refresh(reply.reference, refresh_for)
+            refresh = case_refresh(reply.reference, refresh_for, school_id)
     return adaptive_card(body, refresh=refresh)
 
 
@@ -181,21 +184,26 @@ def _chunks(text: str) -> list[str]:
 # Cases and decisions
 
 
-def case_refresh(reference: str, user_ids: Iterable[str]) -> dict[str, Any] | None:
+def case_refresh(reference: str, user_ids: Iterable[str], school_id: int | None = None
+                 ) -> dict[str, Any] | None:
     """Teams asks the bot again, for these users only, for the card with their buttons."""
     users = list(dict.fromkeys(u for u in user_ids if u))[:REFRESH_USERS]
     if not users:
         return None
-    return {"action": execute("Show actions", REFRESH, {"ref": reference}), "userIds": users}
+    return {"action": execute("Show actions", REFRESH, _at({"ref": reference}, school_id)),
+            "userIds": users}
 
 
 def case_card(c: Card, *, with_buttons: bool, refresh_for: Iterable[str] = (),
-              notice: Text | None = None, footer: str | None = None) -> dict[str, Any]:
-    """A case as one person may see it; ``with_buttons`` for a refresh or an invoke answer."""
+              notice: Text | None = None, footer: str | None = None,
+              school_id: int | None = None) -> dict[str, Any]:
+    """A case (at ``school_id``) as one person may see it; ``with_buttons`` for a refresh or
+    an invoke answer."""
     body = [reply_elements(notice)[0]] if notice else []
     body += case_elements(c, footer)
     actions = [button(b) for b in c.buttons] if with_buttons else []
-    return adaptive_card(body, actions, refresh=case_refresh(c.reference, refresh_for))
+    return adaptive_card(body, actions, refresh=case_refresh(c.reference, refresh_for,
+                                                             school_id))
 
 
 def button(b: Button) -> dict[str, Any]:
@@ -204,9 +212,10 @@ def button(b: Button) -> dict[str, Any]:
 
 def decision_form(c: Card, action_label: str, action: str, value: str, form: Form,
                   confirm: str | None, raw: Mapping[str, str] | None = None,
-                  errors: Mapping[str, str] | None = None, note: str | None = None
-                  ) -> dict[str, Any]:
-    """The questions of a decision (a reason, a date), asked on the card itself."""
+                  errors: Mapping[str, str] | None = None, note: str | None = None,
+                  school_id: int | None = None) -> dict[str, Any]:
+    """The questions of a decision (a reason, a date) on a case at ``school_id``, asked on
+    the card itself."""
     body = [heading(f"{action_label} — {c.reference}")]
     if note:
         body.append(rich(run(note, color="attention")))
@@ -216,7 +225,7 @@ def decision_form(c: Card, action_label: str, action: str, value: str, form: For
     data = {"action": action, "value": value}
     return adaptive_card(body, [
         execute("Save" if form.fields else action_label, DECIDE, data, "positive"),
-        execute("Not now", REFRESH, {"ref": c.reference}),
+        execute("Not now", REFRESH, _at({"ref": c.reference}, school_id)),
     ])
 
 
@@ -224,15 +233,26 @@ def decision_form(c: Card, action_label: str, action: str, value: str, form: For
 
 
 def intake_form(workflow: str, title: str, form: Form, raw: Mapping[str, str] | None = None,
-                errors: Mapping[str, str] | None = None, note: str | None = None
-                ) -> dict[str, Any]:
+                errors: Mapping[str, str] | None = None, note: str | None = None, *,
+                about: str | None = None, school_id: int | None = None) -> dict[str, Any]:
+    """A new case as a form: ``note`` is why it came back, ``about`` which school it is for
+    (to someone who works with several), saved at ``school_id`` whatever they choose later."""
     body = [heading(title)]
+    if about:
+        body.append(rich(run(about, subtle=True)))
     if note:
         body.append(rich(run(note, color="attention")))
     if errors:
         body.append(rich(run("Please correct the answers marked below.", color="attention")))
     body += form_elements(form, raw or {}, errors or {})
-    return adaptive_card(body, [execute("Next", INTAKE, {"workflow": workflow}, "positive")])
+    return adaptive_card(body, [execute("Next", INTAKE, _at({"workflow": workflow}, school_id),
+                                        "positive")])
+
+
+def _at(data: dict[str, Any], school_id: int | None) -> dict[str, Any]:
+    """What a button sends back, with the school it acts at: references repeat from school
+    to school, and a form is saved where it was begun."""
+    return data if school_id is None else {**data, "school": school_id}
 
 
 def form_elements(form: Form, raw: Mapping[str, str], errors: Mapping[str, str]
@@ -299,11 +319,12 @@ def submitted_text(form: Form, data: Mapping[str, Any]) -> dict[str, str]:
     return {f.name: str(data.get(INPUT + f.name) or "") for f in form.fields}
 
 
-def summary_card(summary: Summary, workflow: str, conversation_id: int) -> dict[str, Any]:
+def summary_card(summary: Summary, workflow: str, conversation_id: int,
+                 school_id: int | None = None) -> dict[str, Any]:
     body = [heading(summary.title), *(line(label, value) for label, value in summary.rows)]
     body += [rich(run(note, color="accent")) for note in summary.notes]
     body.append(rich(run("Nothing is saved until you press Save.", subtle=True)))
-    data = {"workflow": workflow, "conversation": conversation_id}
+    data = _at({"workflow": workflow, "conversation": conversation_id}, school_id)
     return adaptive_card(body, [execute("Save", CONFIRM, data, "positive"),
                                 execute("Change answers", EDIT, data)])
 

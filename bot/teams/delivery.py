@@ -5,8 +5,9 @@ chat reference, stored when they installed the app or first wrote to it. Each no
 leased before it is sent and marked delivered only after Teams accepted it. Throttling (429)
 is retried with backoff (Retry-After when Teams gives one); a send that still fails on
 Teams' side gives its lease back for the next pass. A person Teams refuses to reach (403,
-404) is marked unreachable once and the DPO team is told once; their messages wait, unsent
-and never marked sent, until that person writes to the bot again.
+404) is marked unreachable once and their school's DPO team is told once; their messages
+wait, unsent and never marked sent, until that person writes to the bot again. One bot
+delivers for every school it serves, each message as from the person's own school.
 """
 
 from __future__ import annotations
@@ -58,25 +59,30 @@ class Delivery:
 
 
 def _claim(bot: TeamsBot, token: str) -> list[Delivery]:
-    """What to send, to whom, as cards (a decision-maker also gets the case itself)."""
+    """What to send, to whom, as cards (a decision-maker also gets the case itself), for
+    everyone at every school the bot serves."""
     now = datetime.now(UTC)
     with session_scope(bot.engine) as session:
-        reach = addresses.reachable(session, bot.school_id, VIA)
+        reach = {person_id: address for school_id in bot.served
+                 for person_id, address in addresses.reachable(session, school_id, VIA).items()}
         batch = notifications.claim_for(session, list(reach), token, now)
-        deciders = bot.deciders(session)
+        deciders: dict[int, list[str]] = {}  # by school: a case's buttons are its school's
         out: list[Delivery] = []
         for note in batch:
             person = session.get(Person, note.person_id)
+            if person.school_id not in deciders:
+                deciders[person.school_id] = bot.deciders(session, person.school_id)
             replies: list[Reply] = [Text(note.text)]
             workflow = by_prefix(note.subject_ref.split("-", 1)[0]) if note.subject_ref else None
             if workflow is not None and can(person, Permission.DECIDE):
-                ctx = Context(session=session, school=session.get(School, bot.school_id),
+                ctx = Context(session=session, school=session.get(School, person.school_id),
                               person=person, adapter=VIA, now=now)
                 with contextlib.suppress(NotFound):  # the case has gone: send the text alone
                     replies.append(view(ctx, workflow, load(ctx, workflow, note.subject_ref)))
             address = reach[note.person_id]
             out.append(Delivery(note.id, person.id, address.id, address.reference,
-                                cards.message_card(replies, refresh_for=deciders)))
+                                cards.message_card(replies, school_id=person.school_id,
+                                                   refresh_for=deciders[person.school_id])))
         return out
 
 
@@ -135,7 +141,8 @@ def _delivered(bot: TeamsBot, delivery: Delivery, token: str) -> None:
 
 def _unreachable(bot: TeamsBot, delivery: Delivery, notification_ids: list[int],
                  token: str) -> None:
-    """Mark the person unreachable; the first time, tell the rest of the DPO team once."""
+    """Mark the person unreachable; the first time, tell the rest of their school's DPO team
+    once."""
     now = datetime.now(UTC)
     with session_scope(bot.engine) as session:
         notifications.release(session, notification_ids, token)
@@ -146,14 +153,14 @@ def _unreachable(bot: TeamsBot, delivery: Delivery, notification_ids: list[int],
             select(func.count()).select_from(Notification).where(
                 Notification.person_id == person.id, col(Notification.delivered_at).is_(None))
         ).one()
-        team = [p.id for p in people.decision_makers(session, bot.school_id)
+        team = [p.id for p in people.decision_makers(session, person.school_id)
                 if p.id != person.id]
         if not team:
             log.warning("a DPO team member cannot be reached in Teams and nobody else can be "
                         "told")
             return
         notifications.queue(
-            session, school_id=bot.school_id, people=team, kind="teams.unreachable",
+            session, school_id=person.school_id, people=team, kind="teams.unreachable",
             key=f"teams-unreachable:{person.id}:{now.isoformat()}",
             text=render("messages/teams_unreachable.txt.j2", person=person.name,
                         waiting=waiting),

@@ -24,6 +24,7 @@ from microsoft_agents.activity import (
     ConversationReference,
 )
 from microsoft_agents.authentication.msal import MsalConnectionManager
+from microsoft_agents.hosting.core import ConnectorClientBase, TurnContext
 from microsoft_agents.testing import TestAdapter
 from sqlmodel import select
 
@@ -104,6 +105,29 @@ def actions(card: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {a["title"]: a for a in card.get("actions", [])}
 
 
+class Members:
+    """Teams' "get conversation member", as far as the bot reads it: each member's email."""
+
+    def __init__(self, emails: Mapping[str, str]) -> None:
+        self.conversations = self
+        self.emails = emails
+
+    async def get_conversation_member(self, conversation_id: str, user_id: str
+                                      ) -> ChannelAccount:
+        return ChannelAccount(id=user_id, email=self.emails.get(user_id))
+
+
+class Connected(TestAdapter):
+    """A TestAdapter whose turns can look members up, as CloudAdapter's turns can."""
+
+    members: Members
+
+    def create_turn_context(self, activity: Activity, claims_identity=None) -> TurnContext:
+        context = super().create_turn_context(activity, claims_identity)
+        context.services.set(ConnectorClientBase, self.members)
+        return context
+
+
 @dataclass
 class Teams:
     """A school with the agent in Teams; each person talks to it in their own personal chat."""
@@ -112,6 +136,7 @@ class Teams:
     bot: TeamsBot
     adapters: dict[str, TestAdapter] = field(default_factory=dict)
     cards: list[dict[str, Any]] = field(default_factory=list)  # every card sent, in order
+    emails: dict[str, str] = field(default_factory=dict)  # Teams id to email, when Teams knows
 
     def account(self, who: str, *, aad: bool = True) -> ChannelAccount:
         name = {"sam": "Sam Teacher", "kim": "Kim Teacher", "dee": "Dee Dpo",
@@ -134,7 +159,9 @@ class Teams:
                     is_group=group, conversation_type="groupChat" if group else "personal"),
                 locale="en-GB",
             )
-            self.adapters[key] = TestAdapter(conversation=reference)
+            adapter = Connected(conversation=reference)
+            adapter.members = Members(self.emails)
+            self.adapters[key] = adapter
         return self.adapters[key]
 
     def link(self, who: str) -> None:

@@ -111,12 +111,15 @@ def place(session: Session, adapter: str, account: str, served: Sequence[int], n
     email (at every school that has one), else a new staff member at the one school the
     account can belong to. Raises ``Unplaced`` when that school is not clear."""
     if email:
-        set_up = session.exec(
+        set_up: dict[int, Person] = {}
+        for person in session.exec(
             select(Person).where(func.lower(Person.email) == email.lower(),
                                  col(Person.school_id).in_(list(served)),
                                  _account_column(adapter).is_(None), col(Person.active))
-        ).all()
-        for person in set_up:
+            .order_by(col(Person.id))
+        ):
+            set_up.setdefault(person.school_id, person)  # one a school: the first set up
+        for person in set_up.values():
             _link(person, adapter, account)
         if set_up:
             session.flush()
