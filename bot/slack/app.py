@@ -409,7 +409,7 @@ def register(bot: SlackBot) -> None:
         try:
             replies = await bot.run(user, answer)
         except membership.Unplaced as unplaced:
-            replies = await _newcomer(bot, user, where, text, unplaced)
+            replies = await _newcomer(bot, user, where, text, key, unplaced)
         except Exception:
             log.exception("could not answer a DM; nothing from it was saved")
             replies = await bot.run(user, lambda ctx: chat.fault(ctx, where))
@@ -418,16 +418,22 @@ def register(bot: SlackBot) -> None:
         await say(text=blocks.fallback_text(replies), blocks=blocks.message_blocks(replies))
 
 
-async def _newcomer(bot: SlackBot, user: str, where: str, text: str,
+async def _newcomer(bot: SlackBot, user: str, where: str, text: str, key: str,
                     unplaced: membership.Unplaced) -> list:
     """A newcomer to a workspace shared by several schools: this DM is the answer to
     “which school?”, or their first words, which get the question."""
     if membership.pick(unplaced.schools, text) is None:
         return unplaced.question()
     await bot.place(user, answer=text)
-    return await bot.run(user, lambda ctx: [
-        Text(f"Thank you: you're set up as staff at {ctx.school.name}.", "success"),
-        *chat.greet(ctx, where)])
+
+    def welcome(ctx: Context) -> list:
+        # The answer counts as seen: Slack's retry of it, now that they are placed, is not
+        # taken for a message to answer again.
+        first_time(ctx.session, ADAPTER, key)
+        return [Text(f"Thank you: you're set up as staff at {ctx.school.name}.", "success"),
+                *chat.greet(ctx, where)]
+
+    return await bot.run(user, welcome)
 
 
 def _consent_form(ctx: Context) -> Any:

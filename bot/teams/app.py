@@ -385,9 +385,16 @@ def register(bot: TeamsBot) -> None:
         if membership.pick(unplaced.schools, text) is None:
             return cards.message_card(unplaced.question())
         await bot.place(context, sender(context.activity), answer=text)
-        return await bot.run(context, lambda ctx: cards.start_card(
-            [Text(f"Thank you: you're set up as staff at {ctx.school.name}.", "success"),
-             *chat.greet(ctx, chat_key(context))], starts(ctx)))
+
+        def welcome(ctx: Context) -> dict[str, Any]:
+            # The answer counts as seen: a redelivery of it, now that they are placed, is
+            # not taken for a message to answer again.
+            first_time(ctx.session, ADAPTER, f"{chat_key(context)}:{context.activity.id}")
+            return cards.start_card(
+                [Text(f"Thank you: you're set up as staff at {ctx.school.name}.", "success"),
+                 *chat.greet(ctx, chat_key(context))], starts(ctx))
+
+        return await bot.run(context, welcome)
 
     def form_or_list(ctx: Context, name: str | None) -> dict[str, Any]:
         if name is None:
