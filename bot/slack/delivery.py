@@ -78,14 +78,16 @@ def _claim(bot, token: str) -> list[Delivery]:
                 continue
             replies: list[Reply] = [Text(note.text)]
             workflow = by_prefix(note.subject_ref.split("-", 1)[0]) if note.subject_ref else None
+            # By school and reference: every school has its own BRE-2026-0001, each alerted.
+            alert_key = f"{bot.school_id}:{note.subject_ref}"
             if (workflow is not None and workflow.channel_alert and bot.settings.alert_channel
                     and note.kind.endswith(".new")
-                    and first_time(session, ALERTS, note.subject_ref)):
+                    and first_time(session, ALERTS, alert_key)):
                 ctx = Context(session=session, school=session.get(School, bot.school_id),
                               person=person, adapter=VIA, now=now)
                 text = channel_alert(ctx, workflow, load(ctx, workflow, note.subject_ref))
                 out.append(Delivery([], bot.settings.alert_channel, [Text(text)],
-                                    alert_key=note.subject_ref))
+                                    alert_key=alert_key))
             if workflow is not None and decides:
                 ctx = Context(session=session, school=session.get(School, bot.school_id),
                               person=person, adapter=VIA, now=now)
@@ -108,9 +110,9 @@ def _release(bot, notification_ids: list[int], token: str) -> None:
         notifications.release(session, notification_ids, token)
 
 
-def _forget_alert(bot, reference: str) -> None:
+def _forget_alert(bot, alert_key: str) -> None:
     with session_scope(bot.engine) as session:
-        forget(session, ALERTS, reference)
+        forget(session, ALERTS, alert_key)
 
 
 def _delivered(bot, delivery: Delivery, token: str) -> None:
