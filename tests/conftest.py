@@ -34,15 +34,19 @@ def _fresh_postgres() -> Engine:
     return engine
 
 
+def empty_database(kind: str, tmp_path: Path) -> Engine:
+    """A database with nothing in it yet: a SQLite file, or the scratch PostgreSQL emptied."""
+    if kind == "postgresql":
+        if not POSTGRES_URL:
+            pytest.skip("DPO_BOT_TEST_POSTGRES_URL is not set (CI sets it)")
+        return _fresh_postgres()
+    return make_engine(f"sqlite:///{tmp_path / 'dpo-bot.db'}")
+
+
 @pytest.fixture(params=DATABASES)
 def engine(request, tmp_path) -> Iterator[Engine]:
     """The real database, migrated with the real migrations: SQLite, then PostgreSQL."""
-    if request.param == "postgresql":
-        if not POSTGRES_URL:
-            pytest.skip("DPO_BOT_TEST_POSTGRES_URL is not set (CI sets it)")
-        engine = _fresh_postgres()
-    else:
-        engine = make_engine(f"sqlite:///{tmp_path / 'dpo-bot.db'}")
+    engine = empty_database(request.param, tmp_path)
     upgrade(engine)
     yield engine
     engine.dispose()

@@ -106,15 +106,20 @@ def test_purge_keeps_each_record_its_period_then_removes_it(school: School_) -> 
 
 def test_purge_touches_only_its_own_school(school: School_) -> None:
     other = make_school(school.engine, slug="other", name="Other School")
-    for each in (school, other):
+    for each in (school, other):  # each school's first SAR: SAR-2026-0001 at both
         each.says("sam", *PARENT_SAR, "yes")
-        each.says("dee", "close SAR-2026-0001" if each is school else "close SAR-2026-0002",
-                  "yes", "full", "today", "email", "yes")
-    _purge(school, datetime(2028, 9, 1, 12, tzinfo=UTC))
+        each.says("dee", "close SAR-2026-0001", "yes", "full", "today", "email", "yes")
+    theirs = _count(other, Notification, Notification.school_id == other.school_id,
+                    Notification.subject_ref == "SAR-2026-0001")
+    assert theirs > 0
+    removed = _purge(school, datetime(2028, 9, 1, 12, tzinfo=UTC))
+    assert removed["closed subject access request records"].references == ["SAR-2026-0001"]
     with session_scope(school.engine) as session:
         assert session.exec(select(RightsRequest.school_id)).all() == [other.school_id]
         assert session.exec(select(func.count()).select_from(Conversation).where(
             Conversation.school_id == other.school_id)).one() > 0
+    # The other school's messages about its own SAR-2026-0001 are not taken with Hillside's.
+    assert _count(other, Notification, Notification.subject_ref == "SAR-2026-0001") == theirs
 
 
 def test_shorter_settings_are_obeyed(school: School_) -> None:

@@ -908,7 +908,7 @@ def _check_rows(rows: list[dict[str, object]]) -> None:
     assert first["received_at"] == "2026-11-22T14:00:00+00:00"
     assert (second["reference"], second["state"], second["identity_checked"],
             second["due_on"], second["closed_on"]) == (
-        "SAR-2027-0002", "open", "not needed", "2027-03-01", None)
+        "SAR-2027-0001", "open", "not needed", "2027-03-01", None)
 
 
 def test_export_rows_and_csv(school: School_) -> None:
@@ -941,7 +941,7 @@ def test_cli_export_sars_csv_and_json(cli_school: School_, cli_env: dict[str, st
     done = run_cli("export", "sars", "--format", "csv", env=cli_env)
     assert done.returncode == 0, done.stderr
     parsed = list(csv.DictReader(io.StringIO(done.stdout)))
-    assert [r["reference"] for r in parsed] == [REF, "SAR-2027-0002"]
+    assert [r["reference"] for r in parsed] == [REF, "SAR-2027-0001"]  # the first of 2027
     assert parsed[1]["requester"] == "'" + HOSTILE
     assert {k: parsed[0][k] for k in ("received_on", "id_received_on", "due_on", "closed_on",
                                       "extension_notice_on", "identity_checked")} == {

@@ -11,6 +11,10 @@ from sqlmodel import select
 from tests.conftest import PARENT_SAR, School_, make_school, run_cli
 from workflows.database import make_engine, session_scope, upgrade
 from workflows.people.models import Person, Role
+from workflows.sar.models import RightsRequest
+
+# Oakwood's first request, from someone else: the same reference as Hillside's first.
+OAKWOOD_SAR = tuple("Omar Okoro" if answer == "Jane Parent" else answer for answer in PARENT_SAR)
 
 
 def _trust(school: School_) -> School_:
@@ -45,21 +49,41 @@ def test_a_trust_dpo_sees_every_schools_open_cases_and_nobody_else_does(school: 
 
 def test_no_school_sees_anothers_cases(school: School_) -> None:
     other = _trust(school)
-    school.says("sam", *PARENT_SAR, "yes")
+    school.says("sam", *PARENT_SAR, "yes")  # Hillside's SAR-2026-0001
     other.says("sam", *PARENT_SAR, "yes")
-    with session_scope(school.engine) as session:
-        from workflows.sar.models import RightsRequest
-
-        refs = {r.school_id: r.reference for r in session.exec(select(RightsRequest))}
-    mine, theirs = refs[school.school_id], refs[other.school_id]
+    other.says("sam", *PARENT_SAR, "yes")  # Oakwood's SAR-2026-0002: Hillside has none
+    theirs = "SAR-2026-0002"
     # Hillside's DPO, asking at Hillside, cannot open, act on or list Oakwood's case.
     assert "can't find a case" in school.says("dee", theirs)
     assert "can't find a case" in school.says("dee", f"take {theirs}")
     assert "can't find a case" in school.says("dee", f"letter {theirs} acknowledgement")
     assert "can't find a case" in school.says("dee", f"history {theirs}")
     listed = school.says("dee", "cases")
-    assert mine in listed and theirs not in listed
+    assert "SAR-2026-0001" in listed and theirs not in listed
     assert theirs not in school.says("dee", "digest")
+
+
+def test_the_same_reference_at_two_schools_is_two_cases(school: School_) -> None:
+    other = _trust(school)
+    assert "Saved as SAR-2026-0001." in school.says("sam", *PARENT_SAR, "yes")
+    assert "Saved as SAR-2026-0001." in other.says("sam", *OAKWOOD_SAR, "yes")
+    # Each school's reference opens that school's case, and only that one.
+    here, there = school.says("dee", "SAR-2026-0001"), other.says("dee", "SAR-2026-0001")
+    assert "Jane Parent" in here and "Omar Okoro" not in here
+    assert "Omar Okoro" in there and "Jane Parent" not in there
+    # Acting on it at Oakwood changes Oakwood's case alone.
+    assert "is yours now" in other.says("dee", "take SAR-2026-0001", "yes")
+    with session_scope(school.engine) as session:
+        owners = {r.school_id: r.owner_id for r in session.exec(select(RightsRequest))}
+    assert owners == {school.school_id: None, other.school_id: other.people["dee"]}
+    assert "| take |" in other.says("dee", "history SAR-2026-0001")
+    assert "| take |" not in school.says("dee", "history SAR-2026-0001")
+    letter = other.says("dee", "letter SAR-2026-0001 acknowledgement")
+    assert "Omar Okoro" in letter and "Jane Parent" not in letter
+    # The trust view lists both, each under its own school.
+    trust = school.says("dee", "trust")
+    assert "Hillside Primary | SAR-2026-0001" in trust
+    assert "Oakwood Academy | SAR-2026-0001" in trust
 
 
 def test_cli_commands_keep_to_the_school_asked_for(cli_env: dict[str, str]) -> None:
@@ -69,6 +93,8 @@ def test_cli_commands_keep_to_the_school_asked_for(cli_env: dict[str, str]) -> N
     hillside = make_school(engine)
     oakwood = make_school(engine, slug="oakwood", name="Oakwood Academy")
     hillside.says("sam", *PARENT_SAR, "yes")
+    make_school(engine, slug="st-marys", name="St Mary's")  # nothing logged yet
+    oakwood.says("sam", *OAKWOOD_SAR, "yes")  # also SAR-2026-0001, Oakwood's own
     engine.dispose()
 
     def cli(*args: str) -> str:
@@ -76,10 +102,14 @@ def test_cli_commands_keep_to_the_school_asked_for(cli_env: dict[str, str]) -> N
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    assert len(list(csv.DictReader(io.StringIO(cli("export", "sars", "--school",
-                                                    "hillside"))))) == 1
-    assert list(csv.DictReader(io.StringIO(cli("export", "sars", "--school", "oakwood")))) == []
-    assert "SAR-" not in cli("digest", "--school", "oakwood")
+    def register(slug: str) -> list[tuple[str, str]]:
+        rows = csv.DictReader(io.StringIO(cli("export", "sars", "--school", slug)))
+        return [(row["reference"], row["requester"]) for row in rows]
+
+    assert register("hillside") == [("SAR-2026-0001", "Jane Parent")]
+    assert register("oakwood") == [("SAR-2026-0001", "Omar Okoro")]
+    assert register("st-marys") == []
+    assert "SAR-" not in cli("digest", "--school", "st-marys")
     assert oakwood.school_id != hillside.school_id
 
 

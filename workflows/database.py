@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, create_engine, event
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
@@ -66,8 +66,11 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
-def upgrade(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest migration (run on every start)."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Create or upgrade the schema to the newest migration (run on every start).
+
+    ``revision`` stops earlier: tests build an older schema with data, then upgrade it.
+    """
     from alembic import command
     from alembic.config import Config
 
@@ -75,9 +78,31 @@ def upgrade(engine: Engine) -> None:
     config.set_main_option(
         "script_location", str(resources.files("workflows").joinpath("migrations"))
     )
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a constraint by rebuilding the table (copy, drop, rename); with
+            # foreign keys enforced, the rows that refer to it (a SAR's notes) block the drop.
+            # SQLite's own recipe: off for the migration, checked before it commits. The
+            # pragma only takes effect outside a transaction, hence the commit.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if sqlite:
+                    _check_foreign_keys(connection)
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"the upgrade would leave rows pointing nowhere: {broken[:5]}")
 
 
 class UTCDateTime(TypeDecorator):
@@ -107,6 +132,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def dialect_insert(session, model: type):
+    """An INSERT that can take ``ON CONFLICT``, in the dialect of the session's database.
+
+    Both databases spell the clause the same, but SQLAlchemy only offers it per dialect.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model.__table__)
+
+
 def insert_once(session, model: type, values: dict, key: str) -> bool:
     """Insert a row unless one with the same unique ``key`` exists; True if this call wrote it.
 
@@ -114,12 +150,9 @@ def insert_once(session, model: type, values: dict, key: str) -> bool:
     error that would roll back the rest of their transaction. A returned id is the proof:
     rowcount is -1 for ``ON CONFLICT DO NOTHING`` on PostgreSQL.
     """
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     table = model.__table__  # Core, not the ORM's bulk path: this runs for every message sent
     stmt = (
-        dialect.insert(table)
+        dialect_insert(session, model)
         .values(**values)
         .on_conflict_do_nothing(index_elements=[key])
         .returning(table.c.id)
@@ -133,11 +166,8 @@ def insert_all_once(session, model: type, rows: list[dict], key: str) -> None:
     One executemany (psycopg pipelines it) for a batch of messages, not a statement each;
     every row must have the same keys.
     """
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(dialect.insert(model.__table__).on_conflict_do_nothing(
-        index_elements=[key]), rows)
+    session.execute(
+        dialect_insert(session, model).on_conflict_do_nothing(index_elements=[key]), rows)
 
 
 def insert_rows(session, model: type, rows: list[dict], *returning) -> list:

@@ -14,6 +14,7 @@ from workflows.consent.models import (
 )
 from workflows.core.inbound import InboundEvent
 from workflows.core.models import Conversation
+from workflows.core.numbering import ReferenceCounter
 from workflows.notifications.addresses import ChatAddress
 from workflows.notifications.models import Notification
 from workflows.people.models import Person
@@ -42,6 +43,7 @@ __all__ = [
     "Notification",
     "Person",
     "Pupil",
+    "ReferenceCounter",
     "Reminder",
     "RightsRequest",
     "School",

@@ -30,6 +30,7 @@ from workflows.people.models import Person
 from workflows.people.permissions import Permission, can
 from workflows.registry import by_prefix
 from workflows.reminders.service import worker_name
+from workflows.schools import membership
 from workflows.schools.models import School
 
 log = logging.getLogger(__name__)
@@ -76,16 +77,18 @@ def _claim(bot, token: str) -> list[Delivery]:
             if team_key in teams:
                 teams[team_key].notification_ids.append(note.id)
                 continue
-            replies: list[Reply] = [Text(note.text)]
             workflow = by_prefix(note.subject_ref.split("-", 1)[0]) if note.subject_ref else None
             ctx = Context(session=session, school=session.get(School, person.school_id),
-                          person=person, adapter=VIA, now=now)
+                          person=person, adapter=VIA, now=now,
+                          served=bot.served if len(bot.served) > 1 else ())
+            replies: list[Reply] = [Text(membership.labelled(ctx, note.text))]
+            # By school and reference: every school has its own BRE-2026-0001, each alerted.
+            alert_key = f"{person.school_id}:{note.subject_ref}"
             if (workflow is not None and workflow.channel_alert and bot.alert_channel
                     and note.kind.endswith(".new")
-                    and first_time(session, ALERTS, note.subject_ref)):
+                    and first_time(session, ALERTS, alert_key)):
                 text = channel_alert(ctx, workflow, load(ctx, workflow, note.subject_ref))
-                out.append(Delivery([], bot.alert_channel, [Text(text)],
-                                    alert_key=note.subject_ref))
+                out.append(Delivery([], bot.alert_channel, [Text(text)], alert_key=alert_key))
             if workflow is not None and decides:
                 with contextlib.suppress(NotFound):  # the case has gone: send the text alone
                     case = load(ctx, workflow, note.subject_ref)
@@ -106,9 +109,9 @@ def _release(bot, notification_ids: list[int], token: str) -> None:
         notifications.release(session, notification_ids, token)
 
 
-def _forget_alert(bot, reference: str) -> None:
+def _forget_alert(bot, alert_key: str) -> None:
     with session_scope(bot.engine) as session:
-        forget(session, ALERTS, reference)
+        forget(session, ALERTS, alert_key)
 
 
 def _delivered(bot, delivery: Delivery, token: str) -> None:

@@ -39,6 +39,7 @@ from workflows.people.models import Person
 from workflows.people.permissions import Permission, can
 from workflows.registry import by_prefix
 from workflows.reminders.service import worker_name
+from workflows.schools import membership
 from workflows.schools.models import School
 
 log = logging.getLogger(__name__)
@@ -72,11 +73,12 @@ def _claim(bot: TeamsBot, token: str) -> list[Delivery]:
             person = session.get(Person, note.person_id)
             if person.school_id not in deciders:
                 deciders[person.school_id] = bot.deciders(session, person.school_id)
-            replies: list[Reply] = [Text(note.text)]
+            ctx = Context(session=session, school=session.get(School, person.school_id),
+                          person=person, adapter=VIA, now=now,
+                          served=bot.served if len(bot.served) > 1 else ())
+            replies: list[Reply] = [Text(membership.labelled(ctx, note.text))]
             workflow = by_prefix(note.subject_ref.split("-", 1)[0]) if note.subject_ref else None
             if workflow is not None and can(person, Permission.DECIDE):
-                ctx = Context(session=session, school=session.get(School, person.school_id),
-                              person=person, adapter=VIA, now=now)
                 with contextlib.suppress(NotFound):  # the case has gone: send the text alone
                     replies.append(view(ctx, workflow, load(ctx, workflow, note.subject_ref)))
             address = reach[note.person_id]

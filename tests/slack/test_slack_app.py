@@ -36,7 +36,7 @@ from sqlmodel import col, select
 from bot.slack.app import SlackBot
 from bot.slack.delivery import deliver_once
 from bot.slack.settings import SlackSettings
-from tests.conftest import PARENT_SAR, School_
+from tests.conftest import PARENT_SAR, School_, make_school
 from tests.test_consent import export as consent_export
 from tests.test_consent import run_import
 from workflows.audit.models import AuditEvent
@@ -335,8 +335,9 @@ class Workspace:
 
     def case(self, reference: str) -> RightsRequest:
         with session_scope(self.engine) as session:
-            return session.exec(select(RightsRequest)
-                                .where(RightsRequest.reference == reference)).one()
+            return session.exec(select(RightsRequest).where(
+                RightsRequest.school_id == self.school.school_id,
+                RightsRequest.reference == reference)).one()
 
     def person(self, slack_user_id: str) -> Person:
         with session_scope(self.engine) as session:
@@ -707,7 +708,9 @@ def test_dpo_with_a_reference_shows_the_card_only_to_the_asker(ws: Workspace) ->
     ws.live.send(ws.slack.slash_command("/dpo", reference, user_id=DPO,
                                         channel_id="C0GENERAL"))
     ws.live.settle()
-    refused, shown = ws.fake.calls("response_url")
+    # Each command is answered by its own task after the ack: either may finish first.
+    refused, shown = sorted(ws.fake.calls("response_url"),
+                            key=lambda call: not call.args["text"].startswith("I can't find"))
     assert refused.args == {"text": f"I can't find a case {reference} that you can see.",
                             "response_type": "ephemeral",
                             "blocks": refused.args["blocks"]}
@@ -1183,6 +1186,31 @@ def test_a_breach_from_the_shortcut_starts_the_clock_and_asks_the_rest_in_the_dm
                                                            alert.response["ts"])
     assert_decided(ws.message(alert)["blocks"], "Not reportable")
     assert actions_of(ws.message(alert)["blocks"]) == []  # the decision is taken: no buttons
+
+
+
+def test_each_school_alerts_its_own_channel_about_its_own_first_breach(ws: Workspace) -> None:
+    """Two schools' apps on one database: each has a BRE-2026-0001, and one school's alert
+    having gone out must not stop the other's."""
+    oakwood = make_school(ws.engine, slug="oakwood", name="Oakwood Academy")
+    with session_scope(ws.engine) as session:
+        session.get(Person, oakwood.people["dee"]).slack_user_id = DPO
+    ws.live.bot.settings = replace(ws.live.bot.settings, alert_channel="C0ALERTS1")
+    oak_settings = replace(ws.live.bot.settings, alert_channel="C0OAKALERTS")
+
+    async def oakwood_app() -> SlackBot:
+        return SlackBot(ws.engine, oak_settings, "oakwood")
+
+    oak_bot = ws.live.run(oakwood_app())
+    breach = ("report a breach", "Lost a USB stick with the class list", "now", "no", "yes")
+    assert "BRE-2026-0001" in oakwood.says("sam", *breach)
+    assert ws.live.run(deliver_once(oak_bot)) >= 1
+    assert "BRE-2026-0001" in ws.school.says("sam", *breach)
+    assert ws.live.deliver() >= 1
+    alerted = {c.args["channel"]: c.args["text"] for c in ws.fake.calls("chat.postMessage")
+               if c.args["channel"] in ("C0ALERTS1", "C0OAKALERTS")}
+    assert sorted(alerted) == ["C0ALERTS1", "C0OAKALERTS"]
+    assert all("BRE-2026-0001" in text for text in alerted.values())
 
 
 def test_consent_shortcut_answers_in_the_modal_to_the_asker_only(ws: Workspace) -> None:

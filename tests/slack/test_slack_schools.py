@@ -130,13 +130,18 @@ def test_a_trust_dpo_works_with_one_school_at_a_time_and_buttons_act_at_their_ow
     assert trust.records(PEOPLE[TRUST]["email"]) == [("hillside", "deputy", TRUST),
                                                      ("oakwood", "dpo", TRUST)]
     # Each alert's buttons carry their own school.
-    oak_alert = trust.alert_for(oak_case, TRUST)
+    # Both schools' first SAR is SAR-2026-0001: each alert to her says whose it is.
+    assert oak_case == hill_case
+    oak_alert = trust.alert_for("Oakwood Primary: New subject access request", TRUST)
     take = Target.parse(button_for(oak_alert.args["blocks"], "take")["value"])
     assert (take.reference, take.school_id) == (oak_case, trust.oakwood.school_id)
     # Dee, Hillside's DPO, hears of Hillside's case and nothing of Oakwood's.
-    dee_saw = json.dumps([c.args for c in trust.fake.calls("chat.postMessage")
-                          if c.response.get("channel") == dm_channel_id(DPO)])
-    assert hill_case in dee_saw and oak_case not in dee_saw and "Oakwood" not in dee_saw
+    to_dee = [c.args for c in trust.fake.calls("chat.postMessage")
+              if c.response.get("channel") == dm_channel_id(DPO)]
+    dee_saw = json.dumps(to_dee)
+    assert [a["text"].startswith("New subject access request") for a in to_dee] == [True]
+    assert "Oakwood" not in dee_saw
+    assert "Hillside Primary: " not in dee_saw  # one school: no heading
 
     # She works with Hillside (first by name) until she chooses otherwise.
     assert "“school oakwood” to work with Oakwood Primary" in trust.dm(TRUST, "help")

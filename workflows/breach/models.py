@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, String, Text
+from sqlalchemy import JSON, Column, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from workflows.database import UTCDateTime, utcnow
@@ -30,10 +30,15 @@ class PeopleDecision(StrEnum):
 
 class Breach(SQLModel, table=True):
     __tablename__ = "breach"
+    # Each school numbers its own cases (workflows.core.numbering): a reference is unique
+    # within its school, and another school has its own BRE-2026-0001.
+    __table_args__ = (
+        UniqueConstraint("school_id", "reference", name="uq_breach_school_reference"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     school_id: int = Field(foreign_key="school.id", index=True)
-    reference: str | None = Field(default=None, max_length=32, unique=True)
+    reference: str | None = Field(default=None, max_length=32)
     conversation_id: int | None = Field(default=None, unique=True)  # one case per intake
     state: BreachState = Field(sa_type=String(24), index=True)
     version: int = Field(default=1)

@@ -19,6 +19,7 @@ from workflows.core.context import Context
 from workflows.core.dates import describe_datetime
 from workflows.core.declaration import Action, Workflow
 from workflows.core.fields import FormErrors, Invalid
+from workflows.core.numbering import next_number
 from workflows.core.timeleft import time_left
 from workflows.core.ui import Button, Card
 from workflows.core.wording import render
@@ -42,11 +43,14 @@ class NotFound(Exception):
 def assign_reference(ctx: Context, case: Any, prefix: str, year: int) -> None:
     """Give a new case its reference, e.g. SAR-2026-0001 (the form ``chat.REFERENCE`` reads).
 
-    The number is the row's id, so the case is written first; one place for every workflow.
+    The number is the school's own next one for the prefix and year, taken in the case's
+    transaction (see ``numbering``); one place for every workflow. The case is written too,
+    so callers have its id for the audit line.
     """
+    number = next_number(ctx.session, ctx.school.id, prefix, year)
+    case.reference = f"{prefix}-{year}-{number:04d}"
     ctx.session.add(case)
     ctx.session.flush()
-    case.reference = f"{prefix}-{year}-{case.id:04d}"
 
 
 def load(ctx: Context, workflow: Workflow, reference: str) -> Any:

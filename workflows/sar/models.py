@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, String, Text
+from sqlalchemy import Column, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from workflows.database import UTCDateTime, utcnow
@@ -39,10 +39,15 @@ class Outcome(StrEnum):
 
 class RightsRequest(SQLModel, table=True):
     __tablename__ = "rights_request"
+    # Each school numbers its own cases (workflows.core.numbering): a reference is unique
+    # within its school, and another school has its own SAR-2026-0001.
+    __table_args__ = (
+        UniqueConstraint("school_id", "reference", name="uq_rights_request_school_reference"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     school_id: int = Field(foreign_key="school.id", index=True)
-    reference: str | None = Field(default=None, max_length=32, unique=True)
+    reference: str | None = Field(default=None, max_length=32)
     conversation_id: int | None = Field(default=None, unique=True)  # one case per confirmed intake
     request_type: RequestType = Field(sa_type=String(24))
     state: SarState = Field(sa_type=String(16), index=True)

@@ -230,3 +230,9 @@ def working_with(ctx: Context) -> str | None:
         return None
     return (f"This is for {ctx.school.name} (to log it for another of your schools, "
             "cancel and say “school NAME”).")
+
+
+def labelled(ctx: Context, text: str) -> str:
+    """A message headed by its school, for someone who works with several: each school has
+    its own SAR-2026-0001, so a trust DPO must see whose it is."""
+    return f"{ctx.school.name}: {text}" if elsewhere(ctx) else text

@@ -43,10 +43,15 @@ class Dpia(StrEnum):
 
 class SoftwareRequest(SQLModel, table=True):
     __tablename__ = "software_request"
+    # Each school numbers its own cases (workflows.core.numbering): a reference is unique
+    # within its school, and another school has its own SW-2026-0001.
+    __table_args__ = (
+        UniqueConstraint("school_id", "reference", name="uq_software_request_school_reference"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     school_id: int = Field(foreign_key="school.id", index=True)
-    reference: str | None = Field(default=None, max_length=32, unique=True)
+    reference: str | None = Field(default=None, max_length=32)
     conversation_id: int | None = Field(default=None, unique=True)  # one case per intake
     state: RequestState = Field(sa_type=String(24), index=True)
     version: int = Field(default=1)

@@ -1,7 +1,7 @@
 """shared apps: one Slack app or Teams bot for several schools
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-23 10:20:00
 """
 
@@ -12,7 +12,7 @@ import workflows.database
 
 
 revision = '0005'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
