@@ -2,8 +2,9 @@
 
 Every listener acks first (Slack allows 3 seconds) and then does the work; the only
 exceptions are modal submissions, whose validation errors must travel in the ack itself.
-The database work runs in a thread (the core is synchronous) and never decides anything
-here: permissions, states and deadlines are the core's.
+The database work runs in worker processes or threads (``workflows.core.workers``: the core
+is synchronous) and never decides anything here: permissions, states and deadlines are the
+core's.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -26,21 +28,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.slack import blocks, home, identity
+from bot.slack import blocks, home, identity, work
 from bot.slack.settings import SlackSettings
-from workflows.consent import service as consent
 from workflows.core import chat, conversation
-from workflows.core import engine as core
-from workflows.core.context import Context
-from workflows.core.fields import FormErrors
-from workflows.core.inbound import first_time
 from workflows.core.ui import Text
+from workflows.core.workers import Workers
 from workflows.database import session_scope
-from workflows.people.models import Person
-from workflows.people.permissions import PermissionDenied
 from workflows.registry import WORKFLOWS, by_prefix
 from workflows.schools import service as schools
-from workflows.schools.models import School
 
 log = logging.getLogger(__name__)
 ADAPTER = "slack"
@@ -50,11 +45,15 @@ T = TypeVar("T")
 class SlackBot:
     """One Bolt app bound to one school's data (one workspace, no OAuth)."""
 
-    def __init__(self, engine: Engine, settings: SlackSettings, school_slug: str | None = None):
+    def __init__(self, engine: Engine, settings: SlackSettings, school_slug: str | None = None,
+                 workers: int = 0):
         self.engine = engine
         self.settings = settings
         self.client = AsyncWebClient(
             token=settings.bot_token,
+            # One connection pool for every call: without a session slack_sdk opens one (a
+            # new connection, TLS and all) per call, which this process pays on every click.
+            session=aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)),
             **({"base_url": settings.api_url} if settings.api_url else {}),
         )
         # Throttling (429) and dropped connections are retried with backoff by slack_sdk.
@@ -75,33 +74,26 @@ class SlackBot:
                 raise ValueError(f"No school called “{school_slug}”.")
             self.school_id = school.id
         self._people: dict[str, int] = {}
-        self._working = asyncio.Semaphore(2)
+        # Worker processes keep the core's Python off this process's GIL, so acks stay quick.
+        self.workers = Workers(engine, ADAPTER, processes=workers)
         self._joining: dict[str, asyncio.Lock] = {}
         self.email_misses: dict[str, datetime] = {}  # emails Slack did not know, and when
         register(self)
 
     # Running the core
 
-    async def run(self, slack_user_id: str, work: Callable[[Context], T]) -> T:
-        """``work`` in one transaction, as the person behind ``slack_user_id``."""
+    async def run(self, slack_user_id: str, work: Callable[..., T], *args: Any) -> T:
+        """``work(ctx, *args)`` in one transaction, as the person behind ``slack_user_id``.
+
+        ``work`` is a module-level function (``bot.slack.work``) and ``args`` plain values:
+        in a worker process both arrive by pickle.
+        """
         person_id = await self.person_id(slack_user_id)
+        return await self.workers.run(self.school_id, person_id, work, *args)
 
-        def in_thread() -> T:
-            with session_scope(self.engine) as session:
-                ctx = Context(
-                    session=session,
-                    school=session.get(School, self.school_id),
-                    person=session.get(Person, person_id),
-                    adapter=ADAPTER,
-                    now=datetime.now(UTC),
-                )
-                return work(ctx)
-
-        # A few at a time: the work is mostly Python, which holds the GIL, and with many
-        # threads busy the event loop waits its turn behind all of them, so every request's
-        # ack waits too. Throughput is the same; acks stay quick.
-        async with self._working:
-            return await asyncio.to_thread(in_thread)
+    async def close(self) -> None:
+        await self.client.session.close()
+        self.workers.close()
 
     async def person_id(self, slack_user_id: str) -> int:
         if slack_user_id in self._people:
@@ -165,7 +157,7 @@ def register(bot: SlackBot) -> None:
     async def open_intake(trigger_id: str, user: str, name: str, note: str | None = None,
                           initial: dict | None = None, respond=None) -> None:
         workflow = WORKFLOWS[name]
-        refusal = await bot.run(user, lambda ctx: core.may_start(ctx, workflow))
+        refusal = await bot.run(user, work.may_start, name)
         if refusal:
             # Privately: an ephemeral answer to a slash command, else a line in the bot's DM
             # (a shortcut or a Home button has no channel to be ephemeral in).
@@ -198,7 +190,7 @@ def register(bot: SlackBot) -> None:
         if name:
             await open_intake(body["trigger_id"], user, name, respond=respond)
             return
-        replies = await bot.run(user, lambda ctx: chat.lookup(ctx, text))
+        replies = await bot.run(user, chat.lookup, text)
         # Case details go to the asker only, whatever channel the command was typed in.
         await respond(response_type="ephemeral", text=blocks.fallback_text(replies),
                       blocks=blocks.message_blocks(replies))
@@ -214,34 +206,23 @@ def register(bot: SlackBot) -> None:
     async def shortcut_consent(ack, body) -> None:
         await ack()
         user = body["user"]["id"]
-        form = await bot.run(user, _consent_form)
+        form = await bot.run(user, work.consent_form)
         if isinstance(form, str):
             await bot.dm(user, [Text(form, "error")], text=blocks.escape(form))
             return
         await bot.client.views_open(trigger_id=body["trigger_id"], view=blocks.modal(
-            title="Photo consent", callback_id="consent", blocks=blocks.form_blocks(form),
-            submit="Ask"))
+            title="Photo consent", callback_id="consent", blocks=form, submit="Ask"))
 
     @app.view("consent")
     async def consent_asked(ack, body, view) -> None:
         user = body["user"]["id"]
-
-        def answer(ctx: Context) -> tuple[Any, Any]:
-            form = _consent_form(ctx)
-            if isinstance(form, str):
-                return form, [Text(form, "error")]
-            raw = blocks.submitted_text(form, view["state"]["values"])
-            try:
-                return (form, raw), consent.ask(ctx, raw)
-            except FormErrors as error:
-                return (form, raw), error
-        asked, replies = await bot.run(user, answer)
-        if isinstance(replies, FormErrors):
-            await ack(response_action="errors", errors=replies.errors)
+        replies, form_blocks, errors = await bot.run(user, work.consent_answer,
+                                                     view["state"]["values"])
+        if errors:
+            await ack(response_action="errors", errors=errors)
             return
         # The answer stays in the modal, seen by the asker alone, above the question as they
         # typed it, so a "which Amelia?" is answered by editing it and asking again.
-        form_blocks = blocks.form_blocks(*asked) if isinstance(asked, tuple) else []
         await ack(response_action="update", view=blocks.modal(
             title="Photo consent", callback_id="consent",
             blocks=blocks.message_blocks(replies, with_buttons=False) + form_blocks,
@@ -259,9 +240,7 @@ def register(bot: SlackBot) -> None:
         user, name = body["user"]["id"], view["callback_id"].split(":", 1)[1]
         workflow = WORKFLOWS[name]
         raw = blocks.submitted_text(workflow.intake, view["state"]["values"])
-        prepared = await bot.run(
-            user, lambda ctx: conversation.prepare(ctx, f"slack-view:{view['id']}", workflow, raw)
-        )
+        prepared = await bot.run(user, work.prepare, f"slack-view:{view['id']}", name, raw)
         if prepared.errors:
             await ack(response_action="errors", errors=prepared.errors)
             return
@@ -272,7 +251,7 @@ def register(bot: SlackBot) -> None:
     @app.view("confirm")
     async def confirmed(ack, body, view) -> None:
         user, meta = body["user"]["id"], _metadata(view)
-        result = await bot.run(user, lambda ctx: conversation.confirm(ctx, meta["conversation"]))
+        result = await bot.run(user, conversation.confirm, meta["conversation"])
         if result.reopened is not None:
             # The core refused the whole set (e.g. an academy logging an educational record):
             # back to the form with everything typed still there.
@@ -289,8 +268,8 @@ def register(bot: SlackBot) -> None:
             if workflow.follow_up and result.reference:
                 # The case (and its clock) exists; the rest is asked in the DM, where the
                 # answers come back as messages.
-                more = await bot.run(user, lambda ctx: conversation.follow_up(
-                    ctx, f"slack:{channel}", workflow, result.reference))
+                more = await bot.run(user, work.follow_up, f"slack:{channel}", meta["workflow"],
+                                     result.reference)
                 await bot.dm(user, more)
 
     @app.action(re.compile(r"^act:"))
@@ -305,8 +284,7 @@ def register(bot: SlackBot) -> None:
         declared = workflow.action(action_name)
         where = _message_ref(body)
         if declared.form.fields:
-            refusal = await bot.run(user, lambda ctx: core.preflight(ctx, workflow, declared,
-                                                                   reference))
+            refusal = await bot.run(user, work.preflight, reference, action_name)
             if refusal:
                 await _tell(bot, respond, body, refusal)
                 return
@@ -318,8 +296,7 @@ def register(bot: SlackBot) -> None:
                 submit="Save", metadata={"ref": reference, "version": int(version),
                                          "action": action_name, **where}))
             return
-        decision = await bot.run(user, lambda ctx: core.decide(
-            ctx, workflow, declared, reference, int(version), {}))
+        decision = await bot.run(user, work.decide, reference, action_name, int(version), {})
         await _after_decision(bot, respond, body, where, decision)
 
     @app.view("decide")
@@ -328,8 +305,8 @@ def register(bot: SlackBot) -> None:
         workflow = by_prefix(meta["ref"].split("-", 1)[0])
         declared = workflow.action(meta["action"])
         raw = blocks.submitted_text(declared.form, view["state"]["values"])
-        decision = await bot.run(user, lambda ctx: core.decide(
-            ctx, workflow, declared, meta["ref"], meta["version"], raw))
+        decision = await bot.run(user, work.decide, meta["ref"], meta["action"],
+                                 meta["version"], raw)
         if decision.errors:
             await ack(response_action="errors", errors=decision.errors)
             return
@@ -351,7 +328,7 @@ def register(bot: SlackBot) -> None:
     async def open_case(ack, body, action) -> None:
         await ack()
         user = body["user"]["id"]
-        replies = await bot.run(user, lambda ctx: chat.lookup(ctx, action["value"]))
+        replies = await bot.run(user, chat.lookup, action["value"])
         await bot.dm(user, replies)
 
     @app.event("message")
@@ -362,29 +339,14 @@ def register(bot: SlackBot) -> None:
         key = body.get("event_id") or f"{channel}:{event.get('ts')}"
         text, where = event.get("text") or "", f"slack:{channel}"
 
-        def answer(ctx: Context) -> list | None:
-            # Seen-before and the answer in one transaction: a retried delivery waits for the
-            # first and then does nothing, and an answer that fails leaves the event unseen.
-            if not first_time(ctx.session, ADAPTER, key):
-                return None
-            return chat.respond(ctx, where, text)
-
         try:
-            replies = await bot.run(user, answer)
+            replies = await bot.run(user, work.answer_dm, key, where, text)
         except Exception:
             log.exception("could not answer a DM; nothing from it was saved")
-            replies = await bot.run(user, lambda ctx: chat.fault(ctx, where))
+            replies = await bot.run(user, chat.fault, where)
         if replies is None:
             return  # a retried delivery of an event already answered
         await say(text=blocks.fallback_text(replies), blocks=blocks.message_blocks(replies))
-
-
-def _consent_form(ctx: Context) -> Any:
-    """The consent question's form, or why this person may not ask it."""
-    try:
-        return consent.question_form(ctx)
-    except PermissionDenied as refused:
-        return refused.message
 
 
 def _message_ref(body: dict[str, Any]) -> dict[str, Any]:
