@@ -420,6 +420,8 @@ def slack(
     port: Annotated[int, typer.Option(help="Port for --http.")] = 3000,
     host: Annotated[str, typer.Option(help="Address for --http.")] = "0.0.0.0",
     school: ServedOption = None,
+    workers: Annotated[int, typer.Option(
+        min=0, help="Worker processes for the database work (0: threads of this process).")] = 2,
 ) -> None:
     """Run the Slack app (Socket Mode by default: only an outbound connection is needed)."""
     import asyncio
@@ -434,27 +436,32 @@ def slack(
     except SlackConfigError as error:
         _fail(str(error))
     engine = _engine()
-    asyncio.run(_run_slack(engine, settings, http, host, port, school))
+    asyncio.run(_run_slack(engine, settings, http, host, port, school, workers))
 
 
-async def _run_slack(engine, settings, http: bool, host: str, port: int, school) -> None:
+async def _run_slack(engine, settings, http: bool, host: str, port: int, school,
+                     workers: int) -> None:
     from slack_sdk.errors import SlackApiError
 
     from bot.slack.app import SlackBot
     from bot.slack.server import serve_http, serve_socket_mode
     from bot.slack.settings import WHERE
 
-    bot = SlackBot(engine, settings, school)
+    bot = SlackBot(engine, settings, school, workers=workers)
     try:
-        identity = await bot.check_token()
-    except SlackApiError as error:
-        _fail(f"Slack refused SLACK_BOT_TOKEN ({error.response.get('error')}). "
-              f"Check it at {WHERE['SLACK_BOT_TOKEN']}.")
-    typer.echo(f"Connected to Slack workspace {identity.get('team')} as {identity.get('user')}.")
-    if http:
-        await serve_http(bot, host, port)
-    else:
-        await serve_socket_mode(bot)
+        try:
+            identity = await bot.check_token()
+        except SlackApiError as error:
+            _fail(f"Slack refused SLACK_BOT_TOKEN ({error.response.get('error')}). "
+                  f"Check it at {WHERE['SLACK_BOT_TOKEN']}.")
+        typer.echo(f"Connected to Slack workspace {identity.get('team')} as "
+                   f"{identity.get('user')}.")
+        if http:
+            await serve_http(bot, host, port)
+        else:
+            await serve_socket_mode(bot)
+    finally:
+        await bot.close()
 
 
 @teams_app.callback()

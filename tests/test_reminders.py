@@ -229,23 +229,21 @@ def test_case_and_its_nudges_are_written_together_or_not_at_all(
     school: School_, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     school.now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-    real_insert = planner.insert_once
+    real_insert = planner.insert_all_once
     written: list[str] = []
 
-    def insert_then_fail(session: Session, reminder: Reminder) -> bool:
-        written.append(reminder.kind)
-        real_insert(session, reminder)
-        if len(written) == 3:  # three rows are in the session when planning fails
-            raise failure
-        return True
+    def insert_then_fail(session: Session, reminders: list[Reminder]) -> None:
+        written.extend(r.kind for r in reminders)
+        real_insert(session, reminders)
+        raise failure  # the case's rows are in the session when planning fails
 
-    monkeypatch.setattr(planner, "insert_once", insert_then_fail)
+    monkeypatch.setattr(planner, "insert_all_once", insert_then_fail)
     # A crash while planning: the whole message's transaction rolls back.
     failure: Exception = RuntimeError("database went away")
     school.says("sam", *PARENT_SAR)
     with pytest.raises(RuntimeError):
         school.say("sam", "yes")
-    assert len(written) == 3
+    assert len(written) == 5
     assert count(school.engine, RightsRequest) == 0
     assert count(school.engine, Reminder) == 0
     assert count(school.engine, Notification) == 0
@@ -254,11 +252,11 @@ def test_case_and_its_nudges_are_written_together_or_not_at_all(
     written.clear()
     failure = Invalid("refused", "details")
     school.say("sam", "yes")
-    assert len(written) == 3
+    assert len(written) == 5
     assert count(school.engine, RightsRequest) == 0
     assert count(school.engine, Reminder) == 0
     assert count(school.engine, Notification) == 0
-    monkeypatch.setattr(planner, "insert_once", real_insert)
+    monkeypatch.setattr(planner, "insert_all_once", real_insert)
     assert "Saved as SAR-2026-" in school.says("sam", "Behaviour records", "yes")
     assert count(school.engine, RightsRequest) == 1
     assert count(school.engine, Reminder) == 5

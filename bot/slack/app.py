@@ -2,8 +2,10 @@
 
 Every listener acks first (Slack allows 3 seconds) and then does the work; the only
 exceptions are modal submissions, whose validation errors must travel in the ack itself.
-The database work runs in a thread (the core is synchronous) and never decides anything
-here: permissions, states and deadlines are the core's.
+The database work runs in worker processes or threads (``workflows.core.workers``: the core
+is synchronous) and never decides anything here: permissions, states and deadlines are the
+core's. Each request acts as the person's record at their school (``membership``): one app
+can serve every school of a trust.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -27,37 +30,35 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.slack import blocks, home
+from bot.slack import blocks, home, work
 from bot.slack.settings import SlackSettings
-from workflows.consent import service as consent
 from workflows.core import chat, conversation
 from workflows.core import engine as core
-from workflows.core.context import Context
 from workflows.core.engine import NotFound
-from workflows.core.fields import FormErrors
-from workflows.core.inbound import first_time
 from workflows.core.ui import Text
+from workflows.core.workers import Nobody, Workers
 from workflows.database import session_scope
-from workflows.people.permissions import PermissionDenied
 from workflows.registry import WORKFLOWS, by_prefix
 from workflows.schools import membership
 from workflows.schools import service as schools
-from workflows.schools.models import School
 
 log = logging.getLogger(__name__)
 ADAPTER = "slack"
 T = TypeVar("T")
-_NOBODY = object()  # no record for the Slack user at the schools served
 
 
 class SlackBot:
     """One Bolt app bound to one school's data (one workspace, no OAuth)."""
 
-    def __init__(self, engine: Engine, settings: SlackSettings, school_slug: str | None = None):
+    def __init__(self, engine: Engine, settings: SlackSettings, school_slug: str | None = None,
+                 workers: int = 0):
         self.engine = engine
         self.settings = settings
         self.client = AsyncWebClient(
             token=settings.bot_token,
+            # One connection pool for every call: without a session slack_sdk opens one (a
+            # new connection, TLS and all) per call, which this process pays on every click.
+            session=aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)),
             **({"base_url": settings.api_url} if settings.api_url else {}),
         )
         # Throttling (429) and dropped connections are retried with backoff by slack_sdk.
@@ -78,7 +79,8 @@ class SlackBot:
             log.warning("serving %d schools: channel alerts are off, everyone is told in "
                         "their DM (serve one school with --school to use a channel)",
                         len(self.served))
-        self._working = asyncio.Semaphore(2)
+        # Worker processes keep the core's Python off this process's GIL, so acks stay quick.
+        self.workers = Workers(engine, ADAPTER, processes=workers)
         self._joining: dict[str, asyncio.Lock] = {}
         self.email_misses: dict[str, datetime] = {}  # emails Slack did not know, and when
         register(self)
@@ -95,36 +97,28 @@ class SlackBot:
 
     # Running the core
 
-    async def run(self, slack_user_id: str, work: Callable[[Context], T],
+    async def run(self, slack_user_id: str, work: Callable[..., T], *args: Any,
                   school_id: int | None = None) -> T:
-        """``work`` in one transaction, as the person behind ``slack_user_id``: at
-        ``school_id`` if given (a button on that school's case), else at the school they
-        are working with. Raises ``Unplaced`` for a newcomer who must say which is theirs,
-        and ``NotFound`` if they have no record at ``school_id``."""
+        """``work(ctx, *args)`` in one transaction, as the person behind ``slack_user_id``: at
+        ``school_id`` if given (a button on that school's case), else at the school they are
+        working with. Raises ``Unplaced`` for a newcomer who must say which is theirs, and
+        ``NotFound`` if they have no record at ``school_id``.
 
-        def in_thread() -> T | None:
-            with session_scope(self.engine) as session:
-                person = membership.speaking(session, ADAPTER, slack_user_id, self.served,
-                                             school_id)
-                if person is None:
-                    return _NOBODY
-                ctx = Context(session=session, school=session.get(School, person.school_id),
-                              person=person, adapter=ADAPTER, now=datetime.now(UTC),
-                              served=self.served if len(self.served) > 1 else ())
-                return work(ctx)
-
+        ``work`` is a module-level function (``bot.slack.work``) and ``args`` plain values:
+        in a worker process both arrive by pickle.
+        """
         for _ in range(2):
-            # A few at a time: the work is mostly Python, which holds the GIL, and with many
-            # threads busy the event loop waits its turn behind all of them, so every
-            # request's ack waits too. Throughput is the same; acks stay quick.
-            async with self._working:
-                result = await asyncio.to_thread(in_thread)
-            if result is not _NOBODY:
+            result = await self.workers.run(slack_user_id, self.served, school_id, work, *args)
+            if not isinstance(result, Nobody):
                 return result
             if school_id is not None:
                 raise NotFound("I can't find that case among yours.")
             await self.place(slack_user_id)
         raise RuntimeError(f"{slack_user_id} could not be placed at a school")
+
+    async def close(self) -> None:
+        await self.client.session.close()
+        self.workers.close()
 
     async def place(self, slack_user_id: str, answer: str | None = None) -> None:
         """Make a record for a Slack user the bot has not seen (see ``membership.place``);
@@ -183,8 +177,7 @@ def register(bot: SlackBot) -> None:
 
     async def open_intake(trigger_id: str, user: str, name: str, respond=None) -> None:
         workflow = WORKFLOWS[name]
-        refusal, which, school_id = await bot.run(user, lambda ctx: (
-            core.may_start(ctx, workflow), membership.working_with(ctx), ctx.school.id))
+        refusal, which, school_id = await bot.run(user, work.may_start, name)
         if refusal:
             # Privately: an ephemeral answer to a slash command, else a line in the bot's DM
             # (a shortcut or a Home button has no channel to be ephemeral in).
@@ -230,7 +223,7 @@ def register(bot: SlackBot) -> None:
         if name:
             await open_intake(body["trigger_id"], user, name, respond=respond)
             return
-        replies = await bot.run(user, lambda ctx: chat.lookup(ctx, text))
+        replies = await bot.run(user, chat.lookup, text)
         # Case details go to the asker only, whatever channel the command was typed in.
         await respond(response_type="ephemeral", text=blocks.fallback_text(replies),
                       blocks=blocks.message_blocks(replies))
@@ -246,34 +239,24 @@ def register(bot: SlackBot) -> None:
     async def shortcut_consent(ack, body) -> None:
         await ack()
         user = body["user"]["id"]
-        form = await bot.run(user, _consent_form)
+        form = await bot.run(user, work.consent_form)
         if isinstance(form, str):
             await bot.dm(user, [Text(form, "error")], text=blocks.escape(form))
             return
         await bot.client.views_open(trigger_id=body["trigger_id"], view=blocks.modal(
-            title="Photo consent", callback_id="consent", blocks=blocks.form_blocks(form),
-            submit="Ask"))
+            title="Photo consent", callback_id="consent", blocks=form, submit="Ask"))
 
     @app.view("consent")
     async def consent_asked(ack, body, view) -> None:
         user = body["user"]["id"]
 
-        def answer(ctx: Context) -> tuple[Any, Any]:
-            form = _consent_form(ctx)
-            if isinstance(form, str):
-                return form, [Text(form, "error")]
-            raw = blocks.submitted_text(form, view["state"]["values"])
-            try:
-                return (form, raw), consent.ask(ctx, raw)
-            except FormErrors as error:
-                return (form, raw), error
-        asked, replies = await bot.run(user, answer)
-        if isinstance(replies, FormErrors):
-            await ack(response_action="errors", errors=replies.errors)
+        replies, form_blocks, errors = await bot.run(user, work.consent_answer,
+                                                     view["state"]["values"])
+        if errors:
+            await ack(response_action="errors", errors=errors)
             return
         # The answer stays in the modal, seen by the asker alone, above the question as they
         # typed it, so a "which Amelia?" is answered by editing it and asking again.
-        form_blocks = blocks.form_blocks(*asked) if isinstance(asked, tuple) else []
         await ack(response_action="update", view=blocks.modal(
             title="Photo consent", callback_id="consent",
             blocks=blocks.message_blocks(replies, with_buttons=False) + form_blocks,
@@ -291,9 +274,8 @@ def register(bot: SlackBot) -> None:
         user, name = body["user"]["id"], view["callback_id"].split(":", 1)[1]
         workflow, school_id = WORKFLOWS[name], _metadata(view).get("school")
         raw = blocks.submitted_text(workflow.intake, view["state"]["values"])
-        prepared = await bot.run(
-            user, lambda ctx: conversation.prepare(ctx, f"slack-view:{view['id']}", workflow, raw),
-            school_id)
+        prepared = await bot.run(user, work.prepare, f"slack-view:{view['id']}", name, raw,
+                                 school_id=school_id)
         if prepared.errors:
             await ack(response_action="errors", errors=prepared.errors)
             return
@@ -305,8 +287,8 @@ def register(bot: SlackBot) -> None:
     @app.view("confirm")
     async def confirmed(ack, body, view) -> None:
         user, meta = body["user"]["id"], _metadata(view)
-        result = await bot.run(user, lambda ctx: conversation.confirm(ctx, meta["conversation"]),
-                               meta.get("school"))
+        result = await bot.run(user, conversation.confirm, meta["conversation"],
+                               school_id=meta.get("school"))
         if result.reopened is not None:
             # The core refused the whole set (e.g. an academy logging an educational record):
             # back to the form with everything typed still there.
@@ -323,8 +305,8 @@ def register(bot: SlackBot) -> None:
             if workflow.follow_up and result.reference:
                 # The case (and its clock) exists; the rest is asked in the DM, where the
                 # answers come back as messages.
-                more = await bot.run(user, lambda ctx: conversation.follow_up(
-                    ctx, f"slack:{channel}", workflow, result.reference), meta.get("school"))
+                more = await bot.run(user, work.follow_up, f"slack:{channel}", meta["workflow"],
+                                     result.reference, school_id=meta.get("school"))
                 await bot.dm(user, more)
 
     @app.action(re.compile(r"^act:"))
@@ -340,8 +322,8 @@ def register(bot: SlackBot) -> None:
         declared = workflow.action(action_name)
         where = _message_ref(body)
         if declared.form.fields:
-            refusal = await bot.run(user, lambda ctx: core.preflight(ctx, workflow, declared,
-                                                                   reference), target.school_id)
+            refusal = await bot.run(user, work.preflight, reference, action_name,
+                                    school_id=target.school_id)
             if refusal:
                 await _tell(bot, respond, body, refusal)
                 return
@@ -354,8 +336,8 @@ def register(bot: SlackBot) -> None:
                                          "school": target.school_id, "action": action_name,
                                          **where}))
             return
-        decision = await bot.run(user, lambda ctx: core.decide(
-            ctx, workflow, declared, reference, version, {}), target.school_id)
+        decision = await bot.run(user, work.decide, reference, action_name, version, {},
+                                 school_id=target.school_id)
         await _after_decision(bot, respond, body, where, decision)
 
     @app.view("decide")
@@ -364,8 +346,8 @@ def register(bot: SlackBot) -> None:
         workflow = by_prefix(meta["ref"].split("-", 1)[0])
         declared = workflow.action(meta["action"])
         raw = blocks.submitted_text(declared.form, view["state"]["values"])
-        decision = await bot.run(user, lambda ctx: core.decide(
-            ctx, workflow, declared, meta["ref"], meta["version"], raw), meta.get("school"))
+        decision = await bot.run(user, work.decide, meta["ref"], meta["action"],
+                                 meta["version"], raw, school_id=meta.get("school"))
         if decision.errors:
             await ack(response_action="errors", errors=decision.errors)
             return
@@ -387,8 +369,8 @@ def register(bot: SlackBot) -> None:
     async def open_case(ack, body, action) -> None:
         await ack()
         user, target = body["user"]["id"], core.Target.parse(action["value"])
-        replies = await bot.run(user, lambda ctx: chat.lookup(ctx, target.reference),
-                                target.school_id)
+        replies = await bot.run(user, chat.lookup, target.reference,
+                                school_id=target.school_id)
         await bot.dm(user, replies)
 
     @app.event("message")
@@ -399,20 +381,13 @@ def register(bot: SlackBot) -> None:
         key = body.get("event_id") or f"{channel}:{event.get('ts')}"
         text, where = event.get("text") or "", f"slack:{channel}"
 
-        def answer(ctx: Context) -> list | None:
-            # Seen-before and the answer in one transaction: a retried delivery waits for the
-            # first and then does nothing, and an answer that fails leaves the event unseen.
-            if not first_time(ctx.session, ADAPTER, key):
-                return None
-            return chat.respond(ctx, where, text)
-
         try:
-            replies = await bot.run(user, answer)
+            replies = await bot.run(user, work.answer_dm, key, where, text)
         except membership.Unplaced as unplaced:
             replies = await _newcomer(bot, user, where, text, key, unplaced)
         except Exception:
             log.exception("could not answer a DM; nothing from it was saved")
-            replies = await bot.run(user, lambda ctx: chat.fault(ctx, where))
+            replies = await bot.run(user, chat.fault, where)
         if replies is None:
             return  # a retried delivery of an event already answered
         await say(text=blocks.fallback_text(replies), blocks=blocks.message_blocks(replies))
@@ -426,22 +401,7 @@ async def _newcomer(bot: SlackBot, user: str, where: str, text: str, key: str,
         return unplaced.question()
     await bot.place(user, answer=text)
 
-    def welcome(ctx: Context) -> list:
-        # The answer counts as seen: Slack's retry of it, now that they are placed, is not
-        # taken for a message to answer again.
-        first_time(ctx.session, ADAPTER, key)
-        return [Text(f"Thank you: you're set up as staff at {ctx.school.name}.", "success"),
-                *chat.greet(ctx, where)]
-
-    return await bot.run(user, welcome)
-
-
-def _consent_form(ctx: Context) -> Any:
-    """The consent question's form, or why this person may not ask it."""
-    try:
-        return consent.question_form(ctx)
-    except PermissionDenied as refused:
-        return refused.message
+    return await bot.run(user, work.welcome, key, where)
 
 
 def _message_ref(body: dict[str, Any]) -> dict[str, Any]:

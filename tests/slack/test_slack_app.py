@@ -180,7 +180,7 @@ class LiveBot:
     for the Web API calls (fake.wait_for) or for the loop to fall idle (settle).
     """
 
-    def __init__(self, engine: Engine, fake: FakeSlack) -> None:
+    def __init__(self, engine: Engine, fake: FakeSlack, workers: int = 0) -> None:
         self.fake = fake
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -191,7 +191,7 @@ class LiveBot:
                                  api_url=fake.url)
 
         async def build() -> SlackBot:
-            return SlackBot(engine, settings)
+            return SlackBot(engine, settings, workers=workers)
 
         self.bot = self.run(build())
 
@@ -247,6 +247,7 @@ class LiveBot:
     def close(self) -> None:
         if self.runner is not None:
             self.run(self.runner.cleanup())
+        self.run(self.bot.close())
         self.run(self.loop.shutdown_default_executor())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
@@ -256,10 +257,10 @@ class LiveBot:
 class Workspace:
     """A school in Slack: the fake Web API, the bot, signed requests, and the database."""
 
-    def __init__(self, school: School_, fake: FakeSlack) -> None:
+    def __init__(self, school: School_, fake: FakeSlack, workers: int = 0) -> None:
         self.school, self.fake, self.engine = school, fake, school.engine
         self.slack = SlackRequests.for_fake(SECRET, fake)
-        self.live = LiveBot(school.engine, fake)
+        self.live = LiveBot(school.engine, fake, workers)
         self.allowed_errors: set[str] = set()
 
     # Forms
@@ -353,11 +354,15 @@ def fake() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def ws(school: School_, fake: FakeSlack) -> Iterator[Workspace]:
+    yield from workspace(school, fake)
+
+
+def workspace(school: School_, fake: FakeSlack, workers: int = 0) -> Iterator[Workspace]:
     """Sam is linked by Slack id, Dee (the DPO) only by email, Kit is unknown to the bot."""
     with session_scope(school.engine) as session:
         session.get(Person, school.people["sam"]).slack_user_id = STAFF
         session.get(Person, school.people["dee"]).email = USERS[DPO]["email"]
-    workspace = Workspace(school, fake)
+    workspace = Workspace(school, fake, workers)
     try:
         yield workspace
         workspace.live.settle()

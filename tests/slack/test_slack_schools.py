@@ -37,9 +37,10 @@ PEOPLE: dict[str, dict[str, Any]] = {
 class Trust(Workspace):
     """Hillside (Dee is its DPO) and Oakwood, with Tia the trust DPO at both, in one app."""
 
-    def __init__(self, hillside: School_, oakwood: School_, fake: FakeSlack) -> None:
+    def __init__(self, hillside: School_, oakwood: School_, fake: FakeSlack,
+                 workers: int) -> None:
         self.oakwood = oakwood
-        super().__init__(hillside, fake)
+        super().__init__(hillside, fake, workers)
 
     def dm(self, user: str, text: str) -> str:
         """Say something in the bot's DM; returns what the bot said back."""
@@ -70,7 +71,8 @@ class Trust(Workspace):
 
 
 @pytest.fixture
-def trust(school: School_) -> Iterator[Trust]:
+def trust(school: School_, request: pytest.FixtureRequest) -> Iterator[Trust]:
+    """The core in threads, or (``indirect`` parameter 2) in two worker processes."""
     oakwood = make_school(school.engine, "Oakwood Primary", "oakwood")
     with session_scope(school.engine) as session:
         session.get(Person, school.people["sam"]).slack_user_id = STAFF
@@ -82,7 +84,7 @@ def trust(school: School_) -> Iterator[Trust]:
             session.add(Person(school_id=found.school_id, name="Tia Trust", role=role,
                                email=PEOPLE[TRUST]["email"]))
     with FakeSlack(users=PEOPLE) as fake:
-        workspace = Trust(school, oakwood, fake)
+        workspace = Trust(school, oakwood, fake, getattr(request, "param", 0))
         try:
             yield workspace
             workspace.live.settle()
@@ -120,6 +122,7 @@ def test_newcomers_join_the_school_of_their_email_or_say_which(trust: Trust) -> 
     assert "Your open" in trust.dm(NIA, "cases")  # and she is simply staff from now on
 
 
+@pytest.mark.parametrize("trust", [0, 2], indirect=True, ids=["threads", "workers"])
 def test_a_trust_dpo_works_with_one_school_at_a_time_and_buttons_act_at_their_own(
         trust: Trust) -> None:
     oak_case = trust.log_sar(OLLIE)  # Ollie joins Oakwood on his first shortcut

@@ -153,15 +153,18 @@ def perform(
         raise
     if action.changes_case:
         model = workflow.model
+        # The claimed row comes back in the same statement, refreshing ``case`` with what
+        # is stored now (a refresh after it was a second round trip).
         claimed = ctx.session.execute(
             update(model)
             .where(col(model.id) == case.id, col(model.version) == expected_version)
             .values(version=expected_version + 1)
-        ).rowcount
-        if claimed != 1:
+            .returning(model),
+            execution_options={"populate_existing": True},
+        ).first()
+        if claimed is None:
             ctx.session.refresh(case)
             raise Conflict(_who_was_first(ctx, workflow, case))
-        ctx.session.refresh(case)
     message = action.apply(ctx, case, values) if action.apply else None
     if action.to_state is not None:
         case.state = action.to_state

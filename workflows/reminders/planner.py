@@ -32,20 +32,30 @@ from workflows.schools.service import (
 def plan_for_case(
     session: Session, school: School, workflow: Workflow, case: Any, now: datetime
 ) -> None:
-    desired = list(_desired(session, school, workflow, case, now))
-    keys = {r.dedupe_key for r in desired}
-    session.execute(
-        update(Reminder)
-        .where(
-            col(Reminder.subject_type) == workflow.name,
-            col(Reminder.subject_id) == case.id,
-            col(Reminder.sent_at).is_(None),
-            col(Reminder.cancelled_at).is_(None),
-            col(Reminder.dedupe_key).not_in(keys) if keys else true(),
+    desired = {r.dedupe_key: r for r in _desired(session, school, workflow, case, now)}
+    # One read of the case's rows decides which of the three writes are needed at all: a
+    # decision that leaves the deadline and the recipients as they were (most) writes none.
+    existing = session.execute(
+        select(Reminder.dedupe_key, Reminder.sent_at, Reminder.cancelled_at).where(
+            col(Reminder.subject_type) == workflow.name, col(Reminder.subject_id) == case.id)
+    ).all()
+    keys = set(desired)
+    if any(sent is None and cancelled is None and key not in keys
+           for key, sent, cancelled in existing):
+        session.execute(
+            update(Reminder)
+            .where(
+                col(Reminder.subject_type) == workflow.name,
+                col(Reminder.subject_id) == case.id,
+                col(Reminder.sent_at).is_(None),
+                col(Reminder.cancelled_at).is_(None),
+                col(Reminder.dedupe_key).not_in(keys) if keys else true(),
+            )
+            .values(cancelled_at=now)
         )
-        .values(cancelled_at=now)
-    )
-    if keys:  # a deadline that moved back again revives the nudges it had
+    if any(sent is None and cancelled is not None and key in keys
+           for key, sent, cancelled in existing):
+        # a deadline that moved back again revives the nudges it had
         session.execute(
             update(Reminder)
             .where(
@@ -55,8 +65,8 @@ def plan_for_case(
             )
             .values(cancelled_at=None)
         )
-    for reminder in desired:
-        insert_once(session, reminder)
+    known = {key for key, _, _ in existing}
+    insert_all_once(session, [r for key, r in desired.items() if key not in known])
 
 
 def _desired(
@@ -69,7 +79,8 @@ def _desired(
     if isinstance(policy, ClockReminders):
         yield from _clock(session, school, workflow, case, due, policy, now)
         return
-    recipients = recipients_for(session, case, policy, overdue_days=0)
+    team = _team(session, case, policy)
+    recipients = recipients_for(session, case, policy, overdue_days=0, team=team)
     today = now.astimezone(ZoneInfo(school.timezone)).date()
     for days in (*policy.days_before, *((0,) if policy.on_the_day else ())):
         moment = work_window_start(school, previous_work_day(school, due - timedelta(days=days)))
@@ -84,13 +95,15 @@ def _desired(
         # The next overdue day from today, not from the deadline: a case logged or re-planned
         # once overdue gets one nudge now, not one per day missed.
         first = next_work_day(school, max(due + timedelta(days=1), today))
-        yield from overdue_reminders(session, school, workflow, case, due, first, policy, now)
+        yield from overdue_reminders(
+            session, school, workflow, case, due, first, policy, now, team=team
+        )
         if first == today:
             # Today's may have gone already; tomorrow's, which the chain wrote when it did,
             # must stay planned, or re-planning (a new owner, say) would end the chain.
             following = next_work_day(school, today + timedelta(days=1))
             yield from overdue_reminders(
-                session, school, workflow, case, due, following, policy, now
+                session, school, workflow, case, due, following, policy, now, team=team
             )
 
 
@@ -108,10 +121,13 @@ def _clock(
     upcoming = [(h, m) for h, m in moments if m >= now]
     if not upcoming:  # past the deadline: one nudge now says so
         upcoming = [(0, now)]
+    recipients = _people(session, case, policy.recipients)
+    escalated = (people.by_role(session, case.school_id, *policy.escalate_to)
+                 if policy.escalate_hours_before is not None else [])
     for hours, moment in upcoming:
-        people_now = _people(session, case, policy.recipients)
+        people_now = list(recipients)
         if policy.escalate_hours_before is not None and hours <= policy.escalate_hours_before:
-            people_now += people.by_role(session, case.school_id, *policy.escalate_to)
+            people_now += escalated
         kind = f"clock.{hours}h"
         for person in {p.id: p for p in people_now}.values():
             yield _reminder(school, workflow, case, due, kind, person, max(moment, now))
@@ -138,18 +154,33 @@ def overdue_reminders(
     day: date,
     policy: DeadlineReminders,
     now: datetime,
+    team: list[Person] | None = None,
 ) -> Iterable[Reminder]:
     overdue_days = working_days_between(school, due, day)
     moment = max(work_window_start(school, day), next_work_moment(school, now))
-    for person in recipients_for(session, case, policy, overdue_days):
+    for person in recipients_for(session, case, policy, overdue_days, team):
         yield _reminder(
             school, workflow, case, due, f"deadline.overdue.{day.isoformat()}", person, moment
         )
 
 
 def recipients_for(
-    session: Session, case: Any, policy: DeadlineReminders, overdue_days: int
+    session: Session,
+    case: Any,
+    policy: DeadlineReminders,
+    overdue_days: int,
+    team: list[Person] | None = None,
 ) -> list[Person]:
+    """The owner, the policy's roles and, once overdue long enough, the escalation roles.
+
+    ``team`` is ``_team``'s read, for a caller that asks more than once in one planning.
+    """
+    if team is None:
+        team = _team(session, case, policy)
+
+    def having(roles: set[Role]) -> list[Person]:
+        return [p for p in team if Role(p.role) in roles]
+
     found: dict[int, Person] = {}
     for who in policy.recipients:
         if who == "owner":
@@ -157,12 +188,18 @@ def recipients_for(
             if owner is not None and owner.active:
                 found[owner.id] = owner
         else:
-            for person in people.by_role(session, case.school_id, Role(who)):
+            for person in having({Role(who)}):
                 found[person.id] = person
     if overdue_days > policy.escalate_after_overdue_days:
-        for person in people.by_role(session, case.school_id, *policy.escalate_to):
+        for person in having(set(policy.escalate_to)):
             found[person.id] = person
     return list(found.values())
+
+
+def _team(session: Session, case: Any, policy: DeadlineReminders) -> list[Person]:
+    """Everyone active in a role the policy names (recipients or escalation), in one read."""
+    roles = {Role(w) for w in policy.recipients if w != "owner"} | set(policy.escalate_to)
+    return people.by_role(session, case.school_id, *roles) if roles else []
 
 
 def working_days_between(school: School, start: date, end: date) -> int:
@@ -195,6 +232,14 @@ def _reminder(
         working_hours=workflow.reminders is None or workflow.reminders.working_hours_only,
         dedupe_key=f"{workflow.name}:{case.id}:{due.isoformat()}:{kind}:{person.id}",
     )
+
+
+def insert_all_once(session: Session, reminders: list[Reminder]) -> None:
+    """Insert each unless its dedupe key is already there, in one statement."""
+    if reminders:
+        database.insert_all_once(
+            session, Reminder, [r.model_dump(exclude={"id"}) for r in reminders], "dedupe_key"
+        )
 
 
 def insert_once(session: Session, reminder: Reminder) -> bool:
