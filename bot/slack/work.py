@@ -20,8 +20,6 @@ from workflows.core.ui import Reply, Text
 from workflows.people.permissions import PermissionDenied
 from workflows.registry import WORKFLOWS, by_prefix
 
-ADAPTER = "slack"
-
 
 def may_start(ctx: Context, workflow: str) -> str | None:
     return core.may_start(ctx, WORKFLOWS[workflow])
@@ -72,6 +70,6 @@ def consent_answer(ctx: Context, values: dict[str, Any]
 def answer_dm(ctx: Context, key: str, where: str, text: str) -> list[Reply] | None:
     # Seen-before and the answer in one transaction: a retried delivery waits for the first
     # and then does nothing, and an answer that fails leaves the event unseen.
-    if not first_time(ctx.session, ADAPTER, key):
+    if not first_time(ctx.session, ctx.adapter, key):
         return None
     return chat.respond(ctx, where, text)
