@@ -21,8 +21,6 @@ from workflows.people.permissions import PermissionDenied
 from workflows.registry import WORKFLOWS, by_prefix
 from workflows.schools import membership
 
-ADAPTER = "slack"
-
 
 def may_start(ctx: Context, workflow: str) -> tuple[str | None, str | None, int]:
     """Why this person may not start it (or None), which school it would be for (to someone
@@ -76,7 +74,7 @@ def consent_answer(ctx: Context, values: dict[str, Any]
 def answer_dm(ctx: Context, key: str, where: str, text: str) -> list[Reply] | None:
     # Seen-before and the answer in one transaction: a retried delivery waits for the first
     # and then does nothing, and an answer that fails leaves the event unseen.
-    if not first_time(ctx.session, ADAPTER, key):
+    if not first_time(ctx.session, ctx.adapter, key):
         return None
     return chat.respond(ctx, where, text)
 
