@@ -83,6 +83,6 @@ def welcome(ctx: Context, key: str, where: str) -> list[Reply]:
     """A newcomer just placed at a school: thanks, and what I can do."""
     # Their answer counts as seen: Slack's retry of it, now that they are placed, is not
     # taken for a message to answer again.
-    first_time(ctx.session, ADAPTER, key)
+    first_time(ctx.session, ctx.adapter, key)
     return [Text(f"Thank you: you're set up as staff at {ctx.school.name}.", "success"),
             *chat.greet(ctx, where)]
