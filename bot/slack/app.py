@@ -48,7 +48,8 @@ T = TypeVar("T")
 
 
 class SlackBot:
-    """One Bolt app bound to one school's data (one workspace, no OAuth)."""
+    """One Bolt app (one workspace, no OAuth) for the school named by ``school_slug``, or
+    for every school here, each person acting at their own."""
 
     def __init__(self, engine: Engine, settings: SlackSettings, school_slug: str | None = None,
                  workers: int = 0):
