@@ -135,17 +135,8 @@ class SlackBot:
 
             def create() -> None:
                 with session_scope(self.engine) as session:
-                    if membership.speaking(session, ADAPTER, slack_user_id, self.served):
-                        return  # placed meanwhile, by this process or another
-                    try:
-                        membership.place(session, ADAPTER, slack_user_id, self.served, name,
-                                         email)
-                    except membership.Unplaced as unplaced:
-                        chosen = membership.pick(unplaced.schools, answer) if answer else None
-                        if chosen is None:
-                            raise
-                        membership.join(session, ADAPTER, slack_user_id, chosen.id, name,
-                                        email)
+                    membership.settle(session, ADAPTER, slack_user_id, self.served, name,
+                                      email, answer)
 
             # Another bot process may link them first: theirs is used.
             with contextlib.suppress(IntegrityError):

@@ -84,5 +84,4 @@ def welcome(ctx: Context, key: str, where: str) -> list[Reply]:
     # Their answer counts as seen: Slack's retry of it, now that they are placed, is not
     # taken for a message to answer again.
     first_time(ctx.session, ctx.adapter, key)
-    return [Text(f"Thank you: you're set up as staff at {ctx.school.name}.", "success"),
-            *chat.greet(ctx, where)]
+    return [membership.welcomed(ctx), *chat.greet(ctx, where)]

@@ -42,7 +42,7 @@ from microsoft_agents.hosting.core import (
 from microsoft_agents.hosting.core.app.proactive import Conversation as SdkConversation
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from bot.teams import cards, identity
 from bot.teams.identity import TeamsUser
@@ -154,20 +154,14 @@ class TeamsBot:
         this account first met the bot (a trust DPO added to a second school): Teams has no
         lookup by email, unlike Slack, so the emails of the account's own records serve."""
         mine = membership.records(session, ADAPTER, account, self.served, active=False)
-        emails = {person.email.lower() for _, person in mine if person.email}
-        elsewhere = set(self.served) - {school.id for school, _ in mine}
-        if not emails or not elsewhere:
-            return
+        emails = {person.email for _, person in mine if person.email}
+        linked_at = {school.id for school, _ in mine}
+        if not emails or linked_at >= set(self.served):
+            return  # the usual case, every message: no savepoint for nothing to do
         try:
             with session.begin_nested():  # another process may link them at the same time
-                for person in session.exec(select(Person).where(
-                        col(Person.school_id).in_(elsewhere), col(Person.active),
-                        col(Person.teams_user_id).is_(None),
-                        func.lower(Person.email).in_(emails)).order_by(col(Person.id))):
-                    if person.school_id in elsewhere:  # one record a school, the first set up
-                        person.teams_user_id = account
-                        elsewhere.discard(person.school_id)
-                session.flush()
+                membership.link_set_up(session, ADAPTER, account, self.served, emails,
+                                       linked_at)
         except IntegrityError:
             log.info("a set-up record was linked by another process; kept theirs")
 
@@ -189,17 +183,8 @@ class TeamsBot:
 
             def create() -> None:
                 with session_scope(self.engine) as session:
-                    if membership.speaking(session, ADAPTER, user.user_id, self.served):
-                        return  # placed meanwhile, by this process or another
-                    try:
-                        membership.place(session, ADAPTER, user.user_id, self.served,
-                                         user.name, email)
-                    except membership.Unplaced as unplaced:
-                        chosen = membership.pick(unplaced.schools, answer) if answer else None
-                        if chosen is None:
-                            raise
-                        membership.join(session, ADAPTER, user.user_id, chosen.id,
-                                        user.name, email)
+                    membership.settle(session, ADAPTER, user.user_id, self.served, user.name,
+                                      email, answer)
 
             # Another bot process may link them first: theirs is used.
             with contextlib.suppress(IntegrityError):
@@ -391,8 +376,7 @@ def register(bot: TeamsBot) -> None:
             # not taken for a message to answer again.
             first_time(ctx.session, ADAPTER, f"{chat_key(context)}:{context.activity.id}")
             return cards.start_card(
-                [Text(f"Thank you: you're set up as staff at {ctx.school.name}.", "success"),
-                 *chat.greet(ctx, chat_key(context))], starts(ctx))
+                [membership.welcomed(ctx), *chat.greet(ctx, chat_key(context))], starts(ctx))
 
         return await bot.run(context, welcome)
 

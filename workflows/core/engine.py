@@ -87,8 +87,8 @@ class Target:
 
     @property
     def value(self) -> str:
-        return f"{self.reference}|{'' if self.version is None else self.version}|" + (
-            f"{self.school_id or ''}")
+        version = "" if self.version is None else self.version
+        return f"{self.reference}|{version}|{self.school_id or ''}"
 
     @classmethod
     def parse(cls, value: str) -> Target:

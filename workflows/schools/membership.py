@@ -12,7 +12,7 @@ join it as staff.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement
@@ -25,17 +25,17 @@ from workflows.database import utcnow
 from workflows.people.models import Person, Role
 from workflows.schools.models import ChosenSchool, School
 
+# The person's field holding their id on each chat platform; the terminal knows them by name.
+ACCOUNT_FIELD = {"slack": "slack_user_id", "teams": "teams_user_id"}
+
 
 def _account_column(adapter: str) -> ColumnElement:
-    """The person's column holding their id on ``adapter``."""
-    return {"slack": col(Person.slack_user_id), "teams": col(Person.teams_user_id)}.get(
-        adapter, col(Person.name))
+    return col(getattr(Person, ACCOUNT_FIELD.get(adapter, "name")))
 
 
 def account_of(person: Person, adapter: str) -> str | None:
     """The chat account this person record is reached by on ``adapter``."""
-    return {"slack": person.slack_user_id, "teams": person.teams_user_id}.get(adapter,
-                                                                              person.name)
+    return getattr(person, ACCOUNT_FIELD.get(adapter, "name"))
 
 
 def records(session: Session, adapter: str, account: str, served: Sequence[int],
@@ -110,22 +110,10 @@ def place(session: Session, adapter: str, account: str, served: Sequence[int], n
     """The record for a chat account the bot has not seen: the records the DPO set up by
     email (at every school that has one), else a new staff member at the one school the
     account can belong to. Raises ``Unplaced`` when that school is not clear."""
-    if email:
-        set_up: dict[int, Person] = {}
-        for person in session.exec(
-            select(Person).where(func.lower(Person.email) == email.lower(),
-                                 col(Person.school_id).in_(list(served)),
-                                 _account_column(adapter).is_(None), col(Person.active))
-            .order_by(col(Person.id))
-        ):
-            set_up.setdefault(person.school_id, person)  # one a school: the first set up
-        for person in set_up.values():
-            _link(person, adapter, account)
-        if set_up:
-            session.flush()
-            found = speaking(session, adapter, account, served)
-            if found is not None:
-                return found
+    if email and link_set_up(session, adapter, account, served, {email}):
+        found = speaking(session, adapter, account, served)
+        if found is not None:
+            return found
     schools = list(session.exec(select(School).where(col(School.id).in_(list(served)))
                                 .order_by(col(School.name))))
     if len(schools) == 1:
@@ -137,6 +125,50 @@ def place(session: Session, adapter: str, account: str, served: Sequence[int], n
     # A trust-wide domain names several schools: choose among those. With no domain set up
     # anywhere, any of them (every account in the workspace is the trust's own staff).
     raise Unplaced(tuple(matching or schools))
+
+
+def link_set_up(session: Session, adapter: str, account: str, served: Sequence[int],
+                emails: Iterable[str], linked_at: Iterable[int] = ()) -> bool:
+    """Link this account to the records the DPO set up with one of ``emails``: the first set
+    up at each school served, other than those in ``linked_at`` (where the account already
+    has one). True if any was linked."""
+    wanted = {email.lower() for email in emails}
+    schools = set(served) - set(linked_at)
+    if not wanted or not schools:
+        return False
+    set_up: dict[int, Person] = {}
+    for person in session.exec(
+        select(Person).where(func.lower(Person.email).in_(wanted),
+                             col(Person.school_id).in_(schools),
+                             _account_column(adapter).is_(None), col(Person.active))
+        .order_by(col(Person.id))
+    ):
+        set_up.setdefault(person.school_id, person)  # one a school: the first set up
+    for person in set_up.values():
+        _link(person, adapter, account)
+    session.flush()
+    return bool(set_up)
+
+
+def settle(session: Session, adapter: str, account: str, served: Sequence[int], name: str,
+           email: str | None, answer: str | None = None) -> None:
+    """Give an account the bot has not seen its records (``place``), or, for a newcomer
+    asked which school is theirs, the one their ``answer`` names; raises ``Unplaced`` if
+    it names none. Nothing to do if another request placed them meanwhile."""
+    if speaking(session, adapter, account, served):
+        return
+    try:
+        place(session, adapter, account, served, name, email)
+    except Unplaced as unplaced:
+        chosen = pick(unplaced.schools, answer) if answer else None
+        if chosen is None:
+            raise
+        join(session, adapter, account, chosen.id, name, email)
+
+
+def welcomed(ctx: Context) -> Text:
+    """What a newcomer is told once the school they named has them."""
+    return Text(f"Thank you: you're set up as staff at {ctx.school.name}.", "success")
 
 
 def join(session: Session, adapter: str, account: str, school_id: int, name: str,
@@ -155,10 +187,8 @@ def join(session: Session, adapter: str, account: str, school_id: int, name: str
 
 
 def _link(person: Person, adapter: str, account: str) -> None:
-    if adapter == "slack":
-        person.slack_user_id = account
-    elif adapter == "teams":
-        person.teams_user_id = account
+    if adapter in ACCOUNT_FIELD:  # the terminal's account is the name the record has
+        setattr(person, ACCOUNT_FIELD[adapter], account)
 
 
 def pick(schools: Sequence[Choice], text: str) -> Choice | None:
