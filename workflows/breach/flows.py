@@ -9,9 +9,23 @@ from typing import Any
 from workflows.breach import letters, service, triage
 from workflows.breach.models import Breach, BreachState, IcoDecision, PeopleDecision
 from workflows.core.context import Context
-from workflows.core.dates import describe_datetime
+from workflows.core.dates import describe_datetime, describe_typed
 from workflows.core.declaration import Action, ClockReminders, Retention, Workflow
-from workflows.core.fields import Answers, Choice, Field, Form, Kind, not_in_future
+from workflows.core.fields import (
+    FIRST_USE_REASON,
+    SIX_YEARS_REASON,
+    Answers,
+    Choice,
+    Field,
+    Form,
+    Kind,
+    Plausible,
+    case_at,
+    first_use_floor,
+    not_in_future,
+    six_years_floor,
+)
+from workflows.core.outward import LETTER_TEXT, REPORT_TEXT
 from workflows.core.timeleft import time_left
 from workflows.deadlines.breach import breach_deadline
 from workflows.people import service as people
@@ -40,7 +54,8 @@ INTAKE = Form((
           "When was it found? (type “now”, or e.g. “today 9:30”)",
           help="When anyone at the school realised. The 72-hour clock for telling the ICO "
                "starts then, so “now” is the usual answer. It can't be in the future.",
-          optional=True, checks=(not_in_future,)),
+          checks=(not_in_future,),
+          plausible=Plausible(3, first_use_floor, FIRST_USE_REASON)),
     Field("ongoing", Kind.YES_NO, "Still happening",
           "Is it still happening? (yes/no)",
           help="Yes if data is still being exposed (e.g. a shared link still open, emails "
@@ -70,7 +85,8 @@ DETAILS = Form((
 MORE = Form((
     Field("happened_at", Kind.DATETIME, "Happened",
           "When did it happen? (e.g. “yesterday 15:00”, or “skip”)",
-          optional=True, checks=(not_in_future, _not_after_found)),
+          optional=True, checks=(not_in_future, _not_after_found),
+          plausible=Plausible(None, six_years_floor, SIX_YEARS_REASON)),
     Field("how_found", Kind.LONG_TEXT, "How found",
           "How was it found? (e.g. “the parent replied to tell us”, or “skip”)", optional=True),
     Field("approx_records", Kind.TEXT, "Records", "Roughly how many records? (or “skip”)",
@@ -92,6 +108,13 @@ _EXEMPTION_ALIASES = {
 }
 _OPEN = frozenset({BreachState.AWAITING, BreachState.DECIDED})
 _DT_HELP = "Type a date and time like “now”, “today 14:05” or “yesterday 9:00”."
+_AFTER_AWARE = case_at("aware_at", "the school became aware of it")
+_AFTER_FOUND = case_at("found_at", "it was found")
+_AFTER_HAPPENED = case_at("happened_at", "it happened")
+
+
+def _may_contradict(answers: Answers) -> bool:
+    return answers.get("tell") is False and answers.get("exemption") in service.CONTRADICTABLE
 
 
 def _is_no(answers: Answers) -> bool:
@@ -117,12 +140,13 @@ ACTIONS = (
                      max_length=100),
                Field("reported_at", Kind.DATETIME, "Reported at",
                      "When was it reported to the ICO? (e.g. “now”, “today 14:05”)",
-                     help=_DT_HELP, checks=(not_in_future,)),
+                     help=_DT_HELP, checks=(not_in_future,), after=(_AFTER_AWARE,)),
                Field("delay_reason", Kind.LONG_TEXT, "Reasons for the delay",
                      "If it was reported after the 72 hours: why the delay? "
                      "(type “skip” if it was on time)",
-                     help="Art 33(1): a late report must give the reasons for the delay.",
-                     optional=True),
+                     help="Art 33(1): a late report must give the reasons for the delay. It "
+                          "goes to the ICO: give dates, not “yesterday”.",
+                     optional=True, checks=REPORT_TEXT),
            )),
            apply=service.report_to_ico),
     Action("not_reportable", "Not reportable", Permission.DECIDE, _OPEN,
@@ -143,8 +167,9 @@ ACTIONS = (
                      help="They must be told without undue delay if the risk to them is high, "
                           "unless an exemption applies."),
                Field("how", Kind.LONG_TEXT, "How and when",
-                     "How and when will they be told? (e.g. “letter and phone call today”)",
-                     ask_if=_is_yes),
+                     "How and when will they be told? (e.g. “letter and phone call on "
+                     "Monday 7 December”)",
+                     ask_if=_is_yes, checks=(*REPORT_TEXT[:1],)),
                Field("exemption", Kind.CHOICE, "Why not",
                      "Why not tell them?",
                      choices=tuple(Choice(k, v, _EXEMPTION_ALIASES.get(k, ()))
@@ -152,18 +177,63 @@ ACTIONS = (
                      ask_if=_is_no),
                Field("reason", Kind.LONG_TEXT, "Reason", "Please explain (this goes in the log).",
                      ask_if=_is_no),
+               Field("override", Kind.LONG_TEXT, "Why it applies despite the record",
+                     "If the record says otherwise (not encrypted, or high risk), why does "
+                     "this still apply? (or “skip”)",
+                     help="An exemption the record contradicts is refused unless you say why "
+                          "it still applies; your reason is kept and shown on the log entry.",
+                     optional=True, ask_if=_may_contradict),
            )),
            apply=service.tell_people),
+    Action("account", "Write the account for letters", Permission.DECIDE, _OPEN,
+           changes_case=True, aliases=("account", "write account", "letter text"),
+           intro=service.account_intro,
+           form=Form((
+               Field("ico_account", Kind.LONG_TEXT, "Account for the ICO",
+                     "For the ICO report: what happened and how it was found, in the third "
+                     "person, with dates and times, naming no one. (or “skip”)",
+                     help="E.g. “On Friday 4 December 2026 at 08:40 a member of staff emailed "
+                          "a pupil's end-of-term report to another pupil's parent. The parent "
+                          "told the school at 09:15 and deleted it.”",
+                     optional=True, checks=REPORT_TEXT),
+               Field("people_account", Kind.LONG_TEXT, "Account for the people affected",
+                     "For the letter to the people affected: what happened to their "
+                     "information, in plain words, naming no one else. (or “skip”)",
+                     help="E.g. “On Friday 4 December 2026 your child's end-of-term report "
+                          "was emailed to another parent by mistake. They told us straight "
+                          "away and have deleted it.”",
+                     optional=True, checks=LETTER_TEXT),
+               Field("people_advice", Kind.LONG_TEXT, "What they can do",
+                     "What can they do to protect themselves? (or “skip”)", optional=True,
+                     checks=LETTER_TEXT),
+           )),
+           apply=service.write_account),
     Action("correct_aware_at", "Correct when we became aware", Permission.DECIDE, _OPEN,
            aliases=("correct aware", "aware", "correct aware at"),
            confirm="The 72-hour deadline and its reminders move with it.",
            form=Form((
                Field("aware_at", Kind.DATETIME, "Aware from",
                      "When did the school become aware (reasonably certain data was "
-                     "compromised)?", help=_DT_HELP, checks=(not_in_future,)),
+                     "compromised)?", help=_DT_HELP, checks=(not_in_future,),
+                     after=(_AFTER_HAPPENED, _AFTER_FOUND)),
                Field("reason", Kind.LONG_TEXT, "Reason", "Why this time? (kept in the log)"),
            )),
+           was=lambda ctx, case, values: {"was": case.aware_at.isoformat()},
            apply=service.correct_aware_at),
+    Action("correct_found_at", "Correct when it was found", Permission.DECIDE, _OPEN,
+           aliases=("correct found", "correct found at", "found"),
+           confirm="If the school's awareness was taken from it, the 72-hour deadline and its "
+                   "reminders move with it.",
+           form=Form((
+               Field("found_at", Kind.DATETIME, "Found",
+                     "When was it really found?", help=_DT_HELP, checks=(not_in_future,),
+                     after=(_AFTER_HAPPENED,),
+                     plausible=Plausible(None, first_use_floor, FIRST_USE_REASON)),
+               Field("reason", Kind.LONG_TEXT, "Reason", "Why was it wrong? (kept in the log)"),
+           )),
+           was=lambda ctx, case, values: {"was": case.found_at.isoformat(),
+                                          "aware_was": case.aware_at.isoformat()},
+           apply=service.correct_found_at),
     Action("update", "Add an update", Permission.NOTE, frozenset(BreachState),
            changes_case=False, aliases=("note", "add update", "timeline"),
            form=Form((Field("text", Kind.LONG_TEXT, "Update", "What has happened since?"),)),
@@ -181,9 +251,9 @@ ACTIONS = (
 
 
 def _summary_notes(ctx: Context, values: Mapping[str, Any]) -> list[str]:
-    found = values.get("found_at")
-    moment = datetime.fromisoformat(found) if found else ctx.now
-    result = breach_deadline(moment, ctx.tz)
+    if not values.get("found_at"):
+        return []
+    result = breach_deadline(datetime.fromisoformat(values["found_at"]), ctx.tz)
     return [f"The 72-hour clock starts from when it was found: the DPO must decide about the "
             f"ICO by {describe_datetime(result.local_due)}. Type “yes” to tell the DPO now."]
 
@@ -194,15 +264,16 @@ def _yes_no(value: bool | None) -> str:
 
 def _card_rows(ctx: Context, case: Breach) -> list[tuple[str, str]]:
     local = lambda moment: describe_datetime(moment.astimezone(ctx.tz))  # noqa: E731
+    typed = lambda moment: describe_typed(moment.astimezone(ctx.tz))  # noqa: E731
     reporter = people.get(ctx.session, case.created_by_id)
     rows = [
         ("What happened", case.what_happened),
-        ("Found", local(case.found_at)),
-        ("Aware from", local(case.aware_at) + (
+        ("Found", typed(case.found_at)),
+        ("Aware from", typed(case.aware_at) + (
             f" (corrected: {case.aware_at_reason})" if case.aware_at_reason else "")),
         ("Reported", f"{local(case.reported_at)} by {reporter.name if reporter else '?'}"),
         ("Still happening", _yes_no(case.ongoing)),
-        ("Happened", local(case.happened_at) if case.happened_at else "Not known"),
+        ("Happened", typed(case.happened_at) if case.happened_at else "Not known"),
         ("How found", case.how_found or "Not known"),
         ("Kind of incident", triage.label(triage.INCIDENTS, case.incident)
          if case.incident else "Not known"),
@@ -240,6 +311,12 @@ def _card_rows(ctx: Context, case: Breach) -> list[tuple[str, str]]:
             rows.append(("People affected", f"Not told: "
                          f"{service.EXEMPTIONS.get(case.people_exemption or '', '')}. "
                          f"{case.people_reason} ({by})"))
+            if case.people_override:
+                rows.append(("Despite the record", case.people_override))
+    for label, text in (("Account for the ICO", case.ico_account),
+                        ("Account for the people affected", case.people_account)):
+        if text:
+            rows.append((label, text))
     for entry in service.updates(ctx.session, case):
         author = people.get(ctx.session, entry.author_id)
         rows.append((f"Update, {local(entry.at)}",

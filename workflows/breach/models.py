@@ -83,6 +83,13 @@ class Breach(SQLModel, table=True):
     people_how: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     people_exemption: str | None = Field(default=None, max_length=32)
     people_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # An exemption the record contradicts stands only with the DPO's reason, kept and shown.
+    people_override: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+    # What the letters may say: written by the DPO for them, never the reporter's own words.
+    ico_account: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    people_account: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    people_advice: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
     remedial: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     lessons: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -19,7 +19,7 @@ from workflows.breach.models import (
     PeopleDecision,
 )
 from workflows.core.context import Context
-from workflows.core.dates import describe_datetime
+from workflows.core.dates import describe_datetime, describe_typed
 from workflows.core.engine import assign_reference
 from workflows.core.fields import Answers, Invalid
 from workflows.core.timeleft import time_left
@@ -148,9 +148,8 @@ def number(value: str | None) -> int | None:
 
 def create(ctx: Context, values: Mapping[str, Any]) -> Breach:
     """The case, its clock, audit, the alert to the DPO team and the nudges: all at once."""
-    # Skipped means "just now": the clock must never wait for a typed time.
-    found_at = aware(datetime.fromisoformat(values["found_at"])) if values.get(
-        "found_at") else ctx.now
+    # Required: a skipped question must never move the clock to the moment of reporting.
+    found_at = aware(datetime.fromisoformat(values["found_at"]))
     if found_at > ctx.now:
         raise Invalid("That time is in the future: when was it found?", "found_at")
     case = Breach(
@@ -243,16 +242,46 @@ def add_details(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
 
 
 def correct_aware_at(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
-    moment = aware(datetime.fromisoformat(values["aware_at"]))
-    if case.happened_at and moment < aware(case.happened_at):
-        raise Invalid("The school can't have become aware before it happened "
-                      f"({describe_datetime(case.happened_at.astimezone(ctx.tz))}).",
-                      "aware_at")
-    case.aware_at = moment
+    was = deadline(ctx, case)
+    case.aware_at = aware(datetime.fromisoformat(values["aware_at"]))
     case.aware_at_reason = values["reason"]
-    result = deadline(ctx, case)
-    return (f"Aware from {describe_datetime(result.local_aware_at)}. The ICO deadline is now "
-            f"{describe_datetime(result.local_due)}; the reminders have moved with it.")
+    return _moved(ctx, case, was, f"Aware from {describe_typed(case.aware_at.astimezone(ctx.tz))}.")
+
+
+def correct_found_at(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
+    """Found earlier or later than reported: awareness moves with it unless the DPO set it."""
+    if not (values.get("reason") or "").strip():
+        raise Invalid("A reason is required: why was it wrong?", "reason")
+    was = deadline(ctx, case)
+    moment = aware(datetime.fromisoformat(values["found_at"]))
+    follows = case.aware_at_reason is None  # aware was taken from found, not set by the DPO
+    case.found_at = moment
+    if follows:
+        case.aware_at = moment
+    elif case.aware_at < moment:
+        raise Invalid(
+            "The school can't have been aware before it was found: the DPO set awareness "
+            f"at {describe_typed(case.aware_at.astimezone(ctx.tz))}. Correct that first "
+            f"(“correct aware {case.reference}”).", "found_at")
+    update(ctx, case, {"text": f"Found corrected to "
+                               f"{describe_typed(moment.astimezone(ctx.tz))}: {values['reason']}"})
+    return _moved(ctx, case, was,
+                  f"Found {describe_typed(moment.astimezone(ctx.tz))}."
+                  + ("" if follows else " Awareness stays where the DPO set it."))
+
+
+def _moved(ctx: Context, case: Breach, was: BreachDeadline, said: str) -> str:
+    """Read the deadline back after a correction, and flag letters drafted before it."""
+    now = deadline(ctx, case)
+    moved = (f"The ICO deadline is now {describe_datetime(now.local_due)} (it was "
+             f"{describe_datetime(was.local_due)}); the reminders have moved with it."
+             if now.due != was.due else "The ICO deadline is unchanged.")
+    drafted = sorted({e.detail.get("letter") for e in audit.history(ctx.session, "breach",
+                                                                       case.id)
+                      if e.action == "breach.letter_drafted"} - {None})
+    letters = (f" Drafts made before now ({', '.join(drafted)}) give the old time: draft them "
+               "again." if drafted else "")
+    return f"{said} {moved}{letters}"
 
 
 def _who_when(ctx: Context, person_id: int | None, at: datetime | None) -> str:
@@ -334,6 +363,22 @@ def not_reportable(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str
             f"affected (“tell people {case.reference}”).")
 
 
+# The exemptions a record can contradict (the rest rest on the DPO's judgement and reason).
+CONTRADICTABLE = ("unintelligible", "not_high")
+
+
+def contradicts(case: Breach, exemption: str) -> str | None:
+    """What on the record speaks against ``exemption``, or None."""
+    if exemption == "unintelligible" and case.encrypted is not True:
+        said = "No" if case.encrypted is False else "Not known"
+        return (f"The record says Encrypted: {said}, so “the data was unintelligible” does "
+                "not fit it.")
+    if exemption == "not_high" and assessment(case).risk == "high":
+        return "The assessment on the record is high risk, so “the risk is not high” "\
+               "contradicts it."
+    return None
+
+
 EXEMPTIONS = {
     "unintelligible": "The data was unintelligible to others (e.g. strongly encrypted)",
     "measures": "Later measures mean the high risk is no longer likely",
@@ -353,6 +398,12 @@ def tell_people(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
     else:
         if not values.get("exemption") or not (values.get("reason") or "").strip():
             raise Invalid("Say which exemption applies and why.", "reason")
+        contradiction = contradicts(case, values["exemption"])
+        override = (values.get("override") or "").strip() or None
+        if contradiction and not override:
+            raise Invalid(f"{contradiction} Say why it still applies (your reason is kept and "
+                          "shown on the log entry), or choose another reason.", "override")
+        case.people_override = override if contradiction else None
         case.people_decision = PeopleDecision.NOT_TELL
         case.people_exemption = values["exemption"]
         case.people_reason = values["reason"]
@@ -360,6 +411,25 @@ def tell_people(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
     case.people_decided_at = ctx.now
     case.people_decided_by_id = ctx.person.id
     return answer
+
+
+def account_intro(ctx: Context, case: Breach) -> str:
+    """The reporter's words, to write from: internal, and never copied into a letter."""
+    return (f"For reference only (internal; it is not copied into any letter): "
+            f"“{case.what_happened}”"
+            + (f" Containment: “{case.containment}”" if case.containment else ""))
+
+
+def write_account(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
+    """The DPO's own words for the ICO draft and the letter to the people affected."""
+    given = {k: values.get(k) for k in ("ico_account", "people_account", "people_advice")
+             if values.get(k)}
+    if not given:
+        raise Invalid("Nothing was written: give at least one account.", "ico_account")
+    for name, text in given.items():
+        setattr(case, name, text)
+    return (f"Saved. The drafts use your words: “letter {case.reference} ico_report” and "
+            f"“letter {case.reference} affected_letter”.")
 
 
 def update(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:

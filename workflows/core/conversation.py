@@ -32,6 +32,10 @@ KEEP = {"", "keep", "same", "keep it"}  # chat apps cannot send an empty message
 ACTIVE = (ConversationStatus.ASKING, ConversationStatus.CONFIRMING)
 # Answers being asked again, kept beside the others in the saved answers until re-given.
 PREVIOUS = "__previous__"
+# An answer read back for confirmation (a date long ago): it counts once the person says yes.
+DOUBTED = "__doubted__"
+YES = {"yes", "y", "yeah", "yep", "correct", "right", "that's right", "it is"}
+NO = {"no", "n", "nope", "wrong", "not right"}
 
 
 def active(ctx: Context, channel_key: str) -> Conversation | None:
@@ -99,6 +103,8 @@ def start(
                             "“back”, “skip” (optional questions), “help” or “cancel” at any time."))
     else:
         replies.append(Text(f"{action.label} — {case.reference}."))
+        if action.intro is not None and (intro := action.intro(ctx, case)):
+            replies.append(Text(intro))
     return replies + _advance(ctx, workflow, conversation)
 
 
@@ -151,6 +157,15 @@ def handle(
     if conversation.status == ConversationStatus.CONFIRMING:
         return _at_summary(ctx, workflow, conversation, form, word, text)
     field = form.field(conversation.position)
+    doubted = conversation.answers.get(DOUBTED)
+    if doubted is not None:
+        if word in YES:
+            return _answer(ctx, workflow, conversation, field, doubted)
+        conversation.answers = {k: v for k, v in conversation.answers.items() if k != DOUBTED}
+        if word in NO:
+            _touch(ctx, conversation)
+            return [Text("Then please type it again.")] + _prompt(ctx, workflow, conversation)
+        # Anything else is a new answer to the same question: the doubted one is dropped.
     previous = _previous(conversation)
     if word in KEEP and field.name in previous:  # Enter (or "keep") keeps the answer shown
         return _answer(ctx, workflow, conversation, field, previous[field.name])
@@ -166,19 +181,33 @@ def handle(
         return [Text(f"This one is needed, so it can't be skipped. {field.help}".strip(),
                      "warning")] + _prompt(ctx, workflow, conversation)
     try:
-        value = field.parse(text, conversation.answers, ctx)
+        value = field.parse(text, conversation.answers, ctx, _case(ctx, workflow, conversation))
     except Invalid as error:
+        if doubted is not None:
+            _touch(ctx, conversation)
         return [Text(error.message, "error")] + _prompt(ctx, workflow, conversation)
     replies: list[Reply] = []
     if field.kind.value in ("date", "datetime"):
         replies.append(Text(f"{field.label}: {field.display(value)}."))
+    if field.doubt(value, ctx):
+        # Read back and wait for a yes: a slip of the year must not start a clock.
+        conversation.answers = {**conversation.answers, DOUBTED: value}
+        _touch(ctx, conversation)
+        return replies + _prompt(ctx, workflow, conversation)
     return replies + _answer(ctx, workflow, conversation, field, value)
+
+
+def _case(ctx: Context, workflow: Workflow, conversation: Conversation) -> Any:
+    """The case an action's questions are about (None while a new case is being reported)."""
+    if conversation.target_id is None:
+        return None
+    return ctx.session.get(workflow.model, conversation.target_id)
 
 
 def _answer(
     ctx: Context, workflow: Workflow, conversation: Conversation, field: Field, value: Any
 ) -> list[Reply]:
-    answers = {k: v for k, v in conversation.answers.items() if k != PREVIOUS}
+    answers = {k: v for k, v in conversation.answers.items() if k not in (PREVIOUS, DOUBTED)}
     # Other answers being revisited stay offered: going back two steps and forward again
     # shows both earlier answers, not just the last one left.
     waiting = {k: v for k, v in _previous(conversation).items() if k != field.name}
@@ -338,16 +367,35 @@ def _prompt(ctx: Context, workflow: Workflow, conversation: Conversation) -> lis
             # A text chat has no confirm dialog: an irreversible action's warning goes here.
             confirm = workflow.action(conversation.action).confirm
             notes = (confirm,) if confirm else ()
+        # A form sent whole (a modal, a card) had no chance to read a date back: do it here.
+        notes = tuple(
+            f"{f.label}: {f.display(conversation.answers.get(f.name))}. {doubt}"
+            for f in fields if (doubt := f.doubt(conversation.answers.get(f.name), ctx))
+        ) + notes
         title = workflow.title if conversation.action is None else workflow.action(
             conversation.action).label
         return [Summary(title=f"Please check: {title}", rows=rows, notes=notes)]
     field = form.field(conversation.position)
     previous = _previous(conversation).get(field.name)
+    doubted = conversation.answers.get(DOUBTED)
     # Count as if the answers being revisited still stood, so going back from "5 of 12"
     # reads "4 of 12", not "4 of 11" because a later question depends on this one.
     counted = [f.name for f in form.active(_previous(conversation) | conversation.answers)]
     if field.name not in counted:
         counted = [f.name for f in fields]
+    if doubted is not None:
+        return [
+            Question(
+                field=field.name,
+                prompt=f"{field.label}: {field.display(doubted)}. {field.doubt(doubted, ctx)} "
+                       "(yes, or type the right date)",
+                help=field.help,
+                kind="yes_no",
+                step=counted.index(field.name) + 1,
+                total=len(counted),
+                optional=False,
+            )
+        ]
     return [
         Question(
             field=field.name,

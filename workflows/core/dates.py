@@ -491,3 +491,11 @@ def describe_date(day: date, today: date | None = None) -> str:
 def describe_datetime(moment: datetime) -> str:
     """A moment on the 24-hour clock in its own zone, e.g. "Thursday 3 September 2026 at 14:05"."""
     return f"{describe_date(moment.date())} at {moment.hour:02d}:{moment.minute:02d}"
+
+
+def describe_typed(moment: datetime) -> str:
+    """A moment a person typed, in its own zone: a date typed without a time reads as the
+    date alone, never "at 00:00" (the time was not given, not midnight)."""
+    if (moment.hour, moment.minute) == (0, 0):
+        return describe_date(moment.date())
+    return describe_datetime(moment)

@@ -48,6 +48,12 @@ class Action:
     # The domain effect: mutates the case (and adds related rows) or raises Invalid.
     apply: Callable[[Context, Any, Mapping[str, Any]], str | None] | None = None
     changes_case: bool = True  # a note is appended without bumping the case version
+    # What the audit keeps of the case as it was before the effect (a corrected date's old
+    # value), so a correction never silently rewrites a record.
+    was: Callable[[Context, Any, Mapping[str, Any]], dict[str, Any]] | None = None
+    # Shown before the first question, to those who may take the action (e.g. the internal
+    # description to write a letter's own account from, never to be copied into it).
+    intro: Callable[[Context, Any], str | None] | None = None
 
     def available(self, ctx: Context, case: Any) -> bool:
         if case.state not in self.from_states:

@@ -165,6 +165,7 @@ def perform(
         if claimed is None:
             ctx.session.refresh(case)
             raise Conflict(_who_was_first(ctx, workflow, case))
+    was = action.was(ctx, case, values) if action.was else {}
     message = action.apply(ctx, case, values) if action.apply else None
     if action.to_state is not None:
         case.state = action.to_state
@@ -179,6 +180,7 @@ def perform(
         case.id,
         case.reference,
         **{k: v for k, v in values.items() if v is not None},
+        **was,
     )
     ctx.session.add(case)
     ctx.session.flush()
@@ -263,7 +265,7 @@ def decide(
     """Take ``action`` from a button or a submitted form; nothing changes unless it succeeds."""
     try:
         case = load(ctx, workflow, reference)
-        values = action.form.parse_all(raw, ctx) if action.form.fields else {}
+        values = action.form.parse_all(raw, ctx, case) if action.form.fields else {}
     except NotFound as error:
         return Decision(False, error.message)
     except FormErrors as error:

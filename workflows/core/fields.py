@@ -14,11 +14,13 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
+
 from workflows.core.context import Context
 from workflows.core.dates import (
     DateParseError,
     describe_date,
-    describe_datetime,
+    describe_typed,
     parse_date,
     parse_datetime,
 )
@@ -56,6 +58,89 @@ Answers = Mapping[str, Any]
 # message when the answer cannot stand.
 Check = Callable[[Any, Answers, Context], str | None]
 
+
+@dataclass(frozen=True)
+class After:
+    """An event a typed date cannot come before: an earlier answer, or a date on the case.
+
+    ``when`` sees the context, the answers so far and the case being acted on (None while
+    a case is being reported), and gives the date or moment, or None when there is none.
+    """
+
+    label: str  # "the ID was asked for"
+    when: Callable[[Context, Answers, Any], date | datetime | str | None]
+
+
+def answer_at(name: str, label: str) -> After:
+    """Not before the answer to ``name`` in the same form."""
+    return After(label, lambda ctx, answers, case: answers.get(name))
+
+
+def case_at(attribute: str, label: str) -> After:
+    """Not before a date stored on the case."""
+    return After(label, lambda ctx, answers, case: getattr(case, attribute, None))
+
+
+@dataclass(frozen=True)
+class Plausible:
+    """How far back a typed date may reasonably go.
+
+    Older than ``confirm_days`` is read back and must be confirmed ("That is 14 months ago:
+    is that right?"); before ``floor`` it is refused, with ``floor_reason``.
+    """
+
+    confirm_days: int | None
+    floor: Callable[[Context], date]
+    floor_reason: str  # "{floor}" is the date spelled out
+
+    def problem(self, day: date, ctx: Context) -> str | None:
+        floor = self.floor(ctx)
+        if day < floor:
+            return (f"{describe_date(day)} can't be right: "
+                    + self.floor_reason.format(floor=describe_date(floor)))
+        return None
+
+    def doubt(self, day: date, ctx: Context) -> str | None:
+        if self.confirm_days is None or (ctx.today - day).days <= self.confirm_days:
+            return None
+        return f"That is {how_long_ago(day, ctx.today)} ago: is that right?"
+
+
+def how_long_ago(day: date, today: date) -> str:
+    """"3 weeks", "14 months", "2 years": how a person says a gap."""
+    gap = relativedelta(today, day)
+    months = gap.years * 12 + gap.months
+    if months >= 24:
+        return f"{gap.years} years"
+    if months >= 2:
+        return f"{months} months"
+    days = (today - day).days
+    if days >= 14:
+        return f"{days // 7} weeks"
+    return f"{days} day{'s' if days != 1 else ''}"
+
+
+def first_use_floor(ctx: Context) -> date:
+    """The oldest a clock-starting date may be: a year before the school began using the bot
+    (a request or breach from before then was handled outside it), and never more than six
+    years ago (longer than the bot keeps any record)."""
+    began = min(ctx.school.created_at.astimezone(ctx.tz).date(), ctx.today) if (
+        ctx.school.created_at) else ctx.today
+    return max(began - relativedelta(years=1), ctx.today - relativedelta(years=6))
+
+
+FIRST_USE_REASON = ("it is before {floor}, more than a year before the school began using "
+                    "dpo-bot (or more than six years ago). Please check the date you typed.")
+
+
+def six_years_floor(ctx: Context) -> date:
+    return ctx.today - relativedelta(years=6)
+
+
+SIX_YEARS_REASON = ("it is before {floor}, more than six years ago: longer than the breach "
+                    "log keeps any entry. Please check the date you typed.")
+
+
 # Stored for "don't know" where a field takes it as an answer (``Field.unknown``): an open
 # question for whoever decides, shown as such, rather than a skipped question.
 UNKNOWN = "unknown"
@@ -82,6 +167,9 @@ class Field:
     checks: tuple[Check, ...] = ()
     # "Don't know" is a real answer here, stored as UNKNOWN (a choice field lists it too).
     unknown: bool = False
+    # Dates: the events this one cannot come before, and how far back it may go.
+    after: tuple[After, ...] = ()
+    plausible: Plausible | None = None
 
     @property
     def limit(self) -> int:
@@ -90,8 +178,12 @@ class Field:
     def applies(self, answers: Answers) -> bool:
         return self.ask_if is None or self.ask_if(answers)
 
-    def parse(self, raw: str, answers: Answers, ctx: Context) -> Any:
-        """Turn typed text into a stored value, or raise Invalid."""
+    def parse(self, raw: str, answers: Answers, ctx: Context, case: Any = None) -> Any:
+        """Turn typed text into a stored value, or raise Invalid.
+
+        ``case`` is the case an action's form is about (None at intake): dates are checked
+        against the events on it they follow.
+        """
         text = (raw or "").strip()
         if not text:
             raise Invalid(f"Please give an answer: {self.question}", self.name)
@@ -108,7 +200,27 @@ class Field:
             problem = check(value, answers, ctx)
             if problem:
                 raise Invalid(problem, self.name)
+        if self.kind in (Kind.DATE, Kind.DATETIME):
+            self._check_when(value, answers, ctx, case)
         return value
+
+    def _check_when(self, value: str, answers: Answers, ctx: Context, case: Any) -> None:
+        """No event before the one it follows, and nothing absurdly old."""
+        for after in self.after:
+            bound = after.when(ctx, answers, case)
+            if bound is not None and before(value, bound, ctx):
+                raise Invalid(f"That is before {after.label} ({describe_moment(bound, ctx)}). "
+                              f"{self.question}", self.name)
+        if self.plausible is not None:
+            problem = self.plausible.problem(local_day(value, ctx), ctx)
+            if problem:
+                raise Invalid(problem, self.name)
+
+    def doubt(self, value: Any, ctx: Context) -> str | None:
+        """What to read back and have confirmed before this answer counts (a date long ago)."""
+        if self.plausible is None or value is None or value == UNKNOWN:
+            return None
+        return self.plausible.doubt(local_day(value, ctx), ctx)
 
     def display(self, value: Any) -> str:
         """How a stored value reads back to a person."""
@@ -123,10 +235,7 @@ class Field:
         if self.kind is Kind.DATE:
             return describe_date(date.fromisoformat(value))
         if self.kind is Kind.DATETIME:
-            moment = datetime.fromisoformat(value)
-            if (moment.hour, moment.minute) == (0, 0):  # a date typed without a time
-                return describe_date(moment.date())
-            return describe_datetime(moment)
+            return describe_typed(datetime.fromisoformat(value))
         return str(value)
 
     def takes_unknown(self, text: str) -> bool:
@@ -212,8 +321,7 @@ def not_in_future(value: str, answers: Answers, ctx: Context) -> str | None:
     moment = datetime.fromisoformat(value)
     if isinstance(moment, datetime) and "T" in value:
         if moment > ctx.now:
-            when = (describe_date(moment.date()) if (moment.hour, moment.minute) == (0, 0)
-                    else describe_datetime(moment))  # a date typed without a time
+            when = describe_typed(moment)
             return (
                 f"{when} is in the future. Please give the date and time "
                 "it actually happened (for example “today 9:30” or “yesterday”)."
@@ -227,19 +335,41 @@ def not_in_future(value: str, answers: Answers, ctx: Context) -> str | None:
     return None
 
 
-def not_before(other: str, other_label: str) -> Check:
-    """The answer may not come before the date in answer ``other``."""
+def _moment(value: date | datetime | str) -> date | datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) and "T" in value else (
+        date.fromisoformat(value) if isinstance(value, str) else value)
 
-    def check(value: str, answers: Answers, ctx: Context) -> str | None:
-        if other not in answers or answers[other] is None:
-            return None
-        mine = date.fromisoformat(value[:10])
-        theirs = date.fromisoformat(str(answers[other])[:10])
-        if mine < theirs:
-            return f"That is before {other_label} ({describe_date(theirs)})."
-        return None
 
-    return check
+def _timed(moment: date | datetime, ctx: Context) -> bool:
+    """A moment with a time of day; a date typed without one is stored at 00:00 local."""
+    if not isinstance(moment, datetime):
+        return False
+    local = moment.astimezone(ctx.tz) if moment.tzinfo else moment
+    return (local.hour, local.minute) != (0, 0)
+
+
+def local_day(value: date | datetime | str, ctx: Context) -> date:
+    moment = _moment(value)
+    if isinstance(moment, datetime):
+        return moment.astimezone(ctx.tz).date() if moment.tzinfo else moment.date()
+    return moment
+
+
+def before(value: date | datetime | str, bound: date | datetime | str, ctx: Context) -> bool:
+    """Whether ``value`` comes before ``bound``: by the minute when both have a time, else by
+    the day (a date typed without a time is any time that day)."""
+    mine, theirs = _moment(value), _moment(bound)
+    if _timed(mine, ctx) and _timed(theirs, ctx):
+        return mine < theirs  # type: ignore[operator]
+    return local_day(mine, ctx) < local_day(theirs, ctx)
+
+
+def describe_moment(value: date | datetime | str, ctx: Context) -> str:
+    """A date, or a date and time in the school's zone, as a person typed it."""
+    moment = _moment(value)
+    if isinstance(moment, datetime):
+        return describe_typed(moment.astimezone(ctx.tz) if moment.tzinfo else moment)
+    return describe_date(moment)
 
 
 @dataclass(frozen=True)
@@ -259,7 +389,8 @@ class Form:
         """The answers that count: those of fields that still apply, skipped ones as None."""
         return {f.name: answers.get(f.name) for f in self.active(answers)}
 
-    def parse_all(self, raw: Mapping[str, str], ctx: Context) -> dict[str, Any]:
+    def parse_all(self, raw: Mapping[str, str], ctx: Context, case: Any = None
+                  ) -> dict[str, Any]:
         """Parse a whole submitted form (a modal or a card); every problem at once."""
         answers: dict[str, Any] = {}
         errors: dict[str, str] = {}
@@ -274,7 +405,7 @@ class Form:
                     errors[f.name] = "This is required."
                 continue
             try:
-                answers[f.name] = f.parse(text, answers, ctx)
+                answers[f.name] = f.parse(text, answers, ctx, case)
             except Invalid as error:
                 errors[f.name] = error.message
         if errors:

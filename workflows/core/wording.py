@@ -11,7 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from workflows.core.dates import describe_date, describe_datetime
+from workflows.core.dates import describe_date, describe_datetime, describe_typed
 
 
 @lru_cache(maxsize=1)
@@ -29,6 +29,8 @@ def environment() -> Environment:
     )
     env.filters["day"] = lambda d: describe_date(d) if isinstance(d, date) else ""
     env.filters["moment"] = lambda d: describe_datetime(d) if isinstance(d, datetime) else ""
+    # What staff typed ("found yesterday"): no "at 00:00" for a time nobody gave.
+    env.filters["typed"] = lambda d: describe_typed(d) if isinstance(d, datetime) else ""
     return env
 
 

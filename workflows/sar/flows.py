@@ -9,7 +9,19 @@ from typing import Any
 from workflows.core.context import Context
 from workflows.core.dates import describe_date, describe_datetime
 from workflows.core.declaration import Action, DeadlineReminders, Retention, Workflow
-from workflows.core.fields import Choice, Field, Form, Kind, not_in_future
+from workflows.core.fields import (
+    FIRST_USE_REASON,
+    After,
+    Choice,
+    Field,
+    Form,
+    Kind,
+    Plausible,
+    case_at,
+    first_use_floor,
+    not_in_future,
+)
+from workflows.core.outward import absolute_times
 from workflows.deadlines import CalendarError, DeadlineError
 from workflows.people import service as people
 from workflows.people.permissions import Permission
@@ -93,7 +105,8 @@ INTAKE = Form(
               "When did the school receive it? (e.g. “today 9:30”, “yesterday”, “3/9”)",
               help="The day it reached anyone at the school, even the wrong person, even at a "
                    "weekend: the clock starts that day. It can't be in the future.",
-              checks=(not_in_future,)),
+              checks=(not_in_future,),
+              plausible=Plausible(21, first_use_floor, FIRST_USE_REASON)),
         Field("details", Kind.LONG_TEXT, "What is asked for",
               "What exactly are they asking for? Copy their words if you can.",
               help="For example “my child's behaviour record held by the class teacher” or "
@@ -222,6 +235,14 @@ WAITED_FOR = (
 )
 _OPEN = frozenset({SarState.AWAITING_ID, SarState.OPEN, SarState.PAUSED})
 _DATE_HELP = "Type a date like “today”, “yesterday” or “3/9”."
+# Every date on a request follows the request itself; each names what else it follows.
+_AFTER_RECEIVED = case_at("received_on", "the request arrived")
+_AFTER_ASKED = After("the school asked for it", lambda ctx, answers, case: getattr(
+    case, f"{answers.get('what')}_requested_on", None) if answers.get("what") else None)
+_AFTER_CLOCK_START = After("the clock started", lambda ctx, answers, case: service.clock_start(
+    case)[0] if case is not None else None)
+_AFTER_PAUSE = After("the school asked them to clarify", lambda ctx, answers, case: getattr(
+    service.open_pause(ctx.session, case), "asked_on", None) if case is not None else None)
 
 
 def _needs_reason(answers: Mapping[str, Any]) -> bool:
@@ -243,7 +264,8 @@ ACTIONS = (
                Field("what", Kind.CHOICE, "What arrived", "What has arrived?",
                      choices=WAITED_FOR),
                Field("received_on", Kind.DATE, "Arrived on", "When did it arrive?",
-                     help=_DATE_HELP, checks=(not_in_future,)),
+                     help=_DATE_HELP, checks=(not_in_future,),
+                     after=(_AFTER_RECEIVED, _AFTER_ASKED)),
            )),
            apply=service.record_arrival),
     Action("request_id", "Ask for ID, authority or fee", Permission.DECIDE,
@@ -256,7 +278,7 @@ ACTIONS = (
                           "for manifestly unfounded or excessive requests, or extra copies.",
                      choices=WAITED_FOR),
                Field("asked_on", Kind.DATE, "Asked on", "When did you ask?",
-                     help=_DATE_HELP, checks=(not_in_future,)),
+                     help=_DATE_HELP, checks=(not_in_future,), after=(_AFTER_RECEIVED,)),
            )),
            apply=service.request_id),
     Action("pause", "Pause for clarification", Permission.DECIDE, frozenset({SarState.OPEN}),
@@ -265,16 +287,17 @@ ACTIONS = (
            form=Form((
                Field("asked_on", Kind.DATE, "Asked on",
                      "When did the school ask them to clarify?", help=_DATE_HELP,
-                     checks=(not_in_future,)),
+                     checks=(not_in_future,), after=(_AFTER_CLOCK_START,)),
                Field("question", Kind.LONG_TEXT, "What we asked",
-                     "What did you ask them to clarify? (or “skip”)", optional=True),
+                     "What did you ask them to clarify? (or “skip”)", optional=True,
+                     checks=(absolute_times,)),
            )),
            apply=service.pause),
     Action("resume", "Clarification received", Permission.DECIDE, frozenset({SarState.PAUSED}),
            to_state=SarState.OPEN, aliases=("clarified", "answered", "unpause"),
            form=Form((Field("answered_on", Kind.DATE, "Answer arrived",
                             "When did their answer arrive?", help=_DATE_HELP,
-                            checks=(not_in_future,)),)),
+                            checks=(not_in_future,), after=(_AFTER_PAUSE,)),)),
            apply=service.resume),
     Action("extend", "Extend by two months", Permission.DECIDE,
            frozenset({SarState.OPEN, SarState.PAUSED}), aliases=("extension",),
@@ -284,11 +307,12 @@ ACTIONS = (
                Field("reason", Kind.LONG_TEXT, "Reason",
                      "Why is it complex, or how many requests have they made?",
                      help="An extension is only for complex requests or several requests from "
-                          "the same person. The reason goes in the letter to them."),
+                          "the same person. The reason goes in the letter to them.",
+                     checks=(absolute_times,)),
                Field("notice_on", Kind.DATE, "Requester told on",
                      "When were they told of the extension (or when will they be)?",
                      help="It must be within the first month; "
-                          "“today” is the usual answer.", checks=()),
+                          "“today” is the usual answer.", after=(_AFTER_RECEIVED,)),
            )),
            apply=service.extend),
     Action("close", "Close", Permission.DECIDE, _OPEN, to_state=SarState.CLOSED, style="danger",
@@ -298,12 +322,27 @@ ACTIONS = (
                Field("outcome", Kind.CHOICE, "Outcome", "What was the outcome?", choices=OUTCOMES),
                Field("reason", Kind.LONG_TEXT, "Reasons",
                      "Which exemptions or redactions, and why? (these go in the letter)",
-                     ask_if=_needs_reason),
+                     ask_if=_needs_reason, checks=(absolute_times,)),
                Field("responded_on", Kind.DATE, "Responded on", "When did the response go?",
-                     help=_DATE_HELP, checks=(not_in_future,)),
+                     help=_DATE_HELP, checks=(not_in_future,), after=(_AFTER_RECEIVED,)),
                Field("method", Kind.CHOICE, "How", "How was it sent?", choices=METHODS),
            )),
            apply=service.close),
+    Action("correct", "Correct a date", Permission.DECIDE, _OPEN,
+           aliases=("correct date", "correct a date", "fix date", "correction"),
+           confirm="The deadline and its reminders move with the date; the old date stays in "
+                   "the history.",
+           form=Form((
+               Field("which", Kind.CHOICE, "Date to correct", "Which date was wrong?",
+                     choices=service.CORRECTABLE_CHOICES),
+               Field("on", Kind.DATE, "Correct date", "What is the right date?",
+                     help=_DATE_HELP, checks=(not_in_future,),
+                     plausible=Plausible(None, first_use_floor, FIRST_USE_REASON)),
+               Field("reason", Kind.LONG_TEXT, "Reason",
+                     "Why was it wrong? (kept in the history)"),
+           )),
+           was=service.date_before_correction,
+           apply=service.correct_date),
     Action("note", "Add a note", Permission.NOTE, frozenset(SarState), changes_case=False,
            aliases=("note", "add note", "comment"),
            form=Form((Field("text", Kind.LONG_TEXT, "Note", "What do you want to add?"),)),

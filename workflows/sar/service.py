@@ -12,7 +12,7 @@ from workflows.audit import service as audit
 from workflows.core.context import Context
 from workflows.core.dates import describe_date
 from workflows.core.engine import assign_reference
-from workflows.core.fields import Invalid
+from workflows.core.fields import Choice, Invalid
 from workflows.core.wording import render
 from workflows.deadlines import (
     CalendarError,
@@ -296,13 +296,6 @@ def record_arrival(ctx: Context, case: RightsRequest, values: Mapping[str, Any])
     asked = getattr(case, f"{what}_requested_on")
     if asked is None:
         raise Invalid(f"The school did not ask for {ARRIVALS[what]} on this case.", "what")
-    if on < case.received_on:
-        # Day one is never before the request: an earlier date is a typo, not a clock start.
-        raise Invalid(
-            f"The request itself arrived on {describe_date(case.received_on)}; "
-            f"{ARRIVALS[what]} can't count from before that.",
-            "received_on",
-        )
     setattr(case, f"{what}_received_on", on)
     start, waiting_for = clock_start(case)
     if start is None:
@@ -352,11 +345,6 @@ def pause(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
 def resume(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
     current = open_pause(ctx.session, case)
     answered_on = date.fromisoformat(values["answered_on"])
-    if answered_on < current.asked_on:
-        raise Invalid(
-            f"The school asked on {describe_date(current.asked_on)}; the answer can't be earlier.",
-            "answered_on",
-        )
     current.answered_on = answered_on
     ctx.session.add(current)
     ctx.session.flush()
@@ -400,8 +388,6 @@ def extend(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
             "(the end of the first month); an extension notice after that is out of time.",
             "notice_on",
         )
-    if told_on < case.received_on:
-        raise Invalid("That is before the request arrived.", "notice_on")
     case.extended = True
     case.extension_reason = values["reason"]
     case.extension_notice_on = told_on
@@ -417,8 +403,14 @@ def pause_guard(ctx: Context, case: RightsRequest) -> str | None:
 
 def close(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
     responded_on = date.fromisoformat(values["responded_on"])
-    if responded_on < case.received_on:
-        raise Invalid("That is before the request arrived.", "responded_on")
+    waiting = [ARRIVALS[what] for what, _ in _WAITS if getattr(case, f"{what}_requested_on")
+               and not getattr(case, f"{what}_received_on")]
+    if waiting and values["outcome"] in (Outcome.DISCLOSED_FULL, Outcome.DISCLOSED_PART,
+                                         Outcome.COMPLETED):
+        # Disclosing before the ID or authority the school asked for contradicts the record.
+        raise Invalid(f"The school asked for {' and '.join(waiting)} and it has not arrived: "
+                      f"record it first (“record id {case.reference}”), or close the request "
+                      "as withdrawn or refused.", "outcome")
     current = open_pause(ctx.session, case)
     if current is not None:
         current.answered_on = max(current.asked_on, responded_on)
@@ -438,6 +430,101 @@ def close(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
         f"The record can be added to, never changed. Draft the letter with "
         f"“letter {case.reference} {letter}”."
     )
+
+
+# Corrections: every date a deadline hangs on, each as (label, what it is on the case).
+_WAITS = (("id", "ID"), ("authority", "written authority"), ("fee", "the fee"))
+CORRECTABLE_CHOICES = (
+    Choice("received", "The day the request was received", ("received", "receipt")),
+    *(c for what, words in _WAITS for c in (
+        Choice(f"{what}_asked", f"The day {words} was asked for", (f"{what} asked",)),
+        Choice(f"{what}_arrived", f"The day {words} arrived", (f"{what} arrived",
+                                                               f"{what} received")),
+    )),
+    Choice("pause_asked", "The day we asked them to clarify", ("clarification asked",)),
+    Choice("pause_answered", "The day their clarification arrived",
+           ("clarification answered", "clarified")),
+)
+_LABELS = {c.value: c.label for c in CORRECTABLE_CHOICES}
+
+
+def _corrected(ctx: Context, case: RightsRequest, which: str) -> tuple[object, str]:
+    """The record that holds the date ``which``, and the attribute, or Invalid when the case
+    has no such date."""
+    if which == "received":
+        return case, "received_on"
+    if which.startswith("pause_"):
+        latest = next(iter(reversed(pauses(ctx.session, case))), None)
+        attribute = "asked_on" if which == "pause_asked" else "answered_on"
+        if latest is None or getattr(latest, attribute) is None:
+            raise Invalid("There is no such date on this request to correct.", "which")
+        return latest, attribute
+    what, step = which.split("_")
+    attribute = f"{what}_{'requested' if step == 'asked' else 'received'}_on"
+    if getattr(case, attribute) is None:
+        raise Invalid(f"{_LABELS[which]}: there is no such date on {case.reference} yet.",
+                      "which")
+    return case, attribute
+
+
+def date_before_correction(ctx: Context, case: RightsRequest, values: Mapping[str, Any]
+                           ) -> dict[str, Any]:
+    holder, attribute = _corrected(ctx, case, values["which"])
+    return {"was": getattr(holder, attribute).isoformat(),
+            "due_was": case.due_on.isoformat() if case.due_on else None}
+
+
+def correct_date(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
+    """The DPO corrects a date the deadline hangs on: recomputed, read back, with a reason."""
+    if not (values.get("reason") or "").strip():
+        raise Invalid("A reason is required: why was the date wrong?", "reason")
+    which, on = values["which"], date.fromisoformat(values["on"])
+    holder, attribute = _corrected(ctx, case, which)
+    old, due_was = getattr(holder, attribute), case.due_on
+    setattr(holder, attribute, on)
+    if which == "received":
+        local = case.received_at.astimezone(ctx.tz)
+        case.received_at = local.replace(year=on.year, month=on.month, day=on.day)
+    ctx.session.add(holder)
+    ctx.session.flush()
+    if problem := order_problem(ctx, case):
+        raise Invalid(problem, "on")
+    recompute(ctx, case)
+    due = (f"The deadline is now {describe_date(case.due_on)}"
+           + (f" (it was {describe_date(due_was)})" if due_was and due_was != case.due_on
+              else " (unchanged)") + "." if case.due_on else case.deadline_explanation)
+    drafted = sorted({e.detail.get("letter") for e in audit.history(ctx.session, "sar", case.id)
+                      if e.action == "sar.letter_drafted"} - {None})
+    letters = (f" Letters drafted before now ({', '.join(drafted)}) give the old date: draft "
+               "them again before sending." if drafted else "")
+    return (f"Corrected: {_LABELS[which].lower()} is {describe_date(on)}, not "
+            f"{describe_date(old)}. {due} The reminders have moved with it.{letters}")
+
+
+def order_problem(ctx: Context, case: RightsRequest) -> str | None:
+    """Why the request's dates cannot all be true together, or None: nothing before the
+    request, nothing arriving before it was asked for, no answer before its question."""
+    received = case.received_on
+    for what, words in _WAITS:
+        asked = getattr(case, f"{what}_requested_on")
+        arrived = getattr(case, f"{what}_received_on")
+        if asked and asked < received:
+            return (f"{words.capitalize()} can't have been asked for "
+                    f"({describe_date(asked)}) before the request arrived "
+                    f"({describe_date(received)}).")
+        if arrived and arrived < (asked or received):
+            return (f"{words.capitalize()} can't have arrived ({describe_date(arrived)}) before "
+                    f"it was asked for ({describe_date(asked or received)}).")
+    for p in pauses(ctx.session, case):
+        if p.asked_on < received:
+            return (f"The school can't have asked them to clarify ({describe_date(p.asked_on)}) "
+                    f"before the request arrived ({describe_date(received)}).")
+        if p.answered_on and p.answered_on < p.asked_on:
+            return (f"Their clarification can't have arrived ({describe_date(p.answered_on)}) "
+                    f"before the school asked ({describe_date(p.asked_on)}).")
+    if case.extension_notice_on and case.extension_notice_on < received:
+        return "The extension notice can't have gone before the request arrived."
+    return None
 
 
 def note(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:

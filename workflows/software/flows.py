@@ -75,13 +75,26 @@ INTAKE = Form((
 _OPEN = service.OPEN_STATES
 _ALL = frozenset(RequestState)
 _DECIDE_CONFIRM = "This is the school's written decision; it is taken once."
+# Asked of every approval; required where the screening says a DPIA is (or may be) needed.
+_DPIA_FIELDS = (
+    Field("dpia", Kind.CHOICE, "DPIA",
+          "If the screening says a DPIA is needed: has it been done? (done / not needed / "
+          "“skip” if the screening needs none)",
+          choices=(Choice("done", "Done", ("yes", "completed", "complete")),
+                   Choice("not_needed", "Not needed", ("no", "not required", "none"))),
+          optional=True),
+    Field("dpia_note", Kind.LONG_TEXT, "DPIA record",
+          "Its date or reference, or why it is not needed:", ask_if=lambda a: bool(
+              a.get("dpia"))),
+)
 
 ACTIONS = (
     Action("approve", "Approve", Permission.DECIDE, _ALL, to_state=RequestState.APPROVED,
            style="primary", guard=service.undecided, aliases=("approved",),
            confirm=_DECIDE_CONFIRM,
            form=Form((Field("reason", Kind.LONG_TEXT, "Why",
-                            "Anything to record about why? (or “skip”)", optional=True),)),
+                            "Anything to record about why? (or “skip”)", optional=True),
+                      *_DPIA_FIELDS)),
            apply=service.approve),
     Action("approve_with_conditions", "Approve with conditions", Permission.DECIDE, _ALL,
            to_state=RequestState.APPROVED, guard=service.undecided,
@@ -89,7 +102,8 @@ ACTIONS = (
            confirm=_DECIDE_CONFIRM,
            form=Form((Field("conditions", Kind.LONG_TEXT, "Conditions",
                             "On what conditions? (e.g. “first names only; no photos”)",
-                            help="The requester is told these, and the register keeps them."),)),
+                            help="The requester is told these, and the register keeps them."),
+                      *_DPIA_FIELDS)),
            apply=service.approve_with_conditions),
     Action("reject", "Reject", Permission.DECIDE, _ALL, to_state=RequestState.REJECTED,
            style="danger", guard=service.undecided, aliases=("refuse", "decline", "rejected"),

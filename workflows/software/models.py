@@ -82,6 +82,10 @@ class SoftwareRequest(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     conditions: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Approving what the screening says needs a DPIA records its outcome: done (with its
+    # date or reference) or not needed (with the DPO's reason).
+    dpia_outcome: str | None = Field(default=None, max_length=16)
+    dpia_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
     owner_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     created_by_id: int = Field(foreign_key="person.id", index=True)

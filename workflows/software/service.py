@@ -385,13 +385,36 @@ DECISIONS = {
 
 
 def approve(ctx: Context, case: SoftwareRequest, values: Mapping[str, Any]) -> str:
+    for name, said, why in (("dpa", "no", "there is no data processing agreement"),
+                            ("dpa", UNKNOWN, "nobody knows of a data processing agreement"),
+                            ("ads_ai", "yes", "it uses pupils' data for advertising or AI")):
+        if getattr(case, name) == said:
+            raise Invalid(f"The request says {why}: approve it with conditions that deal with "
+                          "that (e.g. “only once a DPA is signed”), or reject it.", "reason")
+    _record_dpia(case, values)
     return _decide(ctx, case, Status.APPROVED, reason=values.get("reason"))
 
 
 def approve_with_conditions(ctx: Context, case: SoftwareRequest,
                             values: Mapping[str, Any]) -> str:
+    _record_dpia(case, values)
     return _decide(ctx, case, Status.CONDITIONS, conditions=values["conditions"],
                    reason=values.get("reason"))
+
+
+def _record_dpia(case: SoftwareRequest, values: Mapping[str, Any]) -> None:
+    """An approval the screening says needs a DPIA stands only with the DPIA's outcome."""
+    found = screen(values_of(case))
+    if found.dpia != "not_required" and not values.get("dpia"):
+        why = " ".join(found.dpia_reasons) or "Whether one is needed can't be told yet."
+        raise Invalid(f"The screening says a DPIA is required: {why} Record its outcome: "
+                      "“done” with its date or reference, or “not needed” with your reason.",
+                      "dpia")
+    if values.get("dpia") and not (values.get("dpia_note") or "").strip():
+        raise Invalid("Give the DPIA's date or reference, or why it is not needed.",
+                      "dpia_note")
+    case.dpia_outcome = values.get("dpia")
+    case.dpia_note = values.get("dpia_note")
 
 
 def reject(ctx: Context, case: SoftwareRequest, values: Mapping[str, Any]) -> str:
@@ -430,8 +453,11 @@ def _register(ctx: Context, case: SoftwareRequest, status: Status,
     product.data_kinds = list(case.data_kinds)
     product.conditions = case.conditions
     product.reason = case.reason
-    product.dpia = {"required": Dpia.REQUIRED, "not_required": Dpia.NOT_REQUIRED}.get(
-        found.dpia, Dpia.UNKNOWN)
+    product.dpia = ({"done": Dpia.DONE, "not_needed": Dpia.NOT_REQUIRED}.get(
+        case.dpia_outcome or "") or {"required": Dpia.REQUIRED,
+                                     "not_required": Dpia.NOT_REQUIRED}.get(found.dpia,
+                                                                            Dpia.UNKNOWN))
+    product.dpia_link = (case.dpia_note or "")[:500] or product.dpia_link
     product.decided_by = ctx.person.name
     product.decided_by_id = ctx.person.id
     product.decided_on = ctx.today
