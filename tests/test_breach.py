@@ -132,7 +132,9 @@ def test_wrong_parent_story_in_eight_answers(school: School_) -> None:
     school.now += timedelta(hours=2)
     said = act(school, "dee", "report to ico", "IC-123456", "now", "skip")
     assert "Recorded: reported to the ICO (reference IC-123456)" in said
-    said = act(school, "dee", "tell people", "yes", "phone call and letter today")
+    said = school.says("dee", "tell people BRE-2026-0001", "yes", "phone call and letter today")
+    assert "“today” will be wrong by the time this is read" in said  # it goes to the ICO
+    said = school.says("dee", "phone call and letter on Monday 23 November", "yes")
     assert "the people affected will be told" in said
     case = breach(school)
     assert (case.ico_decision, case.ico_reference, case.ico_reported_at, case.delay_reason) == (
@@ -145,7 +147,7 @@ def test_wrong_parent_story_in_eight_answers(school: School_) -> None:
                  "School aware from: Monday 23 November 2026 at 10:00",
                  "SEN (special educational needs, EHCP)", "Pupils",
                  "Reported to the ICO on Monday 23 November 2026 at 12:00, ICO reference "
-                 "IC-123456", "Decided by Dee Dpo", "phone call and letter today",
+                 "IC-123456", "Decided by Dee Dpo", "phone call and letter on Monday 23 November",
                  "high risk"):
         assert fact in log, fact
     ico = letter(school, "ico_report")
@@ -159,6 +161,10 @@ def test_wrong_parent_story_in_eight_answers(school: School_) -> None:
     assert "ICO reference IC-123456" in ico and "No." in ico
     affected = letter(school, "affected_letter")
     assert "about your child" in affected and "IC-123456" in affected
+    # The reporter's own words stay in the log: outward drafts wait for the DPO's account.
+    for draft in (ico, affected):
+        assert "I emailed a pupil's SEN report" not in draft
+        assert "[TO WRITE:" in draft
 
 
 def test_stopping_after_the_minimum_still_starts_the_clock(school: School_) -> None:
@@ -225,8 +231,15 @@ def test_staff_cannot_decide_and_a_decision_is_taken_once(school: School_) -> No
     case = breach(school)
     assert (case.ico_decision, case.ico_reason) == (
         "not_reportable", "Recalled unread within a minute.")
-    said = act(school, "dee", "tell people", "no", "4", "Recalled unread; no risk to them.")
+    # "Not high risk" against a record that says high risk needs the DPO's reason for it.
+    said = act(school, "dee", "tell people", "no", "4", "Recalled unread; no risk to them.",
+               "skip")
+    assert "The assessment on the record is high risk" in said
+    said = school.says("dee", "The parent deleted it unread and confirmed in writing.", "yes")
     assert "will not be told" in said
+    assert breach(school).people_override == (
+        "The parent deleted it unread and confirmed in writing.")
+    assert "The record speaks against this exemption" in letter(school, "log_entry")
     said = school.says("vic", f"tell people {REF}")
     assert "already decided not to tell the people affected" in said
 
@@ -272,7 +285,8 @@ def test_close_needs_both_decisions_and_remedial_and_lessons(school: School_) ->
            "to tell the people affected" in said
     act(school, "dee", "not reportable", "Low risk.")
     assert "whether to tell the people affected" in school.says("dee", f"close {REF}")
-    act(school, "dee", "tell people", "no", "not high", "Low risk.")
+    act(school, "dee", "tell people", "no", "not high", "Low risk.",
+        "Deleted unread by the recipient, confirmed in writing.")
     said = school.says("dee", f"close {REF}", "skip")
     assert "can't be skipped" in said
     said = school.says("dee", "Resent to the right parent; autocomplete turned off.",

@@ -109,7 +109,6 @@ _EXEMPTION_ALIASES = {
 _OPEN = frozenset({BreachState.AWAITING, BreachState.DECIDED})
 _DT_HELP = "Type a date and time like “now”, “today 14:05” or “yesterday 9:00”."
 _AFTER_AWARE = case_at("aware_at", "the school became aware of it")
-_AFTER_FOUND = case_at("found_at", "it was found")
 _AFTER_HAPPENED = case_at("happened_at", "it happened")
 
 
@@ -215,7 +214,7 @@ ACTIONS = (
                Field("aware_at", Kind.DATETIME, "Aware from",
                      "When did the school become aware (reasonably certain data was "
                      "compromised)?", help=_DT_HELP, checks=(not_in_future,),
-                     after=(_AFTER_HAPPENED, _AFTER_FOUND)),
+                     after=(_AFTER_HAPPENED,)),
                Field("reason", Kind.LONG_TEXT, "Reason", "Why this time? (kept in the log)"),
            )),
            was=lambda ctx, case, values: {"was": case.aware_at.isoformat()},

@@ -258,11 +258,6 @@ def correct_found_at(ctx: Context, case: Breach, values: Mapping[str, Any]) -> s
     case.found_at = moment
     if follows:
         case.aware_at = moment
-    elif case.aware_at < moment:
-        raise Invalid(
-            "The school can't have been aware before it was found: the DPO set awareness "
-            f"at {describe_typed(case.aware_at.astimezone(ctx.tz))}. Correct that first "
-            f"(“correct aware {case.reference}”).", "found_at")
     update(ctx, case, {"text": f"Found corrected to "
                                f"{describe_typed(moment.astimezone(ctx.tz))}: {values['reason']}"})
     return _moved(ctx, case, was,
