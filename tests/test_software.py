@@ -62,6 +62,11 @@ MATHS_APP = (
 )
 
 
+# The test app's screening requires a DPIA: every approval records its outcome.
+DPIA = ("done", "DPIA-1, signed off 20 November 2026")
+DPIA_RAW = {"dpia": "done", "dpia_note": "DPIA-1, signed off 20 November 2026"}
+
+
 def ask_for_app(school: School_, who: str = "sam", answers: tuple[str, ...] = MATHS_APP) -> str:
     return school.says(who, *answers, "yes")
 
@@ -220,8 +225,12 @@ def test_request_question_answer_approval_register_and_audit(school: School_) ->
 
     # The DPO approves with a condition.
     school.now = NOW + timedelta(days=1, hours=2)
+    # The screening says a DPIA is required: approval records its outcome, or is refused.
     said = school.says("dee", f"approve with conditions {REF}", "First names only; no photos",
-                       "yes")
+                       "skip", "yes")
+    assert "The screening says a DPIA is required" in said
+    assert request(school).decision is None
+    said = school.says("dee", "done", "DPIA-7, signed off 20 November 2026", "yes")
     assert said.startswith(f"Approved with conditions: {REF} (Maths Whizz). It is in the "
                            "register, to be reviewed by Wednesday 24 November 2027. Sam "
                            "Teacher has been told.")
@@ -232,7 +241,8 @@ def test_request_question_answer_approval_register_and_audit(school: School_) ->
     assert (product.name, product.status, product.conditions, product.review_on,
             product.decided_by, product.dpia) == (
         "Maths Whizz", Status.CONDITIONS, "First names only; no photos", date(2027, 11, 24),
-        "Dee Dpo", "required")
+        "Dee Dpo", "done")
+    assert product.dpia_link == "DPIA-7, signed off 20 November 2026"
     # The register answers the next teacher, by name, by website, or forgivingly.
     for question in ("is Maths Whizz approved?", "can I use mathswhizz.co.uk?",
                      "software maths-whizz", "can we use Maths Whizz for homework?"):
@@ -250,7 +260,8 @@ def test_request_question_answer_approval_register_and_audit(school: School_) ->
                      ("software.answer", "Sam Teacher"),
                      ("software.approve_with_conditions", "Dee Dpo")]
     detail = next(d for a, _, d in events(school) if a == "software.approve_with_conditions")
-    assert detail == {"conditions": "First names only; no photos"}
+    assert detail == {"conditions": "First names only; no photos", "dpia": "done",
+                      "dpia_note": "DPIA-7, signed off 20 November 2026"}
     history = school.says("dee", f"history {REF}")
     assert "Dee Dpo | approve with conditions | First names only; no photos | terminal" in history
 
@@ -273,7 +284,7 @@ def test_a_double_click_and_a_stale_button_change_nothing(school: School_) -> No
     ask_for_app(school)
     with session_scope(school.engine) as session:
         ctx = school.context(session, "dee")
-        first = core.decide(ctx, SOFTWARE, SOFTWARE.action("approve"), REF, 1, {})
+        first = core.decide(ctx, SOFTWARE, SOFTWARE.action("approve"), REF, 1, DPIA_RAW)
     with session_scope(school.engine) as session:
         ctx = school.context(session, "vic")
         second = core.decide(ctx, SOFTWARE, SOFTWARE.action("reject"), REF, 1,
@@ -291,7 +302,7 @@ def test_two_decisions_at_the_same_moment_change_the_request_once(
     school: School_, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ask_for_app(school)
-    school.says("dee", f"approve {REF}", "skip")
+    school.says("dee", f"approve {REF}", "skip", *DPIA)
     school.says("vic", f"reject {REF}", "Not needed: we have one already")
     barrier = threading.Barrier(2, timeout=20)
     original = conversations.claim
@@ -355,7 +366,7 @@ def test_only_the_requester_answers_the_dpos_question(school: School_) -> None:
     assert "Who sees the pupils' scores?" in school.says("sam", REF)
     assert "answer SW-2026-0001" in school.says("sam", REF)
     # The DPO may still decide while waiting (e.g. after a phone call).
-    school.says("dee", f"approve {REF}", "Answered by phone: teachers only", "yes")
+    school.says("dee", f"approve {REF}", "Answered by phone: teachers only", *DPIA, "yes")
     assert request(school).state == RequestState.APPROVED
     assert "is approved, so “Answer the DPO” is not possible now" in school.says(
         "sam", f"answer {REF}")
@@ -376,7 +387,7 @@ def test_an_unreachable_requester_still_gets_a_recorded_decision(school: School_
     with session_scope(school.engine) as session:
         session.get(Person, school.people["sam"]).active = False
     before = len(notes_for(school, "sam"))
-    said = school.says("dee", f"approve {REF}", "skip", "yes")
+    said = school.says("dee", f"approve {REF}", "skip", *DPIA, "yes")
     assert "Sam Teacher no longer uses the bot, so they were not told: the decision is " \
            "recorded; please let them know another way." in said
     assert len(notes_for(school, "sam")) == before
@@ -395,7 +406,7 @@ def test_a_product_already_approved_or_pending_is_not_asked_for_again(school: Sc
            "November 2026 (SW-2026-0001)." in said
     assert said.endswith("Which app or website is it? (its name)")
     assert "Cancelled. Nothing was saved." in school.says("kim", "cancel")
-    school.says("dee", f"approve {REF}", "skip", "yes")
+    school.says("dee", f"approve {REF}", "skip", *DPIA, "yes")
     said = school.says("kim", "new software", "MathsWhizz")
     assert "Maths Whizz is approved" in said and "no need for a new request" in said
     with Session(school.engine) as session:
@@ -540,7 +551,7 @@ def test_a_bad_register_changes_nothing_and_says_which_rows(school: School_) -> 
 
 def test_an_import_does_not_overwrite_a_decision_made_in_the_bot(school: School_) -> None:
     ask_for_app(school)
-    school.says("dee", f"approve with conditions {REF}", "First names only", "yes")
+    school.says("dee", f"approve with conditions {REF}", "First names only", *DPIA, "yes")
     report = run_import(school, "Name,Status\nMaths Whizz,rejected\n")
     assert report.kept == ["Maths Whizz"]
     assert [p.status for p in products(school)] == [Status.CONDITIONS]
@@ -570,7 +581,7 @@ def test_the_dpo_is_nudged_after_three_school_days(school: School_) -> None:
 
 def test_a_decision_cancels_the_nudge_and_plans_the_review(school: School_) -> None:
     ask_for_app(school)
-    school.says("dee", f"approve {REF}", "skip", "yes")
+    school.says("dee", f"approve {REF}", "skip", *DPIA, "yes")
     assert pending_reminders(school) == []
     reviews = pending_reminders(school, service.REVIEW_SUBJECT)
     assert [(r.kind, r.due_at) for r in reviews] == [
@@ -609,7 +620,7 @@ def test_an_imported_pending_product_can_be_asked_for(school: School_) -> None:
     assert "pending in the register the school imported" in school.says(
         "kim", "is maths whizz approved?")
     assert f"Saved as {REF}." in ask_for_app(school)
-    school.says("dee", f"approve {REF}", "skip", "yes")
+    school.says("dee", f"approve {REF}", "skip", *DPIA, "yes")
     assert [(p.status, p.source) for p in products(school)] == [(Status.APPROVED, "request")]
 
 
