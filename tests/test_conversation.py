@@ -90,6 +90,9 @@ def to_summary(school: School_, who: str = "sam", **changes: str) -> list[Reply]
     replies = school.say(who, TRIGGER)
     for name in FIELDS:
         replies = school.say(who, changes.get(name, ANSWERS[name]))
+        if replies and isinstance(replies[-1], Question) and "is that right?" in (
+                replies[-1].prompt):
+            replies = school.say(who, "yes")  # a date weeks ago, read back and confirmed
     summary(replies)
     return replies
 
@@ -281,6 +284,13 @@ def test_received_dates_typed_the_uk_way_are_read_back(
     start_until(school, "received_at")
     replies = school.say("sam", typed)
     assert texts(replies) == [(f"Received: {read_back}.", "info")]
+    if "September" in read_back:  # 2 months ago: read back, and counted only once confirmed
+        question = asked(replies)
+        assert (question.field, question.step) == ("received_at", 10)
+        assert question.prompt == (f"Received: {read_back}. That is 2 months ago: is that "
+                                   "right? (yes, or type the right date)")
+        assert "received_at" not in answers_of(school)
+        replies = school.say("sam", "yes")
     assert asked(replies).field == "details"
     assert answers_of(school)["received_at"] == stored
 
