@@ -200,13 +200,13 @@ def test_bad_input_is_refused_and_nothing_lost(school: School_) -> None:
     case = breach(school)
     assert case.found_at == datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
     assert (case.incident, case.encrypted) == ("lost_device", False)
-    # Happened after it was found: refused at the end, that question asked again, the other
-    # answers kept.
-    said = school.says("sam", f"more details {REF}", "today 9:00", "skip", "skip", "skip",
-                       "skip", "locked the account", "yes")
-    assert "can't have happened after it was found" in said and "When did it happen?" in said
+    # Happened after it was found: refused as it is typed, and asked again.
+    said = school.says("sam", f"more details {REF}", "today 9:00")
+    assert "That is after it was found (Sunday 22 November 2026 at 09:00)." in said
+    assert "When did it happen?" in said
     assert breach(school).happened_at is None
-    said = school.says("sam", "yesterday 8:00", "yes")
+    said = school.says("sam", "yesterday 8:00", "skip", "skip", "skip", "skip",
+                       "locked the account", "yes")
     case = breach(school)
     assert case.happened_at == datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
     assert case.containment == "locked the account"

@@ -508,7 +508,8 @@ def test_extend_asks_reasons_in_a_modal_and_updates_the_message(ws: Workspace) -
     ack = ws.submit(modal, {"reason": {"value": plain_text_input("Thousands of emails")},
                             "notice_on": {"value": datepicker("2020-01-06")}}, DPO)
     assert ack == {"response_action": "errors",
-                   "errors": {"notice_on": "That is before the request arrived."}}
+                   "errors": {"notice_on": "That is before the request arrived (Thursday 3 "
+                                           "December 2026)."}}
     assert ws.case(reference).extended is False and ws.fake.count("chat.update") == 0
 
     ack = ws.submit(modal, {"reason": {"value": plain_text_input("Thousands of emails")},

@@ -14,6 +14,7 @@ from workflows.core.declaration import Action, ClockReminders, Retention, Workfl
 from workflows.core.fields import (
     FIRST_USE_REASON,
     SIX_YEARS_REASON,
+    After,
     Answers,
     Choice,
     Field,
@@ -35,14 +36,6 @@ from workflows.people.permissions import Permission
 
 def _choices(table: tuple[tuple[str, str, tuple[str, ...]], ...]) -> tuple[Choice, ...]:
     return tuple(Choice(value, lab, aliases) for value, lab, aliases in table)
-
-
-def _not_after_found(value: str, answers: Answers, ctx: Context) -> str | None:
-    # In the intake form the found-time is in the answers; on a case, apply() checks it.
-    found = answers.get("found_at")
-    if found and datetime.fromisoformat(value) > datetime.fromisoformat(found):
-        return "It can't have happened after it was found. When did it happen?"
-    return None
 
 
 INTAKE = Form((
@@ -85,7 +78,9 @@ DETAILS = Form((
 MORE = Form((
     Field("happened_at", Kind.DATETIME, "Happened",
           "When did it happen? (e.g. “yesterday 15:00”, or “skip”)",
-          optional=True, checks=(not_in_future, _not_after_found),
+          optional=True, checks=(not_in_future,),
+          until=(After("it was found", lambda ctx, answers, case: answers.get("found_at") or
+                       getattr(case, "found_at", None)),),
           plausible=Plausible(None, six_years_floor, SIX_YEARS_REASON)),
     Field("how_found", Kind.LONG_TEXT, "How found",
           "How was it found? (e.g. “the parent replied to tell us”, or “skip”)", optional=True),

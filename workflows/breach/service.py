@@ -221,13 +221,7 @@ def add_details(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
     if values.get("approx_records"):
         case.approx_records = number(values["approx_records"])
     if values.get("happened_at"):
-        happened = aware(datetime.fromisoformat(values["happened_at"]))
-        if happened > aware(case.found_at):
-            raise Invalid(
-                "It can't have happened after it was found "
-                f"({describe_datetime(case.found_at.astimezone(ctx.tz))}). "
-                "When did it happen?", "happened_at")
-        case.happened_at = happened
+        case.happened_at = aware(datetime.fromisoformat(values["happened_at"]))
     for name in ("how_found", "containment"):
         if values.get(name):
             setattr(case, name, values[name])

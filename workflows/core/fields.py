@@ -167,8 +167,9 @@ class Field:
     checks: tuple[Check, ...] = ()
     # "Don't know" is a real answer here, stored as UNKNOWN (a choice field lists it too).
     unknown: bool = False
-    # Dates: the events this one cannot come before, and how far back it may go.
+    # Dates: the events this one cannot come before, or after, and how far back it may go.
     after: tuple[After, ...] = ()
+    until: tuple[After, ...] = ()
     plausible: Plausible | None = None
 
     @property
@@ -209,8 +210,13 @@ class Field:
         for after in self.after:
             bound = after.when(ctx, answers, case)
             if bound is not None and before(value, bound, ctx):
-                raise Invalid(f"That is before {after.label} ({describe_moment(bound, ctx)}). "
-                              f"{self.question}", self.name)
+                raise Invalid(f"That is before {after.label} ({describe_moment(bound, ctx)}).",
+                              self.name)
+        for bound_by in self.until:
+            bound = bound_by.when(ctx, answers, case)
+            if bound is not None and before(bound, value, ctx):
+                raise Invalid(f"That is after {bound_by.label} ({describe_moment(bound, ctx)}).",
+                              self.name)
         if self.plausible is not None:
             problem = self.plausible.problem(local_day(value, ctx), ctx)
             if problem:

@@ -509,12 +509,13 @@ def order_problem(ctx: Context, case: RightsRequest) -> str | None:
         asked = getattr(case, f"{what}_requested_on")
         arrived = getattr(case, f"{what}_received_on")
         if asked and asked < received:
-            return (f"{words.capitalize()} can't have been asked for "
+            return (f"{words[0].upper()}{words[1:]} can't have been asked for "
                     f"({describe_date(asked)}) before the request arrived "
                     f"({describe_date(received)}).")
         if arrived and arrived < (asked or received):
-            return (f"{words.capitalize()} can't have arrived ({describe_date(arrived)}) before "
-                    f"it was asked for ({describe_date(asked or received)}).")
+            return (f"{words[0].upper()}{words[1:]} can't have arrived "
+                    f"({describe_date(arrived)}) before it was asked for "
+                    f"({describe_date(asked or received)}).")
     for p in pauses(ctx.session, case):
         if p.asked_on < received:
             return (f"The school can't have asked them to clarify ({describe_date(p.asked_on)}) "
