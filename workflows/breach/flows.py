@@ -163,7 +163,7 @@ ACTIONS = (
                Field("how", Kind.LONG_TEXT, "How and when",
                      "How and when will they be told? (e.g. “letter and phone call on "
                      "Monday 7 December”)",
-                     ask_if=_is_yes, checks=(*REPORT_TEXT[:1],)),
+                     ask_if=_is_yes, checks=LETTER_TEXT),
                Field("exemption", Kind.CHOICE, "Why not",
                      "Why not tell them?",
                      choices=tuple(Choice(k, v, _EXEMPTION_ALIASES.get(k, ()))
