@@ -24,7 +24,7 @@ import time
 import urllib.request
 from collections.abc import Coroutine, Iterator, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -1272,3 +1272,17 @@ def test_consent_shortcut_answers_in_the_modal_to_the_asker_only(ws: Workspace) 
     refusal = ws.fake.wait_for("chat.postMessage")[-1]
     assert refusal.args["channel"] == STAFF and "consent" in refusal.args["text"]
     assert ws.fake.count("views.open") == before
+
+
+def test_a_received_date_long_ago_is_read_back_on_the_confirm_view(ws: Workspace) -> None:
+    """A modal has no turn to ask "is that right?": the confirm view reads the date back, and
+    an absurd one comes back on its field."""
+    modal = ws.open_intake(STAFF)
+    ack = ws.submit(modal, sar_values(received_at="1/1/1900"))
+    assert ack["response_action"] == "errors"
+    assert "Monday 1 January 1900 can't be right" in ack["errors"]["received_at"]
+    weeks_ago = datetime.now(ZoneInfo("Europe/London")).date() - timedelta(days=35)
+    ack = ws.submit(modal, sar_values(received_at=weeks_ago.strftime("%d/%m/%Y")))
+    assert ack["response_action"] == "update" and ack["view"]["callback_id"] == "confirm"
+    assert "That is 5 weeks ago: is that right?" in words(ack["view"]["blocks"])
+    assert ws.cases() == []
