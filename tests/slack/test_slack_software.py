@@ -95,7 +95,14 @@ def test_a_software_request_from_the_shortcut_and_the_dpo_deciding_with_buttons(
     assert decide["callback_id"] == "decide"
     ack = ws.submit(decide, {"conditions": {"value": plain_text_input(None)}}, DPO)
     assert ack == {"response_action": "errors", "errors": {"conditions": "This is required."}}
+    # The screening requires a DPIA: its outcome is asked for on the form, not assumed.
     ack = ws.submit(decide, {"conditions": {"value": plain_text_input("First names only")}}, DPO)
+    assert ack["response_action"] == "errors" and list(ack["errors"]) == ["dpia"]
+    assert "The screening says a DPIA is required" in ack["errors"]["dpia"]
+    ack = ws.submit(decide, {"conditions": {"value": plain_text_input("First names only")},
+                             "dpia": {"value": static_select("done")},
+                             "dpia_note": {"value": plain_text_input("DPIA-3, 20 Nov 2026")}},
+                    DPO)
     assert ack == {}
     (update,) = ws.fake.wait_for("chat.update")
     assert_decided(ws.message(alert)["blocks"], "Approve with conditions")
