@@ -162,9 +162,10 @@ def test_the_dpo_corrects_the_received_date_with_a_reason(school: School_) -> No
     (event,) = audit(school, "sar.correct")
     assert (event.actor_name, event.detail) == ("Dee Dpo", {
         "which": "received", "on": "2026-11-20", "reason": "It was in the office post tray on "
-        "Friday.", "was": "2026-11-22", "due_was": "2026-12-22"})
+        "Friday.", "was": "2026-11-22", "now": "2026-11-20", "due_was": "2026-12-22"})
     history = school.says("dee", f"history {SAR}")
-    assert "correct" in history and "It was in the office post tray on Friday." in history
+    assert ("correct | Friday 20 November 2026 (was Sunday 22 November 2026); It was in the "
+            "office post tray on Friday.") in history
     with Session(school.engine) as session:
         targets = {r.target for r in session.exec(select(Reminder).where(
             Reminder.subject_type == "sar", col(Reminder.cancelled_at).is_(None),

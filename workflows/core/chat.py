@@ -19,6 +19,7 @@ from workflows.core import conversation as conversations
 from workflows.core.context import Context
 from workflows.core.declaration import Workflow
 from workflows.core.engine import Conflict, NotFound, check_may_start, load, view
+from workflows.core.fields import describe_moment
 from workflows.core.models import Conversation, ConversationStatus
 from workflows.core.timeleft import time_left
 from workflows.core.ui import Document, Reply, Table, Text
@@ -241,7 +242,7 @@ def _history(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply
                     e.at.astimezone(ctx.tz).strftime("%d %b %Y %H:%M"),
                     e.actor_name,
                     e.action.split(".", 1)[1].replace("_", " "),
-                    _why(e.detail or {}),
+                    _why(e.detail or {}, ctx),
                     e.adapter,
                 )
                 for e in events
@@ -250,12 +251,22 @@ def _history(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply
     ]
 
 
-def _why(detail: dict) -> str:
-    """The reasons a decision was recorded with (reasons, conditions, questions and answers)."""
+def _why(detail: dict, ctx: Context) -> str:
+    """The reasons a decision was recorded with (reasons, conditions, questions and answers),
+    and for a correction the value it replaced."""
     said = [str(v) for k, v in detail.items()
             if v and ("reason" in k or k in ("conditions", "question", "answer", "exemption"))]
+    if detail.get("was"):
+        said.insert(0, f"{_when(detail.get('now'), ctx)} (was {_when(detail['was'], ctx)})")
     text = "; ".join(said)
     return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _when(value: str | None, ctx: Context) -> str:
+    """A date or moment kept in the audit (ISO), as people read it."""
+    if not value:
+        return "?"
+    return describe_moment(value, ctx)
 
 
 def _letter(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from workflows.core.context import Context
-from workflows.core.dates import describe_date, describe_datetime
+from workflows.core.dates import describe_date, describe_datetime, describe_typed
 from workflows.core.declaration import Action, DeadlineReminders, Retention, Workflow
 from workflows.core.fields import (
     FIRST_USE_REASON,
@@ -168,7 +168,7 @@ def _card_rows(ctx: Context, case: RightsRequest) -> list[tuple[str, str]]:
         ("About", case.subject_name or "The requester"),
         ("Contact", ", ".join(x for x in (case.requester_email, case.requester_phone,
                                            case.requester_address) if x) or "(none)"),
-        ("Received", f"{describe_datetime(case.received_at.astimezone(ctx.tz))} by "
+        ("Received", f"{describe_typed(case.received_at.astimezone(ctx.tz))} by "
                      f"{next(c.label for c in CHANNELS if c.value == case.channel).lower()}"),
         ("Asked for", case.details),
     ]

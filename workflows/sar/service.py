@@ -470,7 +470,7 @@ def _corrected(ctx: Context, case: RightsRequest, which: str) -> tuple[object, s
 def date_before_correction(ctx: Context, case: RightsRequest, values: Mapping[str, Any]
                            ) -> dict[str, Any]:
     holder, attribute = _corrected(ctx, case, values["which"])
-    return {"was": getattr(holder, attribute).isoformat(),
+    return {"was": getattr(holder, attribute).isoformat(), "now": values["on"],
             "due_was": case.due_on.isoformat() if case.due_on else None}
 
 
