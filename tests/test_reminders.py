@@ -212,7 +212,8 @@ def test_a_case_logged_after_its_deadline_gets_one_overdue_nudge_now(school: Sch
     # Received Tuesday 20 October, due Friday 20 November, logged Monday 23 November at 10:00:
     # one overdue nudge now (not an "on the day" one as well), then the daily chain.
     school.now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-    log_sar(school, received="20/10 09:00")
+    school.says("sam", *PARENT_SAR[:10], "20/10 09:00")  # a month ago: read back
+    assert "Saved as SAR-2026-0001." in school.says("sam", "yes", *PARENT_SAR[11:], "yes")
     assert all(at >= school.now for _, _, at, _ in pending(school))
     assert [kind for kind, *_ in pending(school) if kind != "deadline.overdue.2026-11-24"] == [
         "deadline.overdue.2026-11-23"
