@@ -235,7 +235,8 @@ def test_outward_letters_never_carry_the_reporters_words(school: School_) -> Non
                        "skip", "yes")
     assert "The drafts use your words" in said
     affected = letter(school, BRE, "affected_letter")
-    assert "your child's end-of-term report was emailed to another parent by mistake" in affected
+    assert ("held by Hillside Primary.\n\nWhat happened: On Monday 23 November 2026 your "
+            "child's end-of-term report was emailed to another parent by mistake") in affected
     assert "Amelia" not in affected and "Oliver" not in affected
     ico = letter(school, BRE, "ico_report")
     assert "a member of staff emailed a pupil's end-of-term report" in ico
