@@ -83,7 +83,8 @@ def _breaches_at_once(school: School_, how_many: int) -> list[str]:
                 ctx = school.context(session, "sam")
                 start.wait(timeout=30)
                 case = breaches.create(ctx, {"what_happened": "A laptop left on a train",
-                                             "found_at": None, "ongoing": False})
+                                             "found_at": ctx.now.isoformat(),
+                                             "ongoing": False})
                 # A slow rest of the transaction: the others must wait for this number.
                 time.sleep(0.05)
                 made.append(case.reference)
