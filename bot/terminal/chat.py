@@ -67,8 +67,10 @@ class TerminalChat:
                                  "shows them.") from None
             # Someone known at several schools starts where they last chose to work.
             known = membership.speaking(session, ADAPTER, user, self.served)
-            person = people.find_or_create(
-                session, known.school_id if known else self.served[0], user, role)
+            # Raises PeopleRefused for a role the person does not have.
+            person = people.arriving(
+                session, session.get(School, known.school_id if known else self.served[0]),
+                user, role, ADAPTER, datetime.now(UTC))
             self.person_id = person.id
             school = session.get(School, person.school_id)
             self.banner = (school.name, person.name, Role(person.role).value, school.configured)
