@@ -54,7 +54,6 @@ class TerminalChat:
         self.engine = engine
         self.console = console
         self.user = user
-        self.role = role
         self.run_reminders = run_reminders
         self.channel_key = f"terminal:{user.lower()}"
         self._printing = threading.Lock()
