@@ -420,7 +420,7 @@ def people_list(school: SchoolOption = None) -> None:
     with session_scope(_engine()) as session:
         found = _school(session, school)
         for person in session.exec(select(Person).where(Person.school_id == found.id)
-                                   .order_by(col(Person.name))):
+                                   .order_by(col(Person.id))):
             table.add_row(_escape(person.name), person.role if person.active else "removed",
                           _escape(person.email or ""), _escape(person.slack_user_id or ""),
                           "yes" if person.consent_lookup else "")
