@@ -32,7 +32,7 @@ def digest_text(session: Session, school: School, now: datetime) -> str:
                 "sort": (left is None, not left or not left.running,
                          left.sort_key if left else local_now),
                 "reference": case.reference,
-                "title": workflow.title,
+                "title": workflow.title_of(case),
                 "status": workflow.states[case.state],
                 "due": left.due if left else "clock stopped",
                 "left": "" if left is None else (

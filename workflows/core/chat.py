@@ -202,7 +202,7 @@ def _cases(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
                 workflow.states[case.state],
                 left.short_due if left else "clock stopped",
                 left.left if shown else "",
-            )
+            ) + ((workflow.title_of(case),) if workflow.case_title else ())
             # Most urgent first, by the moment itself; then whatever has no running clock.
             listed.append(((not (shown and left.running), left.sort_key if left else _NEVER),
                            row))
@@ -212,7 +212,9 @@ def _cases(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
         replies.append(
             Table(
                 title=f"{whose} {which}{workflow.title.lower()}s",
-                columns=("Reference", "Status", "Due", "Left"),
+                # A workflow of several kinds says which each case is.
+                columns=("Reference", "Status", "Due", "Left")
+                + (("Kind",) if workflow.case_title else ()),
                 rows=tuple(rows),
                 empty={"all": "None yet.", "closed": "None closed yet."}.get(scope, "None open."),
             )

@@ -57,7 +57,7 @@ def dashboard(ctx: Context) -> Dashboard:
                         else f"{left.left} ({left.short_due})" if not left.running
                         else f"{left.left} left ({left.short_due})")
                 key = (0 if left.running else 1, left.sort_key)
-            lines.append((key, CaseLine(case.reference, workflow.title,
+            lines.append((key, CaseLine(case.reference, workflow.title_of(case),
                                         workflow.states[case.state], text, urgency, key)))
     lines.sort(key=lambda pair: pair[0])
     heading = (f"Every open case at {ctx.school.name}" if everyone

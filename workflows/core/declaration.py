@@ -132,9 +132,15 @@ class Workflow:
     # When what the deadline asks for was done, while the case stays open (a breach's ICO
     # decision): from then on every listing reads the deadline as met, not overdue.
     met_at: Callable[[Any], datetime | None] = lambda case: None
+    # What one case is called, where a workflow covers several kinds (an educational-record
+    # request is not a subject access request); None: the workflow's title.
+    case_title: Callable[[Any], str] | None = None
 
     def action(self, name: str) -> Action:
         return next(a for a in self.actions if a.name == name)
+
+    def title_of(self, case: Any) -> str:
+        return self.case_title(case) if self.case_title else self.title
 
     def time_left(self, case: Any, now: datetime) -> TimeLeft | None:
         """How long ``case`` has left (``now`` in school time); None with no clock."""

@@ -110,7 +110,7 @@ def card(ctx: Context, workflow: Workflow, case: Any) -> Card:
         if can(ctx.person, action.permission) and action.available(ctx, case)
     )
     return Card(
-        title=workflow.title,
+        title=workflow.title_of(case),
         reference=case.reference,
         status=workflow.states[case.state],
         rows=tuple(workflow.card_rows(ctx, case)),
@@ -297,5 +297,5 @@ def channel_alert(ctx: Context, workflow: Workflow, case: Any) -> str | None:
     if workflow.channel_alert is None:
         return None
     left = workflow.time_left(case, ctx.local_now)
-    return render(workflow.channel_alert, reference=case.reference, title=workflow.title,
+    return render(workflow.channel_alert, reference=case.reference, title=workflow.title_of(case),
                   due=left.due if left else None, left=left.left if left else None)
