@@ -32,6 +32,7 @@ from workflows.reminders.planner import insert_once
 from workflows.schools.models import School
 from workflows.schools.service import (
     is_work_day,
+    next_work_day,
     previous_work_day,
     term_calendar,
     work_window_start,
@@ -359,6 +360,11 @@ def recompute(ctx: Context, case: SoftwareRequest) -> None:
         case.decide_by = None
 
 
+def review_date(school: School, decided_on: date) -> date:
+    """A year after approval, on a day the school works (never a Saturday or bank holiday)."""
+    return next_work_day(school, decided_on + relativedelta(months=REVIEW_MONTHS))
+
+
 def due(case: SoftwareRequest) -> date | None:
     return case.decide_by
 
@@ -435,7 +441,7 @@ def _register(ctx: Context, case: SoftwareRequest, status: Status,
     product.decided_by = ctx.person.name
     product.decided_by_id = ctx.person.id
     product.decided_on = ctx.today
-    product.review_on = ctx.today + relativedelta(months=REVIEW_MONTHS) if approved else None
+    product.review_on = review_date(ctx.school, ctx.today) if approved else None
     product.request_id = case.id
     product.source = "request"
     product.version += 1
