@@ -184,8 +184,6 @@ def create(ctx: Context, values: Mapping[str, Any]) -> Breach:
 def alert_team(ctx: Context, case: Breach, event: str, **extra: Any) -> None:
     """The DPO and deputies, privately, at once: reference, countdown, risk; no names."""
     team = [p.id for p in people.decision_makers(ctx.session, ctx.school.id)]
-    if event != "new":
-        team = [p for p in team if p != ctx.person.id]
     left = time_left(due(case), ctx.local_now, ico_met_at(case))
     text = render(
         "messages/breach_event.txt.j2",
@@ -199,7 +197,7 @@ def alert_team(ctx: Context, case: Breach, event: str, **extra: Any) -> None:
         **extra,
     )
     notifications.case_event(ctx.session, subject_type="breach", case=case, event=event,
-                             people=team, text=text)
+                             people=team, text=text, by=ctx.person.id)
 
 
 # Actions: each returns what to tell the person who took it.

@@ -311,10 +311,9 @@ def _tell_team(ctx: Context, case: SoftwareRequest, event: str, **extra: Any) ->
     team = [p.id for p in people.decision_makers(ctx.session, ctx.school.id)]
     if case.owner_id:
         team.insert(0, case.owner_id)
-    team = [p for p in team if p != ctx.person.id]
     text = render("software/event.txt.j2", event=event, case=case, actor=ctx.person, **extra)
     notifications.case_event(ctx.session, subject_type="software", case=case, event=event,
-                             people=team, text=text)
+                             people=team, text=text, by=ctx.person.id)
 
 
 def _tell_requester(ctx: Context, case: SoftwareRequest, event: str, **extra: Any) -> str:
@@ -330,7 +329,7 @@ def _tell_requester(ctx: Context, case: SoftwareRequest, event: str, **extra: An
     if requester.id == ctx.person.id:
         return ""
     notifications.case_event(ctx.session, subject_type="software", case=case, event=event,
-                             people=[requester.id], text=text)
+                             people=[requester.id], text=text, by=ctx.person.id)
     return f" {requester.name} has been told."
 
 
@@ -477,12 +476,10 @@ def answer(ctx: Context, case: SoftwareRequest, values: Mapping[str, Any]) -> st
 def reassign(ctx: Context, case: SoftwareRequest, values: Mapping[str, Any]) -> str:
     person = _decider(ctx, values["person"])
     case.owner_id = person.id
-    if person.id != ctx.person.id:
-        notifications.case_event(
-            ctx.session, subject_type="software", case=case, event="reassigned",
-            people=[person.id],
-            text=render("software/event.txt.j2", event="reassigned", case=case,
-                        actor=ctx.person))
+    notifications.case_event(
+        ctx.session, subject_type="software", case=case, event="reassigned",
+        people=[person.id], by=ctx.person.id,
+        text=render("software/event.txt.j2", event="reassigned", case=case, actor=ctx.person))
     return f"{case.reference} is now {person.name}'s to decide."
 
 
