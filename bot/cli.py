@@ -339,7 +339,9 @@ def calendar_show(school: SchoolOption = None) -> None:
 @people_app.command("add")
 def people_add(
     name: str,
-    role: Annotated[str, typer.Option(help="staff, dpo, deputy or head.")] = "staff",
+    role: Annotated[str | None, typer.Option(
+        help="staff, dpo, deputy or head (default: staff; someone already here keeps theirs).")
+    ] = None,
     email: Annotated[
         str | None, typer.Option(help="Their email (links them to Slack by it).")
     ] = None,
@@ -355,8 +357,9 @@ def people_add(
     """Add a person, or add details (email, Slack id) to someone already here."""
     from workflows.people import service as people
 
-    _people_change(lambda ctx: people.add(ctx, name, _role(role, "--role"), email, slack_id,
-                                          consent), as_name, school)
+    chosen = _role(role, "--role") if role else None
+    _people_change(lambda ctx: people.add(ctx, name, chosen, email, slack_id, consent), as_name,
+                   school)
 
 
 @people_app.command("role")

@@ -70,6 +70,9 @@ def test_every_people_subcommand(hillside: School_, tmp_path: Path) -> None:
     assert person(engine, "Kim Teacher").slack_user_id is None
     details = dpo_bot(engine, "people", "add", "Sam Teacher", "--email", "sam@school.example")
     assert details.exit_code == 0 and person(engine, "Sam Teacher").email == "sam@school.example"
+    # Without --role, someone already here keeps theirs.
+    lookup = dpo_bot(engine, "people", "add", "Hal Head", "--consent")
+    assert lookup.exit_code == 0 and "Hal Head is head at Hillside Primary" in lookup.output
 
     # Only the DPO (or whoever runs the installation) changes roles.
     refused = dpo_bot(engine, "people", "role", "Sam Teacher", "deputy", "--as", "Vic Deputy")
@@ -108,7 +111,7 @@ def test_every_people_subcommand(hillside: School_, tmp_path: Path) -> None:
     assert "updated" in lines[0] and f"by {LOGIN} (command line) (cli)" in lines[0]
     assert "role changed  staff → deputy  by Dee Dpo (cli)" in lines[1]
     assert [a for _, a, _ in trail(engine, "person.")] == [
-        "person.added", "person.updated", "person.role_changed", "person.role_changed",
+        "person.added", "person.updated", "person.updated", "person.role_changed", "person.role_changed",
         "person.role_changed", "person.removed", "person.viewed"]
 
     # The audit export carries every role change, with who made it.

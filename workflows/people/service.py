@@ -116,9 +116,9 @@ def _single(ctx: Context, person: Person, role: Role) -> list[str]:
     return said
 
 
-def add(ctx: Context, name: str, role: Role, email: str | None = None,
+def add(ctx: Context, name: str, role: Role | None = None, email: str | None = None,
         slack_id: str | None = None, consent: bool = False) -> tuple[Person, list[str]]:
-    """Add someone, or update the details of someone already here with the same role.
+    """Add someone (as staff unless ``role`` says), or add details to someone already here.
 
     A different role for someone already here is refused: that is ``change_role``, so that a
     role never changes as a side effect of adding details.
@@ -128,7 +128,9 @@ def add(ctx: Context, name: str, role: Role, email: str | None = None,
     if not name:
         raise PeopleRefused("A person needs a name.")
     person = named(ctx.session, ctx.school.id, name)
-    if person is not None and (person.role != role or not person.active):
+    if person is not None and ((role is not None and person.role != role)
+                               or not person.active):
+        role = role or Role(person.role)
         raise PeopleRefused(
             f"{name} is already {_described(person)} at {ctx.school.name}; "
             + (f"to make them {role.value}: dpo-bot people role \"{name}\" {role.value}."
@@ -140,6 +142,7 @@ def add(ctx: Context, name: str, role: Role, email: str | None = None,
         if holder is not None and (person is None or holder.id != person.id):
             raise PeopleRefused(f"Slack member {slack_id} is already {holder.name}.")
     new = person is None
+    role = role or (Role(person.role) if person else Role.STAFF)
     if person is None:
         person = Person(school_id=ctx.school.id, name=name, role=role)
         ctx.session.add(person)
