@@ -101,6 +101,10 @@ def test_every_people_subcommand(hillside: School_, tmp_path: Path) -> None:
     nobody = dpo_bot(engine, "people", "remove", "Nobody")
     assert nobody.exit_code == 2 and "No one called “Nobody”" in nobody.output
 
+    left = dpo_bot(engine, "chat", "--user", "Kim Teacher", "--no-reminders", stdin="cases\n")
+    assert left.exit_code == 2 and "Kim Teacher was removed from Hillside Primary's people " \
+        "list" in left.output
+
     listed = dpo_bot(engine, "people", "list").output
     assert "│ Kim Teacher │ removed" in listed and "│ Vic Deputy  │ dpo " in listed
     assert "ann@school.example" in listed
@@ -111,8 +115,8 @@ def test_every_people_subcommand(hillside: School_, tmp_path: Path) -> None:
     assert "updated" in lines[0] and f"by {LOGIN} (command line) (cli)" in lines[0]
     assert "role changed  staff → deputy  by Dee Dpo (cli)" in lines[1]
     assert [a for _, a, _ in trail(engine, "person.")] == [
-        "person.added", "person.updated", "person.updated", "person.role_changed", "person.role_changed",
-        "person.role_changed", "person.removed", "person.viewed"]
+        "person.added", "person.updated", "person.updated", "person.role_changed",
+        "person.role_changed", "person.role_changed", "person.removed", "person.viewed"]
 
     # The audit export carries every role change, with who made it.
     out = tmp_path / "all.zip"

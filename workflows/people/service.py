@@ -224,8 +224,12 @@ def arriving(session: Session, school: School, name: str, role: Role | None,
     works on a fresh database but no one can make themselves the DPO of a real school.
     """
     person = named(session, school.id, name)
+    if person is not None and not person.active:
+        raise PeopleRefused(f"{name} was removed from {school.name}'s people list, so can't "
+                            f"use the bot there; the DPO can bring them back with dpo-bot "
+                            f"people role \"{name}\" ROLE.")
     if person is not None:
-        if role is not None and (person.role != role or not person.active):
+        if role is not None and person.role != role:
             raise PeopleRefused(
                 f"{name} is {_described(person)} at {school.name}, not {role.value}: a role "
                 f"changes only with dpo-bot people role \"{name}\" {role.value} (the DPO, or "
