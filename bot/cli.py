@@ -410,20 +410,24 @@ def _people_change(change, as_name: str | None, school: str | None) -> None:
 
 
 @people_app.command("list")
-def people_list(school: SchoolOption = None) -> None:
-    """Everyone the bot knows at the school, with their role."""
+def people_list(as_name: AsOption = None, school: SchoolOption = None) -> None:
+    """Everyone the bot knows at the school, with their role (the read is audited)."""
     from rich.console import Console
     from rich.table import Table
     from sqlmodel import col, select
 
+    from workflows.audit import service as audit
     from workflows.database import session_scope
     from workflows.people.models import Person
 
     table = Table("Name", "Role", "Email", "Slack", "Photo consent")
     with session_scope(_engine()) as session:
         found = _school(session, school)
-        for person in session.exec(select(Person).where(Person.school_id == found.id)
-                                   .order_by(col(Person.id))):
+        everyone = list(session.exec(select(Person).where(Person.school_id == found.id)
+                                     .order_by(col(Person.id))))
+        audit.record(_cli_context(session, found, as_name), "person.listed", "person",
+                     count=len(everyone))
+        for person in everyone:
             table.add_row(_escape(person.name), person.role if person.active else "removed",
                           _escape(person.email or ""), _escape(person.slack_user_id or ""),
                           "yes" if person.consent_lookup else "")

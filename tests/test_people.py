@@ -116,7 +116,8 @@ def test_every_people_subcommand(hillside: School_, tmp_path: Path) -> None:
     assert "role changed  staff → deputy  by Dee Dpo (cli)" in lines[1]
     assert [a for _, a, _ in trail(engine, "person.")] == [
         "person.added", "person.updated", "person.updated", "person.role_changed",
-        "person.role_changed", "person.role_changed", "person.removed", "person.viewed"]
+        "person.role_changed", "person.role_changed", "person.removed", "person.listed",
+        "person.viewed"]
 
     # The audit export carries every role change, with who made it.
     out = tmp_path / "all.zip"
