@@ -6,7 +6,7 @@ urgent first, whatever kind of clock it runs on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from workflows.core.dates import describe_date, describe_datetime
@@ -33,10 +33,10 @@ def time_left(due: date | datetime, now: datetime, met_at: datetime | None = Non
     time, or late), never as overdue: the clock stopped when it was met.
     """
     if met_at is not None:
-        late = (met_at.date() > due if not isinstance(due, datetime) else met_at > due)
-        shown = time_left(due, now)
-        return TimeLeft(sort_key=shown.sort_key, short_due=shown.short_due, due=shown.due,
-                        left="met late" if late else "met in time", urgency="met")
+        late = (met_at > due if isinstance(due, datetime)
+                else met_at.astimezone(now.tzinfo).date() > due)  # the school's day
+        return replace(time_left(due, now), left="met late" if late else "met in time",
+                       urgency="met")
     if isinstance(due, datetime):
         local = due.astimezone(now.tzinfo)
         seconds = (local - now).total_seconds()
