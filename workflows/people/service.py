@@ -7,10 +7,12 @@ A role decides what a person may see and do, so it changes only through `dpo-bot
 from __future__ import annotations
 
 import getpass
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from workflows.audit import service as audit
+from workflows.audit.models import AuditEvent
 from workflows.core.context import Context
 from workflows.people.models import Person, Role
 from workflows.people.permissions import Permission, require
@@ -203,7 +205,7 @@ def _described(person: Person) -> str:
     return Role(person.role).value if person.active else "removed"
 
 
-def person_history(ctx: Context, person: Person) -> list:
+def person_history(ctx: Context, person: Person) -> list[AuditEvent]:
     """Every change to this person's place on the list (the read is itself audited)."""
     events = audit.history(ctx.session, "person", person.id)
     audit.record(ctx, "person.viewed", "person", person.id, None, name=person.name,
@@ -215,7 +217,7 @@ def person_history(ctx: Context, person: Person) -> list:
 
 
 def arriving(session: Session, school: School, name: str, role: Role | None,
-             adapter: str, now) -> Person:
+             adapter: str, now: datetime) -> Person:
     """The record a terminal chat as ``name`` uses, at ``school`` (where a new name starts).
 
     ``--role`` never changes a stored person: a different one is refused. A new name joins
