@@ -100,13 +100,42 @@ def _parse_iso(text: str, what: str) -> date:
         raise  # unreachable: _fail exits
 
 
+AsOption = Annotated[
+    str | None, typer.Option("--as", help="Act as this person on the people list (audited as "
+                             "them, with their permissions; default: your login name).")
+]
+
+
+def _role(text: str, what: str):
+    from workflows.people.models import Role
+
+    try:
+        return Role(text.strip().lower())
+    except ValueError:
+        _fail(f"{what} must be one of: {', '.join(r.value for r in Role)}; not “{text}”.")
+
+
+def _cli_context(session, found, as_name: str | None):
+    """Whoever ran this command, at ``found``: audited as them, never as the DPO."""
+    from workflows.core.context import Context
+    from workflows.database import utcnow
+    from workflows.people.service import PeopleRefused, command_line_person
+
+    try:
+        person = command_line_person(session, found, as_name)
+    except PeopleRefused as error:
+        _fail(str(error))
+    return Context(session=session, school=found, person=person, adapter="cli", now=utcnow())
+
+
 @app.command()
 def chat(
     user: Annotated[
         str | None, typer.Option(help="Who you are (default: your login name).")
     ] = None,
     role: Annotated[
-        str | None, typer.Option(help="staff, dpo, deputy or head (default: your current role).")
+        str | None, typer.Option(help="staff, dpo, deputy or head: checked against the people "
+                                 "list, never changes it (default: your role there).")
     ] = None,
     school: ServedOption = None,
     reminders: Annotated[
@@ -117,13 +146,15 @@ def chat(
     from rich.console import Console
 
     from bot.terminal.chat import TerminalChat, default_user
-    from workflows.people.models import Role
+    from workflows.people.service import PeopleRefused
 
+    chosen = _role(role, "--role") if role else None
     try:
-        chosen = Role(role) if role else None
-    except ValueError:
-        _fail(f"--role must be one of: {', '.join(r.value for r in Role)}.")
-    TerminalChat(_engine(), Console(), user or default_user(), chosen, school, reminders).run()
+        terminal = TerminalChat(_engine(), Console(), user or default_user(), chosen, school,
+                                reminders)
+    except PeopleRefused as error:
+        _fail(str(error))
+    terminal.run()
 
 
 @db_app.command("upgrade")
@@ -308,7 +339,9 @@ def calendar_show(school: SchoolOption = None) -> None:
 @people_app.command("add")
 def people_add(
     name: str,
-    role: Annotated[str, typer.Option(help="staff, dpo, deputy or head.")] = "staff",
+    role: Annotated[str | None, typer.Option(
+        help="staff, dpo, deputy or head (default: staff; someone already here keeps theirs).")
+    ] = None,
     email: Annotated[
         str | None, typer.Option(help="Their email (links them to Slack by it).")
     ] = None,
@@ -318,50 +351,113 @@ def people_add(
     consent: Annotated[
         bool, typer.Option("--consent", help="May look up pupils' photo consent.")
     ] = False,
+    as_name: AsOption = None,
     school: SchoolOption = None,
 ) -> None:
-    """Add a person (or change their role)."""
-    from workflows.database import session_scope
+    """Add a person, or add details (email, Slack id) to someone already here."""
     from workflows.people import service as people
-    from workflows.people.models import Role
+
+    chosen = _role(role, "--role") if role else None
+    _people_change(lambda ctx: people.add(ctx, name, chosen, email, slack_id, consent), as_name,
+                   school)
+
+
+@people_app.command("role")
+def people_role(
+    name: Annotated[str, typer.Argument(help="Their name, as dpo-bot people list shows it.")],
+    role: Annotated[str, typer.Argument(help="staff, dpo, deputy or head.")],
+    as_name: AsOption = None,
+    school: SchoolOption = None,
+) -> None:
+    """Change someone's role (or bring back someone removed); recorded with who did it."""
+    from workflows.people import service as people
+
+    _people_change(lambda ctx: people.change_role(ctx, name, _role(role, "ROLE")), as_name,
+                   school)
+
+
+@people_app.command("remove")
+def people_remove(
+    name: Annotated[str, typer.Argument(help="Their name, as dpo-bot people list shows it.")],
+    as_name: AsOption = None,
+    school: SchoolOption = None,
+) -> None:
+    """Someone who has left: they can no longer see or do anything. Their record and what they
+    did stay."""
+    from workflows.people import service as people
+
+    _people_change(lambda ctx: (people.remove(ctx, name), []), as_name, school)
+
+
+def _people_change(change, as_name: str | None, school: str | None) -> None:
+    """One change to the people list in its own transaction; a refusal changes nothing."""
+    from workflows.database import session_scope
+    from workflows.people.permissions import PermissionDenied
+    from workflows.people.service import PeopleRefused
 
     try:
-        chosen = Role(role)
-    except ValueError:
-        _fail(f"--role must be one of: {', '.join(r.value for r in Role)}.")
-    with session_scope(_engine()) as session:
-        found = _school(session, school)
-        person = people.find_or_create(session, found.id, name, chosen, email)
-        if email:
-            person.email = email
-        if consent:
-            person.consent_lookup = True
-        if slack_id:
-            from bot.slack import identity
-
-            holder = identity.find(session, found.id, slack_id)
-            if holder is not None and holder.id != person.id:
-                _fail(f"Slack member {slack_id} is already {holder.name}.")
-            person.slack_user_id = slack_id
-    typer.echo(f"{name} is {chosen.value} at {found.name}.")
+        with session_scope(_engine()) as session:
+            ctx = _cli_context(session, _school(session, school), as_name)
+            person, said = change(ctx)
+            line = (f"{person.name} is {person.role} at {ctx.school.name}." if person.active
+                    else f"{person.name} is removed from {ctx.school.name}.")
+            line += f" Recorded as done by {ctx.person.name}."
+    except (PeopleRefused, PermissionDenied) as error:
+        _fail(str(getattr(error, "message", error)))
+    for note in said:
+        typer.echo(note)
+    typer.echo(line)
 
 
 @people_app.command("list")
-def people_list(school: SchoolOption = None) -> None:
-    """Everyone the bot knows at the school, with their role."""
+def people_list(as_name: AsOption = None, school: SchoolOption = None) -> None:
+    """Everyone the bot knows at the school, with their role (the read is audited)."""
     from rich.console import Console
     from rich.table import Table
-    from sqlmodel import select
+    from sqlmodel import col, select
 
+    from workflows.audit import service as audit
     from workflows.database import session_scope
     from workflows.people.models import Person
 
-    table = Table("Name", "Role", "Email")
+    table = Table("Name", "Role", "Email", "Slack", "Photo consent")
     with session_scope(_engine()) as session:
         found = _school(session, school)
-        for person in session.exec(select(Person).where(Person.school_id == found.id)):
-            table.add_row(_escape(person.name), person.role, _escape(person.email or ""))
-    Console().print(table)
+        everyone = list(session.exec(select(Person).where(Person.school_id == found.id)
+                                     .order_by(col(Person.id))))
+        audit.record(_cli_context(session, found, as_name), "person.listed", "person",
+                     count=len(everyone))
+        for person in everyone:
+            table.add_row(_escape(person.name), person.role if person.active else "removed",
+                          _escape(person.email or ""), _escape(person.slack_user_id or ""),
+                          "yes" if person.consent_lookup else "")
+    Console(width=200).print(table)
+
+
+@people_app.command("history")
+def people_history(
+    name: Annotated[str, typer.Argument(help="Their name, as dpo-bot people list shows it.")],
+    as_name: AsOption = None,
+    school: SchoolOption = None,
+) -> None:
+    """Who added this person, changed their role or removed them, and when (audited)."""
+    from workflows.database import session_scope
+    from workflows.people import service as people
+
+    with session_scope(_engine()) as session:
+        ctx = _cli_context(session, _school(session, school), as_name)
+        person = people.named(session, ctx.school.id, name)
+        if person is None:
+            _fail(f"No one called “{name}” at {ctx.school.name} (dpo-bot people list shows "
+                  "them).")
+        for event in people.person_history(ctx, person):
+            detail = event.detail or {}
+            change = (f"{detail.get('old')} → {detail.get('new')}" if "new" in detail
+                      else detail.get("role") or detail.get("old") or "")
+            typer.echo(f"{event.at.astimezone(ctx.tz):%d %b %Y %H:%M}  "
+                       f"{event.action.split('.', 1)[1].replace('_', ' ')}  {change}  "
+                       f"by {event.actor_name} ({event.adapter})"
+                       + (f": {detail['why']}" if detail.get("why") else ""))
 
 
 @schools_app.command("add")
@@ -576,43 +672,44 @@ ExportOut = Annotated[Path | None, typer.Option(help="Write to a file instead of
 
 @export_app.command("sars")
 def export_sars(format: ExportFormat = "csv", out: ExportOut = None,
-                school: SchoolOption = None) -> None:
+                as_name: AsOption = None, school: SchoolOption = None) -> None:
     """The SAR log, with every date, for the governors, the ICO or your own records."""
     from workflows.sar.export import export_rows
 
-    _export(export_rows, format, out, school, "requests")
+    _export(export_rows, format, out, school, "requests", as_name)
 
 
 @export_app.command("breaches")
 def export_breaches(format: ExportFormat = "csv", out: ExportOut = None,
-                    school: SchoolOption = None) -> None:
+                    as_name: AsOption = None, school: SchoolOption = None) -> None:
     """The breach log (Art 33(5)): every breach, reported or not, with its decisions."""
     from workflows.breach.export import export_rows
 
-    _export(export_rows, format, out, school, "breaches")
+    _export(export_rows, format, out, school, "breaches", as_name)
 
 
 @export_app.command("consents")
 def export_consents(format: ExportFormat = "csv", out: ExportOut = None,
-                    school: SchoolOption = None) -> None:
+                    as_name: AsOption = None, school: SchoolOption = None) -> None:
     """The photo consent register as held now, with the answer the bot gives for each use."""
     from workflows.consent.service import export_rows
 
-    _export(export_rows, format, out, school, "consent rows")
+    _export(export_rows, format, out, school, "consent rows", as_name)
 
 
 @export_app.command("software")
 def export_software(format: ExportFormat = "csv", out: ExportOut = None,
-                    school: SchoolOption = None) -> None:
+                    as_name: AsOption = None, school: SchoolOption = None) -> None:
     """The software register: each product's status, data, conditions, DPIA and review date."""
     from workflows.software.export import export_rows
 
-    _export(export_rows, format, out, school, "products")
+    _export(export_rows, format, out, school, "products", as_name)
 
 
 @export_app.command("all")
 def export_all(
     out: Annotated[Path, typer.Option("--out", help="The zip file to write.")],
+    as_name: AsOption = None,
     school: SchoolOption = None,
 ) -> None:
     """Every register, the people, the settings and the audit trail, as CSV and JSON in a zip."""
@@ -625,7 +722,9 @@ def export_all(
         _fail(f"There is no folder {out.parent}.")
     with session_scope(_engine()) as session:
         found = _school(session, school)
-        counts = write_archive(session, found, out, actor="command line", now=utcnow())
+        counts = write_archive(session, found, out,
+                               actor=_cli_context(session, found, as_name).person.name,
+                               now=utcnow())
     for name, (what, _) in REGISTERS.items():
         typer.echo(f"{name}: {counts[name]} rows ({what})")
     typer.echo(f"Wrote {out}.")
@@ -723,39 +822,23 @@ def consent(
     use: Annotated[str | None, typer.Option("--use", help="e.g. website, social media.")] = None,
     cls: Annotated[str | None, typer.Option("--class", help="A registration class.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The answer as JSON.")] = False,
-    user: Annotated[str | None, typer.Option(help="Who is asking (audited; default: the "
-                                             "school's DPO).")] = None,
+    as_name: Annotated[str | None, typer.Option(
+        "--as", "--user", help="Ask as this person on the people list (audited as them, with "
+        "their permission; default: your login name).")] = None,
     school: SchoolOption = None,
 ) -> None:
     """Can this pupil (or who in this class can't) appear in a photo for this use?"""
     from dataclasses import asdict
 
-    from sqlmodel import select
-
     from workflows.consent import service
-    from workflows.core.context import Context
     from workflows.core.ui import Text
-    from workflows.database import session_scope, utcnow
-    from workflows.people import service as people
-    from workflows.people.models import Person, Role
+    from workflows.database import session_scope
     from workflows.people.permissions import PermissionDenied
 
     if (name is None) == (cls is None):
         _fail("Give a pupil's NAME, or --class CLASS (with --use).")
     with session_scope(_engine()) as session:
-        found = _school(session, school)
-        if user:
-            person = session.exec(select(Person).where(
-                Person.school_id == found.id, Person.name == user)).first()
-            if person is None:
-                _fail(f"No one called “{user}” at {found.name}.")
-        else:
-            team = people.by_role(session, found.id, Role.DPO)
-            if not team:
-                _fail("No DPO is set up: run dpo-bot setup, or give --user NAME.")
-            person = team[0]
-        ctx = Context(session=session, school=found, person=person, adapter="cli",
-                      now=utcnow())
+        ctx = _cli_context(session, _school(session, school), as_name)
         try:
             replies = (service.answer(ctx, name, use) if name is not None
                        else service.class_answer(ctx, cls or "", use))
@@ -780,20 +863,15 @@ def consent(
 def software(
     name: Annotated[str, typer.Argument(help="The product's name or website, e.g. IXL.")],
     as_json: Annotated[bool, typer.Option("--json", help="The answer as JSON.")] = False,
+    as_name: AsOption = None,
     school: SchoolOption = None,
 ) -> None:
     """Is this app approved? What the software register (and open requests) say about it."""
-    from workflows.core.context import Context
-    from workflows.database import session_scope, utcnow
-    from workflows.people.models import Person, Role
+    from workflows.database import session_scope
     from workflows.software import service
 
     with session_scope(_engine()) as session:
-        found_school = _school(session, school)
-        # The read is audited as the command line, like an export.
-        reader = Person(school_id=found_school.id, name="command line", role=Role.STAFF)
-        ctx = Context(session=session, school=found_school, person=reader, adapter="cli",
-                      now=utcnow())
+        ctx = _cli_context(session, _school(session, school), as_name)
         found = service.look_up(ctx, name)
         if as_json:
             typer.echo(json.dumps(service.as_json(ctx, found), ensure_ascii=False, indent=2))
@@ -924,7 +1002,8 @@ def purge(
         typer.echo("Recorded in the audit trail (retention.purged), by reference and count.")
 
 
-def _export(export_rows, format: str, out: Path | None, school: str | None, noun: str) -> None:
+def _export(export_rows, format: str, out: Path | None, school: str | None, noun: str,
+            as_name: str | None) -> None:
     """Rows from one register (the read is audited) as CSV or JSON, to a file or the screen."""
     from workflows.core.export import to_csv
     from workflows.database import session_scope
@@ -932,7 +1011,8 @@ def _export(export_rows, format: str, out: Path | None, school: str | None, noun
     if format not in ("csv", "json"):
         _fail("--format must be csv or json.")
     with session_scope(_engine()) as session:
-        rows = export_rows(session, _school(session, school), actor="command line")
+        found = _school(session, school)
+        rows = export_rows(session, found, actor=_cli_context(session, found, as_name).person.name)
     text = to_csv(rows) if format == "csv" else json.dumps(rows, indent=2, ensure_ascii=False)
     if out:
         out.write_text(text, encoding="utf-8")
@@ -1064,19 +1144,18 @@ def setup(
             consent.set_validity_months(session, found, consent_months, by_name="setup")
         team = [(dpo, Role.DPO, dpo_email or None), (head, Role.HEAD, None)]
         team += [(d.strip(), Role.DEPUTY, None) for d in deputies.split(",")]
+        ctx = _cli_context(session, found, None)
         for person_name, role, email in team:
             if not person_name.strip():
                 continue
-            if role in (Role.DPO, Role.HEAD):
-                # One DPO and one head: naming a new one hands the role over, it does not
-                # add a second (letters are signed by the DPO).
-                for former in people.by_role(session, found.id, role):
-                    if former.name != person_name.strip():
-                        former.role = Role.STAFF
-                        typer.echo(f"{former.name} is no longer {role.value}; now staff.")
-            person = people.find_or_create(session, found.id, person_name.strip(), role, email)
-            if email:
-                person.email = email
+            # Each through the audited people service: a new DPO or head hands the role over.
+            person = people.named(session, found.id, person_name.strip())
+            said: list[str] = []
+            if person is not None and (person.role != role or not person.active):
+                said += people.change_role(ctx, person_name, role)[1]
+            said += people.add(ctx, person_name, role, email)[1]
+            for line in said:
+                typer.echo(line)
     typer.echo(f"{name} is set up. Try it: dpo-bot chat --user \"{dpo or 'Your Name'}\" "
                f"--role dpo")
 

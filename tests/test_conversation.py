@@ -925,10 +925,11 @@ def test_the_case_list_puts_the_most_urgent_first(school: School_) -> None:
     tables = school.say("dee", "cases")  # one table per workflow
     (table,) = [t for t in tables if t.title == "All open subject access requests"]
     assert isinstance(table, Table)
+    kind = "Subject access request"  # each row says its kind: the workflow has several
     assert table.rows == (
-        ("SAR-2026-0002", "Open", "Wed 04 Nov 2026", "overdue by 19 days"),
-        (REF, "Open", "Tue 22 Dec 2026", "29 days"),
-        ("SAR-2026-0003", "Waiting for ID or authority", "clock stopped", ""),
+        ("SAR-2026-0002", "Open", "Wed 04 Nov 2026", "overdue by 19 days", kind),
+        (REF, "Open", "Tue 22 Dec 2026", "29 days", kind),
+        ("SAR-2026-0003", "Waiting for ID or authority", "clock stopped", "", kind),
     )
 
 

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from workflows.core.timeleft import time_left
 from workflows.core.wording import render
 from workflows.people import service as people
 from workflows.schools.models import School
@@ -26,17 +25,18 @@ def digest_text(session: Session, school: School, now: datetime) -> str:
                 model.school_id == school.id, col(model.state).in_(list(workflow.open_states))
             )
         ):
-            due = workflow.due(case)
             owner = people.get(session, case.owner_id)
-            left = time_left(due, local_now) if due is not None else None
+            left = workflow.time_left(case, local_now)
             rows.append({
-                "sort": (left is None, left.sort_key if left else local_now),
+                # Running clocks first, most urgent first; then met ones, then stopped ones.
+                "sort": (left is None, not left or not left.running,
+                         left.sort_key if left else local_now),
                 "reference": case.reference,
-                "title": workflow.title,
+                "title": workflow.title_of(case),
                 "status": workflow.states[case.state],
                 "due": left.due if left else "clock stopped",
                 "left": "" if left is None else (
-                    left.left if left.urgency == "overdue" or left.left == "due today"
+                    left.left if left.urgency in ("overdue", "met") or left.left == "due today"
                     else f"{left.left} left"),
                 "owner": owner.name if owner else "nobody",
             })

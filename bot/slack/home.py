@@ -12,7 +12,7 @@ from workflows.core.engine import Target
 from workflows.schools import membership
 
 MARK = {"overdue": ":red_circle:", "soon": ":large_orange_circle:", "ok": ":white_circle:",
-        "stopped": ":pause_button:"}
+        "met": ":white_check_mark:", "stopped": ":pause_button:"}
 HOME_BLOCKS = 100
 
 

@@ -162,7 +162,7 @@ def _unreachable(bot: TeamsBot, delivery: Delivery, notification_ids: list[int],
                         "told")
             return
         notifications.queue(
-            session, school_id=person.school_id, people=team, kind="teams.unreachable",
+            session, school_id=person.school_id, people=team, kind="teams.unreachable", by=None,
             key=f"teams-unreachable:{person.id}:{now.isoformat()}",
             text=render("messages/teams_unreachable.txt.j2", person=person.name,
                         waiting=waiting),

@@ -54,7 +54,6 @@ class TerminalChat:
         self.engine = engine
         self.console = console
         self.user = user
-        self.role = role
         self.run_reminders = run_reminders
         self.channel_key = f"terminal:{user.lower()}"
         self._printing = threading.Lock()
@@ -67,8 +66,10 @@ class TerminalChat:
                                  "shows them.") from None
             # Someone known at several schools starts where they last chose to work.
             known = membership.speaking(session, ADAPTER, user, self.served)
-            person = people.find_or_create(
-                session, known.school_id if known else self.served[0], user, role)
+            # Raises PeopleRefused for a role the person does not have.
+            person = people.arriving(
+                session, session.get(School, known.school_id if known else self.served[0]),
+                user, role, ADAPTER, datetime.now(UTC))
             self.person_id = person.id
             school = session.get(School, person.school_id)
             self.banner = (school.name, person.name, Role(person.role).value, school.configured)

@@ -359,6 +359,7 @@ BREACH = Workflow(
     create=service.create,
     card_rows=_card_rows,
     due=service.due,
+    met_at=service.ico_met_at,
     deadline_text=_deadline_text,
     reminders=ClockReminders(
         hours_before=(48, 24, 12, 3, 0),  # 24, 48, 60, 69 and 72 hours after awareness

@@ -44,6 +44,11 @@ def due(case: Breach) -> datetime:
     return aware(case.aware_at) + timedelta(hours=HOURS)
 
 
+def ico_met_at(case: Breach) -> datetime | None:
+    """When the ICO deadline was met: the report, or the decision not to report."""
+    return case.ico_reported_at or case.ico_decided_at
+
+
 def assessment(case: Breach) -> triage.Assessment:
     return triage.assess(case)
 
@@ -178,9 +183,7 @@ def create(ctx: Context, values: Mapping[str, Any]) -> Breach:
 def alert_team(ctx: Context, case: Breach, event: str, **extra: Any) -> None:
     """The DPO and deputies, privately, at once: reference, countdown, risk; no names."""
     team = [p.id for p in people.decision_makers(ctx.session, ctx.school.id)]
-    if event != "new":
-        team = [p for p in team if p != ctx.person.id]
-    left = time_left(due(case), ctx.local_now)
+    left = time_left(due(case), ctx.local_now, ico_met_at(case))
     text = render(
         "messages/breach_event.txt.j2",
         event=event,
@@ -188,12 +191,12 @@ def alert_team(ctx: Context, case: Breach, event: str, **extra: Any) -> None:
         aware_at=describe_datetime(case.aware_at.astimezone(ctx.tz)),
         due=left.due,
         left=left.left,
-        overdue=left.urgency == "overdue",
+        counting=left.running and left.urgency != "overdue",  # "5 hours left"
         assessment=assessment(case),
         **extra,
     )
     notifications.case_event(ctx.session, subject_type="breach", case=case, event=event,
-                             people=team, text=text)
+                             people=team, text=text, by=ctx.person.id)
 
 
 # Actions: each returns what to tell the person who took it.

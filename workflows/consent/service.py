@@ -521,6 +521,7 @@ def withdraw(ctx: Context, name: str, use: str) -> list[Reply]:
     team = [p.id for p in people.decision_makers(ctx.session, ctx.school.id)]
     notifications.queue(
         ctx.session, school_id=ctx.school.id, people=team, kind="consent.withdrawn",
+        by=ctx.person.id,
         key=f"consent-withdrawn:{pupil.id}:{'-'.join(c.key for c in chosen)}:{today}",
         text=render("messages/consent_withdrawal_notice.txt.j2", actor=ctx.person.name,
                     uses=uses, who=pupil.display_name, where=_where(pupil),

@@ -21,7 +21,6 @@ from workflows.core.declaration import Workflow
 from workflows.core.engine import Conflict, NotFound, check_may_start, load, view
 from workflows.core.fields import describe_moment
 from workflows.core.models import Conversation, ConversationStatus
-from workflows.core.timeleft import time_left
 from workflows.core.ui import Document, Reply, Table, Text
 from workflows.core.wording import render
 from workflows.people.permissions import Permission, PermissionDenied, can, can_view
@@ -197,24 +196,26 @@ def _cases(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
         for case in ctx.session.exec(query.order_by(col(model.id))):
             if not can_view(ctx.person, case):
                 continue
-            due = workflow.due(case)
-            running = due is not None and workflow.is_open(case)
-            left = time_left(due, ctx.local_now) if due is not None else None
+            left = workflow.time_left(case, ctx.local_now)
+            shown = left is not None and workflow.is_open(case)
             row = (
                 case.reference,
                 workflow.states[case.state],
                 left.short_due if left else "clock stopped",
-                left.left if running else "",
-            )
+                left.left if shown else "",
+            ) + ((workflow.title_of(case),) if workflow.case_title else ())
             # Most urgent first, by the moment itself; then whatever has no running clock.
-            listed.append(((not running, left.sort_key if left else _NEVER), row))
+            listed.append(((not (shown and left.running), left.sort_key if left else _NEVER),
+                           row))
         rows = [row for _, row in sorted(listed, key=lambda item: item[0])]
         whose = "All" if can(ctx.person, Permission.VIEW_ALL) else "Your"
         which = {"all": "", "closed": "closed "}.get(scope, "open ")
         replies.append(
             Table(
                 title=f"{whose} {which}{workflow.title.lower()}s",
-                columns=("Reference", "Status", "Due", "Left"),
+                # A workflow of several kinds says which each case is.
+                columns=("Reference", "Status", "Due", "Left")
+                + (("Kind",) if workflow.case_title else ()),
                 rows=tuple(rows),
                 empty={"all": "None yet.", "closed": "None closed yet."}.get(scope, "None open."),
             )

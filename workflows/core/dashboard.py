@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from sqlmodel import col, select
 
 from workflows.core.context import Context
-from workflows.core.timeleft import time_left
 from workflows.people.permissions import Permission, can, can_view
 
 
@@ -23,7 +22,7 @@ class CaseLine:
     title: str
     status: str
     due: str
-    urgency: str  # "overdue", "soon", "ok", "stopped"
+    urgency: str  # "overdue", "soon", "ok", "met", "stopped"
     order: tuple = ()  # sorts lines by urgency across lists (a trust's schools)
 
 
@@ -48,17 +47,17 @@ def dashboard(ctx: Context) -> Dashboard:
         for case in ctx.session.exec(query):
             if not can_view(ctx.person, case):
                 continue
-            due = workflow.due(case)
-            if due is None:
-                text, urgency, key = "clock stopped", "stopped", (1, datetime.max.replace(
+            left = workflow.time_left(case, ctx.local_now)
+            if left is None:
+                text, urgency, key = "clock stopped", "stopped", (2, datetime.max.replace(
                     tzinfo=UTC))
             else:
-                left = time_left(due, ctx.local_now)
                 urgency = left.urgency
                 text = (left.left if left.urgency == "overdue" or left.left == "due today"
+                        else f"{left.left} ({left.short_due})" if not left.running
                         else f"{left.left} left ({left.short_due})")
-                key = (0, left.sort_key)
-            lines.append((key, CaseLine(case.reference, workflow.title,
+                key = (0 if left.running else 1, left.sort_key)
+            lines.append((key, CaseLine(case.reference, workflow.title_of(case),
                                         workflow.states[case.state], text, urgency, key)))
     lines.sort(key=lambda pair: pair[0])
     heading = (f"Every open case at {ctx.school.name}" if everyone

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from workflows.core.context import Context
 from workflows.core.fields import Form
+from workflows.core.timeleft import TimeLeft, time_left
 from workflows.core.ui import Card, Document
 from workflows.people.models import Role
 from workflows.people.permissions import Permission
@@ -134,9 +135,23 @@ class Workflow:
     letters: Mapping[str, Callable[[Context, Any], Document]] = field(default_factory=dict)
     summary_notes: Callable[[Context, Mapping[str, Any]], list[str]] | None = None
     retention: Retention | None = None  # None: kept while the product is used
+    # When what the deadline asks for was done, while the case stays open (a breach's ICO
+    # decision): from then on every listing reads the deadline as met, not overdue.
+    met_at: Callable[[Any], datetime | None] = lambda case: None
+    # What one case is called, where a workflow covers several kinds (an educational-record
+    # request is not a subject access request); None: the workflow's title.
+    case_title: Callable[[Any], str] | None = None
 
     def action(self, name: str) -> Action:
         return next(a for a in self.actions if a.name == name)
+
+    def title_of(self, case: Any) -> str:
+        return self.case_title(case) if self.case_title else self.title
+
+    def time_left(self, case: Any, now: datetime) -> TimeLeft | None:
+        """How long ``case`` has left (``now`` in school time); None with no clock."""
+        due = self.due(case)
+        return None if due is None else time_left(due, now, self.met_at(case))
 
     def is_open(self, case: Any) -> bool:
         return case.state in self.open_states

@@ -20,7 +20,6 @@ from workflows.core.dates import describe_datetime
 from workflows.core.declaration import Action, Workflow
 from workflows.core.fields import FormErrors, Invalid
 from workflows.core.numbering import next_number
-from workflows.core.timeleft import time_left
 from workflows.core.ui import Button, Card
 from workflows.core.wording import render
 from workflows.people.permissions import PermissionDenied, can, can_view, require
@@ -111,7 +110,7 @@ def card(ctx: Context, workflow: Workflow, case: Any) -> Card:
         if can(ctx.person, action.permission) and action.available(ctx, case)
     )
     return Card(
-        title=workflow.title,
+        title=workflow.title_of(case),
         reference=case.reference,
         status=workflow.states[case.state],
         rows=tuple(workflow.card_rows(ctx, case)),
@@ -299,7 +298,6 @@ def channel_alert(ctx: Context, workflow: Workflow, case: Any) -> str | None:
     """What a shared alert channel may be told about ``case``: reference and countdown only."""
     if workflow.channel_alert is None:
         return None
-    due = workflow.due(case)
-    left = time_left(due, ctx.local_now) if due is not None else None
-    return render(workflow.channel_alert, reference=case.reference, title=workflow.title,
+    left = workflow.time_left(case, ctx.local_now)
+    return render(workflow.channel_alert, reference=case.reference, title=workflow.title_of(case),
                   due=left.due if left else None, left=left.left if left else None)

@@ -22,10 +22,15 @@ def queue(
     kind: str,
     key: str,
     text: str,
+    by: int | None,
     subject_ref: str | None = None,
 ) -> None:
-    """One notification per person; the same key twice for a person is a no-op."""
-    for person_id in dict.fromkeys(people):  # one each, in order
+    """One notification per person; the same key twice for a person is a no-op.
+
+    ``by``: the person whose action this tells of (None: no one's, e.g. the system's). They
+    are never told what they themselves just did; their own reply already says it.
+    """
+    for person_id in dict.fromkeys(p for p in people if p != by):  # one each, in order
         insert_once(
             session,
             Notification(
@@ -47,6 +52,7 @@ def case_event(
     event: str,
     people: Iterable[int],
     text: str,
+    by: int | None,
 ) -> None:
     """Tell people about one event on a case; the same event at the same version is told once.
 
@@ -60,6 +66,7 @@ def case_event(
         kind=f"{subject_type}.{event}",
         key=f"{subject_type}:{case.id}:{event}:v{case.version}",
         text=text,
+        by=by,
         subject_ref=case.reference,
     )
 

@@ -1,10 +1,30 @@
-"""Finding people and the DPO team of a school."""
+"""Finding people and the DPO team of a school; adding them and changing their roles.
+
+A role decides what a person may see and do, so it changes only through `dpo-bot people`
+(or `setup`), each change audited with who made it. A chat never changes a stored role.
+"""
 
 from __future__ import annotations
 
+import getpass
+from datetime import datetime
+
 from sqlmodel import Session, col, select
 
+from workflows.audit import service as audit
+from workflows.audit.models import AuditEvent
+from workflows.core.context import Context
 from workflows.people.models import Person, Role
+from workflows.people.permissions import Permission, require
+from workflows.schools.models import School
+
+# One of each at a school: naming a new one hands the role over (letters are signed by the
+# DPO; the head is the one escalation point).
+SINGLE_ROLES = frozenset({Role.DPO, Role.HEAD})
+
+
+class PeopleRefused(ValueError):
+    """A change to the people list that cannot be made; the message says why."""
 
 
 def by_role(session: Session, school_id: int, *roles: Role) -> list[Person]:
@@ -26,20 +46,213 @@ def decision_makers(session: Session, school_id: int) -> list[Person]:
     return by_role(session, school_id, Role.DPO, Role.DEPUTY)
 
 
+def named(session: Session, school_id: int, name: str) -> Person | None:
+    return session.exec(
+        select(Person).where(Person.school_id == school_id, Person.name == name)
+    ).first()
+
+
 def find_or_create(
     session: Session, school_id: int, name: str, role: Role | None = None, email: str | None = None
 ) -> Person:
-    person = session.exec(
-        select(Person).where(Person.school_id == school_id, Person.name == name)
-    ).first()
+    """The person called ``name``, created with ``role`` if new; an existing person's role is
+    left as it is (``change_role`` changes it, audited)."""
+    person = named(session, school_id, name)
     if person is None:
         person = Person(school_id=school_id, name=name, role=role or Role.STAFF, email=email)
         session.add(person)
         session.flush()
-    elif role is not None and person.role != role:
-        person.role = role
     return person
 
 
 def get(session: Session, person_id: int | None) -> Person | None:
     return session.get(Person, person_id) if person_id is not None else None
+
+
+# Who is at the command line
+
+
+def login_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
+def command_line_person(session: Session, school: School, as_name: str | None) -> Person:
+    """Whom a command run from the shell acts as: ``--as NAME`` (someone on the people list,
+    with that person's permissions), else the operating-system user who ran it.
+
+    The shell user runs the installation and can read the database itself, so they may read
+    and change what the command line offers; they are named by their login, never taken for
+    the DPO. Their record is not saved: it exists only to be written into the audit trail.
+    """
+    if as_name is not None:
+        person = named(session, school.id, as_name)
+        if person is None or not person.active:
+            raise PeopleRefused(f"No one called “{as_name}” is on {school.name}'s people list "
+                                "(dpo-bot people list shows them).")
+        return person
+    return Person(school_id=school.id, name=f"{login_name()} (command line)", role=Role.STAFF,
+                  consent_lookup=True)
+
+
+def _may_manage(ctx: Context) -> None:
+    # The shell user (no saved record) administers the installation; a named person must be
+    # allowed to change settings, i.e. be the DPO.
+    if ctx.person.id is not None:
+        require(ctx.person, Permission.SETTINGS, "change who is on the people list or their role")
+
+
+def _single(ctx: Context, person: Person, role: Role) -> list[str]:
+    """Hand a one-of role over: the former holder becomes staff, audited. What was done."""
+    said = []
+    if role in SINGLE_ROLES:
+        for former in by_role(ctx.session, ctx.school.id, role):
+            if former.id != person.id:
+                former.role = Role.STAFF
+                audit.record(ctx, "person.role_changed", "person", former.id, None,
+                             name=former.name, old=role.value, new=Role.STAFF.value,
+                             why=f"{person.name} is now {role.value}")
+                said.append(f"{former.name} is no longer {role.value}; now staff.")
+    return said
+
+
+def add(ctx: Context, name: str, role: Role | None = None, email: str | None = None,
+        slack_id: str | None = None, consent: bool = False) -> tuple[Person, list[str]]:
+    """Add someone (as staff unless ``role`` says), or add details to someone already here.
+
+    A different role for someone already here is refused: that is ``change_role``, so that a
+    role never changes as a side effect of adding details.
+    """
+    _may_manage(ctx)
+    name = name.strip()
+    if not name:
+        raise PeopleRefused("A person needs a name.")
+    person = named(ctx.session, ctx.school.id, name)
+    if person is not None and ((role is not None and person.role != role)
+                               or not person.active):
+        role = role or Role(person.role)
+        raise PeopleRefused(
+            f"{name} is already {_described(person)} at {ctx.school.name}; "
+            + (f"to make them {role.value}: dpo-bot people role \"{name}\" {role.value}."
+               if person.active else f"to bring them back: dpo-bot people role \"{name}\" "
+               f"{role.value}."))
+    if slack_id:
+        holder = ctx.session.exec(select(Person).where(
+            Person.school_id == ctx.school.id, Person.slack_user_id == slack_id)).first()
+        if holder is not None and (person is None or holder.id != person.id):
+            raise PeopleRefused(f"Slack member {slack_id} is already {holder.name}.")
+    new = person is None
+    role = role or (Role(person.role) if person else Role.STAFF)
+    if person is None:
+        person = Person(school_id=ctx.school.id, name=name, role=role)
+        ctx.session.add(person)
+        ctx.session.flush()
+    changed = {}
+    for field, value in (("email", email), ("slack_user_id", slack_id),
+                         ("consent_lookup", consent or None)):
+        if value is not None and getattr(person, field) != value:
+            changed[field] = value
+            setattr(person, field, value)
+    said = _single(ctx, person, role) if new else []
+    if new:
+        audit.record(ctx, "person.added", "person", person.id, None, name=name,
+                     role=role.value, **changed)
+    elif changed:
+        audit.record(ctx, "person.updated", "person", person.id, None, name=name, **changed)
+    return person, said
+
+
+def change_role(ctx: Context, name: str, role: Role) -> tuple[Person, list[str]]:
+    """Give someone on the list a new role (or bring back someone removed), audited."""
+    _may_manage(ctx)
+    person = _on_list(ctx, name)
+    if person.role == role and person.active:
+        raise PeopleRefused(f"{person.name} is already {role.value}; nothing was changed.")
+    old = _described(person)
+    person.role, person.active = role, True
+    said = _single(ctx, person, role)
+    audit.record(ctx, "person.role_changed", "person", person.id, None, name=person.name,
+                 old=old, new=role.value)
+    return person, said
+
+
+def remove(ctx: Context, name: str) -> Person:
+    """Someone who has left: they may no longer do or see anything. Their record stays, so
+    who did what stays provable."""
+    _may_manage(ctx)
+    person = _on_list(ctx, name)
+    if not person.active:
+        raise PeopleRefused(f"{person.name} was already removed; nothing was changed.")
+    if ctx.person.id == person.id:
+        raise PeopleRefused("You can't remove yourself: another DPO or the command line can.")
+    person.active = False
+    audit.record(ctx, "person.removed", "person", person.id, None, name=person.name,
+                 old=Role(person.role).value)
+    return person
+
+
+def _on_list(ctx: Context, name: str) -> Person:
+    person = named(ctx.session, ctx.school.id, name.strip())
+    if person is None:
+        raise PeopleRefused(f"No one called “{name}” at {ctx.school.name} (dpo-bot people list "
+                            "shows them).")
+    return person
+
+
+def _described(person: Person) -> str:
+    return Role(person.role).value if person.active else "removed"
+
+
+def person_history(ctx: Context, person: Person) -> list[AuditEvent]:
+    """Every change to this person's place on the list (the read is itself audited)."""
+    events = audit.history(ctx.session, "person", person.id)
+    audit.record(ctx, "person.viewed", "person", person.id, None, name=person.name,
+                 what="history")
+    return events
+
+
+# Who a terminal chat speaks as
+
+
+def arriving(session: Session, school: School, name: str, role: Role | None,
+             adapter: str, now: datetime) -> Person:
+    """The record a terminal chat as ``name`` uses, at ``school`` (where a new name starts).
+
+    ``--role`` never changes a stored person: a different one is refused. A new name joins
+    as staff, as a newcomer does in Slack or Teams; with another role only while the school
+    is a demo (not set up, and no DPO yet), so that `dpo-bot chat --user "Dee Dpo" --role dpo`
+    works on a fresh database but no one can make themselves the DPO of a real school.
+    """
+    person = named(session, school.id, name)
+    if person is not None and not person.active:
+        raise PeopleRefused(f"{name} was removed from {school.name}'s people list, so can't "
+                            f"use the bot there; the DPO can bring them back with dpo-bot "
+                            f"people role \"{name}\" ROLE.")
+    if person is not None:
+        if role is not None and person.role != role:
+            raise PeopleRefused(
+                f"{name} is {_described(person)} at {school.name}, not {role.value}: a role "
+                f"changes only with dpo-bot people role \"{name}\" {role.value} (the DPO, or "
+                "whoever runs the bot). Leave out --role to chat as you are.")
+        return person
+    role = role or Role.STAFF
+    if role is not Role.STAFF and not demo(session, school):
+        raise PeopleRefused(
+            f"No one called “{name}” at {school.name}, so I can't start you as {role.value}: "
+            f"the DPO adds people with dpo-bot people add \"{name}\" --role {role.value}. "
+            "Leave out --role to join as staff.")
+    person = Person(school_id=school.id, name=name, role=role)
+    session.add(person)
+    session.flush()
+    audit.record(Context(session=session, school=school, person=person, adapter=adapter,
+                         now=now), "person.joined", "person", person.id, None, name=name,
+                 role=role.value, why="first chat" if role is Role.STAFF
+                 else "first chat, on a school not yet set up (a demo)")
+    return person
+
+
+def demo(session: Session, school: School) -> bool:
+    """A fresh database being tried out: the school not set up, and no DPO named yet."""
+    return not school.configured and not by_role(session, school.id, Role.DPO)

@@ -303,7 +303,7 @@ def _deadline_handler(session: Session, reminder: Reminder, now: datetime) -> Me
         return None  # back after downtime: only the latest missed nudge goes out
     if reminder.kind.startswith("clock."):
         left = time_left(due, now.astimezone(ZoneInfo(school.timezone)))
-        text = render("messages/clock_reminder.txt.j2", title=workflow.title,
+        text = render("messages/clock_reminder.txt.j2", title=workflow.title_of(case),
                       reference=case.reference, due=left.due, left=left.left,
                       overdue=left.urgency == "overdue",
                       escalated=Role(person.role) is Role.HEAD)
@@ -326,7 +326,7 @@ def _deadline_handler(session: Session, reminder: Reminder, now: datetime) -> Me
             return None  # today's row says it instead, once
     text = render(
         "messages/reminder.txt.j2",
-        title=workflow.title,
+        title=workflow.title_of(case),
         reference=case.reference,
         due=due,
         days_left=(due - today).days,

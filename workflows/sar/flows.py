@@ -370,6 +370,7 @@ SAR = Workflow(
     create=service.create,
     card_rows=_card_rows,
     due=lambda case: case.due_on,
+    case_title=lambda case: service.TYPE_LABELS[RequestType(case.request_type)],
     deadline_text=_deadline_text,
     reminders=DeadlineReminders(),
     letters=letters.LETTERS,

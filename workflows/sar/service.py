@@ -232,8 +232,6 @@ def alert_team(ctx: Context, case: RightsRequest, event: str, **extra: Any) -> N
     team = [p.id for p in people.decision_makers(ctx.session, ctx.school.id)]
     if case.owner_id:
         team.append(case.owner_id)
-    if event == "new":
-        team = [p for p in team if p != ctx.person.id]
     text = render(
         "messages/sar_event.txt.j2",
         event=event,
@@ -243,7 +241,7 @@ def alert_team(ctx: Context, case: RightsRequest, event: str, **extra: Any) -> N
         **extra,
     )
     notifications.case_event(ctx.session, subject_type="sar", case=case, event=event,
-                             people=team, text=text)
+                             people=team, text=text, by=ctx.person.id)
 
 
 TYPE_LABELS: dict[RequestType, str] = {

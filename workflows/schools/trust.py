@@ -41,7 +41,7 @@ def trust_cases(ctx: Context) -> list[Reply]:
         seen.append(school.name)
         board = dashboard(Context(session=ctx.session, school=school, person=person,
                                   adapter=ctx.adapter, now=ctx.now))
-        rows += [(line.order, (school.name, line.reference, line.status, line.due))
+        rows += [(line.order, (school.name, line.reference, line.title, line.status, line.due))
                  for line in board.cases]
     if not seen:
         return [Text("The trust view is for the DPO team: it lists the open cases at each "
@@ -49,7 +49,7 @@ def trust_cases(ctx: Context) -> list[Reply]:
     rows.sort(key=lambda pair: pair[0])
     return [Table(title=f"Open cases at {len(seen)} school{'s' if len(seen) != 1 else ''}: "
                         + ", ".join(seen),
-                  columns=("School", "Reference", "Status", "Due"),
+                  columns=("School", "Reference", "What", "Status", "Due"),
                   rows=tuple(row for _, row in rows),
                   empty="No open cases at any of your schools."),
             Text("To open one, say “school NAME” and then its reference: a case opens at its "

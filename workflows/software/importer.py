@@ -16,7 +16,6 @@ from datetime import date, datetime
 from typing import Any
 
 from dateutil import parser as dates
-from dateutil.relativedelta import relativedelta
 from sqlmodel import Session, select
 
 from workflows.audit.models import AuditEvent
@@ -199,7 +198,7 @@ def import_register(session: Session, school: School, data: bytes, *, file_name:
     for row in rows:
         if row["status"] in (Status.APPROVED, Status.CONDITIONS) and row["review_on"] is None:
             if row["decided_on"] is not None:
-                row["review_on"] = row["decided_on"] + relativedelta(months=service.REVIEW_MONTHS)
+                row["review_on"] = service.review_date(school, row["decided_on"])
             else:
                 report.no_review.append(row["name"])
         product = existing.get(row["name_key"])

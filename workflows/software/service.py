@@ -32,6 +32,7 @@ from workflows.reminders.planner import insert_once
 from workflows.schools.models import School
 from workflows.schools.service import (
     is_work_day,
+    next_work_day,
     previous_work_day,
     term_calendar,
     work_window_start,
@@ -310,10 +311,9 @@ def _tell_team(ctx: Context, case: SoftwareRequest, event: str, **extra: Any) ->
     team = [p.id for p in people.decision_makers(ctx.session, ctx.school.id)]
     if case.owner_id:
         team.insert(0, case.owner_id)
-    team = [p for p in team if p != ctx.person.id]
     text = render("software/event.txt.j2", event=event, case=case, actor=ctx.person, **extra)
     notifications.case_event(ctx.session, subject_type="software", case=case, event=event,
-                             people=team, text=text)
+                             people=team, text=text, by=ctx.person.id)
 
 
 def _tell_requester(ctx: Context, case: SoftwareRequest, event: str, **extra: Any) -> str:
@@ -329,7 +329,7 @@ def _tell_requester(ctx: Context, case: SoftwareRequest, event: str, **extra: An
     if requester.id == ctx.person.id:
         return ""
     notifications.case_event(ctx.session, subject_type="software", case=case, event=event,
-                             people=[requester.id], text=text)
+                             people=[requester.id], text=text, by=ctx.person.id)
     return f" {requester.name} has been told."
 
 
@@ -357,6 +357,11 @@ def recompute(ctx: Context, case: SoftwareRequest) -> None:
         case.decide_by = add_school_days(ctx.school, start, NUDGE_AFTER_SCHOOL_DAYS)
     else:
         case.decide_by = None
+
+
+def review_date(school: School, decided_on: date) -> date:
+    """A year after approval, on a day the school works (never a Saturday or bank holiday)."""
+    return next_work_day(school, decided_on + relativedelta(months=REVIEW_MONTHS))
 
 
 def due(case: SoftwareRequest) -> date | None:
@@ -461,7 +466,7 @@ def _register(ctx: Context, case: SoftwareRequest, status: Status,
     product.decided_by = ctx.person.name
     product.decided_by_id = ctx.person.id
     product.decided_on = ctx.today
-    product.review_on = ctx.today + relativedelta(months=REVIEW_MONTHS) if approved else None
+    product.review_on = review_date(ctx.school, ctx.today) if approved else None
     product.request_id = case.id
     product.source = "request"
     product.version += 1
@@ -497,12 +502,10 @@ def answer(ctx: Context, case: SoftwareRequest, values: Mapping[str, Any]) -> st
 def reassign(ctx: Context, case: SoftwareRequest, values: Mapping[str, Any]) -> str:
     person = _decider(ctx, values["person"])
     case.owner_id = person.id
-    if person.id != ctx.person.id:
-        notifications.case_event(
-            ctx.session, subject_type="software", case=case, event="reassigned",
-            people=[person.id],
-            text=render("software/event.txt.j2", event="reassigned", case=case,
-                        actor=ctx.person))
+    notifications.case_event(
+        ctx.session, subject_type="software", case=case, event="reassigned",
+        people=[person.id], by=ctx.person.id,
+        text=render("software/event.txt.j2", event="reassigned", case=case, actor=ctx.person))
     return f"{case.reference} is now {person.name}'s to decide."
 
 
