@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from workflows.breach.models import Breach, BreachState, IcoDecision, PeopleDeci
 from workflows.core.context import Context
 from workflows.core.dates import describe_datetime
 from workflows.core.declaration import Action, ClockReminders, Retention, Workflow
-from workflows.core.fields import Answers, Choice, Field, Form, Kind, not_in_future
+from workflows.core.fields import UNKNOWN, Answers, Choice, Field, Form, Kind, not_in_future
 from workflows.core.timeleft import time_left
 from workflows.deadlines.breach import breach_deadline
 from workflows.people import service as people
@@ -29,6 +29,25 @@ def _not_after_found(value: str, answers: Answers, ctx: Context) -> str | None:
     if found and datetime.fromisoformat(value) > datetime.fromisoformat(found):
         return "It can't have happened after it was found. When did it happen?"
     return None
+
+
+_DONT_KNOW = Choice(UNKNOWN, "Don't know", ("not sure", "unknown"))
+_UNREADABLE = ("Was the data unreadable to whoever has it, e.g. strongly encrypted or "
+               "passwords strongly hashed, with the key or password not taken? "
+               "(yes/no/don't know)")
+_UNREADABLE_HELP = ("Yes for an encrypted device (BitLocker, a locked iPhone), an encrypted file "
+                    "whose password went separately, or passwords stored strongly hashed and "
+                    "salted. No for an ordinary email, document or spreadsheet.")
+
+
+def _asks(when: Callable[[triage.Incident, Answers], bool]) -> Callable[[Answers], bool]:
+    """Ask a follow-up once the kind of incident is known and it can change the answer."""
+    return lambda a: bool(a.get("incident")) and when(triage.incident_of(a["incident"]), a)
+
+
+def _readable(answers: Answers) -> bool:
+    # Unreadable data harms nobody whoever has it: the questions about them would not matter.
+    return answers.get("encrypted") is not True
 
 
 INTAKE = Form((
@@ -57,14 +76,39 @@ DETAILS = Form((
           optional=True, checks=(service.check_whose,)),
     Field("incident", Kind.CHOICE, "Kind of incident", "What kind of incident was it?",
           choices=_choices(triage.INCIDENTS), optional=True),
-    Field("encrypted", Kind.YES_NO, "Encrypted",
-          "Was the device strongly encrypted? (yes/no/don't know)",
-          help="Encrypted with a password (e.g. BitLocker, a locked iPhone): then the data is "
-               "unreadable to whoever has it.",
-          optional=True, ask_if=lambda a: a.get("incident") == "lost_device"),
+    # The follow-ups: each asked only where its answer can change the recommendation
+    # (triage.INCIDENT declares which); "don't know" is an answer, taken as the worse case.
     Field("exfiltrated", Kind.YES_NO, "Data taken",
           "Is there any sign data was copied out or seen by the attacker? (yes/no/don't know)",
-          optional=True, ask_if=lambda a: a.get("incident") == "cyber"),
+          optional=True, unknown=True, depends=("incident",),
+          ask_if=_asks(lambda k, a: k.left_control is None)),
+    Field("unavailable", Kind.CHOICE, "Data unavailable",
+          "Is any of the data lost, or was it unavailable to the school? (e.g. encrypted by "
+          "ransomware, the only copy on the lost device)",
+          help="Restored within a day from a backup is usually harmless; days without it, or "
+               "no copy at all, can harm the people who depend on it.",
+          choices=(*_choices(triage.UNAVAILABLE), _DONT_KNOW), optional=True, unknown=True,
+          depends=("incident",), ask_if=_asks(lambda k, a: k.availability)),
+    Field("encrypted", Kind.YES_NO, "Unreadable to others", _UNREADABLE,
+          help=_UNREADABLE_HELP, optional=True, unknown=True, depends=("incident", "exfiltrated"),
+          ask_if=_asks(lambda k, a: k.unreadable and (
+              k.left_control or a.get("exfiltrated") is not False))),
+    Field("recipient", Kind.CHOICE, "Who has it", "Who received it or saw it?",
+          choices=(*_choices(triage.RECIPIENTS), _DONT_KNOW), optional=True, unknown=True,
+          depends=("incident", "encrypted"),
+          ask_if=_asks(lambda k, a: k.recipient is None and _readable(a))),
+    Field("deleted", Kind.YES_NO, "Deletion confirmed",
+          "Have they confirmed they deleted it or gave it back? (yes/no/don't know)",
+          optional=True, unknown=True, depends=("incident", "recipient"),
+          ask_if=_asks(lambda k, a: k.deletion and a.get("recipient") == "known")),
+    Field("deliberate", Kind.YES_NO, "On purpose",
+          "Was it done on purpose? (e.g. a member of staff copied data to take away) "
+          "(yes/no/don't know)", optional=True, unknown=True, depends=("incident", "encrypted"),
+          ask_if=_asks(lambda k, a: k.deliberate is None and _readable(a))),
+    Field("recipients", Kind.TEXT, "How many received it",
+          "Roughly how many people received or saw it? (or “skip”)", optional=True,
+          checks=(service.check_number,), depends=("incident", "encrypted"),
+          ask_if=_asks(lambda k, a: k.recipients and _readable(a))),
 ))
 
 MORE = Form((
@@ -75,8 +119,8 @@ MORE = Form((
           "How was it found? (e.g. “the parent replied to tell us”, or “skip”)", optional=True),
     Field("approx_records", Kind.TEXT, "Records", "Roughly how many records? (or “skip”)",
           optional=True, checks=(service.check_number,)),
-    Field("encrypted", Kind.YES_NO, "Encrypted",
-          "Was the data on a strongly encrypted device? (yes/no/don't know)", optional=True),
+    Field("encrypted", Kind.YES_NO, "Unreadable to others", _UNREADABLE, help=_UNREADABLE_HELP,
+          optional=True, unknown=True),
     Field("cyber", Kind.YES_NO, "Cyber incident", "Was it a cyber incident? (yes/no)",
           optional=True),
     Field("containment", Kind.LONG_TEXT, "Containment",
@@ -192,6 +236,26 @@ def _yes_no(value: bool | None) -> str:
     return "Not known" if value is None else "Yes" if value else "No"
 
 
+def _triage_rows(case: Breach) -> list[tuple[str, str]]:
+    """The facts that decide the risk, where the kind of incident makes them matter."""
+    kind = triage.incident_of(case.incident)
+    rows = []
+    if kind.availability:
+        rows.append(("Data unavailable", triage.label(triage.UNAVAILABLE, case.unavailable)
+                     if case.unavailable else "Not known"))
+    if kind.recipient is None:
+        rows.append(("Who has it", triage.label(triage.RECIPIENTS, case.recipient).split(":")[0]
+                     if case.recipient else "Not known"))
+    if kind.deletion and case.recipient == "known":
+        rows.append(("Deletion confirmed", _yes_no(case.deleted)))
+    if kind.deliberate is None:
+        rows.append(("On purpose", _yes_no(case.deliberate)))
+    if kind.recipients:
+        rows.append(("How many received it", f"about {case.recipients}"
+                     if case.recipients is not None else "Not known"))
+    return rows
+
+
 def _card_rows(ctx: Context, case: Breach) -> list[tuple[str, str]]:
     local = lambda moment: describe_datetime(moment.astimezone(ctx.tz))  # noqa: E731
     reporter = people.get(ctx.session, case.created_by_id)
@@ -213,14 +277,19 @@ def _card_rows(ctx: Context, case: Breach) -> list[tuple[str, str]]:
          else "Not known"),
         ("Records", f"about {case.approx_records}" if case.approx_records is not None
          else "Not known"),
-        ("Encrypted", _yes_no(case.encrypted)),
+        ("Unreadable to others", _yes_no(case.encrypted)),
         ("Cyber incident", _yes_no(case.cyber)),
+        *_triage_rows(case),
         ("Containment", case.containment or "Not known"),
     ]
     found = service.assessment(case)
-    rows.append(("Recommendation", found.summary + (f" Like: {found.like}" if found.like
-                                                     else "")))
-    rows.append(("Why", " ".join(found.reasons)))
+    rows += [
+        ("Severity", f"{found.severity.capitalize()}. {' '.join(found.severity_reasons)}"),
+        ("Likelihood", f"{found.likelihood.capitalize()}. "
+                       f"{' '.join(found.likelihood_reasons)}"),
+        ("Recommendation", " ".join((found.summary, *found.conclusion))
+         + (f" Like: {found.like}" if found.like else "")),
+    ]
     if case.ico_decision is not None:
         who = people.get(ctx.session, case.ico_decided_by_id)
         by = f"{who.name if who else '?'}, {local(case.ico_decided_at)}"

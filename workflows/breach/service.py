@@ -21,7 +21,7 @@ from workflows.breach.models import (
 from workflows.core.context import Context
 from workflows.core.dates import describe_datetime
 from workflows.core.engine import assign_reference
-from workflows.core.fields import Answers, Invalid
+from workflows.core.fields import UNKNOWN, Answers, Invalid
 from workflows.core.timeleft import time_left
 from workflows.core.wording import render
 from workflows.deadlines.breach import HOURS, BreachDeadline, breach_deadline
@@ -214,9 +214,14 @@ def add_details(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
         case.whose, count = parse_whose(values["whose"])
         if count is not None:
             case.approx_people = count
-    for name in ("encrypted", "exfiltrated", "cyber"):
+    for name in ("encrypted", "exfiltrated", "cyber", "unavailable", "recipient", "deleted",
+                 "deliberate"):
         if values.get(name) is not None:
-            setattr(case, name, values[name])
+            # "Don't know" is an answer: it replaces what was known, and triage takes the worse
+            # case; a skip keeps what was known.
+            setattr(case, name, None if values[name] == UNKNOWN else values[name])
+    if values.get("recipients"):
+        case.recipients = number(values["recipients"])
     if values.get("approx_people"):
         case.approx_people = number(values["approx_people"])
     if values.get("approx_records"):

@@ -82,6 +82,8 @@ class Field:
     checks: tuple[Check, ...] = ()
     # "Don't know" is a real answer here, stored as UNKNOWN (a choice field lists it too).
     unknown: bool = False
+    # The earlier answers ``ask_if`` reads: until they are given, the question is counted.
+    depends: tuple[str, ...] = ()
 
     @property
     def limit(self) -> int:
@@ -251,6 +253,20 @@ class Form:
 
     def active(self, answers: Answers) -> list[Field]:
         return [f for f in self.fields if f.applies(answers)]
+
+    def counted(self, answers: Answers) -> list[Field]:
+        """The questions to count: those that apply, and those a pending answer may still bring.
+
+        A conditional question that declares what its condition reads (``depends``) is counted
+        while any of those answers may still be given, so the count can shrink but never grow
+        and no question appears after what was shown as the last.
+        """
+        found: list[Field] = []
+        for f in self.fields:
+            if f.applies(answers) or any(
+                    d not in answers and any(g.name == d for g in found) for d in f.depends):
+                found.append(f)
+        return found
 
     def next_unanswered(self, answers: Answers) -> Field | None:
         return next((f for f in self.active(answers) if f.name not in answers), None)
