@@ -45,9 +45,9 @@ WRONG_PARENT = (
     "now",  # found
     "no",  # not still happening
     "yes",  # confirm: the clock starts, the DPO is alerted
+    "1",  # sent to the wrong person
     "SEN",  # kinds of data
     "1 pupil",  # whose, how many
-    "1",  # sent to the wrong person
     "no",  # not unreadable: an ordinary email
     "2",  # someone we know: a parent
     "don't know",  # deletion not confirmed yet: the worse case
@@ -171,7 +171,7 @@ def test_wrong_parent_story_in_twelve_answers(school: School_) -> None:
 def test_stopping_after_the_minimum_still_starts_the_clock(school: School_) -> None:
     """Three answers and “yes” create the case; walking away from the details loses nothing."""
     said = report(school, answers=WRONG_PARENT[:4])
-    assert "Saved as BRE-2026-0001." in said and "What kinds of data?" in said
+    assert "Saved as BRE-2026-0001." in said and "What kind of incident was it?" in said
     case = breach(school)
     assert case.aware_at == school.now
     assert [n.kind for n in notes_for(school, "dee")] == ["breach.new"]
@@ -196,7 +196,7 @@ def test_before_confirming_nothing_is_saved(school: School_) -> None:
 def test_bad_input_is_refused_and_nothing_lost(school: School_) -> None:
     said = school.says("sam", "report a breach", "A laptop was stolen", "tomorrow 9:00")
     assert "is in the future" in said
-    said = school.says("sam", "yesterday 9:00", "no", "yes", "health", "3 staff", "3", "no",
+    said = school.says("sam", "yesterday 9:00", "no", "yes", "3", "health", "3 staff", "no",
                        "no", "yes")
     case = breach(school)
     assert case.found_at == datetime(2026, 11, 22, 9, 0, tzinfo=UTC)

@@ -67,6 +67,9 @@ INTAKE = Form((
 ))
 
 DETAILS = Form((
+    # First, as it decides which follow-ups below can matter.
+    Field("incident", Kind.CHOICE, "Kind of incident", "What kind of incident was it?",
+          choices=_choices(triage.INCIDENTS), optional=True),
     Field("data_kinds", Kind.TEXT, "Kinds of data",
           "What kinds of data? e.g. “SEN”, “health, contact details” (or “skip”)",
           help=service.kinds_hint(), optional=True, checks=(service.check_kinds,)),
@@ -74,8 +77,6 @@ DETAILS = Form((
           "Whose data, and roughly how many people? e.g. “1 pupil”, “30 parents” (or “skip”)",
           help="Pupils, parents, staff, vulnerable adults or others, each with a rough number.",
           optional=True, checks=(service.check_whose,)),
-    Field("incident", Kind.CHOICE, "Kind of incident", "What kind of incident was it?",
-          choices=_choices(triage.INCIDENTS), optional=True),
     # The follow-ups: each asked only where its answer can change the recommendation
     # (triage.INCIDENT declares which); "don't know" is an answer, taken as the worse case.
     Field("exfiltrated", Kind.YES_NO, "Data taken",

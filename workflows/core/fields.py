@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from itertools import product
 from typing import Any
 
 from workflows.core.context import Context
@@ -134,6 +135,13 @@ class Field:
     def takes_unknown(self, text: str) -> bool:
         """Whether ``text`` is "don't know" and this field accepts that as an answer."""
         return self.unknown and text.strip().lower().rstrip(" .!").replace("’", "'") in DONT_KNOW
+
+    def candidates(self) -> tuple[Any, ...]:
+        """Every answer that could lead somewhere different (text stands for all texts)."""
+        given = {Kind.CHOICE: tuple(c.value for c in self.choices),
+                 Kind.YES_NO: (True, False)}.get(self.kind, ("…",))
+        return (given + ((UNKNOWN,) if self.unknown else ())
+                + ((None,) if self.optional else ()))
 
     def choice(self, value: str) -> Choice:
         return next(c for c in self.choices if c.value == value)
@@ -263,8 +271,11 @@ class Form:
         """
         found: list[Field] = []
         for f in self.fields:
-            if f.applies(answers) or any(
-                    d not in answers and any(g.name == d for g in found) for d in f.depends):
+            pending = [g for g in found if g.name in f.depends and g.name not in answers]
+            names = [g.name for g in pending]
+            if f.applies(answers) or (pending and any(
+                    f.applies({**answers, **dict(zip(names, values, strict=True))})
+                    for values in product(*(g.candidates() for g in pending)))):
                 found.append(f)
         return found
 
