@@ -273,11 +273,8 @@ def test_triage_agrees_with_the_published_conclusion(school: School_, case: Case
 def test_dont_know_counts_as_the_worse_case_and_says_so(school: School_) -> None:
     """Case 09 again, but the reporter doesn't know who got it: the worse case, stated."""
     known = next(c for c in EDPB if c.name.startswith("09"))
-    unsure = Case(known.name, known.what_happened,
-                  known.answers | {"recipient": "don't know"} | {"deliberate": "no"},
+    unsure = Case(known.name, known.what_happened, known.answers | {"recipient": "don't know"},
                   ico=True, tell=False, why="")
-    # "Who received it: don't know" is a stranger until found out, so deletion is not asked.
-    del unsure.answers["deliberate"]
     tell_the_bot(school, unsure)
     shown = school.says("dee", REF)
     assert "Who has it: Not known" in shown
@@ -322,7 +319,7 @@ def test_each_fact_is_on_the_card_the_log_and_the_ico_draft(school: School_) -> 
         assert fact in shown, fact
     for kind in ("log_entry", "ico_report"):
         body = text_of(school.say("dee", f"letter {REF} {kind}"))
-        for fact in ("Who received it: someone we know and can contact",
+        for fact in ("Who has it: someone we know and can contact",
                      "Deletion confirmed: not known", "About 350 people received or saw it",
                      "Severity high", "likelihood high",
                      "free school meals or pupil premium status"):

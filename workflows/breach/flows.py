@@ -237,26 +237,6 @@ def _yes_no(value: bool | None) -> str:
     return "Not known" if value is None else "Yes" if value else "No"
 
 
-def _triage_rows(case: Breach) -> list[tuple[str, str]]:
-    """The facts that decide the risk, where the kind of incident makes them matter."""
-    kind = triage.incident_of(case.incident)
-    rows = []
-    if kind.availability:
-        rows.append(("Data unavailable", triage.label(triage.UNAVAILABLE, case.unavailable)
-                     if case.unavailable else "Not known"))
-    if kind.recipient is None:
-        rows.append(("Who has it", triage.label(triage.RECIPIENTS, case.recipient).split(":")[0]
-                     if case.recipient else "Not known"))
-    if kind.deletion and case.recipient == "known":
-        rows.append(("Deletion confirmed", _yes_no(case.deleted)))
-    if kind.deliberate is None:
-        rows.append(("On purpose", _yes_no(case.deliberate)))
-    if kind.recipients:
-        rows.append(("How many received it", f"about {case.recipients}"
-                     if case.recipients is not None else "Not known"))
-    return rows
-
-
 def _card_rows(ctx: Context, case: Breach) -> list[tuple[str, str]]:
     local = lambda moment: describe_datetime(moment.astimezone(ctx.tz))  # noqa: E731
     reporter = people.get(ctx.session, case.created_by_id)
@@ -280,7 +260,7 @@ def _card_rows(ctx: Context, case: Breach) -> list[tuple[str, str]]:
          else "Not known"),
         ("Unreadable to others", _yes_no(case.encrypted)),
         ("Cyber incident", _yes_no(case.cyber)),
-        *_triage_rows(case),
+        *triage.shown_facts(case),
         ("Containment", case.containment or "Not known"),
     ]
     found = service.assessment(case)
@@ -288,7 +268,7 @@ def _card_rows(ctx: Context, case: Breach) -> list[tuple[str, str]]:
         ("Severity", f"{found.severity.capitalize()}. {' '.join(found.severity_reasons)}"),
         ("Likelihood", f"{found.likelihood.capitalize()}. "
                        f"{' '.join(found.likelihood_reasons)}"),
-        ("Recommendation", " ".join((found.summary, *found.conclusion))
+        ("Recommendation", " ".join((found.summary, *found.notes))
          + (f" Like: {found.like}" if found.like else "")),
     ]
     if case.ico_decision is not None:

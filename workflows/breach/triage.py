@@ -179,6 +179,30 @@ class BreachFacts(Protocol):
     recipients: int | None
 
 
+def _yes_no(value: bool | None) -> str:
+    return "Not known" if value is None else "Yes" if value else "No"
+
+
+def shown_facts(breach: BreachFacts) -> list[tuple[str, str]]:
+    """The answers that decide the risk, where the kind of incident makes them matter."""
+    kind = incident_of(breach.incident)
+    rows = []
+    if kind.availability:
+        rows.append(("Data unavailable", label(UNAVAILABLE, breach.unavailable)
+                     if breach.unavailable else "Not known"))
+    if kind.recipient is None:
+        rows.append(("Who has it", label(RECIPIENTS, breach.recipient).split(":")[0]
+                     if breach.recipient else "Not known"))
+    if kind.deletion and breach.recipient == "known":
+        rows.append(("Deletion confirmed", _yes_no(breach.deleted)))
+    if kind.deliberate is None:
+        rows.append(("On purpose", _yes_no(breach.deliberate)))
+    if kind.recipients:
+        rows.append(("How many received it", f"about {breach.recipients}"
+                     if breach.recipients is not None else "Not known"))
+    return rows
+
+
 @dataclass(frozen=True)
 class Assessment:
     likelihood: str  # "remote", "low", "medium", "high"
@@ -193,10 +217,9 @@ class Assessment:
     assumed: tuple[str, ...] = field(default=())  # facts not known, taken as the worse case
 
     @property
-    def conclusion(self) -> tuple[str, ...]:
-        """The reasons that are neither severity nor likelihood: the override, the assumptions
-        and what the law asks."""
-        return self.reasons[len(self.severity_reasons) + len(self.likelihood_reasons):]
+    def notes(self) -> tuple[str, ...]:
+        """The reasons between likelihood and the law: the override and what was assumed."""
+        return self.reasons[len(self.severity_reasons) + len(self.likelihood_reasons):-2]
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self) | {name: list(getattr(self, name)) for name in (
