@@ -11,14 +11,18 @@ an answer the bot never asked for, fails the case.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 import pytest
 from sqlmodel import Session, select
 
+from bot.slack.blocks import card_blocks
 from tests.conftest import School_, text_of
+from tests.slack.limits import check_blocks
+from tests.teams.harness import make_teams, run, words
 from workflows.breach.models import Breach
-from workflows.core.ui import Question, Reply, Summary, Text
+from workflows.core.ui import Card, Question, Reply, Summary, Text
 
 REF = "BRE-2026-0001"
 
@@ -257,6 +261,16 @@ def recommendation(school: School_) -> str:
     return line
 
 
+ONE_SCREEN = 15  # lines of 80 characters: the assessment, with every reason
+
+
+def assessment_lines(card: Card) -> int:
+    rows = [f"{a}: {b}" for a, b in card.rows if a in ("Severity", "Likelihood",
+                                                         "Recommendation")]
+    assert len(rows) == 3, card.rows
+    return sum(len(textwrap.wrap(row, 80)) for row in rows)
+
+
 @pytest.mark.parametrize("case", EDPB + DOMAIN, ids=lambda c: c.name)
 def test_triage_agrees_with_the_published_conclusion(school: School_, case: Case) -> None:
     tell_the_bot(school, case)
@@ -264,10 +278,10 @@ def test_triage_agrees_with_the_published_conclusion(school: School_, case: Case
     ico = "report to the ICO" in line
     tell = "tell the people affected" in line and "not required" not in line
     assert (ico, tell) == (case.ico, case.tell), f"{case.why}\n{line}"
-    # What the DPO sees is what is kept when they decide.
-    with Session(school.engine) as session:
-        saved = session.exec(select(Breach)).one()
-        assert saved.reference == REF
+    # The DPO sees why on one screen, in the terminal and in Slack's Block Kit limits.
+    (card,) = [r for r in school.say("dee", REF) if isinstance(r, Card)]
+    assert assessment_lines(card) <= ONE_SCREEN
+    check_blocks(card_blocks(card))
 
 
 def test_dont_know_counts_as_the_worse_case_and_says_so(school: School_) -> None:
@@ -324,3 +338,25 @@ def test_each_fact_is_on_the_card_the_log_and_the_ico_draft(school: School_) -> 
                      "Severity high", "likelihood high",
                      "free school meals or pupil premium status"):
             assert fact.lower() in body.lower(), (kind, fact)
+
+
+def test_the_assessment_in_teams_is_a_valid_card_with_every_reason(school: School_) -> None:
+    """Case 14 reported in Teams, answer by answer; the DPO opens it: a card Teams renders."""
+    case = next(c for c in EDPB if c.name.startswith("14"))
+    teams = make_teams(school)
+    order = ["what_happened", "found_at", "ongoing", "yes", "incident", "data_kinds", "whose",
+             "encrypted", "recipient", "deleted", "recipients", "yes"]
+    answers = {"what_happened": case.what_happened, "found_at": "now", "ongoing": "no",
+               "yes": "yes"} | case.answers
+
+    async def go() -> str:
+        await teams.say("dee", "hello")
+        await teams.says("sam", "I need to report a breach", *(answers[k] for k in order))
+        card = await teams.say("dee", REF)  # the harness checks it against the card schema
+        return words(card)
+
+    shown = run(go())
+    for fact in ("Severity", "Special category data can lead to distress", "Likelihood",
+                 "About 350 people received or saw it", "High risk: report to the ICO; tell "
+                 "the people affected.", "whether they deleted it (assumed not)"):
+        assert fact in shown, fact
