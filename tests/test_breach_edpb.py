@@ -301,7 +301,8 @@ def test_a_wrong_answer_is_refused_and_the_others_kept(school: School_) -> None:
     school.says("sam", "report a breach", "A teacher's laptop was stolen from their car.", "now",
                 "no", "yes", "laptop", "names, school reports", "120 pupils", "no")
     said = school.says("sam", "perhaps")
-    assert "Please answer yes or no." in said and "unreadable to whoever has it" in said
+    assert "Please answer yes, no or “don't know”." in said
+    assert "unreadable to whoever has it" in said
     said = school.says("sam", "no", "yes")
     with Session(school.engine) as session:
         case = session.exec(select(Breach)).one()

@@ -258,7 +258,6 @@ def _card_rows(ctx: Context, case: Breach) -> list[tuple[str, str]]:
          else "Not known"),
         ("Records", f"about {case.approx_records}" if case.approx_records is not None
          else "Not known"),
-        ("Unreadable to others", _yes_no(case.encrypted)),
         ("Cyber incident", _yes_no(case.cyber)),
         *triage.shown_facts(case),
         ("Containment", case.containment or "Not known"),

@@ -187,6 +187,8 @@ def shown_facts(breach: BreachFacts) -> list[tuple[str, str]]:
     """The answers that decide the risk, where the kind of incident makes them matter."""
     kind = incident_of(breach.incident)
     rows = []
+    if kind.unreadable or breach.encrypted is not None:
+        rows.append(("Unreadable to others", _yes_no(breach.encrypted)))
     if kind.availability:
         rows.append(("Data unavailable", label(UNAVAILABLE, breach.unavailable)
                      if breach.unavailable else "Not known"))

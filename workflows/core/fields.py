@@ -172,7 +172,8 @@ def _yes_no(field: Field, text: str, ctx: Context) -> bool:
         return True
     if word in _NO:
         return False
-    raise Invalid("Please answer yes or no.")
+    raise Invalid("Please answer yes, no or “don't know”." if field.unknown
+                  else "Please answer yes or no.")
 
 
 def _choice(field: Field, text: str, ctx: Context) -> str:
