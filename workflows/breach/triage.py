@@ -260,12 +260,9 @@ LIKE = {
 
 
 def _up(levels: tuple[str, ...], level: str, top: str | None = None) -> str:
+    """One level up, no higher than ``top``; a level already above it stays."""
     ceiling = levels.index(top) if top else len(levels) - 1
     return levels[max(levels.index(level), min(levels.index(level) + 1, ceiling))]
-
-
-def _down(level: str) -> str:
-    return LIKELIHOODS[max(LIKELIHOODS.index(level) - 1, 1)]  # never down to remote
 
 
 @dataclass
@@ -288,8 +285,8 @@ def _severity(breach: BreachFacts, kinds: set[str]) -> tuple[str, list[str]]:
     known = [k for k, _, _ in DATA_KINDS if k in kinds]
     if known:
         severity = max((HARM[k][0] for k in known), key=SEVERITIES.index)
-        reasons += [f"{HARM[k][1][0].upper()}{HARM[k][1][1:]}." for k in known
-                    if HARM[k][0] == severity]
+        reasons += dict.fromkeys(f"{HARM[k][1][0].upper()}{HARM[k][1][1:]}." for k in known
+                                 if HARM[k][0] == severity)  # once each, in order
     else:
         severity = "medium"
         reasons.append("The kinds of data are not known yet: assumed medium severity until "
@@ -303,7 +300,7 @@ def _severity(breach: BreachFacts, kinds: set[str]) -> tuple[str, list[str]]:
                        "themselves.")
         severity = raised
     if breach.approx_people is not None and breach.approx_people >= MANY:
-        severity = _up(SEVERITIES, severity, "high") if severity != "severe" else severity
+        severity = _up(SEVERITIES, severity, "high")
         reasons.append(f"About {breach.approx_people} people are affected: scale raises the "
                        "severity.")
     return severity, reasons
@@ -439,8 +436,8 @@ def assess(breach: BreachFacts) -> Assessment:
     if assumed:
         conclusion.append("Not known, so the worse case was assumed: " + "; ".join(assumed)
                           + ". Find out: it may change the recommendation.")
-    conclusion.append("A risk to people is likely, so the ICO must be told within 72 hours "
-                      "(Art 33)." if report else
+    conclusion.append("A risk to people cannot be called unlikely, so the ICO must be told "
+                      "within 72 hours (Art 33)." if report else
                       "A risk to people is unlikely, so it is logged but need not be reported "
                       "to the ICO (record why).")
     conclusion.append("The risk is high, so the people affected should be told without undue "
