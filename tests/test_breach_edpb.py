@@ -17,10 +17,12 @@ from dataclasses import dataclass
 import pytest
 from sqlmodel import Session, select
 
-from bot.slack.blocks import card_blocks
+from bot.slack.blocks import card_blocks, form_blocks, modal
+from bot.teams import cards as teams_cards
 from tests.conftest import School_, text_of
 from tests.slack.limits import check_blocks
-from tests.teams.harness import make_teams, run, words
+from tests.teams.harness import card_problems, make_teams, run, words
+from workflows.breach.flows import BREACH
 from workflows.breach.models import Breach
 from workflows.core.ui import Card, Question, Reply, Summary, Text
 
@@ -361,3 +363,19 @@ def test_the_assessment_in_teams_is_a_valid_card_with_every_reason(school: Schoo
                  "About 350 people received or saw it", "High risk: report to the ICO; tell "
                  "the people affected.", "whether they deleted it (assumed not)"):
         assert fact in shown, fact
+
+
+def test_the_follow_ups_as_a_slack_modal_and_a_teams_card_form() -> None:
+    """“Add details” clicked on a card opens every follow-up at once: within Slack's limits,
+    a Teams card that validates, and “don't know” offered wherever it is an answer."""
+    form = BREACH.action("add_details").form
+    view = modal(title="Add details", callback_id="decide", blocks=form_blocks(form))
+    check_blocks(view, surface="modal")
+    card = teams_cards.adaptive_card(teams_cards.form_elements(form, {}, {}))
+    assert card_problems(card) == []
+    for field in form.fields:
+        if field.unknown:
+            (block,) = [b for b in view["blocks"] if b.get("block_id") == field.name]
+            assert "Don't know" in [o["text"]["text"] for o in block["element"]["options"]]
+            (element,) = [e for e in card["body"] if e.get("id") == teams_cards.INPUT + field.name]
+            assert {"title": "Don't know", "value": "unknown"} in element["choices"]

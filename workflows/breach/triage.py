@@ -110,8 +110,8 @@ INCIDENTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 RECIPIENTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("trusted", "Someone bound to keep it confidential: our own contractor, another school, "
-                "a professional", ("trusted", "processor", "contractor", "school")),
+    ("trusted", "Bound to confidentiality: our contractor, another school, a professional",
+     ("trusted", "processor", "contractor", "school")),
     ("known", "Someone we know and can contact: a parent, pupil or member of staff",
      ("known", "parent", "pupil", "staff")),
     ("stranger", "A stranger, or someone who may misuse it", ("stranger", "public",
