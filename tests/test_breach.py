@@ -45,9 +45,13 @@ WRONG_PARENT = (
     "now",  # found
     "no",  # not still happening
     "yes",  # confirm: the clock starts, the DPO is alerted
+    "1",  # sent to the wrong person
     "SEN",  # kinds of data
     "1 pupil",  # whose, how many
-    "1",  # sent to the wrong person
+    "no",  # not unreadable: an ordinary email
+    "2",  # someone we know: a parent
+    "don't know",  # deletion not confirmed yet: the worse case
+    "1",  # one person received it
     "yes",  # confirm the details
 )
 
@@ -94,9 +98,10 @@ def letter(school: School_, kind: str, who: str = "dee") -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_wrong_parent_story_in_eight_answers(school: School_) -> None:
-    """Monday 23 November 2026 10:00 GMT: eight typed answers after “report a breach”."""
-    assert len(WRONG_PARENT) <= 8
+def test_wrong_parent_story_in_twelve_answers(school: School_) -> None:
+    """Monday 23 November 2026 10:00 GMT: twelve typed answers after “report a breach”, the
+    clock started after the first four."""
+    assert len(WRONG_PARENT) <= 12
     said = report(school)
     assert "Saved as" not in said  # the last reply is the details' thanks
     assert "BRE-2026-0001 is updated and the DPO has it" in said
@@ -125,7 +130,9 @@ def test_wrong_parent_story_in_eight_answers(school: School_) -> None:
     assert "ICO deadline Thursday 26 November 2026 at 10:00: 72 hours left." in shown
     assert "Recommendation: High risk: report to the ICO; tell the people affected." in shown
     assert "Pupil information emailed to the wrong parent" in shown
-    assert "Children's (or vulnerable people's) data raises the severity" in shown
+    assert "Severity: High. Special category data can lead to distress" in shown
+    assert "Children's (or vulnerable people's) data: they are less able" in shown
+    assert "Not known, so the worse case was assumed: whether they deleted it" in shown
     assert "report to ico BRE-2026-0001" in shown
 
     # Decide: reported to the ICO two hours later, then the family is told.
@@ -170,7 +177,7 @@ def test_wrong_parent_story_in_eight_answers(school: School_) -> None:
 def test_stopping_after_the_minimum_still_starts_the_clock(school: School_) -> None:
     """Three answers and “yes” create the case; walking away from the details loses nothing."""
     said = report(school, answers=WRONG_PARENT[:4])
-    assert "Saved as BRE-2026-0001." in said and "What kinds of data?" in said
+    assert "Saved as BRE-2026-0001." in said and "What kind of incident was it?" in said
     case = breach(school)
     assert case.aware_at == school.now
     assert [n.kind for n in notes_for(school, "dee")] == ["breach.new"]
@@ -195,8 +202,8 @@ def test_before_confirming_nothing_is_saved(school: School_) -> None:
 def test_bad_input_is_refused_and_nothing_lost(school: School_) -> None:
     said = school.says("sam", "report a breach", "A laptop was stolen", "tomorrow 9:00")
     assert "is in the future" in said
-    said = school.says("sam", "yesterday 9:00", "no", "yes", "health", "3 staff", "3", "no",
-                       "yes")
+    said = school.says("sam", "yesterday 9:00", "no", "yes", "3", "health", "3 staff", "no",
+                       "no", "yes")
     case = breach(school)
     assert case.found_at == datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
     assert (case.incident, case.encrypted) == ("lost_device", False)
@@ -444,7 +451,8 @@ def clock_notes(school: School_) -> list[Notification]:
 
 def facts(**values: object) -> SimpleNamespace:
     base = dict(incident=None, data_kinds=[], whose=[], approx_people=None, encrypted=None,
-                cyber=None, exfiltrated=None, ongoing=False)
+                cyber=None, exfiltrated=None, ongoing=False, unavailable=None, recipient=None,
+                deleted=None, deliberate=None, recipients=None)
     return SimpleNamespace(**(base | values))
 
 
@@ -453,21 +461,25 @@ def facts(**values: object) -> SimpleNamespace:
      "high", True, True, "wrong parent"),
     (facts(incident="cc_not_bcc", data_kinds=["contact"], whose=["parents"], approx_people=12),
      "low", False, False, "BCC"),
+    # Many recipients make it reportable; email addresses alone are not a high risk to them.
     (facts(incident="cc_not_bcc", data_kinds=["contact"], whose=["parents"], approx_people=200),
-     "high", True, True, "BCC"),
+     "medium", True, False, "BCC"),
     (facts(incident="lost_device", data_kinds=["identifiers", "health"], whose=["pupils"],
            approx_people=30, encrypted=False), "high", True, True, "unencrypted"),
     (facts(incident="lost_device", data_kinds=["identifiers", "health"], whose=["pupils"],
-           approx_people=30, encrypted=True), "low", False, False, "encrypted device"),
+           approx_people=30, encrypted=True, unavailable="no"), "low", False, False,
+     "encrypted device"),
     (facts(incident="cyber", cyber=True, data_kinds=["identifiers"], whose=["pupils", "staff"],
-           approx_people=400, exfiltrated=False), "low", False, False, "Ransomware"),
+           approx_people=400, exfiltrated=False, unavailable="hours"), "low", False, False,
+     "Ransomware"),
     (facts(incident="shown", data_kinds=["safeguarding"], whose=["pupils"], approx_people=1),
      "high", True, True, "whiteboard"),
-    (facts(incident="wrong_recipient", data_kinds=["contact"], whose=["staff"], approx_people=1),
-     "low", False, False, "wrong parent"),
-    # A child's contact details to one wrong parent: logged, not reported (not sensitive).
-    (facts(incident="wrong_recipient", data_kinds=["contact"], whose=["pupils"], approx_people=1),
-     "low", False, False, "wrong parent"),
+    (facts(incident="wrong_recipient", data_kinds=["contact"], whose=["staff"], approx_people=1,
+           encrypted=False, recipient="known", deleted=True), "low", False, False, "wrong parent"),
+    # A child's contact details to one wrong parent who deleted them: logged, not reported.
+    (facts(incident="wrong_recipient", data_kinds=["contact"], whose=["pupils"], approx_people=1,
+           encrypted=False, recipient="known", deleted=True), "low", False, False,
+     "wrong parent"),
     # The same with health data: reported, and the family told.
     (facts(incident="wrong_recipient", data_kinds=["health"], whose=["pupils"], approx_people=1),
      "high", True, True, "wrong parent"),

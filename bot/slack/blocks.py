@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from bot.slack.mrkdwn import clip, escape
-from workflows.core.fields import Field, Form, Kind
+from workflows.core.fields import UNKNOWN, Field, Form, Kind
 from workflows.core.ui import Button, Card, Document, Question, Reply, Summary, Table, Text
 
 SECTION_LIMIT = 3000
@@ -243,7 +243,8 @@ def _element(field: Field, initial: Any) -> dict[str, Any]:
 
 def _options(field: Field) -> list[dict[str, Any]]:
     if field.kind is Kind.YES_NO:
-        return [_option("yes", "Yes"), _option("no", "No")]
+        return [_option("yes", "Yes"), _option("no", "No")] + (
+            [_option(UNKNOWN, "Don't know")] if field.unknown else [])
     return [_option(c.value, c.label) for c in field.choices]
 
 

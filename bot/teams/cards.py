@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from workflows.core.fields import Field, Form, Kind
+from workflows.core.fields import UNKNOWN, Field, Form, Kind
 from workflows.core.ui import Button, Card, Document, Question, Reply, Summary, Table, Text
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -274,8 +274,9 @@ def form_elements(form: Form, raw: Mapping[str, str], errors: Mapping[str, str]
 def input_element(field: Field, value: str | None) -> dict[str, Any]:
     element: dict[str, Any] = {"id": INPUT + field.name, "label": field.label}
     if field.kind in (Kind.CHOICE, Kind.YES_NO):
-        choices = ([("Yes", "yes"), ("No", "no")] if field.kind is Kind.YES_NO
-                   else [(c.label, c.value) for c in field.choices])
+        choices = ([("Yes", "yes"), ("No", "no")] + ([("Don't know", UNKNOWN)] if field.unknown
+                                                     else [])
+                   if field.kind is Kind.YES_NO else [(c.label, c.value) for c in field.choices])
         element |= {"type": "Input.ChoiceSet", "style": "compact",
                     "choices": [{"title": t, "value": v} for t, v in choices]}
     elif field.kind is Kind.DATE:

@@ -1157,13 +1157,13 @@ def test_a_breach_from_the_shortcut_starts_the_clock_and_asks_the_rest_in_the_dm
               if c.response.get("channel") == dm_channel_id(STAFF)]
     assert to_sam[0].args["text"] == f"Saved as {reference}."
     question = words(to_sam[-1].args["blocks"])
-    assert question.startswith(f"Add details — {reference}.\n*What kinds of data? e.g.")
+    assert question.startswith(f"Add details — {reference}.\n*What kind of incident was it?")
     # ...and Sam's answer there goes on with the same report, not a new one.
-    assert ws.live.send(ws.slack.message_im("SEN, health", user_id=STAFF)).status == 200
+    assert ws.live.send(ws.slack.message_im("wrong person", user_id=STAFF)).status == 200
     ws.live.settle()
     answer = [c for c in ws.fake.calls("chat.postMessage")
               if c.response.get("channel") == dm_channel_id(STAFF)][-1]
-    assert "*Whose data, and roughly how many people?" in words(answer.args["blocks"])
+    assert "*What kinds of data? e.g." in words(answer.args["blocks"])
 
     assert ws.live.deliver() >= 1
     shared = [c for c in ws.fake.calls("chat.postMessage") if c.args["channel"] == alerts]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from workflows.core.declaration import Action, ClockReminders, Retention, Workfl
 from workflows.core.fields import (
     FIRST_USE_REASON,
     SIX_YEARS_REASON,
+    UNKNOWN,
     After,
     Answers,
     Choice,
@@ -38,6 +39,25 @@ def _choices(table: tuple[tuple[str, str, tuple[str, ...]], ...]) -> tuple[Choic
     return tuple(Choice(value, lab, aliases) for value, lab, aliases in table)
 
 
+_DONT_KNOW = Choice(UNKNOWN, "Don't know", ("not sure", "unknown"))
+_UNREADABLE = ("Was the data unreadable to whoever has it, e.g. strongly encrypted or "
+               "passwords strongly hashed, with the key or password not taken? "
+               "(yes/no/don't know)")
+_UNREADABLE_HELP = ("Yes for an encrypted device (BitLocker, a locked iPhone), an encrypted file "
+                    "whose password went separately, or passwords stored strongly hashed and "
+                    "salted. No for an ordinary email, document or spreadsheet.")
+
+
+def _asks(when: Callable[[triage.Incident, Answers], bool]) -> Callable[[Answers], bool]:
+    """Ask a follow-up once the kind of incident is known and it can change the answer."""
+    return lambda a: bool(a.get("incident")) and when(triage.incident_of(a["incident"]), a)
+
+
+def _readable(answers: Answers) -> bool:
+    # Unreadable data harms nobody whoever has it: the questions about them would not matter.
+    return answers.get("encrypted") is not True
+
+
 INTAKE = Form((
     Field("what_happened", Kind.LONG_TEXT, "What happened",
           "What happened? A sentence or two is enough; you don't need to know the law.",
@@ -56,6 +76,9 @@ INTAKE = Form((
 ))
 
 DETAILS = Form((
+    # First, as it decides which follow-ups below can matter.
+    Field("incident", Kind.CHOICE, "Kind of incident", "What kind of incident was it?",
+          choices=_choices(triage.INCIDENTS), optional=True),
     Field("data_kinds", Kind.TEXT, "Kinds of data",
           "What kinds of data? e.g. “SEN”, “health, contact details” (or “skip”)",
           help=service.kinds_hint(), optional=True, checks=(service.check_kinds,)),
@@ -63,16 +86,39 @@ DETAILS = Form((
           "Whose data, and roughly how many people? e.g. “1 pupil”, “30 parents” (or “skip”)",
           help="Pupils, parents, staff, vulnerable adults or others, each with a rough number.",
           optional=True, checks=(service.check_whose,)),
-    Field("incident", Kind.CHOICE, "Kind of incident", "What kind of incident was it?",
-          choices=_choices(triage.INCIDENTS), optional=True),
-    Field("encrypted", Kind.YES_NO, "Encrypted",
-          "Was the device strongly encrypted? (yes/no/don't know)",
-          help="Encrypted with a password (e.g. BitLocker, a locked iPhone): then the data is "
-               "unreadable to whoever has it.",
-          optional=True, ask_if=lambda a: a.get("incident") == "lost_device"),
+    # The follow-ups: each asked only where its answer can change the recommendation
+    # (triage.INCIDENT declares which); "don't know" is an answer, taken as the worse case.
     Field("exfiltrated", Kind.YES_NO, "Data taken",
           "Is there any sign data was copied out or seen by the attacker? (yes/no/don't know)",
-          optional=True, ask_if=lambda a: a.get("incident") == "cyber"),
+          optional=True, unknown=True, depends=("incident",),
+          ask_if=_asks(lambda k, a: k.left_control is None)),
+    Field("unavailable", Kind.CHOICE, "Data unavailable",
+          "Is any of the data lost, or was it unavailable to the school? (e.g. encrypted by "
+          "ransomware, the only copy on the lost device)",
+          help="Restored within a day from a backup is usually harmless; days without it, or "
+               "no copy at all, can harm the people who depend on it.",
+          choices=(*_choices(triage.UNAVAILABLE), _DONT_KNOW), optional=True, unknown=True,
+          depends=("incident",), ask_if=_asks(lambda k, a: k.availability)),
+    Field("encrypted", Kind.YES_NO, "Unreadable to others", _UNREADABLE,
+          help=_UNREADABLE_HELP, optional=True, unknown=True, depends=("incident", "exfiltrated"),
+          ask_if=_asks(lambda k, a: k.unreadable and (
+              k.left_control or a.get("exfiltrated") is not False))),
+    Field("recipient", Kind.CHOICE, "Who has it", "Who received it or saw it?",
+          choices=(*_choices(triage.RECIPIENTS), _DONT_KNOW), optional=True, unknown=True,
+          depends=("incident", "encrypted"),
+          ask_if=_asks(lambda k, a: k.recipient is None and _readable(a))),
+    Field("deleted", Kind.YES_NO, "Deletion confirmed",
+          "Have they confirmed they deleted it or gave it back? (yes/no/don't know)",
+          optional=True, unknown=True, depends=("incident", "recipient"),
+          ask_if=_asks(lambda k, a: k.deletion and a.get("recipient") == "known")),
+    Field("deliberate", Kind.YES_NO, "On purpose",
+          "Was it done on purpose? (e.g. a member of staff copied data to take away) "
+          "(yes/no/don't know)", optional=True, unknown=True, depends=("incident", "encrypted"),
+          ask_if=_asks(lambda k, a: k.deliberate is None and _readable(a))),
+    Field("recipients", Kind.TEXT, "How many received it",
+          "Roughly how many people received or saw it? (or “skip”)", optional=True,
+          checks=(service.check_number,), depends=("incident", "encrypted"),
+          ask_if=_asks(lambda k, a: k.recipients and _readable(a))),
 ))
 
 MORE = Form((
@@ -86,8 +132,8 @@ MORE = Form((
           "How was it found? (e.g. “the parent replied to tell us”, or “skip”)", optional=True),
     Field("approx_records", Kind.TEXT, "Records", "Roughly how many records? (or “skip”)",
           optional=True, checks=(service.check_number,)),
-    Field("encrypted", Kind.YES_NO, "Encrypted",
-          "Was the data on a strongly encrypted device? (yes/no/don't know)", optional=True),
+    Field("encrypted", Kind.YES_NO, "Unreadable to others", _UNREADABLE, help=_UNREADABLE_HELP,
+          optional=True, unknown=True),
     Field("cyber", Kind.YES_NO, "Cyber incident", "Was it a cyber incident? (yes/no)",
           optional=True),
     Field("containment", Kind.LONG_TEXT, "Containment",
@@ -172,7 +218,7 @@ ACTIONS = (
                Field("reason", Kind.LONG_TEXT, "Reason", "Please explain (this goes in the log).",
                      ask_if=_is_no),
                Field("override", Kind.LONG_TEXT, "Why it applies despite the record",
-                     "If the record says otherwise (not encrypted, or high risk), why does "
+                     "If the record says otherwise (readable to others, or high risk), why does "
                      "this still apply? (or “skip”)",
                      help="An exemption the record contradicts is refused unless you say why "
                           "it still applies; your reason is kept and shown on the log entry.",
@@ -280,14 +326,18 @@ def _card_rows(ctx: Context, case: Breach) -> list[tuple[str, str]]:
          else "Not known"),
         ("Records", f"about {case.approx_records}" if case.approx_records is not None
          else "Not known"),
-        ("Encrypted", _yes_no(case.encrypted)),
         ("Cyber incident", _yes_no(case.cyber)),
+        *triage.shown_facts(case),
         ("Containment", case.containment or "Not known"),
     ]
     found = service.assessment(case)
-    rows.append(("Recommendation", found.summary + (f" Like: {found.like}" if found.like
-                                                     else "")))
-    rows.append(("Why", " ".join(found.reasons)))
+    rows += [
+        ("Severity", f"{found.severity.capitalize()}. {' '.join(found.severity_reasons)}"),
+        ("Likelihood", f"{found.likelihood.capitalize()}. "
+                       f"{' '.join(found.likelihood_reasons)}"),
+        ("Recommendation", " ".join((found.summary, *found.notes))
+         + (f" Like: {found.like}" if found.like else "")),
+    ]
     if case.ico_decision is not None:
         who = people.get(ctx.session, case.ico_decided_by_id)
         by = f"{who.name if who else '?'}, {local(case.ico_decided_at)}"

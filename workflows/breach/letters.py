@@ -43,6 +43,7 @@ def facts(ctx: Context, case: Breach) -> dict[str, object]:
         "whose": [triage.label(triage.WHOSE, w) for w in case.whose],
         "children": "pupils" in case.whose,
         "rec": recommendation,
+        "triage": triage.shown_facts(case),
         "ico_by": people.get(ctx.session, case.ico_decided_by_id),
         "people_by": people.get(ctx.session, case.people_decided_by_id),
         "exemption": service.EXEMPTIONS.get(case.people_exemption or ""),

@@ -58,9 +58,15 @@ class Breach(SQLModel, table=True):
     whose: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     approx_people: int | None = None
     approx_records: int | None = None
-    encrypted: bool | None = None  # None: not known
+    encrypted: bool | None = None  # unreadable to whoever has it; None: not known
     cyber: bool | None = None
     exfiltrated: bool | None = None  # cyber: was data copied out or seen?
+    # The facts that decide the risk (workflows.breach.triage); None: not known, the worse case.
+    unavailable: str | None = Field(default=None, max_length=16)  # triage.UNAVAILABLE
+    recipient: str | None = Field(default=None, max_length=16)  # triage.RECIPIENTS
+    deleted: bool | None = None  # the recipient confirmed they deleted or returned it
+    deliberate: bool | None = None  # someone did it on purpose
+    recipients: int | None = None  # roughly how many people received or saw it
     happened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     how_found: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     containment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -21,7 +21,7 @@ from workflows.breach.models import (
 from workflows.core.context import Context
 from workflows.core.dates import describe_datetime, describe_typed
 from workflows.core.engine import assign_reference
-from workflows.core.fields import Answers, Invalid
+from workflows.core.fields import UNKNOWN, Answers, Invalid
 from workflows.core.timeleft import time_left
 from workflows.core.wording import render
 from workflows.deadlines.breach import HOURS, BreachDeadline, breach_deadline
@@ -216,9 +216,14 @@ def add_details(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
         case.whose, count = parse_whose(values["whose"])
         if count is not None:
             case.approx_people = count
-    for name in ("encrypted", "exfiltrated", "cyber"):
+    for name in ("encrypted", "exfiltrated", "cyber", "unavailable", "recipient", "deleted",
+                 "deliberate"):
         if values.get(name) is not None:
-            setattr(case, name, values[name])
+            # "Don't know" is an answer: it replaces what was known, and triage takes the worse
+            # case; a skip keeps what was known.
+            setattr(case, name, None if values[name] == UNKNOWN else values[name])
+    if values.get("recipients"):
+        case.recipients = number(values["recipients"])
     if values.get("approx_people"):
         case.approx_people = number(values["approx_people"])
     if values.get("approx_records"):
@@ -363,8 +368,8 @@ def contradicts(case: Breach, exemption: str) -> str | None:
     """What on the record speaks against ``exemption``, or None."""
     if exemption == "unintelligible" and case.encrypted is not True:
         said = "No" if case.encrypted is False else "Not known"
-        return (f"The record says Encrypted: {said}, so “the data was unintelligible” does "
-                "not fit it.")
+        return (f"The record says Unreadable to others: {said}, so “the data was "
+                "unintelligible” does not fit it.")
     if exemption == "not_high" and assessment(case).risk == "high":
         return "The assessment on the record is high risk, so “the risk is not high” "\
                "contradicts it."

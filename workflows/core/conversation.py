@@ -380,9 +380,9 @@ def _prompt(ctx: Context, workflow: Workflow, conversation: Conversation) -> lis
     doubted = conversation.answers.get(DOUBTED)
     # Count as if the answers being revisited still stood, so going back from "5 of 12"
     # reads "4 of 12", not "4 of 11" because a later question depends on this one.
-    counted = [f.name for f in form.active(_previous(conversation) | conversation.answers)]
+    counted = [f.name for f in form.counted(_previous(conversation) | conversation.answers)]
     if field.name not in counted:
-        counted = [f.name for f in fields]
+        counted = [f.name for f in form.counted(conversation.answers)]
     if doubted is not None:
         return [
             Question(

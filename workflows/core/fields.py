@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from itertools import product
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -167,6 +168,8 @@ class Field:
     checks: tuple[Check, ...] = ()
     # "Don't know" is a real answer here, stored as UNKNOWN (a choice field lists it too).
     unknown: bool = False
+    # The earlier answers ``ask_if`` reads: until they are given, the question is counted.
+    depends: tuple[str, ...] = ()
     # Dates: the events this one cannot come before, or after, and how far back it may go.
     after: tuple[After, ...] = ()
     until: tuple[After, ...] = ()
@@ -248,6 +251,13 @@ class Field:
         """Whether ``text`` is "don't know" and this field accepts that as an answer."""
         return self.unknown and text.strip().lower().rstrip(" .!").replace("’", "'") in DONT_KNOW
 
+    def candidates(self) -> tuple[Any, ...]:
+        """Every answer that could lead somewhere different (text stands for all texts)."""
+        given = {Kind.CHOICE: tuple(c.value for c in self.choices),
+                 Kind.YES_NO: (True, False)}.get(self.kind, ("…",))
+        return (given + ((UNKNOWN,) if self.unknown else ())
+                + ((None,) if self.optional else ()))
+
     def choice(self, value: str) -> Choice:
         return next(c for c in self.choices if c.value == value)
 
@@ -277,7 +287,8 @@ def _yes_no(field: Field, text: str, ctx: Context) -> bool:
         return True
     if word in _NO:
         return False
-    raise Invalid("Please answer yes or no.")
+    raise Invalid("Please answer yes, no or “don't know”." if field.unknown
+                  else "Please answer yes or no.")
 
 
 def _choice(field: Field, text: str, ctx: Context) -> str:
@@ -387,6 +398,23 @@ class Form:
 
     def active(self, answers: Answers) -> list[Field]:
         return [f for f in self.fields if f.applies(answers)]
+
+    def counted(self, answers: Answers) -> list[Field]:
+        """The questions to count: those that apply, and those a pending answer may still bring.
+
+        A conditional question that declares what its condition reads (``depends``) is counted
+        while any of those answers may still be given, so the count can shrink but never grow
+        and no question appears after what was shown as the last.
+        """
+        found: list[Field] = []
+        for f in self.fields:
+            pending = [g for g in found if g.name in f.depends and g.name not in answers]
+            names = [g.name for g in pending]
+            if f.applies(answers) or (pending and any(
+                    f.applies({**answers, **dict(zip(names, values, strict=True))})
+                    for values in product(*(g.candidates() for g in pending)))):
+                found.append(f)
+        return found
 
     def next_unanswered(self, answers: Answers) -> Field | None:
         return next((f for f in self.active(answers) if f.name not in answers), None)
