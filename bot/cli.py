@@ -337,9 +337,9 @@ def people_add(
         if consent:
             person.consent_lookup = True
         if slack_id:
-            from bot.slack import identity
+            from workflows.schools import membership
 
-            holder = identity.find(session, found.id, slack_id)
+            holder = membership.speaking(session, "slack", slack_id, [found.id], found.id)
             if holder is not None and holder.id != person.id:
                 _fail(f"Slack member {slack_id} is already {holder.name}.")
             person.slack_user_id = slack_id
