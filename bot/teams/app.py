@@ -52,6 +52,7 @@ from workflows.core.declaration import Workflow
 from workflows.core.inbound import first_time
 from workflows.core.models import Conversation, ConversationStatus
 from workflows.core.ui import Card, Reply, Text
+from workflows.core.wording import render
 from workflows.database import session_scope
 from workflows.notifications import addresses
 from workflows.people.models import Person, Role
@@ -65,6 +66,7 @@ ADAPTER = "teams"
 CARD = "application/vnd.microsoft.card.adaptive"
 T = TypeVar("T")
 _NOBODY = object()  # no record for the Teams user at the schools served
+PERSONAL_ONLY = render("messages/personal_chat_only.txt.j2")
 FORM_REQUEST = re.compile(r"^(?:(?P<before>[\w ]+?) )?forms?(?: (?P<after>[\w ]+))?[.!?]?$",
                           re.IGNORECASE)
 
@@ -210,15 +212,21 @@ def sender(activity: Activity) -> TeamsUser:
                      name=(who.name or "").strip() or who.id, tenant_id=tenant)
 
 
+def personal(context: TurnContext) -> bool:
+    """Whether the activity comes from the sender's personal chat with the bot, the only
+    place case details may go."""
+    conversation_account = context.activity.conversation
+    return conversation_account is not None and not conversation_account.is_group and (
+        conversation_account.conversation_type in (None, "personal"))
+
+
 def personal_reference(context: TurnContext) -> dict[str, Any] | None:
     """How to reach the sender later, only from their personal chat with the bot.
 
     A group chat or channel is never stored as someone's address: their reminders and case
     details would go to everyone there.
     """
-    conversation_account = context.activity.conversation
-    if conversation_account is None or conversation_account.is_group or (
-            conversation_account.conversation_type not in (None, "personal")):
+    if not personal(context):
         return None
     stored = SdkConversation.from_turn_context(context).store_item_to_json()
     stored.pop("_span_context", None)
@@ -306,10 +314,8 @@ def register(bot: TeamsBot) -> None:
     @app.activity(ActivityTypes.message)
     async def message(context: TurnContext, state: TurnState) -> None:
         activity = context.activity
-        if activity.conversation.is_group:
-            await context.send_activity(card_activity(notice_card(
-                "I only work in a personal chat, so that nobody else sees your cases. Open a "
-                "chat with me and write there.", "warning")))
+        if not personal(context):
+            await context.send_activity(card_activity(notice_card(PERSONAL_ONLY, "warning")))
             return
         try:
             card = await answer_message(context)
@@ -380,6 +386,10 @@ def register(bot: TeamsBot) -> None:
         async def handler(context: TurnContext, state: TurnState, data: object
                           ) -> AdaptiveCardInvokeResponse:
             values = data if isinstance(data, dict) else {}
+            if not personal(context):
+                # A card forwarded or pasted into a group chat or channel: whatever it asks,
+                # everyone there would see the answer.
+                return card_response(notice_card(PERSONAL_ONLY, "warning"))
             try:
                 answer = await bot.run(context, lambda ctx: work(context, ctx, values),
                                        _school_of(values))
@@ -458,7 +468,7 @@ def register(bot: TeamsBot) -> None:
                 return Answer(notice_card(refusal))
             case = core.load(ctx, workflow, reference)
             return Answer(cards.decision_form(
-                core.card(ctx, workflow, case), declared.label, declared.name,
+                core.view(ctx, workflow, case), declared.label, declared.name,
                 str(data["value"]), declared.form, declared.confirm, school_id=ctx.school.id))
         return after_decision(
             ctx, core.decide(ctx, workflow, declared, reference, version, {}))
@@ -502,9 +512,9 @@ def register(bot: TeamsBot) -> None:
             case = core.load(ctx, workflow, reference)
         except core.NotFound as error:
             return Answer(notice_card(error.message))
-        # The details were already delivered (and that read audited); a refresh adds only
-        # the buttons this person's role allows.
-        shown = core.card(ctx, workflow, case)
+        # Teams refreshes a card each time a decider opens it: each is a read of the case's
+        # personal data, audited as any other.
+        shown = core.view(ctx, workflow, case)
         return Answer(cards.case_card(shown, with_buttons=True, school_id=ctx.school.id,
                                       refresh_for=refresh_for(ctx, bot, [shown])))
 

@@ -40,7 +40,7 @@ OUTSIDERS: dict[str, dict[str, Any]] = {
     BOT: {"real_name": "Zap Bot", "email": "zap@school.example", "is_bot": True},
 }
 REASONS = {GUEST: "guest", SINGLE: "guest", GONE: "deleted", CONNECT: "elsewhere",
-           GMAIL: "domain", GHOST: "elsewhere", BOT: "guest"}
+           GMAIL: "domain", GHOST: "unverified", BOT: "guest"}
 
 
 @pytest.fixture

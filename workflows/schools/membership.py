@@ -131,9 +131,9 @@ def barrier(newcomer: Newcomer, home: str | None) -> str | None:
     is the workspace or tenant the app serves; without one nobody can be vouched for."""
     if newcomer.deleted:
         return DELETED
-    if not newcomer.verified:
+    if not newcomer.verified or not newcomer.home:
         return UNVERIFIED
-    if not (home and newcomer.home and newcomer.home.lower() == home.lower()):
+    if not home or newcomer.home.lower() != home.lower():
         return ELSEWHERE
     return None
 
