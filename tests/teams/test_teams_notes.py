@@ -1,7 +1,10 @@
 """“Add a note” is idempotent in Teams: the same invoke repeated (Teams' redelivery, or Save
-pressed twice) adds the note once (SQLite and PostgreSQL)."""
+pressed twice) adds the note once; and no bidirectional control reaches a card (SQLite and
+PostgreSQL)."""
 
 from __future__ import annotations
+
+import json
 
 from sqlmodel import select
 
@@ -35,3 +38,20 @@ def test_a_repeated_note_invoke_adds_the_note_once(school: School_) -> None:
     assert all("Already added" in answer for answer in said[1:]), said
     with session_scope(school.engine) as session:
         assert list(session.exec(select(CaseNote.text))) == ["Rang the parent: ID on its way."]
+
+
+def test_teams_is_sent_no_bidirectional_controls(school: School_) -> None:
+    from tests.test_bidi import NAME
+    from tests.test_sar_workflow import intake
+    from workflows.core.bidi import CONTROLS
+
+    teams = make_teams(school)
+
+    async def go() -> list[dict]:
+        await teams.say("dee", "hello")
+        await teams.says("sam", *intake(requester=NAME), "yes")
+        return await delivered_to(teams, "dee")
+
+    (alert,) = run(go())
+    assert "Jane tnerap Parent" in words(alert)
+    assert not CONTROLS.search(json.dumps(teams.cards, ensure_ascii=False))
