@@ -234,7 +234,7 @@ def test_permission_and_audit(loaded: School_) -> None:
 # --- withdrawal in chat -------------------------------------------------------------------
 
 def test_withdrawal_then_agreeing_import(loaded: School_) -> None:
-    said = loaded.says("sam", "Amelia Smith's parent withdrew consent for the website")
+    said = loaded.says("vic", "Amelia Smith's parent withdrew consent for the website")
     assert said.startswith("Recorded: Amelia Smith's (4B, Year 4) consent for the school "
                            "website is withdrawn")
     answer = loaded.says("dee", "can I put Amelia Smith on the website")
@@ -258,6 +258,40 @@ def test_withdrawal_then_agreeing_import(loaded: School_) -> None:
     with session_scope(loaded.engine) as session:
         consent = session.exec(select(Consent).where(Consent.pending_mis)).all()
         assert consent == []
+
+
+def test_the_withdrawal_sentence_tells_staff_nothing_of_who_is_on_roll(
+        loaded: School_) -> None:
+    """Sam may not look pupils up. One pupil's name, a name shared by two (one of them
+    flagged or not), a name of nobody: the same answer, no class, year or flag; the one
+    pupil's consent is withdrawn at once, the others go to the DPO team to match."""
+    probes = ("Grace Taylor", "Harry Patel", "Amelia", "Nobody Atall")  # Grace is flagged
+    said = {name: loaded.says("sam", f"{name}'s mum withdrew consent for the website")
+            for name in probes}
+    for name, answer in said.items():
+        assert answer == said["Grace Taylor"].replace("Grace Taylor", name), answer
+        assert "passed to the DPO team" in answer
+        for secret in ("4B", "Year", "Smith", "Khan", "NO PHOTOS", "safeguard", "can't find",
+                       "match"):
+            assert secret not in answer, (secret, answer)
+    assert "Withdrawn on Monday 23 November 2026, not yet in the MIS" in loaded.says(
+        "dee", "can I put Harry Patel on the website")
+    assert loaded.says("dee", "can I put Amelia Smith on the website").startswith("Yes")
+    with session_scope(loaded.engine) as session:
+        told = [n.text for n in session.exec(select(Notification).where(
+            Notification.person_id == loaded.people["dee"]))]
+        trail = {(e.action, (e.detail or {}).get("matches")) for e in session.exec(
+            select(AuditEvent).where(AuditEvent.actor_id == loaded.people["sam"]))}
+    assert len(told) == 4  # Grace's and Harry's withdrawals, and two names to match
+    assert any("“Amelia”" in t and "matches 2 pupils" in t for t in told)
+    assert any("“Nobody Atall”" in t and "matches no pupil" in t for t in told)
+    assert {("consent.withdrawn", None), ("consent.withdrawal_passed_on", 2),
+            ("consent.withdrawal_passed_on", 0)} <= trail
+    # Told twice (a retried message): recorded and passed on once.
+    loaded.says("sam", "Amelia's mum withdrew consent for the website")
+    with session_scope(loaded.engine) as session:
+        assert len(session.exec(select(Notification).where(
+            Notification.person_id == loaded.people["dee"])).all()) == 4
 
 
 # --- command line -------------------------------------------------------------------------

@@ -194,7 +194,8 @@ def test_a_newcomer_is_linked_to_one_record_a_school(school: School_) -> None:
             session.add(Person(school_id=found.school_id, name=name, email="tia@trust.example"))
     with session_scope(school.engine) as session:
         served = (school.school_id, oakwood.school_id)
-        person = membership.place(session, "slack", "U0TIA", served, "Tia", "Tia@Trust.example")
+        newcomer = membership.Newcomer("Tia", "Tia@Trust.example", home="T0TRUST")
+        person = membership.place(session, "slack", "U0TIA", served, newcomer, "T0TRUST")
         linked = session.exec(select(Person).where(Person.slack_user_id == "U0TIA")
                               .order_by(Person.id)).all()
     assert sorted(p.school_id for p in linked) == sorted(served)

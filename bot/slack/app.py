@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -83,6 +84,7 @@ class SlackBot:
         # Worker processes keep the core's Python off this process's GIL, so acks stay quick.
         self.workers = Workers(engine, ADAPTER, processes=workers)
         self._joining: dict[str, asyncio.Lock] = {}
+        self._home: str | None = None  # the workspace's team id, once asked
         self.email_misses: dict[str, datetime] = {}  # emails Slack did not know, and when
         register(self)
 
@@ -123,24 +125,50 @@ class SlackBot:
 
     async def place(self, slack_user_id: str, answer: str | None = None) -> None:
         """Make a record for a Slack user the bot has not seen (see ``membership.place``);
-        ``answer`` is a newcomer's reply to “which school?”."""
+        ``answer`` is a newcomer's reply to “which school?”. Raises ``Refused`` for someone
+        who may not be enrolled (a guest, another organisation's, a deleted account)."""
         # A newcomer's first DM, Slack's retry of it and a click can arrive together: one
         # at a time, or each would make the same colleague a person of their own.
         async with self._joining.setdefault(slack_user_id, asyncio.Lock()):
-            info = (await self.client.users_info(user=slack_user_id))["user"]
-            profile = info.get("profile", {})
-            name = info.get("real_name") or profile.get("real_name") or info.get("name") or (
-                slack_user_id)
-            email = profile.get("email")
+            newcomer = await self.newcomer(slack_user_id)
+            home = await self.home()
 
-            def create() -> None:
+            def create() -> membership.Refused | None:
                 with session_scope(self.engine) as session:
-                    membership.settle(session, ADAPTER, slack_user_id, self.served, name,
-                                      email, answer)
+                    return membership.settle(session, ADAPTER, slack_user_id, self.served,
+                                             newcomer, home, answer)
 
             # Another bot process may link them first: theirs is used.
             with contextlib.suppress(IntegrityError):
-                await asyncio.to_thread(create)
+                refused = await asyncio.to_thread(create)
+                if refused is not None:
+                    raise refused
+
+    async def newcomer(self, slack_user_id: str) -> membership.Newcomer:
+        """What Slack says of a user: someone it will not describe (another organisation's,
+        through Slack Connect) is a stranger of no workspace."""
+        try:
+            info = (await self.client.users_info(user=slack_user_id))["user"]
+        except SlackApiError as error:
+            if error.response.get("error") not in ("user_not_found", "user_not_visible"):
+                raise
+            return membership.Newcomer(name=slack_user_id, email=None, home=None)
+        profile = info.get("profile", {})
+        return membership.Newcomer(
+            name=info.get("real_name") or profile.get("real_name") or info.get("name")
+            or slack_user_id,
+            email=profile.get("email"),
+            home=info.get("team_id"),
+            # Multi- and single-channel guests; a bot is no member of staff either.
+            guest=bool(info.get("is_restricted") or info.get("is_ultra_restricted")
+                       or info.get("is_bot")),
+            deleted=bool(info.get("deleted")))
+
+    async def home(self) -> str | None:
+        """The workspace this app is installed in (``auth.test``), asked once."""
+        if self._home is None:
+            self._home = (await self.client.auth_test()).get("team_id")
+        return self._home
 
     async def dm(self, slack_user_id: str, replies, text: str | None = None) -> str:
         """Post to the person's DM with the bot; returns that DM's channel id."""
@@ -202,6 +230,8 @@ def register(bot: SlackBot) -> None:
                 or (body.get("event") or {}).get("user"))
         if isinstance(error, membership.Unplaced) and user:
             await bot.dm(user, error.question())
+        elif isinstance(error, membership.Refused) and user:
+            await bot.dm(user, error.replies())
         elif isinstance(error, NotFound) and user:
             await bot.dm(user, [Text(error.message, "error")])
         else:
@@ -377,6 +407,8 @@ def register(bot: SlackBot) -> None:
             replies = await bot.run(user, work.answer_dm, key, where, text)
         except membership.Unplaced as unplaced:
             replies = await _newcomer(bot, user, where, text, key, unplaced)
+        except membership.Refused as refused:
+            replies = refused.replies()  # in the DM they wrote in: a stranger may have no other
         except Exception:
             log.exception("could not answer a DM; nothing from it was saved")
             replies = await bot.run(user, chat.fault, where)

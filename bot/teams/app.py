@@ -34,7 +34,6 @@ from microsoft_agents.hosting.core import (
     AgentApplication,
     ApplicationOptions,
     Connections,
-    ConnectorClientBase,
     MemoryStorage,
     TurnContext,
     TurnState,
@@ -53,6 +52,7 @@ from workflows.core.declaration import Workflow
 from workflows.core.inbound import first_time
 from workflows.core.models import Conversation, ConversationStatus
 from workflows.core.ui import Card, Reply, Text
+from workflows.core.wording import render
 from workflows.database import session_scope
 from workflows.notifications import addresses
 from workflows.people.models import Person, Role
@@ -66,12 +66,9 @@ ADAPTER = "teams"
 CARD = "application/vnd.microsoft.card.adaptive"
 T = TypeVar("T")
 _NOBODY = object()  # no record for the Teams user at the schools served
+PERSONAL_ONLY = render("messages/personal_chat_only.txt.j2")
 FORM_REQUEST = re.compile(r"^(?:(?P<before>[\w ]+?) )?forms?(?: (?P<after>[\w ]+))?[.!?]?$",
                           re.IGNORECASE)
-
-
-class NotAllowed(Exception):
-    """The sender may not use the bot; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -94,10 +91,6 @@ class TeamsBot:
         self.tenant_id = tenant_id
         with session_scope(engine) as session:
             self.served = schools.served(session, school_slug)
-            # Whom a refusal says the bot works for: naming one of a trust's schools would
-            # tell a stranger the wrong thing.
-            self.serving = (session.get(School, self.served[0]).name if len(self.served) == 1
-                            else "our schools")
         self.app: AgentApplication[TurnState] = AgentApplication[TurnState](
             # Conversations live in the bot's own database; the SDK's turn state is unused.
             ApplicationOptions(storage=MemoryStorage(), start_typing_timer=False,
@@ -114,13 +107,14 @@ class TeamsBot:
                   school_id: int | None = None) -> T:
         """``work`` in one transaction, as the sender: at ``school_id`` if given (a button on
         that school's case, a form shown for it), else at the school they are working with.
-        Their personal chat with the bot is remembered. Raises ``NotAllowed`` for someone
-        Teams cannot vouch for, ``Unplaced`` for a newcomer who must say which school is
-        theirs, and ``NotFound`` if they have no record at ``school_id``."""
+        Their personal chat with the bot is remembered. Raises ``Refused`` for someone
+        Teams cannot vouch for (on every turn, known or not), ``Unplaced`` for a newcomer
+        who must say which school is theirs, and ``NotFound`` if they have no record at
+        ``school_id``."""
         user = sender(context.activity)
-        problem = identity.refusal(user, self.tenant_id, self.serving)
-        if problem:
-            raise NotAllowed(problem)
+        reason = membership.barrier(identity.as_newcomer(user), self.tenant_id)
+        if reason:
+            raise await asyncio.to_thread(self._refuse, user.user_id, reason)
         reference = personal_reference(context)
 
         def in_thread() -> T | object:
@@ -172,23 +166,30 @@ class TeamsBot:
                                                  active=False):
             addresses.remember(session, school.id, record.id, ADAPTER, reference)
 
+    def _refuse(self, account: str, reason: str) -> membership.Refused:
+        with session_scope(self.engine) as session:
+            return membership.refuse(session, ADAPTER, account, self.served, reason)
+
     async def place(self, context: TurnContext, user: TeamsUser,
                     answer: str | None = None) -> None:
         """Make a record for a Teams user the bot has not seen (see ``membership.place``);
-        ``answer`` is a newcomer's reply to “which school?”."""
+        ``answer`` is a newcomer's reply to “which school?”. Raises ``Refused`` for someone
+        who may not be enrolled."""
         # A newcomer's first message and a click can arrive together: one at a time, or each
         # would make the same colleague a person of their own.
         async with self._joining.setdefault(user.user_id, asyncio.Lock()):
-            email = await member_email(context, user.user_id)
+            newcomer = await identity.look_up(context, user)
 
-            def create() -> None:
+            def create() -> membership.Refused | None:
                 with session_scope(self.engine) as session:
-                    membership.settle(session, ADAPTER, user.user_id, self.served, user.name,
-                                      email, answer)
+                    return membership.settle(session, ADAPTER, user.user_id, self.served,
+                                             newcomer, self.tenant_id, answer)
 
             # Another bot process may link them first: theirs is used.
             with contextlib.suppress(IntegrityError):
-                await asyncio.to_thread(create)
+                refused = await asyncio.to_thread(create)
+                if refused is not None:
+                    raise refused
 
     def deciders(self, session: Session, school_id: int) -> list[str]:
         """Teams ids of the school's DPO and deputies: the only people a case's buttons
@@ -211,35 +212,25 @@ def sender(activity: Activity) -> TeamsUser:
                      name=(who.name or "").strip() or who.id, tenant_id=tenant)
 
 
+def personal(context: TurnContext) -> bool:
+    """Whether the activity comes from the sender's personal chat with the bot, the only
+    place case details may go."""
+    conversation_account = context.activity.conversation
+    return conversation_account is not None and not conversation_account.is_group and (
+        conversation_account.conversation_type in (None, "personal"))
+
+
 def personal_reference(context: TurnContext) -> dict[str, Any] | None:
     """How to reach the sender later, only from their personal chat with the bot.
 
     A group chat or channel is never stored as someone's address: their reminders and case
     details would go to everyone there.
     """
-    conversation_account = context.activity.conversation
-    if conversation_account is None or conversation_account.is_group or (
-            conversation_account.conversation_type not in (None, "personal")):
+    if not personal(context):
         return None
     stored = SdkConversation.from_turn_context(context).store_item_to_json()
     stored.pop("_span_context", None)
     return stored
-
-
-async def member_email(context: TurnContext, user_id: str) -> str | None:
-    """The sender's email, which Teams gives only on request: it finds the records the DPO
-    set up by email, and a newcomer's school by its domain."""
-    client = context.services.get(ConnectorClientBase)
-    if client is None or context.activity.conversation is None:
-        return None
-    try:
-        member = await client.conversations.get_conversation_member(
-            context.activity.conversation.id, user_id)
-    except Exception as error:  # no email: placed as if their domain were unknown
-        log.warning("could not look up a Teams member's email (%s)", error.__class__.__name__)
-        return None
-    extra = member.model_extra or {}
-    return extra.get("email") or extra.get("userPrincipalName")
 
 
 def chat_key(context: TurnContext, kind: str = ADAPTER) -> str:
@@ -282,8 +273,8 @@ def _workflow_for_form(text: str) -> tuple[bool, str | None]:
 def register(bot: TeamsBot) -> None:
     app = bot.app
 
-    async def turned_away(context: TurnContext, error: NotAllowed) -> None:
-        await context.send_activity(card_activity(notice_card(str(error))))
+    async def turned_away(context: TurnContext, refused: membership.Refused) -> None:
+        await context.send_activity(card_activity(cards.message_card(refused.replies())))
 
     def starts(ctx: Context) -> list[tuple[str, str]]:
         return [(w.name, w.title) for w in WORKFLOWS.values() if core.may_start(ctx, w) is None]
@@ -294,7 +285,7 @@ def register(bot: TeamsBot) -> None:
             help_replies, allowed = await bot.run(
                 context, lambda ctx: (chat.greet(ctx, chat_key(context)),
                                       starts(ctx)))
-        except NotAllowed as error:
+        except membership.Refused as error:
             await turned_away(context, error)
             return
         except membership.Unplaced as unplaced:
@@ -309,7 +300,7 @@ def register(bot: TeamsBot) -> None:
         if (context.activity.action or "add").startswith("add"):
             try:
                 await bot.run(context, lambda ctx: None)
-            except NotAllowed as error:
+            except membership.Refused as error:
                 await turned_away(context, error)
             except membership.Unplaced:
                 pass  # membersAdded asks which school; the chat is remembered once they say
@@ -323,14 +314,12 @@ def register(bot: TeamsBot) -> None:
     @app.activity(ActivityTypes.message)
     async def message(context: TurnContext, state: TurnState) -> None:
         activity = context.activity
-        if activity.conversation.is_group:
-            await context.send_activity(card_activity(notice_card(
-                "I only work in a personal chat, so that nobody else sees your cases. Open a "
-                "chat with me and write there.", "warning")))
+        if not personal(context):
+            await context.send_activity(card_activity(notice_card(PERSONAL_ONLY, "warning")))
             return
         try:
             card = await answer_message(context)
-        except NotAllowed as error:
+        except membership.Refused as error:
             await turned_away(context, error)
             return
         except membership.Unplaced as unplaced:
@@ -357,7 +346,7 @@ def register(bot: TeamsBot) -> None:
 
         try:
             return await bot.run(context, answer)
-        except (NotAllowed, membership.Unplaced):
+        except (membership.Refused, membership.Unplaced):
             raise
         except Exception:
             log.exception("could not answer a Teams message; nothing from it was saved")
@@ -397,11 +386,15 @@ def register(bot: TeamsBot) -> None:
         async def handler(context: TurnContext, state: TurnState, data: object
                           ) -> AdaptiveCardInvokeResponse:
             values = data if isinstance(data, dict) else {}
+            if not personal(context):
+                # A card forwarded or pasted into a group chat or channel: whatever it asks,
+                # everyone there would see the answer.
+                return card_response(notice_card(PERSONAL_ONLY, "warning"))
             try:
                 answer = await bot.run(context, lambda ctx: work(context, ctx, values),
                                        _school_of(values))
-            except NotAllowed as error:
-                return card_response(notice_card(str(error)))
+            except membership.Refused as refused:
+                return card_response(cards.message_card(refused.replies()))
             except membership.Unplaced as unplaced:
                 return card_response(cards.message_card(unplaced.question()))
             except core.NotFound as error:  # told only to the clicker, as every card answer
@@ -475,7 +468,7 @@ def register(bot: TeamsBot) -> None:
                 return Answer(notice_card(refusal))
             case = core.load(ctx, workflow, reference)
             return Answer(cards.decision_form(
-                core.card(ctx, workflow, case), declared.label, declared.name,
+                core.view(ctx, workflow, case), declared.label, declared.name,
                 str(data["value"]), declared.form, declared.confirm, school_id=ctx.school.id))
         return after_decision(
             ctx, core.decide(ctx, workflow, declared, reference, version, {}))
@@ -519,9 +512,9 @@ def register(bot: TeamsBot) -> None:
             case = core.load(ctx, workflow, reference)
         except core.NotFound as error:
             return Answer(notice_card(error.message))
-        # The details were already delivered (and that read audited); a refresh adds only
-        # the buttons this person's role allows.
-        shown = core.card(ctx, workflow, case)
+        # Teams refreshes a card each time a decider opens it: each is a read of the case's
+        # personal data, audited as any other.
+        shown = core.view(ctx, workflow, case)
         return Answer(cards.case_card(shown, with_buttons=True, school_id=ctx.school.id,
                                       refresh_for=refresh_for(ctx, bot, [shown])))
 

@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from workflows.core.bidi import neutral
 from workflows.core.fields import UNKNOWN, Field, Form, Kind
 from workflows.core.ui import Button, Card, Document, Question, Reply, Summary, Table, Text
 
@@ -35,8 +36,9 @@ INPUT = "field."  # input ids: a prefix keeps field names apart from the action'
 
 def run(text: str, *, bold: bool = False, color: str = "default", subtle: bool = False,
         size: str | None = None) -> dict[str, Any]:
-    """A TextRun: plain text, never markdown, so user text cannot become a link or a mention."""
-    element: dict[str, Any] = {"type": "TextRun", "text": text[:TEXT_LIMIT]}
+    """A TextRun: plain text, never markdown, so user text cannot become a link or a mention;
+    without bidirectional controls, so it cannot be made to read backwards."""
+    element: dict[str, Any] = {"type": "TextRun", "text": neutral(text)[:TEXT_LIMIT]}
     if bold:
         element["weight"] = "Bolder"
     if color != "default":
@@ -295,7 +297,7 @@ def input_element(field: Field, value: str | None) -> dict[str, Any]:
     if not field.optional and field.ask_if is None:
         element |= {"isRequired": True, "errorMessage": "This is required."}
     if value not in (None, ""):
-        element["value"] = value
+        element["value"] = neutral(value)
     return element
 
 

@@ -17,6 +17,7 @@ from rich.text import Text as RichText
 from sqlalchemy import Engine
 
 from bot.terminal.render import render
+from workflows.core.bidi import neutral
 from workflows.core.chat import fault, greet, respond
 from workflows.core.context import Context
 from workflows.database import session_scope
@@ -135,7 +136,8 @@ class TerminalChat:
             for note in (n for pid in mine for n in notifications.pending(session, pid)):
                 if notifications.mark_delivered(session, note.id, ADAPTER):
                     prefix = "\n" if at_prompt and not shown else ""
-                    self.console.print(RichText(f"{prefix}🔔 {note.text}", style="bold yellow"))
+                    self.console.print(RichText(f"{prefix}🔔 {neutral(note.text)}",
+                                                style="bold yellow"))
                     shown += 1
             if at_prompt and shown:
                 self.console.print(PROMPT, end="")  # the person was mid-prompt: redraw it

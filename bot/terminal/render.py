@@ -12,12 +12,14 @@ from rich.panel import Panel
 from rich.table import Table as RichTable
 from rich.text import Text as RichText
 
+from workflows.core.bidi import neutral_reply
 from workflows.core.ui import Card, Document, Question, Reply, Summary, Table, Text
 
 TONES = {"info": "", "success": "green", "warning": "yellow", "error": "bold red"}
 
 
 def render(console: Console, reply: Reply) -> None:
+    reply = neutral_reply(reply)  # no bidirectional control reorders what the terminal shows
     if isinstance(reply, Text):
         console.print(RichText(reply.text, style=TONES[reply.tone]))
     elif isinstance(reply, Question):

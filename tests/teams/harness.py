@@ -106,15 +106,17 @@ def actions(card: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 class Members:
-    """Teams' "get conversation member", as far as the bot reads it: each member's email."""
+    """Teams' "get conversation member", as far as the bot reads it: each member's email and
+    role ("user" unless a test makes them a "guest")."""
 
-    def __init__(self, emails: Mapping[str, str]) -> None:
+    def __init__(self, emails: Mapping[str, str], roles: Mapping[str, str]) -> None:
         self.conversations = self
-        self.emails = emails
+        self.emails, self.roles = emails, roles
 
     async def get_conversation_member(self, conversation_id: str, user_id: str
                                       ) -> ChannelAccount:
-        return ChannelAccount(id=user_id, email=self.emails.get(user_id))
+        return ChannelAccount(id=user_id, email=self.emails.get(user_id),
+                              userRole=self.roles.get(user_id, "user"))
 
 
 class Connected(TestAdapter):
@@ -137,6 +139,7 @@ class Teams:
     adapters: dict[str, TestAdapter] = field(default_factory=dict)
     cards: list[dict[str, Any]] = field(default_factory=list)  # every card sent, in order
     emails: dict[str, str] = field(default_factory=dict)  # Teams id to email, when Teams knows
+    roles: dict[str, str] = field(default_factory=dict)  # Teams id to its role, if not "user"
 
     def account(self, who: str, *, aad: bool = True) -> ChannelAccount:
         name = {"sam": "Sam Teacher", "kim": "Kim Teacher", "dee": "Dee Dpo",
@@ -144,7 +147,7 @@ class Teams:
         return ChannelAccount(id=f"29:{who}", name=name,
                               aad_object_id=f"aad-{who}" if aad else None)
 
-    def adapter(self, who: str, *, tenant: str = TENANT_ID, group: bool = False,
+    def adapter(self, who: str, *, tenant: str | None = TENANT_ID, group: bool = False,
                 aad: bool = True, conversation: str | None = None) -> TestAdapter:
         key = f"{who}:{tenant}:{group}:{aad}:{conversation}"
         if key not in self.adapters:
@@ -160,7 +163,7 @@ class Teams:
                 locale="en-GB",
             )
             adapter = Connected(conversation=reference)
-            adapter.members = Members(self.emails)
+            adapter.members = Members(self.emails, self.roles)
             self.adapters[key] = adapter
         return self.adapters[key]
 
@@ -184,8 +187,8 @@ class Teams:
         if CARD_SCHEMA.exists():
             assert card_problems(card) == [], json.dumps(card)[:2000]
 
-    async def say(self, who: str, text: str, *, tenant: str = TENANT_ID, group: bool = False,
-                  aad: bool = True) -> dict[str, Any]:
+    async def say(self, who: str, text: str, *, tenant: str | None = TENANT_ID,
+                  group: bool = False, aad: bool = True) -> dict[str, Any]:
         """A message in the chat; returns the one card the agent answers with."""
         adapter = self.adapter(who, tenant=tenant, group=group, aad=aad)
         sent = await self.send(adapter, Activity(type=ActivityTypes.message, text=text,

@@ -7,6 +7,7 @@ send them privately: a DM, an ephemeral message, a personal card).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -484,7 +485,11 @@ def ask(ctx: Context, raw: dict[str, str]) -> list[Reply]:
 def withdraw(ctx: Context, name: str, use: str) -> list[Reply]:
     """A parent told a teacher: the answer changes now, and the DPO is asked to fix the MIS.
 
-    Anyone on the staff may record it (withdrawing must be as easy as giving, Art 7(3)).
+    Anyone on the staff may record it (withdrawing must be as easy as giving, Art 7(3)). But
+    only someone who may look pupils up is told which pupil it was, or that the name matched
+    none or several: to anyone else every withdrawal gets the same answer, so the sentence
+    cannot be used to learn who is on roll, in which class, or flagged. A name that does not
+    match exactly one pupil goes to the DPO team to match.
     """
     if not ctx.person.active:
         raise PermissionDenied("Your account is not active.")
@@ -492,10 +497,45 @@ def withdraw(ctx: Context, name: str, use: str) -> list[Reply]:
     if not isinstance(asked, _Asked):
         return asked
     chosen, cats = asked.chosen, asked.categories
+    uses = ", ".join(c.label for c in chosen) if len(chosen) < len(cats) else "every use"
+    if not can(ctx.person, Permission.CONSENT_LOOKUP):
+        return _withdraw_privately(ctx, asked, name, uses)
     picked = _pick(ctx, asked.record, name, "consent.withdraw")
     if not isinstance(picked, Pupil):
         return picked
-    pupil = picked
+    _record_withdrawal(ctx, picked, chosen, uses)
+    return [Text(render("messages/consent_withdrawn.txt.j2", who=picked.display_name,
+                        where=_where(picked), uses=uses, on=ctx.today, count=len(chosen)),
+                 "success")]
+
+
+def _withdraw_privately(ctx: Context, asked: _Asked, name: str, uses: str) -> list[Reply]:
+    """For someone who may not look pupils up: recorded at once if the name is one pupil's,
+    else passed to the DPO team with the name as typed; the answer is the same either way."""
+    ids = _index(ctx.session, ctx.school.id, asked.record).find(name)
+    if len(ids) == 1:
+        pupil = ctx.session.get(Pupil, ids[0])
+        _record_withdrawal(ctx, pupil, asked.chosen, uses)
+    else:
+        audit.record(ctx, "consent.withdrawal_passed_on", "pupil", query=name,
+                     matches=len(ids), uses=[c.key for c in asked.chosen])
+        team = [p.id for p in people.decision_makers(ctx.session, ctx.school.id)]
+        said = hashlib.sha256(matching.fold(name).encode()).hexdigest()[:12]
+        notifications.queue(
+            ctx.session, school_id=ctx.school.id, people=team,
+            kind="consent.withdrawal_to_match",
+            key=f"consent-withdrawal-to-match:{said}:{'-'.join(c.key for c in asked.chosen)}"
+                f":{ctx.today}",
+            text=render("messages/consent_withdrawal_to_match.txt.j2", actor=ctx.person.name,
+                        uses=uses, query=name, matches=len(ids), on=ctx.today),
+        )
+    return [Text(render("messages/consent_withdrawal_passed_on.txt.j2", query=name,
+                        uses=uses), "success")]
+
+
+def _record_withdrawal(ctx: Context, pupil: Pupil, chosen: list[ConsentCategory],
+                       uses: str) -> None:
+    """The pupil's consent for the uses is withdrawn from today, and the DPO team is told."""
     held = _consents(ctx.session, [pupil.id])
     today = ctx.today
     for category in chosen:
@@ -515,7 +555,6 @@ def withdraw(ctx: Context, name: str, use: str) -> list[Reply]:
             by_id=ctx.person.id, by_name=ctx.person.name,
             note="a parent's withdrawal, told to staff; not yet in the MIS"))
     ctx.session.flush()
-    uses = ", ".join(c.label for c in chosen) if len(chosen) < len(cats) else "every use"
     audit.record(ctx, "consent.withdrawn", "pupil", pupil.id, pupil.mis_id,
                  uses=[c.key for c in chosen])
     team = [p.id for p in people.decision_makers(ctx.session, ctx.school.id)]
@@ -527,9 +566,6 @@ def withdraw(ctx: Context, name: str, use: str) -> list[Reply]:
                     uses=uses, who=pupil.display_name, where=_where(pupil),
                     mis_id=pupil.mis_id, on=today),
     )
-    return [Text(render("messages/consent_withdrawn.txt.j2", who=pupil.display_name,
-                        where=_where(pupil), uses=uses, on=today, count=len(chosen)),
-                 "success")]
 
 
 # --- export ---------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ transaction, and adapters deliver the notifications only after it commits.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +21,7 @@ from workflows.core.context import Context
 from workflows.core.dates import describe_datetime
 from workflows.core.declaration import Action, Workflow
 from workflows.core.fields import FormErrors, Invalid
+from workflows.core.inbound import first_time
 from workflows.core.numbering import next_number
 from workflows.core.ui import Button, Card
 from workflows.core.wording import render
@@ -164,6 +167,8 @@ def perform(
         if claimed is None:
             ctx.session.refresh(case)
             raise Conflict(_who_was_first(ctx, workflow, case))
+    if not action.changes_case and not _first_append(ctx, workflow, action, case, values):
+        return REPEATED
     was = action.was(ctx, case, values) if action.was else {}
     message = action.apply(ctx, case, values) if action.apply else None
     if action.to_state is not None:
@@ -188,6 +193,21 @@ def perform(
 
         plan_for_case(ctx.session, ctx.school, workflow, case, ctx.now)
     return message
+
+
+REPEATED = "Already added: the same was saved a moment ago, so it was not added again."
+
+
+def _first_append(ctx: Context, workflow: Workflow, action: Action, case: Any,
+                  values: Mapping[str, Any]) -> bool:
+    """Whether this append (a note, an update) is new. An append bumps no version, so a
+    retried modal (X-Slack-Retry-Num), a repeated Teams invoke or a double click would add
+    it twice: the same words by the same person on the same case and day count once."""
+    said = json.dumps({k: v for k, v in values.items() if v is not None}, sort_keys=True,
+                      default=str)
+    digest = hashlib.sha256(said.encode()).hexdigest()[:24]
+    return first_time(ctx.session, "case", f"{workflow.name}.{action.name}:{case.school_id}:"
+                      f"{case.id}:{ctx.person.id}:{ctx.today}:{digest}")
 
 
 def _who_was_first(ctx: Context, workflow: Workflow, case: Any) -> str:

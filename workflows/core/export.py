@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime
 from typing import Any
+
+from workflows.core.bidi import neutral
 
 
 def plain(value: Any) -> Any:
@@ -25,8 +28,20 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
+# Separators a spreadsheet may split a cell at: a semicolon in locales whose decimal mark is
+# a comma (Excel in France or Germany reads ";" as the column separator), and a tab.
+_SPLIT_FORMULA = re.compile(r"([;\t])(?=[=+\-@])")
+
+
 def _safe_cell(value: Any) -> Any:
-    # A cell starting with = + - @ runs as a formula in Excel: a requester's name must not.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """A cell no spreadsheet runs as a formula, and no bidirectional control reorders."""
+    if not isinstance(value, str):
+        return value
+    value = neutral(value)
+    # “Smith;=HYPERLINK(…)” is one cell here but two in a semicolon locale, the second a
+    # formula: a quote after the separator keeps it text there too.
+    value = _SPLIT_FORMULA.sub(r"\1'", value)
+    # A cell starting with = + - @ (or tab or CR) runs as a formula: a name must not.
+    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value

@@ -7,10 +7,19 @@ several: they say “school St Mary's” and the bot remembers the choice until 
 while a button always acts in its own case's school. A newcomer is placed by the domain of
 their email, or asked which school is theirs; they never choose a school's DPO team, only to
 join it as staff.
+
+Who may be enrolled at all is decided here, for every platform (``admit``): only an account
+of the school's own workspace or tenant, a member rather than a guest, not deleted, and with
+an email in the school's domains when the school lists any. Anyone else is turned away with
+a polite answer that says nothing about the school, and the refusal is audited. The DPO's
+exception is ``dpo-bot people add``: a record set up with the account's email (or its Slack
+id) is linked whatever the domain or guest status, but never for a deleted account or one of
+another organisation, which only a record made with its own id admits.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,8 +28,10 @@ from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, func, select
 
 from workflows.audit import service as audit
+from workflows.audit.models import AuditEvent
 from workflows.core.context import Context
 from workflows.core.ui import Reply, Text
+from workflows.core.wording import render
 from workflows.database import utcnow
 from workflows.people.models import Person, Role
 from workflows.schools.models import ChosenSchool, School
@@ -75,6 +86,93 @@ def remember(session: Session, adapter: str, account: str, school_id: int) -> No
     session.flush()
 
 
+# Who may be enrolled
+
+# Why an account is turned away: a key of the refusal's template and of its audit entry.
+DELETED, UNVERIFIED, ELSEWHERE, GUEST, DOMAIN = (
+    "deleted", "unverified", "elsewhere", "guest", "domain")
+PLATFORM = {"slack": "Slack", "teams": "Teams"}
+
+
+@dataclass(frozen=True)
+class Newcomer:
+    """What the platform says of an account the bot has not seen, as the rule reads it."""
+
+    name: str
+    email: str | None
+    home: str | None  # the Slack workspace (team id) or Microsoft 365 tenant it belongs to
+    guest: bool = False  # a guest (or a bot), not a member of the organisation
+    deleted: bool = False
+    verified: bool = True  # the platform said who it is (Teams: an Entra account)
+
+
+class Refused(Exception):
+    """An account the bot will not talk to: ``reason`` is one of the keys above."""
+
+    def __init__(self, reason: str, adapter: str, serving: str):
+        super().__init__(reason)
+        self.reason, self.adapter, self.serving = reason, adapter, serving
+
+    def replies(self) -> list[Reply]:
+        return [Text(render("messages/not_enrolled.txt.j2", reason=self.reason,
+                            serving=self.serving,
+                            platform=PLATFORM.get(self.adapter, self.adapter)), "warning")]
+
+
+def serving(session: Session, served: Sequence[int]) -> str:
+    """Whom a refusal says the bot works for: naming one of a trust's schools would tell a
+    stranger the wrong thing (and which schools share the app)."""
+    school = session.get(School, served[0]) if len(served) == 1 else None
+    return school.name if school is not None else "our schools"
+
+
+def barrier(newcomer: Newcomer, home: str | None) -> str | None:
+    """Why this account is not the organisation's own, whoever set it up, or None. ``home``
+    is the workspace or tenant the app serves; without one nobody can be vouched for."""
+    if newcomer.deleted:
+        return DELETED
+    if not newcomer.verified or not newcomer.home:
+        return UNVERIFIED
+    if not home or newcomer.home.lower() != home.lower():
+        return ELSEWHERE
+    return None
+
+
+def admit(schools: Sequence[School], newcomer: Newcomer) -> list[School]:
+    """The schools a member of the organisation may join by themselves: those listing their
+    email's domain, else those that list no domain. Raises ``Refused`` for a guest, or for
+    an email no school with domains accepts."""
+    if newcomer.guest:
+        raise Refused(GUEST, "", "")
+    email = newcomer.email or ""
+    domain = email.rsplit("@", 1)[-1].lower() if "@" in email else None
+    listed = [school for school in schools if domain and domain in domains(school)]
+    unlisted = [school for school in schools if not domains(school)]
+    if not (listed or unlisted):
+        raise Refused(DOMAIN, "", "")
+    return listed or unlisted
+
+
+def account_digest(adapter: str, account: str) -> str:
+    """The audit's name for a refused account: repeated attempts by one account can be told
+    apart, but the trail keeps no identifier of someone the school has no reason to hold."""
+    return hashlib.sha256(f"{adapter}:{account}".encode()).hexdigest()[:16]
+
+
+def refuse(session: Session, adapter: str, account: str, served: Sequence[int],
+           reason: str) -> Refused:
+    """Audit a refusal at each school served (each DPO sees attempts on their app) and
+    return it, to be told. The entry holds the reason and a digest, no name or email."""
+    for school_id in served:
+        session.add(AuditEvent(school_id=school_id, at=utcnow(), actor_id=None,
+                               actor_name="(not enrolled)", adapter=adapter,
+                               action="enrolment.refused", subject_type="account",
+                               subject_ref=account_digest(adapter, account),
+                               detail={"reason": reason}))
+    session.flush()
+    return Refused(reason, adapter, serving(session, served))
+
+
 # Newcomers
 
 
@@ -105,26 +203,28 @@ def domains(school: School) -> set[str]:
             if d.strip()}
 
 
-def place(session: Session, adapter: str, account: str, served: Sequence[int], name: str,
-          email: str | None) -> Person:
+def place(session: Session, adapter: str, account: str, served: Sequence[int],
+          newcomer: Newcomer, home: str | None) -> Person:
     """The record for a chat account the bot has not seen: the records the DPO set up by
     email (at every school that has one), else a new staff member at the one school the
-    account can belong to. Raises ``Unplaced`` when that school is not clear."""
+    account may join (``admit``). Raises ``Refused`` for an account that may not be
+    enrolled, and ``Unplaced`` when the school is not clear."""
+    reason = barrier(newcomer, home)
+    if reason:
+        raise Refused(reason, adapter, "")
+    email = newcomer.email
     if email and link_set_up(session, adapter, account, served, {email}):
         found = speaking(session, adapter, account, served)
         if found is not None:
             return found
     schools = list(session.exec(select(School).where(col(School.id).in_(list(served)))
                                 .order_by(col(School.name))))
-    if len(schools) == 1:
-        return join(session, adapter, account, schools[0].id, name, email)
-    domain = email.rsplit("@", 1)[-1].lower() if email and "@" in email else None
-    matching = [school for school in schools if domain and domain in domains(school)]
-    if len(matching) == 1:
-        return join(session, adapter, account, matching[0].id, name, email)
+    allowed = admit(schools, newcomer)
+    if len(allowed) == 1:
+        return join(session, adapter, account, allowed[0].id, newcomer.name, email)
     # A trust-wide domain names several schools: choose among those. With no domain set up
-    # anywhere, any of them (every account in the workspace is the trust's own staff).
-    raise Unplaced(tuple(matching or schools))
+    # anywhere, any of them (every member of the workspace is the trust's own staff).
+    raise Unplaced(allowed)
 
 
 def link_set_up(session: Session, adapter: str, account: str, served: Sequence[int],
@@ -150,20 +250,28 @@ def link_set_up(session: Session, adapter: str, account: str, served: Sequence[i
     return bool(set_up)
 
 
-def settle(session: Session, adapter: str, account: str, served: Sequence[int], name: str,
-           email: str | None, answer: str | None = None) -> None:
+def settle(session: Session, adapter: str, account: str, served: Sequence[int],
+           newcomer: Newcomer, home: str | None, answer: str | None = None) -> Refused | None:
     """Give an account the bot has not seen its records (``place``), or, for a newcomer
-    asked which school is theirs, the one their ``answer`` names; raises ``Unplaced`` if
-    it names none. Nothing to do if another request placed them meanwhile."""
+    asked which school is theirs, the one their ``answer`` names; raises ``Unplaced`` if it
+    names none. Nothing to do if another request placed them meanwhile.
+
+    A refusal is audited and returned rather than raised, so that its audit is committed;
+    the adapter tells the account why."""
     if speaking(session, adapter, account, served):
-        return
+        return None
     try:
-        place(session, adapter, account, served, name, email)
+        place(session, adapter, account, served, newcomer, home)
+    except Refused as refused:
+        return refuse(session, adapter, account, served, refused.reason)
     except Unplaced as unplaced:
+        # Only among the schools the account may join: an outsider to a school's domain
+        # cannot name it.
         chosen = pick(unplaced.schools, answer) if answer else None
         if chosen is None:
             raise
-        join(session, adapter, account, chosen.id, name, email)
+        join(session, adapter, account, chosen.id, newcomer.name, newcomer.email)
+    return None
 
 
 def welcomed(ctx: Context) -> Text:
