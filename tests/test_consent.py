@@ -285,7 +285,7 @@ def test_cli_import_consent_json_and_export(tmp_path: Path, cli_env: dict[str, s
     bad = tmp_path / "bad.csv"
     bad.write_bytes(export("bromcom", extra_rows=[["1001", "A", "B"] + [""] * 16]))
     done = run_cli("import", "consents", str(bad), env=env)
-    assert done.returncode == 2 and "row 8: MIS id 1001" in done.stderr
+    assert done.returncode == 2 and "row 8: the MIS id is also on row 2" in done.stderr
     done = run_cli("export", "consents", env=env)
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     assert len(rows) == 6 * 9 and {r["answer"] for r in rows} == {"yes", "no"}
