@@ -294,10 +294,11 @@ def _apply(session: Session, school: School, rows: list[Row],
 def _mark_left(session: Session, school: School, in_file: dict[str, int], report: Report,
                now: datetime, dry_run: bool) -> None:
     """Pupils on roll here but not in the file have left (their answers are kept)."""
-    gone = [pupil_id for pupil_id, mis_id in session.exec(
-        select(Pupil.id, Pupil.mis_id).where(Pupil.school_id == school.id,
-                                             col(Pupil.left_at).is_(None)))
-        if mis_id not in in_file]
+    on_roll = select(Pupil.id, Pupil.mis_id).where(
+        Pupil.school_id == school.id, col(Pupil.left_at).is_(None))
+    # Streamed from the cursor: the roll may be far larger than this file.
+    gone = [pupil_id for pupil_id, mis_id in session.execute(
+        on_roll.execution_options(yield_per=5000)) if mis_id not in in_file]
     report.left = len(gone)
     if dry_run:
         return

@@ -16,6 +16,7 @@ import io
 import os
 from collections.abc import Iterator
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import BinaryIO
 
@@ -161,6 +162,7 @@ def read_date(text: str, what: str, problems: list[str], *, private: bool = Fals
         return None
 
 
+@cache
 def column_limit(model: type, column: str) -> int | None:
     """The column's declared length (None for unbounded text)."""
     return getattr(model.__table__.c[column].type, "length", None)
