@@ -554,7 +554,12 @@ def remind(
 
     while True:
         try:
-            typer.echo(f"Reminder sweep: {sweep(engine)}")
+            result = sweep(engine)
+            typer.echo(f"Reminder sweep: {result}")
+            if result.stranded:
+                typer.echo("Waiting for people no chat can reach (add their Slack or Teams "
+                           "account or email): " + ", ".join(
+                               f"{p.name} ({p.waiting})" for p in result.stranded))
         except DBAPIError as error:
             # The database went away mid-sweep: what was sent is marked sent, the rest is
             # untouched or waits out its lease. Say so on one line and try again next time.
