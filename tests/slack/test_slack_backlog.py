@@ -41,7 +41,8 @@ def test_a_breach_alert_behind_a_backlog_of_nudges_goes_first(ws: Workspace) -> 
               if c.response.get("channel") == dm_channel_id(DPO)]
     about_breach = [i for i, c in enumerate(to_dpo) if "BRE-2026-0001" in json.dumps(c.args)]
     assert about_breach and about_breach == list(range(len(about_breach))), about_breach
-    assert to_dpo[0].args["text"].startswith("Possible personal data breach BRE-2026-0001"), to_dpo[0].args["text"]
+    first = to_dpo[0].args["text"]
+    assert first.startswith("Possible personal data breach BRE-2026-0001"), first
     # The routine ones still go, on later passes: Sam's sixty nudges reach him.
     while ws.live.deliver():
         pass

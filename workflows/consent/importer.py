@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, col, select, update
 
@@ -245,7 +246,11 @@ def _apply(session: Session, school: School, rows: list[Row],
         return
     pupils = {p.mis_id: p for p in session.exec(select(Pupil).where(
         Pupil.school_id == school.id, col(Pupil.mis_id).in_([r.mis_id for r in rows])))}
-    consents = {(c.pupil_id, c.category_id): c for c in session.exec(select(Consent).where(
+    # Plain rows, not ORM objects: a re-import compares every answer of every pupil, nine or
+    # so each, and changes few; building an object for each was most of its time.
+    consents = {(c.pupil_id, c.category_id): c for c in session.execute(select(
+        Consent.id, Consent.pupil_id, Consent.category_id, Consent.status, Consent.given_on,
+        Consent.given_by, Consent.withdrawn_on, Consent.pending_mis).where(
         col(Consent.pupil_id).in_([p.id for p in pupils.values()])))} if pupils else {}
     new_pupils: list[tuple[dict, Row]] = []
     for row in rows:
@@ -282,13 +287,15 @@ def _apply(session: Session, school: School, rows: list[Row],
                 batch.apply(report, ids[row.mis_id], "", row.mis_id, categories[key],
                             None, status, row)
     insert_rows(session, Consent, batch.fresh)
+    if batch.updated:
+        session.execute(update(Consent), batch.updated)  # executemany by primary key
     insert_rows(session, ConsentChange, batch.history)
     batch.fresh.clear()
+    batch.updated.clear()
     batch.history.clear()
+    # Flushed, the batch's pupils and answers are clean: the session holds clean objects only
+    # weakly, so they go when this returns and memory does not grow with the file.
     session.flush()
-    # The batch's pupils and answers are written: let them go, or memory grows with the file.
-    for held in (*pupils.values(), *consents.values()):
-        session.expunge(held)
 
 
 def _mark_left(session: Session, school: School, in_file: dict[str, int], report: Report,
@@ -317,10 +324,11 @@ class _Batch:
     import_id: int | None
     dry_run: bool
     fresh: list[dict] = field(default_factory=list)
+    updated: list[dict] = field(default_factory=list)  # by primary key
     history: list[dict] = field(default_factory=list)
 
     def apply(self, report: Report, pupil_id: int, who: str, mis_id: str,
-              category: ConsentCategory, current: Consent | None, status: Status,
+              category: ConsentCategory, current: Any, status: Status,
               row: Row) -> bool:
         """One pupil's answer for one use from the file; True if it changes what we hold."""
         withdrawn_on = row.given_on if status == Status.WITHDRAWN else None
@@ -350,9 +358,10 @@ class _Batch:
                 "updated_at": self.now})
         else:
             old = current.status
-            current.status, current.given_on, current.given_by = status, given_on, row.given_by
-            current.withdrawn_on, current.source = withdrawn_on, Source.IMPORT
-            current.pending_mis, current.updated_at = False, self.now
+            self.updated.append({
+                "id": current.id, "status": status, "given_on": given_on,
+                "given_by": row.given_by, "withdrawn_on": withdrawn_on, "source": Source.IMPORT,
+                "pending_mis": False, "updated_at": self.now})
         if (old != status and not (old is None and status == Status.NOT_ASKED)) or note:
             self.history.append({
                 "school_id": self.school_id, "pupil_id": pupil_id, "category_id": category.id,
