@@ -299,6 +299,18 @@ def _print_deadline(result, as_json: bool) -> None:
         console.print(f"  {_escape(line)}")
 
 
+def _term_dates_text(file: Path) -> str:
+    """The term-dates file as text, decoded as every import is; CalendarError if it can't be."""
+    from workflows.core.imports import CsvFile, ImportRefused
+    from workflows.deadlines import CalendarError
+
+    try:
+        # Term dates are a few dozen lines: 1 MB is far more than any school's calendar.
+        return CsvFile(file, limit=1024 * 1024).text()
+    except ImportRefused as error:
+        raise CalendarError("\n".join(error.reasons)) from None
+
+
 @calendar_app.command("import")
 def calendar_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
@@ -309,9 +321,8 @@ def calendar_import(
     from workflows.deadlines import CalendarError, TermCalendar
     from workflows.deadlines.calendar import describe_short
 
-    text = file.read_text(encoding="utf-8-sig")
     try:
-        calendar = TermCalendar.from_csv(text)
+        calendar = TermCalendar.from_csv(_term_dates_text(file))
     except CalendarError as error:
         _fail(f"{file} was not imported:\n{error}")
     with session_scope(_engine()) as session:
@@ -639,7 +650,12 @@ def remind(
 
     while True:
         try:
-            typer.echo(f"Reminder sweep: {sweep(engine)}")
+            result = sweep(engine)
+            typer.echo(f"Reminder sweep: {result}")
+            if result.stranded:
+                typer.echo("Waiting for people no chat can reach (add their Slack or Teams "
+                           "account or email): " + ", ".join(
+                               f"{p.name} ({p.waiting})" for p in result.stranded))
         except DBAPIError as error:
             # The database went away mid-sweep: what was sent is marked sent, the rest is
             # untouched or waits out its lease. Say so on one line and try again next time.
@@ -730,6 +746,21 @@ def export_all(
     typer.echo(f"Wrote {out}.")
 
 
+def _import_progress():
+    """A progress bar on stderr, by bytes of the file read; gone when the import ends."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                    TimeRemainingColumn(), transient=True, console=Console(stderr=True))
+
+
 @import_app.command("software")
 def import_software(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
@@ -739,16 +770,21 @@ def import_software(
     school: SchoolOption = None,
 ) -> None:
     """Import the school's existing software register (CSV). A bad file changes nothing."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from workflows.database import session_scope, utcnow
     from workflows.software.importer import ImportRefused, import_register
 
     try:
         with session_scope(_engine()) as session:
-            report = import_register(session, _school(session, school), file.read_bytes(),
+            report = import_register(session, _school(session, school), file,
                                      file_name=file.name, by_name="command line", now=utcnow(),
                                      dry_run=dry_run)
     except ImportRefused as error:
         _fail(f"{file.name} was not imported; nothing was changed:\n" + "\n".join(error.reasons))
+    except SQLAlchemyError as error:  # one line: the statement's parameters are pupils' data
+        _fail(f"{file.name} was not imported; nothing was changed: the database refused it "
+              f"({type(error).__name__}).")
     verb = "Would import" if dry_run else "Imported"
     typer.echo(f"{verb} {report.rows} products from {file.name}: {len(report.added)} added, "
                f"{len(report.changed)} changed, {len(report.unchanged)} unchanged.")
@@ -777,8 +813,7 @@ def import_consents(
     school: SchoolOption = None,
 ) -> None:
     """Import the photo consent register from an MIS export (CSV). A bad file changes nothing."""
-    from rich.console import Console
-    from rich.progress import Progress
+    from sqlalchemy.exc import SQLAlchemyError
 
     from workflows.consent.formats import BUILTIN, FORMATS, MappingError, load_mapping
     from workflows.consent.importer import ImportRefused
@@ -793,17 +828,18 @@ def import_consents(
         chosen = load_mapping(mapping) if mapping else BUILTIN.get(format or "")
     except MappingError as error:
         _fail(str(error))
-    data = file.read_bytes()
     try:
-        with session_scope(_engine()) as session, Progress(
-                transient=True, console=Console(stderr=True)) as progress:
+        with session_scope(_engine()) as session, _import_progress() as progress:
             task = progress.add_task(f"Checking and importing {file.name}", total=None)
             report = run_import(
-                session, _school(session, school), data, file_name=file.name, mapping=chosen,
+                session, _school(session, school), file, file_name=file.name, mapping=chosen,
                 by_name="command line", now=utcnow(), dry_run=dry_run,
                 progress=lambda done, total: progress.update(task, completed=done, total=total))
     except ImportRefused as error:
         _fail(f"{file.name} was not imported; nothing was changed:\n" + "\n".join(error.reasons))
+    except SQLAlchemyError as error:  # one line: the statement's parameters are pupils' data
+        _fail(f"{file.name} was not imported; nothing was changed: the database refused it "
+              f"({type(error).__name__}).")
     verb = "Would import" if dry_run else "Imported"
     typer.echo(f"{verb} {report.rows} pupils from {file.name} ({report.format}): "
                f"{report.added} added, {report.changed} changed, {report.unchanged} unchanged, "
@@ -1056,7 +1092,7 @@ def _check_calendar(value: str) -> str:
 
     if value.strip():
         try:
-            TermCalendar.from_csv(Path(value.strip()).read_text(encoding="utf-8-sig"))
+            TermCalendar.from_csv(_term_dates_text(Path(value.strip())))
         except (OSError, CalendarError) as error:
             raise typer.BadParameter(f"Term dates not imported: {error}") from None
     return value.strip()
@@ -1119,7 +1155,7 @@ def setup(
     # Every answer was checked by its callback as it was given.
     start, end = parse_hours(hours)
     calendar_csv = (
-        TermCalendar.from_csv(Path(calendar).read_text(encoding="utf-8-sig")).to_csv()
+        TermCalendar.from_csv(_term_dates_text(Path(calendar))).to_csv()
         if calendar else None
     )
     with session_scope(_engine()) as session:

@@ -192,10 +192,10 @@ def test_every_bad_row_is_listed() -> None:
     assert "row 2:" not in message
     assert "row 5:" not in message
     assert "unknown kind 'holiday'" in message
-    assert "'2026-13-01' is not a real date" in message
+    assert "row 4: start date: There is no month 13." in message
     assert "end 2026-11-02 is before start 2026-12-18" in message
     assert "overlaps term 'Autumn 1' (row 2)" in message
-    assert "'next friday' is not a date; use YYYY-MM-DD or DD/MM/YYYY" in message
+    assert '"next friday" is not a date. Write it day first with the year' in message
     assert [p.split(":")[0] for p in caught.value.problems] == [
         "row 3",
         "row 4",  # start and end are both bad: each is reported

@@ -137,7 +137,7 @@ def _old_sar(session: Session, school: School_, reference: str) -> None:
 
 
 def _old_breach(session: Session, school: School_, reference: str) -> None:
-    # Only the columns a breach had then: later revisions add some (0006 the letters' accounts).
+    # Only the columns a breach had then: later revisions add some (0006 to 0008).
     at = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     breach_id = session.execute(insert(Breach).values(
         school_id=school.school_id, reference=reference, state="awaiting", version=1,

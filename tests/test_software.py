@@ -540,8 +540,7 @@ def test_a_bad_register_changes_nothing_and_says_which_rows(school: School_) -> 
         "Line 2: Foo: status “maybe” is not one of approved, approved with conditions, "
         "rejected or pending.",
         "Line 3: no product name.",
-        "Line 4: “31/02/2026” in the review date is not a date (use e.g. 31/08/2026 or "
-        "2026-08-31).",
+        "Line 4: Bar: the review date: There is no 31 February 2026: February 2026 has 28 days.",
         "Line 5: bar is listed twice (also line 4).",
     ]
     with pytest.raises(ImportRefused, match="No status column"):

@@ -1,19 +1,22 @@
-"""Reading a consent export: the whole file is checked before anything is written.
+"""Reading a consent export: streamed row by row, refused whole if any row is wrong.
 
 A file with one bad row is refused whole, with every row's reason, so the register is never
-half one export and half another. A re-import updates pupils by MIS id and reports what it
+half one export and half another: rows are written in batches as they are read, and the first
+bad row stops the writing (the rest is still checked, for the reasons) and rolls the caller's
+transaction back. Memory stays flat as the file grows: a batch of rows, and the MIS ids seen
+(to refuse a pupil listed twice). A re-import updates pupils by MIS id and reports what it
 changed; ``dry_run`` reports the same and writes nothing.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select, update
 
 from workflows.audit.models import AuditEvent
 from workflows.consent import service
@@ -27,21 +30,24 @@ from workflows.consent.models import (
     Source,
     Status,
 )
+from workflows.core.imports import CsvFile, ImportRefused, check_length, read_date
 from workflows.database import insert_rows
 from workflows.schools.models import School
 
-DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y")
+__all__ = ["ImportRefused", "Report", "import_consents"]
+
 PUPIL_ATTRS = ("legal_first", "legal_last", "preferred_name", "year_group", "reg_class",
                "date_of_birth", "no_photos")
 MAX_ERRORS = 50  # enough to fix a file; a wrong file would otherwise list thousands
-
-
-class ImportRefused(Exception):
-    """The file was not imported; ``reasons`` says why, row by row."""
-
-    def __init__(self, reasons: list[str]) -> None:
-        super().__init__("\n".join(reasons))
-        self.reasons = reasons
+BATCH = 1000  # rows looked up and written together: few round trips, little memory
+# Each text field, the column it is stored in and how a refusal names it.
+LENGTHS = (("mis_id", Pupil, "mis_id", "the MIS id"),
+           ("legal_first", Pupil, "legal_first", "the legal first name"),
+           ("legal_last", Pupil, "legal_last", "the legal last name"),
+           ("preferred_name", Pupil, "preferred_name", "the preferred name"),
+           ("year_group", Pupil, "year_group", "the year group"),
+           ("reg_class", Pupil, "reg_class", "the registration class"),
+           ("given_by", Consent, "given_by", "consent given by"))
 
 
 @dataclass
@@ -69,23 +75,9 @@ class Report:
     imported_at: datetime | None = None
 
 
-def decode(data: bytes) -> str:
-    """UTF-8 (with or without a BOM), else Windows-1252 as older MIS exports write it."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        raise ImportRefused(["The file is not text in UTF-8 or Windows-1252: is it a CSV "
-                             "export (not an Excel .xlsx)?"]) from None
-
-
-def choose_mapping(text: str, mapping: Mapping | None) -> Mapping:
+def choose_mapping(headers: list[str], mapping: Mapping | None) -> Mapping:
     """The mapping asked for, else the one built-in format whose headers the file has."""
-    headers = next(csv.reader(io.StringIO(text)), [])
-    if not headers:
+    if not any(h.strip() for h in headers):
         raise ImportRefused(["The file is empty."])
     if mapping is None:
         mapping = detect(headers)
@@ -101,86 +93,82 @@ def choose_mapping(text: str, mapping: Mapping | None) -> Mapping:
     return mapping
 
 
-def parse(text: str, mapping: Mapping) -> list[Row]:
-    """Every row checked; any problem refuses the whole file with each row's reason."""
-    reader = csv.reader(io.StringIO(text))
-    headers = [h.strip().casefold() for h in next(reader, [])]
-    index = {h: i for i, h in enumerate(headers)}
-    column = {f: index[c.strip().casefold()] for f, c in mapping.columns.items()}
-    consent_at = {k: index[c.strip().casefold()] for k, c in mapping.consents.items()}
-    rows: list[Row] = []
-    errors: list[str] = []
-    seen: dict[str, int] = {}
-    for line, cells in enumerate(reader, start=2):  # row 1 is the header, as a spreadsheet shows
-        if not any(c.strip() for c in cells):
-            continue
-        problems: list[str] = []
+class _Reader:
+    """Turns the file's records into checked rows, keeping each bad row's reasons."""
 
-        def cell(i: int, cells: list[str] = cells) -> str:
+    def __init__(self, headers: list[str], mapping: Mapping) -> None:
+        index = {h.strip().casefold(): i for i, h in enumerate(headers)}
+        self.mapping = mapping
+        self.column = {f: index[c.strip().casefold()] for f, c in mapping.columns.items()}
+        self.consent_at = {k: index[c.strip().casefold()] for k, c in mapping.consents.items()}
+        self.errors: list[str] = []
+        self.bad_rows = 0
+        self.seen: dict[str, int] = {}  # MIS id -> row: a pupil twice is refused
+
+    def check(self, line: int, cells: list[str]) -> Row | None:
+        """The row if it can be imported; else None, with its reasons kept."""
+        if not any(c.strip() for c in cells):
+            return None
+
+        def cell(i: int) -> str:
             return cells[i].strip() if i < len(cells) else ""
 
         def get(name: str) -> str:
-            return cell(column[name]) if name in column else ""
+            return cell(self.column[name]) if name in self.column else ""
 
+        # Reasons name the row and column, not the value: names, ids and birthdays stay in the
+        # file, out of terminals and pasted error reports.
+        problems: list[str] = []
         mis_id = get("mis_id")
         if not mis_id:
             problems.append("no MIS id")
-        elif mis_id in seen:
-            problems.append(f"MIS id {mis_id} is also on row {seen[mis_id]}")
+        elif mis_id in self.seen:
+            problems.append(f"the MIS id is also on row {self.seen[mis_id]}")
         else:
-            seen[mis_id] = line
+            self.seen[mis_id] = line
         if not get("legal_first") or not get("legal_last"):
             problems.append("no legal first or last name")
-        dob, given_on = _date(get("date_of_birth"), "date of birth", problems), _date(
-            get("given_on"), "consent date", problems)
+        for name, model, column, what in LENGTHS:
+            check_length(get(name), model, column, what, problems)
+        dob = read_date(get("date_of_birth"), "the date of birth", problems, private=True)
+        given_on = read_date(get("given_on"), "the consent date", problems)
         flag = FLAG_WORDS.get(get("no_photos").casefold())
         if flag is None:
-            problems.append(f"no-photos flag “{get('no_photos')}” is not yes or no")
+            problems.append("the no-photos flag is not yes or no")
         consents: dict[str, Status] = {}
-        for key, i in consent_at.items():
-            status = mapping.statuses.get(cell(i).casefold())
+        for key, i in self.consent_at.items():
+            status = self.mapping.statuses.get(cell(i).casefold())
             if status is None:
-                problems.append(f"{mapping.consents[key]} “{cell(i)}” is not given, refused, "
+                shown = cell(i) if len(cell(i)) <= 20 else cell(i)[:19] + "…"
+                problems.append(f"{self.mapping.consents[key]} “{shown}” is not given, refused, "
                                 "not asked or withdrawn")
             else:
                 consents[key] = status
         if problems:
-            errors.append(f"row {line}: {'; '.join(problems)}")
-            continue
-        rows.append(Row(
+            self.bad_rows += 1
+            if len(self.errors) < MAX_ERRORS:
+                self.errors.append(f"row {line}: {'; '.join(problems)}")
+            return None
+        return Row(
             line=line, mis_id=mis_id,
             pupil={"legal_first": get("legal_first"), "legal_last": get("legal_last"),
                    "preferred_name": get("preferred_name") or None,
                    "year_group": get("year_group"), "reg_class": get("reg_class"),
                    "date_of_birth": dob, "no_photos": bool(flag)},
             consents=consents, given_on=given_on, given_by=get("given_by") or None,
-        ))
-    if errors:
-        shown = errors[:MAX_ERRORS]
-        if len(errors) > MAX_ERRORS:
-            shown.append(f"... and {len(errors) - MAX_ERRORS} more rows with problems.")
-        raise ImportRefused(shown)
-    if not rows:
-        raise ImportRefused(["The file has a header but no pupils."])
-    return rows
+        )
 
-
-def _date(text: str, what: str, problems: list[str]) -> date | None:
-    if not text:
-        return None
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    problems.append(f"{what} “{text}” is not a date (DD/MM/YYYY)")
-    return None
+    def refusal(self) -> ImportRefused:
+        shown = list(self.errors)
+        if self.bad_rows > len(shown):
+            shown.append(f"... and {self.bad_rows - len(shown)} more rows with problems.")
+        return ImportRefused(shown)
 
 
 def import_consents(
     session: Session,
     school: School,
-    data: bytes,
+    data: bytes | Path,
     *,
     file_name: str,
     mapping: Mapping | None,
@@ -189,83 +177,141 @@ def import_consents(
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
-    """Check the whole file, then apply it in the caller's transaction (or only report)."""
-    text = decode(data)
-    mapping = choose_mapping(text, mapping)
-    rows = parse(text, mapping)
+    """Check and apply the file in the caller's transaction (or only report).
+
+    ``data`` is a path (streamed) or bytes. On any bad row this raises ``ImportRefused`` after
+    reading the whole file; what was written before it is undone with the caller's
+    transaction. ``progress`` is called with (bytes read, file size).
+    """
+    source = CsvFile(data)
+    records: Iterator[tuple[int, list[str]]] = source.rows()
+    _, headers = next(records, (1, []))
+    mapping = choose_mapping(headers, mapping)
+    reader = _Reader(headers, mapping)
     categories = service.categories(session, school)
     unknown = [k for k in mapping.consents if k not in categories]
     if unknown:
         raise ImportRefused([f"Unknown consent categor{'y' if len(unknown) == 1 else 'ies'} "
                              f"{', '.join(unknown)}; this school has "
                              f"{', '.join(categories)}."])
-    report = Report(file_name=file_name, format=mapping.name, rows=len(rows), dry_run=dry_run,
+    report = Report(file_name=file_name, format=mapping.name, dry_run=dry_run,
                     imported_at=now)
-    pupils = {p.mis_id: p for p in session.exec(select(Pupil).where(
-        Pupil.school_id == school.id))}
-    consents = {(c.pupil_id, c.category_id): c for c in session.exec(select(Consent).where(
-        Consent.school_id == school.id))}
     record = None
     if not dry_run:
         record = ConsentImport(school_id=school.id, at=now, file_name=file_name[:255],
-                               format=mapping.name, rows=len(rows), by_name=by_name)
+                               format=mapping.name, rows=0, by_name=by_name)
         session.add(record)
         session.flush()
     batch = _Batch(school_id=school.id, now=now, by_name=by_name,
                    import_id=record.id if record else None, dry_run=dry_run)
-    new_pupils: list[tuple[dict, Row]] = []
-    for done, row in enumerate(rows, start=1):
-        pupil = pupils.get(row.mis_id)
-        if pupil is None:
-            report.added += 1
-            new_pupils.append(({"school_id": school.id, "mis_id": row.mis_id, "updated_at": now,
-                                "left_at": None, **row.pupil}, row))
-        else:
-            changed = pupil.left_at is not None or any(
-                getattr(pupil, a) != row.pupil[a] for a in PUPIL_ATTRS)
-            for key, status in row.consents.items():
-                category = categories[key]
-                current = consents.get((pupil.id, category.id))
-                changed |= batch.apply(report, pupil.id, pupil.display_name, pupil.mis_id,
-                                       category, current, status, row)
-            if changed:
-                report.changed += 1
-                if not dry_run:
-                    for a in PUPIL_ATTRS:
-                        setattr(pupil, a, row.pupil[a])
-                    pupil.left_at, pupil.updated_at = None, now
-            else:
-                report.unchanged += 1
-        if progress and (done % 200 == 0 or done == len(rows)):
-            progress(done, len(rows))
-    in_file = {r.mis_id for r in rows}
-    for pupil in pupils.values():
-        if pupil.mis_id not in in_file and pupil.left_at is None:
-            report.left += 1
-            if not dry_run:
-                pupil.left_at = now
+    waiting: list[Row] = []
+    for line, cells in records:
+        row = reader.check(line, cells)
+        if row is None:
+            continue
+        report.rows += 1
+        if reader.bad_rows:  # the file is refused: the rest is only checked
+            continue
+        waiting.append(row)
+        if len(waiting) == BATCH:
+            _apply(session, school, waiting, categories, batch, report)
+            waiting.clear()
+            if progress:
+                progress(source.position, source.size)
+    if reader.bad_rows:
+        raise reader.refusal()
+    if not report.rows:
+        raise ImportRefused(["The file has a header but no pupils."])
+    _apply(session, school, waiting, categories, batch, report)
+    if progress:
+        progress(source.size, source.size)
+    _mark_left(session, school, reader.seen, report, now, dry_run)
     if not dry_run and record is not None:
-        if new_pupils:
-            # Plain rows, not ORM objects: a first import of a large secondary is two thousand
-            # pupils and tens of thousands of answers, and building models dominated its time.
-            ids = dict(insert_rows(session, Pupil, [values for values, _ in new_pupils],
-                                   Pupil.__table__.c.mis_id, Pupil.__table__.c.id))
-            for _, row in new_pupils:
-                for key, status in row.consents.items():
-                    batch.apply(report, ids[row.mis_id], "", row.mis_id, categories[key],
-                                None, status, row)
-        insert_rows(session, Consent, batch.fresh)
-        insert_rows(session, ConsentChange, batch.history)
-        record.added, record.changed = report.added, report.changed
+        record.rows, record.added, record.changed = report.rows, report.added, report.changed
         record.unchanged, record.left = report.unchanged, report.left
         session.add(AuditEvent(school_id=school.id, at=now, actor_name=by_name, adapter="cli",
                                action="consent.imported", subject_type="consent_import",
                                subject_id=record.id, subject_ref=None,
                                detail={"file": file_name, "format": mapping.name,
-                                       "rows": len(rows), "added": report.added,
+                                       "rows": report.rows, "added": report.added,
                                        "changed": report.changed, "left": report.left}))
         session.flush()
     return report
+
+
+def _apply(session: Session, school: School, rows: list[Row],
+           categories: dict[str, ConsentCategory], batch: _Batch, report: Report) -> None:
+    """One batch of checked rows: compare with what is held, then write (unless a dry run)."""
+    if not rows:
+        return
+    pupils = {p.mis_id: p for p in session.exec(select(Pupil).where(
+        Pupil.school_id == school.id, col(Pupil.mis_id).in_([r.mis_id for r in rows])))}
+    # Plain rows, not ORM objects: a re-import compares every answer of every pupil, nine or
+    # so each, and changes few; building an object for each was most of its time.
+    consents = {(c.pupil_id, c.category_id): c for c in session.execute(select(
+        Consent.id, Consent.pupil_id, Consent.category_id, Consent.status, Consent.given_on,
+        Consent.given_by, Consent.withdrawn_on, Consent.pending_mis).where(
+        col(Consent.pupil_id).in_([p.id for p in pupils.values()])))} if pupils else {}
+    new_pupils: list[tuple[dict, Row]] = []
+    for row in rows:
+        pupil = pupils.get(row.mis_id)
+        if pupil is None:
+            report.added += 1
+            new_pupils.append(({"school_id": school.id, "mis_id": row.mis_id,
+                                "updated_at": batch.now, "left_at": None, **row.pupil}, row))
+            continue
+        changed = pupil.left_at is not None or any(
+            getattr(pupil, a) != row.pupil[a] for a in PUPIL_ATTRS)
+        for key, status in row.consents.items():
+            category = categories[key]
+            current = consents.get((pupil.id, category.id))
+            changed |= batch.apply(report, pupil.id, pupil.display_name, pupil.mis_id,
+                                   category, current, status, row)
+        if changed:
+            report.changed += 1
+            if not batch.dry_run:
+                for a in PUPIL_ATTRS:
+                    setattr(pupil, a, row.pupil[a])
+                pupil.left_at, pupil.updated_at = None, batch.now
+        else:
+            report.unchanged += 1
+    if batch.dry_run:
+        return
+    if new_pupils:
+        # Plain rows, not ORM objects: a first import of a large secondary is two thousand
+        # pupils and tens of thousands of answers, and building models dominated its time.
+        ids = dict(insert_rows(session, Pupil, [values for values, _ in new_pupils],
+                               Pupil.__table__.c.mis_id, Pupil.__table__.c.id))
+        for _, row in new_pupils:
+            for key, status in row.consents.items():
+                batch.apply(report, ids[row.mis_id], "", row.mis_id, categories[key],
+                            None, status, row)
+    insert_rows(session, Consent, batch.fresh)
+    if batch.updated:
+        session.execute(update(Consent), batch.updated)  # executemany by primary key
+    insert_rows(session, ConsentChange, batch.history)
+    batch.fresh.clear()
+    batch.updated.clear()
+    batch.history.clear()
+    # Flushed, the batch's pupils and answers are clean: the session holds clean objects only
+    # weakly, so they go when this returns and memory does not grow with the file.
+    session.flush()
+
+
+def _mark_left(session: Session, school: School, in_file: dict[str, int], report: Report,
+               now: datetime, dry_run: bool) -> None:
+    """Pupils on roll here but not in the file have left (their answers are kept)."""
+    on_roll = select(Pupil.id, Pupil.mis_id).where(
+        Pupil.school_id == school.id, col(Pupil.left_at).is_(None))
+    # Streamed from the cursor: the roll may be far larger than this file.
+    gone = [pupil_id for pupil_id, mis_id in session.execute(
+        on_roll.execution_options(yield_per=5000)) if mis_id not in in_file]
+    report.left = len(gone)
+    if dry_run:
+        return
+    for start in range(0, len(gone), BATCH):
+        session.execute(update(Pupil).where(col(Pupil.id).in_(gone[start:start + BATCH]))
+                        .values(left_at=now).execution_options(synchronize_session=False))
 
 
 @dataclass
@@ -278,10 +324,11 @@ class _Batch:
     import_id: int | None
     dry_run: bool
     fresh: list[dict] = field(default_factory=list)
+    updated: list[dict] = field(default_factory=list)  # by primary key
     history: list[dict] = field(default_factory=list)
 
     def apply(self, report: Report, pupil_id: int, who: str, mis_id: str,
-              category: ConsentCategory, current: Consent | None, status: Status,
+              category: ConsentCategory, current: Any, status: Status,
               row: Row) -> bool:
         """One pupil's answer for one use from the file; True if it changes what we hold."""
         withdrawn_on = row.given_on if status == Status.WITHDRAWN else None
@@ -311,9 +358,10 @@ class _Batch:
                 "updated_at": self.now})
         else:
             old = current.status
-            current.status, current.given_on, current.given_by = status, given_on, row.given_by
-            current.withdrawn_on, current.source = withdrawn_on, Source.IMPORT
-            current.pending_mis, current.updated_at = False, self.now
+            self.updated.append({
+                "id": current.id, "status": status, "given_on": given_on,
+                "given_by": row.given_by, "withdrawn_on": withdrawn_on, "source": Source.IMPORT,
+                "pending_mis": False, "updated_at": self.now})
         if (old != status and not (old is None and status == Status.NOT_ASKED)) or note:
             self.history.append({
                 "school_id": self.school_id, "pupil_id": pupil_id, "category_id": category.id,

@@ -27,6 +27,7 @@ __all__ = [
     "describe_datetime",
     "parse_date",
     "parse_datetime",
+    "parse_written_date",
 ]
 
 
@@ -336,6 +337,35 @@ def parse_date(text: str, *, today: date, prefer_past: bool = True) -> date:
             f"I only need the date here, not the time. Try something like {_DATE_EXAMPLES}."
         )
     raise _not_understood(text, s, "a date", _DATE_EXAMPLES)
+
+
+_WRITTEN_EXAMPLES = '"31/08/2026" or "2026-08-31"'
+_FULL_YEAR = _compile(r"(?:^|[ /.-])\d{4}$|^\d{4}[-/.]")
+# A file's dates are records (births, forms, terms): outside these years one is a typo.
+WRITTEN_YEARS = range(1900, 2101)
+
+
+def parse_written_date(text: str) -> date:
+    """Read a date written in a file (an MIS export, a register, term dates), day first.
+
+    Stricter than ``parse_date``: a file has no "today" to read "yesterday" or a year-less "3/9"
+    against, and no one to ask which year "3/9/98" meant, so only a whole date with the year in
+    full is taken. Each refusal says why ("There is no month 13. I read dates day first...").
+    """
+    s = _normalise(text)
+    if not s:
+        raise DateParseError(f"The date is empty. Write it like {_WRITTEN_EXAMPLES}.")
+    result = _absolute_date(s, date(2000, 1, 1), prefer_past=True)
+    if result is None:
+        raise DateParseError(f"{_quote(text)} is not a date. Write it day first with the year, "
+                             f"like {_WRITTEN_EXAMPLES}.")
+    if not _FULL_YEAR.search(s):
+        raise DateParseError(f"{_quote(text)} has no year in full. Write it like "
+                             f"{_WRITTEN_EXAMPLES}.")
+    if result.year not in WRITTEN_YEARS:
+        raise DateParseError(f"{_quote(text)} is not a plausible date (the year must be "
+                             f"{WRITTEN_YEARS.start}-{WRITTEN_YEARS.stop - 1}).")
+    return result
 
 
 # --- times -------------------------------------------------------------------------------------

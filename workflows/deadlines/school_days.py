@@ -18,8 +18,10 @@ CSV format (one header line, then one row per term or closure)::
   strike closure, a snow day. Half term may be given either as a gap between two terms or as a
   closure inside one term; both give the same school days.
 * ``start`` and ``end`` are dates, ISO (``2026-09-02``) or UK style (``02/09/2026``, day first,
-  as spreadsheets in English schools export them). ``end`` must not be before ``start``. A
-  closure with an empty ``end`` is the single day ``start``; a closure range counts every day.
+  as spreadsheets in English schools export them), read by the one strict reader every import
+  uses (``parse_written_date``): "3/13/2026" or a year-less "2/9" is refused, not guessed.
+  ``end`` must not be before ``start``. A closure with an empty ``end`` is the single day
+  ``start``; a closure range counts every day.
 * ``name`` is required; it is what the bot says when a day is skipped ("INSET day").
 * Blank lines are ignored. Terms must not overlap.
 
@@ -39,6 +41,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from workflows.core.dates import DateParseError, parse_written_date
 from workflows.deadlines.calendar import (
     bank_holiday_name,
     describe,
@@ -50,9 +53,6 @@ from workflows.deadlines.sar import Deadline
 RULE_EDU_RECORD = "15 school days"
 SCHOOL_DAYS_ALLOWED = 15
 HEADER = ("kind", "start", "end", "name")
-
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_UK = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
 class CalendarError(ValueError):
@@ -221,17 +221,15 @@ def _trim_trailing(cells: list[str]) -> list[str]:
     return cells
 
 
-def _parse_date(text: str) -> date | None:
-    """ISO or day-first UK dates; None if it is neither or not a real day."""
-    if match := _ISO.match(text):
-        year, month, day = (int(g) for g in match.groups())
-    elif match := _UK.match(text):
-        day, month, year = (int(g) for g in match.groups())
-    else:
+def _parse_date(column: str, text: str, problems: list[str], number: int) -> date | None:
+    """A strict day-first date, or None with the row's reason in ``problems``."""
+    if not text:
+        problems.append(f"row {number}: the {column} date is missing")
         return None
     try:
-        return date(year, month, day)
-    except ValueError:
+        return parse_written_date(text)
+    except DateParseError as error:
+        problems.append(f"row {number}: {column} date: {error}")
         return None
 
 
@@ -251,15 +249,11 @@ def _parse_row(
     if kind not in ("term", "closure"):
         problems.append(f"row {number}: unknown kind {kind!r}; use term or closure")
 
-    start = _parse_date(start_text)
-    if start is None:
-        problems.append(f"row {number}: {_date_problem('start', start_text)}")
+    start = _parse_date("start", start_text, problems, number)
     if not end_text and kind == "closure":
         end = start  # a one-day closure needs no end date
     else:
-        end = _parse_date(end_text)
-        if end is None:
-            problems.append(f"row {number}: {_date_problem('end', end_text)}")
+        end = _parse_date("end", end_text, problems, number)
     if start is not None and end is not None and end < start:
         problems.append(f"row {number}: end {end.isoformat()} is before start {start.isoformat()}")
     if not name:
@@ -275,14 +269,6 @@ def _parse_row(
             closures.append(Closure(day=day, name=name))
             day += timedelta(days=1)
     return problems
-
-
-def _date_problem(column: str, text: str) -> str:
-    if not text:
-        return f"the {column} date is missing"
-    if _ISO.match(text) or _UK.match(text):
-        return f"{column} date {text!r} is not a real date"
-    return f"{column} date {text!r} is not a date; use YYYY-MM-DD or DD/MM/YYYY"
 
 
 def _overlaps(terms: list[tuple[int, Term]]) -> list[str]:

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from workflows.database import UTCDateTime, utcnow
 
 
 class Notification(SQLModel, table=True):
+    __table_args__ = (
+        # Senders claim undelivered rows most urgent first, then oldest first.
+        Index("ix_notification_waiting", "delivered_at", "priority", "created_at"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     school_id: int = Field(foreign_key="school.id", index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
@@ -23,6 +28,8 @@ class Notification(SQLModel, table=True):
     kind: str = Field(max_length=64)
     subject_ref: str | None = Field(default=None, max_length=32)
     text: str = Field(sa_column=Column(Text, nullable=False))
+    # Lower goes first when messages back up: see ``service.PRIORITIES``.
+    priority: int = Field(default=3)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # An adapter sending it holds a lease, so two bot processes never both send it;
     # a process that dies mid-send leaves it to be sent again when the lease runs out.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from fnmatch import fnmatchcase
 from typing import Any
 
 from sqlalchemy import or_
@@ -12,6 +13,24 @@ from sqlmodel import Session, col, select, update
 from workflows import database
 from workflows.database import utcnow
 from workflows.notifications.models import Notification
+
+# Which messages go first when a backlog builds up (after an outage, a burst of reminders):
+# the first pattern matching a notification's kind gives its priority, lower first; within a
+# priority, oldest first. A breach's 72-hour clock is the one that cannot wait.
+PRIORITIES: tuple[tuple[str, int], ...] = (
+    ("breach.*", 0),  # a new breach, and every event on one
+    ("reminder.clock", 0),  # a breach's clock nudges: hours, not days, are left
+    ("*.new", 1),  # a new case for the DPO team: its legal clock has started
+    ("*.unreachable", 1),  # someone's messages cannot be delivered: tell the team soon
+    ("*.undeliverable", 1),
+    ("reminder.*", 3),  # routine nudges and the weekly digest
+    ("*", 2),  # anything else on a case: decisions, notes, withdrawals
+)
+
+
+def priority(kind: str) -> int:
+    """The declared priority of a notification kind (see ``PRIORITIES``)."""
+    return next(level for pattern, level in PRIORITIES if fnmatchcase(kind, pattern))
 
 
 def queue(
@@ -73,9 +92,13 @@ def case_event(
 
 def insert_once(session: Session, notification: Notification) -> bool:
     """Insert unless the dedupe key exists; True if this call wrote it."""
+    notification.priority = priority(notification.kind)
     return database.insert_once(
         session, Notification, notification.model_dump(exclude={"id"}), "dedupe_key"
     )
+
+
+_URGENT_FIRST = (col(Notification.priority), col(Notification.created_at), col(Notification.id))
 
 
 def pending(session: Session, person_id: int) -> list[Notification]:
@@ -83,7 +106,7 @@ def pending(session: Session, person_id: int) -> list[Notification]:
         session.exec(
             select(Notification)
             .where(Notification.person_id == person_id, col(Notification.delivered_at).is_(None))
-            .order_by(col(Notification.id))
+            .order_by(*_URGENT_FIRST)
         )
     )
 
@@ -106,7 +129,8 @@ def claim_for(
     lease: timedelta = timedelta(minutes=2),
     limit: int = 50,
 ) -> list[Notification]:
-    """Undelivered notifications for these people, leased to ``token``; commits the lease."""
+    """Undelivered notifications for these people, most urgent then oldest first, leased to
+    ``token``; commits the lease."""
     if not person_ids:
         return []
     free = or_(col(Notification.claimed_until).is_(None), col(Notification.claimed_until) < now)
@@ -115,7 +139,7 @@ def claim_for(
             select(Notification.id)
             .where(col(Notification.person_id).in_(person_ids),
                    col(Notification.delivered_at).is_(None), free)
-            .order_by(col(Notification.id))
+            .order_by(*_URGENT_FIRST)
             .limit(limit)
         )
     )
@@ -134,7 +158,7 @@ def claim_for(
             select(Notification)
             .where(Notification.claimed_by == token, col(Notification.delivered_at).is_(None),
                    col(Notification.id).in_(candidates))
-            .order_by(col(Notification.id))
+            .order_by(*_URGENT_FIRST)
         )
     )
 

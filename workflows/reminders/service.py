@@ -15,7 +15,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +27,8 @@ from sqlmodel.sql.expression import SelectOfScalar
 from workflows.core.timeleft import time_left
 from workflows.core.wording import render
 from workflows.database import insert_all_once, insert_once, session_scope, utcnow
+from workflows.notifications import service as notifications
+from workflows.notifications import undeliverable
 from workflows.notifications.models import Notification
 from workflows.people import service as people
 from workflows.people.models import Person, Role
@@ -52,6 +54,8 @@ class SweepResult:
     deferred: int = 0  # outside working hours: moved to the next window
     cancelled: int = 0  # the case closed or its deadline moved
     failed: int = 0
+    # People with messages waiting that no chat can reach (the DPO team is told once).
+    stranded: list[undeliverable.Stranded] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (
@@ -139,6 +143,8 @@ def sweep(
     result = SweepResult()
     with session_scope(engine) as session:
         ensure_digests(session, now)
+        result.stranded = undeliverable.stranded(session)
+        undeliverable.tell_the_team(session, result.stranded)
     # Until nothing is left, not until a short batch: rows written during this sweep and due
     # now (today's overdue nudge, after an outage) go out in this sweep, not the next.
     while True:
@@ -263,10 +269,12 @@ def _prepare(session: Session, reminder_id: int, token: str,
         reminder.cancelled_at = now
         return "cancelled", []
     written = utcnow()
+    kind = f"reminder.{reminder.kind.split('.')[0]}"
     return "send", [
         {"school_id": reminder.school_id, "person_id": person.id,
          "dedupe_key": f"reminder:{reminder.dedupe_key}:{person.id}",
-         "kind": f"reminder.{reminder.kind.split('.')[0]}", "subject_ref": message.subject_ref,
+         "kind": kind, "priority": notifications.priority(kind),
+         "subject_ref": message.subject_ref,
          "text": message.text, "created_at": written, "claimed_by": None,
          "claimed_until": None, "delivered_at": None, "delivered_via": None}
         for person in message.recipients]
@@ -299,7 +307,7 @@ def _deadline_handler(session: Session, reminder: Reminder, now: datetime) -> Me
     if person is None or not person.active:
         return None
     school = session.get(School, reminder.school_id)
-    if reminder.kind.startswith("clock.") and _superseded(session, reminder, now):
+    if _superseded(session, reminder, now):
         return None  # back after downtime: only the latest missed nudge goes out
     if reminder.kind.startswith("clock."):
         left = time_left(due, now.astimezone(ZoneInfo(school.timezone)))
@@ -339,29 +347,39 @@ def _deadline_handler(session: Session, reminder: Reminder, now: datetime) -> Me
 
 
 def _superseded(session: Session, reminder: Reminder, now: datetime) -> bool:
-    """A later nudge of the same clock, to the same person, is also due already.
+    """A later nudge about the same deadline, to the same person, is also due already.
 
-    "Later" by the clock (fewer hours left: ``clock.3h`` after ``clock.12h``), not by due
-    time: nudges held for a school's quiet hours all fall due at the same moment.
+    "Later" by what it says, not by due time: nudges held for a school's quiet hours or by a
+    stopped worker all fall due at the same moment (``clock.3h`` comes after ``clock.12h``,
+    ``deadline.today`` after ``deadline.in_3_days``, an overdue nudge after both).
     """
-    mine = _hours_left(reminder.kind)
+    mine = _stage(reminder.kind)
     due = session.exec(
         select(Reminder.kind).where(
             Reminder.subject_type == reminder.subject_type,
             Reminder.subject_id == reminder.subject_id,
             Reminder.person_id == reminder.person_id,
+            Reminder.target == reminder.target,
             Reminder.id != reminder.id,
-            col(Reminder.kind).startswith("clock."),
             col(Reminder.sent_at).is_(None),
             col(Reminder.cancelled_at).is_(None),
             col(Reminder.due_at) <= now,
         )
     ).all()
-    return any(_hours_left(kind) < mine for kind in due)
+    return any(_stage(kind) > mine for kind in due)
 
 
-def _hours_left(kind: str) -> int:
-    return int(kind.removeprefix("clock.").removesuffix("h"))
+def _stage(kind: str) -> tuple[int, int]:
+    """Where a nudge falls on its way to the deadline and past it: later is larger."""
+    if kind.startswith("clock."):
+        return 0, -int(kind.removeprefix("clock.").removesuffix("h"))
+    if kind.startswith("deadline.in_"):
+        return 0, -int(kind.removeprefix("deadline.in_").removesuffix("_days"))
+    if kind == "deadline.today":
+        return 0, 0
+    if kind.startswith("deadline.overdue."):
+        return 1, date.fromisoformat(kind.rsplit(".", 1)[1]).toordinal()
+    return 0, 0
 
 
 def _digest_handler(session: Session, reminder: Reminder, now: datetime) -> Message | None:

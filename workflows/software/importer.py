@@ -1,24 +1,25 @@
 """Loading a school's existing software register from a spreadsheet (CSV).
 
 Schools keep these by hand, so column names and values vary: both are read forgivingly, and
-any row that cannot be read is reported with its line number and nothing is changed. A
+any row that cannot be read is reported with its line number and nothing is changed. Dates
+are the one thing not read forgivingly: "3/13/2026" is refused, not taken as 13 March, as it
+is everywhere else in the bot (``workflows.core.imports``). A
 product already decided in the bot keeps that decision: an old spreadsheet must not
 overwrite what the DPO recorded since.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from dateutil import parser as dates
 from sqlmodel import Session, select
 
 from workflows.audit.models import AuditEvent
+from workflows.core.imports import CsvFile, ImportRefused, check_length, read_date
 from workflows.schools.models import School
 from workflows.software import service
 from workflows.software.models import Dpia, Software, Status
@@ -63,12 +64,14 @@ DPIAS: dict[str, Dpia] = {
 }
 
 
-class ImportRefused(Exception):
-    """The file was not imported; ``reasons`` says why, row by row."""
+__all__ = ["ImportRefused", "Report", "import_register", "read"]
 
-    def __init__(self, reasons: list[str]) -> None:
-        super().__init__("\n".join(reasons))
-        self.reasons = reasons
+# A trust's register lists a few hundred products; a file with more is the wrong file.
+MAX_PRODUCTS = 5000
+MAX_ERRORS = 50  # enough to fix a file; a wrong file would otherwise list thousands
+# Each text field and the column it is stored in, checked before anything is written.
+LENGTHS = (("name", "name"), ("website", "website"), ("dpia_link", "the DPIA link"),
+           ("decided_by", "approved by"))
 
 
 @dataclass
@@ -83,26 +86,6 @@ class Report:
 
 def _fold(text: str) -> str:
     return " ".join(text.strip().lower().replace("_", " ").split())
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252")  # saved from Excel on Windows
-
-
-def _date(text: str, column: str, line: int, problems: list[str]) -> date | None:
-    if not text.strip():
-        return None
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
-            return date.fromisoformat(text.strip())
-        return dates.parse(text, dayfirst=True).date()
-    except (ValueError, OverflowError):
-        problems.append(f"Line {line}: “{text}” in {column} is not a date (use e.g. "
-                        "31/08/2026 or 2026-08-31).")
-        return None
 
 
 def _kinds(text: str) -> list[str]:
@@ -120,14 +103,12 @@ def _kinds(text: str) -> list[str]:
     return found
 
 
-def read(data: bytes) -> list[dict[str, Any]]:
+def read(data: bytes | Path) -> list[dict[str, Any]]:
     """The file's rows as our fields, or ImportRefused with every problem found."""
-    text = _decode(data)
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ImportRefused(["The file is empty."]) from None
+    reader = CsvFile(data).rows()
+    _, header = next(reader, (1, []))
+    if not any(c.strip() for c in header):
+        raise ImportRefused(["The file is empty."])
     where: dict[str, int] = {}
     for index, name in enumerate(header):
         column = next((ours for ours, names in COLUMNS.items() if _fold(name) in names), None)
@@ -138,13 +119,16 @@ def read(data: bytes) -> list[dict[str, Any]]:
         raise ImportRefused([
             f"No {' or '.join(missing)} column. The first row must name the columns, e.g. "
             "“Name, Website, Status, Data, Conditions, DPIA, Approved by, Approved on, Review "
-            f"date”. This file's first row: {', '.join(header)}."])
+            f"date”. This file's first row: {', '.join(header)[:300]}."])
     rows: list[dict[str, Any]] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
-    for line, cells in enumerate(reader, start=2):
+    for line, cells in reader:
         if not any(c.strip() for c in cells):
             continue
+        if len(rows) == MAX_PRODUCTS:
+            raise ImportRefused([f"Line {line}: the register has more than {MAX_PRODUCTS:,} "
+                                 "products; is it the right file?"])
         def cell(column: str, cells: list[str] = cells) -> str:
             index = where.get(column)
             return cells[index].strip() if index is not None and index < len(cells) else ""
@@ -152,6 +136,12 @@ def read(data: bytes) -> list[dict[str, Any]]:
         name = cell("name")
         if not name:
             problems.append(f"Line {line}: no product name.")
+            continue
+        wrong: list[str] = []
+        for column, what in LENGTHS:
+            check_length(cell(column), Software, column, what, wrong)
+        if wrong:
+            problems.append(f"Line {line}: {'; '.join(wrong)}.")
             continue
         key = service.name_key(name)
         if key in seen:
@@ -166,6 +156,10 @@ def read(data: bytes) -> list[dict[str, Any]]:
         if dpia is None:
             problems.append(f"Line {line}: {name}: DPIA “{cell('dpia')}” should be done, "
                             "required, not required or blank.")
+        dates: list[str] = []
+        decided_on = read_date(cell("decided_on"), "the approval date", dates)
+        review_on = read_date(cell("review_on"), "the review date", dates)
+        problems += [f"Line {line}: {name}: {reason}" for reason in dates]
         rows.append({
             "line": line, "name": name, "name_key": key, "status": status, "dpia": dpia,
             "website": cell("website") or None,
@@ -174,11 +168,14 @@ def read(data: bytes) -> list[dict[str, Any]]:
             "reason": cell("reason") or None,
             "dpia_link": cell("dpia_link") or None,
             "decided_by": cell("decided_by") or None,
-            "decided_on": _date(cell("decided_on"), "the approval date", line, problems),
-            "review_on": _date(cell("review_on"), "the review date", line, problems),
+            "decided_on": decided_on,
+            "review_on": review_on,
         })
     if problems:
-        raise ImportRefused(problems)
+        shown = problems[:MAX_ERRORS]
+        if len(problems) > MAX_ERRORS:
+            shown.append(f"... and {len(problems) - MAX_ERRORS} more problems.")
+        raise ImportRefused(shown)
     if not rows:
         raise ImportRefused(["The file has a header but no products."])
     return rows
@@ -188,7 +185,7 @@ _FIELDS = ("name", "website", "status", "data_kinds", "conditions", "reason", "d
            "dpia_link", "decided_by", "decided_on", "review_on")
 
 
-def import_register(session: Session, school: School, data: bytes, *, file_name: str,
+def import_register(session: Session, school: School, data: bytes | Path, *, file_name: str,
                     by_name: str, now: datetime, dry_run: bool = False) -> Report:
     """Add or update the register from ``data``; all of it, or (on any problem) none of it."""
     rows = read(data)

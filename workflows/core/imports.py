@@ -1,0 +1,179 @@
+"""What every import shares: a size bound, one decoder, CSV rows streamed, dates and lengths.
+
+Schools upload what their MIS or a spreadsheet wrote: UTF-8 with or without a byte order mark,
+or Windows-1252 from older exports and Excel on Windows. Anything else (an .xlsx, a PDF, a
+photo) is refused with one clear sentence, never a traceback. Rows are read one at a time from
+the file, so memory does not grow with it, and every refusal names the row and says why
+without repeating personal data (the person importing has the file; the terminal, a shared
+screen or a pasted error report need not have pupils' names or birthdays).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+from collections.abc import Iterator
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import BinaryIO
+
+from workflows.core.dates import DateParseError, parse_written_date
+
+MAX_BYTES_ENV = "DPO_BOT_IMPORT_MAX_MB"
+# A whole trust of 100,000 pupils exports about 15 MB of consents; 64 MB leaves four times that
+# and still imports in a few minutes. A bigger file is the wrong file (or a whole LA in one go):
+# refused before a row is read. An operator who really needs more sets DPO_BOT_IMPORT_MAX_MB.
+DEFAULT_MAX_MB = 64
+_CHUNK = 1 << 20
+# The csv module's own limit on one cell (131,072 characters): no register has a longer one.
+MAX_CELL = csv.field_size_limit()
+
+
+class ImportRefused(Exception):
+    """The file was not imported; ``reasons`` says why, row by row."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("\n".join(reasons))
+        self.reasons = reasons
+
+
+def max_bytes() -> int:
+    """The largest file an import reads (the environment may raise it for a larger trust)."""
+    raw = os.environ.get(MAX_BYTES_ENV, "").strip()
+    try:
+        megabytes = float(raw) if raw else DEFAULT_MAX_MB
+    except ValueError:
+        megabytes = DEFAULT_MAX_MB
+    return int(megabytes * 1024 * 1024)
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+class CsvFile:
+    """An uploaded CSV, checked (size, encoding, not binary) before any row is read.
+
+    ``source`` is a path (streamed from disk) or the bytes of a small upload. ``rows`` can be
+    read more than once; ``position`` is how far the current read has got, in bytes, for a
+    progress bar.
+    """
+
+    def __init__(self, source: Path | bytes, *, limit: int | None = None) -> None:
+        self.source = source
+        self.size = source.stat().st_size if isinstance(source, Path) else len(source)
+        limit = max_bytes() if limit is None else limit
+        if self.size > limit:
+            raise ImportRefused([
+                f"The file is {_mb(self.size)}; imports take at most {_mb(limit)}. Is it the "
+                f"right file? (Split it by school, or set {MAX_BYTES_ENV}.)"])
+        if self.size == 0:
+            raise ImportRefused(["The file is empty."])
+        self._raw: BinaryIO | None = None
+        self.encoding = self._sniff()
+
+    def _open(self) -> BinaryIO:
+        if isinstance(self.source, Path):
+            try:
+                return self.source.open("rb")
+            except OSError as error:
+                raise ImportRefused([f"Can't read the file: {error.strerror}."]) from None
+        return io.BytesIO(self.source)
+
+    def _sniff(self) -> str:
+        """UTF-8 (a byte order mark allowed) if the whole file is, else Windows-1252."""
+        utf8 = codecs.getincrementaldecoder("utf-8")()
+        cp1252 = codecs.getincrementaldecoder("cp1252")()
+        encoding = "utf-8-sig"
+        with self._open() as raw:
+            while chunk := raw.read(_CHUNK):
+                if b"\0" in chunk:
+                    raise ImportRefused([_NOT_TEXT])
+                if encoding == "utf-8-sig":
+                    try:
+                        utf8.decode(chunk)
+                        continue
+                    except UnicodeDecodeError:
+                        encoding = "cp1252"
+                        raw.seek(0)  # this chunk and everything before it, as Windows-1252
+                        continue
+                try:
+                    cp1252.decode(chunk)
+                except UnicodeDecodeError:
+                    raise ImportRefused([_NOT_TEXT]) from None
+        if encoding == "utf-8-sig":
+            try:
+                utf8.decode(b"", final=True)
+            except UnicodeDecodeError:  # cut off mid-character: not a whole UTF-8 file
+                encoding = "cp1252"
+        return encoding
+
+    @property
+    def position(self) -> int:
+        return self._raw.tell() if self._raw is not None and not self._raw.closed else 0
+
+    def text(self) -> str:
+        """The whole file as text (for the small files: term dates)."""
+        with self._open() as raw:
+            return raw.read().decode(self.encoding)
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """(row number as a spreadsheet shows it, cells) for every record, header first."""
+        with self._open() as raw:
+            self._raw = raw
+            reader = csv.reader(io.TextIOWrapper(raw, encoding=self.encoding, newline=""))
+            number = 0
+            while True:
+                number += 1
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as error:
+                    if "field limit" in str(error):
+                        raise ImportRefused([
+                            f"row {number}: a cell is longer than {MAX_CELL:,} characters; "
+                            "is it the right file?"]) from None
+                    raise ImportRefused([f"row {number}: not readable as CSV ({error})."]) from None
+                yield number, cells
+
+
+_NOT_TEXT = ("The file is not a CSV (text in UTF-8 or Windows-1252): is it a spreadsheet "
+             "(.xlsx) or another kind of file? Save it as CSV and import that.")
+
+
+def read_date(text: str, what: str, problems: list[str], *, private: bool = False) -> date | None:
+    """A strict day-first date, or None with the reason added to ``problems``.
+
+    ``private`` leaves the value out of the reason (a date of birth identifies a pupil).
+    """
+    if not text.strip():
+        return None
+    try:
+        return parse_written_date(text)
+    except DateParseError as error:
+        if private:
+            problems.append(f"{what} is not a whole day-first date (DD/MM/YYYY)")
+        else:
+            problems.append(f"{what}: {error}")
+        return None
+
+
+@cache
+def column_limit(model: type, column: str) -> int | None:
+    """The column's declared length (None for unbounded text)."""
+    return getattr(model.__table__.c[column].type, "length", None)
+
+
+def check_length(value: str | None, model: type, column: str, what: str,
+                 problems: list[str]) -> None:
+    """Refuse a value longer than its column before it reaches the database.
+
+    PostgreSQL would fail the insert and SQLite would quietly store it (a 100 KB "name").
+    """
+    limit = column_limit(model, column)
+    if value and limit is not None and len(value) > limit:
+        problems.append(f"{what} is {len(value):,} characters long; at most {limit} fit")
