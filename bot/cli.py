@@ -43,6 +43,10 @@ teams_app = typer.Typer(help="Run the Microsoft Teams agent, or build its app pa
                         invoke_without_command=True)
 app.add_typer(teams_app, name="teams")
 
+DebugOption = Annotated[bool, typer.Option(
+    "--debug", help="Log in detail, with full tracebacks. WARNING: the log then holds message "
+    "bodies and personal data (names, emails, what people typed); use it briefly, never in "
+    "normal running.")]
 SchoolOption = Annotated[
     str | None, typer.Option("--school", help="The school's short name (default: the first).")
 ]
@@ -67,6 +71,26 @@ def _engine():
         _fail(f"Can't open the database {make_url(url).render_as_string(hide_password=True)}: "
               f"{reason} (is it running? {DATABASE_URL_ENV} says which database to use)")
     return engine
+
+
+def _logging(debug: bool) -> None:
+    """One line per event at INFO, none holding personal data (see workflows.core.faults)."""
+    import logging
+
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if debug:
+        logging.getLogger(__name__).warning(
+            "--debug is on: the log will hold message bodies and personal data. Turn it off "
+            "as soon as you have what you need, and delete the log.")
+        return
+    # Bolt warns about an unhandled request by quoting it whole (what a person typed), and
+    # aiohttp logs a failed request with its traceback: both say nothing at INFO that the
+    # bot's own one-line messages do not.
+    for noisy in ("slack_bolt", "slack_sdk", "aiohttp.server", "aiohttp.web",
+                  "microsoft_agents"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
 def _fail(message: str) -> None:
@@ -422,15 +446,16 @@ def slack(
     school: ServedOption = None,
     workers: Annotated[int, typer.Option(
         min=0, help="Worker processes for the database work (0: threads of this process).")] = 2,
+    debug: DebugOption = False,
 ) -> None:
-    """Run the Slack app (Socket Mode by default: only an outbound connection is needed)."""
+    """Run the Slack app (Socket Mode by default: only an outbound connection is needed).
+
+    SIGTERM or Ctrl-C stops it safely: no new requests, every acknowledged one finished."""
     import asyncio
-    import logging
 
     from bot.slack.settings import SlackConfigError, SlackSettings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    _logging(debug)
     try:
         settings = SlackSettings.from_env(http=http)
     except SlackConfigError as error:
@@ -470,17 +495,18 @@ def teams(
     port: Annotated[int, typer.Option(help="Port to serve /api/messages on.")] = 3978,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "0.0.0.0",
     school: ServedOption = None,
+    debug: DebugOption = False,
 ) -> None:
-    """Serve the Teams agent at /api/messages (behind your HTTPS endpoint)."""
+    """Serve the Teams agent at /api/messages (behind your HTTPS endpoint).
+
+    SIGTERM or Ctrl-C stops it safely: no new requests, every one under way finished."""
     if ctx.invoked_subcommand is not None:
         return
     import asyncio
-    import logging
 
     from bot.teams.settings import TeamsConfigError, TeamsSettings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    _logging(debug)
     try:
         settings = TeamsSettings.from_env()
     except TeamsConfigError as error:
@@ -531,8 +557,11 @@ def remind(
     once: Annotated[bool, typer.Option("--once", help="One sweep, then exit (for cron).")] = False,
     interval: Annotated[float, typer.Option(help="Seconds between sweeps.")] = 60.0,
 ) -> None:
-    """Send due reminders. Any number of these may run at once: none is sent twice."""
-    import time
+    """Send due reminders. Any number of these may run at once: none is sent twice.
+
+    SIGTERM or Ctrl-C lets the sweep under way finish (what went is marked sent), then exits."""
+    import signal
+    import threading
 
     from sqlalchemy.exc import DBAPIError
 
@@ -541,7 +570,10 @@ def remind(
     engine = _engine()
     import workflows.registry  # noqa: F401  (registers each workflow's reminder handler)
 
-    while True:
+    stopping = threading.Event()
+    for each in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(each, lambda *_: stopping.set())
+    while not stopping.is_set():
         try:
             typer.echo(f"Reminder sweep: {sweep(engine)}")
         except DBAPIError as error:
@@ -554,10 +586,8 @@ def remind(
                        f"trying again in {interval:g} s.", err=True)
         if once:
             return
-        try:
-            time.sleep(interval)
-        except KeyboardInterrupt:
-            return
+        stopping.wait(interval)
+    typer.echo("Stopped.")
 
 
 @app.command()

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -32,8 +33,9 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.slack import blocks, home, work
 from bot.slack.settings import SlackSettings
-from workflows.core import chat, conversation
+from workflows.core import chat, conversation, faults
 from workflows.core import engine as core
+from workflows.core.declaration import Action, Workflow
 from workflows.core.engine import NotFound
 from workflows.core.ui import Text
 from workflows.core.workers import Nobody, Workers
@@ -157,11 +159,48 @@ class SlackBot:
         return (await self.client.auth_test()).data
 
 
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+class Unreadable(Exception):
+    """A signed request whose payload this app could not have made (a garbled value, a view
+    from an older version): nothing is done, and the person is told so."""
+
+
+# What a modal of ours carries in private_metadata, and of which type.
+METADATA: dict[str, type | tuple[type, ...]] = {
+    "school": (int, type(None)), "conversation": int, "workflow": str, "ref": str,
+    "version": int, "action": str, "channel": (str, type(None)), "ts": (str, type(None)),
+    "ephemeral": bool, "response_url": (str, type(None)), "view": bool}
+
+
+def _metadata(view: dict[str, Any], *needed: str) -> dict[str, Any]:
+    """The view's private_metadata, with ``needed`` keys present and every key of its type."""
     try:
-        return json.loads(view.get("private_metadata") or "{}")
+        found = json.loads(view.get("private_metadata") or "{}")
     except ValueError:
-        return {}
+        raise Unreadable("private_metadata is not JSON") from None
+    if not isinstance(found, dict) or any(key not in found for key in needed) or not all(
+            _typed(key, value) for key, value in found.items()):
+        raise Unreadable("private_metadata is not what this app writes")
+    return found
+
+
+def _typed(key: str, value: Any) -> bool:
+    kind = METADATA.get(key, object)
+    return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+
+
+def _workflow_named(name: Any) -> Workflow:
+    if name not in WORKFLOWS:
+        raise Unreadable("no such workflow")
+    return WORKFLOWS[name]
+
+
+def _declared(reference: str, name: str) -> tuple[Workflow, Action]:
+    """The workflow of a case reference and one of its actions, as a button names them."""
+    workflow = by_prefix(reference.split("-", 1)[0])
+    action = next((a for a in workflow.actions if a.name == name), None) if workflow else None
+    if action is None:
+        raise Unreadable("no such case type or action")
+    return workflow, action
 
 
 def register(bot: SlackBot) -> None:
@@ -196,16 +235,17 @@ def register(bot: SlackBot) -> None:
         return None
 
     @app.error
-    async def failed(error: Exception, body: dict[str, Any]) -> None:
-        """After the ack: what the person must be told privately, or a log line."""
-        user = ((body.get("user") or {}).get("id") or body.get("user_id")
-                or (body.get("event") or {}).get("user"))
-        if isinstance(error, membership.Unplaced) and user:
-            await bot.dm(user, error.question())
-        elif isinstance(error, NotFound) and user:
-            await bot.dm(user, [Text(error.message, "error")])
-        else:
-            log.error("a Slack request failed", exc_info=error)
+    async def failed(error: Exception, body: dict[str, Any], respond, response
+                     ) -> BoltResponse | None:
+        """Instead of the ack or after it: the person is told privately, the log gets one
+        line. Never raises, for a handler that failed would lose the ack (Slack shows
+        “unhandled request”)."""
+        try:
+            return await _failed(bot, error, body, respond, response)
+        except Exception as again:
+            log.error("could not tell the person a Slack request failed: %s",
+                      faults.brief(again))
+            return BoltResponse(status=200, body="") if response is not None else None
 
     @app.command("/dpo")
     async def slash_dpo(ack, body, respond) -> None:
@@ -264,7 +304,7 @@ def register(bot: SlackBot) -> None:
     @app.view(re.compile(r"^intake:"))
     async def intake_submitted(ack, body, view) -> None:
         user, name = body["user"]["id"], view["callback_id"].split(":", 1)[1]
-        workflow, school_id = WORKFLOWS[name], _metadata(view).get("school")
+        workflow, school_id = _workflow_named(name), _metadata(view).get("school")
         raw = blocks.submitted_text(workflow.intake, view["state"]["values"])
         prepared = await bot.run(user, work.prepare, f"slack-view:{view['id']}", name, raw,
                                  school_id=school_id)
@@ -278,7 +318,8 @@ def register(bot: SlackBot) -> None:
 
     @app.view("confirm")
     async def confirmed(ack, body, view) -> None:
-        user, meta = body["user"]["id"], _metadata(view)
+        user, meta = body["user"]["id"], _metadata(view, "conversation", "workflow")
+        _workflow_named(meta["workflow"])
         result = await bot.run(user, conversation.confirm, meta["conversation"],
                                school_id=meta.get("school"))
         if result.reopened is not None:
@@ -306,12 +347,9 @@ def register(bot: SlackBot) -> None:
         await ack()
         user = body["user"]["id"]
         action_name = action["action_id"].split(":", 1)[1]
-        target = core.Target.parse(action["value"])
+        target = core.Target.parse(str(action.get("value") or ""))
         reference, version = target.reference, target.version or 0
-        workflow = by_prefix(reference.split("-", 1)[0])
-        if workflow is None:
-            return
-        declared = workflow.action(action_name)
+        workflow, declared = _declared(reference, action_name)
         where = _message_ref(body)
         if declared.form.fields:
             refusal = await bot.run(user, work.preflight, reference, action_name,
@@ -334,9 +372,8 @@ def register(bot: SlackBot) -> None:
 
     @app.view("decide")
     async def decision_submitted(ack, body, view, respond) -> None:
-        user, meta = body["user"]["id"], _metadata(view)
-        workflow = by_prefix(meta["ref"].split("-", 1)[0])
-        declared = workflow.action(meta["action"])
+        user, meta = body["user"]["id"], _metadata(view, "ref", "action", "version")
+        workflow, declared = _declared(meta["ref"], meta["action"])
         raw = blocks.submitted_text(declared.form, view["state"]["values"])
         decision = await bot.run(user, work.decide, meta["ref"], meta["action"],
                                  meta["version"], raw, school_id=meta.get("school"))
@@ -377,12 +414,60 @@ def register(bot: SlackBot) -> None:
             replies = await bot.run(user, work.answer_dm, key, where, text)
         except membership.Unplaced as unplaced:
             replies = await _newcomer(bot, user, where, text, key, unplaced)
-        except Exception:
-            log.exception("could not answer a DM; nothing from it was saved")
-            replies = await bot.run(user, chat.fault, where)
+        except Exception as error:
+            replies = await _fault(bot, user, where, error)
         if replies is None:
             return  # a retried delivery of an event already answered
         await say(text=blocks.fallback_text(replies), blocks=blocks.message_blocks(replies))
+
+
+async def _fault(bot: SlackBot, user: str, where: str, error: Exception) -> list:
+    """A DM that failed, rolled back: sorry, and the question still waiting if the database
+    can say which; if it cannot, that nothing was saved (which needs no database)."""
+    if faults.unreachable(error):
+        log.warning("could not answer a DM (nothing saved): %s", faults.brief(error))
+        return faults.unsaved()
+    log.error("could not answer a DM (nothing saved): %s", faults.brief(error))
+    log.debug("the DM's failure", exc_info=error)
+    try:
+        return await bot.run(user, chat.fault, where)
+    except Exception as again:
+        log.warning("could not say so either: %s", faults.brief(again))
+        return faults.unsaved() if faults.unreachable(again) else faults.failed()
+
+
+async def _failed(bot: SlackBot, error: Exception, body: dict[str, Any], respond,
+                  response: BoltResponse | None) -> BoltResponse | None:
+    """What ``failed`` says, and to whom; a BoltResponse if the ack is still to be sent."""
+    user = ((body.get("user") or {}).get("id") or body.get("user_id")
+            or (body.get("event") or {}).get("user"))
+    if isinstance(error, membership.Unplaced):
+        replies = error.question()
+    elif isinstance(error, NotFound):
+        replies = [Text(error.message, "error")]
+    elif isinstance(error, Unreadable):
+        log.warning("refused a Slack request: %s", error)
+        replies = faults.unreadable()
+    elif faults.unreachable(error):
+        log.warning("could not answer a Slack request (nothing saved): %s",
+                    faults.brief(error))
+        replies = faults.unsaved()
+    else:
+        log.error("a Slack request failed: %s", faults.brief(error))
+        log.debug("the request's failure", exc_info=error)
+        replies = faults.failed()
+    if response is not None and body.get("type") == "view_submission":
+        # Not acked yet: the answer goes on top of the modal, which keeps what was typed
+        # beneath it (closing the notice goes back to it, to try again).
+        return BoltResponse(status=200, headers={"content-type": ["application/json"]},
+                            body=json.dumps({"response_action": "push", "view": blocks.notice_view(
+                                "Not saved", replies)}))
+    if respond is not None:
+        await respond(response_type="ephemeral", replace_original=False,
+                      text=blocks.fallback_text(replies), blocks=blocks.message_blocks(replies))
+    elif user:
+        await bot.dm(user, replies)
+    return BoltResponse(status=200, body="") if response is not None else None
 
 
 async def _newcomer(bot: SlackBot, user: str, where: str, text: str, key: str,
