@@ -147,3 +147,150 @@ def test_sigterm_under_load_finishes_every_acknowledged_request(
 
 def replies(fake: FakeSlack) -> list:
     return [c for c in fake.calls("chat.postMessage") if c.status == 200]
+
+
+# -- the database cut mid-turn ---------------------------------------------------------------
+
+
+class Cut:
+    """A school's database that can be made unreachable and brought back: PostgreSQL through
+    a TCP hop that drops every connection (tests/test_faults.py), SQLite by putting a folder
+    where the file was (the bot's pooled connections are dropped, and new ones fail)."""
+
+    def __init__(self, kind: str, tmp_path: Path) -> None:
+        self.kind = kind
+        if kind == "postgresql":
+            from tests.conftest import POSTGRES_URL, _fresh_postgres
+            from tests.test_faults import Outage
+
+            if not POSTGRES_URL:
+                pytest.skip("DPO_BOT_TEST_POSTGRES_URL is not set (CI sets it)")
+            _fresh_postgres().dispose()
+            url = make_url(POSTGRES_URL)
+            self.hop = Outage(url.host or "127.0.0.1", url.port or 5432)
+            self.url = url.set(host="127.0.0.1", port=self.hop.port).render_as_string(
+                hide_password=False)
+        else:
+            self.file = tmp_path / "dpo-bot.db"
+            self.url = f"sqlite:///{self.file}"
+        self.engine = make_engine(self.url)
+        from workflows.database import upgrade
+
+        upgrade(self.engine)
+
+    def cut(self) -> None:
+        if self.kind == "postgresql":
+            self.hop.cut()
+        else:
+            self.engine.dispose()
+            self.file.rename(self.file.with_name("away.db"))
+            self.file.mkdir()
+        self.engine.dispose()
+
+    def restore(self) -> None:
+        if self.kind == "postgresql":
+            self.hop.restore()
+        elif self.file.is_dir():
+            self.file.rmdir()
+            self.file.with_name("away.db").rename(self.file)
+        self.engine.dispose()
+
+    def close(self) -> None:
+        self.restore()
+        self.engine.dispose()
+        if self.kind == "postgresql":
+            self.hop.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def cut(request, tmp_path: Path) -> Iterator[Cut]:
+    database = Cut(request.param, tmp_path)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def cws(cut: Cut, fake: FakeSlack) -> Iterator[Workspace]:
+    for each in workspace(make_school(cut.engine), fake):
+        yield each
+        cut.restore()
+
+
+PERSONAL = ("Jane Parent", "jane@example.org", "Tom Parent", "All behaviour records")
+
+
+def assert_no_personal_data(text: str) -> None:
+    for each in PERSONAL:
+        assert each not in text, each
+    assert "Traceback" not in text
+
+
+def dm_texts(fake: FakeSlack, user: str) -> list[str]:
+    return [c.args["text"] for c in replies(fake)
+            if c.response["channel"] == dm_channel_id(user)]
+
+
+def test_a_dm_mid_conversation_is_told_nothing_was_saved_and_carries_on_after(
+    cws: Workspace, cut: Cut, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+
+    def dm(text: str) -> str:
+        before = len(dm_texts(cws.fake, STAFF))
+        assert cws.live.send(cws.slack.message_im(text, user_id=STAFF)).status == 200
+        cws.live.settle()
+        said = dm_texts(cws.fake, STAFF)
+        assert len(said) == before + 1, said
+        return said[-1]
+
+    for text in ("I need to log a subject access request", "1", "Jane Parent"):
+        dm(text)
+    cut.cut()
+    for _ in range(2):  # down: told each time, in the DM, with no database to ask
+        assert dm("parent") == UNSAVED
+    cut.restore()
+    # The answer that was not saved, typed again, and the conversation goes on.
+    assert dm("parent").startswith("Is the request about their own data?")
+    assert_no_personal_data(caplog.text)
+    assert "could not answer a DM (nothing saved): database unreachable" in caplog.text
+
+
+def test_a_dpo_command_and_a_click_in_an_outage_are_acked_and_answered_privately(
+    cws: Workspace, cut: Cut, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    reference, alert = dpo_alert(cws, requester_name="Jane Parent",
+                                 requester_email="jane@example.org")
+    cut.cut()
+    started = time.monotonic()
+    command = cws.slack.slash_command("/dpo", reference, user_id=DPO)
+    assert cws.live.send(command).status == 200
+    click = cws.click(alert, "take")
+    assert cws.live.send(click).status == 200
+    assert time.monotonic() - started < 3  # acked at once, not "unhandled" after 3 s
+    cws.fake.wait_for("response_url", 2, timeout=20)
+    cws.live.settle()
+    answers = {c.path: c.args for c in cws.fake.calls("response_url")}
+    for request in (command, click):
+        answer = answers["/" + request.payload["response_url"].split("/", 3)[3]]
+        assert answer["text"] == UNSAVED and answer["response_type"] == "ephemeral", answer
+    cut.restore()
+    assert cws.case(reference).owner_id is None  # nothing was decided
+    assert_no_personal_data(caplog.text)
+
+
+def test_a_modal_submitted_in_an_outage_keeps_what_was_typed(
+    cws: Workspace, cut: Cut, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    modal = cws.open_intake(STAFF)
+    cut.cut()
+    ack = cws.submit(modal, sar_values())
+    # A notice pushed on top of the form: closing it goes back to the form as typed.
+    assert ack["response_action"] == "push", ack
+    assert ack["view"]["title"]["text"] == "Not saved"
+    assert UNSAVED in words(ack["view"]["blocks"])
+    cut.restore()
+    again = cws.submit(modal, sar_values())
+    assert again["response_action"] == "update", again
+    assert_no_personal_data(caplog.text)
