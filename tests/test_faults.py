@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import suppress
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, make_url, text
@@ -111,6 +112,61 @@ def outage() -> Iterator[tuple[Outage, str]]:
     engine.dispose()
     yield hop, through
     hop.close()
+
+
+# --- the database cut mid-turn, for the adapters' tests ---------------------------------------
+
+
+class Cut:
+    """A school's database that can be made unreachable and brought back: PostgreSQL through
+    a TCP hop that drops every connection (tests/test_faults.py), SQLite by putting a folder
+    where the file was (the bot's pooled connections are dropped, and new ones fail)."""
+
+    def __init__(self, kind: str, tmp_path: Path) -> None:
+        self.kind = kind
+        if kind == "postgresql":
+            if not POSTGRES_URL:
+                pytest.skip("DPO_BOT_TEST_POSTGRES_URL is not set (CI sets it)")
+            _fresh_postgres().dispose()
+            url = make_url(POSTGRES_URL)
+            self.hop = Outage(url.host or "127.0.0.1", url.port or 5432)
+            self.url = url.set(host="127.0.0.1", port=self.hop.port).render_as_string(
+                hide_password=False)
+        else:
+            self.file = tmp_path / "dpo-bot.db"
+            self.url = f"sqlite:///{self.file}"
+        self.engine = make_engine(self.url)
+        upgrade(self.engine)
+
+    def cut(self) -> None:
+        if self.kind == "postgresql":
+            self.hop.cut()
+        else:
+            self.engine.dispose()
+            self.file.rename(self.file.with_name("away.db"))
+            self.file.mkdir()
+        self.engine.dispose()
+
+    def restore(self) -> None:
+        if self.kind == "postgresql":
+            self.hop.restore()
+        elif self.file.is_dir():
+            self.file.rmdir()
+            self.file.with_name("away.db").rename(self.file)
+        self.engine.dispose()
+
+    def close(self) -> None:
+        self.restore()
+        self.engine.dispose()
+        if self.kind == "postgresql":
+            self.hop.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def cut(request, tmp_path: Path) -> Iterator[Cut]:
+    database = Cut(request.param, tmp_path)
+    yield database
+    database.close()
 
 
 def closed_port() -> int:

@@ -9,10 +9,8 @@ PostgreSQL.
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
-import socket
 import sqlite3
 import subprocess
 import threading
@@ -21,16 +19,14 @@ import urllib.error
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import make_url
 
 from tests.conftest import School_, make_school
-from workflows.database import make_engine
+from tests.test_faults import Cut
 
 from .fake_slack import FakeSlack, dm_channel_id
-from .signing import SignedRequest, SlackRequests, plain_text_input
+from .signing import SignedRequest, SlackRequests
 from .test_slack_app import (
     DPO,
     NEWCOMER,
@@ -40,7 +36,6 @@ from .test_slack_app import (
     USERS,
     Server,
     Workspace,
-    ack_body,
     cli_env,
     dpo_alert,
     dpo_bot,
@@ -150,63 +145,6 @@ def replies(fake: FakeSlack) -> list:
 
 
 # -- the database cut mid-turn ---------------------------------------------------------------
-
-
-class Cut:
-    """A school's database that can be made unreachable and brought back: PostgreSQL through
-    a TCP hop that drops every connection (tests/test_faults.py), SQLite by putting a folder
-    where the file was (the bot's pooled connections are dropped, and new ones fail)."""
-
-    def __init__(self, kind: str, tmp_path: Path) -> None:
-        self.kind = kind
-        if kind == "postgresql":
-            from tests.conftest import POSTGRES_URL, _fresh_postgres
-            from tests.test_faults import Outage
-
-            if not POSTGRES_URL:
-                pytest.skip("DPO_BOT_TEST_POSTGRES_URL is not set (CI sets it)")
-            _fresh_postgres().dispose()
-            url = make_url(POSTGRES_URL)
-            self.hop = Outage(url.host or "127.0.0.1", url.port or 5432)
-            self.url = url.set(host="127.0.0.1", port=self.hop.port).render_as_string(
-                hide_password=False)
-        else:
-            self.file = tmp_path / "dpo-bot.db"
-            self.url = f"sqlite:///{self.file}"
-        self.engine = make_engine(self.url)
-        from workflows.database import upgrade
-
-        upgrade(self.engine)
-
-    def cut(self) -> None:
-        if self.kind == "postgresql":
-            self.hop.cut()
-        else:
-            self.engine.dispose()
-            self.file.rename(self.file.with_name("away.db"))
-            self.file.mkdir()
-        self.engine.dispose()
-
-    def restore(self) -> None:
-        if self.kind == "postgresql":
-            self.hop.restore()
-        elif self.file.is_dir():
-            self.file.rmdir()
-            self.file.with_name("away.db").rename(self.file)
-        self.engine.dispose()
-
-    def close(self) -> None:
-        self.restore()
-        self.engine.dispose()
-        if self.kind == "postgresql":
-            self.hop.close()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def cut(request, tmp_path: Path) -> Iterator[Cut]:
-    database = Cut(request.param, tmp_path)
-    yield database
-    database.close()
 
 
 @pytest.fixture
