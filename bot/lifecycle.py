@@ -18,6 +18,7 @@ from aiohttp import web
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 # Long enough for any request's work (each is one short transaction and a few platform calls)
 # and short of systemd's TimeoutStopSec (90 s by default), after which it sends SIGKILL.
@@ -63,25 +64,32 @@ HEADER_SECONDS = 15.0
 BODY_SECONDS = 15.0
 
 
-@web.middleware
-async def body_in_time(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Read the body (aiohttp keeps it for the handler) within BODY_SECONDS, or answer 408."""
-    try:
-        async with asyncio.timeout(BODY_SECONDS):
-            await request.read()
-    except TimeoutError:
-        log.warning("closed a connection that sent its request body too slowly")
-        raise web.HTTPRequestTimeout(text="request body too slow") from None
-    return await handler(request)
+def read_body_within(seconds: float) -> Middleware:
+    """Read each request's body (aiohttp keeps it for the handler) within ``seconds``, or
+    answer 408 and close."""
+
+    @web.middleware
+    async def body_in_time(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            async with asyncio.timeout(seconds):
+                await request.read()
+        except TimeoutError:
+            log.warning("closed a connection that sent its request body too slowly")
+            raise web.HTTPRequestTimeout(text="request body too slow",
+                                         headers={"Connection": "close"}) from None
+        return await handler(request)
+
+    return body_in_time
 
 
 async def serve(application: web.Application, host: str, port: int, path: str, *,
                 stop: asyncio.Event | None = None, header_seconds: float = HEADER_SECONDS,
+                body_seconds: float = BODY_SECONDS,
                 on_listening: Callable[[int], None] | None = None) -> None:
     """Serve ``application`` until SIGTERM or SIGINT (or ``stop``); then stop listening,
     finish what was acknowledged (requests mid-answer, then the work they started), return."""
     stop = stop or stop_on_signals()
-    application.middlewares.append(body_in_time)
+    application.middlewares.append(read_body_within(body_seconds))
     # aiohttp closes a connection that has not sent a complete request head this long after
     # opening or after its last answer: its keep-alive timer is the header-read timeout.
     runner = web.AppRunner(application, keepalive_timeout=header_seconds,

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import inspect
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -37,7 +38,7 @@ from workflows.core import chat, conversation, faults
 from workflows.core import engine as core
 from workflows.core.declaration import Action, Workflow
 from workflows.core.engine import NotFound
-from workflows.core.ui import Text
+from workflows.core.ui import Reply, Text
 from workflows.core.workers import Nobody, Workers
 from workflows.database import session_scope
 from workflows.registry import WORKFLOWS, by_prefix
@@ -235,19 +236,15 @@ def register(bot: SlackBot) -> None:
         return None
 
     @app.error
-    async def failed(error: Exception, body: dict[str, Any], respond, response
-                     ) -> BoltResponse | None:
-        """Instead of the ack or after it: the person is told privately, the log gets one
-        line. Never raises, for a handler that failed would lose the ack (Slack shows
-        “unhandled request”)."""
-        try:
-            return await _failed(bot, error, body, respond, response)
-        except Exception as again:
-            log.error("could not tell the person a Slack request failed: %s",
-                      faults.brief(again))
-            return BoltResponse(status=200, body="") if response is not None else None
+    async def failed(error: Exception) -> None:
+        """Whatever ``guarded`` could not catch (Bolt's own middleware failing)."""
+        log.error("a Slack request failed: %s", faults.brief(error))
+        log.debug("the request's failure", exc_info=error)
+
+    guard = functools.partial(guarded, bot)
 
     @app.command("/dpo")
+    @guard
     async def slash_dpo(ack, body, respond) -> None:
         await ack()
         text, user = (body.get("text") or "").strip(), body["user_id"]
@@ -261,6 +258,7 @@ def register(bot: SlackBot) -> None:
                       blocks=blocks.message_blocks(replies))
 
     @app.shortcut(re.compile(r"^start:"))
+    @guard
     async def shortcut_start(ack, body) -> None:
         await ack()
         name = body["callback_id"].split(":", 1)[1]
@@ -268,6 +266,7 @@ def register(bot: SlackBot) -> None:
             await open_intake(body["trigger_id"], body["user"]["id"], name)
 
     @app.shortcut("ask:consent")
+    @guard
     async def shortcut_consent(ack, body) -> None:
         await ack()
         user = body["user"]["id"]
@@ -279,6 +278,7 @@ def register(bot: SlackBot) -> None:
             title="Photo consent", callback_id="consent", blocks=form, submit="Ask"))
 
     @app.view("consent")
+    @guard
     async def consent_asked(ack, body, view) -> None:
         user = body["user"]["id"]
 
@@ -295,6 +295,7 @@ def register(bot: SlackBot) -> None:
             submit="Ask" if form_blocks else None))
 
     @app.action(re.compile(r"^start:"))
+    @guard
     async def home_start(ack, body, action) -> None:
         await ack()
         name = action["action_id"].split(":", 1)[1]
@@ -302,6 +303,7 @@ def register(bot: SlackBot) -> None:
             await open_intake(body["trigger_id"], body["user"]["id"], name)
 
     @app.view(re.compile(r"^intake:"))
+    @guard
     async def intake_submitted(ack, body, view) -> None:
         user, name = body["user"]["id"], view["callback_id"].split(":", 1)[1]
         workflow, school_id = _workflow_named(name), _metadata(view).get("school")
@@ -317,6 +319,7 @@ def register(bot: SlackBot) -> None:
                       "school": school_id}))
 
     @app.view("confirm")
+    @guard
     async def confirmed(ack, body, view) -> None:
         user, meta = body["user"]["id"], _metadata(view, "conversation", "workflow")
         _workflow_named(meta["workflow"])
@@ -343,6 +346,7 @@ def register(bot: SlackBot) -> None:
                 await bot.dm(user, more)
 
     @app.action(re.compile(r"^act:"))
+    @guard
     async def decision_clicked(ack, body, action, respond) -> None:
         await ack()
         user = body["user"]["id"]
@@ -371,6 +375,7 @@ def register(bot: SlackBot) -> None:
         await _after_decision(bot, respond, body, where, decision)
 
     @app.view("decide")
+    @guard
     async def decision_submitted(ack, body, view, respond) -> None:
         user, meta = body["user"]["id"], _metadata(view, "ref", "action", "version")
         workflow, declared = _declared(meta["ref"], meta["action"])
@@ -387,6 +392,7 @@ def register(bot: SlackBot) -> None:
         await _after_decision(bot, origin, body, meta, decision)
 
     @app.event("app_home_opened")
+    @guard
     async def home_opened(event) -> None:
         if event.get("tab") != "home":
             return
@@ -395,6 +401,7 @@ def register(bot: SlackBot) -> None:
         await bot.client.views_publish(user_id=user, view=view)
 
     @app.action("open")
+    @guard
     async def open_case(ack, body, action) -> None:
         await ack()
         user, target = body["user"]["id"], core.Target.parse(action["value"])
@@ -403,6 +410,7 @@ def register(bot: SlackBot) -> None:
         await bot.dm(user, replies)
 
     @app.event("message")
+    @guard
     async def direct_message(event, body, say) -> None:
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return
@@ -436,38 +444,74 @@ async def _fault(bot: SlackBot, user: str, where: str, error: Exception) -> list
         return faults.unsaved() if faults.unreachable(again) else faults.failed()
 
 
-async def _failed(bot: SlackBot, error: Exception, body: dict[str, Any], respond,
-                  response: BoltResponse | None) -> BoltResponse | None:
-    """What ``failed`` says, and to whom; a BoltResponse if the ack is still to be sent."""
-    user = ((body.get("user") or {}).get("id") or body.get("user_id")
-            or (body.get("event") or {}).get("user"))
+# What a listener may ask Bolt for; ``guarded`` asks for all of them and passes each its own.
+GIVEN = ("ack", "body", "respond", "say", "view", "action", "event")
+
+
+def guarded(bot: SlackBot, listener: Callable[..., Awaitable[None]]
+            ) -> Callable[..., Awaitable[None]]:
+    """``listener``, answering for it when it fails: acked if it had not acked (a modal gets
+    a notice on top, keeping what was typed beneath), the person told privately, one line
+    logged. Bolt's own error path loses an ack given just before the failure (it then answers
+    Slack 404 “unhandled request” after 3 s), so no failure is left to reach it."""
+    wanted = list(inspect.signature(listener).parameters)
+
+    async def run(ack, body, respond, say, view, action, event) -> None:
+        acked = False
+
+        async def ack_once(*args: Any, **kwargs: Any) -> None:
+            nonlocal acked
+            acked = True
+            await ack(*args, **kwargs)
+
+        given = {"ack": ack_once, "body": body, "respond": respond, "say": say, "view": view,
+                 "action": action, "event": event}
+        try:
+            await listener(**{name: given[name] for name in wanted})
+        except Exception as error:
+            replies = _failure(error)
+            if not acked and body.get("type") == "view_submission":
+                await ack(response_action="push", view=blocks.notice_view("Not saved", replies))
+                return
+            if not acked:
+                await ack()
+            try:
+                await _tell_privately(bot, body, respond, replies)
+            except Exception as again:
+                log.error("could not tell the person either: %s", faults.brief(again))
+
+    run.__name__ = listener.__name__
+    return run
+
+
+def _failure(error: Exception) -> list[Reply]:
+    """What the person is told about ``error``, after one line in the log."""
     if isinstance(error, membership.Unplaced):
-        replies = error.question()
-    elif isinstance(error, NotFound):
-        replies = [Text(error.message, "error")]
-    elif isinstance(error, Unreadable):
+        return error.question()
+    if isinstance(error, NotFound):
+        return [Text(error.message, "error")]
+    if isinstance(error, Unreadable):
         log.warning("refused a Slack request: %s", error)
-        replies = faults.unreadable()
-    elif faults.unreachable(error):
+        return faults.unreadable()
+    if faults.unreachable(error):
         log.warning("could not answer a Slack request (nothing saved): %s",
                     faults.brief(error))
-        replies = faults.unsaved()
-    else:
-        log.error("a Slack request failed: %s", faults.brief(error))
-        log.debug("the request's failure", exc_info=error)
-        replies = faults.failed()
-    if response is not None and body.get("type") == "view_submission":
-        # Not acked yet: the answer goes on top of the modal, which keeps what was typed
-        # beneath it (closing the notice goes back to it, to try again).
-        return BoltResponse(status=200, headers={"content-type": ["application/json"]},
-                            body=json.dumps({"response_action": "push", "view": blocks.notice_view(
-                                "Not saved", replies)}))
+        return faults.unsaved()
+    log.error("a Slack request failed: %s", faults.brief(error))
+    log.debug("the request's failure", exc_info=error)
+    return faults.failed()
+
+
+async def _tell_privately(bot: SlackBot, body: dict[str, Any], respond,
+                          replies: list[Reply]) -> None:
+    """Ephemerally where the request came with a response_url, else in the person's DM."""
+    user = ((body.get("user") or {}).get("id") or body.get("user_id")
+            or (body.get("event") or {}).get("user"))
     if respond is not None:
         await respond(response_type="ephemeral", replace_original=False,
                       text=blocks.fallback_text(replies), blocks=blocks.message_blocks(replies))
     elif user:
         await bot.dm(user, replies)
-    return BoltResponse(status=200, body="") if response is not None else None
 
 
 async def _newcomer(bot: SlackBot, user: str, where: str, text: str, key: str,

@@ -24,7 +24,9 @@ def http_app(bot: SlackBot) -> web.Application:
     async def events(request: web.Request) -> web.Response:
         try:
             bolt_request = await to_bolt_request(request)
-        except ValueError:  # not UTF-8, or its JSON (or payload=) does not parse
+        except (ValueError, TypeError, AttributeError, KeyError):
+            # Not UTF-8, JSON (or payload=) that does not parse, or fields of the wrong type
+            # (Bolt reads its ids from the body as it takes it in).
             bolt_request = None
         if bolt_request is None or not isinstance(bolt_request.body, dict):
             # Slack never sends these; whoever did gets a plain refusal, not a traceback.

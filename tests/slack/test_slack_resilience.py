@@ -9,6 +9,8 @@ PostgreSQL.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import signal
 import sqlite3
@@ -16,13 +18,17 @@ import subprocess
 import threading
 import time
 import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.slack.server import http_app
 from tests.conftest import School_, make_school
+from tests.http_limits import serving, trickle
 from tests.test_faults import Cut
 
 from .fake_slack import FakeSlack, dm_channel_id
@@ -36,6 +42,7 @@ from .test_slack_app import (
     USERS,
     Server,
     Workspace,
+    ack_body,
     cli_env,
     dpo_alert,
     dpo_bot,
@@ -232,3 +239,117 @@ def test_a_modal_submitted_in_an_outage_keeps_what_was_typed(
     again = cws.submit(modal, sar_values())
     assert again["response_action"] == "update", again
     assert_no_personal_data(caplog.text)
+
+
+# -- signed but unreadable payloads ----------------------------------------------------------
+
+
+def signed_post(url: str, body: bytes, content_type: str) -> tuple[int, str]:
+    """POST raw bytes with a valid Slack signature over exactly those bytes."""
+    timestamp = str(int(time.time()))
+    digest = hmac.new(SECRET.encode(), b"v0:" + timestamp.encode() + b":" + body,
+                      hashlib.sha256).hexdigest()
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": content_type, "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": f"v0={digest}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize(("body", "content_type"), [
+    (b'{"type": "event_callback", "event": ', "application/json"),  # cut-off JSON
+    (b"[1, 2, 3]", "application/json"),  # JSON, but not an object
+    (b"payload=%7Bnot+json", FORM),  # an interaction whose payload is not JSON
+    (b"payload=%5B%5D", FORM),  # ... or not an object
+    (b'{"type": "event_callback", "event": {"user": []}, "authorizations": 5}',
+     "application/json"),  # fields of the wrong type
+    (b"payload=%7B%22type%22%3A%22block_actions%22\xff\xfe%7D", FORM),  # not UTF-8
+    ('{"type": "event_callback", "x": "\udcff"}'.encode("utf-8", "surrogatepass"),
+     "application/json"),
+])
+def test_a_signed_body_that_cannot_be_read_gets_400_and_no_traceback(
+    ws: Workspace, body: bytes, content_type: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    url = ws.live.serve()
+    status, text = signed_post(url, body, content_type)
+    assert (status, text) == (400, "unreadable request body")
+    assert "Traceback" not in caplog.text
+    assert "refused a request to /slack/events whose body could not be read" in caplog.text
+
+
+def pushed_notice(ack: dict[str, Any]) -> str:
+    assert ack["response_action"] == "push", ack
+    assert ack["view"]["title"]["text"] == "Not saved"
+    return words(ack["view"]["blocks"])
+
+
+@pytest.mark.parametrize(("callback", "metadata"), [
+    ("confirm", "{garbled"),
+    ("confirm", "[]"),
+    ("confirm", '{"conversation": "1; drop table", "workflow": "sar"}'),
+    ("confirm", '{"conversation": 1, "workflow": "nonsense"}'),
+    ("decide", '{"ref": 5, "action": "take", "version": 1}'),
+    ("decide", '{"ref": "SAR-2026-0001", "action": "nonsense", "version": 1}'),
+    ("decide", '{"ref": "SAR-2026-0001", "action": "extend", "version": true}'),
+    ("intake:nonsense", "{}"),
+])
+def test_a_modal_with_garbled_metadata_is_answered_in_the_modal(
+    ws: Workspace, callback: str, metadata: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    response = ws.live.send(ws.slack.view_submission(
+        view={"callback_id": callback, "private_metadata": metadata}, values={},
+        user_id=STAFF))
+    assert response.status == 200, response.body
+    assert UNREADABLE in pushed_notice(ack_body(response.body))
+    assert "Traceback" not in caplog.text and "refused a Slack request" in caplog.text
+    assert ws.cases() == []
+
+
+@pytest.mark.parametrize("value", ["", "garbage", "XYZ-1|1|1", "|||"])
+def test_a_button_with_a_garbled_value_is_told_privately(
+    ws: Workspace, value: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    click = ws.slack.block_actions("act:take", value=value, block_id="case:x", user_id=DPO,
+                                   channel_id=dm_channel_id(DPO))
+    assert ws.live.send(click).status == 200
+    ws.live.settle()
+    (answer,) = ws.fake.calls("response_url")
+    assert answer.args["text"].startswith(UNREADABLE), answer.args
+    assert answer.args["response_type"] == "ephemeral"
+    assert "Traceback" not in caplog.text
+
+
+# -- slow clients ----------------------------------------------------------------------------
+
+
+SLOW_HEAD = [b"POST /slack/events HTTP/1.1\r\n", b"Host: 127.0.0.1\r\n"] + [
+    f"X-Slow-{n}: {'a' * 20}\r\n".encode() for n in range(30)]
+
+
+def test_a_client_sending_its_headers_slowly_is_cut_off(ws: Workspace) -> None:
+    """One header line every 0.3 s: closed at the 1 s limit given, not 9 s later."""
+    with serving(http_app(ws.live.bot), header_seconds=1.0, loop=ws.live.loop) as port:
+        took, _ = trickle(port, SLOW_HEAD, every=0.3)
+        assert took < 4, took
+        # A client that sends its request at once is served as before.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as ok:
+            assert ok.read() == b"ok"
+
+
+def test_a_client_sending_its_body_slowly_gets_408(ws: Workspace) -> None:
+    head = (b"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+            b"\r\nContent-Length: 400\r\n\r\n")
+    with serving(http_app(ws.live.bot), header_seconds=1.0, body_seconds=1.0,
+                 loop=ws.live.loop) as port:
+        took, heard = trickle(port, [head] + [b"{" * 10] * 30, every=0.3)
+    assert took < 4, took
+    assert heard.startswith(b"HTTP/1.1 408 "), heard[:100]
