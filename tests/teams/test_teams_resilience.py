@@ -5,13 +5,16 @@ agent (tests/teams/harness.py) on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import logging
+import urllib.request
 
 import pytest
 
+from bot.teams.server import create, http_app
 from tests.conftest import make_school
+from tests.http_limits import serving, trickle
 from tests.test_faults import Cut
 
-from .harness import delivered_to, log_sar, make_teams, run, words
+from .harness import delivered_to, log_sar, make_teams, run, settings, words
 
 UNSAVED = ("Sorry, I can't reach the database just now, so that was not saved. Your earlier "
            "answers are safe: try again in a moment.")
@@ -85,3 +88,18 @@ def test_card_data_of_the_wrong_type_is_answered_politely(
 
     run(go())
     assert "Traceback" not in caplog.text and "TypeError" not in caplog.text
+
+
+def test_a_client_sending_its_headers_slowly_is_cut_off(sqlite_engine) -> None:
+    """/api/messages under ``dpo-bot teams``'s serving: one header line every 0.3 s is
+    closed at the 1 s limit given, before its token is even looked at."""
+    make_school(sqlite_engine)
+    bot, adapter, connections = create(sqlite_engine, settings())
+    slow_head = [b"POST /api/messages HTTP/1.1\r\n", b"Host: 127.0.0.1\r\n"] + [
+        f"X-Slow-{n}: {'a' * 20}\r\n".encode() for n in range(30)]
+    with serving(http_app(bot, adapter, connections, deliver=False),
+                 header_seconds=1.0) as port:
+        took, _ = trickle(port, slow_head, every=0.3)
+        assert took < 4, took
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as ok:
+            assert ok.read() == b"ok"
