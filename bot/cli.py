@@ -43,6 +43,7 @@ teams_app = typer.Typer(help="Run the Microsoft Teams agent, or build its app pa
                         invoke_without_command=True)
 app.add_typer(teams_app, name="teams")
 
+DEBUG_ENV = "DPO_BOT_DEBUG"
 DebugOption = Annotated[bool, typer.Option(
     "--debug", help="Log in detail, with full tracebacks. WARNING: the log then holds message "
     "bodies and personal data (names, emails, what people typed); use it briefly, never in "
@@ -94,10 +95,14 @@ def _logging(debug: bool) -> None:
 
 
 def _fail(message: str) -> None:
+    _error(message)
+    raise typer.Exit(2)
+
+
+def _error(message: str) -> None:
     from rich.console import Console
 
     Console(stderr=True).print(f"[bold red]Error:[/] {_escape(message)}", soft_wrap=True)
-    raise typer.Exit(2)
 
 
 def _escape(text: str) -> str:
@@ -1112,7 +1117,20 @@ def setup(
 
 
 def main() -> None:
-    app(prog_name="dpo-bot")
+    try:
+        app(prog_name="dpo-bot")
+    except Exception as error:
+        import os
+
+        if os.environ.get(DEBUG_ENV):
+            raise
+        # A traceback would quote what failed (a pupil's name in a value the database
+        # refused): one line here, the traceback only when asked for.
+        from workflows.core import faults
+
+        _error(f"dpo-bot stopped: {faults.brief(error)}. For the full traceback (it may hold "
+               f"personal data) run the command again with {DEBUG_ENV}=1.")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

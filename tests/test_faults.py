@@ -9,6 +9,7 @@ is cut and restored: every connection through it drops, and new ones fail until 
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import threading
@@ -405,9 +406,63 @@ def test_the_terminal_chat_survives_an_outage_and_resumes_at_the_same_question(
         hop.restore()
         code, err = chat.close()
     assert code == 0 and "Traceback" not in err, err
+    assert "Jane Parent" not in err and "Tom Parent" not in err, err
     engine = make_engine(url)
     with Session(engine) as session:
         case = session.exec(select(RightsRequest)).one()
     assert (case.requester_name, case.relationship, case.subject_name) == (
         "Jane Parent", "parent", "Tom Parent")
     engine.dispose()
+
+
+# --- (d) error output holds no personal data, and the worker stops cleanly -----------------------
+
+
+SECRET_NAME = "Zoe Secretname"
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_write_the_database_refuses_is_one_line_without_the_data(kind: str,
+                                                                   tmp_path: Path) -> None:
+    """SQLite opened read-only, PostgreSQL refusing a name longer than its column: the
+    command stops with one line naming the kind of failure, not a traceback quoting the SQL
+    parameters (the name typed)."""
+    if kind == "postgresql":
+        if not POSTGRES_URL:
+            pytest.skip("DPO_BOT_TEST_POSTGRES_URL is not set (CI sets it)")
+        _fresh_postgres().dispose()
+        url, name = POSTGRES_URL, SECRET_NAME * 30
+        expected = "database refused the change: StringDataRightTruncation (22001)"
+    else:
+        file = tmp_path / "dpo-bot.db"
+        upgrade(make_engine(f"sqlite:///{file}"))
+        url, name = f"sqlite:///file:{file}?mode=ro&uri=true", SECRET_NAME
+        expected = "database unreachable: OperationalError: attempt to write a readonly database"
+    done = subprocess.run([dpo_bot(), "people", "add", name, "--email", "zoe@example.org"],
+                          cwd=REPO, env=dict(child_env(url), COLUMNS="300"),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"Error: dpo-bot stopped: {expected}. For the full traceback (it may hold personal "
+        "data) run the command again with DPO_BOT_DEBUG=1."]
+    assert SECRET_NAME not in done.stderr + done.stdout and "zoe@" not in done.stderr
+
+
+def test_sigterm_lets_the_remind_worker_finish_its_sweep_and_exit(tmp_path: Path) -> None:
+    """`systemctl stop` on the worker: the sweep under way ends (what went is marked sent),
+    then it exits 0 instead of dying mid-send."""
+    url = f"sqlite:///{tmp_path / 'dpo-bot.db'}"
+    proc = subprocess.Popen([dpo_bot(), "remind", "--interval", "30"], cwd=REPO,
+                            env=child_env(url), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout.readline().startswith("Reminder sweep: "), proc.stderr.read()
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert out.strip() == "Stopped." and err == ""
+    assert time.monotonic() - started < 10  # not the 30 s interval: the wait is cut short
