@@ -75,23 +75,9 @@ def _engine():
 
 
 def _logging(debug: bool) -> None:
-    """One line per event at INFO, none holding personal data (see workflows.core.faults)."""
-    import logging
+    from bot.logs import configure
 
-    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    if debug:
-        logging.getLogger(__name__).warning(
-            "--debug is on: the log will hold message bodies and personal data. Turn it off "
-            "as soon as you have what you need, and delete the log.")
-        return
-    # Bolt warns about an unhandled request by quoting it whole (what a person typed), and
-    # aiohttp logs a failed request with its traceback: both say nothing at INFO that the
-    # bot's own one-line messages do not.
-    for noisy in ("slack_bolt", "slack_sdk", "aiohttp.server", "aiohttp.web",
-                  "microsoft_agents"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
+    configure(debug)
 
 
 def _fail(message: str) -> None:

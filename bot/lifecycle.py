@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
@@ -41,13 +41,16 @@ def stop_on_signals() -> asyncio.Event:
     return stop
 
 
-async def drain(timeout: float = DRAIN_SECONDS) -> int:
-    """Wait until every other task of this loop has finished; returns how many had not by
-    ``timeout``. Called once the server takes nothing new, the tasks left are the requests'
-    work: Bolt runs each listener as a task of its own after the ack."""
+async def drain(timeout: float = DRAIN_SECONDS,
+                keep: Callable[[], Iterable[asyncio.Future | None]] = tuple) -> int:
+    """Wait until every other task of this loop has finished, but those ``keep()`` names (a
+    connection's own, still needed); returns how many had not by ``timeout``. Called once
+    the server takes nothing new, the tasks left are the requests' work: Bolt runs each
+    listener as a task of its own after the ack."""
     me = asyncio.current_task()
     deadline = asyncio.get_running_loop().time() + timeout
-    while pending := {t for t in asyncio.all_tasks() if t is not me and not t.done()}:
+    while pending := {t for t in asyncio.all_tasks()
+                      if t is not me and not t.done() and t not in set(keep())}:
         left = deadline - asyncio.get_running_loop().time()
         if left <= 0:
             log.error("stopped with %d requests unfinished after %g s", len(pending), timeout)

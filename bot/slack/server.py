@@ -65,6 +65,7 @@ async def serve_socket_mode(bot: SlackBot) -> None:
 
     stop = lifecycle.stop_on_signals()
     handler = AsyncSocketModeHandler(bot.app, bot.settings.app_token)
+    client = handler.client
     delivered = asyncio.Event()
     task = asyncio.create_task(deliver_forever(bot, delivered))
     await handler.connect_async()
@@ -73,10 +74,16 @@ async def serve_socket_mode(bot: SlackBot) -> None:
     try:
         await stop.wait()
     finally:
-        await handler.close_async()
+        # Envelopes from now on go unacknowledged, so Slack sends them to another connection
+        # (or to this service once restarted); the connection stays open until the acks of
+        # those already taken have gone, and their work is done.
+        client.socket_mode_request_listeners.clear()
         delivered.set()
         await task
-        await lifecycle.drain()
+        await lifecycle.drain(keep=lambda: (client.message_processor,
+                                            client.current_session_monitor,
+                                            client.message_receiver))
+        await handler.close_async()
 
 
 def _freeze_start_up_heap() -> None:
