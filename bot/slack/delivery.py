@@ -205,5 +205,7 @@ async def deliver_forever(bot, stop: asyncio.Event | None = None, interval: floa
             await deliver_once(bot)
         except Exception as error:  # the database or Slack briefly unreachable: try again
             log.warning("notification delivery failed (%s); retrying", faults.brief(error))
+        # Not wait_for: that would run the wait as a task of its own, every pass.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), interval)
+            async with asyncio.timeout(interval):
+                await stop.wait()

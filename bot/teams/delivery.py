@@ -214,5 +214,7 @@ async def deliver_forever(bot: TeamsBot, adapter: ChannelAdapter,
         except Exception as error:  # the database or Teams briefly unreachable: try again
             log.warning("Teams notification delivery failed (%s); retrying",
                         faults.brief(error))
+        # Not wait_for: that would run the wait as a task of its own, every pass.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), interval)
+            async with asyncio.timeout(interval):
+                await stop.wait()
