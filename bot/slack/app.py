@@ -475,6 +475,8 @@ def guarded(bot: SlackBot, listener: Callable[..., Awaitable[None]]
                 return
             if not acked:
                 await ack()
+            if isinstance(error, membership.Unplaced | NotFound):
+                respond = None  # in the DM, where the answer (a school, a reference) is typed
             try:
                 await _tell_privately(bot, body, respond, replies)
             except Exception as again:
