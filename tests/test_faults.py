@@ -9,6 +9,8 @@ is cut and restored: every connection through it drops, and new ones fail until 
 
 from __future__ import annotations
 
+import io
+import logging
 import signal
 import socket
 import subprocess
@@ -466,3 +468,47 @@ def test_sigterm_lets_the_remind_worker_finish_its_sweep_and_exit(tmp_path: Path
     assert proc.returncode == 0, err
     assert out.strip() == "Stopped." and err == ""
     assert time.monotonic() - started < 10  # not the 30 s interval: the wait is cut short
+
+
+def test_libraries_log_lines_lose_their_text_at_the_default_level() -> None:
+    """Bolt quotes a whole request in its warnings, and a library's error may carry what was
+    typed: the serving commands' log keeps only which library, and the kind of error."""
+    from bot.logs import LibraryLines
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(LibraryLines())
+    for name in ("slack_bolt.AsyncApp", "aiohttp.server", "bot.slack.app"):
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        logger.propagate = False
+    try:
+        logging.getLogger("slack_bolt.AsyncApp").warning(
+            "Unhandled request ({'text': 'Jane Parent withdrew consent'})")
+        try:
+            raise ValueError("bad value 'Jane Parent'")
+        except ValueError:
+            logging.getLogger("aiohttp.server").exception("Error handling request")
+        logging.getLogger("bot.slack.app").warning("could not answer a DM: OperationalError")
+    finally:
+        for name in ("slack_bolt.AsyncApp", "aiohttp.server", "bot.slack.app"):
+            logging.getLogger(name).removeHandler(handler)
+            logging.getLogger(name).propagate = True
+    assert out.getvalue().splitlines() == [
+        "aiohttp.server reported an error: ValueError (--debug shows it, with personal data)",
+        "could not answer a DM: OperationalError"]
+
+
+def test_debug_says_loudly_that_the_log_holds_personal_data(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+    from bot.logs import DEBUG_WARNING
+
+    caplog.set_level(logging.WARNING)
+    result = CliRunner().invoke(app, ["teams", "--debug"], env={
+        "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID": None})
+    assert result.exit_code == 2  # no Teams settings: it stops, after the warning
+    assert DEBUG_WARNING in caplog.text
