@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import signal
 import sqlite3
 import subprocess
@@ -27,11 +28,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from bot.slack.server import http_app
-from tests.conftest import School_, make_school
+from tests.conftest import PARENT_SAR, School_, make_school
 from tests.http_limits import serving, trickle
 from tests.test_faults import Cut
+from workflows.database import make_engine, session_scope, upgrade
+from workflows.people.models import Person
+from workflows.sar.models import RightsRequest
 
 from .fake_slack import FakeSlack, dm_channel_id
 from .signing import SignedRequest, SlackRequests
@@ -75,16 +80,20 @@ def ws(school: School_, fake: FakeSlack) -> Iterator[Workspace]:
 def test_sigterm_under_load_finishes_every_acknowledged_request(
     tmp_path: Path, fake: FakeSlack
 ) -> None:
-    """80 DMs and /dpo commands at once; SIGTERM after the 30th ack. Every request answered
-    200 gets its reply before the process exits; every other one was refused (Slack retries
-    those), none is left half-way."""
+    """80 DMs, /dpo commands and the DPO's clicks at once; SIGTERM after the 30th ack. Every
+    request answered 200 gets its reply or decision before the process exits; every other one
+    was refused (Slack retries those), none is left half-way."""
     database = tmp_path / "dpo-bot.db"
     env = cli_env(fake, database)
-    for name, user in (("Sam Teacher", STAFF), ("Kit Newcomer", NEWCOMER)):
-        added = subprocess.run(dpo_bot("people", "add", name, "--email",
-                                       USERS[user]["email"]), env=env,
-                               cwd=ROOT, capture_output=True, text=True, timeout=60)
-        assert added.returncode == 0, added.stderr
+    engine = make_engine(f"sqlite:///{database}")
+    upgrade(engine)
+    school = make_school(engine)
+    with session_scope(engine) as session:
+        for who, user in (("sam", STAFF), ("kim", NEWCOMER), ("dee", DPO)):
+            session.get(Person, school.people[who]).slack_user_id = user
+    references = [re.search(r"SAR-\d{4}-\d{4}", school.says("sam", *PARENT_SAR, "yes")).group(0)
+                  for _ in range(10)]
+    engine.dispose()
     server = Server(env, tmp_path / "dpo-bot-slack.log")
     slack = SlackRequests.for_fake(SECRET, fake)
     fake.slow("chat.postMessage", 0.5)  # a busy Slack: each reply takes half a second
@@ -92,7 +101,13 @@ def test_sigterm_under_load_finishes_every_acknowledged_request(
     requests: list[tuple[str, SignedRequest]] = []
     for index in range(80):
         user = (STAFF, NEWCOMER)[index % 2]
-        if index % 4 == 3:
+        if index % 8 == 5:
+            reference = references[index // 8]
+            requests.append(("click", slack.block_actions(
+                "act:take", value=f"{reference}|1|{school.school_id}",
+                block_id=f"case:{reference}", user_id=DPO, channel_id=dm_channel_id(DPO),
+                message={"ts": f"1700000000.{index:06d}", "text": reference})))
+        elif index % 4 == 3:
             requests.append(("command", slack.slash_command("/dpo", "help", user_id=user)))
         else:
             requests.append(("dm", slack.message_im("help", user_id=user)))
@@ -129,9 +144,12 @@ def test_sigterm_under_load_finishes_every_acknowledged_request(
 
     dms = [r for kind, r in acked if kind == "dm"]
     commands = [r for kind, r in acked if kind == "command"]
+    clicks = {r.payload["actions"][0]["value"].split("|")[0] for kind, r in acked
+              if kind == "click"}
     print(f"\nrestart under load: {len(requests)} sent, {len(acked)} acked ({at_term} before "
           f"SIGTERM, {replies_at_term} of them answered by then), {len(refused)} refused; "
-          f"replies: {len(replies(fake))} DMs, {fake.count('response_url')} command answers")
+          f"acked: {len(dms)} DMs, {len(commands)} /dpo, {len(clicks)} clicks; answered: "
+          f"{fake.count('response_url')} /dpo, {fake.count('chat.update')} decisions")
     assert replies_at_term < at_term  # work was in flight when the signal came
     assert len(acked) + len(refused) == len(requests)
     # Every acknowledged DM got its reply in that person's DM, and was recorded as seen.
@@ -145,6 +163,14 @@ def test_sigterm_under_load_finishes_every_acknowledged_request(
     # Every acknowledged /dpo got its private answer, at its own response_url.
     answered = {c.path for c in fake.calls("response_url")}
     assert {"/" + r.payload["response_url"].split("/", 3)[3] for r in commands} == answered
+    # Every acknowledged click decided its case, and its message says so; no other case moved.
+    engine = make_engine(f"sqlite:///{database}")
+    with session_scope(engine) as session:
+        taken = {c.reference for c in session.exec(select(RightsRequest)) if c.owner_id}
+    engine.dispose()
+    assert taken == clicks
+    assert {c.args["ts"] for c in fake.calls("chat.update")} == {
+        r.payload["container"]["message_ts"] for kind, r in acked if kind == "click"}
     assert "every acknowledged request finished" in log, log
     assert "Traceback" not in log, log
 
