@@ -43,6 +43,11 @@ teams_app = typer.Typer(help="Run the Microsoft Teams agent, or build its app pa
                         invoke_without_command=True)
 app.add_typer(teams_app, name="teams")
 
+DEBUG_ENV = "DPO_BOT_DEBUG"
+DebugOption = Annotated[bool, typer.Option(
+    "--debug", help="Log in detail, with full tracebacks. WARNING: the log then holds message "
+    "bodies and personal data (names, emails, what people typed); use it briefly, never in "
+    "normal running.")]
 SchoolOption = Annotated[
     str | None, typer.Option("--school", help="The school's short name (default: the first).")
 ]
@@ -69,11 +74,21 @@ def _engine():
     return engine
 
 
+def _logging(debug: bool) -> None:
+    from bot.logs import configure
+
+    configure(debug)
+
+
 def _fail(message: str) -> None:
+    _error(message)
+    raise typer.Exit(2)
+
+
+def _error(message: str) -> None:
     from rich.console import Console
 
     Console(stderr=True).print(f"[bold red]Error:[/] {_escape(message)}", soft_wrap=True)
-    raise typer.Exit(2)
 
 
 def _escape(text: str) -> str:
@@ -529,15 +544,16 @@ def slack(
     school: ServedOption = None,
     workers: Annotated[int, typer.Option(
         min=0, help="Worker processes for the database work (0: threads of this process).")] = 2,
+    debug: DebugOption = False,
 ) -> None:
-    """Run the Slack app (Socket Mode by default: only an outbound connection is needed)."""
+    """Run the Slack app (Socket Mode by default: only an outbound connection is needed).
+
+    SIGTERM or Ctrl-C stops it safely: no new requests, every acknowledged one finished."""
     import asyncio
-    import logging
 
     from bot.slack.settings import SlackConfigError, SlackSettings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    _logging(debug)
     try:
         settings = SlackSettings.from_env(http=http)
     except SlackConfigError as error:
@@ -577,17 +593,18 @@ def teams(
     port: Annotated[int, typer.Option(help="Port to serve /api/messages on.")] = 3978,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "0.0.0.0",
     school: ServedOption = None,
+    debug: DebugOption = False,
 ) -> None:
-    """Serve the Teams agent at /api/messages (behind your HTTPS endpoint)."""
+    """Serve the Teams agent at /api/messages (behind your HTTPS endpoint).
+
+    SIGTERM or Ctrl-C stops it safely: no new requests, every one under way finished."""
     if ctx.invoked_subcommand is not None:
         return
     import asyncio
-    import logging
 
     from bot.teams.settings import TeamsConfigError, TeamsSettings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    _logging(debug)
     try:
         settings = TeamsSettings.from_env()
     except TeamsConfigError as error:
@@ -638,8 +655,11 @@ def remind(
     once: Annotated[bool, typer.Option("--once", help="One sweep, then exit (for cron).")] = False,
     interval: Annotated[float, typer.Option(help="Seconds between sweeps.")] = 60.0,
 ) -> None:
-    """Send due reminders. Any number of these may run at once: none is sent twice."""
-    import time
+    """Send due reminders. Any number of these may run at once: none is sent twice.
+
+    SIGTERM or Ctrl-C lets the sweep under way finish (what went is marked sent), then exits."""
+    import signal
+    import threading
 
     from sqlalchemy.exc import DBAPIError
 
@@ -648,7 +668,10 @@ def remind(
     engine = _engine()
     import workflows.registry  # noqa: F401  (registers each workflow's reminder handler)
 
-    while True:
+    stopping = threading.Event()
+    for each in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(each, lambda *_: stopping.set())
+    while not stopping.is_set():
         try:
             result = sweep(engine)
             typer.echo(f"Reminder sweep: {result}")
@@ -666,10 +689,8 @@ def remind(
                        f"trying again in {interval:g} s.", err=True)
         if once:
             return
-        try:
-            time.sleep(interval)
-        except KeyboardInterrupt:
-            return
+        stopping.wait(interval)
+    typer.echo("Stopped.")
 
 
 @app.command()
@@ -1197,7 +1218,20 @@ def setup(
 
 
 def main() -> None:
-    app(prog_name="dpo-bot")
+    try:
+        app(prog_name="dpo-bot")
+    except Exception as error:
+        import os
+
+        if os.environ.get(DEBUG_ENV):
+            raise
+        # A traceback would quote what failed (a pupil's name in a value the database
+        # refused): one line here, the traceback only when asked for.
+        from workflows.core import faults
+
+        _error(f"dpo-bot stopped: {faults.brief(error)}. For the full traceback (it may hold "
+               f"personal data) run the command again with {DEBUG_ENV}=1.")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,16 @@ def engine(request, tmp_path) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture(params=DATABASES)
+def cut(request, tmp_path):
+    """A fresh database that a test can make unreachable and bring back (``Cut``)."""
+    from tests.test_faults import Cut
+
+    database = Cut(request.param, tmp_path)
+    yield database
+    database.close()
+
+
 @pytest.fixture
 def sqlite_engine(tmp_path) -> Iterator[Engine]:
     engine = make_engine(f"sqlite:///{tmp_path / 'dpo-bot.db'}")

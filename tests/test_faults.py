@@ -9,6 +9,9 @@ is cut and restored: every connection through it drops, and new ones fail until 
 
 from __future__ import annotations
 
+import io
+import logging
+import signal
 import socket
 import subprocess
 import threading
@@ -16,6 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import suppress
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, make_url, text
@@ -111,6 +115,61 @@ def outage() -> Iterator[tuple[Outage, str]]:
     engine.dispose()
     yield hop, through
     hop.close()
+
+
+# --- the database cut mid-turn, for the adapters' tests ---------------------------------------
+
+
+class Cut:
+    """A school's database that can be made unreachable and brought back: PostgreSQL through
+    a TCP hop that drops every connection (tests/test_faults.py), SQLite by putting a folder
+    where the file was (the bot's pooled connections are dropped, and new ones fail)."""
+
+    def __init__(self, kind: str, tmp_path: Path) -> None:
+        self.kind = kind
+        if kind == "postgresql":
+            if not POSTGRES_URL:
+                pytest.skip("DPO_BOT_TEST_POSTGRES_URL is not set (CI sets it)")
+            _fresh_postgres().dispose()
+            url = make_url(POSTGRES_URL)
+            self.hop = Outage(url.host or "127.0.0.1", url.port or 5432)
+            self.url = url.set(host="127.0.0.1", port=self.hop.port).render_as_string(
+                hide_password=False)
+        else:
+            self.file = tmp_path / "dpo-bot.db"
+            self.url = f"sqlite:///{self.file}"
+        self.engine = make_engine(self.url)
+        upgrade(self.engine)
+
+    def cut(self) -> None:
+        if self.kind == "postgresql":
+            self.hop.cut()
+        else:
+            self.engine.dispose()
+            self.file.rename(self.file.with_name("away.db"))
+            self.file.mkdir()
+        self.engine.dispose()
+
+    def restore(self) -> None:
+        if self.kind == "postgresql":
+            self.hop.restore()
+        elif self.file.is_dir():
+            self.file.rmdir()
+            self.file.with_name("away.db").rename(self.file)
+        self.engine.dispose()
+
+    def close(self) -> None:
+        self.restore()
+        self.engine.dispose()
+        if self.kind == "postgresql":
+            self.hop.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def cut(request, tmp_path: Path) -> Iterator[Cut]:
+    database = Cut(request.param, tmp_path)
+    yield database
+    database.close()
 
 
 def closed_port() -> int:
@@ -349,9 +408,107 @@ def test_the_terminal_chat_survives_an_outage_and_resumes_at_the_same_question(
         hop.restore()
         code, err = chat.close()
     assert code == 0 and "Traceback" not in err, err
+    assert "Jane Parent" not in err and "Tom Parent" not in err, err
     engine = make_engine(url)
     with Session(engine) as session:
         case = session.exec(select(RightsRequest)).one()
     assert (case.requester_name, case.relationship, case.subject_name) == (
         "Jane Parent", "parent", "Tom Parent")
     engine.dispose()
+
+
+# --- (d) error output holds no personal data, and the worker stops cleanly -----------------------
+
+
+SECRET_NAME = "Zoe Secretname"
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_write_the_database_refuses_is_one_line_without_the_data(kind: str,
+                                                                   tmp_path: Path) -> None:
+    """SQLite opened read-only, PostgreSQL refusing a name longer than its column: the
+    command stops with one line naming the kind of failure, not a traceback quoting the SQL
+    parameters (the name typed)."""
+    if kind == "postgresql":
+        if not POSTGRES_URL:
+            pytest.skip("DPO_BOT_TEST_POSTGRES_URL is not set (CI sets it)")
+        _fresh_postgres().dispose()
+        url, name = POSTGRES_URL, SECRET_NAME * 30
+        expected = "database refused the change: StringDataRightTruncation (22001)"
+    else:
+        file = tmp_path / "dpo-bot.db"
+        upgrade(make_engine(f"sqlite:///{file}"))
+        url, name = f"sqlite:///file:{file}?mode=ro&uri=true", SECRET_NAME
+        expected = "database unreachable: OperationalError: attempt to write a readonly database"
+    done = subprocess.run([dpo_bot(), "people", "add", name, "--email", "zoe@example.org"],
+                          cwd=REPO, env=dict(child_env(url), COLUMNS="300"),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"Error: dpo-bot stopped: {expected}. For the full traceback (it may hold personal "
+        "data) run the command again with DPO_BOT_DEBUG=1."]
+    assert SECRET_NAME not in done.stderr + done.stdout and "zoe@" not in done.stderr
+
+
+def test_sigterm_lets_the_remind_worker_finish_its_sweep_and_exit(tmp_path: Path) -> None:
+    """`systemctl stop` on the worker: the sweep under way ends (what went is marked sent),
+    then it exits 0 instead of dying mid-send."""
+    url = f"sqlite:///{tmp_path / 'dpo-bot.db'}"
+    proc = subprocess.Popen([dpo_bot(), "remind", "--interval", "30"], cwd=REPO,
+                            env=child_env(url), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout.readline().startswith("Reminder sweep: "), proc.stderr.read()
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert out.strip() == "Stopped." and err == ""
+    assert time.monotonic() - started < 10  # not the 30 s interval: the wait is cut short
+
+
+def test_libraries_log_lines_lose_their_text_at_the_default_level() -> None:
+    """Bolt quotes a whole request in its warnings, and a library's error may carry what was
+    typed: the serving commands' log keeps only which library, and the kind of error."""
+    from bot.logs import LibraryLines
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(LibraryLines())
+    for name in ("slack_bolt.AsyncApp", "aiohttp.server", "bot.slack.app"):
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        logger.propagate = False
+    try:
+        logging.getLogger("slack_bolt.AsyncApp").warning(
+            "Unhandled request ({'text': 'Jane Parent withdrew consent'})")
+        try:
+            raise ValueError("bad value 'Jane Parent'")
+        except ValueError:
+            logging.getLogger("aiohttp.server").exception("Error handling request")
+        logging.getLogger("bot.slack.app").warning("could not answer a DM: OperationalError")
+    finally:
+        for name in ("slack_bolt.AsyncApp", "aiohttp.server", "bot.slack.app"):
+            logging.getLogger(name).removeHandler(handler)
+            logging.getLogger(name).propagate = True
+    assert out.getvalue().splitlines() == [
+        "aiohttp.server reported an error: ValueError (--debug shows it, with personal data)",
+        "could not answer a DM: OperationalError"]
+
+
+def test_debug_says_loudly_that_the_log_holds_personal_data(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+    from bot.logs import DEBUG_WARNING
+
+    caplog.set_level(logging.WARNING)
+    result = CliRunner().invoke(app, ["teams", "--debug"], env={
+        "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID": None})
+    assert result.exit_code == 2  # no Teams settings: it stops, after the warning
+    assert DEBUG_WARNING in caplog.text

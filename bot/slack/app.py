@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import inspect
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -33,10 +35,11 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.slack import blocks, home, work
 from bot.slack.settings import SlackSettings
-from workflows.core import chat, conversation
+from workflows.core import chat, conversation, faults
 from workflows.core import engine as core
+from workflows.core.declaration import Action, Workflow
 from workflows.core.engine import NotFound
-from workflows.core.ui import Text
+from workflows.core.ui import Reply, Text
 from workflows.core.workers import Nobody, Workers
 from workflows.database import session_scope
 from workflows.registry import WORKFLOWS, by_prefix
@@ -185,11 +188,48 @@ class SlackBot:
         return (await self.client.auth_test()).data
 
 
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+class Unreadable(Exception):
+    """A signed request whose payload this app could not have made (a garbled value, a view
+    from an older version): nothing is done, and the person is told so."""
+
+
+# What a modal of ours carries in private_metadata, and of which type.
+METADATA: dict[str, type | tuple[type, ...]] = {
+    "school": (int, type(None)), "conversation": int, "workflow": str, "ref": str,
+    "version": int, "action": str, "channel": (str, type(None)), "ts": (str, type(None)),
+    "ephemeral": bool, "response_url": (str, type(None)), "view": bool}
+
+
+def _metadata(view: dict[str, Any], *needed: str) -> dict[str, Any]:
+    """The view's private_metadata, with ``needed`` keys present and every key of its type."""
     try:
-        return json.loads(view.get("private_metadata") or "{}")
+        found = json.loads(view.get("private_metadata") or "{}")
     except ValueError:
-        return {}
+        raise Unreadable("private_metadata is not JSON") from None
+    if not isinstance(found, dict) or any(key not in found for key in needed) or not all(
+            _typed(key, value) for key, value in found.items()):
+        raise Unreadable("private_metadata is not what this app writes")
+    return found
+
+
+def _typed(key: str, value: Any) -> bool:
+    kind = METADATA.get(key, object)
+    return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+
+
+def _workflow_named(name: Any) -> Workflow:
+    if name not in WORKFLOWS:
+        raise Unreadable("no such workflow")
+    return WORKFLOWS[name]
+
+
+def _declared(reference: str, name: str) -> tuple[Workflow, Action]:
+    """The workflow of a case reference and one of its actions, as a button names them."""
+    workflow = by_prefix(reference.split("-", 1)[0])
+    action = next((a for a in workflow.actions if a.name == name), None) if workflow else None
+    if action is None:
+        raise Unreadable("no such case type or action")
+    return workflow, action
 
 
 def register(bot: SlackBot) -> None:
@@ -224,20 +264,15 @@ def register(bot: SlackBot) -> None:
         return None
 
     @app.error
-    async def failed(error: Exception, body: dict[str, Any]) -> None:
-        """After the ack: what the person must be told privately, or a log line."""
-        user = ((body.get("user") or {}).get("id") or body.get("user_id")
-                or (body.get("event") or {}).get("user"))
-        if isinstance(error, membership.Unplaced) and user:
-            await bot.dm(user, error.question())
-        elif isinstance(error, membership.Refused) and user:
-            await bot.dm(user, error.replies())
-        elif isinstance(error, NotFound) and user:
-            await bot.dm(user, [Text(error.message, "error")])
-        else:
-            log.error("a Slack request failed", exc_info=error)
+    async def failed(error: Exception) -> None:
+        """Whatever ``guarded`` could not catch (Bolt's own middleware failing)."""
+        log.error("a Slack request failed: %s", faults.brief(error))
+        log.debug("the request's failure", exc_info=error)
+
+    guard = functools.partial(guarded, bot)
 
     @app.command("/dpo")
+    @guard
     async def slash_dpo(ack, body, respond) -> None:
         await ack()
         text, user = (body.get("text") or "").strip(), body["user_id"]
@@ -251,6 +286,7 @@ def register(bot: SlackBot) -> None:
                       blocks=blocks.message_blocks(replies))
 
     @app.shortcut(re.compile(r"^start:"))
+    @guard
     async def shortcut_start(ack, body) -> None:
         await ack()
         name = body["callback_id"].split(":", 1)[1]
@@ -258,6 +294,7 @@ def register(bot: SlackBot) -> None:
             await open_intake(body["trigger_id"], body["user"]["id"], name)
 
     @app.shortcut("ask:consent")
+    @guard
     async def shortcut_consent(ack, body) -> None:
         await ack()
         user = body["user"]["id"]
@@ -269,6 +306,7 @@ def register(bot: SlackBot) -> None:
             title="Photo consent", callback_id="consent", blocks=form, submit="Ask"))
 
     @app.view("consent")
+    @guard
     async def consent_asked(ack, body, view) -> None:
         user = body["user"]["id"]
 
@@ -285,6 +323,7 @@ def register(bot: SlackBot) -> None:
             submit="Ask" if form_blocks else None))
 
     @app.action(re.compile(r"^start:"))
+    @guard
     async def home_start(ack, body, action) -> None:
         await ack()
         name = action["action_id"].split(":", 1)[1]
@@ -292,9 +331,10 @@ def register(bot: SlackBot) -> None:
             await open_intake(body["trigger_id"], body["user"]["id"], name)
 
     @app.view(re.compile(r"^intake:"))
+    @guard
     async def intake_submitted(ack, body, view) -> None:
         user, name = body["user"]["id"], view["callback_id"].split(":", 1)[1]
-        workflow, school_id = WORKFLOWS[name], _metadata(view).get("school")
+        workflow, school_id = _workflow_named(name), _metadata(view).get("school")
         raw = blocks.submitted_text(workflow.intake, view["state"]["values"])
         prepared = await bot.run(user, work.prepare, f"slack-view:{view['id']}", name, raw,
                                  school_id=school_id)
@@ -307,8 +347,10 @@ def register(bot: SlackBot) -> None:
                       "school": school_id}))
 
     @app.view("confirm")
+    @guard
     async def confirmed(ack, body, view) -> None:
-        user, meta = body["user"]["id"], _metadata(view)
+        user, meta = body["user"]["id"], _metadata(view, "conversation", "workflow")
+        _workflow_named(meta["workflow"])
         result = await bot.run(user, conversation.confirm, meta["conversation"],
                                school_id=meta.get("school"))
         if result.reopened is not None:
@@ -332,16 +374,14 @@ def register(bot: SlackBot) -> None:
                 await bot.dm(user, more)
 
     @app.action(re.compile(r"^act:"))
+    @guard
     async def decision_clicked(ack, body, action, respond) -> None:
         await ack()
         user = body["user"]["id"]
         action_name = action["action_id"].split(":", 1)[1]
-        target = core.Target.parse(action["value"])
+        target = core.Target.parse(str(action.get("value") or ""))
         reference, version = target.reference, target.version or 0
-        workflow = by_prefix(reference.split("-", 1)[0])
-        if workflow is None:
-            return
-        declared = workflow.action(action_name)
+        workflow, declared = _declared(reference, action_name)
         where = _message_ref(body)
         if declared.form.fields:
             refusal = await bot.run(user, work.preflight, reference, action_name,
@@ -363,10 +403,10 @@ def register(bot: SlackBot) -> None:
         await _after_decision(bot, respond, body, where, decision)
 
     @app.view("decide")
+    @guard
     async def decision_submitted(ack, body, view, respond) -> None:
-        user, meta = body["user"]["id"], _metadata(view)
-        workflow = by_prefix(meta["ref"].split("-", 1)[0])
-        declared = workflow.action(meta["action"])
+        user, meta = body["user"]["id"], _metadata(view, "ref", "action", "version")
+        workflow, declared = _declared(meta["ref"], meta["action"])
         raw = blocks.submitted_text(declared.form, view["state"]["values"])
         decision = await bot.run(user, work.decide, meta["ref"], meta["action"],
                                  meta["version"], raw, school_id=meta.get("school"))
@@ -380,6 +420,7 @@ def register(bot: SlackBot) -> None:
         await _after_decision(bot, origin, body, meta, decision)
 
     @app.event("app_home_opened")
+    @guard
     async def home_opened(event) -> None:
         if event.get("tab") != "home":
             return
@@ -388,6 +429,7 @@ def register(bot: SlackBot) -> None:
         await bot.client.views_publish(user_id=user, view=view)
 
     @app.action("open")
+    @guard
     async def open_case(ack, body, action) -> None:
         await ack()
         user, target = body["user"]["id"], core.Target.parse(action["value"])
@@ -396,6 +438,7 @@ def register(bot: SlackBot) -> None:
         await bot.dm(user, replies)
 
     @app.event("message")
+    @guard
     async def direct_message(event, body, say) -> None:
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return
@@ -409,12 +452,100 @@ def register(bot: SlackBot) -> None:
             replies = await _newcomer(bot, user, where, text, key, unplaced)
         except membership.Refused as refused:
             replies = refused.replies()  # in the DM they wrote in: a stranger may have no other
-        except Exception:
-            log.exception("could not answer a DM; nothing from it was saved")
-            replies = await bot.run(user, chat.fault, where)
+        except Exception as error:
+            replies = await _fault(bot, user, where, error)
         if replies is None:
             return  # a retried delivery of an event already answered
         await say(text=blocks.fallback_text(replies), blocks=blocks.message_blocks(replies))
+
+
+async def _fault(bot: SlackBot, user: str, where: str, error: Exception) -> list:
+    """A DM that failed, rolled back: sorry, and the question still waiting if the database
+    can say which; if it cannot, that nothing was saved (which needs no database)."""
+    if faults.unreachable(error):
+        log.warning("could not answer a DM (nothing saved): %s", faults.brief(error))
+        return faults.unsaved()
+    log.error("could not answer a DM (nothing saved): %s", faults.brief(error))
+    log.debug("the DM's failure", exc_info=error)
+    try:
+        return await bot.run(user, chat.fault, where)
+    except Exception as again:
+        log.warning("could not say so either: %s", faults.brief(again))
+        return faults.unsaved() if faults.unreachable(again) else faults.failed()
+
+
+# What a listener may ask Bolt for; ``guarded`` asks for all of them and passes each its own.
+GIVEN = ("ack", "body", "respond", "say", "view", "action", "event")
+
+
+def guarded(bot: SlackBot, listener: Callable[..., Awaitable[None]]
+            ) -> Callable[..., Awaitable[None]]:
+    """``listener``, answering for it when it fails: acked if it had not acked (a modal gets
+    a notice on top, keeping what was typed beneath), the person told privately, one line
+    logged. Bolt's own error path loses an ack given just before the failure (it then answers
+    Slack 404 “unhandled request” after 3 s), so no failure is left to reach it."""
+    wanted = list(inspect.signature(listener).parameters)
+
+    async def run(ack, body, respond, say, view, action, event) -> None:
+        acked = False
+
+        async def ack_once(*args: Any, **kwargs: Any) -> None:
+            nonlocal acked
+            acked = True
+            await ack(*args, **kwargs)
+
+        given = {"ack": ack_once, "body": body, "respond": respond, "say": say, "view": view,
+                 "action": action, "event": event}
+        try:
+            await listener(**{name: given[name] for name in wanted})
+        except Exception as error:
+            replies = _failure(error)
+            if not acked and body.get("type") == "view_submission":
+                await ack(response_action="push", view=blocks.notice_view("Not saved", replies))
+                return
+            if not acked:
+                await ack()
+            if isinstance(error, membership.Unplaced | membership.Refused | NotFound):
+                respond = None  # in the DM, where the answer (a school, a reference) is typed
+            try:
+                await _tell_privately(bot, body, respond, replies)
+            except Exception as again:
+                log.error("could not tell the person either: %s", faults.brief(again))
+
+    run.__name__ = listener.__name__
+    return run
+
+
+def _failure(error: Exception) -> list[Reply]:
+    """What the person is told about ``error``, after one line in the log."""
+    if isinstance(error, membership.Unplaced):
+        return error.question()
+    if isinstance(error, membership.Refused):
+        return error.replies()
+    if isinstance(error, NotFound):
+        return [Text(error.message, "error")]
+    if isinstance(error, Unreadable):
+        log.warning("refused a Slack request: %s", error)
+        return faults.unreadable()
+    if faults.unreachable(error):
+        log.warning("could not answer a Slack request (nothing saved): %s",
+                    faults.brief(error))
+        return faults.unsaved()
+    log.error("a Slack request failed: %s", faults.brief(error))
+    log.debug("the request's failure", exc_info=error)
+    return faults.failed()
+
+
+async def _tell_privately(bot: SlackBot, body: dict[str, Any], respond,
+                          replies: list[Reply]) -> None:
+    """Ephemerally where the request came with a response_url, else in the person's DM."""
+    user = ((body.get("user") or {}).get("id") or body.get("user_id")
+            or (body.get("event") or {}).get("user"))
+    if respond is not None:
+        await respond(response_type="ephemeral", replace_original=False,
+                      text=blocks.fallback_text(replies), blocks=blocks.message_blocks(replies))
+    elif user:
+        await bot.dm(user, replies)
 
 
 async def _newcomer(bot: SlackBot, user: str, where: str, text: str, key: str,

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import col, select, update
 
 from bot.slack.blocks import fallback_text, message_blocks
+from workflows.core import faults
 from workflows.core.context import Context
 from workflows.core.engine import NotFound, card, channel_alert, load, view
 from workflows.core.inbound import first_time, forget
@@ -195,10 +196,16 @@ async def deliver_once(bot) -> int:
     return sent
 
 
-async def deliver_forever(bot, interval: float = 3.0) -> None:
-    while True:
+async def deliver_forever(bot, stop: asyncio.Event | None = None, interval: float = 3.0
+                          ) -> None:
+    """Pass after pass until ``stop``; a pass is never cut short (what Slack took is marked)."""
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
         try:
             await deliver_once(bot)
-        except Exception:  # the database or Slack briefly unreachable: try again shortly
-            log.exception("notification delivery failed; retrying")
-        await asyncio.sleep(interval)
+        except Exception as error:  # the database or Slack briefly unreachable: try again
+            log.warning("notification delivery failed (%s); retrying", faults.brief(error))
+        # Not wait_for: that would run the wait as a task of its own, every pass.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(interval):
+                await stop.wait()

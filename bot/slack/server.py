@@ -13,6 +13,7 @@ import logging
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
+from bot import lifecycle
 from bot.slack.app import SlackBot
 from bot.slack.delivery import deliver_forever
 
@@ -21,16 +22,28 @@ log = logging.getLogger(__name__)
 
 def http_app(bot: SlackBot) -> web.Application:
     async def events(request: web.Request) -> web.Response:
-        bolt_response = await bot.app.async_dispatch(await to_bolt_request(request))
+        try:
+            bolt_request = await to_bolt_request(request)
+        except (ValueError, TypeError, AttributeError, KeyError):
+            # Not UTF-8, JSON (or payload=) that does not parse, or fields of the wrong type
+            # (Bolt reads its ids from the body as it takes it in).
+            bolt_request = None
+        if bolt_request is None or not isinstance(bolt_request.body, dict):
+            # Slack never sends these; whoever did gets a plain refusal, not a traceback.
+            log.warning("refused a request to /slack/events whose body could not be read")
+            return web.Response(status=400, text="unreadable request body")
+        bolt_response = await bot.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     async def health(_: web.Request) -> web.Response:
         return web.Response(text="ok")
 
     async def background(app: web.Application):
-        task = asyncio.create_task(deliver_forever(bot))
+        stop = asyncio.Event()
+        task = asyncio.create_task(deliver_forever(bot, stop))
         yield
-        task.cancel()
+        stop.set()
+        await task  # the pass under way ends: nothing Slack took is left unmarked
 
     application = web.Application()
     application.router.add_post("/slack/events", events)
@@ -40,27 +53,37 @@ def http_app(bot: SlackBot) -> web.Application:
 
 
 async def serve_http(bot: SlackBot, host: str, port: int) -> None:
-    runner = web.AppRunner(http_app(bot))
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    log.info("listening on http://%s:%s/slack/events", host, port)
-    _freeze_start_up_heap()
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
+    """Until SIGTERM or SIGINT; then every request already acknowledged is finished."""
+    await lifecycle.serve(http_app(bot), host, port, "/slack/events",
+                          on_listening=lambda _: _freeze_start_up_heap())
 
 
 async def serve_socket_mode(bot: SlackBot) -> None:
+    """Until SIGTERM or SIGINT; then the connection closes (an envelope not yet acked is
+    sent again by Slack) and every one acknowledged is finished."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+    stop = lifecycle.stop_on_signals()
     handler = AsyncSocketModeHandler(bot.app, bot.settings.app_token)
-    task = asyncio.create_task(deliver_forever(bot))
+    client = handler.client
+    delivered = asyncio.Event()
+    task = asyncio.create_task(deliver_forever(bot, delivered))
+    await handler.connect_async()
+    log.info("connected to Slack in Socket Mode")
     _freeze_start_up_heap()
     try:
-        await handler.start_async()
+        await stop.wait()
     finally:
-        task.cancel()
+        # Envelopes from now on go unacknowledged, so Slack sends them to another connection
+        # (or to this service once restarted); the connection stays open until the acks of
+        # those already taken have gone, and their work is done.
+        client.socket_mode_request_listeners.clear()
+        delivered.set()
+        await task
+        await lifecycle.drain(keep=lambda: (client.message_processor,
+                                            client.current_session_monitor,
+                                            client.message_receiver))
+        await handler.close_async()
 
 
 def _freeze_start_up_heap() -> None:

@@ -45,7 +45,7 @@ from sqlmodel import Session, col, select
 
 from bot.teams import cards, identity
 from bot.teams.identity import TeamsUser
-from workflows.core import chat, conversation
+from workflows.core import chat, conversation, faults
 from workflows.core import engine as core
 from workflows.core.context import Context
 from workflows.core.declaration import Workflow
@@ -324,6 +324,8 @@ def register(bot: TeamsBot) -> None:
             return
         except membership.Unplaced as unplaced:
             card = await newcomer(context, activity.text or "", unplaced)
+        except Exception as error:
+            card = cards.message_card(await fault(context, chat_key(context), error))
         if card is not None:  # None: a redelivery of a message already answered
             await context.send_activity(card_activity(card))
 
@@ -344,13 +346,22 @@ def register(bot: TeamsBot) -> None:
             return cards.message_card(replies, school_id=ctx.school.id,
                                       refresh_for=refresh_for(ctx, bot, replies))
 
+        return await bot.run(context, answer)
+
+    async def fault(context: TurnContext, where: str, error: Exception) -> list[Reply]:
+        """A message that failed, rolled back: sorry, and the question still waiting if the
+        database can say which; if it cannot, that nothing was saved (needs no database)."""
+        if faults.unreachable(error):
+            log.warning("could not answer a Teams message (nothing saved): %s",
+                        faults.brief(error))
+            return faults.unsaved()
+        log.error("could not answer a Teams message (nothing saved): %s", faults.brief(error))
+        log.debug("the message's failure", exc_info=error)
         try:
-            return await bot.run(context, answer)
-        except (membership.Refused, membership.Unplaced):
-            raise
-        except Exception:
-            log.exception("could not answer a Teams message; nothing from it was saved")
-            return await bot.run(context, lambda ctx: cards.message_card(chat.fault(ctx, where)))
+            return await bot.run(context, lambda ctx: chat.fault(ctx, where))
+        except Exception as again:
+            log.warning("could not say so either: %s", faults.brief(again))
+            return faults.unsaved() if faults.unreachable(again) else faults.failed()
 
     async def newcomer(context: TurnContext, text: str, unplaced: membership.Unplaced
                        ) -> dict[str, Any]:
@@ -399,9 +410,19 @@ def register(bot: TeamsBot) -> None:
                 return card_response(cards.message_card(unplaced.question()))
             except core.NotFound as error:  # told only to the clicker, as every card answer
                 return card_response(notice_card(error.message))
-            except (KeyError, StopIteration, ValueError):  # a card from an older version
-                return card_response(notice_card("That button is out of date. Type the case "
-                                                 "reference to see where it stands."))
+            except (KeyError, StopIteration, ValueError, TypeError):
+                # A card from an older version, or data no card of ours sends (`school: []`).
+                log.warning("refused a Teams card action whose data could not be read")
+                return card_response(notice_card(faults.unreadable()[0].text))
+            except Exception as error:
+                # Answered all the same: without an invoke response Teams shows only an error.
+                if faults.unreachable(error):
+                    log.warning("could not answer a Teams card action (nothing saved): %s",
+                                faults.brief(error))
+                    return card_response(notice_card(faults.unsaved()[0].text))
+                log.error("a Teams card action failed: %s", faults.brief(error))
+                log.debug("the card action's failure", exc_info=error)
+                return card_response(notice_card(faults.failed()[0].text))
             if answer.for_everyone is not None and context.activity.reply_to_id:
                 # Everyone who sees the message gets the decided card; refreshes stop.
                 shared = card_activity(answer.for_everyone)
@@ -525,7 +546,8 @@ def register(bot: TeamsBot) -> None:
 
     @app.error
     async def on_error(context: TurnContext, error: Exception) -> None:
-        log.error("Teams turn failed: %s", error.__class__.__name__, exc_info=error)
+        log.error("Teams turn failed: %s", faults.brief(error))
+        log.debug("the turn's failure", exc_info=error)
 
 
 def refresh_for(ctx: Context, bot: TeamsBot, shown: Sequence[Reply]) -> list[str]:
@@ -541,9 +563,15 @@ def _school_of(data: Mapping[str, Any]) -> int | None:
     """The school a card's button acts at: its case's, or the one its form was shown for.
     None (a card from before schools were shared) acts where the person is working now."""
     if "value" in data:
-        return core.Target.parse(str(data["value"])).school_id
+        if not isinstance(data["value"], str):
+            raise ValueError("a button value is text")
+        return core.Target.parse(data["value"]).school_id
     school = data.get("school")
-    return None if school is None else int(school)
+    if school is None:
+        return None
+    if isinstance(school, bool) or not isinstance(school, int | str):
+        raise ValueError("a school is a number")
+    return int(school)
 
 
 def _chosen(ctx: Context) -> int | None:

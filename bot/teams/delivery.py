@@ -26,6 +26,7 @@ from sqlmodel import col, func, select
 
 from bot.teams import cards
 from bot.teams.app import TeamsBot, card_activity
+from workflows.core import faults
 from workflows.core.context import Context
 from workflows.core.engine import NotFound, load, view
 from workflows.core.ui import Reply, Text
@@ -203,11 +204,17 @@ async def deliver_once(bot: TeamsBot, adapter: ChannelAdapter, *, retries: int =
     return sent
 
 
-async def deliver_forever(bot: TeamsBot, adapter: ChannelAdapter, interval: float = 3.0
-                          ) -> None:
-    while True:
+async def deliver_forever(bot: TeamsBot, adapter: ChannelAdapter,
+                          stop: asyncio.Event | None = None, interval: float = 3.0) -> None:
+    """Pass after pass until ``stop``; a pass is never cut short (what Teams took is marked)."""
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
         try:
             await deliver_once(bot, adapter)
-        except Exception:  # the database or Teams briefly unreachable: try again shortly
-            log.exception("Teams notification delivery failed; retrying")
-        await asyncio.sleep(interval)
+        except Exception as error:  # the database or Teams briefly unreachable: try again
+            log.warning("Teams notification delivery failed (%s); retrying",
+                        faults.brief(error))
+        # Not wait_for: that would run the wait as a task of its own, every pass.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(interval):
+                await stop.wait()

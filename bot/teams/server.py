@@ -19,14 +19,19 @@ from microsoft_agents.hosting.aiohttp import (
     jwt_authorization_decorator,
     start_agent_process,
 )
+from pydantic import ValidationError
 from sqlalchemy import Engine
 
+from bot import lifecycle
 from bot.teams.app import TeamsBot
 from bot.teams.delivery import deliver_forever
 from bot.teams.settings import TeamsSettings
+from workflows.core import faults
 
 log = logging.getLogger(__name__)
 UNREADABLE = {"error": "Invalid token or authentication failed."}
+MALFORMED = {"error": "The activity could not be read."}
+FAILED = {"error": "The activity could not be handled."}
 
 
 def create(engine: Engine, settings: TeamsSettings, school: str | None = None
@@ -51,9 +56,15 @@ def http_app(bot: TeamsBot, adapter: CloudAdapter, connections: MsalConnectionMa
 
         try:
             return await jwt_authorization_decorator(agent)(request)
-        except Exception:
+        except ValidationError:  # fields of types Teams never sends (`conversation: []`)
+            log.warning("refused an activity whose fields could not be read")
+            return web.json_response(MALFORMED, status=400)
+        except Exception as error:
             if reached:
-                raise
+                # One line, not aiohttp's traceback (its message may quote the activity).
+                log.error("a Teams request failed: %s", faults.brief(error))
+                log.debug("the request's failure", exc_info=error)
+                return web.json_response(FAILED, status=500)
             # The SDK fails on some malformed tokens (one without a key id) instead of
             # refusing them; refused all the same, as 401 rather than a server error.
             log.warning("refused a request whose token could not be read")
@@ -63,9 +74,11 @@ def http_app(bot: TeamsBot, adapter: CloudAdapter, connections: MsalConnectionMa
         return web.Response(text="ok")
 
     async def background(_: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(deliver_forever(bot, adapter))
+        stop = asyncio.Event()
+        task = asyncio.create_task(deliver_forever(bot, adapter, stop))
         yield
-        task.cancel()
+        stop.set()
+        await task  # the pass under way ends: nothing Teams took is left unmarked
 
     application = web.Application()
     # What the SDK's JWT check validates tokens against: this bot's client id and tenant. The
@@ -81,11 +94,5 @@ def http_app(bot: TeamsBot, adapter: CloudAdapter, connections: MsalConnectionMa
 
 
 async def serve(application: web.Application, host: str, port: int) -> None:
-    runner = web.AppRunner(application)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    log.info("listening on http://%s:%s/api/messages", host, port)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
+    """Until SIGTERM or SIGINT; then every turn under way is finished (``bot.lifecycle``)."""
+    await lifecycle.serve(application, host, port, "/api/messages")

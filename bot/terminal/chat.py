@@ -17,6 +17,7 @@ from rich.text import Text as RichText
 from sqlalchemy import Engine
 
 from bot.terminal.render import render
+from workflows.core import faults
 from workflows.core.bidi import neutral
 from workflows.core.chat import fault, greet, respond
 from workflows.core.context import Context
@@ -106,21 +107,23 @@ class TerminalChat:
                 replies = handler(self.context(session), self.channel_key, *args)
         except Exception as error:
             # The transaction rolled back: nothing half-done was kept. Say so, and ask
-            # the same question again from what was saved.
-            try:
-                with session_scope(self.engine) as session:
-                    replies = fault(self.context(session), self.channel_key)
-                log.exception("message failed", exc_info=error)  # a fault of ours: record it
-            except Exception:
-                # The database itself is unreachable: the message below says all there is,
-                # not a traceback in the middle of the conversation.
-                log.info("database unreachable", exc_info=True)
-                replies = []
-                self.console.print(RichText(
-                    "Sorry, I can't reach the database just now, so that was not saved. "
-                    "Your earlier answers are safe: try again in a moment.", style="bold red"))
+            # the same question again from what was saved (if the database answers).
+            replies = self._fault(error)
         for reply in replies:
             render(self.console, reply)
+
+    def _fault(self, error: Exception) -> list:
+        if not faults.unreachable(error):
+            # A fault of ours: one line without the message, which may quote what was typed.
+            log.error("message failed: %s", faults.brief(error))
+            log.debug("message failed", exc_info=error)
+            try:
+                with session_scope(self.engine) as session:
+                    return fault(self.context(session), self.channel_key)
+            except Exception as again:
+                error = again
+        log.debug("database unreachable", exc_info=error)
+        return faults.unsaved()
 
     def deliver_notifications(self, at_prompt: bool = False) -> int:
         """Show this person's new notifications; True-ish if any were shown."""
@@ -165,7 +168,7 @@ class TerminalChat:
             try:
                 self.deliver_notifications()
             except Exception:  # the database briefly unreachable: the next prompt tries again
-                log.info("notifications not checked", exc_info=True)
+                log.debug("notifications not checked", exc_info=True)
             try:
                 line = self.console.input(PROMPT)
             except (EOFError, KeyboardInterrupt):

@@ -90,6 +90,7 @@ class FakeSlack:
         self._calls: list[Call] = []
         self._injected: dict[str, list[_Injected]] = {}
         self._handlers: dict[str, Handler] = {}
+        self._delays: dict[str, float] = {}
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._ts = itertools.count(1)
@@ -183,6 +184,10 @@ class FakeSlack:
     def fail(self, method: str, error: str, times: int = 1) -> None:
         """Answer {"ok": false, "error": error} to the next `times` calls of `method`."""
         self._inject(method, _Injected(times, 200, {"ok": False, "error": error}))
+
+    def slow(self, method: str, seconds: float) -> None:
+        """Answer every call of `method` after `seconds` (a Slack under load)."""
+        self._delays[method] = seconds
 
     def on(self, method: str, handler: Handler) -> None:
         """Answer `method` with handler(args) — for a method the fake does not implement."""
@@ -472,6 +477,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 method, status, body, extra = "response_url", 200, "ok", {}
             elif parts.path.startswith("/api/"):
                 method = parts.path[len("/api/"):]
+                time.sleep(self.owner._delays.get(method, 0))
                 status, body, extra = self.owner._answer(method, args, token)
             else:
                 status, body, extra = 404, {"ok": False, "error": "not_found"}, {}

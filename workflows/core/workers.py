@@ -18,6 +18,7 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -86,6 +87,8 @@ class Workers:
         return await asyncio.get_running_loop().run_in_executor(pool, _in_worker, *call)
 
     def close(self) -> None:
+        """After the last call (``lifecycle.drain``): what is running finishes, then each
+        worker exits."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
@@ -113,6 +116,11 @@ def _in_transaction(engine: Engine, adapter: str, account: str, served: tuple[in
 def _start(url: str) -> None:
     global _engine
     _engine = make_engine(url)
+    # ``systemctl restart`` signals every process of the service at once, and Ctrl-C the
+    # whole process group: a worker carries on with the work it was given until the serving
+    # process has finished every request it acknowledged and shuts the pool down.
+    for each in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(each, signal.SIG_IGN)
     # The workers are throughput, the serving process is latency: when both want a core,
     # the process that acks goes first.
     if hasattr(os, "nice"):
