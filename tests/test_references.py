@@ -137,13 +137,14 @@ def _old_sar(session: Session, school: School_, reference: str) -> None:
 
 def _old_breach(session: Session, school: School_, reference: str) -> None:
     at = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-    case = Breach(school_id=school.school_id, reference=reference, state="awaiting",
+    # Only the columns the breach table had then (0006 adds the triage facts).
+    then = Breach(school_id=school.school_id, reference=reference, state="awaiting",
                   what_happened="Lost a USB stick", found_at=at, aware_at=at, reported_at=at,
-                  created_by_id=school.people["sam"], created_at=at)
-    session.add(case)
-    session.flush()
-    session.add(BreachUpdate(breach_id=case.id, author_id=school.people["sam"], at=at,
-                             text="It was encrypted"))
+                  created_by_id=school.people["sam"], created_at=at).model_dump(
+        exclude={"id", "unavailable", "recipient", "deleted", "deliberate", "recipients"})
+    added = session.execute(Breach.__table__.insert().values(**then))
+    session.add(BreachUpdate(breach_id=added.inserted_primary_key[0],
+                             author_id=school.people["sam"], at=at, text="It was encrypted"))
 
 
 def _school_at_0003(engine: Engine, slug: str, name: str) -> School_:
