@@ -180,8 +180,9 @@ def closed_port() -> int:
 def sent_and_noted(engine: Engine) -> tuple[set[str], set[str]]:
     """Dedupe keys of reminders marked sent, and of reminders with a notification written."""
     with Session(engine) as session:
+        # From CROWD_NOW: the crowd's earlier nudges were sent the day before.
         sent = set(session.exec(select(Reminder.dedupe_key).where(
-            col(Reminder.sent_at).is_not(None), Reminder.subject_type == "sar")))
+            col(Reminder.sent_at) >= CROWD_NOW, Reminder.subject_type == "sar")))
         keys = session.exec(select(Notification.dedupe_key).where(
             Notification.kind == "reminder.deadline")).all()
     noted = [key.removeprefix("reminder:").rsplit(":", 1)[0] for key in keys]
@@ -202,7 +203,7 @@ def test_connections_killed_between_claim_and_send_lose_and_duplicate_nothing() 
     worker = make_engine(url.render_as_string(hide_password=False))
     try:
         school = make_school(worker)
-        keys = crowd(school, cases=3)  # 30 due
+        keys = crowd(school, rows=30)  # 30 due
         killed: list[int] = []
 
         def kill_my_connections(ids: list[int]) -> None:
@@ -242,7 +243,7 @@ def test_an_outage_mid_sweep_marks_nothing_unsent_as_sent_and_the_next_sweep_sen
     hop, url = outage
     engine = make_engine(url)
     school = make_school(engine)
-    keys = crowd(school, cases=3)  # 30 due
+    keys = crowd(school, rows=30)  # 30 due
     batches: list[list[int]] = []
 
     def cut_on_second_batch(ids: list[int]) -> None:

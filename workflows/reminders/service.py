@@ -361,7 +361,7 @@ def _superseded(session: Session, reminder: Reminder, now: datetime) -> bool:
             Reminder.person_id == reminder.person_id,
             Reminder.target == reminder.target,
             Reminder.id != reminder.id,
-            col(Reminder.sent_at).is_(None),
+            # Sent counts too: another worker may have sent the later one a moment ago.
             col(Reminder.cancelled_at).is_(None),
             col(Reminder.due_at) <= now,
         )
