@@ -67,7 +67,8 @@ def test_a_review_date_a_year_on_rolls_off_a_saturday(school: School_) -> None:
     school.now = NOW
     school.says("sam", *MATHS_APP, "yes")
     school.now = datetime(2026, 11, 27, 10, 0, tzinfo=NOW.tzinfo)  # a Friday; 27/11/2027 a Saturday
-    said = school.says("dee", f"approve with conditions {SOFTWARE}", "First names only", "yes")
+    said = school.says("dee", f"approve with conditions {SOFTWARE}", "First names only",
+                       "done", "DPIA-2, 20 November 2026", "yes")  # the screening requires one
     assert "to be reviewed by Monday 29 November 2027" in said, said
     assert products(school)[0].review_on == date(2027, 11, 29)
 

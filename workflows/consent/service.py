@@ -522,7 +522,7 @@ def _withdraw_privately(ctx: Context, asked: _Asked, name: str, uses: str) -> li
         team = [p.id for p in people.decision_makers(ctx.session, ctx.school.id)]
         said = hashlib.sha256(matching.fold(name).encode()).hexdigest()[:12]
         notifications.queue(
-            ctx.session, school_id=ctx.school.id, people=team,
+            ctx.session, school_id=ctx.school.id, people=team, by=ctx.person.id,
             kind="consent.withdrawal_to_match",
             key=f"consent-withdrawal-to-match:{said}:{'-'.join(c.key for c in asked.chosen)}"
                 f":{ctx.today}",

@@ -62,7 +62,8 @@ def tell_the_team(session: Session, found: list[Stranded]) -> None:
         team = [p.id for p in people.decision_makers(session, person.school_id)
                 if p.id != person.person_id]
         notifications.queue(
-            session, school_id=person.school_id, people=team, kind="person.undeliverable",
+            session, school_id=person.school_id, people=team, by=None,
+            kind="person.undeliverable",
             key=f"undeliverable:{person.person_id}",
             text=render("messages/undeliverable.txt.j2", person=person.name,
                         waiting=person.waiting))
