@@ -42,3 +42,10 @@ def history(session: Session, subject_type: str, subject_id: int) -> list[AuditE
             .order_by(col(AuditEvent.at), col(AuditEvent.id))
         )
     )
+
+
+def letters_drafted(session: Session, subject_type: str, subject_id: int) -> list[str]:
+    """The kinds of letter drafted so far for a case (``letter REF KIND``), for telling the
+    DPO which drafts a correction has made out of date."""
+    return sorted({e.detail.get("letter") for e in history(session, subject_type, subject_id)
+                   if e.action == f"{subject_type}.letter_drafted"} - {None})

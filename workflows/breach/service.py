@@ -273,9 +273,7 @@ def _moved(ctx: Context, case: Breach, was: BreachDeadline, said: str) -> str:
     moved = (f"The ICO deadline is now {describe_datetime(now.local_due)} (it was "
              f"{describe_datetime(was.local_due)}); the reminders have moved with it."
              if now.due != was.due else "The ICO deadline is unchanged.")
-    drafted = sorted({e.detail.get("letter") for e in audit.history(ctx.session, "breach",
-                                                                       case.id)
-                      if e.action == "breach.letter_drafted"} - {None})
+    drafted = audit.letters_drafted(ctx.session, "breach", case.id)
     letters = (f" Drafts made before now ({', '.join(drafted)}) give the old time: draft them "
                "again." if drafted else "")
     return f"{said} {moved}{letters}"

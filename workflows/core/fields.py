@@ -72,11 +72,6 @@ class After:
     when: Callable[[Context, Answers, Any], date | datetime | str | None]
 
 
-def answer_at(name: str, label: str) -> After:
-    """Not before the answer to ``name`` in the same form."""
-    return After(label, lambda ctx, answers, case: answers.get(name))
-
-
 def case_at(attribute: str, label: str) -> After:
     """Not before a date stored on the case."""
     return After(label, lambda ctx, answers, case: getattr(case, attribute, None))

@@ -491,8 +491,7 @@ def correct_date(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -
     due = (f"The deadline is now {describe_date(case.due_on)}"
            + (f" (it was {describe_date(due_was)})" if due_was and due_was != case.due_on
               else " (unchanged)") + "." if case.due_on else case.deadline_explanation)
-    drafted = sorted({e.detail.get("letter") for e in audit.history(ctx.session, "sar", case.id)
-                      if e.action == "sar.letter_drafted"} - {None})
+    drafted = audit.letters_drafted(ctx.session, "sar", case.id)
     letters = (f" Letters drafted before now ({', '.join(drafted)}) give the old date: draft "
                "them again before sending." if drafted else "")
     return (f"Corrected: {_LABELS[which].lower()} is {describe_date(on)}, not "
