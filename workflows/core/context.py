@@ -24,6 +24,20 @@ class Context:
     served: tuple[int, ...] = ()
 
     @property
+    def school_id(self) -> int:
+        """The school's id, never None: a context is only made for a saved school."""
+        if self.school.id is None:
+            raise ValueError("a context needs a saved school")
+        return self.school.id
+
+    @property
+    def person_id(self) -> int:
+        """The person's id, never None: a context is only made for a saved person."""
+        if self.person.id is None:
+            raise ValueError("a context needs a saved person")
+        return self.person.id
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.school.timezone)
 
