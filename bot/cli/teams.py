@@ -1,0 +1,86 @@
+"""`dpo-bot teams`: the Teams agent's server, and the app package an admin uploads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.cli.common import (
+    DebugOption,
+    SchoolOption,
+    ServedOption,
+    configure_logging,
+    fail,
+    open_engine,
+    school_named,
+)
+
+app = typer.Typer(help="Run the Microsoft Teams agent, or build its app package.",
+                  invoke_without_command=True)
+
+
+@app.callback()
+def teams(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port to serve /api/messages on.")] = 3978,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "0.0.0.0",
+    school: ServedOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Serve the Teams agent at /api/messages (behind your HTTPS endpoint).
+
+    SIGTERM or Ctrl-C stops it safely: no new requests, every one under way finished."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import asyncio
+
+    from bot.teams.settings import TeamsConfigError, TeamsSettings
+
+    configure_logging(debug)
+    try:
+        settings = TeamsSettings.from_env()
+    except TeamsConfigError as error:
+        fail(str(error))
+    from bot.teams.server import create, http_app, serve
+
+    try:
+        bot, adapter, connections = create(open_engine(), settings, school)
+    except ValueError as error:  # no such school
+        fail(str(error))
+    typer.echo(f"Teams agent for {bot.serving}: http://{host}:{port}/api/messages")
+    asyncio.run(serve(http_app(bot, adapter, connections), host, port))
+
+
+@app.command("package")
+def teams_package(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the .zip.")],
+    website: Annotated[str, typer.Option(
+        envvar="TEAMS_APP_WEBSITE", help="The school's website (https://…).")],
+    privacy: Annotated[str | None, typer.Option(
+        envvar="TEAMS_APP_PRIVACY_URL", help="Privacy notice (default: the website).")] = None,
+    terms: Annotated[str | None, typer.Option(
+        envvar="TEAMS_APP_TERMS_URL", help="Terms of use (default: the website).")] = None,
+    school: SchoolOption = None,
+) -> None:
+    """Build the Teams app package (manifest.json and icons) for Teams admin centre."""
+    from bot.teams.settings import TeamsConfigError, client_id_from_env
+
+    try:
+        bot_id = client_id_from_env()
+    except TeamsConfigError as error:
+        fail(str(error))
+    for name, url in (("--website", website), ("--privacy", privacy), ("--terms", terms)):
+        if url is not None and not url.startswith("https://"):
+            fail(f"{name} must be an https:// address, not “{url}”.")
+    from bot.teams.package import build
+    from workflows.database import session_scope
+
+    with session_scope(open_engine()) as session:
+        name = school_named(session, school).name
+    out.write_bytes(build(bot_id, school=name, website=website,
+                          privacy=privacy or website, terms=terms or website, developer=name))
+    typer.echo(f"Wrote {out}: upload it in Teams admin centre > Teams apps > Manage apps.")
+
+
