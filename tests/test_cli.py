@@ -1,0 +1,119 @@
+"""The command line's own shape: its closed lists are Typer choices that `--help` lists, setup
+asks a bad answer again (the rules are the core's), and a real process still starts it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import time
+from pathlib import Path
+from typing import get_args
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.cli import choices
+from tests.conftest import run_cli, spawn_cli
+from workflows.consent.formats import FORMATS
+from workflows.deadlines import REGIONS
+from workflows.people.models import Role
+from workflows.schools import setup
+from workflows.schools.models import School
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_the_choices_are_the_cores_tables() -> None:
+    assert get_args(choices.Region) == REGIONS
+    assert get_args(choices.Role) == tuple(role.value for role in Role)
+    assert get_args(choices.ConsentFormat) == FORMATS
+    assert get_args(choices.ExportFormat) == ("csv", "json")
+
+
+@pytest.mark.parametrize(("command", "listed"), [
+    (("export", "sars"), "csv|json"),
+    (("people", "add"), "staff|dpo|deputy|head"),
+    (("people", "role"), "staff|dpo|deputy|head"),
+    (("chat",), "staff|dpo|deputy|head"),
+    (("import", "consents"), "sims|arbor|bromcom|generic"),
+    (("deadline", "sar"), "eng|wls|sct|nir"),
+    (("setup",), "eng|wls|sct|nir"),
+])
+def test_help_lists_each_choice(cli_env: dict[str, str], command: tuple[str, ...],
+                                listed: str) -> None:
+    done = run_cli(*command, "--help", env=cli_env)
+    assert done.returncode == 0, done.stderr
+    assert listed in done.stdout
+
+
+def test_a_wrong_choice_is_refused_before_the_command_runs(cli_env: dict[str, str]) -> None:
+    done = run_cli("import", "consents", __file__, "--format", "excel", env=cli_env)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert "'excel' is not one of 'sims', 'arbor', 'bromcom', 'generic'." in done.stderr
+    done = run_cli("people", "add", "Ann Office", "--role", "DPO", env=cli_env)  # any case
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Ann Office is dpo at ")
+
+
+def test_setup_asks_a_bad_answer_again(cli_env: dict[str, str]) -> None:
+    answers = ["Hillside Primary", "XX", "wls", "Mars/Base", "Europe/London", "n",
+               "9-5", "08:30-17:00", "Dee Dpo", "", "Vic Deputy, , Val Second", "Hal Head", "2",
+               "no-such-terms.csv", "", "12"]
+    done = run_cli("setup", env=cli_env, stdin="\n".join(answers) + "\n")
+    assert done.returncode == 0, done.stdout + done.stderr
+    for refusal in ("'XX' is not one of", "Unknown time zone “Mars/Base”",
+                    "Give working hours like 08:00-18:00.", "Term dates not imported"):
+        assert refusal in done.stdout + done.stderr
+    assert done.stdout.endswith(
+        'Hillside Primary is set up. Try it: dpo-bot chat --user "Dee Dpo" --role dpo\n')
+    from workflows.database import make_engine
+
+    engine = make_engine(cli_env["DPO_BOT_DATABASE_URL"])
+    with Session(engine) as session:
+        found = session.exec(select(School)).one()
+        assert (found.region, found.maintained, found.work_start, found.work_end) == (
+            "WLS", False, time(8, 30), time(17, 0))
+    engine.dispose()
+    people = run_cli("people", "list", env=cli_env).stdout
+    assert all(name in people for name in ("Dee Dpo", "Vic Deputy", "Val Second", "Hal Head"))
+
+
+def test_setup_rules_refuse_what_is_not_a_setup(tmp_path: Path) -> None:
+    assert setup.names(" Vic Deputy, ,Val Second ,") == ("Vic Deputy", "Val Second")
+    assert setup.check_hours("08:00-18:00") == (time(8), time(18))
+    for bad in ("18:00-08:00", "all day"):
+        with pytest.raises(ValueError):
+            setup.check_hours(bad)
+    with pytest.raises(ValueError, match="Unknown time zone"):
+        setup.check_timezone("Europe/Nowhere")
+    assert setup.check_calendar("  ") is None
+    binary = tmp_path / "terms.xlsx"
+    binary.write_bytes(b"PK\x03\x04" + bytes(range(256)))
+    with pytest.raises(ValueError, match="Term dates not imported: The file is not a CSV"):
+        setup.check_calendar(str(binary))
+    answers = setup.Setup(name="X", region="ENG", timezone="Europe/London", maintained=True,
+                          hours=(time(8), time(18)), sar_years=1, consent_months=12,
+                          dpo=" Dee Dpo ", deputies=("Vic Deputy",))
+    assert answers.team() == [("Dee Dpo", Role.DPO, None), ("Vic Deputy", Role.DEPUTY, None)]
+
+
+def test_help_imports_no_database_code() -> None:
+    """`dpo-bot --help` stays fast: the choices mirror the core's tables rather than import
+    them, and everything heavy is imported inside the command that needs it."""
+    code = ("import sys, bot.cli; print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'sqlalchemy', 'sqlmodel', 'holidays', 'workflows', 'alembic'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_python_m_bot_cli_is_the_same_command(cli_env: dict[str, str]) -> None:
+    """What bench/ and the Slack runner tests start: a fresh process, its exit status and its
+    one-line refusal on stderr."""
+    done = spawn_cli("deadline", "sar", "2024-11-25", "--json", env=cli_env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["due"] == "2024-12-27"
+    done = spawn_cli("deadline", "sar", "31/12/2024", env=cli_env)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert "RECEIVED must be an ISO date" in done.stderr and "Traceback" not in done.stderr
