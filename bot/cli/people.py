@@ -100,20 +100,14 @@ def people_list(as_name: AsOption = None, school: SchoolOption = None) -> None:
     """Everyone the bot knows at the school, with their role (the read is audited)."""
     from rich.console import Console
     from rich.table import Table
-    from sqlmodel import col, select
 
-    from workflows.audit import service as audit
     from workflows.database import session_scope
-    from workflows.people.models import Person
+    from workflows.people import service as people
 
     table = Table("Name", "Role", "Email", "Slack", "Photo consent")
     with session_scope(open_engine()) as session:
-        found = school_named(session, school)
-        everyone = list(session.exec(select(Person).where(Person.school_id == found.id)
-                                     .order_by(col(Person.id))))
-        audit.record(cli_context(session, found, as_name), "person.listed", "person",
-                     count=len(everyone))
-        for person in everyone:
+        for person in people.listed(cli_context(session, school_named(session, school),
+                                                as_name)):
             table.add_row(escape(person.name), person.role if person.active else "removed",
                           escape(person.email or ""), escape(person.slack_user_id or ""),
                           "yes" if person.consent_lookup else "")

@@ -205,6 +205,15 @@ def _described(person: Person) -> str:
     return Role(person.role).value if person.active else "removed"
 
 
+def listed(ctx: Context) -> list[Person]:
+    """Everyone the school's list has held, removed people too, oldest first (the read is
+    audited)."""
+    everyone = list(ctx.session.exec(select(Person).where(Person.school_id == ctx.school_id)
+                                     .order_by(col(Person.id))))
+    audit.record(ctx, "person.listed", "person", count=len(everyone))
+    return everyone
+
+
 def person_history(ctx: Context, person: Person) -> list[AuditEvent]:
     """Every change to this person's place on the list (the read is itself audited)."""
     events = audit.history(ctx.session, "person", person.id)

@@ -106,7 +106,7 @@ def apply(ctx: Context, setup: Setup) -> list[str]:
     said: list[str] = []
     for name, role, email in setup.team():
         # Each through the audited people service: a new DPO or head hands the role over.
-        person = people.named(ctx.session, found.id, name)
+        person = people.named(ctx.session, ctx.school_id, name)
         if person is not None and (person.role != role or not person.active):
             said += people.change_role(ctx, name, role)[1]
         said += people.add(ctx, name, role, email)[1]
