@@ -198,7 +198,7 @@ def test_user_text_is_never_markdown(school: School_) -> None:
 
 def breach_inputs(**changes: str) -> dict[str, str]:
     values = {"what_happened": "A spreadsheet of pupil names went to the wrong parent.",
-              "found_at": "today 08:00", "ongoing": "no"}
+              "found_at": "yesterday 16:00", "ongoing": "no"}
     values.update(changes)
     return {cards.INPUT + k: v for k, v in values.items()}
 
