@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from bot.labels import label
+from bot.labels import fixed, label
 from bot.slack.mrkdwn import clip, escape
 from workflows.core.fields import UNKNOWN, Field, Form, Kind
 from workflows.core.ui import Button, Card, Document, Question, Reply, Summary, Table, Text
@@ -197,7 +197,7 @@ def form_blocks(form: Form, initial: Mapping[str, Any] | None = None) -> list[di
 def input_block(field: Field, initial: Any = None) -> dict[str, Any]:
     hint = field.help
     if field.ask_if is not None:
-        hint = (hint + " " if hint else "") + render("messages/forms/conditional_hint.txt.j2")
+        hint = (hint + " " if hint else "") + fixed("messages/forms/conditional_hint.txt.j2")
     block: dict[str, Any] = {
         "type": "input",
         "block_id": field.name,
@@ -238,7 +238,7 @@ def _element(field: Field, initial: Any) -> dict[str, Any]:
         "max_length": min(field.limit, 3000),
     }
     if field.kind is Kind.DATETIME:
-        element["placeholder"] = plain(render("messages/forms/datetime_placeholder.txt.j2"), 150)
+        element["placeholder"] = plain(fixed("messages/forms/datetime_placeholder.txt.j2"), 150)
     if initial not in (None, ""):
         element["initial_value"] = str(initial)
     return element

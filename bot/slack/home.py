@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.labels import label
+from bot.labels import fixed, label
 from bot.slack.blocks import context, plain, section
 from bot.slack.mrkdwn import escape
 from workflows.core.context import Context
@@ -42,7 +42,7 @@ def view(ctx: Context) -> dict[str, Any]:
         })
     blocks.append({"type": "header", "text": plain(board.heading, 150)})
     if not board.cases:
-        blocks.append(section(escape(render("messages/home/nothing_open.txt.j2")) + " :tada:"))
+        blocks.append(section(escape(fixed("messages/home/nothing_open.txt.j2")) + " :tada:"))
     room = HOME_BLOCKS - len(blocks) - 1
     for line in board.cases[:room]:
         blocks.append({
@@ -58,5 +58,5 @@ def view(ctx: Context) -> dict[str, Any]:
         blocks.append(context(escape(render("messages/home/more.txt.j2",
                                             more=len(board.cases) - room))))
     else:
-        blocks.append(context(escape(render("messages/home/footer.txt.j2"))))
+        blocks.append(context(escape(fixed("messages/home/footer.txt.j2"))))
     return {"type": "home", "blocks": blocks}

@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from bot.labels import label
+from bot.labels import fixed, label
 from workflows.core.bidi import neutral
 from workflows.core.fields import UNKNOWN, Field, Form, Kind
 from workflows.core.ui import Button, Card, Document, Question, Reply, Summary, Table, Text
@@ -248,7 +248,7 @@ def intake_form(workflow: str, title: str, form: Form, raw: Mapping[str, str] | 
     if note:
         body.append(rich(run(note, color="attention")))
     if errors:
-        body.append(rich(run(render("messages/forms/correct_below.txt.j2"), color="attention")))
+        body.append(rich(run(fixed("messages/forms/correct_below.txt.j2"), color="attention")))
     body += form_elements(form, raw or {}, errors or {})
     return adaptive_card(body, [execute(label("next"), INTAKE,
                                         _at({"workflow": workflow}, school_id), "positive")])
@@ -268,8 +268,7 @@ def form_elements(form: Form, raw: Mapping[str, str], errors: Mapping[str, str]
         elements.append(input_element(field, raw.get(field.name)))
         hint = field.help
         if field.ask_if is not None:
-            hint = (hint + " " if hint else "") + render(
-                "messages/forms/conditional_hint.txt.j2")
+            hint = (hint + " " if hint else "") + fixed("messages/forms/conditional_hint.txt.j2")
         if hint:
             elements.append(rich(run(hint, subtle=True, size="Small"), spacing="None"))
         if field.name in errors:
@@ -295,12 +294,12 @@ def input_element(field: Field, value: str | None) -> dict[str, Any]:
         elif field.kind is Kind.PHONE:
             element["style"] = "Tel"
         elif field.kind is Kind.DATETIME:
-            element["placeholder"] = render("messages/forms/datetime_placeholder.txt.j2")
+            element["placeholder"] = fixed("messages/forms/datetime_placeholder.txt.j2")
     # Conditional and optional fields must not block the submit; the core says which are
     # missing once it sees the other answers.
     if not field.optional and field.ask_if is None:
         element |= {"isRequired": True,
-                    "errorMessage": render("messages/forms/required.txt.j2")}
+                    "errorMessage": fixed("messages/forms/required.txt.j2")}
     if value not in (None, ""):
         element["value"] = neutral(value)
     return element
