@@ -1,7 +1,8 @@
 """The neutral UI model as Block Kit: messages, modals built from form declarations, App Home.
 
 All user text is escaped for mrkdwn or sent as plain_text, and every field is clipped to
-Slack's limits (a payload over a limit is refused by Slack as a whole).
+Slack's limits (a payload over a limit is refused by Slack as a whole). The words are the
+templates' (``templates/messages/``); here they get Slack's emphasis and emoji.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from bot.labels import fixed, label
 from bot.slack.mrkdwn import clip, escape
 from workflows.core.fields import UNKNOWN, Field, Form, Kind
 from workflows.core.ui import Button, Card, Document, Question, Reply, Summary, Table, Text
+from workflows.core.wording import render
 
 SECTION_LIMIT = 3000
 MESSAGE_BLOCKS = 50
@@ -46,8 +49,8 @@ def message_blocks(replies: Sequence[Reply], *, with_buttons: bool = True) -> li
     for reply in replies:
         blocks.extend(reply_blocks(reply, with_buttons=with_buttons))
     if len(blocks) > MESSAGE_BLOCKS:
-        blocks = blocks[: MESSAGE_BLOCKS - 1] + [context("(shortened: type the reference to see "
-                                                         "the whole case)")]
+        blocks = blocks[: MESSAGE_BLOCKS - 1] + [
+            context(escape(render("messages/shortened.txt.j2", platform=None)))]
     return blocks
 
 
@@ -84,9 +87,10 @@ def _question(q: Question) -> list[dict]:
     lines = [f"*{escape(q.prompt)}*"]
     lines += [f"{i}. {escape(o.label)}" for i, o in enumerate(q.options, 1)]
     if q.current is not None:
-        lines.append(f"_Currently: {escape(q.current)}_ (send “keep” to keep it)")
-    hint = f"Question {q.step} of {q.total}" + (" · optional: “skip”" if q.optional else "")
-    return [section("\n".join(lines)), context(hint + " · “back”, “help”, “cancel”")]
+        lines.append(f"_{escape(render('messages/forms/currently.txt.j2', current=q.current))}_")
+    hint = render("messages/forms/question_hint.txt.j2", step=q.step, total=q.total,
+                  optional=q.optional)
+    return [section("\n".join(lines)), context(escape(hint))]
 
 
 def _summary(s: Summary) -> list[dict]:
@@ -94,8 +98,7 @@ def _summary(s: Summary) -> list[dict]:
     blocks = [{"type": "header", "text": plain(s.title, 150)}]
     blocks += [section(chunk) for chunk in _chunks(rows, SECTION_LIMIT)]
     blocks += [context(escape(note)) for note in s.notes]
-    blocks.append(context("Send “yes” to save, “edit 3” to change answer 3, or “cancel”."
-                          if s.rows else "Send “yes” to go ahead, or “cancel”."))
+    blocks.append(context(escape(render("messages/forms/summary_hint.txt.j2", rows=bool(s.rows)))))
     return blocks
 
 
@@ -103,7 +106,7 @@ def card_blocks(c: Card, *, with_buttons: bool = True, footer: str | None = None
     rows = "\n".join(f"*{escape(label)}*: {escape(value)}" for label, value in c.rows)
     blocks: list[dict] = [
         {"type": "header", "text": plain(f"{c.reference} · {c.title}", 150)},
-        section(f"*Status*: {escape(c.status)}"),
+        section(f"*{escape(label('status'))}*: {escape(c.status)}"),
     ]
     blocks += [section(chunk) for chunk in _chunks(rows, SECTION_LIMIT)]
     if c.deadline:
@@ -130,10 +133,10 @@ def button(b: Button) -> dict[str, Any]:
         element["style"] = b.style
     if b.confirm:
         element["confirm"] = {
-            "title": plain("Are you sure?", 100),
+            "title": plain(label("are_you_sure"), 100),
             "text": plain(b.confirm, 300),
             "confirm": plain(clip(b.label, 30), 30),
-            "deny": plain("Not now", 30),
+            "deny": plain(label("not_now"), 30),
         }
     return element
 
@@ -169,14 +172,14 @@ def modal(
     title: str,
     callback_id: str,
     blocks: list[dict],
-    submit: str | None = "Next",
+    submit: str | None = label("next"),
     metadata: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     view: dict[str, Any] = {
         "type": "modal",
         "callback_id": callback_id,
         "title": plain(title, TITLE_LIMIT),
-        "close": plain("Cancel", TITLE_LIMIT),
+        "close": plain(label("cancel"), TITLE_LIMIT),
         "blocks": blocks[:MODAL_BLOCKS],
         "private_metadata": json.dumps(metadata or {}),
     }
@@ -194,7 +197,7 @@ def form_blocks(form: Form, initial: Mapping[str, Any] | None = None) -> list[di
 def input_block(field: Field, initial: Any = None) -> dict[str, Any]:
     hint = field.help
     if field.ask_if is not None:
-        hint = (hint + " " if hint else "") + "Only needed in some cases: you'll be told if so."
+        hint = (hint + " " if hint else "") + fixed("messages/forms/conditional_hint.txt.j2")
     block: dict[str, Any] = {
         "type": "input",
         "block_id": field.name,
@@ -216,7 +219,7 @@ def _element(field: Field, initial: Any) -> dict[str, Any]:
         element: dict[str, Any] = {
             "type": "static_select",
             "action_id": action_id,
-            "placeholder": plain("Choose", 150),
+            "placeholder": plain(label("choose"), 150),
             "options": options[:100],
         }
         chosen = _initial_option(field, initial, options)
@@ -235,7 +238,7 @@ def _element(field: Field, initial: Any) -> dict[str, Any]:
         "max_length": min(field.limit, 3000),
     }
     if field.kind is Kind.DATETIME:
-        element["placeholder"] = plain("e.g. today 9:30, yesterday 3pm, 3/9 14:00", 150)
+        element["placeholder"] = plain(fixed("messages/forms/datetime_placeholder.txt.j2"), 150)
     if initial not in (None, ""):
         element["initial_value"] = str(initial)
     return element
@@ -243,8 +246,8 @@ def _element(field: Field, initial: Any) -> dict[str, Any]:
 
 def _options(field: Field) -> list[dict[str, Any]]:
     if field.kind is Kind.YES_NO:
-        return [_option("yes", "Yes"), _option("no", "No")] + (
-            [_option(UNKNOWN, "Don't know")] if field.unknown else [])
+        return [_option("yes", label("yes")), _option("no", label("no"))] + (
+            [_option(UNKNOWN, label("dont_know"))] if field.unknown else [])
     return [_option(c.value, c.label) for c in field.choices]
 
 
@@ -275,10 +278,10 @@ def submitted_text(form: Form, state_values: Mapping[str, Any]) -> dict[str, str
 
 def summary_view(summary: Summary, *, callback_id: str, metadata: Mapping[str, Any]) -> dict:
     return modal(
-        title="Check and save",
+        title=label("check_and_save"),
         callback_id=callback_id,
         blocks=_summary_modal_blocks(summary),
-        submit="Save",
+        submit=label("save"),
         metadata=metadata,
     )
 
@@ -287,7 +290,7 @@ def _summary_modal_blocks(s: Summary) -> list[dict]:
     rows = "\n".join(f"*{escape(label)}*: {escape(value)}" for label, value in s.rows)
     blocks = [section(chunk) for chunk in _chunks(rows, SECTION_LIMIT)]
     blocks += [context(escape(note)) for note in s.notes]
-    blocks.append(context("Nothing is saved until you press Save. To change an answer, go back."))
+    blocks.append(context(escape(render("messages/forms/saved_on_save.txt.j2", go_back=True))))
     return blocks
 
 

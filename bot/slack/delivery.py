@@ -19,19 +19,17 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import col, select, update
 
 from bot.slack.blocks import fallback_text, message_blocks
-from workflows.core import faults
+from workflows.core import faults, recipients
 from workflows.core.context import Context
-from workflows.core.engine import NotFound, card, channel_alert, load, view
+from workflows.core.engine import channel_alert, load
 from workflows.core.inbound import first_time, forget
 from workflows.core.ui import Reply, Text
 from workflows.database import session_scope, utcnow
 from workflows.notifications import service as notifications
 from workflows.notifications.models import Notification
 from workflows.people.models import Person
-from workflows.people.permissions import Permission, can
 from workflows.registry import by_prefix
 from workflows.reminders.service import worker_name
-from workflows.schools import membership
 from workflows.schools.models import School
 
 log = logging.getLogger(__name__)
@@ -54,7 +52,8 @@ class Delivery:
 
 
 def _claim(bot, token: str) -> list[Delivery]:
-    """What to send, where, as replies (a decision-maker also gets the case with buttons)."""
+    """What to send, where, as replies: what each notification carries is the core's answer
+    (``recipients``), where it goes is Slack's (a DM, the team's or the alert channel)."""
     now = datetime.now(UTC)
     team_channel = bot.team_channel
     with session_scope(bot.engine) as session:
@@ -70,11 +69,10 @@ def _claim(bot, token: str) -> list[Delivery]:
         teams: dict[str, Delivery] = {}
         for note in batch:
             person = people[note.person_id]
-            decides = can(person, Permission.DECIDE)
             # A new case for the DPO team goes once to their private channel, if they use
             # one; reminders stay personal, in each person's DM.
             team_key = note.dedupe_key.rsplit(":", 1)[0] if (
-                team_channel and decides and note.kind.endswith(".new")) else None
+                team_channel and recipients.shared_with_team(person, note)) else None
             if team_key in teams:
                 teams[team_key].notification_ids.append(note.id)
                 continue
@@ -82,21 +80,13 @@ def _claim(bot, token: str) -> list[Delivery]:
             ctx = Context(session=session, school=session.get(School, person.school_id),
                           person=person, adapter=VIA, now=now,
                           served=bot.served if len(bot.served) > 1 else ())
-            replies: list[Reply] = [Text(membership.labelled(ctx, note.text))]
             # By school and reference: every school has its own BRE-2026-0001, each alerted.
             alert_key = f"{person.school_id}:{note.subject_ref}"
-            if (workflow is not None and workflow.channel_alert and bot.alert_channel
-                    and note.kind.endswith(".new")
+            if (bot.alert_channel and recipients.alerts_channel(note, workflow)
                     and first_time(session, ALERTS, alert_key)):
                 text = channel_alert(ctx, workflow, load(ctx, workflow, note.subject_ref))
                 out.append(Delivery([], bot.alert_channel, [Text(text)], alert_key=alert_key))
-            if workflow is not None and decides:
-                with contextlib.suppress(NotFound):  # the case has gone: send the text alone
-                    case = load(ctx, workflow, note.subject_ref)
-                    # A shared channel gets the case without its details (and so no read of
-                    # them to audit); a person's DM gets the whole card, an audited read.
-                    replies.append(card(ctx, workflow, case).for_channel() if team_key
-                                   else view(ctx, workflow, case))
+            replies = recipients.carried(ctx, note, workflow, shared=team_key is not None)
             delivery = Delivery([note.id], team_channel if team_key else person.slack_user_id,
                                 replies, team_key)
             if team_key:

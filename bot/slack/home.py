@@ -1,14 +1,18 @@
-"""The App Home tab: start a workflow, and the cases this person may see, most urgent first."""
+"""The App Home tab: start a workflow, and the cases this person may see, most urgent first.
+
+The words come from ``templates/messages/home/``; here they are only laid out and escaped."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from bot.labels import fixed, label
 from bot.slack.blocks import context, plain, section
 from bot.slack.mrkdwn import escape
 from workflows.core.context import Context
 from workflows.core.dashboard import dashboard
 from workflows.core.engine import Target
+from workflows.core.wording import render
 from workflows.schools import membership
 
 MARK = {"overdue": ":red_circle:", "soon": ":large_orange_circle:", "ok": ":white_circle:",
@@ -19,13 +23,13 @@ HOME_BLOCKS = 100
 def view(ctx: Context) -> dict[str, Any]:
     board = dashboard(ctx)
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": plain(f"DPO Bot · {ctx.school.name}", 150)},
+        {"type": "header",
+         "text": plain(render("messages/home/heading.txt.j2", school=ctx.school.name), 150)},
     ]
     others = membership.elsewhere(ctx)
     if others:
-        blocks.append(context(escape(
-            f"You also work with {', '.join(s.name for s in others)}: message me “school "
-            "NAME” to work with another.")))
+        blocks.append(context(escape(render("messages/home/elsewhere.txt.j2",
+                                            others=[s.name for s in others]))))
     if board.starts:
         blocks.append({
             "type": "actions",
@@ -38,7 +42,7 @@ def view(ctx: Context) -> dict[str, Any]:
         })
     blocks.append({"type": "header", "text": plain(board.heading, 150)})
     if not board.cases:
-        blocks.append(section("Nothing open. :tada:"))
+        blocks.append(section(escape(fixed("messages/home/nothing_open.txt.j2")) + " :tada:"))
     room = HOME_BLOCKS - len(blocks) - 1
     for line in board.cases[:room]:
         blocks.append({
@@ -48,11 +52,11 @@ def view(ctx: Context) -> dict[str, Any]:
                 f"{escape(line.status)}\n{escape(line.due)}")},
             "accessory": {"type": "button", "action_id": "open",
                           "value": Target(line.reference, school_id=ctx.school.id).value,
-                          "text": plain("Open", 75)},
+                          "text": plain(label("open"), 75)},
         })
     if len(board.cases) > room:
-        blocks.append(context(f"{len(board.cases) - room} more: type “cases” in my DM."))
+        blocks.append(context(escape(render("messages/home/more.txt.j2",
+                                            more=len(board.cases) - room))))
     else:
-        blocks.append(context("Open a case to see its details and what you can do; details "
-                              "come to you privately in my DM."))
+        blocks.append(context(escape(fixed("messages/home/footer.txt.j2"))))
     return {"type": "home", "blocks": blocks}

@@ -6,7 +6,8 @@ Teams renders markdown in a TextBlock and in FactSet values, so every string fro
 person saw and the case's school, as Slack's button value does, so a stale or double click
 changes nothing and a trust DPO acts at the case's school whichever they work with now. A
 case's buttons reach only the people listed in ``refresh.userIds``: everyone else sees the
-details alone. Each card is cut to fit Teams' message size.
+details alone. Each card is cut to fit Teams' message size. The words are the templates'
+(``templates/messages/``); here they are only laid out.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from bot.labels import fixed, label
 from workflows.core.bidi import neutral
 from workflows.core.fields import UNKNOWN, Field, Form, Kind
 from workflows.core.ui import Button, Card, Document, Question, Reply, Summary, Table, Text
+from workflows.core.wording import render
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
@@ -64,8 +67,8 @@ def heading(text: str) -> dict[str, Any]:
     return rich(run(text, bold=True, size="Medium"))
 
 
-def line(label: str, value: str) -> dict[str, Any]:
-    return rich(run(f"{label}: ", bold=True), run(value), spacing="Small")
+def line(name: str, value: str) -> dict[str, Any]:
+    return rich(run(f"{name}: ", bold=True), run(value), spacing="Small")
 
 
 def adaptive_card(body: list[dict[str, Any]], actions: Sequence[dict[str, Any]] = (),
@@ -89,8 +92,7 @@ def fit(card: dict[str, Any]) -> dict[str, Any]:
     if size(card) <= CARD_BYTES:
         return card
     body = list(card["body"])
-    note = rich(run("(shortened to fit Teams: type the reference to see the whole case)",
-                    subtle=True))
+    note = rich(run(render("messages/shortened.txt.j2", platform="Teams"), subtle=True))
     while body and size({**card, "body": [*body, note]}) > CARD_BYTES:
         body.pop()
     return {**card, "body": [*body, note]}
@@ -146,23 +148,24 @@ def _question(q: Question) -> list[dict[str, Any]]:
     elements = [rich(run(q.prompt, bold=True))]
     elements += [rich(f"{i}. {o.label}", spacing="None") for i, o in enumerate(q.options, 1)]
     if q.current is not None:
-        elements.append(rich(run(f"Currently: {q.current} (send “keep” to keep it)",
+        elements.append(rich(run(render("messages/forms/currently.txt.j2", current=q.current),
                                  subtle=True)))
-    hint = f"Question {q.step} of {q.total}" + (" · optional: “skip”" if q.optional else "")
-    elements.append(rich(run(hint + " · “back”, “help”, “cancel”", subtle=True, size="Small")))
+    hint = render("messages/forms/question_hint.txt.j2", step=q.step, total=q.total,
+                  optional=q.optional)
+    elements.append(rich(run(hint, subtle=True, size="Small")))
     return elements
 
 
 def _summary(s: Summary) -> list[dict[str, Any]]:
     elements = [heading(s.title), *(line(label, value) for label, value in s.rows)]
     elements += [rich(run(note, color="accent")) for note in s.notes]
-    elements.append(rich(run("Send “yes” to save, “edit 3” to change answer 3, or “cancel”."
-                             if s.rows else "Send “yes” to go ahead, or “cancel”.", subtle=True)))
+    elements.append(rich(run(render("messages/forms/summary_hint.txt.j2", rows=bool(s.rows)),
+                             subtle=True)))
     return elements
 
 
 def case_elements(c: Card, footer: str | None = None) -> list[dict[str, Any]]:
-    elements = [heading(f"{c.reference} · {c.title}"), line("Status", c.status)]
+    elements = [heading(f"{c.reference} · {c.title}"), line(label("status"), c.status)]
     elements += [line(label, value) for label, value in c.rows]
     if c.deadline:
         elements.append(rich(run(c.deadline, color="warning")))
@@ -192,7 +195,7 @@ def case_refresh(reference: str, user_ids: Iterable[str], school_id: int | None 
     users = list(dict.fromkeys(u for u in user_ids if u))[:REFRESH_USERS]
     if not users:
         return None
-    return {"action": execute("Show actions", REFRESH, _at({"ref": reference}, school_id)),
+    return {"action": execute(label("show_actions"), REFRESH, _at({"ref": reference}, school_id)),
             "userIds": users}
 
 
@@ -226,8 +229,8 @@ def decision_form(c: Card, action_label: str, action: str, value: str, form: For
     body += form_elements(form, raw or {}, errors or {})
     data = {"action": action, "value": value}
     return adaptive_card(body, [
-        execute("Save" if form.fields else action_label, DECIDE, data, "positive"),
-        execute("Not now", REFRESH, _at({"ref": c.reference}, school_id)),
+        execute(label("save") if form.fields else action_label, DECIDE, data, "positive"),
+        execute(label("not_now"), REFRESH, _at({"ref": c.reference}, school_id)),
     ])
 
 
@@ -245,10 +248,10 @@ def intake_form(workflow: str, title: str, form: Form, raw: Mapping[str, str] | 
     if note:
         body.append(rich(run(note, color="attention")))
     if errors:
-        body.append(rich(run("Please correct the answers marked below.", color="attention")))
+        body.append(rich(run(fixed("messages/forms/correct_below.txt.j2"), color="attention")))
     body += form_elements(form, raw or {}, errors or {})
-    return adaptive_card(body, [execute("Next", INTAKE, _at({"workflow": workflow}, school_id),
-                                        "positive")])
+    return adaptive_card(body, [execute(label("next"), INTAKE,
+                                        _at({"workflow": workflow}, school_id), "positive")])
 
 
 def _at(data: dict[str, Any], school_id: int | None) -> dict[str, Any]:
@@ -265,7 +268,7 @@ def form_elements(form: Form, raw: Mapping[str, str], errors: Mapping[str, str]
         elements.append(input_element(field, raw.get(field.name)))
         hint = field.help
         if field.ask_if is not None:
-            hint = (hint + " " if hint else "") + "Only needed in some cases: you'll be told if so."
+            hint = (hint + " " if hint else "") + fixed("messages/forms/conditional_hint.txt.j2")
         if hint:
             elements.append(rich(run(hint, subtle=True, size="Small"), spacing="None"))
         if field.name in errors:
@@ -276,8 +279,8 @@ def form_elements(form: Form, raw: Mapping[str, str], errors: Mapping[str, str]
 def input_element(field: Field, value: str | None) -> dict[str, Any]:
     element: dict[str, Any] = {"id": INPUT + field.name, "label": field.label}
     if field.kind in (Kind.CHOICE, Kind.YES_NO):
-        choices = ([("Yes", "yes"), ("No", "no")] + ([("Don't know", UNKNOWN)] if field.unknown
-                                                     else [])
+        choices = ([(label("yes"), "yes"), (label("no"), "no")]
+                   + ([(label("dont_know"), UNKNOWN)] if field.unknown else [])
                    if field.kind is Kind.YES_NO else [(c.label, c.value) for c in field.choices])
         element |= {"type": "Input.ChoiceSet", "style": "compact",
                     "choices": [{"title": t, "value": v} for t, v in choices]}
@@ -291,11 +294,12 @@ def input_element(field: Field, value: str | None) -> dict[str, Any]:
         elif field.kind is Kind.PHONE:
             element["style"] = "Tel"
         elif field.kind is Kind.DATETIME:
-            element["placeholder"] = "e.g. today 9:30, yesterday 3pm, 3/9 14:00"
+            element["placeholder"] = fixed("messages/forms/datetime_placeholder.txt.j2")
     # Conditional and optional fields must not block the submit; the core says which are
     # missing once it sees the other answers.
     if not field.optional and field.ask_if is None:
-        element |= {"isRequired": True, "errorMessage": "This is required."}
+        element |= {"isRequired": True,
+                    "errorMessage": fixed("messages/forms/required.txt.j2")}
     if value not in (None, ""):
         element["value"] = neutral(value)
     return element
@@ -326,16 +330,18 @@ def summary_card(summary: Summary, workflow: str, conversation_id: int,
                  school_id: int | None = None) -> dict[str, Any]:
     body = [heading(summary.title), *(line(label, value) for label, value in summary.rows)]
     body += [rich(run(note, color="accent")) for note in summary.notes]
-    body.append(rich(run("Nothing is saved until you press Save.", subtle=True)))
+    body.append(rich(run(render("messages/forms/saved_on_save.txt.j2", go_back=False),
+                         subtle=True)))
     data = _at({"workflow": workflow, "conversation": conversation_id}, school_id)
-    return adaptive_card(body, [execute("Save", CONFIRM, data, "positive"),
-                                execute("Change answers", EDIT, data)])
+    return adaptive_card(body, [execute(label("save"), CONFIRM, data, "positive"),
+                                execute(label("change_answers"), EDIT, data)])
 
 
 def start_card(text_replies: Sequence[Reply], starts: Sequence[tuple[str, str]]
                ) -> dict[str, Any]:
     """Help, with a button per workflow this person may start as a form."""
     body = [element for reply in text_replies for element in reply_elements(reply)]
-    return adaptive_card(body, [execute(f"{title} (form)", FORM, {"workflow": name})
+    return adaptive_card(body, [execute(render("messages/forms/start_button.txt.j2", title=title),
+                                        FORM, {"workflow": name})
                                 for name, title in starts])
 

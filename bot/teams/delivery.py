@@ -25,22 +25,18 @@ from microsoft_agents.hosting.core.app.proactive import Conversation as SdkConve
 from sqlmodel import col, func, select
 
 from bot.teams import cards
-from bot.teams.app import TeamsBot, card_activity
-from workflows.core import faults
+from bot.teams.app import TeamsBot
+from bot.teams.turns import accounts, card_activity
+from workflows.core import faults, recipients
 from workflows.core.context import Context
-from workflows.core.engine import NotFound, load, view
-from workflows.core.ui import Reply, Text
 from workflows.core.wording import render
 from workflows.database import session_scope
 from workflows.notifications import addresses
 from workflows.notifications import service as notifications
 from workflows.notifications.models import Notification
-from workflows.people import service as people
 from workflows.people.models import Person
-from workflows.people.permissions import Permission, can
 from workflows.registry import by_prefix
 from workflows.reminders.service import worker_name
-from workflows.schools import membership
 from workflows.schools.models import School
 
 log = logging.getLogger(__name__)
@@ -68,24 +64,22 @@ def _claim(bot: TeamsBot, token: str) -> list[Delivery]:
         reach = {person_id: address for school_id in bot.served
                  for person_id, address in addresses.reachable(session, school_id, VIA).items()}
         batch = notifications.claim_for(session, list(reach), token, now)
-        deciders: dict[int, list[str]] = {}  # by school: a case's buttons are its school's
+        buttons: dict[int, list[str]] = {}  # by school: a case's buttons are its school's
         out: list[Delivery] = []
         for note in batch:
             person = session.get(Person, note.person_id)
-            if person.school_id not in deciders:
-                deciders[person.school_id] = bot.deciders(session, person.school_id)
+            if person.school_id not in buttons:
+                buttons[person.school_id] = accounts(
+                    recipients.deciders(session, person.school_id))
             ctx = Context(session=session, school=session.get(School, person.school_id),
                           person=person, adapter=VIA, now=now,
                           served=bot.served if len(bot.served) > 1 else ())
-            replies: list[Reply] = [Text(membership.labelled(ctx, note.text))]
             workflow = by_prefix(note.subject_ref.split("-", 1)[0]) if note.subject_ref else None
-            if workflow is not None and can(person, Permission.DECIDE):
-                with contextlib.suppress(NotFound):  # the case has gone: send the text alone
-                    replies.append(view(ctx, workflow, load(ctx, workflow, note.subject_ref)))
+            replies = recipients.carried(ctx, note, workflow)
             address = reach[note.person_id]
             out.append(Delivery(note.id, person.id, address.id, address.reference,
                                 cards.message_card(replies, school_id=person.school_id,
-                                                   refresh_for=deciders[person.school_id])))
+                                                   refresh_for=buttons[person.school_id])))
         return out
 
 
@@ -156,8 +150,7 @@ def _unreachable(bot: TeamsBot, delivery: Delivery, notification_ids: list[int],
             select(func.count()).select_from(Notification).where(
                 Notification.person_id == person.id, col(Notification.delivered_at).is_(None))
         ).one()
-        team = [p.id for p in people.decision_makers(session, person.school_id)
-                if p.id != person.id]
+        team = [p.id for p in recipients.told_unreachable(session, person)]
         if not team:
             log.warning("a DPO team member cannot be reached in Teams and nobody else can be "
                         "told")

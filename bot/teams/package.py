@@ -2,7 +2,8 @@
 
 The manifest (schema 1.22) names the bot by the client id of its Entra app registration, and
 offers it in personal chats only: case details and consent answers must never land in a
-channel. The icons are drawn here (a padlock) so the package needs no binary files.
+channel. The icons are drawn here (a padlock) so the package needs no binary files; the words are in
+``templates/messages/teams_app/``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from workflows.core.wording import render
 from workflows.registry import WORKFLOWS
 
 MANIFEST_SCHEMA = ("https://developer.microsoft.com/en-us/json-schemas/teams/v1.22/"
@@ -26,12 +28,8 @@ WHITE = (0xFF, 0xFF, 0xFF)
 def manifest(bot_id: str, *, school: str, website: str, privacy: str, terms: str,
              developer: str) -> dict[str, Any]:
     commands = [{"title": w.triggers[0], "description": w.summary} for w in WORKFLOWS.values()]
-    commands += [
-        {"title": "cases", "description": "The cases you can see, with the time left"},
-        {"title": "form", "description": "Fill in a form on a card instead of answering "
-                                         "questions one at a time"},
-        {"title": "help", "description": "What I can do"},
-    ]
+    commands += [{"title": title, "description": description}
+                 for title, description in _listed(render("messages/teams_app/commands.txt.j2"))]
     return {
         "$schema": MANIFEST_SCHEMA,
         "manifestVersion": "1.22",
@@ -39,13 +37,11 @@ def manifest(bot_id: str, *, school: str, website: str, privacy: str, terms: str
         "id": bot_id,
         "developer": {"name": developer[:32], "websiteUrl": website, "privacyUrl": privacy,
                       "termsOfUseUrl": terms},
-        "name": {"short": "DPO Bot", "full": f"DPO Bot for {school}"[:100]},
+        "name": {"short": render("messages/teams_app/name_short.txt.j2")[:30],
+                 "full": render("messages/teams_app/name_full.txt.j2", school=school)[:100]},
         "description": {
-            "short": "Subject access requests, breaches and photo consent, on time"[:80],
-            "full": (f"{school}'s data-protection assistant. Log a subject access request or a "
-                     "personal-data breach, check a pupil's photo consent, and let the DPO "
-                     "decide in chat, with the legal deadlines kept and reminders sent before "
-                     "each one. Everything stays in your personal chat with the bot.")[:4000],
+            "short": render("messages/teams_app/description_short.txt.j2")[:80],
+            "full": render("messages/teams_app/description_full.txt.j2", school=school)[:4000],
         },
         "icons": {"color": "color.png", "outline": "outline.png"},
         "accentColor": "#{:02X}{:02X}{:02X}".format(*ACCENT),
@@ -59,6 +55,12 @@ def manifest(bot_id: str, *, school: str, website: str, privacy: str, terms: str
         "permissions": ["identity", "messageTeamMembers"],
         "validDomains": [],
     }
+
+
+def _listed(text: str) -> list[tuple[str, str]]:
+    """``title: description`` lines as pairs."""
+    return [(title.strip(), description.strip())
+            for title, description in (line.split(":", 1) for line in text.splitlines())]
 
 
 def build(bot_id: str, **details: str) -> bytes:

@@ -1,0 +1,69 @@
+"""Buttons: start a workflow from Home, open a case, and a case's decisions (asked in a
+modal when they need reasons, else decided at once by the engine's compare-and-set)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from bot.labels import label
+from bot.slack import blocks, work
+from bot.slack.listeners.answers import after_decision, open_intake, tell
+from bot.slack.listeners.guard import guarded
+from bot.slack.listeners.payloads import declared, message_ref
+from workflows.core import chat
+from workflows.core import engine as core
+from workflows.registry import WORKFLOWS
+
+if TYPE_CHECKING:
+    from bot.slack.app import SlackBot
+
+
+def register(bot: SlackBot) -> None:
+    app, guard = bot.app, guarded(bot)
+
+    @app.action(re.compile(r"^start:"))
+    @guard
+    async def home_start(ack, body, action) -> None:
+        await ack()
+        name = action["action_id"].split(":", 1)[1]
+        if name in WORKFLOWS:
+            await open_intake(bot, body["trigger_id"], body["user"]["id"], name)
+
+    @app.action("open")
+    @guard
+    async def open_case(ack, body, action) -> None:
+        await ack()
+        user, target = body["user"]["id"], core.Target.parse(action["value"])
+        replies = await bot.run(user, chat.lookup, target.reference,
+                                school_id=target.school_id)
+        await bot.dm(user, replies)
+
+    @app.action(re.compile(r"^act:"))
+    @guard
+    async def decision_clicked(ack, body, action, respond) -> None:
+        await ack()
+        user = body["user"]["id"]
+        action_name = action["action_id"].split(":", 1)[1]
+        target = core.Target.parse(str(action.get("value") or ""))
+        reference, version = target.reference, target.version or 0
+        _, chosen = declared(reference, action_name)
+        where = message_ref(body)
+        if chosen.form.fields:
+            refusal = await bot.run(user, work.preflight, reference, action_name,
+                                    school_id=target.school_id)
+            if refusal:
+                await tell(bot, respond, body, refusal)
+                return
+            view_blocks = blocks.form_blocks(chosen.form)
+            if chosen.confirm:
+                view_blocks.insert(0, blocks.context(blocks.escape(chosen.confirm)))
+            await bot.client.views_open(trigger_id=body["trigger_id"], view=blocks.modal(
+                title=chosen.label, callback_id="decide", blocks=view_blocks,
+                submit=label("save"), metadata={"ref": reference, "version": version,
+                                                "school": target.school_id,
+                                                "action": action_name, **where}))
+            return
+        decision = await bot.run(user, work.decide, reference, action_name, version, {},
+                                 school_id=target.school_id)
+        await after_decision(bot, respond, body, where, decision)

@@ -1,0 +1,81 @@
+"""Answers several listeners give: a new case's modal, a private word to the clicker, and
+the message a decision replaces."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot.labels import label
+from bot.slack import blocks, work
+from bot.slack.listeners.payloads import message_ref
+from workflows.core.ui import Text
+from workflows.registry import WORKFLOWS
+
+if TYPE_CHECKING:
+    from bot.slack.app import SlackBot
+
+
+async def open_intake(bot: SlackBot, trigger_id: str, user: str, name: str,
+                      respond=None) -> None:
+    """The modal of a new case, or privately why this person may not start one."""
+    workflow = WORKFLOWS[name]
+    refusal, which, school_id = await bot.run(user, work.may_start, name)
+    if refusal:
+        # Privately: an ephemeral answer to a slash command, else a line in the bot's DM
+        # (a shortcut or a Home button has no channel to be ephemeral in).
+        if respond is not None:
+            await respond(text=blocks.escape(refusal), response_type="ephemeral")
+        else:
+            await bot.dm(user, [Text(refusal, "error")], text=blocks.escape(refusal))
+        return
+    form_blocks = blocks.form_blocks(workflow.intake)
+    if which:  # someone who works with several schools sees which this is for
+        form_blocks.insert(0, blocks.context(blocks.escape(which)))
+    await bot.client.views_open(
+        trigger_id=trigger_id,
+        view=blocks.modal(title=workflow.title, callback_id=f"intake:{name}",
+                          blocks=form_blocks, submit=label("next"),
+                          metadata={"school": school_id}),
+    )
+
+
+async def tell(bot: SlackBot, respond, body: dict[str, Any], text: str) -> None:
+    """A private answer to the person who clicked, and to nobody else."""
+    user = body["user"]["id"]
+    where = message_ref(body)
+    if respond is not None and where["response_url"]:
+        await respond(text=text, response_type="ephemeral", replace_original=False)
+    elif where["channel"] and not where["view"]:
+        await bot.client.chat_postEphemeral(channel=where["channel"], user=user, text=text)
+    else:
+        await bot.dm(user, [Text(text, "error")], text=text)
+
+
+async def after_decision(bot: SlackBot, respond, body, where: dict[str, Any],
+                         decision) -> None:
+    """Replace the message the button was on: who decided what and when, and no buttons."""
+    user = body["user"]["id"]
+    if not decision.ok:
+        # Only the person who clicked is told (who got there first, and how it stands). The
+        # message itself is left alone: after a double click the winner has already replaced
+        # it with who decided what and when, and redrawing it here would wipe that out.
+        await tell(bot, respond, body, decision.message)
+        return
+    # The card as it now stands, without buttons; what the decision means for the person
+    # (e.g. which letter to draft next), and the footer: who decided what and when.
+    shown = decision.card
+    if shown is not None and where.get("channel") == bot.team_channel:
+        shown = shown.for_channel()  # a channel never gets the details, even after a decision
+    new_blocks = blocks.card_blocks(shown, with_buttons=False) if shown else []
+    new_blocks = new_blocks[: blocks.MESSAGE_BLOCKS - 2]  # a card with very many notes
+    new_blocks.append(blocks.section(":white_check_mark: " + blocks.escape(decision.message)))
+    if decision.footer:
+        new_blocks.append(blocks.context(blocks.escape(decision.footer)))
+    text = blocks.escape(decision.message)
+    if where.get("ephemeral") and where.get("response_url") and respond is not None:
+        await respond(replace_original=True, text=text, blocks=new_blocks)
+    elif where.get("channel") and where.get("ts") and not where.get("view"):
+        await bot.client.chat_update(channel=where["channel"], ts=where["ts"], text=text,
+                                     blocks=new_blocks)
+    else:  # a button in a view (no message to update): say it in the DM
+        await bot.dm(user, [Text(decision.message, "success")])

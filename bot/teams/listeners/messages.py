@@ -1,0 +1,108 @@
+"""Messages in the personal chat: answered by the same chat core as the terminal and Slack's
+DM (``workflows.core.chat.respond``); “breach form” answers with a form on a card."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from microsoft_agents.activity import ActivityTypes
+from microsoft_agents.hosting.core import TurnContext, TurnState
+
+from bot.teams import cards
+from bot.teams.listeners.forms import form_or_list, starts, workflow_for_form
+from bot.teams.turns import (
+    ADAPTER,
+    PERSONAL_ONLY,
+    card_activity,
+    chat_key,
+    notice_card,
+    personal,
+    refresh_for,
+    sender,
+    turned_away,
+)
+from workflows.core import chat, faults
+from workflows.core.context import Context
+from workflows.core.inbound import first_time
+from workflows.core.ui import Reply
+from workflows.schools import membership
+
+if TYPE_CHECKING:
+    from bot.teams.app import TeamsBot
+
+log = logging.getLogger(__name__)
+
+
+def register(bot: TeamsBot) -> None:
+    @bot.app.activity(ActivityTypes.message)
+    async def message(context: TurnContext, state: TurnState) -> None:
+        if not personal(context):
+            await context.send_activity(card_activity(notice_card(PERSONAL_ONLY, "warning")))
+            return
+        try:
+            card = await answer(bot, context)
+        except membership.Refused as error:
+            await context.send_activity(turned_away(error))
+            return
+        except membership.Unplaced as unplaced:
+            card = await newcomer(bot, context, unplaced)
+        except Exception as error:
+            card = cards.message_card(await fault(bot, context, error))
+        if card is not None:  # None: a redelivery of a message already answered
+            await context.send_activity(card_activity(card))
+
+
+async def answer(bot: TeamsBot, context: TurnContext) -> dict[str, Any] | None:
+    activity = context.activity
+    where, text = chat_key(context), activity.text or ""
+    wants_form, name = workflow_for_form(text)
+    if wants_form:
+        return await bot.run(context, lambda ctx: form_or_list(ctx, name))
+    event = f"{where}:{activity.id}"
+
+    def respond(ctx: Context) -> dict[str, Any] | None:
+        # Seen-before and the answer in one transaction: a redelivered activity waits for
+        # the first and then does nothing.
+        if not first_time(ctx.session, ADAPTER, event):
+            return None
+        replies = chat.respond(ctx, where, text)
+        return cards.message_card(replies, school_id=ctx.school.id,
+                                  refresh_for=refresh_for(ctx, replies))
+
+    return await bot.run(context, respond)
+
+
+async def fault(bot: TeamsBot, context: TurnContext, error: Exception) -> list[Reply]:
+    """A message that failed, rolled back: sorry, and the question still waiting if the
+    database can say which; if it cannot, that nothing was saved (needs no database)."""
+    if faults.unreachable(error):
+        log.warning("could not answer a Teams message (nothing saved): %s",
+                    faults.brief(error))
+        return faults.unsaved()
+    log.error("could not answer a Teams message (nothing saved): %s", faults.brief(error))
+    log.debug("the message's failure", exc_info=error)
+    try:
+        return await bot.run(context, lambda ctx: chat.fault(ctx, chat_key(context)))
+    except Exception as again:
+        log.warning("could not say so either: %s", faults.brief(again))
+        return faults.unsaved() if faults.unreachable(again) else faults.failed()
+
+
+async def newcomer(bot: TeamsBot, context: TurnContext, unplaced: membership.Unplaced
+                   ) -> dict[str, Any]:
+    """A newcomer to a tenant shared by several schools: this message is the answer to
+    “which school?”, or their first words, which get the question."""
+    text = context.activity.text or ""
+    if membership.pick(unplaced.schools, text) is None:
+        return cards.message_card(unplaced.question())
+    await bot.place(context, sender(context.activity), answer=text)
+
+    def welcome(ctx: Context) -> dict[str, Any]:
+        # The answer counts as seen: a redelivery of it, now that they are placed, is not
+        # taken for a message to answer again.
+        first_time(ctx.session, ADAPTER, f"{chat_key(context)}:{context.activity.id}")
+        return cards.start_card(
+            [membership.welcomed(ctx), *chat.greet(ctx, chat_key(context))], starts(ctx))
+
+    return await bot.run(context, welcome)

@@ -1,0 +1,99 @@
+"""What the Teams listeners share about a turn: who sent it, from where, and the card
+activities that answer it."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from microsoft_agents.activity import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    Attachment,
+)
+from microsoft_agents.hosting.core import TurnContext
+from microsoft_agents.hosting.core.app.proactive import Conversation as SdkConversation
+
+from bot.teams import cards
+from bot.teams.identity import TeamsUser
+from workflows.core import recipients
+from workflows.core.context import Context
+from workflows.core.ui import Reply, Text
+from workflows.core.wording import render
+from workflows.people.models import Person
+from workflows.schools import membership
+
+ADAPTER = "teams"
+CARD = "application/vnd.microsoft.card.adaptive"
+PERSONAL_ONLY = render("messages/personal_chat_only.txt.j2")
+
+
+def sender(activity: Activity) -> TeamsUser:
+    who = activity.from_property
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = (activity.conversation.tenant_id if activity.conversation else None) or (
+        (channel_data.get("tenant") or {}).get("id"))
+    return TeamsUser(user_id=who.id, aad_object_id=who.aad_object_id,
+                     name=(who.name or "").strip() or who.id, tenant_id=tenant)
+
+
+def personal(context: TurnContext) -> bool:
+    """Whether the activity comes from the sender's personal chat with the bot, the only
+    place case details may go."""
+    conversation_account = context.activity.conversation
+    return conversation_account is not None and not conversation_account.is_group and (
+        conversation_account.conversation_type in (None, "personal"))
+
+
+def personal_reference(context: TurnContext) -> dict[str, Any] | None:
+    """How to reach the sender later, only from their personal chat with the bot.
+
+    A group chat or channel is never stored as someone's address: their reminders and case
+    details would go to everyone there.
+    """
+    if not personal(context):
+        return None
+    stored = SdkConversation.from_turn_context(context).store_item_to_json()
+    stored.pop("_span_context", None)
+    return stored
+
+
+def chat_key(context: TurnContext, kind: str = ADAPTER) -> str:
+    """The conversation's key in the core: Teams ids can outgrow the column, so long ones are
+    replaced by their digest."""
+    conversation_id = context.activity.conversation.id
+    if len(conversation_id) > 100:
+        conversation_id = hashlib.sha256(conversation_id.encode()).hexdigest()[:40]
+    return f"{kind}:{conversation_id}"
+
+
+def card_activity(card: dict[str, Any]) -> Activity:
+    return Activity(type=ActivityTypes.message,
+                    attachments=[Attachment(content_type=CARD, content=card)])
+
+
+def card_response(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:
+    """The card that replaces the clicked one, for the person who clicked."""
+    return AdaptiveCardInvokeResponse(status_code=HTTPStatus.OK, type=CARD, value=card)
+
+
+def notice_card(text: str, tone: str = "error") -> dict[str, Any]:
+    return cards.message_card([Text(text, tone)])  # type: ignore[arg-type]
+
+
+def turned_away(refused: membership.Refused) -> Activity:
+    """Why someone Teams cannot vouch for (or the school cannot enrol) is not served."""
+    return card_activity(cards.message_card(refused.replies()))
+
+
+def accounts(people: Iterable[Person]) -> list[str]:
+    """The Teams ids of ``people`` who have one: whom a card's refresh names."""
+    return [p.teams_user_id for p in people if p.teams_user_id]
+
+
+def refresh_for(ctx: Context, shown: Sequence[Reply]) -> list[str]:
+    """Who gets a case's buttons, as the core answers it (``recipients.button_holders``)."""
+    return accounts(recipients.button_holders(ctx, shown))
