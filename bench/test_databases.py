@@ -6,9 +6,11 @@ Measured here, each N times (median and min, wall seconds):
 - SQLite: running the migrations on an empty file, against copying a migrated template file;
 - PostgreSQL: running the migrations on an empty database; ``CREATE DATABASE ... TEMPLATE``
   with each of PostgreSQL 15's strategies (WAL_LOG, the default, and FILE_COPY), dropping it
-  after; and replaying the migrations' recorded DDL into a new schema, dropping it after.
+  after; replaying the migrations' recorded DDL into a new schema, dropping it after;
+  ``TRUNCATE`` of every table; and what the tests do (tests/databases.py): a migrated
+  database of the run's own, lent again, so emptied (rows deleted, sequences restarted).
 
-    python bench/test_databases.py [--runs 10] [--postgres postgresql+psycopg://.../test]
+    python -m bench.test_databases [--runs 10] [--postgres postgresql+psycopg://.../test]
 
 The PostgreSQL URL names a database to connect to (the databases measured are created beside
 it, named ``dpobench_<pid>_*``, and dropped at the end). Without it only SQLite is measured.
@@ -25,8 +27,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Engine, event, make_url, text
+from sqlalchemy import Engine, event, inspect, make_url, text
 
+from tests.databases import PostgresRun
 from workflows.database import make_engine, upgrade
 
 PREFIX = f"dpobench_{os.getpid()}"
@@ -126,6 +129,24 @@ def postgres(url: str, runs: int) -> None:
            timed(runs, copy("FILE_COPY")))
     report(f"PostgreSQL: replay {len(recorded)} recorded statements into a schema (+ drop)",
            timed(runs, schema))
+    tables = ", ".join(f'"{t}"' for t in
+                       inspect(scratch).get_table_names() if t != "alembic_version")
+
+    def truncate(_i: int) -> None:
+        with scratch.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+    run = PostgresRun(url)
+    run.migrated()  # the first is created and migrated; every later one is emptied
+    run.give_back()
+
+    def lend(_i: int) -> None:
+        run.migrated()
+        run.give_back()
+
+    report("PostgreSQL: TRUNCATE every table, RESTART IDENTITY", timed(runs, truncate))
+    report("PostgreSQL: the tests' way: a database lent again, emptied", timed(runs, lend))
+    run.close()
     scratch.dispose()
     sql(f'DROP DATABASE "{template}" WITH (FORCE)')
     admin.dispose()
