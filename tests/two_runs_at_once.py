@@ -1,13 +1,15 @@
 """Two pytest runs at once against one PostgreSQL server: both must pass (run by hand).
 
 Each run works in databases of its own (tests/databases.py), so neither empties, drops or
-kills what the other is using. This starts two runs of the same tests at the same moment with
-the same ``DPO_BOT_TEST_POSTGRES_URL``, watches the server while they run (both runs' databases
-must be there at the same time, or the proof proves nothing), and checks that:
+kills what the other is using. This starts two runs of the same tests with the same
+``DPO_BOT_TEST_POSTGRES_URL`` (the second as soon as the first has a database), watches the
+server while they run (both runs' databases must be there at the same time, or the proof
+proves nothing), and checks that:
 
 - both runs pass;
 - a database left behind by a run that died (planted here, named like a run's) is dropped;
-- neither run leaves a database behind.
+- neither run leaves a database behind (and the second run, clearing dead runs' databases
+  as every run does at its start, left the first one's alone: the first passed).
 
     DPO_BOT_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
         python -m tests.two_runs_at_once [pytest arguments, default: the PostgreSQL-heavy files]
@@ -46,9 +48,19 @@ def main(args: list[str]) -> int:
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{STALE}"'))
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(args or DEFAULT)]
+
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+
     started = time.monotonic()
-    runs = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    runs = [start()]
+    # The second starts once the first has a database, so the second's clean-up of dead
+    # runs' databases meets a live run's, and must leave them be.
+    while not any(d.startswith(f"{PREFIX}{runs[0].pid}_") for d in databases()):
+        assert runs[0].poll() is None, "the first run ended before it made a database"
+        time.sleep(0.2)
+    runs.append(start())
     mine = [f"{PREFIX}{run.pid}_" for run in runs]
     together = False  # seen both runs' databases on the server at one moment
     while any(run.poll() is None for run in runs):
