@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlmodel import Session
 
+from tests import databases
 from workflows.core.chat import respond
 from workflows.core.context import Context
 from workflows.core.ui import Card, Question, Reply, Summary, Table, Text
@@ -22,30 +23,46 @@ from workflows.database import make_engine, session_scope, upgrade
 from workflows.people.models import Person, Role
 from workflows.schools.models import School
 
-POSTGRES_URL = os.environ.get("DPO_BOT_TEST_POSTGRES_URL")
+POSTGRES_URL = databases.POSTGRES_URL
 DATABASES = ["sqlite", "postgresql"]
 
 
-def _fresh_postgres() -> Engine:
-    engine = make_engine(POSTGRES_URL)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    return engine
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    databases.finish()
+
+
+@pytest.fixture(autouse=True)
+def _databases_given_back() -> Iterator[None]:
+    """A PostgreSQL database lent to a test goes back to the pool when the test ends."""
+    yield
+    databases.give_back()
+
+
+def fresh_database_url(kind: str, tmp_path: Path) -> str:
+    """A fresh database, migrated once per session and copied or emptied (tests/databases.py)."""
+    if kind == "postgresql":
+        return databases.postgres_run().migrated()
+    return databases.sqlite_copy(tmp_path / "dpo-bot.db")
 
 
 def empty_database(kind: str, tmp_path: Path) -> Engine:
-    """A database with nothing in it yet: a SQLite file, or the scratch PostgreSQL emptied."""
+    """A database with nothing in it yet, not even the schema, for a test to migrate."""
     if kind == "postgresql":
-        if not POSTGRES_URL:
-            pytest.skip("DPO_BOT_TEST_POSTGRES_URL is not set (CI sets it)")
-        return _fresh_postgres()
+        return make_engine(databases.postgres_run().empty())
     return make_engine(f"sqlite:///{tmp_path / 'dpo-bot.db'}")
 
 
 @pytest.fixture(params=DATABASES)
 def engine(request, tmp_path) -> Iterator[Engine]:
-    """The real database, migrated with the real migrations: SQLite, then PostgreSQL."""
+    """A fresh database with the real migrations' schema: SQLite, then PostgreSQL."""
+    engine = make_engine(fresh_database_url(request.param, tmp_path))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+def migrated_engine(request, tmp_path) -> Iterator[Engine]:
+    """An empty database that the real migrations have just run on (tests/test_migrations)."""
     engine = empty_database(request.param, tmp_path)
     upgrade(engine)
     yield engine
@@ -64,8 +81,7 @@ def cut(request, tmp_path):
 
 @pytest.fixture
 def sqlite_engine(tmp_path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'dpo-bot.db'}")
-    upgrade(engine)
+    engine = make_engine(fresh_database_url("sqlite", tmp_path))
     yield engine
     engine.dispose()
 

@@ -26,7 +26,7 @@ from sqlalchemy import Engine, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
-from tests.conftest import POSTGRES_URL, _fresh_postgres, make_school
+from tests.conftest import POSTGRES_URL, fresh_database_url, make_school
 from tests.test_reminders import (
     CROWD_NOW,
     REPO,
@@ -36,7 +36,7 @@ from tests.test_reminders import (
     crowd,
     dpo_bot,
 )
-from workflows.database import make_engine, upgrade
+from workflows.database import make_engine
 from workflows.notifications.models import Notification
 from workflows.reminders.models import Reminder
 from workflows.reminders.service import LEASE, sweep
@@ -102,17 +102,13 @@ class Outage:
 
 
 @pytest.fixture
-def outage() -> Iterator[tuple[Outage, str]]:
+def outage(tmp_path: Path) -> Iterator[tuple[Outage, str]]:
     """A fresh, migrated test database reached through an Outage; yields it and its URL."""
     if not POSTGRES_URL:
         pytest.skip("DPO_BOT_TEST_POSTGRES_URL is not set (CI sets it)")
-    _fresh_postgres().dispose()
-    url = make_url(POSTGRES_URL)
+    url = make_url(fresh_database_url("postgresql", tmp_path))
     hop = Outage(url.host or "127.0.0.1", url.port or 5432)
     through = url.set(host="127.0.0.1", port=hop.port).render_as_string(hide_password=False)
-    engine = make_engine(through)
-    upgrade(engine)
-    engine.dispose()
     yield hop, through
     hop.close()
 
@@ -130,16 +126,14 @@ class Cut:
         if kind == "postgresql":
             if not POSTGRES_URL:
                 pytest.skip("DPO_BOT_TEST_POSTGRES_URL is not set (CI sets it)")
-            _fresh_postgres().dispose()
-            url = make_url(POSTGRES_URL)
+            url = make_url(fresh_database_url(kind, tmp_path))
             self.hop = Outage(url.host or "127.0.0.1", url.port or 5432)
             self.url = url.set(host="127.0.0.1", port=self.hop.port).render_as_string(
                 hide_password=False)
         else:
             self.file = tmp_path / "dpo-bot.db"
-            self.url = f"sqlite:///{self.file}"
+            self.url = fresh_database_url(kind, tmp_path)
         self.engine = make_engine(self.url)
-        upgrade(self.engine)
 
     def cut(self) -> None:
         if self.kind == "postgresql":
@@ -194,12 +188,13 @@ def sent_and_noted(engine: Engine) -> tuple[set[str], set[str]]:
 
 
 @needs_postgres
-def test_connections_killed_between_claim_and_send_lose_and_duplicate_nothing() -> None:
+def test_connections_killed_between_claim_and_send_lose_and_duplicate_nothing(
+        tmp_path: Path) -> None:
     """pg_terminate_backend on the worker's pooled connection, as a server restart does:
     the next checkout notices (pre-ping), reconnects, and every claimed row still goes once."""
-    engine = _fresh_postgres()
-    upgrade(engine)
-    url = make_url(POSTGRES_URL).update_query_dict({"application_name": "faults-worker"})
+    url = make_url(fresh_database_url("postgresql", tmp_path))
+    engine = make_engine(url.render_as_string(hide_password=False))
+    url = url.update_query_dict({"application_name": "faults-worker"})
     worker = make_engine(url.render_as_string(hide_password=False))
     try:
         school = make_school(worker)
@@ -210,7 +205,8 @@ def test_connections_killed_between_claim_and_send_lose_and_duplicate_nothing() 
             with engine.connect() as admin:
                 killed.extend(admin.execute(text(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE application_name = 'faults-worker' AND pid <> pg_backend_pid()"
+                    "WHERE application_name = 'faults-worker' AND datname = current_database() "
+                    "AND pid <> pg_backend_pid()"
                 )).scalars())
 
         result = sweep(worker, now=CROWD_NOW, batch=10, on_claimed=kill_my_connections)
@@ -269,7 +265,9 @@ def test_the_remind_worker_reports_an_outage_and_carries_on_afterwards(
     outage: tuple[Outage, str],
 ) -> None:
     hop, url = outage
-    direct = make_engine(POSTGRES_URL)  # the test's own way in, not through the hop
+    # The test's own way in, not through the hop.
+    direct = make_engine(make_url(url).set(host=hop.target[0], port=hop.target[1])
+                         .render_as_string(hide_password=False))
     proc = subprocess.Popen([dpo_bot(), "remind", "--interval", "0.2"], cwd=REPO,
                             env=child_env(url), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -433,12 +431,11 @@ def test_a_write_the_database_refuses_is_one_line_without_the_data(kind: str,
     if kind == "postgresql":
         if not POSTGRES_URL:
             pytest.skip("DPO_BOT_TEST_POSTGRES_URL is not set (CI sets it)")
-        _fresh_postgres().dispose()
-        url, name = POSTGRES_URL, SECRET_NAME * 30
+        url, name = fresh_database_url(kind, tmp_path), SECRET_NAME * 30
         expected = "database refused the change: StringDataRightTruncation (22001)"
     else:
         file = tmp_path / "dpo-bot.db"
-        upgrade(make_engine(f"sqlite:///{file}"))
+        fresh_database_url(kind, tmp_path)
         url, name = f"sqlite:///file:{file}?mode=ro&uri=true", SECRET_NAME
         expected = "database unreachable: OperationalError: attempt to write a readonly database"
     done = subprocess.run([dpo_bot(), "people", "add", name, "--email", "zoe@example.org"],

@@ -218,8 +218,11 @@ class FakeSlack:
         with self._lock:
             self._calls.clear()
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 3.0) -> list[Call]:
-        """Wait until at least `count` calls of `method` arrived (Bolt calls after ack())."""
+    def wait_for(self, method: str, count: int = 1, timeout: float = 30.0) -> list[Call]:
+        """Wait until at least `count` calls of `method` arrived (Bolt calls after ack()).
+
+        Returns as soon as they have; the timeout only bounds a failure, so it is generous:
+        worker processes starting on a busy 2-core machine took more than 3 s."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while len(self.calls(method)) < count:
