@@ -202,7 +202,7 @@ def insert_all_once(session: Session, model: type[SQLModel], rows: list[dict[str
 
 
 def insert_rows(session: Session, model: type[SQLModel], rows: list[dict[str, Any]],
-                *returning: Any) -> list[Row[Any]]:
+                *returning: Any) -> list[Row[*tuple[Any, ...]]]:
     """Insert many rows at once (every row with the same keys); the ``returning`` columns back.
 
     Core, not ORM objects: a first consent import is tens of thousands of rows, and building
