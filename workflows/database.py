@@ -21,6 +21,7 @@ from sqlmodel import Session, SQLModel
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.engine.interfaces import DBAPIConnection, Dialect
 
 DATABASE_URL_ENV = "DPO_BOT_DATABASE_URL"
 
@@ -48,7 +49,8 @@ def make_engine(url: str | None = None) -> Engine:
                                hide_parameters=True)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - trivial
+        def _sqlite_pragmas(dbapi_connection: DBAPIConnection,  # pragma: no cover - trivial
+                            _record: object) -> None:
             cursor = dbapi_connection.cursor()
             # WAL lets the reminder worker and the chat share the file without blocking readers.
             if ":memory:" not in url:
@@ -112,7 +114,7 @@ def _check_foreign_keys(connection: Connection) -> None:
         raise RuntimeError(f"the upgrade would leave rows pointing nowhere: {broken[:5]}")
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in and out, whatever the database keeps.
 
     SQLite has no time zones; storing naive UTC everywhere keeps comparisons
@@ -122,14 +124,14 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         return value.astimezone(UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC)

@@ -311,10 +311,11 @@ def _require_lookup(ctx: Context) -> None:
         raise PermissionDenied(render("messages/consent_none.txt.j2", what="denied"))
 
 
-_INDEXES: dict[tuple[Any, ...], matching.NameIndex] = {}
+_INDEXES: dict[tuple[Any, ...], matching.NameIndex[int]] = {}
 
 
-def _index(session: Session, school_id: int, record: ConsentImport) -> matching.NameIndex:
+def _index(session: Session, school_id: int,
+           record: ConsentImport) -> matching.NameIndex[int]:
     """The school's name index as of its latest import (pupils change only by import).
 
     Keyed by the database, the import and a cheap signature of the current pupils, so an
