@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -19,7 +20,7 @@ def digest_text(session: Session, school: School, now: datetime) -> str:
     local_now = now.astimezone(ZoneInfo(school.timezone))
     today = local_now.date()
     school_id = saved_id(school)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for workflow in WORKFLOWS.values():
         model = workflow.model
         for case in session.exec(

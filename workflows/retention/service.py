@@ -114,7 +114,7 @@ def _cases(session: Session, school: School, workflow: Workflow, years: int, tod
         col(model.school_id) == school_id, col(model.state).not_in(workflow.open_states)))
         if (last := keep_until(workflow, case, years)) is not None and last < today]
     removal.count = len(finished)
-    removal.references = sorted(case.reference for case in finished)
+    removal.references = sorted(ref for case in finished if (ref := case.reference))
     if dry_run or not finished:
         return removal
     ids = [case.id for case in finished]
