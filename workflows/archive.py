@@ -20,6 +20,7 @@ from workflows.audit.models import AuditEvent
 from workflows.breach.export import export_rows as breach_rows
 from workflows.consent.service import export_rows as consent_rows
 from workflows.core.export import plain, to_csv
+from workflows.database import saved_id
 from workflows.people.models import Person
 from workflows.retention.service import periods
 from workflows.sar.export import export_rows as sar_rows
@@ -73,7 +74,7 @@ REGISTERS: dict[str, tuple[str, Rows]] = {
 def write_archive(session: Session, school: School, out: Path, actor: str,
                   now: datetime) -> dict[str, int]:
     """Write the zip; returns the row count of each file. Nothing is left half-written."""
-    session.add(AuditEvent(school_id=school.id, at=now, actor_name=actor, adapter="cli",
+    session.add(AuditEvent(school_id=saved_id(school), at=now, actor_name=actor, adapter="cli",
                            action="archive.exported", subject_type="school",
                            subject_id=school.id, subject_ref=None,
                            detail={"file": out.name}))

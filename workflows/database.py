@@ -13,10 +13,15 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Connection, DateTime, Engine, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, Row, Table, create_engine, event, inspect
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.engine.interfaces import DBAPIConnection, Dialect
 
 DATABASE_URL_ENV = "DPO_BOT_DATABASE_URL"
 
@@ -44,7 +49,8 @@ def make_engine(url: str | None = None) -> Engine:
                                hide_parameters=True)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - trivial
+        def _sqlite_pragmas(dbapi_connection: DBAPIConnection,  # pragma: no cover - trivial
+                            _record: object) -> None:
             cursor = dbapi_connection.cursor()
             # WAL lets the reminder worker and the chat share the file without blocking readers.
             if ":memory:" not in url:
@@ -108,7 +114,7 @@ def _check_foreign_keys(connection: Connection) -> None:
         raise RuntimeError(f"the upgrade would leave rows pointing nowhere: {broken[:5]}")
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in and out, whatever the database keeps.
 
     SQLite has no time zones; storing naive UTC everywhere keeps comparisons
@@ -118,14 +124,14 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         return value.astimezone(UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
@@ -135,7 +141,29 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def dialect_insert(session, model: type):
+class Saved(Protocol):
+    """A row with an id column (the id is None until it is saved)."""
+
+    @property
+    def id(self) -> int | None: ...
+
+
+def saved_id(row: Saved) -> int:
+    """A saved row's id, never None: for code that is only reached once the row is saved."""
+    if row.id is None:
+        raise ValueError(f"this {type(row).__name__} is not saved yet")
+    return row.id
+
+
+def table_of(model: type[Any]) -> Table:
+    """The Core table behind a table model (SQLModel sets ``__table__`` without typing it)."""
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table
+
+
+def dialect_insert(session: Session, model: type[SQLModel]) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that can take ``ON CONFLICT``, in the dialect of the session's database.
 
     Both databases spell the clause the same, but SQLAlchemy only offers it per dialect.
@@ -143,17 +171,18 @@ def dialect_insert(session, model: type):
     from sqlalchemy.dialects import postgresql, sqlite
 
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(model.__table__)
+    return dialect.insert(table_of(model))
 
 
-def insert_once(session, model: type, values: dict, key: str) -> bool:
+def insert_once(session: Session, model: type[SQLModel], values: dict[str, Any],
+                key: str) -> bool:
     """Insert a row unless one with the same unique ``key`` exists; True if this call wrote it.
 
     Racing writers (reminder workers, retried events) settle on the unique key without an
     error that would roll back the rest of their transaction. A returned id is the proof:
     rowcount is -1 for ``ON CONFLICT DO NOTHING`` on PostgreSQL.
     """
-    table = model.__table__  # Core, not the ORM's bulk path: this runs for every message sent
+    table = table_of(model)  # Core, not the ORM's bulk path: this runs for every message sent
     stmt = (
         dialect_insert(session, model)
         .values(**values)
@@ -163,7 +192,8 @@ def insert_once(session, model: type, values: dict, key: str) -> bool:
     return session.execute(stmt).first() is not None
 
 
-def insert_all_once(session, model: type, rows: list[dict], key: str) -> None:
+def insert_all_once(session: Session, model: type[SQLModel], rows: list[dict[str, Any]],
+                    key: str) -> None:
     """Insert many rows at once, each unless one with the same unique ``key`` exists.
 
     One executemany (psycopg pipelines it) for a batch of messages, not a statement each;
@@ -173,7 +203,8 @@ def insert_all_once(session, model: type, rows: list[dict], key: str) -> None:
         dialect_insert(session, model).on_conflict_do_nothing(index_elements=[key]), rows)
 
 
-def insert_rows(session, model: type, rows: list[dict], *returning) -> list:
+def insert_rows(session: Session, model: type[SQLModel], rows: list[dict[str, Any]],
+                *returning: Any) -> list[Row[*tuple[Any, ...]]]:
     """Insert many rows at once (every row with the same keys); the ``returning`` columns back.
 
     Core, not ORM objects: a first consent import is tens of thousands of rows, and building
@@ -184,7 +215,7 @@ def insert_rows(session, model: type, rows: list[dict], *returning) -> list:
 
     if not rows:
         return []
-    stmt = insert(model.__table__)
+    stmt = insert(table_of(model))
     if not returning:
         session.execute(stmt, rows)
         return []

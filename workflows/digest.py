@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from workflows.core.wording import render
+from workflows.database import saved_id
 from workflows.people import service as people
 from workflows.schools.models import School
 
@@ -17,12 +19,13 @@ def digest_text(session: Session, school: School, now: datetime) -> str:
 
     local_now = now.astimezone(ZoneInfo(school.timezone))
     today = local_now.date()
-    rows = []
+    school_id = saved_id(school)
+    rows: list[dict[str, Any]] = []
     for workflow in WORKFLOWS.values():
         model = workflow.model
         for case in session.exec(
             select(model).where(
-                model.school_id == school.id, col(model.state).in_(list(workflow.open_states))
+                col(model.school_id) == school_id, col(model.state).in_(list(workflow.open_states))
             )
         ):
             owner = people.get(session, case.owner_id)

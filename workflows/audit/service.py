@@ -19,7 +19,7 @@ def record(
     **detail: Any,
 ) -> AuditEvent:
     event = AuditEvent(
-        school_id=ctx.school.id,
+        school_id=ctx.school_id,
         at=ctx.now,
         actor_id=ctx.person.id,
         actor_name=ctx.person.name,
@@ -47,5 +47,6 @@ def history(session: Session, subject_type: str, subject_id: int) -> list[AuditE
 def letters_drafted(session: Session, subject_type: str, subject_id: int) -> list[str]:
     """The kinds of letter drafted so far for a case (``letter REF KIND``), for telling the
     DPO which drafts a correction has made out of date."""
-    return sorted({e.detail.get("letter") for e in history(session, subject_type, subject_id)
-                   if e.action == f"{subject_type}.letter_drafted"} - {None})
+    return sorted({letter for e in history(session, subject_type, subject_id)
+                   if e.action == f"{subject_type}.letter_drafted"
+                   and (letter := e.detail.get("letter")) is not None})

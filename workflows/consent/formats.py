@@ -50,6 +50,7 @@ import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from workflows.consent.models import Status
 
@@ -144,7 +145,7 @@ def load_mapping(path: Path) -> Mapping:
     return mapping_from_dict(raw, path.name)
 
 
-def mapping_from_dict(raw: dict, name: str = "generic") -> Mapping:
+def mapping_from_dict(raw: dict[str, Any], name: str = "generic") -> Mapping:
     columns = raw.get("columns")
     consents = raw.get("consents")
     if not isinstance(columns, dict) or not isinstance(consents, dict) or not consents:

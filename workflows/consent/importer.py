@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select, update
 
 from workflows.audit.models import AuditEvent
@@ -31,7 +32,7 @@ from workflows.consent.models import (
     Status,
 )
 from workflows.core.imports import CsvFile, ImportRefused, check_length, read_date
-from workflows.database import insert_rows
+from workflows.database import insert_rows, saved_id, table_of
 from workflows.schools.models import School
 
 __all__ = ["ImportRefused", "Report", "import_consents"]
@@ -196,13 +197,14 @@ def import_consents(
                              f"{', '.join(categories)}."])
     report = Report(file_name=file_name, format=mapping.name, dry_run=dry_run,
                     imported_at=now)
+    school_id = saved_id(school)
     record = None
     if not dry_run:
-        record = ConsentImport(school_id=school.id, at=now, file_name=file_name[:255],
+        record = ConsentImport(school_id=school_id, at=now, file_name=file_name[:255],
                                format=mapping.name, rows=0, by_name=by_name)
         session.add(record)
         session.flush()
-    batch = _Batch(school_id=school.id, now=now, by_name=by_name,
+    batch = _Batch(school_id=school_id, now=now, by_name=by_name,
                    import_id=record.id if record else None, dry_run=dry_run)
     waiting: list[Row] = []
     for line, cells in records:
@@ -214,7 +216,7 @@ def import_consents(
             continue
         waiting.append(row)
         if len(waiting) == BATCH:
-            _apply(session, school, waiting, categories, batch, report)
+            _apply(session, waiting, categories, batch, report)
             waiting.clear()
             if progress:
                 progress(source.position, source.size)
@@ -222,14 +224,14 @@ def import_consents(
         raise reader.refusal()
     if not report.rows:
         raise ImportRefused(["The file has a header but no pupils."])
-    _apply(session, school, waiting, categories, batch, report)
+    _apply(session, waiting, categories, batch, report)
     if progress:
         progress(source.size, source.size)
     _mark_left(session, school, reader.seen, report, now, dry_run)
     if not dry_run and record is not None:
         record.rows, record.added, record.changed = report.rows, report.added, report.changed
         record.unchanged, record.left = report.unchanged, report.left
-        session.add(AuditEvent(school_id=school.id, at=now, actor_name=by_name, adapter="cli",
+        session.add(AuditEvent(school_id=school_id, at=now, actor_name=by_name, adapter="cli",
                                action="consent.imported", subject_type="consent_import",
                                subject_id=record.id, subject_ref=None,
                                detail={"file": file_name, "format": mapping.name,
@@ -239,33 +241,36 @@ def import_consents(
     return report
 
 
-def _apply(session: Session, school: School, rows: list[Row],
+def _apply(session: Session, rows: list[Row],
            categories: dict[str, ConsentCategory], batch: _Batch, report: Report) -> None:
     """One batch of checked rows: compare with what is held, then write (unless a dry run)."""
     if not rows:
         return
     pupils = {p.mis_id: p for p in session.exec(select(Pupil).where(
-        Pupil.school_id == school.id, col(Pupil.mis_id).in_([r.mis_id for r in rows])))}
+        Pupil.school_id == batch.school_id, col(Pupil.mis_id).in_([r.mis_id for r in rows])))}
     # Plain rows, not ORM objects: a re-import compares every answer of every pupil, nine or
     # so each, and changes few; building an object for each was most of its time.
-    consents = {(c.pupil_id, c.category_id): c for c in session.execute(select(
-        Consent.id, Consent.pupil_id, Consent.category_id, Consent.status, Consent.given_on,
-        Consent.given_by, Consent.withdrawn_on, Consent.pending_mis).where(
+    # SQLAlchemy's select: SQLModel's is typed for at most four columns.
+    consents = {(c.pupil_id, c.category_id): c for c in session.execute(sa_select(
+        col(Consent.id), col(Consent.pupil_id), col(Consent.category_id), col(Consent.status),
+        col(Consent.given_on), col(Consent.given_by), col(Consent.withdrawn_on),
+        col(Consent.pending_mis)).where(
         col(Consent.pupil_id).in_([p.id for p in pupils.values()])))} if pupils else {}
-    new_pupils: list[tuple[dict, Row]] = []
+    new_pupils: list[tuple[dict[str, Any], Row]] = []
     for row in rows:
         pupil = pupils.get(row.mis_id)
         if pupil is None:
             report.added += 1
-            new_pupils.append(({"school_id": school.id, "mis_id": row.mis_id,
+            new_pupils.append(({"school_id": batch.school_id, "mis_id": row.mis_id,
                                 "updated_at": batch.now, "left_at": None, **row.pupil}, row))
             continue
+        pupil_id = saved_id(pupil)
         changed = pupil.left_at is not None or any(
             getattr(pupil, a) != row.pupil[a] for a in PUPIL_ATTRS)
         for key, status in row.consents.items():
             category = categories[key]
-            current = consents.get((pupil.id, category.id))
-            changed |= batch.apply(report, pupil.id, pupil.display_name, pupil.mis_id,
+            current = consents.get((pupil_id, category.id))
+            changed |= batch.apply(report, pupil_id, pupil.display_name, pupil.mis_id,
                                    category, current, status, row)
         if changed:
             report.changed += 1
@@ -280,8 +285,9 @@ def _apply(session: Session, school: School, rows: list[Row],
     if new_pupils:
         # Plain rows, not ORM objects: a first import of a large secondary is two thousand
         # pupils and tens of thousands of answers, and building models dominated its time.
-        ids = dict(insert_rows(session, Pupil, [values for values, _ in new_pupils],
-                               Pupil.__table__.c.mis_id, Pupil.__table__.c.id))
+        roll = table_of(Pupil)
+        ids: dict[str, int] = dict(insert_rows(
+            session, Pupil, [values for values, _ in new_pupils], roll.c.mis_id, roll.c.id))
         for _, row in new_pupils:
             for key, status in row.consents.items():
                 batch.apply(report, ids[row.mis_id], "", row.mis_id, categories[key],
@@ -302,7 +308,7 @@ def _mark_left(session: Session, school: School, in_file: dict[str, int], report
                now: datetime, dry_run: bool) -> None:
     """Pupils on roll here but not in the file have left (their answers are kept)."""
     on_roll = select(Pupil.id, Pupil.mis_id).where(
-        Pupil.school_id == school.id, col(Pupil.left_at).is_(None))
+        Pupil.school_id == saved_id(school), col(Pupil.left_at).is_(None))
     # Streamed from the cursor: the roll may be far larger than this file.
     gone = [pupil_id for pupil_id, mis_id in session.execute(
         on_roll.execution_options(yield_per=5000)) if mis_id not in in_file]
@@ -323,9 +329,9 @@ class _Batch:
     by_name: str
     import_id: int | None
     dry_run: bool
-    fresh: list[dict] = field(default_factory=list)
-    updated: list[dict] = field(default_factory=list)  # by primary key
-    history: list[dict] = field(default_factory=list)
+    fresh: list[dict[str, Any]] = field(default_factory=list)
+    updated: list[dict[str, Any]] = field(default_factory=list)  # by primary key
+    history: list[dict[str, Any]] = field(default_factory=list)
 
     def apply(self, report: Report, pupil_id: int, who: str, mis_id: str,
               category: ConsentCategory, current: Any, status: Status,

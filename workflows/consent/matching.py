@@ -9,15 +9,10 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from collections.abc import Iterable
+from typing import Generic, TypeVar
 
-
-class Named(Protocol):
-    legal_first: str
-    legal_last: str
-    preferred_name: str | None
-    reg_class: str
+K = TypeVar("K")  # what the index hands back for a pupil: an id, or the pupil itself
 
 
 def fold(text: str) -> str:
@@ -42,19 +37,19 @@ def split_class(query: str, by_fold: dict[str, str]) -> tuple[str, str | None]:
     return " ".join(words), None
 
 
-class NameIndex:
+class NameIndex(Generic[K]):
     """Every current pupil's names, folded once: built per import, asked many times.
 
     Entries are (key, pupil) where ``key`` is whatever the caller needs back (an id, or the
     pupil itself); folding thousands of names on every question is what made lookups slow.
     """
 
-    def __init__(self, entries: Iterable[tuple[Any, str, str, str | None, str]]) -> None:
+    def __init__(self, entries: Iterable[tuple[K, str, str, str | None, str]]) -> None:
         self.classes: list[str] = []
         self.folded_classes: dict[str, str] = {}  # "4b" -> "4B", for questions about a class
         # class ("" for the whole school) -> "first last" / "first" -> keys
-        self.full: dict[str, dict[str, list[Any]]] = {"": {}}
-        self.firsts: dict[str, dict[str, list[Any]]] = {"": {}}
+        self.full: dict[str, dict[str, list[K]]] = {"": {}}
+        self.firsts: dict[str, dict[str, list[K]]] = {"": {}}
         seen_classes: set[str] = set()
         for key, legal_first, legal_last, preferred, reg_class in entries:
             last = fold(legal_last)
@@ -70,7 +65,7 @@ class NameIndex:
                     self.full[scope].setdefault(f"{first} {last}", []).append(key)
                     self.firsts[scope].setdefault(first, []).append(key)
 
-    def find(self, query: str, cutoff: float = 0.8) -> list[Any]:
+    def find(self, query: str, cutoff: float = 0.8) -> list[K]:
         """The keys of the pupils the query most likely means: exact names, then close ones."""
         name, in_class = split_class(query, self.folded_classes)
         if not name:
@@ -98,12 +93,5 @@ class NameIndex:
         return []
 
 
-def find(query: str, pupils: Sequence[Named], cutoff: float = 0.8) -> list:
-    """The pupils the query most likely means (an index built for this one question)."""
-    index = NameIndex((p, p.legal_first, p.legal_last, p.preferred_name, p.reg_class)
-                      for p in pupils)
-    return index.find(query, cutoff)
-
-
-def _unique(found: list) -> list:
+def _unique(found: list[K]) -> list[K]:
     return list({id(p) if not isinstance(p, int) else p: p for p in found}.values())

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from workflows.audit import service as audit
@@ -37,7 +38,7 @@ from workflows.core.export import plain
 from workflows.core.fields import Choice, Field, Form, Kind
 from workflows.core.ui import Reply, Table, Text
 from workflows.core.wording import render
-from workflows.database import utcnow
+from workflows.database import saved_id, utcnow
 from workflows.notifications import service as notifications
 from workflows.people import service as people
 from workflows.people.permissions import Permission, PermissionDenied, can
@@ -67,10 +68,11 @@ ALL_USES = ("all", "everything", "all photos", "photos", "any photos", "all uses
 
 def categories(session: Session, school: School) -> dict[str, ConsentCategory]:
     """The school's consent categories, created from DOMAIN.md 4's defaults on first use."""
+    school_id = saved_id(school)
     found = list(session.exec(select(ConsentCategory).where(
-        ConsentCategory.school_id == school.id).order_by(col(ConsentCategory.position))))
+        ConsentCategory.school_id == school_id).order_by(col(ConsentCategory.position))))
     if not found:
-        found = [ConsentCategory(school_id=school.id, key=k, label=label, position=i)
+        found = [ConsentCategory(school_id=school_id, key=k, label=label, position=i)
                  for i, (k, label) in enumerate(DEFAULT_CATEGORIES)]
         session.add_all(found)
         session.flush()
@@ -91,9 +93,10 @@ KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
 def _settings_changed(session: Session, school: School, by_name: str, action: str,
                       **detail: Any) -> None:
-    session.add(AuditEvent(school_id=school.id, at=utcnow(), actor_name=by_name, adapter="cli",
+    school_id = saved_id(school)
+    session.add(AuditEvent(school_id=school_id, at=utcnow(), actor_name=by_name, adapter="cli",
                            action=f"consent.settings.{action}", subject_type="consent_setting",
-                           subject_id=school.id, subject_ref=None, detail=detail))
+                           subject_id=school_id, subject_ref=None, detail=detail))
 
 
 def set_validity_months(session: Session, school: School, months: int,
@@ -102,7 +105,8 @@ def set_validity_months(session: Session, school: School, months: int,
     if not 1 <= months <= 120:
         raise SettingRefused(f"{months} months is not a validity period: give 1 to 120 "
                              "(most schools renew every 12 months).")
-    setting = session.get(ConsentSetting, school.id) or ConsentSetting(school_id=school.id)
+    school_id = saved_id(school)
+    setting = session.get(ConsentSetting, school_id) or ConsentSetting(school_id=school_id)
     before = setting.validity_months
     setting.validity_months = months
     session.add(setting)
@@ -126,7 +130,7 @@ def add_category(session: Session, school: School, key: str, label: str,
                              "starting with a letter, up to 32 (e.g. instagram).")
     if key in cats:
         raise SettingRefused(f"{key} is already a use: {cats[key].label}. Rename it instead.")
-    category = ConsentCategory(school_id=school.id, key=key, label=_label(label),
+    category = ConsentCategory(school_id=saved_id(school), key=key, label=_label(label),
                                position=max((c.position for c in cats.values()), default=-1) + 1)
     session.add(category)
     _settings_changed(session, school, by_name, "added", key=key, label=category.label)
@@ -160,9 +164,9 @@ def remove_category(session: Session, school: School, key: str, by_name: str) ->
     category = _existing(session, school, key)
     if len(categories(session, school)) == 1:
         raise SettingRefused(f"{key} is the school's only use; add another before removing it.")
-    answers = session.exec(select(func.count(Consent.id)).where(
+    answers = session.exec(select(func.count(col(Consent.id))).where(
         Consent.category_id == category.id)).one()
-    history = session.exec(select(func.count(ConsentChange.id)).where(
+    history = session.exec(select(func.count(col(ConsentChange.id))).where(
         ConsentChange.category_id == category.id)).one()
     if answers or history:
         raise SettingRefused(
@@ -278,12 +282,18 @@ def _held(session: Session, pupil_ids: list[int],
     """
     if not pupil_ids:
         return {}
-    query = select(Consent.pupil_id, Consent.category_id, Consent.status, Consent.given_on,
-                   Consent.given_by, Consent.withdrawn_on, Consent.pending_mis
-                   ).where(col(Consent.pupil_id).in_(pupil_ids))
+    # SQLAlchemy's select: SQLModel's is typed for at most four columns.
+    query = sa_select(col(Consent.pupil_id), col(Consent.category_id), col(Consent.status),
+                      col(Consent.given_on), col(Consent.given_by), col(Consent.withdrawn_on),
+                      col(Consent.pending_mis)).where(col(Consent.pupil_id).in_(pupil_ids))
     if chosen is not None:
         query = query.where(col(Consent.category_id).in_([c.id for c in chosen]))
-    return {(c.pupil_id, c.category_id): c for c in session.exec(query)}
+    return {(c.pupil_id, c.category_id): c for c in session.execute(query)}
+
+
+def _key(pupil: Pupil, category: ConsentCategory) -> tuple[int, int]:
+    """Where a pupil's answer for a use is held (both rows come from the database)."""
+    return saved_id(pupil), saved_id(category)
 
 
 def _none(what: str, **values: Any) -> list[Reply]:
@@ -301,10 +311,11 @@ def _require_lookup(ctx: Context) -> None:
         raise PermissionDenied(render("messages/consent_none.txt.j2", what="denied"))
 
 
-_INDEXES: dict[tuple, matching.NameIndex] = {}
+_INDEXES: dict[tuple[Any, ...], matching.NameIndex[int]] = {}
 
 
-def _index(session: Session, school_id: int, record: ConsentImport) -> matching.NameIndex:
+def _index(session: Session, school_id: int,
+           record: ConsentImport) -> matching.NameIndex[int]:
     """The school's name index as of its latest import (pupils change only by import).
 
     Keyed by the database, the import and a cheap signature of the current pupils, so an
@@ -313,16 +324,16 @@ def _index(session: Session, school_id: int, record: ConsentImport) -> matching.
     # Answered from the index on school_id alone (leavers are marked by imports, which the
     # key already covers): scanning the roll on every question was its slowest statement.
     on_roll = session.exec(
-        select(func.count(Pupil.id), func.min(Pupil.id), func.max(Pupil.id))
+        select(func.count(col(Pupil.id)), func.min(col(Pupil.id)), func.max(col(Pupil.id)))
         .where(Pupil.school_id == school_id)
     ).one()
-    key = (str(session.get_bind().url), school_id, record.id, record.at, record.file_name,
+    key = (str(session.get_bind().engine.url), school_id, record.id, record.at, record.file_name,
            record.rows, record.added, record.changed, *on_roll)
     if key not in _INDEXES:
-        rows = session.exec(
-            select(Pupil.id, Pupil.legal_first, Pupil.legal_last, Pupil.preferred_name,
-                   Pupil.reg_class)
-            .where(Pupil.school_id == school_id, col(Pupil.left_at).is_(None))
+        rows = session.execute(
+            sa_select(col(Pupil.id), col(Pupil.legal_first), col(Pupil.legal_last),
+                      col(Pupil.preferred_name), col(Pupil.reg_class))
+            .where(col(Pupil.school_id) == school_id, col(Pupil.left_at).is_(None))
             .order_by(col(Pupil.legal_last), col(Pupil.legal_first))
         ).all()
         for stale in [k for k in _INDEXES if k[:2] == key[:2]]:
@@ -340,7 +351,7 @@ class _Asked:
 
 def _asked(ctx: Context, use: str | None, allow_all: bool = False) -> _Asked | list[Reply]:
     """The register and the uses a question is about, or the replies saying what is missing."""
-    record = latest_import(ctx.session, ctx.school.id)
+    record = latest_import(ctx.session, ctx.school_id)
     if record is None:
         return _none("no_import")
     cats = categories(ctx.session, ctx.school)
@@ -354,7 +365,7 @@ def _asked(ctx: Context, use: str | None, allow_all: bool = False) -> _Asked | l
 
 def _pick(ctx: Context, record: ConsentImport, query: str, action: str) -> Pupil | list[Reply]:
     """The one pupil meant, or the replies that say none or which (audited either way)."""
-    ids = _index(ctx.session, ctx.school.id, record).find(query)
+    ids = _index(ctx.session, ctx.school_id, record).find(query)
     by_id = {p.id: p for p in ctx.session.exec(select(Pupil).where(col(Pupil.id).in_(ids)))}
     found = [by_id[i] for i in ids if i in by_id]
     if not found:
@@ -387,17 +398,17 @@ def answer(ctx: Context, name: str, use: str | None = None) -> list[Reply]:
     pupil = picked
     audit.record(ctx, "consent.viewed", "pupil", pupil.id, pupil.mis_id,
                  use=category.key if category else "all")
-    held = _held(ctx.session, [pupil.id])
+    held = _held(ctx.session, [saved_id(pupil)])
     months, today = validity_months(ctx.session, ctx.school), ctx.today
     pending = any(c.pending_mis for c in held.values())
     if category is not None:
-        v = verdict(pupil, held.get((pupil.id, category.id)), months, today)
+        v = verdict(pupil, held.get(_key(pupil, category)), months, today)
         text = render("messages/consent_answer.txt.j2", ok=v.ok, kind=v.kind, reason=v.reason,
                       who=pupil.display_name, where=_where(pupil), use=category.label)
         return [Text(text, "success" if v.ok else "error"), _source(ctx, record, pending)]
     rows = []
     for c in cats.values():
-        v = verdict(pupil, held.get((pupil.id, c.id)), months, today)
+        v = verdict(pupil, held.get(_key(pupil, c)), months, today)
         rows.append((c.label, "yes" if v.ok else "NO", v.reason))
     replies: list[Reply] = []
     if pupil.no_photos:
@@ -415,21 +426,21 @@ def class_answer(ctx: Context, reg_class: str, use: str | None = None) -> list[R
     if not isinstance(asked, _Asked):
         return asked
     record, chosen = asked.record, asked.chosen
-    index = _index(ctx.session, ctx.school.id, record)
+    index = _index(ctx.session, ctx.school_id, record)
     wanted = index.folded_classes.get(matching.fold(reg_class))
     if wanted is None:
         return _none("no_class", query=reg_class,
                      classes=", ".join(sorted(index.classes)) or "none")
     # Only that class is loaded: a secondary has thousands on roll and thirty in a form.
     members = list(ctx.session.exec(
-        select(Pupil).where(Pupil.school_id == ctx.school.id, Pupil.reg_class == wanted,
+        select(Pupil).where(Pupil.school_id == ctx.school_id, Pupil.reg_class == wanted,
                             col(Pupil.left_at).is_(None))
         .order_by(col(Pupil.legal_last), col(Pupil.legal_first))))
-    held = _held(ctx.session, [p.id for p in members], chosen)
+    held = _held(ctx.session, [saved_id(p) for p in members], chosen)
     months, today = validity_months(ctx.session, ctx.school), ctx.today
     out: list[tuple[bool, str, str]] = []
     for p in members:
-        verdicts = [(c, verdict(p, held.get((p.id, c.id)), months, today)) for c in chosen]
+        verdicts = [(c, verdict(p, held.get(_key(p, c)), months, today)) for c in chosen]
         refused = [(c, v) for c, v in verdicts if not v.ok]
         if not refused:
             continue
@@ -473,9 +484,9 @@ def ask(ctx: Context, raw: dict[str, str]) -> list[Reply]:
     """The answer to a submitted consent form: one pupil or a whole class, one use or all."""
     values = question_form(ctx).parse_all(raw, ctx)
     who, use = values["who"], None if values["use"] == EVERY_USE else values["use"]
-    record = latest_import(ctx.session, ctx.school.id)
+    record = latest_import(ctx.session, ctx.school_id)
     if record is not None and matching.fold(who) in _index(
-            ctx.session, ctx.school.id, record).folded_classes:
+            ctx.session, ctx.school_id, record).folded_classes:
         return class_answer(ctx, who, use)
     return answer(ctx, who, use)
 
@@ -512,17 +523,15 @@ def withdraw(ctx: Context, name: str, use: str) -> list[Reply]:
 def _withdraw_privately(ctx: Context, asked: _Asked, name: str, uses: str) -> list[Reply]:
     """For someone who may not look pupils up: recorded at once if the name is one pupil's,
     else passed to the DPO team with the name as typed; the answer is the same either way."""
-    ids = _index(ctx.session, ctx.school.id, asked.record).find(name)
+    ids = _index(ctx.session, ctx.school_id, asked.record).find(name)
     if len(ids) == 1:
-        pupil = ctx.session.get(Pupil, ids[0])
-        _record_withdrawal(ctx, pupil, asked.chosen, uses)
+        _record_withdrawal(ctx, ctx.session.get_one(Pupil, ids[0]), asked.chosen, uses)
     else:
         audit.record(ctx, "consent.withdrawal_passed_on", "pupil", query=name,
                      matches=len(ids), uses=[c.key for c in asked.chosen])
-        team = [p.id for p in people.decision_makers(ctx.session, ctx.school.id)]
         said = hashlib.sha256(matching.fold(name).encode()).hexdigest()[:12]
         notifications.queue(
-            ctx.session, school_id=ctx.school.id, people=team, by=ctx.person.id,
+            ctx.session, school_id=ctx.school_id, people=_team(ctx), by=ctx.person.id,
             kind="consent.withdrawal_to_match",
             key=f"consent-withdrawal-to-match:{said}:{'-'.join(c.key for c in asked.chosen)}"
                 f":{ctx.today}",
@@ -536,13 +545,15 @@ def _withdraw_privately(ctx: Context, asked: _Asked, name: str, uses: str) -> li
 def _record_withdrawal(ctx: Context, pupil: Pupil, chosen: list[ConsentCategory],
                        uses: str) -> None:
     """The pupil's consent for the uses is withdrawn from today, and the DPO team is told."""
-    held = _consents(ctx.session, [pupil.id])
+    pupil_id = saved_id(pupil)
+    held = _consents(ctx.session, [pupil_id])
     today = ctx.today
     for category in chosen:
-        consent = held.get((pupil.id, category.id))
+        category_id = saved_id(category)
+        consent = held.get((pupil_id, category_id))
         if consent is None:
-            consent = Consent(school_id=ctx.school.id, pupil_id=pupil.id,
-                              category_id=category.id)
+            consent = Consent(school_id=ctx.school_id, pupil_id=pupil_id,
+                              category_id=category_id)
             ctx.session.add(consent)
         if consent.status == Status.WITHDRAWN and consent.pending_mis:
             continue  # told twice (or a retried message): once is recorded
@@ -550,16 +561,15 @@ def _record_withdrawal(ctx: Context, pupil: Pupil, chosen: list[ConsentCategory]
         consent.status, consent.withdrawn_on = Status.WITHDRAWN, today
         consent.source, consent.pending_mis, consent.updated_at = Source.CHAT, True, ctx.now
         ctx.session.add(ConsentChange(
-            school_id=ctx.school.id, pupil_id=pupil.id, category_id=category.id, at=ctx.now,
+            school_id=ctx.school_id, pupil_id=pupil_id, category_id=category_id, at=ctx.now,
             old_status=old, new_status=Status.WITHDRAWN, source=Source.CHAT,
             by_id=ctx.person.id, by_name=ctx.person.name,
             note="a parent's withdrawal, told to staff; not yet in the MIS"))
     ctx.session.flush()
     audit.record(ctx, "consent.withdrawn", "pupil", pupil.id, pupil.mis_id,
                  uses=[c.key for c in chosen])
-    team = [p.id for p in people.decision_makers(ctx.session, ctx.school.id)]
     notifications.queue(
-        ctx.session, school_id=ctx.school.id, people=team, kind="consent.withdrawn",
+        ctx.session, school_id=ctx.school_id, people=_team(ctx), kind="consent.withdrawn",
         by=ctx.person.id,
         key=f"consent-withdrawn:{pupil.id}:{'-'.join(c.key for c in chosen)}:{today}",
         text=render("messages/consent_withdrawal_notice.txt.j2", actor=ctx.person.name,
@@ -568,20 +578,26 @@ def _record_withdrawal(ctx: Context, pupil: Pupil, chosen: list[ConsentCategory]
     )
 
 
+def _team(ctx: Context) -> list[int]:
+    """Who is told of a withdrawal: the DPO team."""
+    return [saved_id(p) for p in people.decision_makers(ctx.session, ctx.school_id)]
+
+
 # --- export ---------------------------------------------------------------------------------
 
 def export_rows(session: Session, school: School, actor: str) -> list[dict[str, Any]]:
     """The register as held now, one row per pupil and use, with the answer the bot gives."""
     cats = categories(session, school)
-    pupils = _current(session, school.id)
-    held = _consents(session, [p.id for p in pupils])
+    school_id = saved_id(school)
+    pupils = _current(session, school_id)
+    held = _consents(session, [saved_id(p) for p in pupils])
     months = validity_months(session, school)
     today = utcnow().date()
-    record = latest_import(session, school.id)
+    record = latest_import(session, school_id)
     rows = []
     for p in pupils:
         for c in cats.values():
-            consent = held.get((p.id, c.id))
+            consent = held.get(_key(p, c))
             v = verdict(p, consent, months, today)
             rows.append({
                 "mis_id": p.mis_id, "legal_first": p.legal_first, "legal_last": p.legal_last,
@@ -596,9 +612,7 @@ def export_rows(session: Session, school: School, actor: str) -> list[dict[str, 
                 "answer": "yes" if v.ok else "no", "reason": v.reason,
                 "imported_at": record.at if record else None,
             })
-    from workflows.audit.models import AuditEvent
-
-    session.add(AuditEvent(school_id=school.id, at=utcnow(), actor_name=actor, adapter="cli",
+    session.add(AuditEvent(school_id=school_id, at=utcnow(), actor_name=actor, adapter="cli",
                            action="consent.exported", subject_type="consent",
                            detail={"count": len(rows)}))
     return [{k: plain(v) for k, v in row.items()} for row in rows]

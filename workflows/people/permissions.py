@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Protocol
 
 from workflows.people.models import Person, Role
 
@@ -56,7 +57,18 @@ def require(person: Person, permission: Permission, what: str) -> None:
         )
 
 
-def can_view(person: Person, case) -> bool:
+class Viewed(Protocol):
+    """What deciding who may see a case reads of it."""
+
+    @property
+    def school_id(self) -> int: ...
+    @property
+    def created_by_id(self) -> int: ...
+    @property
+    def owner_id(self) -> int | None: ...
+
+
+def can_view(person: Person, case: Viewed) -> bool:
     """Staff see the cases they logged or own; the DPO, deputies and head see all."""
     if can(person, Permission.VIEW_ALL):
         return person.school_id == case.school_id

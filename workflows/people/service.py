@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from workflows.audit import service as audit
 from workflows.audit.models import AuditEvent
 from workflows.core.context import Context
+from workflows.database import saved_id
 from workflows.people.models import Person, Role
 from workflows.people.permissions import Permission, require
 from workflows.schools.models import School
@@ -87,13 +88,14 @@ def command_line_person(session: Session, school: School, as_name: str | None) -
     and change what the command line offers; they are named by their login, never taken for
     the DPO. Their record is not saved: it exists only to be written into the audit trail.
     """
+    school_id = saved_id(school)
     if as_name is not None:
-        person = named(session, school.id, as_name)
+        person = named(session, school_id, as_name)
         if person is None or not person.active:
             raise PeopleRefused(f"No one called “{as_name}” is on {school.name}'s people list "
                                 "(dpo-bot people list shows them).")
         return person
-    return Person(school_id=school.id, name=f"{login_name()} (command line)", role=Role.STAFF,
+    return Person(school_id=school_id, name=f"{login_name()} (command line)", role=Role.STAFF,
                   consent_lookup=True)
 
 
@@ -108,7 +110,7 @@ def _single(ctx: Context, person: Person, role: Role) -> list[str]:
     """Hand a one-of role over: the former holder becomes staff, audited. What was done."""
     said = []
     if role in SINGLE_ROLES:
-        for former in by_role(ctx.session, ctx.school.id, role):
+        for former in by_role(ctx.session, ctx.school_id, role):
             if former.id != person.id:
                 former.role = Role.STAFF
                 audit.record(ctx, "person.role_changed", "person", former.id, None,
@@ -129,7 +131,7 @@ def add(ctx: Context, name: str, role: Role | None = None, email: str | None = N
     name = name.strip()
     if not name:
         raise PeopleRefused("A person needs a name.")
-    person = named(ctx.session, ctx.school.id, name)
+    person = named(ctx.session, ctx.school_id, name)
     if person is not None and ((role is not None and person.role != role)
                                or not person.active):
         role = role or Role(person.role)
@@ -140,13 +142,13 @@ def add(ctx: Context, name: str, role: Role | None = None, email: str | None = N
                f"{role.value}."))
     if slack_id:
         holder = ctx.session.exec(select(Person).where(
-            Person.school_id == ctx.school.id, Person.slack_user_id == slack_id)).first()
+            Person.school_id == ctx.school_id, Person.slack_user_id == slack_id)).first()
         if holder is not None and (person is None or holder.id != person.id):
             raise PeopleRefused(f"Slack member {slack_id} is already {holder.name}.")
     new = person is None
     role = role or (Role(person.role) if person else Role.STAFF)
     if person is None:
-        person = Person(school_id=ctx.school.id, name=name, role=role)
+        person = Person(school_id=ctx.school_id, name=name, role=role)
         ctx.session.add(person)
         ctx.session.flush()
     changed = {}
@@ -194,7 +196,7 @@ def remove(ctx: Context, name: str) -> Person:
 
 
 def _on_list(ctx: Context, name: str) -> Person:
-    person = named(ctx.session, ctx.school.id, name.strip())
+    person = named(ctx.session, ctx.school_id, name.strip())
     if person is None:
         raise PeopleRefused(f"No one called “{name}” at {ctx.school.name} (dpo-bot people list "
                             "shows them).")
@@ -216,7 +218,7 @@ def listed(ctx: Context) -> list[Person]:
 
 def person_history(ctx: Context, person: Person) -> list[AuditEvent]:
     """Every change to this person's place on the list (the read is itself audited)."""
-    events = audit.history(ctx.session, "person", person.id)
+    events = audit.history(ctx.session, "person", saved_id(person))
     audit.record(ctx, "person.viewed", "person", person.id, None, name=person.name,
                  what="history")
     return events
@@ -234,7 +236,8 @@ def arriving(session: Session, school: School, name: str, role: Role | None,
     is a demo (not set up, and no DPO yet), so that `dpo-bot chat --user "Dee Dpo" --role dpo`
     works on a fresh database but no one can make themselves the DPO of a real school.
     """
-    person = named(session, school.id, name)
+    school_id = saved_id(school)
+    person = named(session, school_id, name)
     if person is not None and not person.active:
         raise PeopleRefused(f"{name} was removed from {school.name}'s people list, so can't "
                             f"use the bot there; the DPO can bring them back with dpo-bot "
@@ -252,7 +255,7 @@ def arriving(session: Session, school: School, name: str, role: Role | None,
             f"No one called “{name}” at {school.name}, so I can't start you as {role.value}: "
             f"the DPO adds people with dpo-bot people add \"{name}\" --role {role.value}. "
             "Leave out --role to join as staff.")
-    person = Person(school_id=school.id, name=name, role=role)
+    person = Person(school_id=school_id, name=name, role=role)
     session.add(person)
     session.flush()
     audit.record(Context(session=session, school=school, person=person, adapter=adapter,
@@ -264,4 +267,4 @@ def arriving(session: Session, school: School, name: str, role: Role | None,
 
 def demo(session: Session, school: School) -> bool:
     """A fresh database being tried out: the school not set up, and no DPO named yet."""
-    return not school.configured and not by_role(session, school.id, Role.DPO)
+    return not school.configured and not by_role(session, saved_id(school), Role.DPO)

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from workflows.audit.models import AuditEvent
 from workflows.core.export import plain, to_csv
-from workflows.database import utcnow
+from workflows.database import saved_id, utcnow
 from workflows.schools.models import School
 from workflows.software import service
 from workflows.software.models import SoftwareRequest
@@ -21,7 +21,7 @@ __all__ = ["export_rows", "to_csv"]
 def export_rows(session: Session, school: School, actor: str) -> list[dict[str, Any]]:
     today = utcnow().astimezone(ZoneInfo(school.timezone)).date()
     rows = []
-    for product in service.register(session, school.id):
+    for product in service.register(session, saved_id(school)):
         request = session.get(SoftwareRequest, product.request_id) if product.request_id else None
         rows.append({
             "name": product.name,
@@ -39,7 +39,7 @@ def export_rows(session: Session, school: School, actor: str) -> list[dict[str, 
             "request": request.reference if request else None,
             "source": product.source,
         })
-    session.add(AuditEvent(school_id=school.id, at=utcnow(), actor_name=actor, adapter="cli",
+    session.add(AuditEvent(school_id=saved_id(school), at=utcnow(), actor_name=actor, adapter="cli",
                            action="software.exported", subject_type="software",
                            detail={"count": len(rows)}))
     return [{k: plain(v) for k, v in row.items()} for row in rows]

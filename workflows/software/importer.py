@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from workflows.audit.models import AuditEvent
 from workflows.core.imports import CsvFile, ImportRefused, check_length, read_date
+from workflows.database import saved_id
 from workflows.schools.models import School
 from workflows.software import service
 from workflows.software.models import Dpia, Software, Status
@@ -190,8 +191,9 @@ def import_register(session: Session, school: School, data: bytes | Path, *, fil
     """Add or update the register from ``data``; all of it, or (on any problem) none of it."""
     rows = read(data)
     report = Report(rows=len(rows))
+    school_id = saved_id(school)
     existing = {p.name_key: p for p in session.exec(
-        select(Software).where(Software.school_id == school.id))}
+        select(Software).where(Software.school_id == school_id))}
     for row in rows:
         if row["status"] in (Status.APPROVED, Status.CONDITIONS) and row["review_on"] is None:
             if row["decided_on"] is not None:
@@ -205,7 +207,7 @@ def import_register(session: Session, school: School, data: bytes | Path, *, fil
         values = {k: row[k] for k in _FIELDS}
         if product is None:
             report.added.append(row["name"])
-            product = Software(school_id=school.id, name_key=row["name_key"], source="import",
+            product = Software(school_id=school_id, name_key=row["name_key"], source="import",
                                created_at=now, updated_at=now, **values)
         elif all(getattr(product, k) == v for k, v in values.items()):
             report.unchanged.append(product.name)
@@ -224,7 +226,7 @@ def import_register(session: Session, school: School, data: bytes | Path, *, fil
             service.plan_review(session, school, product, now)
     if not dry_run:
         session.add(AuditEvent(
-            school_id=school.id, at=now, actor_name=by_name, adapter="cli",
+            school_id=school_id, at=now, actor_name=by_name, adapter="cli",
             action="software.imported", subject_type="software",
             detail={"file": file_name, "added": len(report.added),
                     "changed": len(report.changed), "kept": report.kept}))
