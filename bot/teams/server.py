@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import warnings
 from collections.abc import AsyncIterator
+from ipaddress import ip_address
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from microsoft_agents.authentication.msal import MsalConnectionManager
@@ -18,6 +21,11 @@ from microsoft_agents.hosting.aiohttp import (
     CloudAdapter,
     jwt_authorization_decorator,
     start_agent_process,
+)
+from microsoft_agents.hosting.core.authorization.jwt import JwtTokenValidator
+from microsoft_agents.hosting.core.authorization.jwt.jwt_token_validator import (
+    _JwkClientCacheEntry,
+    _JwkClientManager,
 )
 from pydantic import ValidationError
 from sqlalchemy import Engine
@@ -32,6 +40,9 @@ log = logging.getLogger(__name__)
 UNREADABLE = {"error": "Invalid token or authentication failed."}
 MALFORMED = {"error": "The activity could not be read."}
 FAILED = {"error": "The activity could not be handled."}
+# Tests only: the signing keys of a local stand-in for Microsoft, so that tests send tokens
+# the SDK's real check accepts (signature, audience, issuer). Never set in production.
+TEST_KEYS = "DPO_BOT_TEAMS_TEST_KEYS_URL"
 
 
 def create(engine: Engine, settings: TeamsSettings, school: str | None = None
@@ -43,8 +54,41 @@ def create(engine: Engine, settings: TeamsSettings, school: str | None = None
     return bot, CloudAdapter(connection_manager=connections), connections
 
 
+class LocalKeys(_JwkClientManager):
+    """The SDK's key fetcher, pointed at one local JWKS whatever issuer a token names."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+
+    def _get_jwk_client(self, jwks_uri: str) -> _JwkClientCacheEntry:
+        return super()._get_jwk_client(self.url)
+
+
+def trust_test_keys(url: str) -> None:
+    """Check Teams tokens against the keys at ``url``, which must be on this machine (a
+    test's stand-in for Microsoft), instead of Microsoft's published keys. Process-wide, as
+    the SDK's key cache is; said loudly, as it is never meant for a real deployment."""
+    host = urlsplit(url).hostname or ""
+    if not is_loopback(host):
+        raise ValueError(f"{TEST_KEYS} must name a loopback address, not {host!r}")
+    log.warning("%s is set: Teams tokens are checked against test keys, not Microsoft's. "
+                "For tests only: unset it in any real deployment.", TEST_KEYS)
+    JwtTokenValidator._jwk_client_manager = LocalKeys(url)
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ip_address(host).is_loopback
+    except ValueError:  # a name other than localhost
+        return False
+
+
 def http_app(bot: TeamsBot, adapter: CloudAdapter, connections: MsalConnectionManager,
              *, deliver: bool = True) -> web.Application:
+    if os.environ.get(TEST_KEYS):
+        trust_test_keys(os.environ[TEST_KEYS])
+
     async def messages(request: web.Request) -> web.StreamResponse:
         reached = False
 
