@@ -11,8 +11,9 @@ import asyncio
 import logging
 import os
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from ipaddress import ip_address
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -40,6 +41,35 @@ log = logging.getLogger(__name__)
 UNREADABLE = {"error": "Invalid token or authentication failed."}
 MALFORMED = {"error": "The activity could not be read."}
 FAILED = {"error": "The activity could not be handled."}
+
+
+def card_action(value: Any) -> bool:
+    """An ``Action.Execute`` as Teams sends it: an action with a verb and, if any, its data
+    as an object. (Wrong types inside the data are the agent's to answer: an old card.)"""
+    action = value.get("action") if isinstance(value, dict) else None
+    return (isinstance(action, dict) and isinstance(action.get("verb"), str)
+            and isinstance(action.get("data", {}), dict))
+
+
+# The shape each invoke the agent answers must have; the SDK leaves its ``value`` untyped,
+# and answered one it could not route with 501, as if the bot lacked the feature.
+INVOKES: dict[str, Callable[[Any], bool]] = {"adaptiveCard/action": card_action}
+
+
+async def readable(request: web.Request) -> bool:
+    """False for an invoke whose value is not of the shape it must have. A body that is not
+    JSON is left to the SDK, which answers it 400."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return True
+    if not isinstance(body, dict) or body.get("type") != "invoke":
+        return True
+    name = body.get("name")
+    check = INVOKES.get(name) if isinstance(name, str) else None
+    return check is None or check(body.get("value"))
+
+
 # Tests only: the signing keys of a local stand-in for Microsoft, so that tests send tokens
 # the SDK's real check accepts (signature, audience, issuer). Never set in production.
 TEST_KEYS = "DPO_BOT_TEAMS_TEST_KEYS_URL"
@@ -94,6 +124,9 @@ def http_app(bot: TeamsBot, adapter: CloudAdapter, connections: MsalConnectionMa
 
         async def agent(checked: web.Request) -> web.StreamResponse:
             nonlocal reached
+            if not await readable(checked):
+                log.warning("refused an invoke whose value could not be read")
+                return web.json_response(MALFORMED, status=400)
             reached = True
             return await start_agent_process(checked, bot.app, adapter) or web.Response(
                 status=202)

@@ -293,3 +293,95 @@ def test_sigterm_under_load_finishes_every_acknowledged_request(
         assert "every acknowledged request finished" in log, log
         assert "Traceback" not in log, log
 
+
+
+def malformed(microsoft: Microsoft) -> dict[str, bytes | dict[str, Any]]:
+    """Bodies a signed request may carry that are not activities Teams sends."""
+    activity, name = microsoft.activity, "Jane Parent"
+    return {
+        "not JSON": b"{not json " + name.encode(),
+        "not UTF-8": b'{"type": "message", "text": "\xff\xfe"}',
+        "a JSON list": b"[]",
+        "conversation: []": activity("sam", text=name, conversation=[]),
+        "from: a string": activity("sam", text=name, **{"from": name}),
+        "type: a number": activity("sam", text=name, type=5),
+        "text: a list": activity("sam", text=[name]),
+        "no conversation": {k: v for k, v in activity("sam", text=name).items()
+                            if k != "conversation"},
+        "card action value: a list": activity("dee", type="invoke", name="adaptiveCard/action",
+                                              value=[name]),
+        "card action: a list": activity("dee", type="invoke", name="adaptiveCard/action",
+                                        value={"action": [name]}),
+        "card action data: a list": activity(
+            "dee", type="invoke", name="adaptiveCard/action",
+            value={"action": {"type": "Action.Execute", "verb": "act", "data": [name]}}),
+    }
+
+
+def test_activities_of_the_wrong_type_get_400_and_no_traceback(
+    served: tuple[School_, str], tmp_path: Path
+) -> None:
+    """Signed with a good token, so they pass the SDK's check and reach the bot: every body
+    that is not an activity is refused 400, with one line in the log and nothing of it."""
+    _, url = served
+    with Microsoft(tmp_path) as microsoft:
+        server = TeamsServer(microsoft, url, tmp_path / "dpo-bot-teams.log")
+        try:
+            answers = {what: server.post(body) for what, body in malformed(microsoft).items()}
+            # Wrong types inside a card's data are an old or garbled card: a card says so.
+            status, old_card = server.post(microsoft.activity(
+                "dee", type="invoke", name="adaptiveCard/action",
+                value={"action": {"type": "Action.Execute", "verb": "intake",
+                                  "data": {"school": []}}}))
+            unknown = server.post(microsoft.activity("sam", type="dpoSomethingNew", text="hi"))
+            good = microsoft.activity("sam", text="help")
+            fine = server.post(good)
+        finally:
+            log = server.stop()
+    assert {what: status for what, (status, _) in answers.items()} == {
+        what: 400 for what in answers}, answers
+    assert status == 200 and UNREADABLE in words(old_card["value"]), old_card
+    # An activity type the bot does not know is ignored, as the Activity protocol asks.
+    assert unknown == (202, None)
+    assert fine == (202, None)
+    # One reply in all: to the good message.
+    assert [c.path.rsplit("/", 1)[-1] for c in microsoft.sent()] == [good["id"]]
+    assert log.count("refused an activity whose fields could not be read") == 5, log
+    assert "refused an invoke whose value could not be read" in log, log
+    assert "Traceback" not in log and "TypeError" not in log, log
+    assert "Jane Parent" not in log, log
+
+
+def test_tokens_the_sdk_must_refuse_are_refused_401(
+    served: tuple[School_, str], tmp_path: Path
+) -> None:
+    """The real check runs against the local keys: another key, another audience, another
+    issuer, an expired token and no token are all refused before the bot sees anything."""
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    _, url = served
+    now = int(time.time())
+    with Microsoft(tmp_path) as microsoft:
+        other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        forged = jwt.encode(jwt.decode(microsoft.token(), options={"verify_signature": False}),
+                            other_key, algorithm="RS256", headers={"kid": "dpo-bot-test-key"})
+        tokens = {"another key": forged, "another audience": microsoft.token(aud="someone"),
+                  "another issuer": microsoft.token(iss="https://sts.example.org/"),
+                  "expired": microsoft.token(exp=now - 3600, nbf=now - 7200, iat=now - 7200)}
+        server = TeamsServer(microsoft, url, tmp_path / "dpo-bot-teams.log")
+        try:
+            refused = {what: server.post(microsoft.activity("sam", text="help"), token=token)[0]
+                       for what, token in tokens.items()}
+            request = urllib.request.Request(server.url, method="POST", data=json.dumps(
+                microsoft.activity("sam", text="help")).encode())
+            with pytest.raises(urllib.error.HTTPError) as none:
+                urllib.request.urlopen(request, timeout=30)
+            accepted = server.post(microsoft.activity("sam", text="help"))
+        finally:
+            log = server.stop()
+    assert refused == {what: 401 for what in tokens}, refused
+    assert none.value.code == 401
+    assert accepted == (202, None)  # the same activity, signed by the right key
+    assert len(microsoft.sent()) == 1
+    assert "Traceback" not in log, log
