@@ -33,7 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.slack import blocks, home, work
+from bot.slack import blocks, home, standing, work
 from bot.slack.settings import SlackSettings
 from workflows.core import chat, conversation, faults
 from workflows.core import engine as core
@@ -89,7 +89,9 @@ class SlackBot:
         self._joining: dict[str, asyncio.Lock] = {}
         self._home: str | None = None  # the workspace's team id, once asked
         self.email_misses: dict[str, datetime] = {}  # emails Slack did not know, and when
+        self.rechecks = membership.Rechecks()  # what Slack last said of linked accounts
         register(self)
+        standing.listen(self)
 
     # One workspace for several schools (a trust's): a shared channel would mix them.
 
@@ -113,6 +115,7 @@ class SlackBot:
         ``work`` is a module-level function (``bot.slack.work``) and ``args`` plain values:
         in a worker process both arrive by pickle.
         """
+        await standing.check(self, slack_user_id)
         for _ in range(2):
             result = await self.workers.run(slack_user_id, self.served, school_id, work, *args)
             if not isinstance(result, Nobody):

@@ -43,7 +43,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.teams import cards, identity
+from bot.teams import cards, identity, standing
 from bot.teams.identity import TeamsUser
 from workflows.core import chat, conversation, faults
 from workflows.core import engine as core
@@ -99,6 +99,7 @@ class TeamsBot:
         )
         self._joining: dict[str, asyncio.Lock] = {}
         self._working = asyncio.Semaphore(2)
+        self.rechecks = membership.Rechecks()  # what Teams last said of linked accounts
         register(self)
 
     # Running the core
@@ -115,6 +116,7 @@ class TeamsBot:
         reason = membership.barrier(identity.as_newcomer(user), self.tenant_id)
         if reason:
             raise await asyncio.to_thread(self._refuse, user.user_id, reason)
+        await standing.check(self, context, user)
         reference = personal_reference(context)
 
         def in_thread() -> T | object:
