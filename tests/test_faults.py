@@ -377,10 +377,10 @@ class Terminal:
         return code, self.proc.stderr.read()
 
 
-def test_the_terminal_chat_survives_an_outage_and_resumes_at_the_same_question(
-    outage: tuple[Outage, str],
-) -> None:
-    hop, url = outage
+def test_the_terminal_chat_survives_an_outage_and_resumes_at_the_same_question(cut: Cut) -> None:
+    """PostgreSQL's connections dropped; SQLite's file moved away mid-conversation (a folder
+    left in its place), which the chat's open connections would otherwise follow."""
+    url = cut.url
     chat = Terminal(url, "--user", "Sam Teacher", "--role", "staff")
     try:
         chat.until_prompt()
@@ -388,13 +388,13 @@ def test_the_terminal_chat_survives_an_outage_and_resumes_at_the_same_question(
             chat.type(line)
         question = chat.type("parent").strip().splitlines()[-1]
         assert question.startswith("(4/"), question
-        hop.cut()
+        cut.cut()
         for _ in range(2):  # down: a clear message each time, and the chat stays open
             said = chat.type("no")
             assert said.strip() == ("Sorry, I can't reach the database just now, so that was "
                                     "not saved. Your earlier answers are safe: try again in a "
                                     "moment."), said
-        hop.restore()
+        cut.restore()
         said = chat.type("no")  # the answer that was not saved, typed again
         assert said.strip().splitlines()[-1].startswith("(5/"), said
         rest = ["Tom Parent", "jane@example.org", "skip", "skip", "email", "yesterday 14:00",
@@ -404,16 +404,14 @@ def test_the_terminal_chat_survives_an_outage_and_resumes_at_the_same_question(
         said = chat.type("yes")
         assert "Saved as SAR-" in said, said
     finally:
-        hop.restore()
+        cut.restore()
         code, err = chat.close()
     assert code == 0 and "Traceback" not in err, err
     assert "Jane Parent" not in err and "Tom Parent" not in err, err
-    engine = make_engine(url)
-    with Session(engine) as session:
-        case = session.exec(select(RightsRequest)).one()
+    with Session(cut.engine) as session:
+        case = session.exec(select(RightsRequest)).one()  # one case: nothing half-saved
     assert (case.requester_name, case.relationship, case.subject_name) == (
         "Jane Parent", "parent", "Tom Parent")
-    engine.dispose()
 
 
 # --- (d) error output holds no personal data, and the worker stops cleanly -----------------------

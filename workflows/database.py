@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection, DateTime, Engine, Row, Table, create_engine, event, inspect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
 
@@ -59,8 +60,36 @@ def make_engine(url: str | None = None) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        event.listen(engine, "connect", _remember_file)
+        event.listen(engine, "checkout", _same_file)
         return engine
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+
+# An open SQLite connection follows its file if it is moved or deleted, and would go on
+# saving there (its WAL left behind under the old name: SQLite's own list of ways to corrupt
+# a database). So each connection notes which file it opened, and is not used once that is no
+# longer the file at its path: the next one opens what is there, or fails as unreachable.
+def _file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _remember_file(dbapi_connection: Any, record: Any) -> None:
+    rows = dbapi_connection.execute("PRAGMA database_list").fetchall()
+    path = next((file for _, name, file in rows if name == "main"), "")
+    if path:  # an in-memory database has no file
+        record.info["file"] = path, _file_identity(path)
+
+
+def _same_file(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    if "file" in record.info:
+        path, identity = record.info["file"]
+        if _file_identity(path) != identity:
+            raise DisconnectionError("the database file was moved or deleted")
 
 
 @contextmanager

@@ -49,7 +49,7 @@ def teams(
         bot, adapter, connections = create(open_engine(), settings, school)
     except ValueError as error:  # no such school
         fail(str(error))
-    typer.echo(f"Teams agent for {bot.serving}: http://{host}:{port}/api/messages")
+    typer.echo(f"Teams agent for {len(bot.served)} school(s): http://{host}:{port}/api/messages")
     asyncio.run(serve(http_app(bot, adapter, connections), host, port))
 
 

@@ -27,7 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.slack import blocks, listeners
+from bot.slack import blocks, listeners, standing
 from bot.slack.settings import SlackSettings
 from workflows.core.engine import NotFound
 from workflows.core.wording import render
@@ -79,7 +79,9 @@ class SlackBot:
         self._joining: dict[str, asyncio.Lock] = {}
         self._home: str | None = None  # the workspace's team id, once asked
         self.email_misses: dict[str, datetime] = {}  # emails Slack did not know, and when
+        self.rechecks = membership.Rechecks()  # what Slack last said of linked accounts
         listeners.register(self)
+        standing.listen(self)
 
     # One workspace for several schools (a trust's): a shared channel would mix them.
 
@@ -103,6 +105,7 @@ class SlackBot:
         ``work`` is a module-level function (``bot.slack.work``) and ``args`` plain values:
         in a worker process both arrive by pickle.
         """
+        await standing.check(self, slack_user_id)
         for _ in range(2):
             result = await self.workers.run(slack_user_id, self.served, school_id, work, *args)
             if not isinstance(result, Nobody):

@@ -30,7 +30,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot.teams import identity, listeners
+from bot.teams import identity, listeners, standing
 from bot.teams.identity import TeamsUser
 from bot.teams.turns import ADAPTER, personal_reference, sender
 from bot.teams.turns import CARD as CARD  # where the test harness reads it
@@ -67,6 +67,7 @@ class TeamsBot:
         # Threads, as Slack's default: a card's work is a closure, which no process takes.
         self.workers = Workers(engine, ADAPTER)
         self._joining: dict[str, asyncio.Lock] = {}
+        self.rechecks = membership.Rechecks()  # what Teams last said of linked accounts
         listeners.register(self)
 
     # Running the core
@@ -83,6 +84,7 @@ class TeamsBot:
         reason = membership.barrier(identity.as_newcomer(user), self.tenant_id)
         if reason:
             raise await asyncio.to_thread(self._refuse, user.user_id, reason)
+        await standing.check(self, context, user)
         reference = personal_reference(context)
         for _ in range(2):
             result = await self.workers.run(user.user_id, self.served, school_id, _in_own_chat,

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from ipaddress import ip_address
+from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from microsoft_agents.authentication.msal import MsalConnectionManager
@@ -18,6 +22,11 @@ from microsoft_agents.hosting.aiohttp import (
     CloudAdapter,
     jwt_authorization_decorator,
     start_agent_process,
+)
+from microsoft_agents.hosting.core.authorization.jwt import JwtTokenValidator
+from microsoft_agents.hosting.core.authorization.jwt.jwt_token_validator import (
+    _JwkClientCacheEntry,
+    _JwkClientManager,
 )
 from pydantic import ValidationError
 from sqlalchemy import Engine
@@ -34,6 +43,38 @@ MALFORMED = {"error": "The activity could not be read."}
 FAILED = {"error": "The activity could not be handled."}
 
 
+def card_action(value: Any) -> bool:
+    """An ``Action.Execute`` as Teams sends it: an action with a verb and, if any, its data
+    as an object. (Wrong types inside the data are the agent's to answer: an old card.)"""
+    action = value.get("action") if isinstance(value, dict) else None
+    return (isinstance(action, dict) and isinstance(action.get("verb"), str)
+            and isinstance(action.get("data", {}), dict))
+
+
+# The shape each invoke the agent answers must have; the SDK leaves its ``value`` untyped,
+# and answered one it could not route with 501, as if the bot lacked the feature.
+INVOKES: dict[str, Callable[[Any], bool]] = {"adaptiveCard/action": card_action}
+
+
+async def readable(request: web.Request) -> bool:
+    """False for an invoke whose value is not of the shape it must have. A body that is not
+    JSON is left to the SDK, which answers it 400."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return True
+    if not isinstance(body, dict) or body.get("type") != "invoke":
+        return True
+    name = body.get("name")
+    check = INVOKES.get(name) if isinstance(name, str) else None
+    return check is None or check(body.get("value"))
+
+
+# Tests only: the signing keys of a local stand-in for Microsoft, so that tests send tokens
+# the SDK's real check accepts (signature, audience, issuer). Never set in production.
+TEST_KEYS = "DPO_BOT_TEAMS_TEST_KEYS_URL"
+
+
 def create(engine: Engine, settings: TeamsSettings, school: str | None = None
            ) -> tuple[TeamsBot, CloudAdapter, MsalConnectionManager]:
     """The agent, and the adapter that talks to Teams with tokens msal acquires."""
@@ -43,13 +84,49 @@ def create(engine: Engine, settings: TeamsSettings, school: str | None = None
     return bot, CloudAdapter(connection_manager=connections), connections
 
 
+class LocalKeys(_JwkClientManager):
+    """The SDK's key fetcher, pointed at one local JWKS whatever issuer a token names."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+
+    def _get_jwk_client(self, jwks_uri: str) -> _JwkClientCacheEntry:
+        return super()._get_jwk_client(self.url)
+
+
+def trust_test_keys(url: str) -> None:
+    """Check Teams tokens against the keys at ``url``, which must be on this machine (a
+    test's stand-in for Microsoft), instead of Microsoft's published keys. Process-wide, as
+    the SDK's key cache is; said loudly, as it is never meant for a real deployment."""
+    host = urlsplit(url).hostname or ""
+    if not is_loopback(host):
+        raise ValueError(f"{TEST_KEYS} must name a loopback address, not {host!r}")
+    log.warning("%s is set: Teams tokens are checked against test keys, not Microsoft's. "
+                "For tests only: unset it in any real deployment.", TEST_KEYS)
+    JwtTokenValidator._jwk_client_manager = LocalKeys(url)
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ip_address(host).is_loopback
+    except ValueError:  # a name other than localhost
+        return False
+
+
 def http_app(bot: TeamsBot, adapter: CloudAdapter, connections: MsalConnectionManager,
              *, deliver: bool = True) -> web.Application:
+    if os.environ.get(TEST_KEYS):
+        trust_test_keys(os.environ[TEST_KEYS])
+
     async def messages(request: web.Request) -> web.StreamResponse:
         reached = False
 
         async def agent(checked: web.Request) -> web.StreamResponse:
             nonlocal reached
+            if not await readable(checked):
+                log.warning("refused an invoke whose value could not be read")
+                return web.json_response(MALFORMED, status=400)
             reached = True
             return await start_agent_process(checked, bot.app, adapter) or web.Response(
                 status=202)

@@ -1095,7 +1095,7 @@ def test_manifest_matches_what_the_app_does(manifest: dict[str, Any]) -> None:
         [f"start:{name}" for name in WORKFLOWS] + ["ask:consent"])  # one per landed workflow
     assert {s["type"] for s in shortcuts} == {"global"}
     assert sorted(settings["event_subscriptions"]["bot_events"]) == [
-        "app_home_opened", "message.im"]
+        "app_home_opened", "message.im", "user_change"]
 
 
 # The scope each Web API method and event needs (api.slack.com/methods, /events).
@@ -1105,7 +1105,8 @@ METHOD_SCOPES = {
     "chat_postEphemeral": "chat:write", "users_info": "users:read",
     "users_lookupByEmail": "users:read.email",
 }
-EVENT_SCOPES = {"app_home_opened": None, "message.im": "im:history"}
+EVENT_SCOPES = {"app_home_opened": None, "message.im": "im:history",
+                "user_change": "users:read"}
 
 
 def test_manifest_asks_for_exactly_the_scopes_the_code_uses(manifest: dict[str, Any]) -> None:

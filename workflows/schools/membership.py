@@ -15,6 +15,11 @@ a polite answer that says nothing about the school, and the refusal is audited. 
 exception is ``dpo-bot people add``: a record set up with the account's email (or its Slack
 id) is linked whatever the domain or guest status, but never for a deleted account or one of
 another organisation, which only a record made with its own id admits.
+
+The same rule holds after enrolment (``still_admitted``): a linked account that its platform
+later says is deactivated, a guest, or another organisation's loses access without
+``people remove``, unless the DPO's exception covers it. Platforms are asked again about each
+account once a day (``Rechecks``), and at once when they say the account changed.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, func, select
@@ -167,6 +173,71 @@ def refuse(session: Session, adapter: str, account: str, served: Sequence[int],
         session.add(AuditEvent(school_id=school_id, at=utcnow(), actor_id=None,
                                actor_name="(not enrolled)", adapter=adapter,
                                action="enrolment.refused", subject_type="account",
+                               subject_ref=account_digest(adapter, account),
+                               detail={"reason": reason}))
+    session.flush()
+    return Refused(reason, adapter, serving(session, served))
+
+
+# Accounts already linked: the rule again, as the platform describes them now
+
+# How long what a platform said of an account is trusted before it is asked again: a guest
+# or a deactivated account loses access within a day at most, and at once when the platform
+# says the account changed (Slack's ``user_change``).
+RECHECK_EVERY = timedelta(days=1)
+SET_UP = ("person.added", "person.updated")  # the DPO's `dpo-bot people add`
+
+
+@dataclass
+class Rechecks:
+    """When this process last asked the platform about each account, and why it may no
+    longer act (None: it may). Kept in memory: a restart only asks again sooner."""
+
+    every: timedelta = RECHECK_EVERY
+    found: dict[str, tuple[datetime, str | None]] = field(default_factory=dict)
+
+    def due(self, account: str, now: datetime) -> bool:
+        last = self.found.get(account)
+        return last is None or now - last[0] >= self.every
+
+    def note(self, account: str, now: datetime, reason: str | None) -> None:
+        self.found[account] = (now, reason)
+
+    def reason(self, account: str) -> str | None:
+        return self.found.get(account, (None, None))[1]
+
+    def forget(self, account: str) -> None:
+        """The platform says the account changed: ask again at its next request."""
+        self.found.pop(account, None)
+
+
+def still_admitted(session: Session, adapter: str, account: str, served: Sequence[int],
+                   described: Newcomer, home: str | None) -> str | None:
+    """Why a linked account may no longer act, as its platform ``described`` it, or None
+    (also for an account with no record here: enrolling it is ``place``'s). The exceptions
+    are enrolment's: a guest stays if the DPO set their record up (by email or id), another
+    organisation's account only if set up with its own id; a deactivated one never."""
+    mine = [person.id for _, person in records(session, adapter, account, served)]
+    reason = barrier(described, home) or (GUEST if described.guest else None)
+    if not mine or reason in (None, DELETED):
+        return reason if mine else None
+    by_email = by_id = False
+    for detail in session.exec(select(AuditEvent.detail).where(
+            col(AuditEvent.action).in_(SET_UP), AuditEvent.subject_type == "person",
+            col(AuditEvent.subject_id).in_(mine))):
+        by_id = by_id or detail.get(ACCOUNT_FIELD.get(adapter, "")) == account
+        by_email = by_email or bool(detail.get("email"))
+    return None if by_id or (reason == GUEST and by_email) else reason
+
+
+def withdraw(session: Session, adapter: str, account: str, served: Sequence[int],
+             reason: str) -> Refused:
+    """Audit that a linked account was turned away (at each school it has a record, as that
+    record, with the reason and the account's digest, no name) and return it, to be told."""
+    for school, person in records(session, adapter, account, served):
+        session.add(AuditEvent(school_id=school.id, at=utcnow(), actor_id=person.id,
+                               actor_name="(linked account)", adapter=adapter,
+                               action="access.refused", subject_type="account",
                                subject_ref=account_digest(adapter, account),
                                detail={"reason": reason}))
     session.flush()
