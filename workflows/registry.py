@@ -8,13 +8,17 @@ phrases (``core.router``).
 from __future__ import annotations
 
 from workflows.breach.flows import BREACH
-from workflows.core.declaration import Workflow
+from workflows.consent import routes as consent
+from workflows.core.declaration import Route, Workflow
 from workflows.sar.flows import SAR
 from workflows.software.flows import SOFTWARE
 
 WORKFLOWS: dict[str, Workflow] = {
     workflow.name: workflow for workflow in (SAR, BREACH, SOFTWARE)
 }
+
+# Questions the router answers that belong to no workflow.
+QUESTIONS: tuple[Route, ...] = consent.ROUTES
 
 
 def by_prefix(prefix: str) -> Workflow | None:

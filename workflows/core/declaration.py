@@ -6,6 +6,7 @@ Adding a workflow means declaring one of these, not writing per-platform branche
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -14,7 +15,7 @@ from typing import Any, Protocol
 from workflows.core.context import Context
 from workflows.core.fields import Form
 from workflows.core.timeleft import TimeLeft, time_left
-from workflows.core.ui import Card, Document
+from workflows.core.ui import Card, Document, Reply
 from workflows.people.models import Role
 from workflows.people.permissions import Permission
 
@@ -104,6 +105,25 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class Route:
+    """A question answered straight away, without a form (“is IXL approved?”, “consent Amelia
+    for the website”): declared by the part that answers it, matched by ``core.router``.
+
+    ``handler(ctx, channel_key, match)`` returns the replies; ``lookup``: it only reads, so
+    it may be asked anywhere (a slash command in any channel, a home-tab button).
+    """
+
+    pattern: re.Pattern[str]
+    handler: Callable[[Context, str, re.Match[str]], list[Reply]]
+    lookup: bool = False
+
+    @classmethod
+    def of(cls, pattern: str, handler: Callable[[Context, str, re.Match[str]], list[Reply]],
+           *, lookup: bool = False) -> Route:
+        return cls(re.compile(pattern, re.IGNORECASE), handler, lookup)
+
+
+@dataclass(frozen=True)
 class DeadlineReminders:
     """Nudges before a deadline, on the day, and daily once overdue, in working hours."""
 
@@ -176,8 +196,10 @@ class Workflow:
     # The intake question to reopen when the deadline can't be worked out at creation.
     deadline_question: str | None = None
     # Reminders that are not about its cases (a register's review dates): subject -> handler
-    # (``reminders.service.Handler``), found by the sweep through the registry.
+    # (``reminders.messages.Handler``), found by the sweep through the registry.
     reminder_handlers: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    # Questions about what the workflow keeps, answered without starting it (the register).
+    routes: tuple[Route, ...] = ()
     # A template for a school's shared alert channel: a reference and the countdown only,
     # never names or details (the DPO team gets those privately).
     channel_alert: str | None = None

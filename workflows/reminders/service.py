@@ -34,6 +34,7 @@ from workflows.notifications.models import Notification
 from workflows.people import service as people
 from workflows.people.models import Person, Role
 from workflows.reminders import planner
+from workflows.reminders.messages import Handler, Message
 from workflows.reminders.models import Reminder
 from workflows.schools.models import School
 from workflows.schools.service import (
@@ -118,15 +119,6 @@ def due_query(now: datetime, limit: int) -> SelectOfScalar[int | None]:
     )
 
 
-@dataclass
-class Message:
-    recipients: list[Person]
-    text: str
-    subject_ref: str | None = None
-
-
-# What a reminder says and to whom, by subject type; None when it is no longer needed.
-Handler = Callable[[Session, Reminder, datetime], Message | None]
 Registry = Mapping[str, Workflow]
 
 

@@ -20,7 +20,7 @@ from workflows.core.declaration import (
 from workflows.core.fields import UNKNOWN, Choice, Field, Form, Kind
 from workflows.people.models import Role
 from workflows.people.permissions import Permission
-from workflows.software import service
+from workflows.software import routes, service
 from workflows.software.models import RequestState, SoftwareRequest
 from workflows.software.screening import (
     check_kinds,
@@ -252,6 +252,7 @@ SOFTWARE = Workflow(
                lambda ctx, case, values: {"question": values["question"]}, confirm=True),
     ),
     reminder_handlers={service.REVIEW_SUBJECT: service.review_reminder},
+    routes=routes.ROUTES,
     card_rows=_card_rows,
     due=service.due,
     deadline_text=_deadline_text,

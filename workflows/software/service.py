@@ -26,6 +26,7 @@ from workflows.core.recipients import deciders
 from workflows.core.wording import render
 from workflows.people import service as people
 from workflows.people.models import Person, Role
+from workflows.reminders.messages import Message
 from workflows.reminders.models import Reminder
 from workflows.reminders.planner import insert_once
 from workflows.schools.models import School
@@ -536,10 +537,8 @@ def plan_review(session: Session, school: School, product: Software, now: dateti
             ))
 
 
-def review_reminder(session: Session, reminder: Reminder, now: datetime) -> Any:
+def review_reminder(session: Session, reminder: Reminder, now: datetime) -> Message | None:
     """The reminder worker's handler: None once the review date moved or no longer applies."""
-    from workflows.reminders.service import Message
-
     product = session.get(Software, reminder.subject_id)
     person = people.get(session, reminder.person_id)
     if (product is None or product.review_on is None
