@@ -601,8 +601,7 @@ WORKER = """
 import json, os, sys, time
 from datetime import datetime
 from workflows.database import make_engine
-import workflows.registry
-from workflows.reminders.service import sweep
+from workflows.reminders.service import sweep  # the registry is never imported first
 engine = make_engine(sys.argv[1])
 engine.connect().close()
 while not os.path.exists(sys.argv[3]):
@@ -640,8 +639,7 @@ DOOMED = """
 import json, sys, time
 from datetime import datetime
 from workflows.database import make_engine
-import workflows.registry
-from workflows.reminders.service import sweep
+from workflows.reminders.service import sweep  # the registry is never imported first
 
 def hold(ids):
     print(json.dumps(ids), flush=True)

@@ -21,7 +21,6 @@ from workflows.breach.models import (
 from workflows.core.context import Context
 from workflows.core.dates import describe_datetime, describe_typed
 from workflows.core.fields import UNKNOWN, Answers, Invalid
-from workflows.core.recipients import deciders
 from workflows.core.timeleft import time_left
 from workflows.deadlines.breach import HOURS, BreachDeadline, breach_deadline
 from workflows.people import service as people
@@ -189,7 +188,7 @@ def event_facts(ctx: Context, case: Breach, values: Mapping[str, Any]) -> dict[s
 def reporter_adding(ctx: Context, case: Breach) -> bool:
     """The reporter adds details the DPO team has not seen (their own additions they have)."""
     return ctx.person.id == case.created_by_id and ctx.person.id not in {
-        p.id for p in deciders(ctx.session, ctx.school.id)}
+        p.id for p in people.decision_makers(ctx.session, ctx.school.id)}
 
 
 # Actions: each returns what to tell the person who took it.

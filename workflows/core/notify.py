@@ -1,6 +1,6 @@
 """Declared notices sent: the engine calls ``send`` after an event, in the case's transaction.
 
-What a notice says is its template's; whom it reaches is ``recipients``'; adapters deliver
+What a notice says is its template's; whom it reaches is ``audience.recipients``'; adapters deliver
 the queued notifications after the transaction commits (a rolled-back change tells no one).
 """
 
@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from workflows.audit import service as audit
+from workflows.core.audience import one, recipients
 from workflows.core.context import Context
 from workflows.core.declaration import Notice, Workflow
-from workflows.core.recipients import one, recipients
 from workflows.core.wording import render
 from workflows.notifications import service as notifications
 

@@ -22,7 +22,6 @@ from workflows.consent.matching import fold
 from workflows.core.context import Context
 from workflows.core.dates import describe_date, describe_datetime
 from workflows.core.fields import UNKNOWN, Answers, Invalid
-from workflows.core.recipients import deciders
 from workflows.core.wording import render
 from workflows.people import service as people
 from workflows.people.models import Person, Role
@@ -494,7 +493,7 @@ def check_decider(value: str, answers: Answers, ctx: Context) -> str | None:
 
 def _decider(ctx: Context, name: str) -> Person:
     wanted = fold(name)
-    team = deciders(ctx.session, ctx.school.id)
+    team = people.decision_makers(ctx.session, ctx.school.id)
     matches = [p for p in team if wanted and wanted in fold(p.name)]
     exact = [p for p in matches if fold(p.name) == wanted]
     if len(exact) == 1 or len(matches) == 1:

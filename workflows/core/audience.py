@@ -1,7 +1,7 @@
-"""Who decides, and who a notice about a case reaches: one answer for the engine and adapters.
+"""Whom a declared notice about a case reaches (``Notice.to``), for the engine's ``notify``.
 
-Roles are decided here, never in ``bot/``: an adapter asks ``deciders`` whom a case's
-buttons are for, and the engine asks ``recipients`` whom a declared notice goes to.
+The DPO team is ``people.decision_makers``: the roles that hold ``Permission.DECIDE``, the
+same answer adapters get from ``core.recipients.deciders``.
 """
 
 from __future__ import annotations
@@ -14,17 +14,6 @@ from sqlmodel import Session
 from workflows.core.declaration import OWNER, REQUESTER, TEAM
 from workflows.people import service as people
 from workflows.people.models import Person, Role
-from workflows.people.permissions import ROLE_PERMISSIONS, Permission
-
-# The roles that may decide on a case (the DPO and deputies), read from the permissions.
-DECIDING_ROLES: tuple[Role, ...] = tuple(
-    role for role, allowed in ROLE_PERMISSIONS.items() if Permission.DECIDE in allowed)
-
-
-def deciders(session: Session, school_id: int) -> list[Person]:
-    """The active people who decide at ``school_id``: told of every new case, and the only
-    ones a case's buttons are refreshed for."""
-    return people.by_role(session, school_id, *DECIDING_ROLES)
 
 
 def recipients(session: Session, case: Any, to: Iterable[str]) -> list[int]:
@@ -33,7 +22,7 @@ def recipients(session: Session, case: Any, to: Iterable[str]) -> list[int]:
     found: list[int] = []
     for who in to:
         if who == TEAM:
-            found += [p.id for p in deciders(session, case.school_id)]
+            found += [p.id for p in people.decision_makers(session, case.school_id)]
         elif who in (OWNER, REQUESTER):
             person = people.get(session, case.owner_id if who == OWNER else case.created_by_id)
             if person is not None and person.active:
