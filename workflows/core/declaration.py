@@ -169,6 +169,21 @@ class Retention:
 
 @dataclass(frozen=True)
 class Workflow:
+    """One workflow, whole: a new one is this declaration in its own package, listed in
+    ``workflows.registry``. The engine runs its lifecycle from it:
+
+    - creation (``engine.create``): ``build`` → ``recompute`` → reference (``prefix``,
+      ``reference_year``) → audit ``<name>.created`` with ``created_facts`` → the
+      ``notices`` on ``CREATED`` → reminders planned from ``reminders``;
+    - each action (``engine.perform``): permission, state, ``once`` and ``guard`` →
+      compare-and-set on the version → ``apply`` → state set to ``to_state`` →
+      ``recompute`` → audit ``<name>.<action>`` → the notices on the action → reminders;
+    - words: ``triggers`` start it from free text and, with its name, prefix and title,
+      name it to ``core.router``; ``routes`` answer questions about it without a form;
+    - reminders: deadline nudges from ``reminders``, others from ``reminder_handlers``,
+      which the sweep derives from the registry it is given.
+    """
+
     name: str  # "sar": the subject type in reminders, audit and notifications
     prefix: str  # of case references: "SAR" in SAR-2026-0001
     title: str
