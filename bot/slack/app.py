@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.slack import blocks, home, work
 from bot.slack.settings import SlackSettings
-from workflows.core import chat, conversation, faults, router
+from workflows.core import chat, conversation, faults
 from workflows.core import engine as core
 from workflows.core.declaration import Action, Workflow
 from workflows.core.engine import NotFound
@@ -257,8 +257,11 @@ def register(bot: SlackBot) -> None:
         )
 
     def workflow_for_text(text: str) -> str | None:
-        workflow = router.named(text)
-        return workflow.name if workflow else None
+        word = text.strip().lower()
+        for name, workflow in WORKFLOWS.items():
+            if word == name or word in workflow.triggers:
+                return name
+        return None
 
     @app.error
     async def failed(error: Exception) -> None:

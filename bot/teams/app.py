@@ -45,7 +45,7 @@ from sqlmodel import Session, col, select
 
 from bot.teams import cards, identity
 from bot.teams.identity import TeamsUser
-from workflows.core import chat, conversation, faults, router
+from workflows.core import chat, conversation, faults
 from workflows.core import engine as core
 from workflows.core.context import Context
 from workflows.core.declaration import Workflow
@@ -264,8 +264,10 @@ def _workflow_for_form(text: str) -> tuple[bool, str | None]:
     word = (match.group("before") or match.group("after") or "").strip().lower()
     if not word:
         return True, None
-    workflow = router.named(word)
-    return (True, workflow.name) if workflow else (False, None)
+    for name, workflow in WORKFLOWS.items():
+        if word in (name, workflow.prefix.lower(), workflow.title.lower(), *workflow.triggers):
+            return True, name
+    return False, None
 
 
 def register(bot: TeamsBot) -> None:

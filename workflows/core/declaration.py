@@ -53,7 +53,8 @@ class Action:
     # The decision this action records is taken once per case: returns who took it, and
     # when, if it was (refused like a guard, before any question is asked).
     once: Callable[[Context, Any], str | None] | None = None
-    # The domain effect: mutates the case (and adds related rows) or raises Invalid.
+    # The domain effect: mutates the case (and adds related rows) or raises Invalid; the
+    # engine, not the effect, moves the state (``to_state``) and sends the ``notices``.
     apply: Callable[[Context, Any, Mapping[str, Any]], str | None] | None = None
     changes_case: bool = True  # a note is appended without bumping the case version
     # What the audit keeps of the case as it was before the effect (a corrected date's old
