@@ -29,7 +29,6 @@ from rich.table import Table
 from sqlalchemy import Engine, insert, text
 from sqlmodel import Session
 
-import workflows.registry  # noqa: F401  (registers each workflow's reminder handler)
 from workflows.database import make_engine, upgrade
 from workflows.notifications.models import Notification
 from workflows.people.models import Person

@@ -26,7 +26,7 @@ from workflows.deadlines.breach import breach_deadline
 from workflows.notifications.models import Notification
 from workflows.registry import WORKFLOWS
 from workflows.reminders.models import Reminder
-from workflows.reminders.service import HANDLERS, _deadline_handler, sweep
+from workflows.reminders.service import DeadlineHandler, handlers, sweep
 from workflows.schools.models import School
 
 REF = "BRE-2026-0001"
@@ -34,7 +34,7 @@ REF = "BRE-2026-0001"
 
 def test_breach_is_registered_with_its_reminders() -> None:
     assert WORKFLOWS[BREACH.name] is BREACH
-    assert HANDLERS[BREACH.name] is _deadline_handler
+    assert handlers(WORKFLOWS)[BREACH.name] == DeadlineHandler(BREACH)
 
 
 LONDON = ZoneInfo("Europe/London")

@@ -21,12 +21,12 @@ from bot.terminal.render import render
 from tests.conftest import PARENT_SAR, School_, text_of
 from workflows.audit.models import AuditEvent
 from workflows.core import conversation as conversations
+from workflows.core import notify
 from workflows.core.chat import fault, greet
 from workflows.core.fields import Field
 from workflows.core.models import Conversation, ConversationStatus
 from workflows.core.ui import Card, Question, Reply, Summary, Table, Text
 from workflows.database import make_engine, session_scope
-from workflows.sar import service as sar_service
 from workflows.sar.flows import SAR
 from workflows.sar.models import RightsRequest, SarState
 
@@ -635,7 +635,7 @@ def test_a_crash_while_saving_the_case_saves_no_half_made_case(
 ) -> None:
     to_summary(school)
     # The case row, its reference and audit event are flushed before the team is alerted.
-    _fail_once(monkeypatch, sar_service, "alert_team", "*")
+    _fail_once(monkeypatch, notify, "send", "*")
     with pytest.raises(RuntimeError, match="simulated crash"):
         school.say("sam", "yes")
     assert case_count(school.engine) == 0

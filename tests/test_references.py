@@ -18,9 +18,10 @@ from sqlmodel import Session, col, select
 
 from tests.conftest import PARENT_SAR, School_, empty_database, make_school, text_of
 from tests.test_software import MATHS_APP
-from workflows.breach import service as breaches
+from workflows.breach.flows import BREACH as BREACH_WORKFLOW
 from workflows.breach.models import Breach, BreachUpdate
 from workflows.core.chat import respond
+from workflows.core.engine import create
 from workflows.core.numbering import ReferenceCounter
 from workflows.database import session_scope, upgrade
 from workflows.people.models import Person, Role
@@ -82,7 +83,7 @@ def _breaches_at_once(school: School_, how_many: int) -> list[str]:
             with session_scope(school.engine) as session:
                 ctx = school.context(session, "sam")
                 start.wait(timeout=30)
-                case = breaches.create(ctx, {"what_happened": "A laptop left on a train",
+                case = create(ctx, BREACH_WORKFLOW, {"what_happened": "A laptop left on a train",
                                              "found_at": ctx.now.isoformat(),
                                              "ongoing": False})
                 # A slow rest of the transaction: the others must wait for this number.

@@ -31,6 +31,8 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select, update
 
 from tests.conftest import PARENT_SAR, School_, make_school
+from workflows.core.declaration import Workflow
+from workflows.core.engine import create
 from workflows.core.fields import Invalid
 from workflows.database import session_scope, utcnow
 from workflows.notifications.models import Notification
@@ -81,7 +83,7 @@ def add_cases(school: School_, count: int, received: datetime) -> list[str]:
         ctx = school.context(session, "sam")
         references = []
         for i in range(count):
-            case = SAR.create(ctx, {
+            case = create(ctx, SAR, {
                 "request_type": "access", "requester_name": f"Jane Parent {i}",
                 "relationship": "parent", "about_requester": False,
                 "subject_name": f"Tom Parent {i}", "requester_email": "jane@example.org",
@@ -599,8 +601,7 @@ WORKER = """
 import json, os, sys, time
 from datetime import datetime
 from workflows.database import make_engine
-import workflows.registry
-from workflows.reminders.service import sweep
+from workflows.reminders.service import sweep  # the registry is never imported first
 engine = make_engine(sys.argv[1])
 engine.connect().close()
 while not os.path.exists(sys.argv[3]):
@@ -638,8 +639,7 @@ DOOMED = """
 import json, sys, time
 from datetime import datetime
 from workflows.database import make_engine
-import workflows.registry
-from workflows.reminders.service import sweep
+from workflows.reminders.service import sweep  # the registry is never imported first
 
 def hold(ids):
     print(json.dumps(ids), flush=True)
@@ -696,20 +696,20 @@ def test_a_worker_whose_lease_ran_out_mid_row_does_not_send_it_again(
     school: School_, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     crowd(school, rows=10)
-    real = reminders.HANDLERS["sar"]
+    real = reminders._deadline_handler
     taken_over: list[reminders.SweepResult] = []
     started: list[bool] = []
 
-    def slow_handler(session: Session, reminder: Reminder, now: datetime):
+    def slow_handler(session: Session, workflow: Workflow, reminder: Reminder, now: datetime):
         if not started:
             # Worker "slow" has read its row and is about to write; its lease runs out and
             # worker "fast" takes every row over and sends them.
             started.append(True)
             taken_over.append(sweep(school.engine, now=now + LEASE + timedelta(seconds=1),
                                     token="fast"))
-        return real(session, reminder, now)
+        return real(session, workflow, reminder, now)
 
-    monkeypatch.setitem(reminders.HANDLERS, "sar", slow_handler)
+    monkeypatch.setattr(reminders, "_deadline_handler", slow_handler)
     slow = sweep(school.engine, now=CROWD_NOW, token="slow")
     assert taken_over[0].sent == 10
     assert slow.sent == 0
@@ -751,14 +751,14 @@ def test_a_row_that_fails_fails_alone_and_the_rest_of_its_batch_goes(
     with Session(school.engine) as session:
         broken = session.exec(select(Reminder).where(col(Reminder.dedupe_key).in_(keys))
                               .order_by(col(Reminder.id)).offset(3)).first()
-    real = reminders.HANDLERS["sar"]
+    real = reminders._deadline_handler
 
-    def flaky(session: Session, reminder: Reminder, now: datetime):
+    def flaky(session: Session, workflow: Workflow, reminder: Reminder, now: datetime):
         if reminder.id == broken.id:
             raise RuntimeError("the template is broken")
-        return real(session, reminder, now)
+        return real(session, workflow, reminder, now)
 
-    monkeypatch.setitem(reminders.HANDLERS, "sar", flaky)
+    monkeypatch.setattr(reminders, "_deadline_handler", flaky)
     result = sweep(school.engine, now=CROWD_NOW, batch=7)
     assert (result.sent, result.failed) == (19, 1)
     with Session(school.engine) as session:
@@ -767,7 +767,7 @@ def test_a_row_that_fails_fails_alone_and_the_rest_of_its_batch_goes(
         assert session.exec(select(func.count()).select_from(Notification).where(
             Notification.kind == "reminder.deadline")).one() == 19
     # Mended, it goes once its lease has run out, and nothing else goes again.
-    monkeypatch.setitem(reminders.HANDLERS, "sar", real)
+    monkeypatch.setattr(reminders, "_deadline_handler", real)
     later = sweep(school.engine, now=CROWD_NOW + LEASE + timedelta(seconds=1))
     assert (later.sent, later.failed) == (1, 0)
 

@@ -31,7 +31,7 @@ from workflows.notifications.models import Notification
 from workflows.people.models import Person
 from workflows.registry import WORKFLOWS
 from workflows.reminders.models import Reminder
-from workflows.reminders.service import HANDLERS, _deadline_handler, sweep
+from workflows.reminders.service import DeadlineHandler, handlers, sweep
 from workflows.schools.models import School
 from workflows.software import service
 from workflows.software.export import export_rows
@@ -110,8 +110,9 @@ def pending_reminders(school: School_, subject: str = "software") -> list[Remind
 
 def test_software_is_registered_with_its_reminders() -> None:
     assert WORKFLOWS["software"] is SOFTWARE
-    assert HANDLERS["software"] is _deadline_handler
-    assert HANDLERS[service.REVIEW_SUBJECT] is service.review_reminder
+    found = handlers(WORKFLOWS)
+    assert found["software"] == DeadlineHandler(SOFTWARE)
+    assert found[service.REVIEW_SUBJECT] is service.review_reminder
 
 
 # --- screening ------------------------------------------------------------------------------

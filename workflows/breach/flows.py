@@ -10,7 +10,15 @@ from workflows.breach import letters, service, triage
 from workflows.breach.models import Breach, BreachState, IcoDecision, PeopleDecision
 from workflows.core.context import Context
 from workflows.core.dates import describe_datetime, describe_typed
-from workflows.core.declaration import Action, ClockReminders, Retention, Workflow
+from workflows.core.declaration import (
+    CREATED,
+    TEAM,
+    Action,
+    ClockReminders,
+    Notice,
+    Retention,
+    Workflow,
+)
 from workflows.core.fields import (
     FIRST_USE_REASON,
     SIX_YEARS_REASON,
@@ -171,7 +179,7 @@ ACTIONS = (
     Action("more_details", "Add more details", Permission.NOTE, _OPEN, form=MORE,
            aliases=("more", "more details"), apply=service.add_details),
     Action("report_to_ico", "Report to the ICO", Permission.DECIDE, _OPEN,
-           to_state=BreachState.DECIDED, style="primary", guard=service.ico_guard,
+           to_state=BreachState.DECIDED, style="primary", once=service.ico_guard,
            aliases=("report", "reported", "ico", "report to ico"),
            confirm="This records the ICO decision; it is taken once.",
            form=Form((
@@ -190,7 +198,7 @@ ACTIONS = (
            )),
            apply=service.report_to_ico),
     Action("not_reportable", "Not reportable", Permission.DECIDE, _OPEN,
-           to_state=BreachState.DECIDED, guard=service.ico_guard,
+           to_state=BreachState.DECIDED, once=service.ico_guard,
            aliases=("not reportable", "no report", "log only"),
            confirm="This records the ICO decision; it is taken once.",
            form=Form((Field("reason", Kind.LONG_TEXT, "Reason",
@@ -199,7 +207,7 @@ ACTIONS = (
                                  "deleted it unread; only names were involved”."),)),
            apply=service.not_reportable),
     Action("tell_people", "Decide on telling people", Permission.DECIDE, _OPEN,
-           guard=service.people_guard, aliases=("tell people", "tell", "art 34"),
+           once=service.people_guard, aliases=("tell people", "tell", "art 34"),
            confirm="This records the Art 34 decision; it is taken once.",
            form=Form((
                Field("tell", Kind.YES_NO, "Tell them",
@@ -387,6 +395,8 @@ def _deadline_text(ctx: Context, case: Breach) -> str | None:
             + " ".join(result.explanation))
 
 
+_EVENT = "messages/breach_event.txt.j2"
+
 BREACH = Workflow(
     channel_alert="messages/breach_channel_alert.txt.j2",
     name="breach",
@@ -406,7 +416,17 @@ BREACH = Workflow(
     },
     open_states=_OPEN,
     actions=ACTIONS,
-    create=service.create,
+    build=service.build,
+    reference_year=lambda ctx, case: case.found_at.astimezone(ctx.tz).year,
+    created_facts=service.created_facts,
+    # The DPO and deputies, privately, at once: reference, countdown, risk; no names.
+    notices=(
+        Notice((CREATED,), "new", (TEAM,), _EVENT, service.event_facts),
+        Notice(("add_details", "more_details"), "details", (TEAM,), _EVENT, service.event_facts,
+               when=service.reporter_adding),
+        Notice(("report_to_ico", "not_reportable"), "decided", (TEAM,), _EVENT,
+               service.event_facts),
+    ),
     card_rows=_card_rows,
     due=service.due,
     met_at=service.ico_met_at,

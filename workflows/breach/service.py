@@ -20,12 +20,9 @@ from workflows.breach.models import (
 )
 from workflows.core.context import Context
 from workflows.core.dates import describe_datetime, describe_typed
-from workflows.core.engine import assign_reference
 from workflows.core.fields import UNKNOWN, Answers, Invalid
 from workflows.core.timeleft import time_left
-from workflows.core.wording import render
 from workflows.deadlines.breach import HOURS, BreachDeadline, breach_deadline
-from workflows.notifications import service as notifications
 from workflows.people import service as people
 
 PREFIX = "BRE"
@@ -151,13 +148,13 @@ def number(value: str | None) -> int | None:
 # Creating a breach from the three answers that start the clock.
 
 
-def create(ctx: Context, values: Mapping[str, Any]) -> Breach:
-    """The case, its clock, audit, the alert to the DPO team and the nudges: all at once."""
+def build(ctx: Context, values: Mapping[str, Any]) -> Breach:
+    """The case from the three answers that start the clock."""
     # Required: a skipped question must never move the clock to the moment of reporting.
     found_at = aware(datetime.fromisoformat(values["found_at"]))
     if found_at > ctx.now:
         raise Invalid("That time is in the future: when was it found?", "found_at")
-    case = Breach(
+    return Breach(
         school_id=ctx.school.id,
         conversation_id=values.get("__conversation_id__"),
         state=BreachState.AWAITING,
@@ -169,34 +166,29 @@ def create(ctx: Context, values: Mapping[str, Any]) -> Breach:
         created_by_id=ctx.person.id,
         created_at=ctx.now,
     )
-    assign_reference(ctx, case, PREFIX, found_at.astimezone(ctx.tz).year)
-    audit.record(ctx, "breach.created", "breach", case.id, case.reference,
-                 aware_at=case.aware_at.isoformat(), due=due(case).isoformat())
-    alert_team(ctx, case, "new")
-    from workflows.breach.flows import BREACH
-    from workflows.reminders.planner import plan_for_case
-
-    plan_for_case(ctx.session, ctx.school, BREACH, case, ctx.now)
-    return case
 
 
-def alert_team(ctx: Context, case: Breach, event: str, **extra: Any) -> None:
-    """The DPO and deputies, privately, at once: reference, countdown, risk; no names."""
-    team = [p.id for p in people.decision_makers(ctx.session, ctx.school.id)]
+def created_facts(case: Breach) -> dict[str, Any]:
+    return {"aware_at": case.aware_at.isoformat(), "due": due(case).isoformat()}
+
+
+def event_facts(ctx: Context, case: Breach, values: Mapping[str, Any]) -> dict[str, Any]:
+    """What the DPO team's alert says: reference, countdown, risk; no names."""
     left = time_left(due(case), ctx.local_now, ico_met_at(case))
-    text = render(
-        "messages/breach_event.txt.j2",
-        event=event,
-        case=case,
-        aware_at=describe_datetime(case.aware_at.astimezone(ctx.tz)),
-        due=left.due,
-        left=left.left,
-        counting=left.running and left.urgency != "overdue",  # "5 hours left"
-        assessment=assessment(case),
-        **extra,
-    )
-    notifications.case_event(ctx.session, subject_type="breach", case=case, event=event,
-                             people=team, text=text, by=ctx.person.id)
+    return {
+        "aware_at": describe_datetime(case.aware_at.astimezone(ctx.tz)),
+        "due": left.due,
+        "left": left.left,
+        "counting": left.running and left.urgency != "overdue",  # "5 hours left"
+        "assessment": assessment(case),
+        "decision": case.ico_decision,
+    }
+
+
+def reporter_adding(ctx: Context, case: Breach) -> bool:
+    """The reporter adds details the DPO team has not seen (their own additions they have)."""
+    return ctx.person.id == case.created_by_id and ctx.person.id not in {
+        p.id for p in people.decision_makers(ctx.session, ctx.school.id)}
 
 
 # Actions: each returns what to tell the person who took it.
@@ -233,9 +225,6 @@ def add_details(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
     for name in ("how_found", "containment"):
         if values.get(name):
             setattr(case, name, values[name])
-    if ctx.person.id == case.created_by_id and ctx.person.id not in {
-            p.id for p in people.decision_makers(ctx.session, ctx.school.id)}:
-        alert_team(ctx, case, "details")
     found = assessment(case)
     return (f"Thank you: {case.reference} is updated and the DPO has it. "
             f"First assessment: {found.summary} "
@@ -341,7 +330,6 @@ def report_to_ico(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
     case.ico_reference = values["ico_reference"]
     case.ico_reported_at = reported
     case.delay_reason = values.get("delay_reason") if late else None
-    alert_team(ctx, case, "decided", decision="reported")
     return (f"Recorded: reported to the ICO{' late, with the reasons' if late else ''} "
             f"(reference {case.ico_reference}). The reminders have stopped. Next: decide "
             f"whether to tell the people affected (“tell people {case.reference}”).")
@@ -352,7 +340,6 @@ def not_reportable(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str
         raise Invalid("A reason is required: why is a risk to people unlikely?", "reason")
     _decided(ctx, case, IcoDecision.NOT_REPORTABLE)
     case.ico_reason = values["reason"]
-    alert_team(ctx, case, "decided", decision="not_reportable")
     return (f"Recorded: not reportable to the ICO, with your reasons; it stays in the breach "
             f"log. The reminders have stopped. Next: decide whether to tell the people "
             f"affected (“tell people {case.reference}”).")

@@ -7,17 +7,15 @@ buttons (modals, cards) call the engine directly with the same declarations.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlmodel import col, select
 
 from workflows.audit import service as audit
-from workflows.consent import service as consent
 from workflows.core import conversation as conversations
+from workflows.core import router
 from workflows.core.context import Context
-from workflows.core.declaration import Workflow
+from workflows.core.declaration import Route, Workflow
 from workflows.core.engine import Conflict, NotFound, check_may_start, load, view
 from workflows.core.fields import describe_moment
 from workflows.core.models import Conversation, ConversationStatus
@@ -27,16 +25,9 @@ from workflows.people.permissions import Permission, PermissionDenied, can, can_
 from workflows.registry import WORKFLOWS, by_prefix
 from workflows.schools import membership
 from workflows.schools.trust import trust_cases
-from workflows.software import service as software
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
 REFERENCE = r"(?P<ref>[A-Za-z]{2,5}-\d{4}-\d{3,})"
-
-
-@dataclass(frozen=True)
-class Intent:
-    pattern: re.Pattern[str]
-    handler: Callable[[Context, str, re.Match[str]], list[Reply]]
 
 
 def respond(ctx: Context, channel_key: str, text: str) -> list[Reply]:
@@ -57,35 +48,28 @@ def respond(ctx: Context, channel_key: str, text: str) -> list[Reply]:
         late = _late_confirm(ctx, channel_key)
         if late is not None:
             return late
-    for intent in INTENTS:
-        match = intent.pattern.match(stripped)
-        if match:
-            try:
-                return intent.handler(ctx, channel_key, match)
-            except (NotFound, Conflict, PermissionDenied) as error:
-                return [Text(error.message, "error")]
-    for workflow in WORKFLOWS.values():
-        if any(trigger in stripped.lower() for trigger in workflow.triggers):
-            return _start(ctx, channel_key, workflow)
+    if found := router.question(stripped, INTENTS):
+        route, match = found
+        try:
+            return route.handler(ctx, channel_key, match)
+        except (NotFound, Conflict, PermissionDenied) as error:
+            return [Text(error.message, "error")]
+    if workflow := router.started_by(stripped):
+        return _start(ctx, channel_key, workflow)
     return [Text("Sorry, I didn't understand that.", "warning"), *_help(ctx, channel_key, None)]
 
 
-# What may be asked from anywhere (a slash command in any channel, a home-tab button): reads
-# only, never the start of a conversation, whose follow-up answers would have nowhere to go.
-LOOKUPS = ("help", "cases", "show", "history", "letter", "digest", "trust", "consent_lookup",
-           "consent_class", "software", "software_register", "school")
-
-
 def lookup(ctx: Context, text: str) -> list[Reply]:
-    """Answer a read-only request (help, the case list, one case, a letter draft)."""
+    """Answer a read-only request (help, the case list, one case, a letter draft): what may
+    be asked from anywhere (a slash command in any channel, a home-tab button), never the
+    start of a conversation, whose follow-up answers would have nowhere to go."""
     stripped = " ".join(text.strip().split())
-    for intent in INTENTS:
-        match = intent.pattern.match(stripped)
-        if match and intent.handler.__name__.lstrip("_") in LOOKUPS:
-            try:
-                return intent.handler(ctx, "", match)
-            except (NotFound, Conflict, PermissionDenied) as error:
-                return [Text(error.message, "error")]
+    if found := router.question(stripped, tuple(r for r in INTENTS if r.lookup)):
+        route, match = found
+        try:
+            return route.handler(ctx, "", match)
+        except (NotFound, Conflict, PermissionDenied) as error:
+            return [Text(error.message, "error")]
     if not stripped:
         return _help(ctx, "", None)
     return [Text(f"I can't do “{stripped}” here. Open a case to act on it, or write to me "
@@ -310,40 +294,6 @@ def _digest(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]
     return [Document(title="Weekly digest", body=digest_text(ctx.session, ctx.school, ctx.now))]
 
 
-def _software(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
-    """“Is IXL approved?”, “can I use IXL?”, “software IXL”: answered from the register."""
-    asked = match.group("product")
-    if asked.lower() in software.THIS:  # “is it approved?”: what this person last asked for
-        asked = software.last_asked(ctx) or ""
-        if not asked:
-            return [Text("Which app do you mean? Ask like this: “is IXL approved?”.", "warning")]
-    # “Can I use IXL for homework?”: the product is the part before what it is for.
-    shorter = re.split(r"\s+(?:for|with|in|on|at|to)\s+", asked, maxsplit=1)[0]
-    known = next((q for q in dict.fromkeys((asked, shorter)) if software.known(ctx, q)), None)
-    if known is None and match.group(0).lower().startswith(("can ", "may ", "could ")):
-        # Not a product: “can we use Amelia's photo in the newsletter?” is about consent.
-        for intent in INTENTS:
-            if intent.handler in (consent.consent_lookup, consent.consent_class) and (
-                    consent_match := intent.pattern.match(match.group(0))):
-                return intent.handler(ctx, channel_key, consent_match)
-    return [Text(software.answer_text(ctx, software.look_up(ctx, known or shorter)))]
-
-
-def _software_register(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
-    """The whole register: names and decisions only, so any member of staff may read it."""
-    products = software.register(ctx.session, ctx.school.id)
-    audit.record(ctx, "software.register_viewed", "software", None, None)
-    return [Table(
-        title="Software register",
-        columns=("Product", "Status", "Review by"),
-        rows=tuple((p.name, software.status_text(p, ctx.today),
-                    p.review_on.strftime("%d %b %Y") if p.review_on else "")
-                   for p in products),
-        empty="No software in the register yet (the DPO can import it: dpo-bot import "
-              "software FILE).",
-    )]
-
-
 def _trust(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
     return trust_cases(ctx)
 
@@ -359,43 +309,21 @@ def _workflow_for(reference: str) -> Workflow:
     return workflow
 
 
-def _intent(pattern: str, handler) -> Intent:
-    return Intent(re.compile(pattern, re.IGNORECASE), handler)
-
-
-INTENTS: tuple[Intent, ...] = (
-    _intent(r"^(help|\?|menu|hi|hello|hey|start|what can you do\??)$", _help),
-    _intent(r"^(?P<scope>my|open|all|closed)?\s*(cases|requests|list)$", _cases),
-    _intent(r"^(show |view |open |case )?" + REFERENCE + r"$", _show),
-    _intent(r"^(history|audit|timeline) " + REFERENCE + r"$", _history),
-    _intent(r"^(letter|letters|draft) " + REFERENCE + r"(\s+(?P<kind>[\w ]+))?$", _letter),
-    _intent(r"^digest$", _digest),
-    _intent(r"^(?:trust|trust cases|all schools|every school|cases (?:at|in|for) "
-            r"(?:all|every|each) schools?)$", _trust),
-    _intent(r"^(?:my |which )?schools?\??$", _school),
-    _intent(r"^(?:school|switch(?: schools?)?(?: to)?|change schools?(?: to)?|"
-            r"work (?:at|for|in|with)) (?P<school>.+?)[.!]?$", _school),
-    # The software register, before photo consent: “can I use IXL?” names a product.
-    _intent(r"^(?:software )?(?:register|list)$|^software$", _software_register),
-    _intent(r"^is (?P<product>.+?) (?:approved|allowed|ok|okay|safe|on the register|"
-            r"in the register)\??$", _software),
-    _intent(r"^(?:can|may|could) (?:i|we) use (?P<product>.+?)\??$", _software),
-    _intent(r"^software (?!request\b|approval\b)(?P<product>.+?)\??$", _software),
-    # Photo consent (handlers in workflows.consent.service): a withdrawal first, as it also
-    # names a pupil and a use.
-    _intent(r"^(?P<name>.+?)(?:'s|’s|s'|’) (?:parents?|mum|mother|dad|father|carers?|"
-            r"guardians?|family)(?: has| have)? (?:withdrawn?|withdrew|removed|taken back)"
-            r"(?: their| her| his)? (?:photo )?consent (?:for|to|on) (?P<use>.+?)[.!]?$",
-            consent.consent_withdraw),
-    _intent(r"^(?:can|may|could) (?:i|we) (?:put|use|post|show|include|share|feature|"
-            r"publish|film|photograph) (?P<name>.+) (?:on|in|for|to|into) (?P<use>.+?)\??$",
-            consent.consent_lookup),
-    _intent(r"^who in (?P<cls>\S+) (?:can'?t|can’t|cannot|can not|mustn'?t|must not|"
-            r"shouldn'?t)(?: go| be| appear| feature)? (?:on|in) (?P<use>.+?)\??$",
-            consent.consent_class),
-    _intent(r"^class (?:photo|photos|list|consent) (?:for |of )?(?P<cls>\S+)"
-            r"(?: (?:for|on|in) (?P<use>.+?))?\??$", consent.consent_class),
-    _intent(r"^(?:photo )?consent (?P<name>.+?)(?: (?:for|on) (?P<use>[^?]+?))?\??$",
-            consent.consent_lookup),
-    _intent(r"^(?P<verb>[a-z][a-z ]*?) " + REFERENCE + r"$", _act),
+# What the chat itself answers; then the questions the workflows and the consent register
+# declare (``core.router``); last, an action on a case (“close SAR-2026-0001”).
+INTENTS: tuple[Route, ...] = (
+    Route.of(r"^(help|\?|menu|hi|hello|hey|start|what can you do\??)$", _help, lookup=True),
+    Route.of(r"^(?P<scope>my|open|all|closed)?\s*(cases|requests|list)$", _cases, lookup=True),
+    Route.of(r"^(show |view |open |case )?" + REFERENCE + r"$", _show, lookup=True),
+    Route.of(r"^(history|audit|timeline) " + REFERENCE + r"$", _history, lookup=True),
+    Route.of(r"^(letter|letters|draft) " + REFERENCE + r"(\s+(?P<kind>[\w ]+))?$", _letter,
+             lookup=True),
+    Route.of(r"^digest$", _digest, lookup=True),
+    Route.of(r"^(?:trust|trust cases|all schools|every school|cases (?:at|in|for) "
+             r"(?:all|every|each) schools?)$", _trust, lookup=True),
+    Route.of(r"^(?:my |which )?schools?\??$", _school, lookup=True),
+    Route.of(r"^(?:school|switch(?: schools?)?(?: to)?|change schools?(?: to)?|"
+             r"work (?:at|for|in|with)) (?P<school>.+?)[.!]?$", _school, lookup=True),
+    *router.routes(),
+    Route.of(r"^(?P<verb>[a-z][a-z ]*?) " + REFERENCE + r"$", _act),
 )

@@ -17,7 +17,7 @@ from sqlmodel import col, select, update
 
 from workflows.core.context import Context
 from workflows.core.declaration import Action, Workflow
-from workflows.core.engine import Conflict, NotFound, card, perform
+from workflows.core.engine import Conflict, NotFound, card, create, perform
 from workflows.core.fields import Field, Form, FormErrors, Invalid
 from workflows.core.models import Conversation, ConversationStatus
 from workflows.core.ui import Card, Option, Question, Reply, Summary, Text
@@ -314,7 +314,7 @@ def _submit(
     savepoint = ctx.session.begin_nested()
     try:
         if conversation.action is None:
-            case = workflow.create(ctx, values | {"__conversation_id__": conversation.id})
+            case = create(ctx, workflow, values | {"__conversation_id__": conversation.id})
             message = f"Saved as {case.reference}."
         else:
             case = ctx.session.get(workflow.model, conversation.target_id)

@@ -6,6 +6,7 @@ Adding a workflow means declaring one of these, not writing per-platform branche
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -14,7 +15,7 @@ from typing import Any, Protocol
 from workflows.core.context import Context
 from workflows.core.fields import Form
 from workflows.core.timeleft import TimeLeft, time_left
-from workflows.core.ui import Card, Document
+from workflows.core.ui import Card, Document, Reply
 from workflows.people.models import Role
 from workflows.people.permissions import Permission
 
@@ -39,14 +40,21 @@ class Action:
     label: str
     permission: Permission
     from_states: frozenset[str]
-    to_state: str | None = None  # None: the state does not change
+    # None: the state does not change. A callable reads the case after the effect, for a
+    # target that depends on it (ID recorded: open once nothing else is awaited). The engine
+    # sets it; ``apply`` never moves the state itself.
+    to_state: str | Callable[[Any], str] | None = None
     form: Form = Form(())
     confirm: str | None = None  # irreversible actions are confirmed first
     style: str = "default"
     aliases: tuple[str, ...] = ()
     # Extra guard beyond state: returns why the action is not available now, or None.
     guard: Callable[[Context, Any], str | None] | None = None
-    # The domain effect: mutates the case (and adds related rows) or raises Invalid.
+    # The decision this action records is taken once per case: returns who took it, and
+    # when, if it was (refused like a guard, before any question is asked).
+    once: Callable[[Context, Any], str | None] | None = None
+    # The domain effect: mutates the case (and adds related rows) or raises Invalid; the
+    # engine, not the effect, moves the state (``to_state``) and sends the ``notices``.
     apply: Callable[[Context, Any, Mapping[str, Any]], str | None] | None = None
     changes_case: bool = True  # a note is appended without bumping the case version
     # What the audit keeps of the case as it was before the effect (a corrected date's old
@@ -56,10 +64,64 @@ class Action:
     # description to write a letter's own account from, never to be copied into it).
     intro: Callable[[Context, Any], str | None] | None = None
 
+    def refusal(self, ctx: Context, case: Any) -> str | None:
+        """Why it can't be taken now beyond its states (decided already, a guard), or None."""
+        for check in (self.once, self.guard):
+            if check is not None and (reason := check(ctx, case)):
+                return reason
+        return None
+
     def available(self, ctx: Context, case: Any) -> bool:
-        if case.state not in self.from_states:
-            return False
-        return self.guard is None or self.guard(ctx, case) is None
+        return case.state in self.from_states and self.refusal(ctx, case) is None
+
+    def target(self, case: Any) -> str | None:
+        """The state the case moves to once the effect is applied (None: it stays)."""
+        return self.to_state(case) if callable(self.to_state) else self.to_state
+
+
+# Who a notice goes to: the people who decide at the school, the case's owner, the person
+# who logged it; any other word is a role ("head").
+TEAM, OWNER, REQUESTER = "team", "owner", "requester"
+CREATED = "created"  # the event a notice on a new case is declared on
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message the engine queues when something happens to a case, in the same transaction.
+
+    ``on``: ``CREATED`` or action names. ``to``: ``TEAM``, ``OWNER``, ``REQUESTER`` or role
+    values, in the order they are told. The template gets ``event``, ``case``, ``actor`` and
+    what ``facts(ctx, case, values)`` adds; ``when`` narrows it to some cases.
+    ``confirm``: the person who acted is told whether it reached the single recipient (a
+    requester who has left is audited as ``<workflow>.<to>_unreachable``).
+    """
+
+    on: tuple[str, ...]
+    event: str
+    to: tuple[str, ...]
+    template: str
+    facts: Callable[[Context, Any, Mapping[str, Any]], Mapping[str, Any]] | None = None
+    when: Callable[[Context, Any], bool] | None = None
+    confirm: bool = False
+
+
+@dataclass(frozen=True)
+class Route:
+    """A question answered straight away, without a form (“is IXL approved?”, “consent Amelia
+    for the website”): declared by the part that answers it, matched by ``core.router``.
+
+    ``handler(ctx, channel_key, match)`` returns the replies; ``lookup``: it only reads, so
+    it may be asked anywhere (a slash command in any channel, a home-tab button).
+    """
+
+    pattern: re.Pattern[str]
+    handler: Callable[[Context, str, re.Match[str]], list[Reply]]
+    lookup: bool = False
+
+    @classmethod
+    def of(cls, pattern: str, handler: Callable[[Context, str, re.Match[str]], list[Reply]],
+           *, lookup: bool = False) -> Route:
+        return cls(re.compile(pattern, re.IGNORECASE), handler, lookup)
 
 
 @dataclass(frozen=True)
@@ -108,6 +170,21 @@ class Retention:
 
 @dataclass(frozen=True)
 class Workflow:
+    """One workflow, whole: a new one is this declaration in its own package, listed in
+    ``workflows.registry``. The engine runs its lifecycle from it:
+
+    - creation (``engine.create``): ``build`` → ``recompute`` → reference (``prefix``,
+      ``reference_year``) → audit ``<name>.created`` with ``created_facts`` → the
+      ``notices`` on ``CREATED`` → reminders planned from ``reminders``;
+    - each action (``engine.perform``): permission, state, ``once`` and ``guard`` →
+      compare-and-set on the version → ``apply`` → state set to ``to_state`` →
+      ``recompute`` → audit ``<name>.<action>`` → the notices on the action → reminders;
+    - words: ``triggers`` start it from free text and, with its name, prefix and title,
+      name it to ``core.router``; ``routes`` answer questions about it without a form;
+    - reminders: deadline nudges from ``reminders``, others from ``reminder_handlers``,
+      which the sweep derives from the registry it is given.
+    """
+
     name: str  # "sar": the subject type in reminders, audit and notifications
     prefix: str  # of case references: "SAR" in SAR-2026-0001
     title: str
@@ -119,11 +196,26 @@ class Workflow:
     states: Mapping[str, str]  # state -> how it reads
     open_states: frozenset[str]
     actions: tuple[Action, ...]
-    create: Callable[[Context, Mapping[str, Any]], Any]
+    # Only what is the workflow's own of creation: checks across answers, and the new case
+    # (not yet numbered). The engine (``engine.create``) numbers, recomputes, audits,
+    # notifies and plans reminders.
+    build: Callable[[Context, Mapping[str, Any]], Any]
+    # The year of a new case's reference (the year it arrived, not the year it was logged).
+    reference_year: Callable[[Context, Any], int]
     card_rows: Callable[[Context, Any], list[tuple[str, str]]]
     due: Callable[[Any], date | None]
     deadline_text: Callable[[Context, Any], str | None]
     reminders: DeadlineReminders | ClockReminders | None = None
+    # What the ``<name>.created`` audit event keeps beyond the reference.
+    created_facts: Callable[[Any], Mapping[str, Any]] = lambda case: {}
+    notices: tuple[Notice, ...] = ()
+    # The intake question to reopen when the deadline can't be worked out at creation.
+    deadline_question: str | None = None
+    # Reminders that are not about its cases (a register's review dates): subject -> handler
+    # (``reminders.messages.Handler``), found by the sweep through the registry.
+    reminder_handlers: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    # Questions about what the workflow keeps, answered without starting it (the register).
+    routes: tuple[Route, ...] = ()
     # A template for a school's shared alert channel: a reference and the countdown only,
     # never names or details (the DPO team gets those privately).
     channel_alert: str | None = None
@@ -141,6 +233,9 @@ class Workflow:
     # What one case is called, where a workflow covers several kinds (an educational-record
     # request is not a subject access request); None: the workflow's title.
     case_title: Callable[[Any], str] | None = None
+
+    def notices_on(self, event: str) -> tuple[Notice, ...]:
+        return tuple(n for n in self.notices if event in n.on)
 
     def action(self, name: str) -> Action:
         return next(a for a in self.actions if a.name == name)

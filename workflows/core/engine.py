@@ -17,15 +17,17 @@ from typing import Any
 from sqlmodel import col, update
 
 from workflows.audit import service as audit
+from workflows.core import notify
 from workflows.core.context import Context
 from workflows.core.dates import describe_datetime
-from workflows.core.declaration import Action, Workflow
+from workflows.core.declaration import CREATED, Action, Workflow
 from workflows.core.fields import FormErrors, Invalid
 from workflows.core.inbound import first_time
 from workflows.core.numbering import next_number
 from workflows.core.ui import Button, Card
 from workflows.core.wording import render
 from workflows.people.permissions import PermissionDenied, can, can_view, require
+from workflows.reminders.planner import plan_for_case
 
 
 class Conflict(Exception):
@@ -132,10 +134,9 @@ def check_may_start(ctx: Context, workflow: Workflow, action: Action, case: Any)
             f"{case.reference} is {workflow.states[case.state].lower()}, "
             f"so “{action.label}” is not possible now."
         )
-    if action.guard is not None:
-        reason = action.guard(ctx, case)
-        if reason:
-            raise Conflict(reason)
+    reason = action.refusal(ctx, case)
+    if reason:
+        raise Conflict(reason)
 
 
 def perform(
@@ -171,8 +172,9 @@ def perform(
         return REPEATED
     was = action.was(ctx, case, values) if action.was else {}
     message = action.apply(ctx, case, values) if action.apply else None
-    if action.to_state is not None:
-        case.state = action.to_state
+    target = action.target(case)
+    if target is not None:
+        case.state = target
     # Only a change to the case moves its deadline: a note on a closed case must never
     # re-run the rules and rewrite what the case was closed with.
     if action.changes_case and workflow.recompute is not None:
@@ -188,11 +190,31 @@ def perform(
     )
     ctx.session.add(case)
     ctx.session.flush()
+    told = notify.send(ctx, workflow, action.name, case, values)
     if action.changes_case:
-        from workflows.reminders.planner import plan_for_case
-
         plan_for_case(ctx.session, ctx.school, workflow, case, ctx.now)
-    return message
+    return f"{message}{told}" if message and told else message
+
+
+def create(ctx: Context, workflow: Workflow, values: Mapping[str, Any]) -> Any:
+    """A new case from a confirmed intake, the same way for every workflow: the workflow's
+    own ``build`` (checks across answers, the case), then its deadline, its reference, the
+    ``<name>.created`` audit event, the declared notices and its reminders. Raises Invalid
+    (naming the question to reopen) and writes nothing the caller's savepoint keeps."""
+    case = workflow.build(ctx, values)
+    if workflow.recompute is not None:
+        try:
+            workflow.recompute(ctx, case)
+        except Invalid as error:
+            # At intake the only way to fix a deadline that can't be worked out (a term
+            # calendar that ends too soon) is another answer: reopen there.
+            raise Invalid(error.message, error.field or workflow.deadline_question) from None
+    assign_reference(ctx, case, workflow.prefix, workflow.reference_year(ctx, case))
+    audit.record(ctx, f"{workflow.name}.{CREATED}", workflow.name, case.id, case.reference,
+                 **workflow.created_facts(case))
+    notify.send(ctx, workflow, CREATED, case, values)
+    plan_for_case(ctx.session, ctx.school, workflow, case, ctx.now)
+    return case
 
 
 REPEATED = "Already added: the same was saved a moment ago, so it was not added again."
@@ -237,6 +259,7 @@ __all__ = [
     "PermissionDenied",
     "card",
     "check_may_start",
+    "create",
     "decide",
     "may_start",
     "preflight",

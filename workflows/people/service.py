@@ -16,7 +16,7 @@ from workflows.audit.models import AuditEvent
 from workflows.core.context import Context
 from workflows.database import saved_id
 from workflows.people.models import Person, Role
-from workflows.people.permissions import Permission, require
+from workflows.people.permissions import ROLE_PERMISSIONS, Permission, require
 from workflows.schools.models import School
 
 # One of each at a school: naming a new one hands the role over (letters are signed by the
@@ -42,9 +42,14 @@ def by_role(session: Session, school_id: int, *roles: Role) -> list[Person]:
     )
 
 
+# The roles that decide on cases (the DPO and deputies), as the permissions declare them.
+DECIDING_ROLES: tuple[Role, ...] = tuple(
+    role for role, allowed in ROLE_PERMISSIONS.items() if Permission.DECIDE in allowed)
+
+
 def decision_makers(session: Session, school_id: int) -> list[Person]:
-    """The DPO and deputies: told of every new case."""
-    return by_role(session, school_id, Role.DPO, Role.DEPUTY)
+    """The active people whose role decides (the DPO and deputies): told of every new case."""
+    return by_role(session, school_id, *DECIDING_ROLES)
 
 
 def named(session: Session, school_id: int, name: str) -> Person | None:

@@ -14,7 +14,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, Engine, or_
 from sqlmodel import Session, col, select, update
 from sqlmodel.sql.expression import SelectOfScalar
 
+from workflows.core.declaration import Workflow
 from workflows.core.timeleft import time_left
 from workflows.core.wording import render
 from workflows.database import insert_all_once, insert_once, session_scope, utcnow
@@ -33,6 +34,7 @@ from workflows.notifications.models import Notification
 from workflows.people import service as people
 from workflows.people.models import Person, Role
 from workflows.reminders import planner
+from workflows.reminders.messages import Handler, Message
 from workflows.reminders.models import Reminder
 from workflows.schools.models import School
 from workflows.schools.service import (
@@ -117,15 +119,36 @@ def due_query(now: datetime, limit: int) -> SelectOfScalar[int | None]:
     )
 
 
-@dataclass
-class Message:
-    recipients: list[Person]
-    text: str
-    subject_ref: str | None = None
+Registry = Mapping[str, Workflow]
 
 
-# What a reminder says and to whom, by subject type; None when it is no longer needed.
-Handler = Callable[[Session, Reminder, datetime], Message | None]
+def default_registry() -> Registry:
+    """Every workflow the bot runs (imported here: the registry imports the workflows,
+    which plan their reminders with this package)."""
+    from workflows.registry import WORKFLOWS
+
+    return WORKFLOWS
+
+
+@dataclass(frozen=True)
+class DeadlineHandler:
+    """The handler of a workflow's deadline nudges (``Workflow.reminders``)."""
+
+    workflow: Workflow
+
+    def __call__(self, session: Session, reminder: Reminder, now: datetime) -> Message | None:
+        return _deadline_handler(session, self.workflow, reminder, now)
+
+
+def handlers(registry: Registry) -> dict[str, Handler]:
+    """What every reminder subject's rows say, derived from the declarations: each
+    workflow's deadline nudges, the reminders it declares beside them, and the digest."""
+    found: dict[str, Handler] = {"digest": _digest_handler}
+    for workflow in registry.values():
+        if workflow.reminders is not None:
+            found[workflow.name] = DeadlineHandler(workflow)
+        found.update(workflow.reminder_handlers)
+    return found
 
 
 def sweep(
@@ -136,8 +159,15 @@ def sweep(
     batch: int = 100,
     lease: timedelta = LEASE,
     on_claimed: Callable[[list[int]], None] | None = None,
+    registry: Registry | None = None,
 ) -> SweepResult:
-    """One pass over every due reminder. Safe to run from any number of processes."""
+    """One pass over every due reminder. Safe to run from any number of processes.
+
+    ``registry``: the workflows whose reminders it sends (by default every one the bot
+    runs); their declarations say what each reminder says.
+    """
+    registry = default_registry() if registry is None else registry
+    sweeper = _Sweeper(registry, handlers(registry))
     now = now or utcnow()
     token = token or worker_name()
     result = SweepResult()
@@ -156,17 +186,26 @@ def sweep(
             on_claimed(ids)
         # SQLite has one writer at a time and fails, rather than waits for, a transaction that
         # read before another's commit and then writes: there, a row per transaction.
-        if engine.dialect.name != "sqlite" and _send_together(engine, ids, token, now, result):
+        if engine.dialect.name != "sqlite" and _send_together(
+                sweeper, engine, ids, token, now, result):
             continue
         for reminder_id in ids:
-            _send_one(engine, reminder_id, token, now, lease, result)
+            _send_one(sweeper, engine, reminder_id, token, now, lease, result)
+
+
+@dataclass(frozen=True)
+class _Sweeper:
+    """What one sweep sends with: the workflows, and the handlers derived from them."""
+
+    registry: Registry
+    handlers: Mapping[str, Handler]
 
 
 class _LeaseLost(Exception):
     """A row of the batch was taken over by another worker: go row by row instead."""
 
 
-def _send_together(engine: Engine, ids: list[int], token: str, now: datetime,
+def _send_together(sweeper: _Sweeper, engine: Engine, ids: list[int], token: str, now: datetime,
                    result: SweepResult) -> bool:
     """The claimed rows in one transaction, their messages in one insert; False if it failed.
 
@@ -178,11 +217,11 @@ def _send_together(engine: Engine, ids: list[int], token: str, now: datetime,
     done = SweepResult()
     try:
         with session_scope(engine) as session:
-            _loaded = _prefetch(session, ids)  # referenced while we work
+            _loaded = _prefetch(session, sweeper.registry, ids)  # referenced while we work
             messages: list[dict[str, Any]] = []
             sending: list[int] = []
             for reminder_id in ids:
-                outcome, rows = _prepare(session, reminder_id, token, now)
+                outcome, rows = _prepare(sweeper, session, reminder_id, token, now)
                 if outcome == "send":
                     messages += rows
                     sending.append(reminder_id)
@@ -200,13 +239,13 @@ def _send_together(engine: Engine, ids: list[int], token: str, now: datetime,
     return True
 
 
-def _send_one(engine: Engine, reminder_id: int, token: str, now: datetime, lease: timedelta,
-              result: SweepResult) -> None:
+def _send_one(sweeper: _Sweeper, engine: Engine, reminder_id: int, token: str, now: datetime,
+              lease: timedelta, result: SweepResult) -> None:
     """One row in its own transaction; a failure is recorded on the row, which waits out
     its lease before another try."""
     try:
         with session_scope(engine) as session:
-            outcome, rows = _prepare(session, reminder_id, token, now)
+            outcome, rows = _prepare(sweeper, session, reminder_id, token, now)
             if outcome == "send":
                 for row in rows:
                     insert_once(session, Notification, row, "dedupe_key")
@@ -227,14 +266,12 @@ def _send_one(engine: Engine, reminder_id: int, token: str, now: datetime, lease
             )
 
 
-def _prefetch(session: Session, ids: list[int]) -> list[object]:
+def _prefetch(session: Session, registry: Registry, ids: list[int]) -> list[object]:
     """The batch's reminders, schools, people and cases, each kind in one query.
 
     The handlers look each up by id (``session.get``); with them already in the session that
     is no round trip. Returned so they stay referenced: the session only holds them weakly.
     """
-    from workflows.registry import WORKFLOWS
-
     reminders = list(session.exec(select(Reminder).where(col(Reminder.id).in_(ids))))
     loaded: list[object] = [*reminders]
     loaded += session.exec(select(School).where(
@@ -243,15 +280,15 @@ def _prefetch(session: Session, ids: list[int]) -> list[object]:
         col(Person.id).in_({r.person_id for r in reminders if r.person_id}))).all()
     cases: dict[str, set[int]] = {}
     for r in reminders:
-        if r.subject_id is not None and r.subject_type in WORKFLOWS:
+        if r.subject_id is not None and r.subject_type in registry:
             cases.setdefault(r.subject_type, set()).add(r.subject_id)
     for subject_type, case_ids in cases.items():
-        model = WORKFLOWS[subject_type].model
+        model = registry[subject_type].model
         loaded += session.exec(select(model).where(col(model.id).in_(case_ids))).all()
     return loaded
 
 
-def _prepare(session: Session, reminder_id: int, token: str,
+def _prepare(sweeper: _Sweeper, session: Session, reminder_id: int, token: str,
              now: datetime) -> tuple[str, list[dict[str, Any]]]:
     """What to do with one claimed row: "send" (with its messages), "deferred" to working
     hours or "cancelled" (both already applied to the row)."""
@@ -264,7 +301,7 @@ def _prepare(session: Session, reminder_id: int, token: str,
     if moment > now:
         reminder.due_at, reminder.claimed_by, reminder.claimed_until = moment, None, None
         return "deferred", []
-    message = HANDLERS[reminder.subject_type](session, reminder, now)
+    message = sweeper.handlers[reminder.subject_type](session, reminder, now)
     if message is None:
         reminder.cancelled_at = now
         return "cancelled", []
@@ -293,10 +330,8 @@ def _mark_sent(session: Session, ids: list[int], token: str, now: datetime) -> i
     ).rowcount
 
 
-def _deadline_handler(session: Session, reminder: Reminder, now: datetime) -> Message | None:
-    from workflows.registry import WORKFLOWS
-
-    workflow = WORKFLOWS[reminder.subject_type]
+def _deadline_handler(session: Session, workflow: Workflow, reminder: Reminder,
+                      now: datetime) -> Message | None:
     case = session.get(workflow.model, reminder.subject_id)
     if case is None or not workflow.clock_running(case):
         return None
@@ -392,13 +427,6 @@ def _digest_handler(session: Session, reminder: Reminder, now: datetime) -> Mess
     return Message(recipients, digest_text(session, school, now))
 
 
-HANDLERS: dict[str, Handler] = {"digest": _digest_handler}
-
-
-def register_deadline_handler(subject_type: str) -> None:
-    HANDLERS[subject_type] = _deadline_handler
-
-
 def ensure_digests(session: Session, now: datetime) -> None:
     """Each school has its next Monday-morning digest for the DPO queued, once.
 
@@ -433,5 +461,5 @@ def pending_count(session: Session) -> int:
     )
 
 
-__all__ = ["LEASE", "Message", "SweepResult", "claim", "due_query", "ensure_digests",
-           "pending_count", "sweep"]
+__all__ = ["LEASE", "DeadlineHandler", "Handler", "Message", "SweepResult", "claim",
+           "due_query", "ensure_digests", "handlers", "pending_count", "sweep"]

@@ -8,7 +8,16 @@ from typing import Any
 
 from workflows.core.context import Context
 from workflows.core.dates import describe_date, describe_datetime, describe_typed
-from workflows.core.declaration import Action, DeadlineReminders, Retention, Workflow
+from workflows.core.declaration import (
+    CREATED,
+    OWNER,
+    TEAM,
+    Action,
+    DeadlineReminders,
+    Notice,
+    Retention,
+    Workflow,
+)
 from workflows.core.fields import (
     FIRST_USE_REASON,
     After,
@@ -267,6 +276,7 @@ ACTIONS = (
                      help=_DATE_HELP, checks=(not_in_future,),
                      after=(_AFTER_RECEIVED, _AFTER_ASKED)),
            )),
+           to_state=service.waiting_or_open,
            apply=service.record_arrival),
     Action("request_id", "Ask for ID, authority or fee", Permission.DECIDE,
            frozenset({SarState.OPEN}), to_state=SarState.AWAITING_ID,
@@ -349,6 +359,14 @@ ACTIONS = (
            apply=service.note),
 )
 
+# The DPO team and the owner, privately, with a reference and no personal data.
+_EVENT = "messages/sar_event.txt.j2"
+
+
+def _type_label(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> dict[str, Any]:
+    return {"type_label": service.TYPE_LABELS[RequestType(case.request_type)]}
+
+
 SAR = Workflow(
     name="sar",
     prefix=service.PREFIX,
@@ -367,7 +385,17 @@ SAR = Workflow(
     },
     open_states=_OPEN,
     actions=ACTIONS,
-    create=service.create,
+    build=service.build,
+    reference_year=lambda ctx, case: case.received_on.year,
+    created_facts=service.created_facts,
+    deadline_question="request_type",
+    notices=(
+        Notice((CREATED,), "new", (TEAM, OWNER), _EVENT, _type_label),
+        Notice(("assign",), "assigned", (TEAM, OWNER), _EVENT,
+               lambda ctx, case, values: _type_label(ctx, case, values)
+               | {"owner": people.get(ctx.session, case.owner_id)}),
+        Notice(("close",), "closed", (TEAM, OWNER), _EVENT, _type_label),
+    ),
     card_rows=_card_rows,
     due=lambda case: case.due_on,
     case_title=lambda case: service.TYPE_LABELS[RequestType(case.request_type)],

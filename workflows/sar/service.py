@@ -11,9 +11,7 @@ from sqlmodel import Session, col, select
 from workflows.audit import service as audit
 from workflows.core.context import Context
 from workflows.core.dates import describe_date
-from workflows.core.engine import assign_reference
 from workflows.core.fields import Choice, Invalid
-from workflows.core.wording import render
 from workflows.deadlines import (
     CalendarError,
     Deadline,
@@ -22,8 +20,6 @@ from workflows.deadlines import (
     edu_record_deadline,
     sar_deadline,
 )
-from workflows.notifications import service as notifications
-from workflows.people import service as people
 from workflows.people.models import Person
 from workflows.sar.models import (
     CaseNote,
@@ -142,11 +138,10 @@ def recompute(ctx: Context, case: RightsRequest) -> None:
     case.deadline_explanation = " ".join(result.explanation)
 
 
-def create(ctx: Context, values: Mapping[str, Any]) -> RightsRequest:
-    """A new request from a confirmed intake: the case, its deadline, audit, nudges, alerts."""
+def build(ctx: Context, values: Mapping[str, Any]) -> RightsRequest:
+    """A new request from a confirmed intake, waiting for ID or authority if asked for."""
     _check_intake(ctx, values)
     received_at = datetime.fromisoformat(values["received_at"])
-    received_on = received_at.astimezone(ctx.tz).date()
     third_party = values["relationship"] in ("third_party", "solicitor")
     case = RightsRequest(
         school_id=ctx.school.id,
@@ -161,7 +156,7 @@ def create(ctx: Context, values: Mapping[str, Any]) -> RightsRequest:
         subject_name=None if values.get("about_requester", True) else values.get("subject_name"),
         channel=values["channel"],
         received_at=received_at,
-        received_on=received_on,
+        received_on=received_at.astimezone(ctx.tz).date(),
         details=values["details"],
         id_required=bool(values.get("id_needed")),
         created_by_id=ctx.person.id,
@@ -171,24 +166,18 @@ def create(ctx: Context, values: Mapping[str, Any]) -> RightsRequest:
         case.id_requested_on = ctx.today
     if third_party and values.get("authority_needed"):
         case.authority_requested_on = ctx.today
-    if case.id_requested_on or case.authority_requested_on:
-        case.state = SarState.AWAITING_ID
-    try:
-        recompute(ctx, case)
-    except Invalid as error:
-        # At intake the only way to fix a deadline that can't be worked out (a term calendar
-        # that ends too soon) is another request type: reopen there, not at the last question.
-        raise Invalid(error.message, "request_type") from None
-    assign_reference(ctx, case, PREFIX, received_on.year)
-    audit.record(ctx, "sar.created", "sar", case.id, case.reference,
-                 request_type=case.request_type, received_on=received_on.isoformat(),
-                 due_on=case.due_on.isoformat() if case.due_on else None)
-    alert_team(ctx, case, "new")
-    from workflows.reminders.planner import plan_for_case
-    from workflows.sar.flows import SAR
-
-    plan_for_case(ctx.session, ctx.school, SAR, case, ctx.now)
+    case.state = waiting_or_open(case)
     return case
+
+
+def waiting_or_open(case: RightsRequest) -> SarState:
+    """Open once nothing the school asked for is awaited; until then, waiting for it."""
+    return SarState.OPEN if clock_start(case)[0] is not None else SarState.AWAITING_ID
+
+
+def created_facts(case: RightsRequest) -> dict[str, Any]:
+    return {"request_type": case.request_type, "received_on": case.received_on.isoformat(),
+            "due_on": case.due_on.isoformat() if case.due_on else None}
 
 
 def _check_intake(ctx: Context, values: Mapping[str, Any]) -> None:
@@ -227,23 +216,6 @@ def edu_record_problem(ctx: Context, values: Mapping[str, Any]) -> str | None:
     return None
 
 
-def alert_team(ctx: Context, case: RightsRequest, event: str, **extra: Any) -> None:
-    """Tell the DPO and deputies, privately, with a reference and no personal data."""
-    team = [p.id for p in people.decision_makers(ctx.session, ctx.school.id)]
-    if case.owner_id:
-        team.append(case.owner_id)
-    text = render(
-        "messages/sar_event.txt.j2",
-        event=event,
-        case=case,
-        actor=ctx.person,
-        type_label=TYPE_LABELS[RequestType(case.request_type)],
-        **extra,
-    )
-    notifications.case_event(ctx.session, subject_type="sar", case=case, event=event,
-                             people=team, text=text, by=ctx.person.id)
-
-
 TYPE_LABELS: dict[RequestType, str] = {
     RequestType.ACCESS: "Subject access request",
     RequestType.ERASURE: "Erasure request",
@@ -266,7 +238,6 @@ def take(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
 def assign(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
     person = find_colleague(ctx, values["person"])
     case.owner_id = person.id
-    alert_team(ctx, case, "assigned", owner=person)
     return f"{case.reference} is now {person.name}'s. They have been told."
 
 
@@ -298,7 +269,6 @@ def record_arrival(ctx: Context, case: RightsRequest, values: Mapping[str, Any])
     start, waiting_for = clock_start(case)
     if start is None:
         return f"Recorded. The clock starts when {waiting_for} arrives too."
-    case.state = SarState.OPEN
     # The latest arrival is day one, which need not be the date just typed.
     return f"Recorded. The clock started on {describe_date(start)}."
 
@@ -313,7 +283,6 @@ def request_id(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> 
     setattr(case, f"{what}_received_on", None)
     if what == "id":
         case.id_required = True
-    case.state = SarState.AWAITING_ID
     letter = f" Draft the letter with “letter {case.reference} id_request”." if what in (
         "id", "authority") else ""
     return f"Recorded. The clock stops until {ARRIVALS[what]} arrives.{letter}"
@@ -420,7 +389,6 @@ def close(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
     case.outcome_reason = values.get("reason")
     case.closed_on = responded_on
     case.response_method = values["method"]
-    alert_team(ctx, case, "closed")
     late = case.due_on is not None and responded_on > case.due_on
     letter = "refusal" if case.outcome == Outcome.REFUSED else "response"
     return (

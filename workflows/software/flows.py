@@ -7,11 +7,20 @@ from typing import Any
 
 from workflows.core.context import Context
 from workflows.core.dates import describe_date, describe_datetime
-from workflows.core.declaration import Action, DeadlineReminders, Workflow
+from workflows.core.declaration import (
+    CREATED,
+    OWNER,
+    REQUESTER,
+    TEAM,
+    Action,
+    DeadlineReminders,
+    Notice,
+    Workflow,
+)
 from workflows.core.fields import UNKNOWN, Choice, Field, Form, Kind
 from workflows.people.models import Role
 from workflows.people.permissions import Permission
-from workflows.software import service
+from workflows.software import routes, service
 from workflows.software.models import RequestState, SoftwareRequest
 from workflows.software.screening import (
     check_kinds,
@@ -90,14 +99,14 @@ _DPIA_FIELDS = (
 
 ACTIONS = (
     Action("approve", "Approve", Permission.DECIDE, _ALL, to_state=RequestState.APPROVED,
-           style="primary", guard=service.undecided, aliases=("approved",),
+           style="primary", once=service.undecided, aliases=("approved",),
            confirm=_DECIDE_CONFIRM,
            form=Form((Field("reason", Kind.LONG_TEXT, "Why",
                             "Anything to record about why? (or “skip”)", optional=True),
                       *_DPIA_FIELDS)),
            apply=service.approve),
     Action("approve_with_conditions", "Approve with conditions", Permission.DECIDE, _ALL,
-           to_state=RequestState.APPROVED, guard=service.undecided,
+           to_state=RequestState.APPROVED, once=service.undecided,
            aliases=("conditions", "approve with condition", "conditional"),
            confirm=_DECIDE_CONFIRM,
            form=Form((Field("conditions", Kind.LONG_TEXT, "Conditions",
@@ -106,7 +115,7 @@ ACTIONS = (
                       *_DPIA_FIELDS)),
            apply=service.approve_with_conditions),
     Action("reject", "Reject", Permission.DECIDE, _ALL, to_state=RequestState.REJECTED,
-           style="danger", guard=service.undecided, aliases=("refuse", "decline", "rejected"),
+           style="danger", once=service.undecided, aliases=("refuse", "decline", "rejected"),
            confirm=_DECIDE_CONFIRM,
            form=Form((Field("reason", Kind.LONG_TEXT, "Reason",
                             "Why is it rejected? (the requester is told this)",
@@ -206,6 +215,8 @@ def _summary_notes(ctx: Context, values: Mapping[str, Any]) -> list[str]:
     return notes
 
 
+_EVENT = "software/event.txt.j2"
+
 SOFTWARE = Workflow(
     name="software",
     prefix=service.PREFIX,
@@ -225,7 +236,23 @@ SOFTWARE = Workflow(
     },
     open_states=_OPEN,
     actions=ACTIONS,
-    create=service.create,
+    build=service.build,
+    reference_year=lambda ctx, case: ctx.today.year,
+    created_facts=service.created_facts,
+    notices=(
+        # The one deciding (once reassigned) and the DPO team, privately; the card follows.
+        Notice((CREATED,), "new", (OWNER, TEAM), _EVENT, service.screening_facts),
+        Notice(("answer",), "answered", (OWNER, TEAM), _EVENT,
+               lambda ctx, case, values: {"answer": values["answer"]}),
+        Notice(("reassign",), "reassigned", (OWNER,), _EVENT),
+        # Whoever asked; the decider hears whether it reached them.
+        Notice(("approve", "approve_with_conditions", "reject"), "decided", (REQUESTER,),
+               _EVENT, service.decision_facts, confirm=True),
+        Notice(("ask",), "question", (REQUESTER,), _EVENT,
+               lambda ctx, case, values: {"question": values["question"]}, confirm=True),
+    ),
+    reminder_handlers={service.REVIEW_SUBJECT: service.review_reminder},
+    routes=routes.ROUTES,
     card_rows=_card_rows,
     due=service.due,
     deadline_text=_deadline_text,

@@ -21,12 +21,11 @@ from workflows.audit import service as audit
 from workflows.consent.matching import fold
 from workflows.core.context import Context
 from workflows.core.dates import describe_date, describe_datetime
-from workflows.core.engine import assign_reference
 from workflows.core.fields import UNKNOWN, Answers, Invalid
 from workflows.core.wording import render
-from workflows.notifications import service as notifications
 from workflows.people import service as people
 from workflows.people.models import Person, Role
+from workflows.reminders.messages import Message
 from workflows.reminders.models import Reminder
 from workflows.reminders.planner import insert_once
 from workflows.schools.models import School
@@ -262,8 +261,8 @@ def screening_of(case: SoftwareRequest) -> Screening:
     return screen(values_of(case))
 
 
-def create(ctx: Context, values: Mapping[str, Any]) -> SoftwareRequest:
-    """The request, audit, the DPO team told privately, and the nudge after 3 school days."""
+def build(ctx: Context, values: Mapping[str, Any]) -> SoftwareRequest:
+    """The request, unless the product was approved or asked about meanwhile."""
     # Checked again here: someone may have asked about the same product while this request
     # was being answered. The school's row is locked first (PostgreSQL; SQLite has one writer
     # anyway), so two requests confirmed at the same moment are checked one after the other.
@@ -272,7 +271,7 @@ def create(ctx: Context, values: Mapping[str, Any]) -> SoftwareRequest:
     problem = check_new_product(values["product"], values, ctx)
     if problem:
         raise Invalid(problem, "product")
-    case = SoftwareRequest(
+    return SoftwareRequest(
         school_id=ctx.school.id,
         conversation_id=values.get("__conversation_id__"),
         state=RequestState.AWAITING,
@@ -293,44 +292,26 @@ def create(ctx: Context, values: Mapping[str, Any]) -> SoftwareRequest:
         created_by_id=ctx.person.id,
         created_at=ctx.now,
     )
-    assign_reference(ctx, case, PREFIX, ctx.today.year)
-    recompute(ctx, case)
+
+
+def created_facts(case: SoftwareRequest) -> dict[str, Any]:
     found = screen(values_of(case))
-    audit.record(ctx, "software.created", "software", case.id, case.reference,
-                 product=case.product, dpia=found.dpia, consent=found.consent)
-    _tell_team(ctx, case, "new", screening=found)
-    from workflows.reminders.planner import plan_for_case
-    from workflows.software.flows import SOFTWARE
-
-    plan_for_case(ctx.session, ctx.school, SOFTWARE, case, ctx.now)
-    return case
+    return {"product": case.product, "dpia": found.dpia, "consent": found.consent}
 
 
-def _tell_team(ctx: Context, case: SoftwareRequest, event: str, **extra: Any) -> None:
-    """The DPO and deputies (and the owner), privately: the card comes with the message."""
-    team = [p.id for p in people.decision_makers(ctx.session, ctx.school.id)]
-    if case.owner_id:
-        team.insert(0, case.owner_id)
-    text = render("software/event.txt.j2", event=event, case=case, actor=ctx.person, **extra)
-    notifications.case_event(ctx.session, subject_type="software", case=case, event=event,
-                             people=team, text=text, by=ctx.person.id)
+# What the notices say beyond the case (see ``flows.SOFTWARE.notices``).
 
 
-def _tell_requester(ctx: Context, case: SoftwareRequest, event: str, **extra: Any) -> str:
-    """Tell whoever asked; returns what the decider should know if they cannot be reached."""
-    requester = people.get(ctx.session, case.created_by_id)
-    text = render("software/event.txt.j2", event=event, case=case, actor=ctx.person, **extra)
-    if requester is None or not requester.active:
-        audit.record(ctx, "software.requester_unreachable", "software", case.id, case.reference,
-                     event=event)
-        who = requester.name if requester else "The requester"
-        return (f" {who} no longer uses the bot, so they were not told: the decision is "
-                "recorded; please let them know another way.")
-    if requester.id == ctx.person.id:
-        return ""
-    notifications.case_event(ctx.session, subject_type="software", case=case, event=event,
-                             people=[requester.id], text=text, by=ctx.person.id)
-    return f" {requester.name} has been told."
+def screening_facts(ctx: Context, case: SoftwareRequest, values: Mapping[str, Any]
+                    ) -> dict[str, Any]:
+    return {"screening": screen(values_of(case))}
+
+
+def decision_facts(ctx: Context, case: SoftwareRequest, values: Mapping[str, Any]
+                   ) -> dict[str, Any]:
+    product = ctx.session.exec(select(Software).where(
+        Software.school_id == case.school_id, Software.name_key == name_key(case.product))).one()
+    return {"status": DECISIONS[Status(case.decision)], "product": product}
 
 
 # The nudge: the DPO is reminded once a request has waited 3 school days.
@@ -438,8 +419,7 @@ def _decide(ctx: Context, case: SoftwareRequest, status: Status, *,
     product = _register(ctx, case, status, found)
     review = (f" It is in the register, to be reviewed by {describe_date(product.review_on)}."
               if product.review_on else " It is in the register as rejected.")
-    told = _tell_requester(ctx, case, "decided", status=DECISIONS[status], product=product)
-    return f"{DECISIONS[status]}: {case.reference} ({case.product}).{review}{told}"
+    return f"{DECISIONS[status]}: {case.reference} ({case.product}).{review}"
 
 
 def _register(ctx: Context, case: SoftwareRequest, status: Status,
@@ -480,9 +460,8 @@ def _register(ctx: Context, case: SoftwareRequest, status: Status,
 def ask_for_information(ctx: Context, case: SoftwareRequest, values: Mapping[str, Any]) -> str:
     ctx.session.add(SoftwareMessage(request_id=case.id, author_id=ctx.person.id,
                                     kind="question", at=ctx.now, text=values["question"]))
-    told = _tell_requester(ctx, case, "question", question=values["question"])
     return (f"Asked. {case.reference} stays pending until the answer comes; the 3-day nudge "
-            f"starts again then.{told}")
+            "starts again then.")
 
 
 def answer_guard(ctx: Context, case: SoftwareRequest) -> str | None:
@@ -495,17 +474,12 @@ def answer(ctx: Context, case: SoftwareRequest, values: Mapping[str, Any]) -> st
     ctx.session.add(SoftwareMessage(request_id=case.id, author_id=ctx.person.id,
                                     kind="answer", at=ctx.now, text=values["answer"]))
     case.waiting_since = ctx.now
-    _tell_team(ctx, case, "answered", answer=values["answer"])
     return f"Thank you: your answer is with the DPO, and {case.reference} is back with them."
 
 
 def reassign(ctx: Context, case: SoftwareRequest, values: Mapping[str, Any]) -> str:
     person = _decider(ctx, values["person"])
     case.owner_id = person.id
-    notifications.case_event(
-        ctx.session, subject_type="software", case=case, event="reassigned",
-        people=[person.id], by=ctx.person.id,
-        text=render("software/event.txt.j2", event="reassigned", case=case, actor=ctx.person))
     return f"{case.reference} is now {person.name}'s to decide."
 
 
@@ -562,10 +536,8 @@ def plan_review(session: Session, school: School, product: Software, now: dateti
             ))
 
 
-def review_reminder(session: Session, reminder: Reminder, now: datetime) -> Any:
+def review_reminder(session: Session, reminder: Reminder, now: datetime) -> Message | None:
     """The reminder worker's handler: None once the review date moved or no longer applies."""
-    from workflows.reminders.service import Message
-
     product = session.get(Software, reminder.subject_id)
     person = people.get(session, reminder.person_id)
     if (product is None or product.review_on is None

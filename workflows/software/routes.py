@@ -1,0 +1,58 @@
+"""Questions about the software register, answered without starting a request.
+
+Declared on ``SOFTWARE.routes`` and matched by ``core.router`` before photo consent: “can I
+use IXL?” names a product, where “can we use Amelia's photo…” is about consent.
+"""
+
+from __future__ import annotations
+
+import re
+
+from workflows.audit import service as audit
+from workflows.consent import routes as consent
+from workflows.core.context import Context
+from workflows.core.declaration import Route
+from workflows.core.ui import Reply, Table, Text
+from workflows.software import service as software
+
+
+def answer(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
+    """“Is IXL approved?”, “can I use IXL?”, “software IXL”: answered from the register."""
+    asked = match.group("product")
+    if asked.lower() in software.THIS:  # “is it approved?”: what this person last asked for
+        asked = software.last_asked(ctx) or ""
+        if not asked:
+            return [Text("Which app do you mean? Ask like this: “is IXL approved?”.", "warning")]
+    # “Can I use IXL for homework?”: the product is the part before what it is for.
+    shorter = re.split(r"\s+(?:for|with|in|on|at|to)\s+", asked, maxsplit=1)[0]
+    known = next((q for q in dict.fromkeys((asked, shorter)) if software.known(ctx, q)), None)
+    if known is None and match.group(0).lower().startswith(("can ", "may ", "could ")):
+        # Not a product: “can we use Amelia's photo in the newsletter?” is about consent.
+        for route in consent.LOOKUPS:
+            if consent_match := route.pattern.match(match.group(0)):
+                return route.handler(ctx, channel_key, consent_match)
+    return [Text(software.answer_text(ctx, software.look_up(ctx, known or shorter)))]
+
+
+def register(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
+    """The whole register: names and decisions only, so any member of staff may read it."""
+    products = software.register(ctx.session, ctx.school.id)
+    audit.record(ctx, "software.register_viewed", "software", None, None)
+    return [Table(
+        title="Software register",
+        columns=("Product", "Status", "Review by"),
+        rows=tuple((p.name, software.status_text(p, ctx.today),
+                    p.review_on.strftime("%d %b %Y") if p.review_on else "")
+                   for p in products),
+        empty="No software in the register yet (the DPO can import it: dpo-bot import "
+              "software FILE).",
+    )]
+
+
+ROUTES = (
+    Route.of(r"^(?:software )?(?:register|list)$|^software$", register, lookup=True),
+    Route.of(r"^is (?P<product>.+?) (?:approved|allowed|ok|okay|safe|on the register|"
+             r"in the register)\??$", answer, lookup=True),
+    Route.of(r"^(?:can|may|could) (?:i|we) use (?P<product>.+?)\??$", answer, lookup=True),
+    Route.of(r"^software (?!request\b|approval\b)(?P<product>.+?)\??$", answer, lookup=True),
+)
