@@ -30,7 +30,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.teams.server import create, http_app
-from tests.conftest import PARENT_SAR, POSTGRES_URL, School_, empty_database, make_school
+from tests.conftest import PARENT_SAR, School_, empty_database, make_school
 from tests.http_limits import serving, trickle
 from tests.test_faults import Cut
 from workflows.core.inbound import InboundEvent
@@ -198,7 +198,7 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Sch
     with session_scope(engine) as session:
         for who, person in school.people.items():
             session.get(Person, person).teams_user_id = f"29:{who}"
-    url = POSTGRES_URL if request.param == "postgresql" else str(engine.url)
+    url = engine.url.render_as_string(hide_password=False)  # this run's own database
     yield school, url
     engine.dispose()
 
