@@ -20,7 +20,6 @@ def remind(
     import threading
 
     engine = open_engine()
-    import workflows.registry  # noqa: F401  (registers each workflow's reminder handler)
 
     stopping = threading.Event()
     # Put back whoever handled these before, so a caller that runs this in-process (a test)

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 from bot.slack import blocks
 from bot.slack.listeners.answers import open_intake
 from bot.slack.listeners.guard import guarded
-from workflows.core import chat
-from workflows.registry import WORKFLOWS
+from workflows.core import chat, router
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackBot
@@ -32,8 +31,6 @@ def register(bot: SlackBot) -> None:
 
 
 def workflow_for_text(text: str) -> str | None:
-    word = text.strip().lower()
-    for name, workflow in WORKFLOWS.items():
-        if word == name or word in workflow.triggers:
-            return name
-    return None
+    """``/dpo breach``: the workflow the words name, by the core's one router."""
+    workflow = router.named(text)
+    return workflow.name if workflow else None

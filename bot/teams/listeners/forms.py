@@ -12,7 +12,7 @@ from microsoft_agents.hosting.core import TurnContext
 from bot.teams import cards
 from bot.teams.listeners.invokes import Answer, on_card
 from bot.teams.turns import chat_key, notice_card, refresh_for
-from workflows.core import conversation
+from workflows.core import conversation, router
 from workflows.core import engine as core
 from workflows.core.context import Context
 from workflows.core.models import Conversation, ConversationStatus
@@ -42,10 +42,8 @@ def workflow_for_form(text: str) -> tuple[bool, str | None]:
     word = (match.group("before") or match.group("after") or "").strip().lower()
     if not word:
         return True, None
-    for name, workflow in WORKFLOWS.items():
-        if word in (name, workflow.prefix.lower(), workflow.title.lower(), *workflow.triggers):
-            return True, name
-    return False, None
+    workflow = router.named(word)
+    return (True, workflow.name) if workflow else (False, None)
 
 
 def starts(ctx: Context) -> list[tuple[str, str]]:
