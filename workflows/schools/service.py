@@ -88,6 +88,21 @@ def term_calendar(school: School) -> TermCalendar | None:
     return TermCalendar.from_csv(school.term_calendar_csv)
 
 
+def school_days_after(school: School, start: date, days: int) -> date:
+    """The ``days``-th school day after ``start``: term dates if the school has them, else
+    its working days (a school target, not a legal deadline: no calendar is required)."""
+    calendar = term_calendar(school)
+    day, counted = start, 0
+    while counted < days:
+        day += timedelta(days=1)
+        if calendar is not None and calendar.covers(day):
+            if calendar.is_school_day(day, school.region):
+                counted += 1
+        elif is_work_day(school, day):
+            counted += 1
+    return day
+
+
 def is_work_day(school: School, day: date) -> bool:
     """A day staff read messages: one of the school's working weekdays, not a bank holiday."""
     return day.weekday() in school.weekday_set and is_working_day(day, school.region)

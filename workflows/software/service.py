@@ -10,7 +10,7 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,10 +30,9 @@ from workflows.reminders.models import Reminder
 from workflows.reminders.planner import insert_once
 from workflows.schools.models import School
 from workflows.schools.service import (
-    is_work_day,
     next_work_day,
     previous_work_day,
-    term_calendar,
+    school_days_after,
     work_window_start,
 )
 from workflows.software.models import (
@@ -317,25 +316,11 @@ def decision_facts(ctx: Context, case: SoftwareRequest, values: Mapping[str, Any
 # The nudge: the DPO is reminded once a request has waited 3 school days.
 
 
-def add_school_days(school: School, start: date, days: int) -> date:
-    """The ``days``-th school day after ``start``: term dates if the school has them."""
-    calendar = term_calendar(school)
-    day, counted = start, 0
-    while counted < days:
-        day += timedelta(days=1)
-        if calendar is not None and calendar.covers(day):
-            if calendar.is_school_day(day, school.region):
-                counted += 1
-        elif is_work_day(school, day):
-            counted += 1
-    return day
-
-
 def recompute(ctx: Context, case: SoftwareRequest) -> None:
     """Keep the nudge day true: 3 school days after the wait (re)began, while it waits."""
     if case.state == RequestState.AWAITING:
         start = case.waiting_since.astimezone(ctx.tz).date()
-        case.decide_by = add_school_days(ctx.school, start, NUDGE_AFTER_SCHOOL_DAYS)
+        case.decide_by = school_days_after(ctx.school, start, NUDGE_AFTER_SCHOOL_DAYS)
     else:
         case.decide_by = None
 
