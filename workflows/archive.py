@@ -17,15 +17,13 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from workflows.audit.models import AuditEvent
-from workflows.breach.export import export_rows as breach_rows
 from workflows.consent.service import export_rows as consent_rows
 from workflows.core.export import plain, to_csv
 from workflows.database import saved_id
 from workflows.people.models import Person
+from workflows.registry import WORKFLOWS
 from workflows.retention.service import periods
-from workflows.sar.export import export_rows as sar_rows
 from workflows.schools.models import School
-from workflows.software.export import export_rows as software_rows
 
 Rows = Callable[[Session, School, str], list[dict[str, Any]]]
 
@@ -57,14 +55,14 @@ def _settings(session: Session, school: School, actor: str) -> list[dict[str, An
     return [{"setting": k, "value": "" if v is None else str(v)} for k, v in values.items()]
 
 
-# file name -> (what it holds, its rows). The audit trail comes last, so it holds the reads
-# the other exports made.
+# file name -> (what it holds, its rows): every workflow's declared log, then the registers
+# that are no workflow's. The audit trail comes last, so it holds the reads the other
+# exports made.
 REGISTERS: dict[str, tuple[str, Rows]] = {
-    "subject_access_requests": ("the SAR and rights-request log", sar_rows),
-    "breaches": ("the breach log (Art 33(5))", breach_rows),
+    **{w.export.file: (w.export.what, w.export.rows)
+       for w in WORKFLOWS.values() if w.export is not None},
     "photo_consent": ("the photo consent register, with the bot's answer per use",
                       consent_rows),
-    "software": ("the software register", software_rows),
     "people": ("people and their roles", _people),
     "settings": ("the school's settings and retention periods", _settings),
     "audit_trail": ("who did and saw what, when", _audit),

@@ -9,32 +9,62 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from bot.cli.choices import ExportFormat
 from bot.cli.common import AsOption, SchoolOption, cli_context, fail, open_engine, school_named
 
-app = typer.Typer(help="Export registers as CSV or JSON.", no_args_is_help=True)
+
+
+class _DeclaredExports(TyperGroup):
+    """``dpo-bot export``: a command for each workflow's declared log, beside the fixed ones.
+
+    Found only when ``export`` is asked for: the registry imports every workflow, which
+    ``dpo-bot --help`` should not pay for.
+    """
+
+    _declared = False
+
+    def _declare(self) -> None:
+        if not self._declared:
+            self._declared = True
+            for name, command in typer.main.get_group(_declared_exports()).commands.items():
+                self.add_command(command, name)
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
+        self._declare()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: typer.Context, cmd_name: str):  # type: ignore[override]
+        self._declare()
+        return super().get_command(ctx, cmd_name)
+
+
+app = typer.Typer(help="Export registers as CSV or JSON.", no_args_is_help=True,
+                  cls=_DeclaredExports)
 FormatOption = Annotated[ExportFormat, typer.Option("--format", case_sensitive=False,
                                                        help="The format to write.")]
 OutOption = Annotated[Path | None, typer.Option(help="Write to a file instead of the screen.")]
 
 
-@app.command("sars")
-def export_sars(format: FormatOption = "csv", out: OutOption = None,
+def _declared_exports() -> typer.Typer:
+    """A command for each log a workflow declares (``Workflow.export``)."""
+    from workflows.registry import WORKFLOWS
+
+    declared = typer.Typer()
+    for workflow in WORKFLOWS.values():
+        if workflow.export is not None:
+            declared.command(workflow.export.command, help=workflow.export.help)(
+                _export_command(workflow.export))
+    return declared
+
+
+def _export_command(export):
+    def command(format: FormatOption = "csv", out: OutOption = None,
                 as_name: AsOption = None, school: SchoolOption = None) -> None:
-    """The SAR log, with every date, for the governors, the ICO or your own records."""
-    from workflows.sar.export import export_rows
+        _export(export.rows, format, out, school, export.noun, as_name)
 
-    _export(export_rows, format, out, school, "requests", as_name)
-
-
-@app.command("breaches")
-def export_breaches(format: FormatOption = "csv", out: OutOption = None,
-                    as_name: AsOption = None, school: SchoolOption = None) -> None:
-    """The breach log (Art 33(5)): every breach, reported or not, with its decisions."""
-    from workflows.breach.export import export_rows
-
-    _export(export_rows, format, out, school, "breaches", as_name)
+    return command
 
 
 @app.command("consents")
@@ -44,15 +74,6 @@ def export_consents(format: FormatOption = "csv", out: OutOption = None,
     from workflows.consent.service import export_rows
 
     _export(export_rows, format, out, school, "consent rows", as_name)
-
-
-@app.command("software")
-def export_software(format: FormatOption = "csv", out: OutOption = None,
-                    as_name: AsOption = None, school: SchoolOption = None) -> None:
-    """The software register: each product's status, data, conditions, DPIA and review date."""
-    from workflows.software.export import export_rows
-
-    _export(export_rows, format, out, school, "products", as_name)
 
 
 @app.command("all")

@@ -1091,8 +1091,12 @@ def test_manifest_matches_what_the_app_does(manifest: dict[str, Any]) -> None:
     assert features["app_home"]["messages_tab_read_only_enabled"] is False  # people write
     assert [c["command"] for c in features["slash_commands"]] == ["/dpo"]
     shortcuts = features["shortcuts"]
-    assert sorted(s["callback_id"] for s in shortcuts) == sorted(
-        [f"start:{name}" for name in WORKFLOWS] + ["ask:consent"])  # one per landed workflow
+    # One per workflow that declares a shortcut, under its declared name.
+    assert sorted((s["callback_id"], s["name"]) for s in shortcuts) == sorted(
+        [(f"start:{w.name}", w.shortcut) for w in WORKFLOWS.values() if w.shortcut]
+        + [("ask:consent", "Check photo consent")])
+    assert {"start:sar", "start:breach", "start:software"} <= {
+        s["callback_id"] for s in shortcuts}
     assert {s["type"] for s in shortcuts} == {"global"}
     assert sorted(settings["event_subscriptions"]["bot_events"]) == [
         "app_home_opened", "message.im", "user_change"]

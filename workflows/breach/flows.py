@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from workflows.breach import letters, service, triage
+from workflows.breach import export, letters, service, triage
 from workflows.breach.models import Breach, BreachState, IcoDecision, PeopleDecision
 from workflows.core.context import Context
 from workflows.core.dates import describe_datetime, describe_typed
@@ -15,6 +15,7 @@ from workflows.core.declaration import (
     TEAM,
     Action,
     ClockReminders,
+    Export,
     Notice,
     Retention,
     Workflow,
@@ -441,7 +442,12 @@ BREACH = Workflow(
     follow_up="add_details",
     letters=letters.LETTERS,
     retention=Retention("breach_log_years",
-                        lambda case: case.closed_at.date() if case.closed_at else None),
+                        lambda case: case.closed_at.date() if case.closed_at else None,
+                        default_years=6),
+    shortcut="Report a breach",
+    export=Export("breaches", "breaches", "the breach log (Art 33(5))",
+                  "The breach log (Art 33(5)): every breach, reported or not, with its "
+                  "decisions.", "breaches", export.export_rows),
     summary_notes=_summary_notes,
 )
 

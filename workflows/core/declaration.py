@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from workflows.core.context import Context
 from workflows.core.fields import Form
@@ -18,6 +18,11 @@ from workflows.core.timeleft import TimeLeft, time_left
 from workflows.core.ui import Card, Document, Reply
 from workflows.people.models import Role
 from workflows.people.permissions import Permission
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from workflows.schools.models import School
 
 
 class Case(Protocol):
@@ -158,14 +163,31 @@ class ClockReminders:
 class Retention:
     """How long a finished case is kept (DOMAIN.md 6): a school setting, counted from its end.
 
-    ``setting`` names the years in ``School.retention``; ``ended`` gives the day the case
-    finished (None while it is open); ``to_academic_year_end`` keeps it to the end of the
-    academic year it finished in (31 August) before the years are counted.
+    ``setting`` names the years in ``School.retention``, ``default_years`` what a school
+    that has not set it keeps; ``ended`` gives the day the case finished (None while it is
+    open); ``to_academic_year_end`` keeps it to the end of the academic year it finished in
+    (31 August) before the years are counted.
     """
 
     setting: str
     ended: Callable[[Any], date | None]
+    default_years: int
     to_academic_year_end: bool = False
+
+
+@dataclass(frozen=True)
+class Export:
+    """The workflow's log as rows: ``dpo-bot export COMMAND``, and one file in ``export all``.
+
+    ``rows`` audits its own read, so every export says who took the log away.
+    """
+
+    command: str  # dpo-bot export COMMAND
+    file: str  # its name in the archive, before .csv and .json
+    what: str  # the archive's list of contents
+    help: str  # the command's --help
+    noun: str  # what a row is, in “Wrote 3 breaches to …”
+    rows: Callable[[Session, School, str], list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -227,6 +249,10 @@ class Workflow:
     letters: Mapping[str, Callable[[Context, Any], Document]] = field(default_factory=dict)
     summary_notes: Callable[[Context, Mapping[str, Any]], list[str]] | None = None
     retention: Retention | None = None  # None: kept while the product is used
+    export: Export | None = None  # None: nothing of it leaves in a register
+    # Its global shortcut in Slack's manifest.yml (the name, 24 characters at most); None:
+    # started from /dpo, the DM and App Home only, with no manifest change.
+    shortcut: str | None = None
     # When what the deadline asks for was done, while the case stays open (a breach's ICO
     # decision): from then on every listing reads the deadline as met, not overdue.
     met_at: Callable[[Any], datetime | None] = lambda case: None

@@ -42,7 +42,9 @@ class Removal:
 
 def periods(school: School) -> dict[str, int]:
     """The school's periods, with the defaults for any it has not set."""
-    return {**DEFAULT_RETENTION, **(school.retention or {})}
+    declared = {w.retention.setting: w.retention.default_years
+                for w in WORKFLOWS.values() if w.retention is not None}
+    return {**declared, **DEFAULT_RETENTION, **(school.retention or {})}
 
 
 def academic_year_end(day: date) -> date:

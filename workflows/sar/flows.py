@@ -14,6 +14,7 @@ from workflows.core.declaration import (
     TEAM,
     Action,
     DeadlineReminders,
+    Export,
     Notice,
     Retention,
     Workflow,
@@ -34,7 +35,7 @@ from workflows.core.outward import absolute_times
 from workflows.deadlines import CalendarError, DeadlineError
 from workflows.people import service as people
 from workflows.people.permissions import Permission
-from workflows.sar import letters, service
+from workflows.sar import export, letters, service
 from workflows.sar.models import Outcome, RequestType, RightsRequest, SarState
 
 REQUEST_TYPES = (
@@ -402,8 +403,12 @@ SAR = Workflow(
     deadline_text=_deadline_text,
     reminders=DeadlineReminders(),
     letters=letters.LETTERS,
-    retention=Retention("sar_closed_years", lambda case: case.closed_on,
+    retention=Retention("sar_closed_years", lambda case: case.closed_on, default_years=1,
                         to_academic_year_end=True),
+    shortcut="Log a SAR",
+    export=Export("sars", "subject_access_requests", "the SAR and rights-request log",
+                  "The SAR log, with every date, for the governors, the ICO or your own "
+                  "records.", "requests", export.export_rows),
     summary_notes=_summary_notes,
     recompute=service.recompute,
 )

@@ -10,10 +10,9 @@ from sqlmodel import Field, SQLModel
 
 from workflows.database import UTCDateTime, utcnow
 
-# DOMAIN.md 6: defaults to be confirmed by the DPO, shown to them in `dpo-bot setup`.
+# DOMAIN.md 6: defaults to be confirmed by the DPO, shown to them in `dpo-bot setup`. Each
+# workflow declares its own log's default (``Retention.default_years``) beside these.
 DEFAULT_RETENTION: dict[str, int] = {
-    "sar_closed_years": 1,  # after closure, plus the rest of the academic year
-    "breach_log_years": 6,
     "conversation_days": 30,  # chats hold typed personal data: keep them briefly
     "message_days": 90,  # delivered notifications and finished reminders
     "pupil_left_years": 1,  # a leaver's consent record, after the academic year they left

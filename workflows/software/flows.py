@@ -14,13 +14,14 @@ from workflows.core.declaration import (
     TEAM,
     Action,
     DeadlineReminders,
+    Export,
     Notice,
     Workflow,
 )
 from workflows.core.fields import UNKNOWN, Choice, Field, Form, Kind
 from workflows.people.models import Role
 from workflows.people.permissions import Permission
-from workflows.software import routes, service
+from workflows.software import export, routes, service
 from workflows.software.models import RequestState, SoftwareRequest
 from workflows.software.screening import (
     check_kinds,
@@ -261,6 +262,10 @@ SOFTWARE = Workflow(
                                 recipients=("owner", "dpo"), escalate_to=(Role.DEPUTY,)),
     recompute=service.recompute,
     summary_notes=_summary_notes,
+    shortcut="Ask to use new software",
+    export=Export("software", "software", "the software register",
+                  "The software register: each product's status, data, conditions, DPIA and "
+                  "review date.", "products", export.export_rows),
 )
 
 __all__ = ["SOFTWARE"]
