@@ -15,7 +15,6 @@ from bot.cli.choices import ExportFormat
 from bot.cli.common import AsOption, SchoolOption, cli_context, fail, open_engine, school_named
 
 
-
 class _DeclaredExports(TyperGroup):
     """``dpo-bot export``: a command for each workflow's declared log, beside the fixed ones.
 
