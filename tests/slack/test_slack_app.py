@@ -815,7 +815,10 @@ def test_slack_users_become_the_bots_people(ws: Workspace) -> None:
     (answer,) = ws.fake.wait_for("response_url")
     assert ws.person(DPO).id == ws.school.people["dee"]
     assert answer.args["text"] == "All open subject access requests"
-    assert words(answer.args["blocks"]) == (
+    # One section per registered workflow, in the registry's order (SAR, breach, software...).
+    assert words(answer.args["blocks"]) == "\n".join(
+        f"*All open {w.title.lower()}s*: None open." for w in WORKFLOWS.values())
+    assert words(answer.args["blocks"]).startswith(
         "*All open subject access requests*: None open.\n*All open breach reports*: None open."
         "\n*All open software requests*: None open.")
     # A newcomer's first DM, Slack's retry of it and a shortcut, all at once: one person,
