@@ -10,11 +10,12 @@ from __future__ import annotations
 from workflows.breach.flows import BREACH
 from workflows.consent import routes as consent
 from workflows.core.declaration import Route, Workflow
+from workflows.disclosure.flows import DISCLOSURE
 from workflows.sar.flows import SAR
 from workflows.software.flows import SOFTWARE
 
 WORKFLOWS: dict[str, Workflow] = {
-    workflow.name: workflow for workflow in (SAR, BREACH, SOFTWARE)
+    workflow.name: workflow for workflow in (SAR, BREACH, SOFTWARE, DISCLOSURE)
 }
 
 # Questions the router answers that belong to no workflow.
