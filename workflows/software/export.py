@@ -11,8 +11,9 @@ from workflows.audit.models import AuditEvent
 from workflows.core.export import plain, to_csv
 from workflows.database import saved_id, utcnow
 from workflows.schools.models import School
-from workflows.software import service
+from workflows.software.answers import review_overdue
 from workflows.software.models import SoftwareRequest
+from workflows.software.names import register
 from workflows.software.screening import kind_label
 
 __all__ = ["export_rows", "to_csv"]
@@ -21,13 +22,13 @@ __all__ = ["export_rows", "to_csv"]
 def export_rows(session: Session, school: School, actor: str) -> list[dict[str, Any]]:
     today = utcnow().astimezone(ZoneInfo(school.timezone)).date()
     rows = []
-    for product in service.register(session, saved_id(school)):
+    for product in register(session, saved_id(school)):
         request = session.get(SoftwareRequest, product.request_id) if product.request_id else None
         rows.append({
             "name": product.name,
             "website": product.website,
             "status": product.status,
-            "review_overdue": service.review_overdue(product, today),
+            "review_overdue": review_overdue(product, today),
             "data": "; ".join(kind_label(k) for k in product.data_kinds),
             "conditions": product.conditions,
             "reason": product.reason,

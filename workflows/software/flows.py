@@ -21,7 +21,7 @@ from workflows.core.declaration import (
 from workflows.core.fields import UNKNOWN, Choice, Field, Form, Kind
 from workflows.people.models import Role
 from workflows.people.permissions import Permission
-from workflows.software import export, routes, service
+from workflows.software import answers, decisions, export, intake, names, reviews, routes
 from workflows.software.models import RequestState, SoftwareRequest
 from workflows.software.screening import (
     check_kinds,
@@ -40,7 +40,7 @@ INTAKE = Form((
     Field("product", Kind.TEXT, "Product", "Which app or website is it? (its name)",
           help="For example “IXL”, “Purple Mash”, “Canva for Education”. If it is already "
                "approved I'll tell you at once.",
-          checks=(service.check_new_product,)),
+          checks=(intake.check_new_product,)),
     Field("website", Kind.TEXT, "Website", "What is its website?" + _UNSURE,
           help="For example “ixl.com”. It helps the DPO find the vendor's terms.",
           max_length=300, unknown=True),
@@ -82,7 +82,7 @@ INTAKE = Form((
           "What does it cost? (e.g. “free”, “£300 a year”)" + _UNSURE, unknown=True),
 ))
 
-_OPEN = service.OPEN_STATES
+_OPEN = names.OPEN_STATES
 _ALL = frozenset(RequestState)
 _DECIDE_CONFIRM = "This is the school's written decision; it is taken once."
 # Asked of every approval; required where the screening says a DPIA is (or may be) needed.
@@ -100,48 +100,48 @@ _DPIA_FIELDS = (
 
 ACTIONS = (
     Action("approve", "Approve", Permission.DECIDE, _ALL, to_state=RequestState.APPROVED,
-           style="primary", once=service.undecided, aliases=("approved",),
+           style="primary", once=decisions.undecided, aliases=("approved",),
            confirm=_DECIDE_CONFIRM,
            form=Form((Field("reason", Kind.LONG_TEXT, "Why",
                             "Anything to record about why? (or “skip”)", optional=True),
                       *_DPIA_FIELDS)),
-           apply=service.approve),
+           apply=decisions.approve),
     Action("approve_with_conditions", "Approve with conditions", Permission.DECIDE, _ALL,
-           to_state=RequestState.APPROVED, once=service.undecided,
+           to_state=RequestState.APPROVED, once=decisions.undecided,
            aliases=("conditions", "approve with condition", "conditional"),
            confirm=_DECIDE_CONFIRM,
            form=Form((Field("conditions", Kind.LONG_TEXT, "Conditions",
                             "On what conditions? (e.g. “first names only; no photos”)",
                             help="The requester is told these, and the register keeps them."),
                       *_DPIA_FIELDS)),
-           apply=service.approve_with_conditions),
+           apply=decisions.approve_with_conditions),
     Action("reject", "Reject", Permission.DECIDE, _ALL, to_state=RequestState.REJECTED,
-           style="danger", once=service.undecided, aliases=("refuse", "decline", "rejected"),
+           style="danger", once=decisions.undecided, aliases=("refuse", "decline", "rejected"),
            confirm=_DECIDE_CONFIRM,
            form=Form((Field("reason", Kind.LONG_TEXT, "Reason",
                             "Why is it rejected? (the requester is told this)",
                             help="E.g. “no data processing agreement, and it trains AI on "
                                  "pupils' work”. Suggest an approved alternative if there is "
                                  "one."),)),
-           apply=service.reject),
+           apply=decisions.reject),
     Action("ask", "Ask for more information", Permission.DECIDE, _ALL,
-           to_state=RequestState.MORE_INFO, guard=service.undecided,
+           to_state=RequestState.MORE_INFO, guard=decisions.undecided,
            aliases=("ask for more information", "ask for information", "more info",
                     "ask for info", "question"),
            form=Form((Field("question", Kind.LONG_TEXT, "Question",
                             "What do you need to know? (this goes to the requester)"),)),
-           apply=service.ask_for_information),
+           apply=decisions.ask_for_information),
     Action("answer", "Answer the DPO", Permission.NOTE,
            frozenset({RequestState.MORE_INFO}), to_state=RequestState.AWAITING,
-           style="primary", guard=service.answer_guard, aliases=("reply", "answer question"),
+           style="primary", guard=decisions.answer_guard, aliases=("reply", "answer question"),
            form=Form((Field("answer", Kind.LONG_TEXT, "Answer", "Your answer for the DPO:"),)),
-           apply=service.answer),
-    Action("reassign", "Reassign", Permission.DECIDE, _ALL, guard=service.undecided,
+           apply=decisions.answer),
+    Action("reassign", "Reassign", Permission.DECIDE, _ALL, guard=decisions.undecided,
            aliases=("assign",),
            form=Form((Field("person", Kind.TEXT, "Decided by",
                             "Who should decide it? (the DPO or a deputy, by name)",
-                            checks=(service.check_decider,)),)),
-           apply=service.reassign),
+                            checks=(decisions.check_decider,)),)),
+           apply=decisions.reassign),
 )
 
 
@@ -160,30 +160,30 @@ def _answer_text(name: str, value: Any) -> str:
 
 def _card_rows(ctx: Context, case: SoftwareRequest) -> list[tuple[str, str]]:
     rows = [(INTAKE.field(name).label, _answer_text(name, getattr(case, name)))
-            for name in service.ANSWER_FIELDS]
+            for name in intake.ANSWER_FIELDS]
     asked = describe_datetime(case.created_at.astimezone(ctx.tz))
-    rows.append(("Asked by", f"{service.name_of(ctx.session, case.created_by_id)}, {asked}"))
+    rows.append(("Asked by", f"{answers.name_of(ctx.session, case.created_by_id)}, {asked}"))
     if case.owner_id:
-        rows.append(("To be decided by", service.name_of(ctx.session, case.owner_id)))
-    found = service.screening_of(case)
+        rows.append(("To be decided by", answers.name_of(ctx.session, case.owner_id)))
+    found = intake.screening_of(case)
     rows.append(("DPIA screening", f"{found.dpia_text}. " + " ".join(found.dpia_reasons)))
     rows.append(("Parental consent", f"{found.consent_text}. " + " ".join(found.consent_reasons)))
     if found.concerns:
         rows.append(("Points to check", " ".join(found.concerns)))
     if found.open_questions:
         rows.append(("Open questions", "; ".join(found.open_questions).capitalize() + "."))
-    for earlier in service.earlier_rejections(ctx.session, ctx.school.id, case.product):
+    for earlier in names.earlier_rejections(ctx.session, ctx.school.id, case.product):
         if earlier.request_id != case.id:
             when = describe_date(earlier.decided_on) if earlier.decided_on else "before"
             rows.append(("Rejected before", f"{when}: {earlier.reason or 'no reason recorded'}"))
-    for message in service.messages(ctx.session, case):
-        who = service.name_of(ctx.session, message.author_id)
+    for message in decisions.messages(ctx.session, case):
+        who = answers.name_of(ctx.session, message.author_id)
         label = "DPO asked" if message.kind == "question" else "Answer"
         rows.append((f"{label}, {describe_datetime(message.at.astimezone(ctx.tz))}",
                      f"{message.text} ({who})"))
     if case.decision is not None:
-        who = service.name_of(ctx.session, case.decided_by_id)
-        rows.append(("Decision", f"{service.DECISIONS[case.decision]} by {who}, "
+        who = answers.name_of(ctx.session, case.decided_by_id)
+        rows.append(("Decision", f"{decisions.DECISIONS[case.decision]} by {who}, "
                                  f"{describe_datetime(case.decided_at.astimezone(ctx.tz))}"))
         if case.conditions:
             rows.append(("Conditions", case.conditions))
@@ -209,7 +209,7 @@ def _summary_notes(ctx: Context, values: Mapping[str, Any]) -> list[str]:
     if found.open_questions:
         notes.append("You said “don't know” about: " + "; ".join(found.open_questions)
                      + ". The DPO will see these as open questions.")
-    for earlier in service.earlier_rejections(ctx.session, ctx.school.id,
+    for earlier in names.earlier_rejections(ctx.session, ctx.school.id,
                                               str(values.get("product") or "")):
         notes.append(f"{earlier.name} was rejected before: {earlier.reason or 'no reason'}. "
                      "Say in “what it is for” what has changed.")
@@ -220,7 +220,7 @@ _EVENT = "software/event.txt.j2"
 
 SOFTWARE = Workflow(
     name="software",
-    prefix=service.PREFIX,
+    prefix=intake.PREFIX,
     title="Software request",
     summary="Ask the DPO to approve a new app or website that will hold pupil data",
     triggers=("new software", "new app", "request software", "software request",
@@ -237,30 +237,30 @@ SOFTWARE = Workflow(
     },
     open_states=_OPEN,
     actions=ACTIONS,
-    build=service.build,
+    build=intake.build,
     reference_year=lambda ctx, case: ctx.today.year,
-    created_facts=service.created_facts,
+    created_facts=intake.created_facts,
     notices=(
         # The one deciding (once reassigned) and the DPO team, privately; the card follows.
-        Notice((CREATED,), "new", (OWNER, TEAM), _EVENT, service.screening_facts),
+        Notice((CREATED,), "new", (OWNER, TEAM), _EVENT, intake.screening_facts),
         Notice(("answer",), "answered", (OWNER, TEAM), _EVENT,
                lambda ctx, case, values: {"answer": values["answer"]}),
         Notice(("reassign",), "reassigned", (OWNER,), _EVENT),
         # Whoever asked; the decider hears whether it reached them.
         Notice(("approve", "approve_with_conditions", "reject"), "decided", (REQUESTER,),
-               _EVENT, service.decision_facts, confirm=True),
+               _EVENT, decisions.decision_facts, confirm=True),
         Notice(("ask",), "question", (REQUESTER,), _EVENT,
                lambda ctx, case, values: {"question": values["question"]}, confirm=True),
     ),
-    reminder_handlers={service.REVIEW_SUBJECT: service.review_reminder},
+    reminder_handlers={reviews.REVIEW_SUBJECT: reviews.review_reminder},
     routes=routes.ROUTES,
     card_rows=_card_rows,
-    due=service.due,
+    due=reviews.due,
     deadline_text=_deadline_text,
     # One nudge when a request has waited 3 school days; there is no legal deadline to chase.
     reminders=DeadlineReminders(days_before=(), on_the_day=True, overdue_daily=False,
                                 recipients=("owner", "dpo"), escalate_to=(Role.DEPUTY,)),
-    recompute=service.recompute,
+    recompute=reviews.recompute,
     summary_notes=_summary_notes,
     shortcut="Ask to use new software",
     export=Export("software", "software", "the software register",

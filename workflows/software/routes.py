@@ -13,7 +13,9 @@ from workflows.consent import routes as consent
 from workflows.core.context import Context
 from workflows.core.declaration import Route
 from workflows.core.ui import Reply, Table, Text
-from workflows.software import service as software
+from workflows.core.wording import render
+from workflows.software import answers as software
+from workflows.software.names import register as register_of
 
 
 def answer(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
@@ -22,7 +24,7 @@ def answer(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
     if asked.lower() in software.THIS:  # “is it approved?”: what this person last asked for
         asked = software.last_asked(ctx) or ""
         if not asked:
-            return [Text("Which app do you mean? Ask like this: “is IXL approved?”.", "warning")]
+            return [Text(render("software/lookup.txt.j2", reason="which_app"), "warning")]
     # “Can I use IXL for homework?”: the product is the part before what it is for.
     shorter = re.split(r"\s+(?:for|with|in|on|at|to)\s+", asked, maxsplit=1)[0]
     known = next((q for q in dict.fromkeys((asked, shorter)) if software.known(ctx, q)), None)
@@ -36,7 +38,7 @@ def answer(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
 
 def register(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
     """The whole register: names and decisions only, so any member of staff may read it."""
-    products = software.register(ctx.session, ctx.school.id)
+    products = register_of(ctx.session, ctx.school_id)
     audit.record(ctx, "software.register_viewed", "software", None, None)
     return [Table(
         title="Software register",
@@ -44,8 +46,7 @@ def register(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply
         rows=tuple((p.name, software.status_text(p, ctx.today),
                     p.review_on.strftime("%d %b %Y") if p.review_on else "")
                    for p in products),
-        empty="No software in the register yet (the DPO can import it: dpo-bot import "
-              "software FILE).",
+        empty=render("software/lookup.txt.j2", reason="register_empty"),
     )]
 
 
