@@ -55,7 +55,8 @@ def decision_facts(ctx: Context, case: SoftwareRequest, values: Mapping[str, Any
     """For the requester's notice: the decision's label and the register row it made."""
     product = ctx.session.exec(select(Software).where(
         Software.school_id == case.school_id, Software.name_key == name_key(case.product))).one()
-    return {"status": DECISIONS[Status(case.decision)], "product": product}
+    # Sent only once decided: an empty decision is a bug, and Status("") says so.
+    return {"status": DECISIONS[Status(case.decision or "")], "product": product}
 
 
 def approve(ctx: Context, case: SoftwareRequest, values: Mapping[str, Any]) -> str:

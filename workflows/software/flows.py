@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from workflows.core.context import Context
-from workflows.core.dates import describe_date, describe_datetime
+from workflows.core.dates import describe_datetime
 from workflows.core.declaration import (
     CREATED,
     OWNER,
@@ -19,10 +19,11 @@ from workflows.core.declaration import (
     Workflow,
 )
 from workflows.core.fields import UNKNOWN, Choice, Field, Form, Kind
+from workflows.core.wording import render
 from workflows.people.models import Role
 from workflows.people.permissions import Permission
 from workflows.software import answers, decisions, export, intake, names, reviews, routes
-from workflows.software.models import RequestState, SoftwareRequest
+from workflows.software.models import RequestState, SoftwareRequest, Status
 from workflows.software.screening import (
     check_kinds,
     kind_label,
@@ -172,19 +173,20 @@ def _card_rows(ctx: Context, case: SoftwareRequest) -> list[tuple[str, str]]:
         rows.append(("Points to check", " ".join(found.concerns)))
     if found.open_questions:
         rows.append(("Open questions", "; ".join(found.open_questions).capitalize() + "."))
-    for earlier in names.earlier_rejections(ctx.session, ctx.school.id, case.product):
+    for earlier in names.earlier_rejections(ctx.session, ctx.school_id, case.product):
         if earlier.request_id != case.id:
-            when = describe_date(earlier.decided_on) if earlier.decided_on else "before"
-            rows.append(("Rejected before", f"{when}: {earlier.reason or 'no reason recorded'}"))
+            rows.append(("Rejected before", _note("rejected_before", decided_on=earlier.decided_on,
+                                                  reason=earlier.reason)))
     for message in decisions.messages(ctx.session, case):
         who = answers.name_of(ctx.session, message.author_id)
         label = "DPO asked" if message.kind == "question" else "Answer"
         rows.append((f"{label}, {describe_datetime(message.at.astimezone(ctx.tz))}",
                      f"{message.text} ({who})"))
-    if case.decision is not None:
-        who = answers.name_of(ctx.session, case.decided_by_id)
-        rows.append(("Decision", f"{decisions.DECISIONS[case.decision]} by {who}, "
-                                 f"{describe_datetime(case.decided_at.astimezone(ctx.tz))}"))
+    if case.decision is not None and case.decided_at is not None:
+        rows.append(("Decision", _note(
+            "decision", decision=decisions.DECISIONS[Status(case.decision)],
+            who=answers.name_of(ctx.session, case.decided_by_id),
+            decided_at=case.decided_at.astimezone(ctx.tz))))
         if case.conditions:
             rows.append(("Conditions", case.conditions))
         if case.reason:
@@ -194,26 +196,28 @@ def _card_rows(ctx: Context, case: SoftwareRequest) -> list[tuple[str, str]]:
 
 def _deadline_text(ctx: Context, case: SoftwareRequest) -> str | None:
     if case.state == RequestState.MORE_INFO:
-        return "Waiting for the requester's answer; the DPO's 3-day nudge starts again then."
+        return _note("waiting_answer")
     if case.decide_by is None:
         return None
-    return (f"Waiting for the DPO's decision; they are nudged on {describe_date(case.decide_by)} "
-            "(3 school days) if it is still waiting.")
+    return _note("waiting_decision", decide_by=case.decide_by)
 
 
 def _summary_notes(ctx: Context, values: Mapping[str, Any]) -> list[str]:
     notes: list[str] = []
     # Every answer was checked as it was given, so the kinds parse.
     found = screen(dict(values) | {"data_kinds": parse_kinds(values["data_kinds"])})
-    notes.append(f"{found.dpia_text}; {found.consent_text.lower()}. The DPO sees why.")
+    notes.append(_note("screening", screening=found))
     if found.open_questions:
-        notes.append("You said “don't know” about: " + "; ".join(found.open_questions)
-                     + ". The DPO will see these as open questions.")
-    for earlier in names.earlier_rejections(ctx.session, ctx.school.id,
-                                              str(values.get("product") or "")):
-        notes.append(f"{earlier.name} was rejected before: {earlier.reason or 'no reason'}. "
-                     "Say in “what it is for” what has changed.")
+        notes.append(_note("open_questions", questions=found.open_questions))
+    for earlier in names.earlier_rejections(ctx.session, ctx.school_id,
+                                            str(values.get("product") or "")):
+        notes.append(_note("rejected_earlier", product=earlier))
     return notes
+
+
+def _note(note: str, **facts: Any) -> str:
+    """A line of the DPO's card or the requester's summary, worded by its template."""
+    return render("software/notes.txt.j2", note=note, **facts)
 
 
 _EVENT = "software/event.txt.j2"
