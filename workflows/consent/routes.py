@@ -5,7 +5,8 @@ A withdrawal comes first, as it also names a pupil and a use.
 
 from __future__ import annotations
 
-from workflows.consent.service import consent_class, consent_lookup, consent_withdraw
+from workflows.consent.lookups import consent_class, consent_lookup
+from workflows.consent.withdrawals import consent_withdraw
 from workflows.core.declaration import Route
 
 WITHDRAWAL = Route.of(

@@ -1,0 +1,219 @@
+"""Answering "can I use this photo?" for a pupil or a class, in chat or from a form.
+
+Answers are personal data about children: only people with the consent permission get them,
+every lookup is audited, and replies are plain UI objects for the asker alone (the adapters
+send them privately: a DM, an ephemeral message, a personal card).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import col, select
+
+from workflows.audit import service as audit
+from workflows.consent import matching
+from workflows.consent.models import (
+    ConsentCategory,
+    ConsentImport,
+    Pupil,
+)
+from workflows.consent.register import (
+    ALL_USES,
+    held_answers,
+    held_key,
+    latest_import,
+    name_index,
+    resolve_use,
+)
+from workflows.consent.settings import (
+    categories,
+    validity_months,
+)
+from workflows.consent.verdicts import verdict
+from workflows.core.context import Context
+from workflows.core.fields import Choice, Field, Form, Kind
+from workflows.core.ui import Reply, Table, Text
+from workflows.core.wording import render
+from workflows.database import saved_id
+from workflows.people.permissions import Permission, PermissionDenied, can
+
+
+def where(pupil: Pupil) -> str:
+    year = pupil.year_group
+    year = f"Year {year}" if year.isdigit() else year
+    return ", ".join(part for part in (pupil.reg_class, year) if part) or "no class"
+
+
+def _none(what: str, **values: Any) -> list[Reply]:
+    return [Text(render("messages/consent_none.txt.j2", what=what, **values), "warning")]
+
+
+def _source(ctx: Context, record: ConsentImport, pending: bool) -> Text:
+    return Text(render("messages/consent_source.txt.j2", at=record.at.astimezone(ctx.tz),
+                       file=record.file_name, pending=pending))
+
+
+def _require_lookup(ctx: Context) -> None:
+    if not can(ctx.person, Permission.CONSENT_LOOKUP):
+        audit.record(ctx, "consent.refused", "pupil")
+        raise PermissionDenied(render("messages/consent_none.txt.j2", what="denied"))
+
+
+@dataclass(frozen=True)
+class Asked:
+    record: ConsentImport  # the latest import: what every answer is based on
+    categories: dict[str, ConsentCategory]
+    chosen: list[ConsentCategory]  # the use named, or every use
+
+
+def asked_about(ctx: Context, use: str | None, allow_all: bool = False) -> Asked | list[Reply]:
+    """The register and the uses a question is about, or the replies saying what is missing."""
+    record = latest_import(ctx.session, ctx.school_id)
+    if record is None:
+        return _none("no_import")
+    cats = categories(ctx.session, ctx.school)
+    if not use or (allow_all and matching.fold(use) in ALL_USES):
+        return Asked(record, cats, list(cats.values()))
+    category = resolve_use(use, cats)
+    if category is None:
+        return _none("no_use", query=use, uses=", ".join(c.label for c in cats.values()))
+    return Asked(record, cats, [category])
+
+
+def pick(ctx: Context, record: ConsentImport, query: str, action: str) -> Pupil | list[Reply]:
+    """The one pupil meant, or the replies that say none or which (audited either way)."""
+    ids = name_index(ctx.session, ctx.school_id, record).find(query)
+    by_id = {p.id: p for p in ctx.session.exec(select(Pupil).where(col(Pupil.id).in_(ids)))}
+    found = [by_id[i] for i in ids if i in by_id]
+    if not found:
+        audit.record(ctx, f"{action}_not_found", "pupil", query=query)
+        return _none("no_pupil", query=query)
+    if len(found) > 1:
+        audit.record(ctx, f"{action}_ambiguous", "pupil", query=query,
+                     shown=[p.mis_id for p in found])
+        first = found[0]
+        return [
+            Text(render("messages/consent_which.txt.j2", count=len(found), query=query,
+                        example=f"{first.first} in {first.reg_class}"), "warning"),
+            Table(title="Pupils with that name", columns=("Pupil", "Class", "Year"),
+                  rows=tuple((p.display_name, p.reg_class, p.year_group) for p in found)),
+        ]
+    return found[0]
+
+
+def answer(ctx: Context, name: str, use: str | None = None) -> list[Reply]:
+    """One pupil: yes or no for one use, or every use when none is named."""
+    _require_lookup(ctx)
+    asked = asked_about(ctx, use)
+    if not isinstance(asked, Asked):
+        return asked
+    record, cats = asked.record, asked.categories
+    category = asked.chosen[0] if use else None
+    picked = pick(ctx, record, name, "consent.lookup")
+    if not isinstance(picked, Pupil):
+        return picked
+    pupil = picked
+    audit.record(ctx, "consent.viewed", "pupil", pupil.id, pupil.mis_id,
+                 use=category.key if category else "all")
+    held = held_answers(ctx.session, [saved_id(pupil)])
+    months, today = validity_months(ctx.session, ctx.school), ctx.today
+    pending = any(c.pending_mis for c in held.values())
+    if category is not None:
+        v = verdict(pupil, held.get(held_key(pupil, category)), months, today)
+        text = render("messages/consent_answer.txt.j2", ok=v.ok, kind=v.kind, reason=v.reason,
+                      who=pupil.display_name, where=where(pupil), use=category.label)
+        return [Text(text, "success" if v.ok else "error"), _source(ctx, record, pending)]
+    rows = []
+    for c in cats.values():
+        v = verdict(pupil, held.get(held_key(pupil, c)), months, today)
+        rows.append((c.label, "yes" if v.ok else "NO", v.reason))
+    replies: list[Reply] = []
+    if pupil.no_photos:
+        replies.append(Text(f"{pupil.display_name}: {rows[0][2]}.", "error"))
+    replies += [Table(title=f"Photo consent: {pupil.display_name} ({where(pupil)})",
+                      columns=("Use", "Answer", "Why"), rows=tuple(rows)),
+                _source(ctx, record, pending)]
+    return replies
+
+
+def class_answer(ctx: Context, reg_class: str, use: str | None = None) -> list[Reply]:
+    """A class: the pupils to leave out (of one use, or of any), with the reason for each."""
+    _require_lookup(ctx)
+    asked = asked_about(ctx, use)
+    if not isinstance(asked, Asked):
+        return asked
+    record, chosen = asked.record, asked.chosen
+    index = name_index(ctx.session, ctx.school_id, record)
+    wanted = index.folded_classes.get(matching.fold(reg_class))
+    if wanted is None:
+        return _none("no_class", query=reg_class,
+                     classes=", ".join(sorted(index.classes)) or "none")
+    # Only that class is loaded: a secondary has thousands on roll and thirty in a form.
+    members = list(ctx.session.exec(
+        select(Pupil).where(Pupil.school_id == ctx.school_id, Pupil.reg_class == wanted,
+                            col(Pupil.left_at).is_(None))
+        .order_by(col(Pupil.legal_last), col(Pupil.legal_first))))
+    held = held_answers(ctx.session, [saved_id(p) for p in members], chosen)
+    months, today = validity_months(ctx.session, ctx.school), ctx.today
+    out: list[tuple[bool, str, str]] = []
+    for p in members:
+        verdicts = [(c, verdict(p, held.get(held_key(p, c)), months, today)) for c in chosen]
+        refused = [(c, v) for c, v in verdicts if not v.ok]
+        if not refused:
+            continue
+        if p.no_photos or len(chosen) == 1:
+            why = refused[0][1].reason
+        else:
+            why = "; ".join(f"{c.label}: {v.reason}" for c, v in refused)
+        out.append((not p.no_photos, p.display_name, why))
+    out.sort()  # safeguarding first, then by name
+    audit.record(ctx, "consent.class_viewed", "class", None, wanted[:32],
+                 use=chosen[0].key if use else "all", pupils=[p.mis_id for p in members])
+    what = chosen[0].label if use else "any use"
+    pending = any(c.pending_mis for c in held.values())
+    return [
+        Table(title=f"{wanted}: leave out of {what} ({len(out)} of {len(members)} pupils)",
+              columns=("Pupil", "Why"), rows=tuple((n, w) for _, n, w in out),
+              empty=f"Nobody in {wanted} needs leaving out of {what}."),
+        _source(ctx, record, pending),
+    ]
+
+
+EVERY_USE = "all"
+
+
+def question_form(ctx: Context) -> Form:
+    """The consent question as a form, with this school's uses; refused without permission."""
+    _require_lookup(ctx)
+    uses = (Choice(EVERY_USE, "Every use"), *(
+        Choice(c.key, c.label) for c in categories(ctx.session, ctx.school).values()))
+    return Form((
+        Field("who", Kind.TEXT, "Pupil or class", "Which pupil, or which class?",
+              help="A name as you would say it (Amelia, Amelia Smith in 4B), or a class (4B).",
+              max_length=100),
+        Field("use", Kind.CHOICE, "Use", "For what use?", choices=uses),
+    ))
+
+
+def ask(ctx: Context, raw: dict[str, str]) -> list[Reply]:
+    """The answer to a submitted consent form: one pupil or a whole class, one use or all."""
+    values = question_form(ctx).parse_all(raw, ctx)
+    who, use = values["who"], None if values["use"] == EVERY_USE else values["use"]
+    record = latest_import(ctx.session, ctx.school_id)
+    if record is not None and matching.fold(who) in name_index(
+            ctx.session, ctx.school_id, record).folded_classes:
+        return class_answer(ctx, who, use)
+    return answer(ctx, who, use)
+
+
+def consent_lookup(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
+    # "Amelia's photo" is Amelia.
+    name = re.sub(r"(?:'s|’s)(?: photos?| pictures?| images?)?$", "", match.group("name"))
+    return answer(ctx, name, match.groupdict().get("use"))
+
+
+def consent_class(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
+    return class_answer(ctx, match.group("cls"), match.groupdict().get("use"))

@@ -1,0 +1,132 @@
+"""The school's consent settings: the uses of photos it asks parents about, and how long a
+"yes" lasts. Every change is audited; a use with recorded answers is never removed."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from workflows.audit.models import AuditEvent
+from workflows.consent.models import (
+    DEFAULT_CATEGORIES,
+    DEFAULT_VALIDITY_MONTHS,
+    Consent,
+    ConsentCategory,
+    ConsentChange,
+    ConsentSetting,
+)
+from workflows.database import saved_id, utcnow
+from workflows.schools.models import School
+
+
+def categories(session: Session, school: School) -> dict[str, ConsentCategory]:
+    """The school's consent categories, created from DOMAIN.md 4's defaults on first use."""
+    school_id = saved_id(school)
+    found = list(session.exec(select(ConsentCategory).where(
+        ConsentCategory.school_id == school_id).order_by(col(ConsentCategory.position))))
+    if not found:
+        found = [ConsentCategory(school_id=school_id, key=k, label=label, position=i)
+                 for i, (k, label) in enumerate(DEFAULT_CATEGORIES)]
+        session.add_all(found)
+        session.flush()
+    return {c.key: c for c in found}
+
+
+def validity_months(session: Session, school: School) -> int:
+    setting = session.get(ConsentSetting, school.id)
+    return setting.validity_months if setting else DEFAULT_VALIDITY_MONTHS
+
+
+class SettingRefused(Exception):
+    """A consent setting that cannot be made; the message says why and what to do."""
+
+
+KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+def _settings_changed(session: Session, school: School, by_name: str, action: str,
+                      **detail: Any) -> None:
+    school_id = saved_id(school)
+    session.add(AuditEvent(school_id=school_id, at=utcnow(), actor_name=by_name, adapter="cli",
+                           action=f"consent.settings.{action}", subject_type="consent_setting",
+                           subject_id=school_id, subject_ref=None, detail=detail))
+
+
+def set_validity_months(session: Session, school: School, months: int,
+                        by_name: str = "setup") -> None:
+    """How long a "yes" lasts; older answers count as not given (DOMAIN.md 4)."""
+    if not 1 <= months <= 120:
+        raise SettingRefused(f"{months} months is not a validity period: give 1 to 120 "
+                             "(most schools renew every 12 months).")
+    school_id = saved_id(school)
+    setting = session.get(ConsentSetting, school_id) or ConsentSetting(school_id=school_id)
+    before = setting.validity_months
+    setting.validity_months = months
+    session.add(setting)
+    _settings_changed(session, school, by_name, "validity", before=before, after=months)
+
+
+def _label(label: str) -> str:
+    label = " ".join(label.split())
+    if not label or len(label) > 200:
+        raise SettingRefused("Give the use in words, up to 200 characters, e.g. "
+                             "\"the school's Instagram account\".")
+    return label
+
+
+def add_category(session: Session, school: School, key: str, label: str,
+                 by_name: str) -> ConsentCategory:
+    """A use of photos the school asks parents about, beyond DOMAIN.md 4's defaults."""
+    cats = categories(session, school)
+    if not KEY.fullmatch(key):
+        raise SettingRefused(f"“{key}” cannot be a key: use lower-case letters, digits and _, "
+                             "starting with a letter, up to 32 (e.g. instagram).")
+    if key in cats:
+        raise SettingRefused(f"{key} is already a use: {cats[key].label}. Rename it instead.")
+    category = ConsentCategory(school_id=saved_id(school), key=key, label=_label(label),
+                               position=max((c.position for c in cats.values()), default=-1) + 1)
+    session.add(category)
+    _settings_changed(session, school, by_name, "added", key=key, label=category.label)
+    session.flush()
+    return category
+
+
+def _existing(session: Session, school: School, key: str) -> ConsentCategory:
+    cats = categories(session, school)
+    if key not in cats:
+        raise SettingRefused(f"No use called {key}. This school's uses are: {', '.join(cats)}.")
+    return cats[key]
+
+
+def rename_category(session: Session, school: School, key: str, label: str,
+                    by_name: str) -> ConsentCategory:
+    """New words for a use (as the school's form words it); its answers stay with it."""
+    category = _existing(session, school, key)
+    before, category.label = category.label, _label(label)
+    session.add(category)
+    _settings_changed(session, school, by_name, "renamed", key=key, before=before,
+                      after=category.label)
+    return category
+
+
+def remove_category(session: Session, school: School, key: str, by_name: str) -> None:
+    """A use no longer asked about, if nothing was ever recorded for it.
+
+    The history of who consented to what is kept (Art 7(1)), so a use with answers stays.
+    """
+    category = _existing(session, school, key)
+    if len(categories(session, school)) == 1:
+        raise SettingRefused(f"{key} is the school's only use; add another before removing it.")
+    answers = session.exec(select(func.count(col(Consent.id))).where(
+        Consent.category_id == category.id)).one()
+    history = session.exec(select(func.count(col(ConsentChange.id))).where(
+        ConsentChange.category_id == category.id)).one()
+    if answers or history:
+        raise SettingRefused(
+            f"{key} has {answers:,} answers and {history:,} changes recorded; the record of "
+            "who consented to what is kept, so it cannot be removed. Rename it if its wording "
+            "changed.")
+    session.delete(category)
+    _settings_changed(session, school, by_name, "removed", key=key, label=category.label)
