@@ -47,6 +47,11 @@ def where(pupil: Pupil) -> str:
     return ", ".join(part for part in (pupil.reg_class, year) if part) or "no class"
 
 
+def _line(line: str, **facts: Any) -> str:
+    """A title or line of an answer, worded by its template."""
+    return render("consent/lines.txt.j2", line=line, **facts)
+
+
 def _none(what: str, **values: Any) -> list[Reply]:
     return [Text(render("messages/consent_none.txt.j2", what=what, **values), "warning")]
 
@@ -132,8 +137,9 @@ def answer(ctx: Context, name: str, use: str | None = None) -> list[Reply]:
         rows.append((c.label, "yes" if v.ok else "NO", v.reason))
     replies: list[Reply] = []
     if pupil.no_photos:
-        replies.append(Text(f"{pupil.display_name}: {rows[0][2]}.", "error"))
-    replies += [Table(title=f"Photo consent: {pupil.display_name} ({where(pupil)})",
+        replies.append(Text(_line("safeguarding", who=pupil.display_name, reason=rows[0][2]),
+                            "error"))
+    replies += [Table(title=_line("pupil_title", who=pupil.display_name, where=where(pupil)),
                       columns=("Use", "Answer", "Why"), rows=tuple(rows)),
                 _source(ctx, record, pending)]
     return replies
@@ -172,12 +178,12 @@ def class_answer(ctx: Context, reg_class: str, use: str | None = None) -> list[R
     out.sort()  # safeguarding first, then by name
     audit.record(ctx, "consent.class_viewed", "class", None, wanted[:32],
                  use=chosen[0].key if use else "all", pupils=[p.mis_id for p in members])
-    what = chosen[0].label if use else "any use"
+    facts = {"reg_class": wanted, "use": chosen[0].label if use else None}
     pending = any(c.pending_mis for c in held.values())
     return [
-        Table(title=f"{wanted}: leave out of {what} ({len(out)} of {len(members)} pupils)",
+        Table(title=_line("class_title", left_out=len(out), pupils=len(members), **facts),
               columns=("Pupil", "Why"), rows=tuple((n, w) for _, n, w in out),
-              empty=f"Nobody in {wanted} needs leaving out of {what}."),
+              empty=_line("class_empty", **facts)),
         _source(ctx, record, pending),
     ]
 

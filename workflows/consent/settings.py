@@ -17,6 +17,7 @@ from workflows.consent.models import (
     ConsentChange,
     ConsentSetting,
 )
+from workflows.core.wording import render
 from workflows.database import saved_id, utcnow
 from workflows.schools.models import School
 
@@ -43,6 +44,10 @@ class SettingRefused(Exception):
     """A consent setting that cannot be made; the message says why and what to do."""
 
 
+def _refused(reason: str, **facts: Any) -> SettingRefused:
+    return SettingRefused(render("consent/setting_refused.txt.j2", reason=reason, **facts))
+
+
 KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
 
@@ -58,8 +63,7 @@ def set_validity_months(session: Session, school: School, months: int,
                         by_name: str = "setup") -> None:
     """How long a "yes" lasts; older answers count as not given (DOMAIN.md 4)."""
     if not 1 <= months <= 120:
-        raise SettingRefused(f"{months} months is not a validity period: give 1 to 120 "
-                             "(most schools renew every 12 months).")
+        raise _refused("validity", months=months)
     school_id = saved_id(school)
     setting = session.get(ConsentSetting, school_id) or ConsentSetting(school_id=school_id)
     before = setting.validity_months
@@ -71,8 +75,7 @@ def set_validity_months(session: Session, school: School, months: int,
 def _label(label: str) -> str:
     label = " ".join(label.split())
     if not label or len(label) > 200:
-        raise SettingRefused("Give the use in words, up to 200 characters, e.g. "
-                             "\"the school's Instagram account\".")
+        raise _refused("label")
     return label
 
 
@@ -81,10 +84,9 @@ def add_category(session: Session, school: School, key: str, label: str,
     """A use of photos the school asks parents about, beyond DOMAIN.md 4's defaults."""
     cats = categories(session, school)
     if not KEY.fullmatch(key):
-        raise SettingRefused(f"“{key}” cannot be a key: use lower-case letters, digits and _, "
-                             "starting with a letter, up to 32 (e.g. instagram).")
+        raise _refused("bad_key", key=key)
     if key in cats:
-        raise SettingRefused(f"{key} is already a use: {cats[key].label}. Rename it instead.")
+        raise _refused("duplicate", key=key, label=cats[key].label)
     category = ConsentCategory(school_id=saved_id(school), key=key, label=_label(label),
                                position=max((c.position for c in cats.values()), default=-1) + 1)
     session.add(category)
@@ -96,7 +98,7 @@ def add_category(session: Session, school: School, key: str, label: str,
 def _existing(session: Session, school: School, key: str) -> ConsentCategory:
     cats = categories(session, school)
     if key not in cats:
-        raise SettingRefused(f"No use called {key}. This school's uses are: {', '.join(cats)}.")
+        raise _refused("no_such_use", key=key, keys=list(cats))
     return cats[key]
 
 
@@ -118,15 +120,12 @@ def remove_category(session: Session, school: School, key: str, by_name: str) ->
     """
     category = _existing(session, school, key)
     if len(categories(session, school)) == 1:
-        raise SettingRefused(f"{key} is the school's only use; add another before removing it.")
+        raise _refused("only_use", key=key)
     answers = session.exec(select(func.count(col(Consent.id))).where(
         Consent.category_id == category.id)).one()
     history = session.exec(select(func.count(col(ConsentChange.id))).where(
         ConsentChange.category_id == category.id)).one()
     if answers or history:
-        raise SettingRefused(
-            f"{key} has {answers:,} answers and {history:,} changes recorded; the record of "
-            "who consented to what is kept, so it cannot be removed. Rename it if its wording "
-            "changed.")
+        raise _refused("has_answers", key=key, answers=answers, history=history)
     session.delete(category)
     _settings_changed(session, school, by_name, "removed", key=key, label=category.label)

@@ -45,7 +45,7 @@ def withdraw(ctx: Context, name: str, use: str) -> list[Reply]:
     match exactly one pupil goes to the DPO team to match.
     """
     if not ctx.person.active:
-        raise PermissionDenied("Your account is not active.")
+        raise PermissionDenied(render("consent/lines.txt.j2", line="inactive"))
     asked = asked_about(ctx, use, allow_all=True)
     if not isinstance(asked, Asked):
         return asked
