@@ -7,19 +7,9 @@ from typing import Any
 from sqlmodel import Session
 
 from workflows.audit.models import AuditEvent
-from workflows.consent.models import (
-    Status,
-)
-from workflows.consent.register import (
-    consents_of,
-    held_key,
-    latest_import,
-    pupils_on_roll,
-)
-from workflows.consent.settings import (
-    categories,
-    validity_months,
-)
+from workflows.consent.models import Status
+from workflows.consent.register import consents_of, held_key, latest_import, pupils_on_roll
+from workflows.consent.settings import categories, validity_months
 from workflows.consent.verdicts import verdict
 from workflows.core.export import plain
 from workflows.database import saved_id, utcnow

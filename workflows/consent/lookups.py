@@ -15,11 +15,7 @@ from sqlmodel import col, select
 
 from workflows.audit import service as audit
 from workflows.consent import matching
-from workflows.consent.models import (
-    ConsentCategory,
-    ConsentImport,
-    Pupil,
-)
+from workflows.consent.models import ConsentCategory, ConsentImport, Pupil
 from workflows.consent.register import (
     ALL_USES,
     held_answers,
@@ -28,10 +24,7 @@ from workflows.consent.register import (
     name_index,
     resolve_use,
 )
-from workflows.consent.settings import (
-    categories,
-    validity_months,
-)
+from workflows.consent.settings import categories, validity_months
 from workflows.consent.verdicts import verdict
 from workflows.core.context import Context
 from workflows.core.fields import Choice, Field, Form, Kind

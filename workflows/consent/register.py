@@ -11,12 +11,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from workflows.consent import matching
-from workflows.consent.models import (
-    Consent,
-    ConsentCategory,
-    ConsentImport,
-    Pupil,
-)
+from workflows.consent.models import Consent, ConsentCategory, ConsentImport, Pupil
 from workflows.database import saved_id
 
 # How teachers name each use in a question; matched after the category keys and labels.

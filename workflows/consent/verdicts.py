@@ -10,11 +10,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from workflows.consent.models import (
-    DEFAULT_VALIDITY_MONTHS,
-    Pupil,
-    Status,
-)
+from workflows.consent.models import DEFAULT_VALIDITY_MONTHS, Pupil, Status
 from workflows.core.wording import render
 
 

@@ -8,24 +8,9 @@ import re
 
 from workflows.audit import service as audit
 from workflows.consent import matching
-from workflows.consent.lookups import (
-    Asked,
-    asked_about,
-    pick,
-    where,
-)
-from workflows.consent.models import (
-    Consent,
-    ConsentCategory,
-    ConsentChange,
-    Pupil,
-    Source,
-    Status,
-)
-from workflows.consent.register import (
-    consents_of,
-    name_index,
-)
+from workflows.consent.lookups import Asked, asked_about, pick, where
+from workflows.consent.models import Consent, ConsentCategory, ConsentChange, Pupil, Source, Status
+from workflows.consent.register import consents_of, name_index
 from workflows.core.context import Context
 from workflows.core.ui import Reply, Text
 from workflows.core.wording import render
