@@ -11,7 +11,7 @@ from workflows.audit.models import AuditEvent
 from workflows.breach import service, triage
 from workflows.breach.models import Breach
 from workflows.core.export import plain, to_csv
-from workflows.database import utcnow
+from workflows.database import saved_id, utcnow
 from workflows.deadlines.breach import breach_deadline
 from workflows.people import service as people
 from workflows.schools.models import School
@@ -79,7 +79,7 @@ def export_rows(session: Session, school: School, actor: str) -> list[dict[str, 
             "updates": " | ".join(f"{u.at.isoformat()} {name(u.author_id)}: {u.text}"
                                   for u in service.updates(session, case)),
         })
-    session.add(AuditEvent(school_id=school.id, at=utcnow(), actor_name=actor, adapter="cli",
+    session.add(AuditEvent(school_id=saved_id(school), at=utcnow(), actor_name=actor, adapter="cli",
                            action="breach.exported", subject_type="breach",
                            detail={"count": len(rows)}))
     return [{k: plain(v) for k, v in row.items()} for row in rows]

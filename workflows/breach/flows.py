@@ -9,7 +9,7 @@ from typing import Any
 from workflows.breach import export, letters, service, triage
 from workflows.breach.models import Breach, BreachState, IcoDecision, PeopleDecision
 from workflows.core.context import Context
-from workflows.core.dates import describe_datetime, describe_typed
+from workflows.core.dates import describe_typed
 from workflows.core.declaration import (
     CREATED,
     TEAM,
@@ -38,6 +38,7 @@ from workflows.core.fields import (
 )
 from workflows.core.outward import LETTER_TEXT, REPORT_TEXT
 from workflows.core.timeleft import time_left
+from workflows.core.wording import render
 from workflows.deadlines.breach import breach_deadline
 from workflows.people import service as people
 from workflows.people.models import Role
@@ -305,8 +306,11 @@ def _summary_notes(ctx: Context, values: Mapping[str, Any]) -> list[str]:
     if not values.get("found_at"):
         return []
     result = breach_deadline(datetime.fromisoformat(values["found_at"]), ctx.tz)
-    return [f"The 72-hour clock starts from when it was found: the DPO must decide about the "
-            f"ICO by {describe_datetime(result.local_due)}. Type “yes” to tell the DPO now."]
+    return [render("breach/summary.txt.j2", due=result.local_due)]
+
+
+def _row(row: str, **facts: Any) -> str:
+    return render("breach/card.txt.j2", row=row, **facts)
 
 
 def _yes_no(value: bool | None) -> str:
@@ -314,15 +318,14 @@ def _yes_no(value: bool | None) -> str:
 
 
 def _card_rows(ctx: Context, case: Breach) -> list[tuple[str, str]]:
-    local = lambda moment: describe_datetime(moment.astimezone(ctx.tz))  # noqa: E731
+    local = lambda moment: moment.astimezone(ctx.tz) if moment else None  # noqa: E731
     typed = lambda moment: describe_typed(moment.astimezone(ctx.tz))  # noqa: E731
     reporter = people.get(ctx.session, case.created_by_id)
     rows = [
         ("What happened", case.what_happened),
         ("Found", typed(case.found_at)),
-        ("Aware from", typed(case.aware_at) + (
-            f" (corrected: {case.aware_at_reason})" if case.aware_at_reason else "")),
-        ("Reported", f"{local(case.reported_at)} by {reporter.name if reporter else '?'}"),
+        ("Aware from", _row("aware", case=case, at=local(case.aware_at))),
+        ("Reported", _row("reported", at=local(case.reported_at), reporter=reporter)),
         ("Still happening", _yes_no(case.ongoing)),
         ("Happened", typed(case.happened_at) if case.happened_at else "Not known"),
         ("How found", case.how_found or "Not known"),
@@ -348,24 +351,24 @@ def _card_rows(ctx: Context, case: Breach) -> list[tuple[str, str]]:
          + (f" Like: {found.like}" if found.like else "")),
     ]
     if case.ico_decision is not None:
-        who = people.get(ctx.session, case.ico_decided_by_id)
-        by = f"{who.name if who else '?'}, {local(case.ico_decided_at)}"
+        by = {"who": people.get(ctx.session, case.ico_decided_by_id),
+              "decided_at": local(case.ico_decided_at)}
         if case.ico_decision == IcoDecision.REPORTED:
-            rows.append(("ICO", f"Reported {local(case.ico_reported_at)}, reference "
-                                f"{case.ico_reference} ({by})"))
+            rows.append(("ICO", _row("ico_reported", case=case, at=local(case.ico_reported_at),
+                                     **by)))
             if case.delay_reason:
                 rows.append(("Reasons for delay", case.delay_reason))
         else:
-            rows.append(("ICO", f"Not reportable: {case.ico_reason} ({by})"))
+            rows.append(("ICO", _row("ico_not_reportable", case=case, **by)))
     if case.people_decision is not None:
-        who = people.get(ctx.session, case.people_decided_by_id)
-        by = f"{who.name if who else '?'}, {local(case.people_decided_at)}"
+        by = {"who": people.get(ctx.session, case.people_decided_by_id),
+              "decided_at": local(case.people_decided_at)}
         if case.people_decision == PeopleDecision.TELL:
-            rows.append(("People affected", f"To be told: {case.people_how} ({by})"))
+            rows.append(("People affected", _row("people_told", case=case, **by)))
         else:
-            rows.append(("People affected", f"Not told: "
-                         f"{service.EXEMPTIONS.get(case.people_exemption or '', '')}. "
-                         f"{case.people_reason} ({by})"))
+            rows.append(("People affected", _row(
+                "people_not_told", case=case,
+                exemption=service.EXEMPTIONS.get(case.people_exemption or "", ""), **by)))
             if case.people_override:
                 rows.append(("Despite the record", case.people_override))
     for label, text in (("Account for the ICO", case.ico_account),
@@ -374,8 +377,8 @@ def _card_rows(ctx: Context, case: Breach) -> list[tuple[str, str]]:
             rows.append((label, text))
     for entry in service.updates(ctx.session, case):
         author = people.get(ctx.session, entry.author_id)
-        rows.append((f"Update, {local(entry.at)}",
-                     f"{entry.text} ({author.name if author else '?'})"))
+        rows.append((_row("update_title", at=local(entry.at)),
+                     _row("update", entry=entry, author=author)))
     if case.state == BreachState.CLOSED:
         rows.append(("Remedial action", case.remedial or ""))
         rows.append(("Lessons learned", case.lessons or ""))
@@ -386,14 +389,12 @@ def _deadline_text(ctx: Context, case: Breach) -> str | None:
     result = service.deadline(ctx, case)
     if case.ico_decision is not None:
         when = case.ico_reported_at or case.ico_decided_at
-        late = when is not None and when > result.due
-        return (f"ICO deadline was {describe_datetime(result.local_due)}; decided"
-                f"{' late' if late else ' in time'}.")
+        return render("breach/deadline.txt.j2", decided=True, due=result.local_due,
+                      late=when is not None and when > result.due)
     left = time_left(result.due, ctx.local_now)
-    state = f"OVERDUE by {left.left.replace('overdue by ', '')}" if left.urgency == (
-        "overdue") else f"{left.left} left"
-    return (f"ICO deadline {describe_datetime(result.local_due)}: {state}.\n"
-            + " ".join(result.explanation))
+    return render("breach/deadline.txt.j2", decided=False, due=result.local_due,
+                  overdue=left.urgency == "overdue", left=left.left,
+                  explanation=result.explanation)
 
 
 _EVENT = "messages/breach_event.txt.j2"

@@ -17,7 +17,7 @@ def facts(ctx: Context, case: Breach) -> dict[str, object]:
     """Everything a breach document may say, in the school's time, ready to print."""
     local = lambda m: m.astimezone(ctx.tz) if m else None  # noqa: E731
     result = service.deadline(ctx, case)
-    dpo = next(iter(people.by_role(ctx.session, ctx.school.id, Role.DPO)), None)
+    dpo = next(iter(people.by_role(ctx.session, ctx.school_id, Role.DPO)), None)
     reporter = people.get(ctx.session, case.created_by_id)
     recommendation = case.recommendation or service.assessment(case).as_dict()
     return {

@@ -19,13 +19,25 @@ from workflows.breach.models import (
     PeopleDecision,
 )
 from workflows.core.context import Context
-from workflows.core.dates import describe_datetime, describe_typed
+from workflows.core.dates import describe_datetime
 from workflows.core.fields import UNKNOWN, Answers, Invalid
 from workflows.core.timeleft import time_left
+from workflows.core.wording import render
+from workflows.database import saved_id
 from workflows.deadlines.breach import HOURS, BreachDeadline, breach_deadline
 from workflows.people import service as people
 
 PREFIX = "BRE"
+
+
+def result(event: str, case: Breach, **facts: Any) -> str:
+    """What the person who took an action reads back: the action gives facts, the template words."""
+    return render("breach/result.txt.j2", event=event, case=case, **facts)
+
+
+def refusal(reason: str, **facts: Any) -> str:
+    """Why an answer or an action is refused, worded in one place."""
+    return render("breach/refusal.txt.j2", reason=reason, **facts)
 
 
 def aware(moment: datetime) -> datetime:
@@ -86,15 +98,14 @@ def parse_kinds(text: str) -> list[str]:
     for token in _tokens(text):
         value = _pick(triage.DATA_KINDS, token)
         if value is None:
-            raise Invalid(f"I don't know the kind of data “{token}”. {kinds_hint()}")
+            raise Invalid(refusal("unknown_kind", token=token, kinds=triage.DATA_KINDS))
         if value not in found:
             found.append(value)
     return found
 
 
 def kinds_hint() -> str:
-    return "Type numbers or names, e.g. “4” or “SEN, health”: " + "; ".join(
-        f"{i}. {lab}" for i, (_, lab, _) in enumerate(triage.DATA_KINDS, 1))
+    return render("breach/kinds_hint.txt.j2", kinds=triage.DATA_KINDS)
 
 
 def parse_whose(text: str) -> tuple[list[str], int | None]:
@@ -102,18 +113,18 @@ def parse_whose(text: str) -> tuple[list[str], int | None]:
     whose: list[str] = []
     total: int | None = None
     for token in _tokens(text):
+        # Always matches (tokens hold no newline): every part is optional.
         match = re.fullmatch(r"(?:about |around |roughly |~)?(\d+)?\s*(.*)", token)
-        number, words = match.group(1), match.group(2).strip()
+        number, words = (match.group(1), match.group(2).strip()) if match else (None, token)
         value = _pick(triage.WHOSE, words) if words else None
         if value is None and words:
-            raise Invalid(f"Whose data is “{words}”? Say pupils, parents, staff, vulnerable "
-                          "adults or others, with a rough number, e.g. “1 pupil”.")
+            raise Invalid(refusal("unknown_whose", words=words))
         if value and value not in whose:
             whose.append(value)
         if number:
             total = (total or 0) + int(number)
     if not whose:
-        raise Invalid("Whose data is it? e.g. “1 pupil”, “30 parents”, “2 staff”.")
+        raise Invalid(refusal("no_whose"))
     return whose, total
 
 
@@ -135,7 +146,7 @@ def check_whose(value: str, answers: Answers, ctx: Context) -> str | None:
 
 def check_number(value: str, answers: Answers, ctx: Context) -> str | None:
     if not re.fullmatch(r"(about |around |roughly |~)?\d[\d,]*", value.strip().lower()):
-        return "Please give a rough number, like “1” or “about 200”."
+        return refusal("not_a_number")
     return None
 
 
@@ -153,9 +164,9 @@ def build(ctx: Context, values: Mapping[str, Any]) -> Breach:
     # Required: a skipped question must never move the clock to the moment of reporting.
     found_at = aware(datetime.fromisoformat(values["found_at"]))
     if found_at > ctx.now:
-        raise Invalid("That time is in the future: when was it found?", "found_at")
+        raise Invalid(refusal("found_in_future"), "found_at")
     return Breach(
-        school_id=ctx.school.id,
+        school_id=ctx.school_id,
         conversation_id=values.get("__conversation_id__"),
         state=BreachState.AWAITING,
         what_happened=values["what_happened"],
@@ -163,7 +174,7 @@ def build(ctx: Context, values: Mapping[str, Any]) -> Breach:
         ongoing=bool(values["ongoing"]),
         aware_at=found_at,  # until the DPO corrects it: found is when the school knew
         reported_at=ctx.now,
-        created_by_id=ctx.person.id,
+        created_by_id=ctx.person_id,
         created_at=ctx.now,
     )
 
@@ -188,7 +199,7 @@ def event_facts(ctx: Context, case: Breach, values: Mapping[str, Any]) -> dict[s
 def reporter_adding(ctx: Context, case: Breach) -> bool:
     """The reporter adds details the DPO team has not seen (their own additions they have)."""
     return ctx.person.id == case.created_by_id and ctx.person.id not in {
-        p.id for p in people.decision_makers(ctx.session, ctx.school.id)}
+        p.id for p in people.decision_makers(ctx.session, ctx.school_id)}
 
 
 # Actions: each returns what to tell the person who took it.
@@ -225,54 +236,44 @@ def add_details(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
     for name in ("how_found", "containment"):
         if values.get(name):
             setattr(case, name, values[name])
-    found = assessment(case)
-    return (f"Thank you: {case.reference} is updated and the DPO has it. "
-            f"First assessment: {found.summary} "
-            f"To add more (when it happened, how it was found, what has been done), type "
-            f"“more details {case.reference}”.")
+    return result("details_added", case, summary=assessment(case).summary)
 
 
 def correct_aware_at(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
     was = deadline(ctx, case)
     case.aware_at = aware(datetime.fromisoformat(values["aware_at"]))
     case.aware_at_reason = values["reason"]
-    return _moved(ctx, case, was, f"Aware from {describe_typed(case.aware_at.astimezone(ctx.tz))}.")
+    return _moved(ctx, case, was, said="aware", at=case.aware_at.astimezone(ctx.tz))
 
 
 def correct_found_at(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
     """Found earlier or later than reported: awareness moves with it unless the DPO set it."""
     if not (values.get("reason") or "").strip():
-        raise Invalid("A reason is required: why was it wrong?", "reason")
+        raise Invalid(refusal("no_reason_wrong"), "reason")
     was = deadline(ctx, case)
     moment = aware(datetime.fromisoformat(values["found_at"]))
     follows = case.aware_at_reason is None  # aware was taken from found, not set by the DPO
     case.found_at = moment
     if follows:
         case.aware_at = moment
-    update(ctx, case, {"text": f"Found corrected to "
-                               f"{describe_typed(moment.astimezone(ctx.tz))}: {values['reason']}"})
-    return _moved(ctx, case, was,
-                  f"Found {describe_typed(moment.astimezone(ctx.tz))}."
-                  + ("" if follows else " Awareness stays where the DPO set it."))
+    local = moment.astimezone(ctx.tz)
+    update(ctx, case, {"text": result("found_note", case, at=local, reason=values["reason"])})
+    return _moved(ctx, case, was, said="found", at=local, follows=follows)
 
 
-def _moved(ctx: Context, case: Breach, was: BreachDeadline, said: str) -> str:
+def _moved(ctx: Context, case: Breach, was: BreachDeadline, **said: Any) -> str:
     """Read the deadline back after a correction, and flag letters drafted before it."""
     now = deadline(ctx, case)
-    moved = (f"The ICO deadline is now {describe_datetime(now.local_due)} (it was "
-             f"{describe_datetime(was.local_due)}); the reminders have moved with it."
-             if now.due != was.due else "The ICO deadline is unchanged.")
-    drafted = audit.letters_drafted(ctx.session, "breach", case.id)
-    letters = (f" Drafts made before now ({', '.join(drafted)}) give the old time: draft them "
-               "again." if drafted else "")
-    return f"{said} {moved}{letters}"
+    return result("moved", case, **said, now_due=now.local_due, was_due=was.local_due,
+                  drafted=audit.letters_drafted(ctx.session, "breach", saved_id(case)))
 
 
-def _who_when(ctx: Context, person_id: int | None, at: datetime | None) -> str:
-    person = people.get(ctx.session, person_id)
-    who = "You" if person_id == ctx.person.id else (person.name if person else "Someone")
-    when = describe_datetime(at.astimezone(ctx.tz)) if at else "earlier"
-    return f"{who} ({when})"
+def _decided_already(ctx: Context, case: Breach, what: str, person_id: int | None,
+                     at: datetime | None, *, ico: bool) -> str:
+    """A decision taken once: who took it and when, for the second attempt."""
+    return refusal("decided", case=case, what=what, mine=person_id == ctx.person_id,
+                   by=people.get(ctx.session, person_id) if person_id is not None else None,
+                   at=at.astimezone(ctx.tz) if at else None, ico=ico)
 
 
 def ico_guard(ctx: Context, case: Breach) -> str | None:
@@ -281,9 +282,8 @@ def ico_guard(ctx: Context, case: Breach) -> str | None:
         return None
     what = ("reported it to the ICO" if case.ico_decision == IcoDecision.REPORTED
             else "decided it is not reportable")
-    return (f"{_who_when(ctx, case.ico_decided_by_id, case.ico_decided_at)} already {what} on "
-            f"{case.reference}. A decision is taken once; nothing was changed. Add anything new "
-            f"with “update {case.reference}”.")
+    return _decided_already(ctx, case, what, case.ico_decided_by_id, case.ico_decided_at,
+                            ico=True)
 
 
 def people_guard(ctx: Context, case: Breach) -> str | None:
@@ -291,8 +291,8 @@ def people_guard(ctx: Context, case: Breach) -> str | None:
         return None
     what = ("decided to tell the people affected" if case.people_decision == PeopleDecision.TELL
             else "decided not to tell the people affected")
-    return (f"{_who_when(ctx, case.people_decided_by_id, case.people_decided_at)} already "
-            f"{what} on {case.reference}. A decision is taken once; nothing was changed.")
+    return _decided_already(ctx, case, what, case.people_decided_by_id, case.people_decided_at,
+                            ico=False)
 
 
 def close_guard(ctx: Context, case: Breach) -> str | None:
@@ -302,8 +302,7 @@ def close_guard(ctx: Context, case: Breach) -> str | None:
     if case.people_decision is None:
         missing.append("whether to tell the people affected")
     if missing:
-        return (f"{case.reference} can't be closed yet: first decide "
-                f"{' and '.join(missing)}.")
+        return refusal("not_decided", case=case, missing=missing)
     return None
 
 
@@ -317,32 +316,25 @@ def _decided(ctx: Context, case: Breach, decision: IcoDecision) -> None:
 def report_to_ico(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
     reported = aware(datetime.fromisoformat(values["reported_at"]))
     if reported < aware(case.aware_at):
-        raise Invalid("That is before the school became aware of the breach "
-                      f"({describe_datetime(case.aware_at.astimezone(ctx.tz))}).",
+        raise Invalid(refusal("before_aware", aware_at=case.aware_at.astimezone(ctx.tz)),
                       "reported_at")
     late = reported > due(case)
     if late and not (values.get("delay_reason") or "").strip():
-        raise Invalid(
-            f"That is after the 72-hour deadline "
-            f"({describe_datetime(due(case).astimezone(ctx.tz))}), so the reasons for the "
-            "delay must be given (Art 33(1)): why was it late?", "delay_reason")
+        raise Invalid(refusal("late_no_reason", due=due(case).astimezone(ctx.tz)),
+                      "delay_reason")
     _decided(ctx, case, IcoDecision.REPORTED)
     case.ico_reference = values["ico_reference"]
     case.ico_reported_at = reported
     case.delay_reason = values.get("delay_reason") if late else None
-    return (f"Recorded: reported to the ICO{' late, with the reasons' if late else ''} "
-            f"(reference {case.ico_reference}). The reminders have stopped. Next: decide "
-            f"whether to tell the people affected (“tell people {case.reference}”).")
+    return result("reported", case, late=late)
 
 
 def not_reportable(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
     if not (values.get("reason") or "").strip():
-        raise Invalid("A reason is required: why is a risk to people unlikely?", "reason")
+        raise Invalid(refusal("no_reason_unlikely"), "reason")
     _decided(ctx, case, IcoDecision.NOT_REPORTABLE)
     case.ico_reason = values["reason"]
-    return (f"Recorded: not reportable to the ICO, with your reasons; it stays in the breach "
-            f"log. The reminders have stopped. Next: decide whether to tell the people "
-            f"affected (“tell people {case.reference}”).")
+    return result("not_reportable", case)
 
 
 # The exemptions a record can contradict (the rest rest on the DPO's judgement and reason).
@@ -353,11 +345,9 @@ def contradicts(case: Breach, exemption: str) -> str | None:
     """What on the record speaks against ``exemption``, or None."""
     if exemption == "unintelligible" and case.encrypted is not True:
         said = "No" if case.encrypted is False else "Not known"
-        return (f"The record says Unreadable to others: {said}, so “the data was "
-                "unintelligible” does not fit it.")
+        return refusal("encrypted_contradicts", said=said)
     if exemption == "not_high" and assessment(case).risk == "high":
-        return "The assessment on the record is high risk, so “the risk is not high” "\
-               "contradicts it."
+        return refusal("high_contradicts")
     return None
 
 
@@ -372,34 +362,30 @@ EXEMPTIONS = {
 def tell_people(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
     if values.get("tell"):
         if not (values.get("how") or "").strip():
-            raise Invalid("How and when will they be told?", "how")
+            raise Invalid(refusal("how_told"), "how")
         case.people_decision = PeopleDecision.TELL
         case.people_how = values["how"]
-        answer = (f"Recorded: the people affected will be told ({case.people_how}). Draft the "
-                  f"letter with “letter {case.reference} affected_letter”.")
+        answer = result("telling", case)
     else:
         if not values.get("exemption") or not (values.get("reason") or "").strip():
-            raise Invalid("Say which exemption applies and why.", "reason")
+            raise Invalid(refusal("no_exemption"), "reason")
         contradiction = contradicts(case, values["exemption"])
         override = (values.get("override") or "").strip() or None
         if contradiction and not override:
-            raise Invalid(f"{contradiction} Say why it still applies (your reason is kept and "
-                          "shown on the log entry), or choose another reason.", "override")
+            raise Invalid(refusal("contradicted", contradiction=contradiction), "override")
         case.people_override = override if contradiction else None
         case.people_decision = PeopleDecision.NOT_TELL
         case.people_exemption = values["exemption"]
         case.people_reason = values["reason"]
-        answer = "Recorded: the people affected will not be told, with the reason."
+        answer = result("not_telling", case)
     case.people_decided_at = ctx.now
-    case.people_decided_by_id = ctx.person.id
+    case.people_decided_by_id = ctx.person_id
     return answer
 
 
 def account_intro(ctx: Context, case: Breach) -> str:
     """The reporter's words, to write from: internal, and never copied into a letter."""
-    return (f"For reference only (internal; it is not copied into any letter): "
-            f"“{case.what_happened}”"
-            + (f" Containment: “{case.containment}”" if case.containment else ""))
+    return result("account_intro", case)
 
 
 def write_account(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
@@ -407,28 +393,26 @@ def write_account(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
     given = {k: values.get(k) for k in ("ico_account", "people_account", "people_advice")
              if values.get(k)}
     if not given:
-        raise Invalid("Nothing was written: give at least one account.", "ico_account")
+        raise Invalid(refusal("no_account"), "ico_account")
     for name, text in given.items():
         setattr(case, name, text)
-    return (f"Saved. The drafts use your words: “letter {case.reference} ico_report” and "
-            f"“letter {case.reference} affected_letter”.")
+    return result("account_written", case)
 
 
 def update(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
-    ctx.session.add(BreachUpdate(breach_id=case.id, author_id=ctx.person.id, at=ctx.now,
+    ctx.session.add(BreachUpdate(breach_id=saved_id(case), author_id=ctx.person_id, at=ctx.now,
                                  text=values["text"]))
-    return "Update added to the timeline."
+    return result("updated", case)
 
 
 def close(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
     for name, what in (("remedial", "the remedial actions"), ("lessons", "the lessons learned")):
         if not (values.get(name) or "").strip():
-            raise Invalid(f"Closing needs {what}.", name)
+            raise Invalid(refusal("closing_needs", what=what), name)
     case.remedial = values["remedial"]
     case.lessons = values["lessons"]
     case.closed_at = ctx.now
-    return (f"Closed. The breach log entry is complete: “letter {case.reference} log_entry”. "
-            "The record can be added to, never changed.")
+    return result("closed", case)
 
 
 def updates(session: Session, case: Breach) -> list[BreachUpdate]:

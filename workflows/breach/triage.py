@@ -7,7 +7,7 @@ even if unlikely. Likelihood comes from who has the data and what stops them usi
 unreadable data makes harm remote; a trusted recipient, or one who confirmed deletion, makes it
 low; a stranger, an attacker or someone acting on purpose makes it high; many people raise it.
 A fact not known counts as the worse case, and the assessment says so. The bot recommends, with
-every reason; the DPO decides and records theirs. Pure: no database.
+every reason; the DPO decides and records theirs. Pure: no database (the words are templates).
 """
 
 from __future__ import annotations
@@ -15,7 +15,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+from workflows.core.wording import render
+
 LEVELS = ("low", "medium", "high")
+
+
+def said(reason: str, **facts: Any) -> str:
+    """A reason in words (``templates/breach/reasons``): the rules here only choose which."""
+    return render("breach/reasons.txt.j2", reason=reason, **facts)
+
 SEVERITIES = ("low", "medium", "high", "severe")
 LIKELIHOODS = ("remote", "low", "medium", "high")
 MANY = 50  # people affected, or people who received it: scale raises the risk
@@ -229,10 +237,7 @@ class Assessment:
 
     @property
     def summary(self) -> str:
-        ico = "report to the ICO" if self.report_to_ico else "log it; no ICO report needed"
-        people = ("tell the people affected" if self.tell_people
-                  else "telling the people affected is not required")
-        return f"{self.risk.capitalize()} risk: {ico}; {people}."
+        return said("summary", risk=self.risk, report=self.report_to_ico, tell=self.tell_people)
 
 
 # severity -> likelihood -> risk. Severe consequences make the risk high even if unlikely;
@@ -289,20 +294,15 @@ def _severity(breach: BreachFacts, kinds: set[str]) -> tuple[str, list[str]]:
                                  if HARM[k][0] == severity)  # once each, in order
     else:
         severity = "medium"
-        reasons.append("The kinds of data are not known yet: assumed medium severity until "
-                       "they are.")
+        reasons.append(said("kinds_unknown"))
     whose = set(breach.whose or ())
     if whose & {"pupils", "vulnerable_adults"}:
         raised = _up(SEVERITIES, severity, "high")
-        reasons.append("Children's (or vulnerable people's) data raises the severity: they are "
-                       "less able to protect themselves." if raised != severity else
-                       "Children's (or vulnerable people's) data: they are less able to protect "
-                       "themselves.")
+        reasons.append(said("children", raised=raised != severity))
         severity = raised
     if breach.approx_people is not None and breach.approx_people >= MANY:
         severity = _up(SEVERITIES, severity, "high")
-        reasons.append(f"About {breach.approx_people} people are affected: scale raises the "
-                       "severity.")
+        reasons.append(said("many_affected", count=breach.approx_people))
     return severity, reasons
 
 
@@ -315,63 +315,54 @@ def _confidentiality(breach: BreachFacts, kinds: set[str], kind: Incident,
             return None
         if breach.exfiltrated is None:
             assumed.append("whether data was copied out (assumed it was)")
-            likely.append("Not known whether the attacker copied data out: assumed they did.")
+            likely.append(said("copied_unknown"))
         else:
-            likely.append("Data was copied out by an attacker.")
+            likely.append(said("copied"))
     severity, severe_why = _severity(breach, kinds)
     if kind.unreadable and breach.encrypted is True:
-        return _Track(severity, "remote", severe_why, likely + [
-            "The data was unreadable to whoever has it (strongly encrypted, or passwords "
-            "strongly hashed, and the key not taken): harm from it being seen is remote."])
+        return _Track(severity, "remote", severe_why, likely + [said("unreadable")])
     if kind.unreadable and breach.encrypted is None:
         assumed.append("whether the data was unreadable (assumed readable)")
-        likely.append("Not known whether the data was unreadable to whoever has it: assumed "
-                      "it was readable.")
+        likely.append(said("readable_unknown"))
     recipient = kind.recipient or breach.recipient
     if recipient == "trusted":
         likelihood = "low"
-        likely.append("It went to someone bound to keep it confidential (the school's own "
-                      "contractor, another school, a professional): misuse is unlikely. Ask "
-                      "them to delete it and record that they did.")
+        likely.append(said("trusted"))
     elif recipient == "known":
         likelihood = "medium"
-        likely.append("Someone who should not have it has seen it or has it, though the "
-                      "school knows them and can ask them to delete it.")
+        likely.append(said("known"))
         if kind.deletion and breach.deleted is True:
             likelihood = "low"
-            likely.append("They confirmed they deleted it: that lowers the likelihood.")
+            likely.append(said("deleted"))
         elif kind.deletion:
             if breach.deleted is None:
                 assumed.append("whether they deleted it (assumed not)")
-            likely.append("Deletion is not confirmed: ask them to delete it, and record when "
-                          "they confirm.")
+            likely.append(said("not_deleted"))
     elif recipient == "stranger":
         likelihood = "high"
-        likely.append("A stranger or an attacker has it: misuse is likely.")
+        likely.append(said("stranger"))
     elif recipient == "unknown":
         likelihood = "high"
-        likely.append("Nobody knows who has it: whoever finds or took it can read it.")
+        likely.append(said("nobody_knows"))
     else:
         likelihood = "high"
         assumed.append("who received it (assumed someone who may misuse it)")
-        likely.append("Not known who received or saw it: assumed someone who may misuse it.")
+        likely.append(said("recipient_unknown"))
     if kind.deliberate:
-        likely.append("Someone set out to get the data.")
+        likely.append(said("targeted"))
     elif kind.deliberate is None and breach.deliberate is not False:
         if breach.deliberate is None:
             assumed.append("whether it was done on purpose (assumed it was)")
         likelihood = _up(LIKELIHOODS, likelihood)
-        likely.append("It was done on purpose (or may have been): someone meant to use the "
-                      "data, which raises the likelihood.")
+        likely.append(said("on_purpose"))
     seen_by = breach.recipients if kind.recipients else (
         breach.approx_people if kind is INCIDENT["cc_not_bcc"] else None)
     if seen_by is not None and seen_by >= MANY:
         likelihood = _up(LIKELIHOODS, likelihood)
-        likely.append(f"About {seen_by} people received or saw it: the more who have it, the "
-                      "likelier misuse is.")
+        likely.append(said("many_saw", count=seen_by))
     if breach.ongoing:
         likelihood = "high"
-        likely.append("It is still happening: contain it first.")
+        likely.append(said("ongoing"))
     return _Track(severity, likelihood, severe_why, likely)
 
 
@@ -381,23 +372,18 @@ def _availability(breach: BreachFacts, kinds: set[str], kind: Incident,
     if not kind.availability or breach.unavailable == "no":
         return None, None
     if breach.unavailable == "hours":
-        return None, ("The data was restored within a day (e.g. from a backup): contained "
-                      "fast, so losing it for a while is unlikely to have harmed anyone.")
+        return None, said("restored")
     if breach.unavailable is None:
         assumed.append("whether the data is unavailable (assumed for a day or more)")
-        lost = "Not known whether the data is unavailable: assumed it is for a day or more."
+        lost = said("unavailable_unknown")
     elif breach.unavailable == "lost":
-        lost = "The data is lost for good: there is no copy."
+        lost = said("lost")
     else:
-        lost = "The data was unavailable for a day or more."
+        lost = said("unavailable")
     needed = sorted(label(DATA_KINDS, k).split(" (")[0] for k in kinds & NEEDED)
     if needed:
-        return _Track("severe", "high", [
-            f"People depend on this data ({', '.join(needed)}): while it is unavailable, care, "
-            "support or protection may be delayed or wrong."], [lost]), None
-    return _Track("medium", "high", [
-        "Without the data the school may let people down (delays, things done again, "
-        "people having to give their details again)."], [lost]), None
+        return _Track("severe", "high", [said("depended_on", needed=needed)], [lost]), None
+    return _Track("medium", "high", [said("let_down")], [lost]), None
 
 
 def assess(breach: BreachFacts) -> Assessment:
@@ -411,7 +397,7 @@ def assess(breach: BreachFacts) -> Assessment:
     severity_reasons: list[str] = []
     likelihood_reasons: list[str] = []
     if seen is None:
-        likelihood_reasons.append("No sign the data was copied out or seen by anyone.")
+        likelihood_reasons.append(said("not_seen"))
     if mitigation:
         likelihood_reasons.append(mitigation)
     for track in tracks:
@@ -428,22 +414,13 @@ def assess(breach: BreachFacts) -> Assessment:
     tell = risk == "high"
     conclusion: list[str] = []
     if severity == "severe" and likelihood in ("low", "medium") and tell:
-        conclusion.append("The consequences would be severe, so the risk is high even though "
-                          "harm is not the most likely outcome.")
+        conclusion.append(said("severe_anyway"))
     elif severity == "high" and likelihood == "low" and report:
-        conclusion.append("The consequences would be serious, so there is a risk even though "
-                          "misuse is unlikely.")
+        conclusion.append(said("serious_anyway"))
     if assumed:
-        conclusion.append("Not known, so the worse case was assumed: " + "; ".join(assumed)
-                          + ". Find out: it may change the recommendation.")
-    conclusion.append("A risk to people cannot be called unlikely, so the ICO must be told "
-                      "within 72 hours (Art 33)." if report else
-                      "A risk to people is unlikely, so it is logged but need not be reported "
-                      "to the ICO (record why).")
-    conclusion.append("The risk is high, so the people affected should be told without undue "
-                      "delay (Art 34)." if tell else
-                      "The risk to the people affected is not high, so telling them is not "
-                      "required (Art 34), though the school may still choose to.")
+        conclusion.append(said("assumed", assumed=assumed))
+    conclusion.append(said("ico", report=report))
+    conclusion.append(said("people", tell=tell))
     return Assessment(
         likelihood=likelihood,
         severity=severity,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -16,7 +17,8 @@ from workflows.core import conversation as conversations
 from workflows.core import router
 from workflows.core.context import Context
 from workflows.core.declaration import Route, Workflow
-from workflows.core.engine import Conflict, NotFound, check_may_start, load, view
+from workflows.core.engine import Conflict, NotFound, check_may_start, load, may_start, view
+from workflows.core.engine import message as engine_message
 from workflows.core.fields import describe_moment
 from workflows.core.models import Conversation, ConversationStatus
 from workflows.core.ui import Document, Reply, Table, Text
@@ -30,6 +32,11 @@ _NEVER = datetime.max.replace(tzinfo=UTC)
 REFERENCE = r"(?P<ref>[A-Za-z]{2,5}-\d{4}-\d{3,})"
 
 
+def message(event: str, **facts: Any) -> str:
+    """What the chat says itself, worded in ``templates/chat``."""
+    return render("chat/message.txt.j2", event=event, **facts)
+
+
 def respond(ctx: Context, channel_key: str, text: str) -> list[Reply]:
     for _ in range(3):
         current = conversations.active(ctx, channel_key)
@@ -41,8 +48,7 @@ def respond(ctx: Context, channel_key: str, text: str) -> list[Reply]:
         # one answers the question asked now (or finds the form finished).
         ctx.session.expire(current)
     else:
-        return [Text("Sorry, I was still busy with your previous messages. Please send that "
-                     "again.", "warning")]
+        return [Text(message("busy"), "warning")]
     stripped = " ".join(text.strip().split())
     if stripped.lower().rstrip(".!") in conversations.CONFIRM:
         late = _late_confirm(ctx, channel_key)
@@ -56,7 +62,7 @@ def respond(ctx: Context, channel_key: str, text: str) -> list[Reply]:
             return [Text(error.message, "error")]
     if workflow := router.started_by(stripped):
         return _start(ctx, channel_key, workflow)
-    return [Text("Sorry, I didn't understand that.", "warning"), *_help(ctx, channel_key, None)]
+    return [Text(message("not_understood"), "warning"), *_help(ctx, channel_key, None)]
 
 
 def lookup(ctx: Context, text: str) -> list[Reply]:
@@ -72,8 +78,7 @@ def lookup(ctx: Context, text: str) -> list[Reply]:
             return [Text(error.message, "error")]
     if not stripped:
         return _help(ctx, "", None)
-    return [Text(f"I can't do “{stripped}” here. Open a case to act on it, or write to me "
-                 "in my DM.", "warning"), *_help(ctx, "", None)]
+    return [Text(message("not_here", typed=stripped), "warning"), *_help(ctx, "", None)]
 
 
 def greet(ctx: Context, channel_key: str) -> list[Reply]:
@@ -87,12 +92,11 @@ def greet(ctx: Context, channel_key: str) -> list[Reply]:
 def fault(ctx: Context, channel_key: str) -> list[Reply]:
     """What an adapter says after a message failed unexpectedly and its transaction was
     rolled back (call it in a fresh one): sorry, and the question still waiting, unchanged."""
-    sorry = "Sorry, something went wrong on my side, so your last message was not saved."
     current = conversations.active(ctx, channel_key)
     if current is None:
-        return [Text(sorry, "error")]
+        return [Text(message("fault", kept=False), "error")]
     return [
-        Text(f"{sorry} Everything you answered before it is kept.", "error"),
+        Text(message("fault", kept=True), "error"),
         *conversations.ask_again(ctx, WORKFLOWS[current.workflow], current),
     ]
 
@@ -115,30 +119,27 @@ def _late_confirm(ctx: Context, channel_key: str) -> list[Reply] | None:
     if last is None or last.workflow not in WORKFLOWS:
         return None
     if last.status == ConversationStatus.CANCELLED:
-        return [Text("There is nothing waiting for a “yes”: the last form was cancelled, so "
-                     "nothing from it was saved.", "warning")]
+        return [Text(message("cancelled_before"), "warning")]
     if last.status != ConversationStatus.DONE:
         return None
     workflow = WORKFLOWS[last.workflow]
-    model = workflow.model
+    model: Any = workflow.model  # a table model; the declaration does not say which yet
     if last.action is None:
         case = ctx.session.exec(select(model).where(model.conversation_id == last.id)).first()
         if case is None:
             return None
-        return [Text(f"That was already saved as {case.reference}; nothing more to do.",
-                     "warning")]
+        return [Text(message("saved_before", reference=case.reference), "warning")]
     case = ctx.session.get(model, last.target_id)
     if case is None:
         return None
     # Said the same to whoever won or lost a race: the case shows where it now stands.
-    return [Text(f"There is nothing waiting for a “yes”: “{workflow.action(last.action).label}” "
-                 f"on {case.reference} is finished. Type “{case.reference}” to see where it "
-                 "stands.", "warning")]
+    return [Text(message("finished_before", action=workflow.action(last.action).label,
+                         reference=case.reference), "warning")]
 
 
 def _start(ctx: Context, channel_key: str, workflow: Workflow) -> list[Reply]:
-    if not can(ctx.person, workflow.start_permission):
-        return [Text(f"Your role does not allow you to start a {workflow.title.lower()}.", "error")]
+    if refused := may_start(ctx, workflow):
+        return [Text(refused, "error")]
     which = membership.working_with(ctx)
     return [*([Text(which)] if which else []), *conversations.start(ctx, channel_key, workflow)]
 
@@ -170,8 +171,8 @@ def _cases(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
     everything = scope == "all"
     replies: list[Reply] = []
     for workflow in WORKFLOWS.values():
-        model = workflow.model
-        query = select(model).where(model.school_id == ctx.school.id)
+        model: Any = workflow.model
+        query = select(model).where(model.school_id == ctx.school_id)
         if scope == "closed":
             query = query.where(col(model.state).not_in(list(workflow.open_states)))
         elif not everything:
@@ -181,27 +182,26 @@ def _cases(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
             if not can_view(ctx.person, case):
                 continue
             left = workflow.time_left(case, ctx.local_now)
-            shown = left is not None and workflow.is_open(case)
+            shown = left if left is not None and workflow.is_open(case) else None
             row = (
                 case.reference,
                 workflow.states[case.state],
-                left.short_due if left else "clock stopped",
-                left.left if shown else "",
+                left.short_due if left else message("clock_stopped"),
+                shown.left if shown else "",
             ) + ((workflow.title_of(case),) if workflow.case_title else ())
             # Most urgent first, by the moment itself; then whatever has no running clock.
-            listed.append(((not (shown and left.running), left.sort_key if left else _NEVER),
+            listed.append(((not (shown and shown.running), left.sort_key if left else _NEVER),
                            row))
         rows = [row for _, row in sorted(listed, key=lambda item: item[0])]
-        whose = "All" if can(ctx.person, Permission.VIEW_ALL) else "Your"
-        which = {"all": "", "closed": "closed "}.get(scope, "open ")
         replies.append(
             Table(
-                title=f"{whose} {which}{workflow.title.lower()}s",
+                title=message("list_title", everyone=can(ctx.person, Permission.VIEW_ALL),
+                              scope=scope, title=workflow.title),
                 # A workflow of several kinds says which each case is.
                 columns=("Reference", "Status", "Due", "Left")
                 + (("Kind",) if workflow.case_title else ()),
                 rows=tuple(rows),
-                empty={"all": "None yet.", "closed": "None closed yet."}.get(scope, "None open."),
+                empty=message("list_empty", scope=scope),
             )
         )
     return replies
@@ -220,7 +220,7 @@ def _history(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply
                  what="history")
     return [
         Table(
-            title=f"History of {case.reference}",
+            title=message("history_title", reference=case.reference),
             columns=("When", "Who", "What", "Why", "Via"),
             rows=tuple(
                 (
@@ -236,7 +236,7 @@ def _history(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply
     ]
 
 
-def _why(detail: dict, ctx: Context) -> str:
+def _why(detail: dict[str, Any], ctx: Context) -> str:
     """The reasons a decision was recorded with (reasons, conditions, questions and answers),
     and for a correction the value it replaced."""
     said = [str(v) for k, v in detail.items()
@@ -258,11 +258,11 @@ def _letter(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]
     workflow = _workflow_for(match.group("ref"))
     case = load(ctx, workflow, match.group("ref"))
     if not can(ctx.person, Permission.DECIDE):
-        raise PermissionDenied("Only the DPO or a deputy can draft letters.")
+        raise PermissionDenied(message("letters_for_dpo"))
     kind = (match.group("kind") or "").lower().replace(" ", "_")
     if kind not in workflow.letters:
-        names = ", ".join(workflow.letters)
-        return [Text(f"Which letter? Type “letter {case.reference} NAME” with one of: {names}.")]
+        return [Text(message("which_letter", reference=case.reference,
+                             names=list(workflow.letters)))]
     audit.record(ctx, f"{workflow.name}.letter_drafted", workflow.name, case.id, case.reference,
                  letter=kind)
     return [workflow.letters[kind](ctx, case)]
@@ -280,7 +280,7 @@ def _act(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
         None,
     )
     if action is None:
-        return [Text(f"I don't know how to “{verb}” a case.", "warning")]
+        return [Text(message("unknown_action", verb=verb), "warning")]
     case = load(ctx, workflow, match.group("ref"))
     check_may_start(ctx, workflow, action, case)
     return conversations.start(ctx, channel_key, workflow, action, case)
@@ -288,10 +288,11 @@ def _act(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
 
 def _digest(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
     if not can(ctx.person, Permission.VIEW_ALL):
-        raise PermissionDenied("The digest lists every case, so it is for the DPO team.")
+        raise PermissionDenied(message("digest_for_dpo"))
     from workflows.digest import digest_text
 
-    return [Document(title="Weekly digest", body=digest_text(ctx.session, ctx.school, ctx.now))]
+    return [Document(title=message("digest_title"),
+                     body=digest_text(ctx.session, ctx.school, ctx.now))]
 
 
 def _trust(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
@@ -305,7 +306,7 @@ def _school(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]
 def _workflow_for(reference: str) -> Workflow:
     workflow = by_prefix(reference.split("-", 1)[0])
     if workflow is None:
-        raise NotFound(f"I can't find a case {reference.upper()} that you can see.")
+        raise NotFound(engine_message("not_found", reference=reference.upper()))
     return workflow
 
 

@@ -10,17 +10,20 @@ once are handled one after the other; confirming is a second compare-and-set, so
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import CursorResult, Update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select, update
 
 from workflows.core.context import Context
 from workflows.core.declaration import Action, Workflow
 from workflows.core.engine import Conflict, NotFound, card, create, perform
+from workflows.core.engine import message as engine_message
 from workflows.core.fields import Field, Form, FormErrors, Invalid
 from workflows.core.models import Conversation, ConversationStatus
 from workflows.core.ui import Card, Option, Question, Reply, Summary, Text
+from workflows.core.wording import render
 from workflows.people.permissions import PermissionDenied
 
 CANCEL = {"cancel", "stop", "quit", "exit", "abandon"}
@@ -58,17 +61,39 @@ def claim(ctx: Context, conversation: Conversation) -> bool:
     would both answer the same question and one answer would be silently lost. The loser
     blocks until the winner commits, then reads the conversation again.
     """
-    claimed = ctx.session.execute(
-        update(Conversation)
-        .where(col(Conversation.id) == conversation.id,
-               col(Conversation.version) == conversation.version)
-        .values(version=conversation.version + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claimed = _changed(ctx, update(Conversation)
+                       .where(col(Conversation.id) == conversation.id,
+                              col(Conversation.version) == conversation.version)
+                       .values(version=conversation.version + 1))
     if claimed != 1:
         return False
     set_committed_value(conversation, "version", conversation.version + 1)
     return True
+
+
+def message(event: str, **facts: Any) -> str:
+    """What the form says around its questions, worded in ``templates/conversation``."""
+    return render("conversation/message.txt.j2", event=event, **facts)
+
+
+def _asked(form: Form, conversation: Conversation) -> Field:
+    """The question being asked: a conversation asking always has a position."""
+    if conversation.position is None:
+        raise ValueError("a conversation that is asking has no question")
+    return form.field(conversation.position)
+
+
+def saved_version(conversation: Conversation) -> int:
+    """The version of the case an action form was opened on (always set for an action)."""
+    if conversation.target_version is None:
+        raise ValueError("an action's conversation has no case version")
+    return conversation.target_version
+
+
+def _changed(ctx: Context, statement: Update) -> int:
+    """How many rows a compare-and-set changed (an UPDATE's result is a cursor result)."""
+    result = ctx.session.execute(statement.execution_options(synchronize_session=False))
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def form_of(workflow: Workflow, conversation: Conversation) -> Form:
@@ -95,14 +120,12 @@ def start(
     )
     replies: list[Reply] = []
     if put_aside:
-        replies.append(
-            Text("I've put aside what you were doing before; nothing from it was saved.")
-        )
+        replies.append(Text(message("put_aside")))
     if action is None:
-        replies.append(Text(f"{workflow.title}: I'll ask a few questions. You can type "
-                            "“back”, “skip” (optional questions), “help” or “cancel” at any time."))
+        replies.append(Text(message("intro", title=workflow.title)))
     else:
-        replies.append(Text(f"{action.label} — {case.reference}."))
+        replies.append(Text(message("action_intro", action=action.label,
+                                    reference=case.reference)))
         if action.intro is not None and (intro := action.intro(ctx, case)):
             replies.append(Text(intro))
     return replies + _advance(ctx, workflow, conversation)
@@ -116,8 +139,8 @@ def _open(
     if previous is not None:
         previous.status = ConversationStatus.CANCELLED
     conversation = Conversation(
-        school_id=ctx.school.id,
-        person_id=ctx.person.id,
+        school_id=ctx.school_id,
+        person_id=ctx.person_id,
         adapter=ctx.adapter,
         channel_key=channel_key,
         workflow=workflow.name,
@@ -134,7 +157,7 @@ def resume(ctx: Context, workflow: Workflow, conversation: Conversation) -> list
     """Where were we? Said after a restart or when someone comes back to the chat."""
     what = workflow.title if conversation.action is None else workflow.action(
         conversation.action).label
-    return [Text(f"Picking up where you left off: {what}.")] + _prompt(ctx, workflow, conversation)
+    return [Text(message("resumed", what=what))] + _prompt(ctx, workflow, conversation)
 
 
 def handle(
@@ -151,12 +174,11 @@ def handle(
         if case is not None:
             # An action on a case already saved (a breach's follow-up questions, a decision):
             # the case stays, and the person must not think their report went with the form.
-            return [Text(f"Cancelled. {case.reference} stays as it was; nothing was added to "
-                         "it.", "warning")]
-        return [Text("Cancelled. Nothing was saved.", "warning")]
+            return [Text(message("cancelled_action", reference=case.reference), "warning")]
+        return [Text(message("cancelled"), "warning")]
     if conversation.status == ConversationStatus.CONFIRMING:
         return _at_summary(ctx, workflow, conversation, form, word, text)
-    field = form.field(conversation.position)
+    field = _asked(form, conversation)
     doubted = conversation.answers.get(DOUBTED)
     if doubted is not None:
         if word in YES:
@@ -164,22 +186,21 @@ def handle(
         conversation.answers = {k: v for k, v in conversation.answers.items() if k != DOUBTED}
         if word in NO:
             _touch(ctx, conversation)
-            return [Text("Then please type it again.")] + _prompt(ctx, workflow, conversation)
+            return [Text(message("type_again"))] + _prompt(ctx, workflow, conversation)
         # Anything else is a new answer to the same question: the doubted one is dropped.
     previous = _previous(conversation)
     if word in KEEP and field.name in previous:  # Enter (or "keep") keeps the answer shown
         return _answer(ctx, workflow, conversation, field, previous[field.name])
     if word in HELP:
-        return [Text(field.help or f"{field.question} ({_hint(field)})")] + _prompt(
-            ctx, workflow, conversation
-        )
+        said = field.help or message("field_help", question=field.question, hint=_hint(field))
+        return [Text(said)] + _prompt(ctx, workflow, conversation)
     if word in BACK:
         return _back(ctx, workflow, conversation)
     if word in SKIP and field.optional and not field.takes_unknown(word):
         return _answer(ctx, workflow, conversation, field, None)
     if word in SKIP and not field.takes_unknown(word):
-        return [Text(f"This one is needed, so it can't be skipped. {field.help}".strip(),
-                     "warning")] + _prompt(ctx, workflow, conversation)
+        return [Text(message("needed", help=field.help.strip()), "warning")] + _prompt(
+            ctx, workflow, conversation)
     try:
         value = field.parse(text, conversation.answers, ctx, _case(ctx, workflow, conversation))
     except Invalid as error:
@@ -188,7 +209,8 @@ def handle(
         return [Text(error.message, "error")] + _prompt(ctx, workflow, conversation)
     replies: list[Reply] = []
     if field.kind.value in ("date", "datetime"):
-        replies.append(Text(f"{field.label}: {field.display(value)}."))
+        replies.append(Text(message("read_back", label=field.label, shown=field.display(value),
+                                    doubt=None, asking=False)))
     if field.doubt(value, ctx):
         # Read back and wait for a yes: a slip of the year must not start a clock.
         conversation.answers = {**conversation.answers, DOUBTED: value}
@@ -239,7 +261,7 @@ def _back(ctx: Context, workflow: Workflow, conversation: Conversation) -> list[
         order = order[: order.index(conversation.position)]
     names = [n for n in order if n in conversation.answers]
     if not names:
-        return [Text("This is the first question.", "warning")] + _prompt(
+        return [Text(message("first_question"), "warning")] + _prompt(
             ctx, workflow, conversation
         )
     _revisit(ctx, conversation, names[-1])
@@ -278,16 +300,12 @@ def _at_summary(
         if len(parts) == 2 and parts[1].isdigit() and 1 <= int(parts[1]) <= len(fields):
             _revisit(ctx, conversation, fields[int(parts[1]) - 1].name)
             return _prompt(ctx, workflow, conversation)
-        return [Text(f"Type “edit” and a number from 1 to {len(fields)}.", "warning")] + _prompt(
+        return [Text(message("edit_which", count=len(fields)), "warning")] + _prompt(
             ctx, workflow, conversation
         )
     if word in HELP:
-        return [Text("Type “yes” to save, “edit 2” to change answer 2, “back” for the last "
-                     "question or “cancel” to stop without saving.")] + _prompt(
-            ctx, workflow, conversation
-        )
-    return [Text("Nothing is saved yet. Type “yes” to save, “edit” and a number to change an "
-                 "answer, or “cancel”.", "warning")] + _prompt(ctx, workflow, conversation)
+        return [Text(message("summary_help"))] + _prompt(ctx, workflow, conversation)
+    return [Text(message("not_saved_yet"), "warning")] + _prompt(ctx, workflow, conversation)
 
 
 def _submit(
@@ -295,19 +313,16 @@ def _submit(
 ) -> list[Reply]:
     # Claim the conversation first: a second "yes" (a double click, a retried event)
     # finds it already done and creates nothing.
-    claimed = ctx.session.execute(
-        update(Conversation)
-        .where(
-            col(Conversation.id) == conversation.id,
-            col(Conversation.version) == conversation.version,
-            col(Conversation.status) == ConversationStatus.CONFIRMING,
-        )
-        .values(status=ConversationStatus.DONE, version=conversation.version + 1,
-                updated_at=ctx.now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claimed = _changed(ctx, update(Conversation)
+                       .where(
+                           col(Conversation.id) == conversation.id,
+                           col(Conversation.version) == conversation.version,
+                           col(Conversation.status) == ConversationStatus.CONFIRMING,
+                       )
+                       .values(status=ConversationStatus.DONE, version=conversation.version + 1,
+                               updated_at=ctx.now))
     if claimed != 1:
-        return [Text("That was already saved.", "warning")]
+        return [Text(message("already_saved"), "warning")]
     ctx.session.refresh(conversation)
     values = form.values(conversation.answers)
     # A savepoint: if the domain refuses, nothing it had begun to write survives.
@@ -315,12 +330,13 @@ def _submit(
     try:
         if conversation.action is None:
             case = create(ctx, workflow, values | {"__conversation_id__": conversation.id})
-            message = f"Saved as {case.reference}."
+            said = message("saved", reference=case.reference)
         else:
             case = ctx.session.get(workflow.model, conversation.target_id)
             action = workflow.action(conversation.action)
-            message = perform(ctx, workflow, action, case, values, conversation.target_version)
-            message = message or f"Done: {action.label}."
+            said = perform(ctx, workflow, action, case, values,
+                           saved_version(conversation)) or engine_message(
+                "done", action=action.label)
         savepoint.commit()
     except Invalid as error:
         savepoint.rollback()
@@ -329,11 +345,10 @@ def _submit(
         savepoint.rollback()
         return [Text(error.message, "error")]
     if conversation.action is None and workflow.follow_up and follow:
-        follow = workflow.action(workflow.follow_up)
         ctx.session.refresh(case)
-        return [Text(message, "success"), *start(ctx, conversation.channel_key, workflow,
-                                                 follow, case)]
-    return [Text(message, "success"), card(ctx, workflow, case)]
+        return [Text(said, "success"), *start(ctx, conversation.channel_key, workflow,
+                                              workflow.action(workflow.follow_up), case)]
+    return [Text(said, "success"), card(ctx, workflow, case)]
 
 
 def _reopen(
@@ -369,13 +384,14 @@ def _prompt(ctx: Context, workflow: Workflow, conversation: Conversation) -> lis
             notes = (confirm,) if confirm else ()
         # A form sent whole (a modal, a card) had no chance to read a date back: do it here.
         notes = tuple(
-            f"{f.label}: {f.display(conversation.answers.get(f.name))}. {doubt}"
+            message("read_back", label=f.label, shown=f.display(conversation.answers.get(f.name)),
+                    doubt=doubt, asking=False)
             for f in fields if (doubt := f.doubt(conversation.answers.get(f.name), ctx))
         ) + notes
         title = workflow.title if conversation.action is None else workflow.action(
             conversation.action).label
-        return [Summary(title=f"Please check: {title}", rows=rows, notes=notes)]
-    field = form.field(conversation.position)
+        return [Summary(title=message("check", title=title), rows=rows, notes=notes)]
+    field = _asked(form, conversation)
     previous = _previous(conversation).get(field.name)
     doubted = conversation.answers.get(DOUBTED)
     # Count as if the answers being revisited still stood, so going back from "5 of 12"
@@ -387,8 +403,8 @@ def _prompt(ctx: Context, workflow: Workflow, conversation: Conversation) -> lis
         return [
             Question(
                 field=field.name,
-                prompt=f"{field.label}: {field.display(doubted)}. {field.doubt(doubted, ctx)} "
-                       "(yes, or type the right date)",
+                prompt=message("read_back", label=field.label, shown=field.display(doubted),
+                               doubt=field.doubt(doubted, ctx), asking=True),
                 help=field.help,
                 kind="yes_no",
                 step=counted.index(field.name) + 1,
@@ -414,7 +430,7 @@ def _prompt(ctx: Context, workflow: Workflow, conversation: Conversation) -> lis
 def _hint(field: Field) -> str:
     if field.choices:
         return field.choices_hint()
-    return "optional: type “skip” to leave it out" if field.optional else "required"
+    return message("optional_hint" if field.optional else "required_hint")
 
 
 def _touch(ctx: Context, conversation: Conversation) -> None:
@@ -445,6 +461,8 @@ def follow_up(ctx: Context, channel_key: str, workflow: Workflow, reference: str
     """Carry on with the workflow's follow-up questions in a chat (after a form was saved)."""
     from workflows.core.engine import load
 
+    if workflow.follow_up is None:
+        return []
     return start(ctx, channel_key, workflow, workflow.action(workflow.follow_up),
                  load(ctx, workflow, reference))
 
@@ -468,6 +486,8 @@ def prepare(
         ctx, channel_key, workflow, answers=values, status=ConversationStatus.CONFIRMING
     )
     (summary,) = _prompt(ctx, workflow, conversation)
+    if not isinstance(summary, Summary):  # a confirming conversation prompts with its summary
+        raise TypeError(f"expected a summary, got {type(summary).__name__}")
     return Prepared(conversation_id=conversation.id, summary=summary)
 
 
@@ -477,23 +497,23 @@ def confirm(ctx: Context, conversation_id: int) -> Confirmed:
 
     conversation = ctx.session.get(Conversation, conversation_id)
     if conversation is None or conversation.person_id != ctx.person.id:
-        text = "That form has expired. Please start again."
+        text = message("expired")
         return Confirmed(False, text, [Text(text, "error")])
     if conversation.status != ConversationStatus.CONFIRMING:
-        text = ("That was already saved." if conversation.status == ConversationStatus.DONE
-                else "That form was cancelled. Please start again.")
+        text = message("already_saved" if conversation.status == ConversationStatus.DONE
+                       else "form_cancelled")
         return Confirmed(False, text, [Text(text, "warning")])
     workflow = WORKFLOWS[conversation.workflow]
     # A form's follow-up questions cannot go on in the form: the adapter starts them in a chat.
     replies = _submit(ctx, workflow, conversation, form_of(workflow, conversation), follow=False)
-    message = next((r.text for r in replies if isinstance(r, Text)), "")
+    said = next((r.text for r in replies if isinstance(r, Text)), "")
     if conversation.status == ConversationStatus.ASKING:
         # Refused as a whole: cancel the held answers and give them back to the form.
         answers = {k: v for k, v in conversation.answers.items() if k != PREVIOUS}
         answers |= _previous(conversation)
         conversation.status = ConversationStatus.CANCELLED
         _touch(ctx, conversation)
-        return Confirmed(False, message, replies, reopened=answers)
+        return Confirmed(False, said, replies, reopened=answers)
     ok = any(isinstance(r, Text) and r.tone == "success" for r in replies)
     reference = next((r.reference for r in replies if isinstance(r, Card)), None)
-    return Confirmed(ok, message, replies, reference=reference)
+    return Confirmed(ok, said, replies, reference=reference)

@@ -19,7 +19,6 @@ from sqlmodel import col, update
 from workflows.audit import service as audit
 from workflows.core import notify
 from workflows.core.context import Context
-from workflows.core.dates import describe_datetime
 from workflows.core.declaration import CREATED, Action, Workflow
 from workflows.core.fields import FormErrors, Invalid
 from workflows.core.inbound import first_time
@@ -51,7 +50,7 @@ def assign_reference(ctx: Context, case: Any, prefix: str, year: int) -> None:
     transaction (see ``numbering``); one place for every workflow. The case is written too,
     so callers have its id for the audit line.
     """
-    number = next_number(ctx.session, ctx.school.id, prefix, year)
+    number = next_number(ctx.session, ctx.school_id, prefix, year)
     case.reference = f"{prefix}-{year}-{number:04d}"
     ctx.session.add(case)
     ctx.session.flush()
@@ -61,20 +60,20 @@ def load(ctx: Context, workflow: Workflow, reference: str) -> Any:
     """A case by reference, only if this person may see it (same answer either way)."""
     from sqlmodel import select
 
-    model = workflow.model
+    model: Any = workflow.model  # a table model; the declaration does not say which yet
     case = ctx.session.exec(
         select(model).where(model.reference == reference.upper(), model.school_id == ctx.school.id)
     ).first()
     if case is None or not can_view(ctx.person, case):
         # Not "forbidden": a staff member must not learn that a reference exists.
-        raise NotFound(f"I can't find a case {reference.upper()} that you can see.")
+        raise NotFound(message("not_found", reference=reference.upper()))
     return case
 
 
 def view(ctx: Context, workflow: Workflow, case: Any) -> Card:
     """The case as this person may see it; every read is audited."""
     if not can_view(ctx.person, case):
-        raise NotFound(f"I can't find a case {case.reference} that you can see.")
+        raise NotFound(message("not_found", reference=case.reference))
     audit.record(ctx, f"{workflow.name}.viewed", workflow.name, case.id, case.reference)
     return card(ctx, workflow, case)
 
@@ -128,12 +127,10 @@ def check_may_start(ctx: Context, workflow: Workflow, action: Action, case: Any)
     """Refuse early, before asking any question, if the action cannot be taken."""
     require(ctx.person, action.permission, action.label.lower())
     if not can_view(ctx.person, case):
-        raise NotFound(f"I can't find a case {case.reference} that you can see.")
+        raise NotFound(message("not_found", reference=case.reference))
     if case.state not in action.from_states:
-        raise Conflict(
-            f"{case.reference} is {workflow.states[case.state].lower()}, "
-            f"so “{action.label}” is not possible now."
-        )
+        raise Conflict(message("not_now", reference=case.reference,
+                               status=workflow.states[case.state], action=action.label))
     reason = action.refusal(ctx, case)
     if reason:
         raise Conflict(reason)
@@ -155,7 +152,7 @@ def perform(
             raise Conflict(_who_was_first(ctx, workflow, case)) from None
         raise
     if action.changes_case:
-        model = workflow.model
+        model: Any = workflow.model
         # The claimed row comes back in the same statement, refreshing ``case`` with what
         # is stored now (a refresh after it was a second round trip).
         claimed = ctx.session.execute(
@@ -169,9 +166,9 @@ def perform(
             ctx.session.refresh(case)
             raise Conflict(_who_was_first(ctx, workflow, case))
     if not action.changes_case and not _first_append(ctx, workflow, action, case, values):
-        return REPEATED
+        return message("repeated")
     was = action.was(ctx, case, values) if action.was else {}
-    message = action.apply(ctx, case, values) if action.apply else None
+    said = action.apply(ctx, case, values) if action.apply else None
     target = action.target(case)
     if target is not None:
         case.state = target
@@ -193,7 +190,7 @@ def perform(
     told = notify.send(ctx, workflow, action.name, case, values)
     if action.changes_case:
         plan_for_case(ctx.session, ctx.school, workflow, case, ctx.now)
-    return f"{message}{told}" if message and told else message
+    return f"{said}{told}" if said and told else said
 
 
 def create(ctx: Context, workflow: Workflow, values: Mapping[str, Any]) -> Any:
@@ -217,7 +214,10 @@ def create(ctx: Context, workflow: Workflow, values: Mapping[str, Any]) -> Any:
     return case
 
 
-REPEATED = "Already added: the same was saved a moment ago, so it was not added again."
+def message(event: str, **facts: Any) -> str:
+    """What the engine tells the person acting, worded in ``templates/engine``."""
+    return render("engine/message.txt.j2", event=event, **facts)
+
 
 
 def _first_append(ctx: Context, workflow: Workflow, action: Action, case: Any,
@@ -241,14 +241,11 @@ def _who_was_first(ctx: Context, workflow: Workflow, case: Any) -> str:
     events = audit.history(ctx.session, workflow.name, case.id)
     last = next((e for e in reversed(events) if e.action in decisive), None)
     if last is None:
-        return f"{case.reference} changed while you were answering. Nothing was changed."
-    who = "You" if last.actor_id == ctx.person.id else last.actor_name
-    what = last.action.split(".", 1)[1].replace("_", " ")
-    return (
-        f"{who} already did “{what}” on {case.reference} "
-        f"({describe_datetime(last.at.astimezone(ctx.tz))}). Nothing was changed by this attempt; "
-        f"it is now {workflow.states[case.state].lower()}."
-    )
+        return message("changed", reference=case.reference)
+    return message("beaten", mine=last.actor_id == ctx.person.id, who=last.actor_name,
+                   what=last.action.split(".", 1)[1].replace("_", " "),
+                   reference=case.reference, at=last.at.astimezone(ctx.tz),
+                   status=workflow.states[case.state])
 
 
 __all__ = [
@@ -284,7 +281,7 @@ def may_start(ctx: Context, workflow: Workflow) -> str | None:
     """Why this person cannot start ``workflow``, or None."""
     if can(ctx.person, workflow.start_permission):
         return None
-    return f"Your role does not allow you to start a {workflow.title.lower()}."
+    return message("may_not_start", title=workflow.title)
 
 
 def preflight(ctx: Context, workflow: Workflow, action: Action, reference: str) -> str | None:
@@ -311,10 +308,10 @@ def decide(
     except NotFound as error:
         return Decision(False, error.message)
     except FormErrors as error:
-        return Decision(False, "Please correct the form.", errors=error.errors)
+        return Decision(False, message("correct_the_form"), errors=error.errors)
     savepoint = ctx.session.begin_nested()
     try:
-        message = perform(ctx, workflow, action, case, values, expected_version)
+        said = perform(ctx, workflow, action, case, values, expected_version)
         savepoint.commit()
     except Invalid as error:
         savepoint.rollback()
@@ -328,12 +325,12 @@ def decide(
         savepoint.rollback()
         ctx.session.refresh(case)
         return Decision(False, error.message, card=card(ctx, workflow, case))
-    when = describe_datetime(ctx.local_now.replace(second=0, microsecond=0))
     return Decision(
         True,
-        message or f"Done: {action.label}.",
+        said or message("done", action=action.label),
         card=card(ctx, workflow, case),
-        footer=f"{action.label}: {ctx.person.name}, {when}.",
+        footer=message("footer", action=action.label, who=ctx.person.name,
+                       at=ctx.local_now.replace(second=0, microsecond=0)),
     )
 
 

@@ -25,6 +25,7 @@ from workflows.core.dates import (
     parse_date,
     parse_datetime,
 )
+from workflows.core.wording import render
 
 
 class Kind(StrEnum):
@@ -55,6 +56,11 @@ class Choice:
 
 
 Answers = Mapping[str, Any]
+
+
+def refusal(reason: str, **facts: Any) -> str:
+    """Why a typed answer is not taken, worded in ``templates/fields``."""
+    return render("fields/refusal.txt.j2", reason=reason, **facts)
 # A check sees the parsed value, every answer so far and the context; it returns a
 # message when the answer cannot stand.
 Check = Callable[[Any, Answers, Context], str | None]
@@ -92,14 +98,14 @@ class Plausible:
     def problem(self, day: date, ctx: Context) -> str | None:
         floor = self.floor(ctx)
         if day < floor:
-            return (f"{describe_date(day)} can't be right: "
-                    + self.floor_reason.format(floor=describe_date(floor)))
+            return refusal("implausible", day=day,
+                           floor_reason=self.floor_reason.format(floor=describe_date(floor)))
         return None
 
     def doubt(self, day: date, ctx: Context) -> str | None:
         if self.confirm_days is None or (ctx.today - day).days <= self.confirm_days:
             return None
-        return f"That is {how_long_ago(day, ctx.today)} ago: is that right?"
+        return refusal("long_ago", gap=how_long_ago(day, ctx.today))
 
 
 def how_long_ago(day: date, today: date) -> str:
@@ -185,13 +191,10 @@ class Field:
         """
         text = (raw or "").strip()
         if not text:
-            raise Invalid(f"Please give an answer: {self.question}", self.name)
+            raise Invalid(refusal("empty", question=self.question), self.name)
         if len(text) > self.limit:
-            raise Invalid(
-                f"That answer is {len(text):,} characters long; {self.label.lower()} "
-                f"can be at most {self.limit:,}. Please shorten it.",
-                self.name,
-            )
+            raise Invalid(refusal("too_long", length=len(text), label=self.label,
+                                  limit=self.limit), self.name)
         if self.takes_unknown(text):
             return UNKNOWN
         value = _PARSERS[self.kind](self, text, ctx)
@@ -208,13 +211,13 @@ class Field:
         for after in self.after:
             bound = after.when(ctx, answers, case)
             if bound is not None and before(value, bound, ctx):
-                raise Invalid(f"That is before {after.label} ({describe_moment(bound, ctx)}).",
-                              self.name)
+                raise Invalid(refusal("before", bound_label=after.label,
+                                      bound=describe_moment(bound, ctx)), self.name)
         for bound_by in self.until:
             bound = bound_by.when(ctx, answers, case)
             if bound is not None and before(bound, value, ctx):
-                raise Invalid(f"That is after {bound_by.label} ({describe_moment(bound, ctx)}).",
-                              self.name)
+                raise Invalid(refusal("after", bound_label=bound_by.label,
+                                      bound=describe_moment(bound, ctx)), self.name)
         if self.plausible is not None:
             problem = self.plausible.problem(local_day(value, ctx), ctx)
             if problem:
@@ -266,13 +269,13 @@ def _text(field: Field, text: str, ctx: Context) -> str:
 
 def _email(field: Field, text: str, ctx: Context) -> str:
     if not _EMAIL.match(text):
-        raise Invalid(f"“{text}” does not look like an email address (like name@example.org).")
+        raise Invalid(refusal("email", typed=text))
     return text
 
 
 def _phone(field: Field, text: str, ctx: Context) -> str:
     if not _PHONE.match(text):
-        raise Invalid("That does not look like a phone number: use digits, spaces and +.")
+        raise Invalid(refusal("phone"))
     return text
 
 
@@ -282,8 +285,7 @@ def _yes_no(field: Field, text: str, ctx: Context) -> bool:
         return True
     if word in _NO:
         return False
-    raise Invalid("Please answer yes, no or “don't know”." if field.unknown
-                  else "Please answer yes or no.")
+    raise Invalid(refusal("yes_no", unknown=field.unknown))
 
 
 def _choice(field: Field, text: str, ctx: Context) -> str:
@@ -297,7 +299,7 @@ def _choice(field: Field, text: str, ctx: Context) -> str:
     starts = [c for c in field.choices if c.label.lower().startswith(word) and len(word) >= 3]
     if len(starts) == 1:
         return starts[0].value
-    raise Invalid(f"Please choose one of: {field.choices_hint()} (type the number or the name).")
+    raise Invalid(refusal("choice", hint=field.choices_hint()))
 
 
 def _date(field: Field, text: str, ctx: Context) -> str:
@@ -333,17 +335,10 @@ def not_in_future(value: str, answers: Answers, ctx: Context) -> str | None:
     moment = datetime.fromisoformat(value)
     if isinstance(moment, datetime) and "T" in value:
         if moment > ctx.now:
-            when = describe_typed(moment)
-            return (
-                f"{when} is in the future. Please give the date and time "
-                "it actually happened (for example “today 9:30” or “yesterday”)."
-            )
+            return refusal("future_moment", moment=moment)
         return None
     if date.fromisoformat(value) > ctx.today:
-        return (
-            f"{describe_date(date.fromisoformat(value))} is in the future. Please give the date "
-            "it actually happened (for example “today” or “yesterday”)."
-        )
+        return refusal("future_day", day=date.fromisoformat(value))
     return None
 
 
@@ -372,7 +367,7 @@ def before(value: date | datetime | str, bound: date | datetime | str, ctx: Cont
     the day (a date typed without a time is any time that day)."""
     mine, theirs = _moment(value), _moment(bound)
     if _timed(mine, ctx) and _timed(theirs, ctx):
-        return mine < theirs  # type: ignore[operator]
+        return mine < theirs
     return local_day(mine, ctx) < local_day(theirs, ctx)
 
 
@@ -431,7 +426,7 @@ class Form:
                 if f.optional:
                     answers[f.name] = None
                 else:
-                    errors[f.name] = "This is required."
+                    errors[f.name] = refusal("required")
                 continue
             try:
                 answers[f.name] = f.parse(text, answers, ctx, case)

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from workflows.audit.models import AuditEvent
 from workflows.core.export import plain, to_csv
-from workflows.database import utcnow
+from workflows.database import saved_id, utcnow
 from workflows.people import service as people
 from workflows.sar import service
 from workflows.sar.models import RightsRequest
@@ -68,7 +68,7 @@ def export_rows(session: Session, school: School, actor: str) -> list[dict[str, 
             "on_time": None if case.closed_on is None or case.due_on is None
             else case.closed_on <= case.due_on,
         })
-    session.add(AuditEvent(school_id=school.id, at=utcnow(), actor_name=actor, adapter="cli",
+    session.add(AuditEvent(school_id=saved_id(school), at=utcnow(), actor_name=actor, adapter="cli",
                            action="sar.exported", subject_type="sar",
                            detail={"count": len(rows)}))
     return [{k: plain(v) for k, v in row.items()} for row in rows]

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from workflows.core.context import Context
-from workflows.core.dates import describe_date, describe_datetime, describe_typed
 from workflows.core.declaration import (
     CREATED,
     OWNER,
@@ -32,6 +31,7 @@ from workflows.core.fields import (
     not_in_future,
 )
 from workflows.core.outward import absolute_times
+from workflows.core.wording import render
 from workflows.deadlines import CalendarError, DeadlineError
 from workflows.people import service as people
 from workflows.people.permissions import Permission
@@ -138,7 +138,7 @@ def _summary_notes(ctx: Context, values: Mapping[str, Any]) -> list[str]:
         return [problem]  # the same refusal "yes" would get, before it is typed
     received = datetime.fromisoformat(values["received_at"]).astimezone(ctx.tz).date()
     probe = RightsRequest(
-        school_id=ctx.school.id, request_type=values["request_type"], state=SarState.OPEN,
+        school_id=ctx.school_id, request_type=values["request_type"], state=SarState.OPEN,
         requester_name="", relationship=values.get("relationship", "other"), channel="",
         received_at=datetime.fromisoformat(values["received_at"]), received_on=received,
         details="", created_by_id=0,
@@ -149,23 +149,27 @@ def _summary_notes(ctx: Context, values: Mapping[str, Any]) -> list[str]:
         result = service.deadline(ctx.session, ctx.school, probe)
     except (CalendarError, DeadlineError) as error:
         return [str(error)]
-    if result is None:
-        return ["The clock starts when the ID or authority arrives; I'll work out the deadline "
-                "then."]
-    notes = [f"Deadline: {describe_date(result.due)} ({result.rule})."]
+    if result is None or result.due is None:  # no pause on a request not yet saved
+        return [_note("clock_waits")]
+    notes = [_note("deadline", due=result.due, rule=result.rule)]
     left = (result.due - ctx.today).days
     if left < 0:
-        notes.append(f"That was {-left} day{'s' if left != -1 else ''} ago: the request is "
-                     "already late. Tell the DPO today.")
+        notes.append(_note("late", days=-left))
     elif left <= 7:
-        notes.append(f"Only {left} day{'s' if left != 1 else ''} left: tell the DPO today.")
+        notes.append(_note("soon", days=left))
     if (values.get("relationship") == "parent" and values.get("about_requester") is False
             and values["request_type"] != RequestType.EDUCATIONAL_RECORD):
         # ICO: a child's data is the child's; from about 12 a competent child decides.
-        notes.append("If the child is about 12 or older and understands their rights, the "
-                     "request is theirs: the DPO will check the child agrees to the parent "
-                     "acting for them.")
+        notes.append(_note("child"))
     return notes
+
+
+def _note(note: str, **facts: Any) -> str:
+    return render("sar/summary.txt.j2", note=note, **facts)
+
+
+def _row(row: str, **facts: Any) -> str:
+    return render("sar/card.txt.j2", row=row, **facts)
 
 
 def _card_rows(ctx: Context, case: RightsRequest) -> list[tuple[str, str]]:
@@ -174,52 +178,48 @@ def _card_rows(ctx: Context, case: RightsRequest) -> list[tuple[str, str]]:
     relationship = next(c.label for c in RELATIONSHIPS if c.value == case.relationship)
     rows = [
         ("Type", service.TYPE_LABELS[RequestType(case.request_type)]),
-        ("Requester", f"{case.requester_name} ({relationship})"),
-        ("About", case.subject_name or "The requester"),
-        ("Contact", ", ".join(x for x in (case.requester_email, case.requester_phone,
-                                           case.requester_address) if x) or "(none)"),
-        ("Received", f"{describe_typed(case.received_at.astimezone(ctx.tz))} by "
-                     f"{next(c.label for c in CHANNELS if c.value == case.channel).lower()}"),
+        ("Requester", _row("requester", case=case, relationship=relationship)),
+        ("About", _row("about", case=case)),
+        ("Contact", _row("contact", contacts=[x for x in (
+            case.requester_email, case.requester_phone, case.requester_address) if x])),
+        ("Received", _row("received", at=case.received_at.astimezone(ctx.tz),
+                          channel=next(c.label for c in CHANNELS if c.value == case.channel))),
         ("Asked for", case.details),
     ]
     for what, label in (("id", "ID"), ("authority", "Authority"), ("fee", "Fee")):
         asked = getattr(case, f"{what}_requested_on")
         if asked:
-            arrived = getattr(case, f"{what}_received_on")
-            rows.append((label, f"asked {describe_date(asked)}; " + (
-                f"arrived {describe_date(arrived)}" if arrived else "not yet arrived")))
+            rows.append((label, _row("waited_for", asked=asked,
+                                     arrived=getattr(case, f"{what}_received_on"))))
     for p in service.pauses(ctx.session, case):
-        rows.append(("Clarification", f"asked {describe_date(p.asked_on)}; " + (
-            f"answered {describe_date(p.answered_on)}" if p.answered_on else "awaiting answer")))
+        rows.append(("Clarification", _row("clarification", asked=p.asked_on,
+                                           answered=p.answered_on)))
     if case.extended:
-        rows.append(("Extension", f"{case.extension_reason} (requester told "
-                                  f"{describe_date(case.extension_notice_on)})"))
-    rows.append(("Owner", owner.name if owner else "Nobody yet: the DPO can take it"))
-    rows.append(("Logged by", logged_by.name if logged_by else "?"))
+        rows.append(("Extension", _row("extension", case=case)))
+    rows.append(("Owner", _row("owner", owner=owner)))
+    rows.append(("Logged by", _row("logged_by", person=logged_by)))
     if case.state == SarState.CLOSED:
         outcome = next(c.label for c in OUTCOMES if c.value == case.outcome)
-        rows.append(("Outcome", f"{outcome}, responded {describe_date(case.closed_on)} by "
-                                f"{case.response_method}"))
+        rows.append(("Outcome", _row("outcome", case=case, outcome=outcome)))
         if case.outcome_reason:
             rows.append(("Reasons", case.outcome_reason))
     for n in service.notes(ctx.session, case):
         author = people.get(ctx.session, n.author_id)
-        rows.append((f"Note, {describe_datetime(n.at.astimezone(ctx.tz))}",
-                     f"{n.text} ({author.name if author else '?'})"))
+        rows.append((_row("note_title", at=n.at.astimezone(ctx.tz)),
+                     _row("note", note=n, author=author)))
     return rows
 
 
 def _deadline_text(ctx: Context, case: RightsRequest) -> str | None:
     if case.state == SarState.CLOSED:
         if case.due_on and case.closed_on and case.closed_on > case.due_on:
-            return f"Closed {(case.closed_on - case.due_on).days} days after the deadline."
+            return render("sar/deadline.txt.j2", closed=True,
+                          late_by=(case.closed_on - case.due_on).days)
         return None
     if case.due_on is None:
         return case.deadline_explanation
-    left = (case.due_on - ctx.today).days
-    when = (f"{left} days left" if left > 1 else "due tomorrow" if left == 1
-            else "due today" if left == 0 else f"OVERDUE by {-left} days")
-    return f"Due {describe_date(case.due_on)}: {when}.\n{case.deadline_explanation}"
+    return render("sar/deadline.txt.j2", closed=False, due=case.due_on,
+                  left=(case.due_on - ctx.today).days, explanation=case.deadline_explanation)
 
 
 OUTCOMES = (

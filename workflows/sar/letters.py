@@ -42,7 +42,7 @@ def _started_by(case: RightsRequest, day_one: object) -> str | None:
 
 def _letter(kind: str, title: str) -> Callable[[Context, RightsRequest], Document]:
     def draft(ctx: Context, case: RightsRequest) -> Document:
-        dpo = next(iter(by_role(ctx.session, ctx.school.id, Role.DPO)), None)
+        dpo = next(iter(by_role(ctx.session, ctx.school_id, Role.DPO)), None)
         pause = next(iter(reversed(service.pauses(ctx.session, case))), None)
         result = _deadline(ctx, case)
         body = render(

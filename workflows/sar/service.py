@@ -10,8 +10,9 @@ from sqlmodel import Session, col, select
 
 from workflows.audit import service as audit
 from workflows.core.context import Context
-from workflows.core.dates import describe_date
 from workflows.core.fields import Choice, Invalid
+from workflows.core.wording import render
+from workflows.database import saved_id
 from workflows.deadlines import (
     CalendarError,
     Deadline,
@@ -33,6 +34,16 @@ from workflows.schools.models import School
 from workflows.schools.service import term_calendar
 
 PREFIX = "SAR"
+
+
+def result(event: str, case: RightsRequest, **facts: Any) -> str:
+    """What the person who took an action reads back: the action gives facts, the template words."""
+    return render("sar/result.txt.j2", event=event, case=case, **facts)
+
+
+def refusal(reason: str, **facts: Any) -> str:
+    """Why an action or an intake is refused, worded in one place."""
+    return render("sar/refusal.txt.j2", reason=reason, **facts)
 
 
 def pauses(session: Session, case: RightsRequest) -> list[ClarificationPause]:
@@ -91,10 +102,7 @@ def deadline(
     if case.request_type == RequestType.EDUCATIONAL_RECORD:
         calendar = term_calendar(school)
         if calendar is None:
-            raise CalendarError(
-                f"{school.name} has no term calendar yet, so school days can't be counted. "
-                "The DPO can import one with “dpo-bot calendar import FILE”."
-            )
+            raise CalendarError(refusal("no_calendar", school=school))
         return edu_record_deadline(case.received_on, calendar, school.region)
     start, waiting_for = clock_start(case)
     if start is None:
@@ -128,10 +136,7 @@ def recompute(ctx: Context, case: RightsRequest) -> None:
     if result is None:
         _, waiting_for = clock_start(case)
         case.due_on, case.deadline_rule = None, "clock not started"
-        case.deadline_explanation = (
-            f"The clock has not started: the school is waiting for {waiting_for}. "
-            "Day one will be the day it arrives."
-        )
+        case.deadline_explanation = render("sar/clock.txt.j2", waiting_for=waiting_for)
         return
     case.due_on = result.due
     case.deadline_rule = result.rule
@@ -144,7 +149,7 @@ def build(ctx: Context, values: Mapping[str, Any]) -> RightsRequest:
     received_at = datetime.fromisoformat(values["received_at"])
     third_party = values["relationship"] in ("third_party", "solicitor")
     case = RightsRequest(
-        school_id=ctx.school.id,
+        school_id=ctx.school_id,
         conversation_id=values.get("__conversation_id__"),
         request_type=values["request_type"],
         state=SarState.OPEN,
@@ -159,7 +164,7 @@ def build(ctx: Context, values: Mapping[str, Any]) -> RightsRequest:
         received_on=received_at.astimezone(ctx.tz).date(),
         details=values["details"],
         id_required=bool(values.get("id_needed")),
-        created_by_id=ctx.person.id,
+        created_by_id=ctx.person_id,
         created_at=ctx.now,
     )
     if values.get("id_needed"):
@@ -182,11 +187,7 @@ def created_facts(case: RightsRequest) -> dict[str, Any]:
 
 def _check_intake(ctx: Context, values: Mapping[str, Any]) -> None:
     if not any(values.get(k) for k in ("requester_email", "requester_phone", "requester_address")):
-        raise Invalid(
-            "We need at least one way to reply to them: an email address, a phone number or "
-            "a postal address.",
-            "requester_email",
-        )
+        raise Invalid(refusal("no_contact"), "requester_email")
     if problem := edu_record_problem(ctx, values):
         raise Invalid(problem, "request_type")
 
@@ -196,23 +197,11 @@ def edu_record_problem(ctx: Context, values: Mapping[str, Any]) -> str | None:
     if values.get("request_type") != RequestType.EDUCATIONAL_RECORD:
         return None
     if not ctx.school.maintained:
-        return (
-            f"{ctx.school.name} is not a maintained school, so there is no separate "
-            "educational-record right (the 15-school-day rule). Log it as a subject "
-            "access request instead: the parent can ask for their child's data that way."
-        )
+        return refusal("not_maintained", school=ctx.school)
     if values.get("relationship") != "parent":
-        return (
-            "Only a parent can ask to see a pupil's educational record under the 2005 "
-            "regulations. If a pupil or someone else is asking, log a subject access "
-            "request instead."
-        )
+        return refusal("not_parent")
     if term_calendar(ctx.school) is None:
-        return (
-            f"{ctx.school.name} has no term calendar yet, so the 15 school days can't be "
-            "counted. Ask the DPO to import the term dates (dpo-bot calendar import FILE), "
-            "or log it as a subject access request for now."
-        )
+        return refusal("no_term_dates", school=ctx.school)
     return None
 
 
@@ -232,13 +221,13 @@ TYPE_LABELS: dict[RequestType, str] = {
 
 def take(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
     case.owner_id = ctx.person.id
-    return f"{case.reference} is yours now. You'll get its reminders."
+    return result("taken", case)
 
 
 def assign(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
     person = find_colleague(ctx, values["person"])
     case.owner_id = person.id
-    return f"{case.reference} is now {person.name}'s. They have been told."
+    return result("assigned", case, owner=person)
 
 
 def find_colleague(ctx: Context, name: str) -> Person:
@@ -255,22 +244,19 @@ def find_colleague(ctx: Context, name: str) -> Person:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise Invalid(f"Nobody called “{name}” uses the bot at this school yet.", "person")
-    names = ", ".join(p.name for p in matches[:8])
-    raise Invalid(f"Several people match “{name}”: {names}. Please type the full name.", "person")
+        raise Invalid(refusal("nobody", typed=name), "person")
+    raise Invalid(refusal("several", typed=name, names=[p.name for p in matches[:8]]), "person")
 
 
 def record_arrival(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
     what, on = values["what"], date.fromisoformat(values["received_on"])
     asked = getattr(case, f"{what}_requested_on")
     if asked is None:
-        raise Invalid(f"The school did not ask for {ARRIVALS[what]} on this case.", "what")
+        raise Invalid(refusal("not_asked", what=ARRIVALS[what]), "what")
     setattr(case, f"{what}_received_on", on)
     start, waiting_for = clock_start(case)
-    if start is None:
-        return f"Recorded. The clock starts when {waiting_for} arrives too."
     # The latest arrival is day one, which need not be the date just typed.
-    return f"Recorded. The clock started on {describe_date(start)}."
+    return result("arrived", case, start=start, waiting_for=waiting_for)
 
 
 ARRIVALS = {"id": "ID", "authority": "written authority", "fee": "a fee"}
@@ -283,20 +269,15 @@ def request_id(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> 
     setattr(case, f"{what}_received_on", None)
     if what == "id":
         case.id_required = True
-    letter = f" Draft the letter with “letter {case.reference} id_request”." if what in (
-        "id", "authority") else ""
-    return f"Recorded. The clock stops until {ARRIVALS[what]} arrives.{letter}"
+    return result("asked", case, what=ARRIVALS[what], letter=what in ("id", "authority"))
 
 
 def pause(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
     asked_on = date.fromisoformat(values["asked_on"])
     start, _ = clock_start(case)
     if start and asked_on < start:
-        raise Invalid(
-            f"The clock started on {describe_date(start)}; a pause can't begin before it.",
-            "asked_on",
-        )
-    ctx.session.add(ClarificationPause(request_id=case.id, asked_on=asked_on,
+        raise Invalid(refusal("pause_before_clock", start=start), "asked_on")
+    ctx.session.add(ClarificationPause(request_id=saved_id(case), asked_on=asked_on,
                                        question=values.get("question")))
     ctx.session.flush()
     try:
@@ -304,67 +285,52 @@ def pause(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
     except DeadlineError as error:
         # E.g. asked after the deadline had passed: the date is at fault, so ask it again.
         raise Invalid(str(error), "asked_on") from None
-    return (f"Paused from {describe_date(asked_on)}. When their answer arrives, type "
-            f"“resume {case.reference}”. Draft the letter with "
-            f"“letter {case.reference} clarification”.")
+    return result("paused", case, asked_on=asked_on)
 
 
 def resume(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
     current = open_pause(ctx.session, case)
+    if current is None:  # resume is declared only from the paused state, which has one
+        raise LookupError(f"{case.reference} is paused with no open pause")
     answered_on = date.fromisoformat(values["answered_on"])
     current.answered_on = answered_on
     ctx.session.add(current)
     ctx.session.flush()
-    days = (answered_on - current.asked_on).days + 1
-    return f"Resumed. {days} day{'s' if days != 1 else ''} did not count (both ends included)."
+    return result("resumed", case, days=(answered_on - current.asked_on).days + 1)
 
 
 def extension_guard(ctx: Context, case: RightsRequest) -> str | None:
     if case.extended:
-        return f"{case.reference} has already been extended."
+        return refusal("already_extended", case=case)
     if case.request_type == RequestType.EDUCATIONAL_RECORD:
-        return "An educational record request can't be extended: 15 school days is fixed."
+        return refusal("edu_no_extension")
     # While paused, today's answer gives the earliest notice deadline, which is after today.
-    result = deadline(ctx.session, ctx.school, case, answered_by=ctx.today)
-    notice_due = result.extension_notice_due if result is not None else None
-    if notice_due and ctx.today > notice_due:
-        return (
-            f"Too late to extend: the requester had to be told by "
-            f"{describe_date(notice_due)}, within the first month. "
-            f"The deadline stays {describe_date(result.due)}."
-        )
+    law = deadline(ctx.session, ctx.school, case, answered_by=ctx.today)
+    notice_due = law.extension_notice_due if law is not None else None
+    if notice_due and ctx.today > notice_due and law is not None:
+        return refusal("too_late_to_extend", notice_due=notice_due, due=law.due)
     return None
 
 
 def extend(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
     told_on = date.fromisoformat(values["notice_on"])
-    result = deadline(ctx.session, ctx.school, case, answered_by=ctx.today)
-    notice_due = result.extension_notice_due if result is not None else None
+    law = deadline(ctx.session, ctx.school, case, answered_by=ctx.today)
+    notice_due = law.extension_notice_due if law is not None else None
     if notice_due and told_on > notice_due:
         if open_pause(ctx.session, case) is not None:
             # The real notice deadline depends on when their answer comes; only the earliest
             # it can be is safe to record against.
-            raise Invalid(
-                "The clock is paused, so the first month has not run out yet; but if their "
-                f"answer arrived today they would have to be told by {describe_date(notice_due)}. "
-                "Tell them by then, or record the extension once they have been told.",
-                "notice_on",
-            )
-        raise Invalid(
-            f"The requester had to be told by {describe_date(notice_due)} "
-            "(the end of the first month); an extension notice after that is out of time.",
-            "notice_on",
-        )
+            raise Invalid(refusal("notice_paused", notice_due=notice_due), "notice_on")
+        raise Invalid(refusal("notice_late", notice_due=notice_due), "notice_on")
     case.extended = True
     case.extension_reason = values["reason"]
     case.extension_notice_on = told_on
-    return (f"Extended. Draft the notice with “letter {case.reference} extension” "
-            "if it has not gone yet.")
+    return result("extended", case)
 
 
 def pause_guard(ctx: Context, case: RightsRequest) -> str | None:
     if case.request_type == RequestType.EDUCATIONAL_RECORD:
-        return "The clarification pause is a SAR rule; it does not apply to educational records."
+        return refusal("edu_no_pause")
     return None
 
 
@@ -375,9 +341,7 @@ def close(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
     if waiting and values["outcome"] in (Outcome.DISCLOSED_FULL, Outcome.DISCLOSED_PART,
                                          Outcome.COMPLETED):
         # Disclosing before the ID or authority the school asked for contradicts the record.
-        raise Invalid(f"The school asked for {' and '.join(waiting)} and it has not arrived: "
-                      f"record it first (“record id {case.reference}”), or close the request "
-                      "as withdrawn or refused.", "outcome")
+        raise Invalid(refusal("still_waiting", case=case, waiting=waiting), "outcome")
     current = open_pause(ctx.session, case)
     if current is not None:
         current.answered_on = max(current.asked_on, responded_on)
@@ -391,11 +355,7 @@ def close(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
     case.response_method = values["method"]
     late = case.due_on is not None and responded_on > case.due_on
     letter = "refusal" if case.outcome == Outcome.REFUSED else "response"
-    return (
-        f"Closed{' — late: the deadline was ' + describe_date(case.due_on) if late else ''}. "
-        f"The record can be added to, never changed. Draft the letter with "
-        f"“letter {case.reference} {letter}”."
-    )
+    return result("closed", case, late=late, letter=letter)
 
 
 # Corrections: every date a deadline hangs on, each as (label, what it is on the case).
@@ -423,13 +383,12 @@ def _corrected(ctx: Context, case: RightsRequest, which: str) -> tuple[object, s
         latest = next(iter(reversed(pauses(ctx.session, case))), None)
         attribute = "asked_on" if which == "pause_asked" else "answered_on"
         if latest is None or getattr(latest, attribute) is None:
-            raise Invalid("There is no such date on this request to correct.", "which")
+            raise Invalid(refusal("no_such_pause_date"), "which")
         return latest, attribute
     what, step = which.split("_")
     attribute = f"{what}_{'requested' if step == 'asked' else 'received'}_on"
     if getattr(case, attribute) is None:
-        raise Invalid(f"{_LABELS[which]}: there is no such date on {case.reference} yet.",
-                      "which")
+        raise Invalid(refusal("no_such_date", label=_LABELS[which], case=case), "which")
     return case, attribute
 
 
@@ -443,7 +402,7 @@ def date_before_correction(ctx: Context, case: RightsRequest, values: Mapping[st
 def correct_date(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
     """The DPO corrects a date the deadline hangs on: recomputed, read back, with a reason."""
     if not (values.get("reason") or "").strip():
-        raise Invalid("A reason is required: why was the date wrong?", "reason")
+        raise Invalid(refusal("no_reason"), "reason")
     which, on = values["which"], date.fromisoformat(values["on"])
     holder, attribute = _corrected(ctx, case, which)
     old, due_was = getattr(holder, attribute), case.due_on
@@ -456,14 +415,8 @@ def correct_date(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -
     if problem := order_problem(ctx, case):
         raise Invalid(problem, "on")
     recompute(ctx, case)
-    due = (f"The deadline is now {describe_date(case.due_on)}"
-           + (f" (it was {describe_date(due_was)})" if due_was and due_was != case.due_on
-              else " (unchanged)") + "." if case.due_on else case.deadline_explanation)
-    drafted = audit.letters_drafted(ctx.session, "sar", case.id)
-    letters = (f" Letters drafted before now ({', '.join(drafted)}) give the old date: draft "
-               "them again before sending." if drafted else "")
-    return (f"Corrected: {_LABELS[which].lower()} is {describe_date(on)}, not "
-            f"{describe_date(old)}. {due} The reminders have moved with it.{letters}")
+    return result("corrected", case, label=_LABELS[which], on=on, was=old, due_was=due_was,
+                  drafted=audit.letters_drafted(ctx.session, "sar", saved_id(case)))
 
 
 def order_problem(ctx: Context, case: RightsRequest) -> str | None:
@@ -474,29 +427,24 @@ def order_problem(ctx: Context, case: RightsRequest) -> str | None:
         asked = getattr(case, f"{what}_requested_on")
         arrived = getattr(case, f"{what}_received_on")
         if asked and asked < received:
-            return (f"{words[0].upper()}{words[1:]} can't have been asked for "
-                    f"({describe_date(asked)}) before the request arrived "
-                    f"({describe_date(received)}).")
+            return refusal("asked_before_received", words=words, asked=asked, received=received)
         if arrived and arrived < (asked or received):
-            return (f"{words[0].upper()}{words[1:]} can't have arrived "
-                    f"({describe_date(arrived)}) before it was asked for "
-                    f"({describe_date(asked or received)}).")
+            return refusal("arrived_before_asked", words=words, arrived=arrived,
+                           asked=asked or received)
     for p in pauses(ctx.session, case):
         if p.asked_on < received:
-            return (f"The school can't have asked them to clarify ({describe_date(p.asked_on)}) "
-                    f"before the request arrived ({describe_date(received)}).")
+            return refusal("clarify_before_received", asked=p.asked_on, received=received)
         if p.answered_on and p.answered_on < p.asked_on:
-            return (f"Their clarification can't have arrived ({describe_date(p.answered_on)}) "
-                    f"before the school asked ({describe_date(p.asked_on)}).")
+            return refusal("clarified_before_asked", answered=p.answered_on, asked=p.asked_on)
     if case.extension_notice_on and case.extension_notice_on < received:
-        return "The extension notice can't have gone before the request arrived."
+        return refusal("notice_before_received")
     return None
 
 
 def note(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
-    ctx.session.add(CaseNote(request_id=case.id, author_id=ctx.person.id, at=ctx.now,
+    ctx.session.add(CaseNote(request_id=saved_id(case), author_id=ctx.person_id, at=ctx.now,
                              text=values["text"]))
-    return "Note added."
+    return result("noted", case)
 
 
 def notes(session: Session, case: RightsRequest) -> list[CaseNote]:
