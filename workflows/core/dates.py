@@ -47,7 +47,9 @@ _EXTRA_SPELLINGS: dict[str, tuple[str, ...]] = {
 class _UKNames(parserinfo):
     """dateutil's month and weekday names, plus the extra abbreviations teachers type."""
 
-    WEEKDAYS = [(*names, *_EXTRA_SPELLINGS.get(names[-1], ())) for names in parserinfo.WEEKDAYS]
+    # dateutil reads any number of spellings a day; its stub types the list as pairs.
+    WEEKDAYS = [(*names, *_EXTRA_SPELLINGS.get(names[-1], ()))  # type: ignore[misc]
+                for names in parserinfo.WEEKDAYS]
 
 
 _NAMES = _UKNames(dayfirst=True)
@@ -67,13 +69,13 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 _COUNT = r"(?P<count>\d{1,4}|" + "|".join(_NUMBER_WORDS) + ")"
 
-# relativedelta keyword and multiplier for each unit a teacher might count back in.
-_DATE_UNITS: dict[str, tuple[str, int]] = {
-    "day": ("days", 1),
-    "week": ("weeks", 1),
-    "fortnight": ("weeks", 2),
-    "month": ("months", 1),
-    "year": ("years", 1),
+# One of each unit a teacher might count back in.
+_DATE_UNITS: dict[str, relativedelta] = {
+    "day": relativedelta(days=1),
+    "week": relativedelta(weeks=1),
+    "fortnight": relativedelta(weeks=2),
+    "month": relativedelta(months=1),
+    "year": relativedelta(years=1),
 }
 _TIME_UNITS: dict[str, int] = {"hour": 60, "hr": 60, "minute": 1, "min": 1}
 
@@ -184,9 +186,8 @@ def _relative_day(s: str, today: date) -> date | None:
     match = _RELATIVE_DAYS.match(s)
     if match is None or bool(match["in"]) == bool(match["ago"]):
         return None  # "3 days" alone, or "in 3 days ago": not a direction we can trust
-    keyword, factor = _DATE_UNITS[match["unit"]]
-    amount = _count(match["count"]) * factor * (1 if match["in"] else -1)
-    return _shift(today, relativedelta(**{keyword: amount}))
+    amount = _count(match["count"]) * (1 if match["in"] else -1)
+    return _shift(today, _DATE_UNITS[match["unit"]] * amount)
 
 
 def _named_weekday(s: str, today: date, prefer_past: bool) -> date | None:

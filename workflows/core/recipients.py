@@ -16,6 +16,7 @@ from workflows.core.context import Context
 from workflows.core.declaration import Workflow
 from workflows.core.engine import NotFound, card, load, view
 from workflows.core.ui import Card, Reply, Text
+from workflows.database import saved_id
 from workflows.notifications.models import Notification
 from workflows.people import service as people
 from workflows.people.models import Person
@@ -32,7 +33,7 @@ def deciders(session: Session, school_id: int) -> list[Person]:
 def button_holders(ctx: Context, shown: Sequence[Reply]) -> list[Person]:
     """Who is shown the buttons of a case among ``shown``: the school's deciders, and this
     person too when the core gave them buttons of their own (a case they may act on)."""
-    holders = deciders(ctx.session, ctx.school.id)
+    holders = deciders(ctx.session, saved_id(ctx.school))
     if any(isinstance(reply, Card) and reply.buttons for reply in shown):
         holders.append(ctx.person)
     return holders

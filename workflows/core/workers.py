@@ -69,7 +69,7 @@ class Workers:
         call = (self.adapter, account, served, school_id, work, args)
         if self._pool is None:
             async with self._threads:
-                return await asyncio.to_thread(_in_transaction, self.engine, *call)
+                return await asyncio.to_thread(lambda: _in_transaction(self.engine, *call))
         pool = self._pool
         try:
             return await self._submit(pool, call)
@@ -107,7 +107,7 @@ def _in_transaction(engine: Engine, adapter: str, account: str, served: tuple[in
         person = membership.speaking(session, adapter, account, served, school_id)
         if person is None:
             return NOBODY
-        ctx = Context(session=session, school=session.get(School, person.school_id),
+        ctx = Context(session=session, school=session.get_one(School, person.school_id),
                       person=person, adapter=adapter, now=datetime.now(UTC),
                       served=served if len(served) > 1 else ())
         return work(ctx, *args)

@@ -29,8 +29,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, func, select
 
 from workflows.audit import service as audit
@@ -38,7 +39,7 @@ from workflows.audit.models import AuditEvent
 from workflows.core.context import Context
 from workflows.core.ui import Reply, Text
 from workflows.core.wording import render
-from workflows.database import utcnow
+from workflows.database import saved_id, utcnow
 from workflows.people.models import Person, Role
 from workflows.schools.models import ChosenSchool, School
 
@@ -46,7 +47,7 @@ from workflows.schools.models import ChosenSchool, School
 ACCOUNT_FIELD = {"slack": "slack_user_id", "teams": "teams_user_id"}
 
 
-def _account_column(adapter: str) -> ColumnElement:
+def _account_column(adapter: str) -> Mapped[Any]:
     return col(getattr(Person, ACCOUNT_FIELD.get(adapter, "name")))
 
 
@@ -235,7 +236,7 @@ def withdraw(session: Session, adapter: str, account: str, served: Sequence[int]
     """Audit that a linked account was turned away (at each school it has a record, as that
     record, with the reason and the account's digest, no name) and return it, to be told."""
     for school, person in records(session, adapter, account, served):
-        session.add(AuditEvent(school_id=school.id, at=utcnow(), actor_id=person.id,
+        session.add(AuditEvent(school_id=saved_id(school), at=utcnow(), actor_id=person.id,
                                actor_name="(linked account)", adapter=adapter,
                                action="access.refused", subject_type="account",
                                subject_ref=account_digest(adapter, account),
@@ -292,7 +293,7 @@ def place(session: Session, adapter: str, account: str, served: Sequence[int],
                                 .order_by(col(School.name))))
     allowed = admit(schools, newcomer)
     if len(allowed) == 1:
-        return join(session, adapter, account, allowed[0].id, newcomer.name, email)
+        return join(session, adapter, account, saved_id(allowed[0]), newcomer.name, email)
     # A trust-wide domain names several schools: choose among those. With no domain set up
     # anywhere, any of them (every member of the workspace is the trust's own staff).
     raise Unplaced(allowed)
@@ -401,10 +402,10 @@ def switch(ctx: Context, wanted: str | None) -> list[Reply]:
     """“school”: where I am working and where else I could; “school NAME”: work there."""
     account = account_of(ctx.person, ctx.adapter)
     mine = records(ctx.session, ctx.adapter, account, ctx.served) if account and ctx.served else []
-    if len(mine) <= 1:
+    if account is None or len(mine) <= 1:
         return [Text(f"You're working with {ctx.school.name}: it is the only school I know "
                      "you at here.")]
-    others = [Choice(school.id, school.slug, school.name) for school, _ in mine]
+    others = [Choice(saved_id(school), school.slug, school.name) for school, _ in mine]
     listing = "\n".join(f"• {s.name} (“school {s.slug}”)" + (" ← now" if s.id == ctx.school.id
                                                             else "") for s in others)
     if not wanted:

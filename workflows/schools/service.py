@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from workflows.database import saved_id
 from workflows.deadlines import TermCalendar, is_working_day
 from workflows.schools.models import School
 
@@ -40,9 +41,9 @@ def served(session: Session, slug: str | None) -> tuple[int, ...]:
         school = by_slug(session, slug)
         if school is None:
             raise ValueError(f"No school called “{slug}”.")
-        return (school.id,)
-    ids = tuple(session.exec(select(School.id).order_by(col(School.id))).all())
-    return ids or (get_default(session).id,)
+        return (saved_id(school),)
+    ids = tuple(saved_id(s) for s in session.exec(select(School).order_by(col(School.id))))
+    return ids or (saved_id(get_default(session)),)
 
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
