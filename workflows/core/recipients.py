@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel import Session
 
@@ -51,7 +52,7 @@ def shared_with_team(person: Person, note: Notification) -> bool:
     return can(person, Permission.DECIDE) and note.kind.endswith(".new")
 
 
-def carried(ctx: Context, note: Notification, workflow: Workflow | None, *,
+def carried(ctx: Context, note: Notification, workflow: Workflow[Any] | None, *,
             shared: bool = False) -> list[Reply]:
     """What ``note`` carries for ``ctx.person``: its text, headed by the school for someone
     at several, and for a decider the case itself. A person gets the whole case (an audited
@@ -66,7 +67,7 @@ def carried(ctx: Context, note: Notification, workflow: Workflow | None, *,
     return replies
 
 
-def alerts_channel(note: Notification, workflow: Workflow | None) -> bool:
+def alerts_channel(note: Notification, workflow: Workflow[Any] | None) -> bool:
     """Whether ``note`` is the news of a new case whose workflow declares a channel alert
     (a reference and a countdown, never names: ``engine.channel_alert``)."""
     return (workflow is not None and workflow.channel_alert is not None

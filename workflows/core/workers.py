@@ -83,7 +83,7 @@ class Workers:
                 self._pool = self._new_pool()
         return await self._submit(self._pool, call)
 
-    async def _submit(self, pool: ProcessPoolExecutor, call: tuple) -> Any:
+    async def _submit(self, pool: ProcessPoolExecutor, call: tuple[Any, ...]) -> Any:
         return await asyncio.get_running_loop().run_in_executor(pool, _in_worker, *call)
 
     def close(self) -> None:
@@ -102,7 +102,8 @@ NOBODY = Nobody()
 
 
 def _in_transaction(engine: Engine, adapter: str, account: str, served: tuple[int, ...],
-                    school_id: int | None, work: Callable[..., T], args: tuple) -> T | Nobody:
+                    school_id: int | None, work: Callable[..., T],
+                    args: tuple[Any, ...]) -> T | Nobody:
     with session_scope(engine) as session:
         person = membership.speaking(session, adapter, account, served, school_id)
         if person is None:
@@ -142,6 +143,6 @@ def _ready() -> None:
 
 
 def _in_worker(adapter: str, account: str, served: tuple[int, ...], school_id: int | None,
-               work: Callable[..., T], args: tuple) -> T | Nobody:
+               work: Callable[..., T], args: tuple[Any, ...]) -> T | Nobody:
     assert _engine is not None, "not a worker process"
     return _in_transaction(_engine, adapter, account, served, school_id, work, args)

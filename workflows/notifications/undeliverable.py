@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, or_
+from sqlalchemy import ColumnElement, exists, func, or_
 from sqlmodel import Session, col, select
 
 from workflows.core.wording import render
@@ -30,9 +30,9 @@ class Stranded:
     waiting: int
 
 
-def _addressed():
+def _addressed() -> ColumnElement[bool]:
     """A person some chat can reach, or find (Slack looks people up by email)."""
-    has_address = exists().where(ChatAddress.person_id == Person.id)
+    has_address = exists().where(col(ChatAddress.person_id) == col(Person.id))
     return or_(col(Person.slack_user_id).is_not(None), col(Person.email).is_not(None),
                col(Person.teams_user_id).is_not(None), has_address)
 

@@ -31,7 +31,7 @@ from workflows.schools.service import (
 
 
 def plan_for_case(
-    session: Session, school: School, workflow: Workflow, case: Any, now: datetime
+    session: Session, school: School, workflow: Workflow[Any], case: Any, now: datetime
 ) -> None:
     desired = {r.dedupe_key: r for r in _desired(session, school, workflow, case, now)}
     # One read of the case's rows decides which of the three writes are needed at all: a
@@ -71,7 +71,7 @@ def plan_for_case(
 
 
 def _desired(
-    session: Session, school: School, workflow: Workflow, case: Any, now: datetime
+    session: Session, school: School, workflow: Workflow[Any], case: Any, now: datetime
 ) -> Iterable[Reminder]:
     policy = workflow.reminders
     due = workflow.due(case)
@@ -112,10 +112,10 @@ def _desired(
 def _clock(
     session: Session,
     school: School,
-    workflow: Workflow,
+    workflow: Workflow[Any],
     case: Any,
     due: datetime,
-    policy: ClockReminders,
+    policy: ClockReminders[Any],
     now: datetime,
 ) -> Iterable[Reminder]:
     """Nudges N hours before a moment; those already past are dropped, the last one kept."""
@@ -150,7 +150,7 @@ def _people(session: Session, case: Any, recipients: tuple[str, ...]) -> list[Pe
 def overdue_reminders(
     session: Session,
     school: School,
-    workflow: Workflow,
+    workflow: Workflow[Any],
     case: Any,
     due: date,
     day: date,
@@ -216,7 +216,7 @@ def working_days_between(school: School, start: date, end: date) -> int:
 
 def _reminder(
     school: School,
-    workflow: Workflow,
+    workflow: Workflow[Any],
     case: Any,
     due: date,
     kind: str,

@@ -119,7 +119,7 @@ def due_query(now: datetime, limit: int) -> SelectOfScalar[int | None]:
     )
 
 
-Registry = Mapping[str, Workflow]
+Registry = Mapping[str, Workflow[Any]]
 
 
 def default_registry() -> Registry:
@@ -134,7 +134,7 @@ def default_registry() -> Registry:
 class DeadlineHandler:
     """The handler of a workflow's deadline nudges (``Workflow.reminders``)."""
 
-    workflow: Workflow
+    workflow: Workflow[Any]
 
     def __call__(self, session: Session, reminder: Reminder, now: datetime) -> Message | None:
         return _deadline_handler(session, self.workflow, reminder, now)
@@ -330,7 +330,7 @@ def _mark_sent(session: Session, ids: list[int], token: str, now: datetime) -> i
     ).rowcount
 
 
-def _deadline_handler(session: Session, workflow: Workflow, reminder: Reminder,
+def _deadline_handler(session: Session, workflow: Workflow[Any], reminder: Reminder,
                       now: datetime) -> Message | None:
     case = session.get(workflow.model, reminder.subject_id)
     if case is None or not workflow.clock_running(case):

@@ -8,6 +8,8 @@ could not open at its own school.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session, col, func, select
 
 from workflows.core.context import Context
@@ -33,7 +35,7 @@ def schools_of(session: Session, person: Person) -> list[tuple[School, Person]]:
 
 def trust_cases(ctx: Context) -> list[Reply]:
     """Open cases at every school where this person is on the DPO team, most urgent first."""
-    rows: list[tuple[tuple, tuple[str, ...]]] = []
+    rows: list[tuple[tuple[Any, ...], tuple[str, ...]]] = []
     seen: list[str] = []
     for school, person in schools_of(ctx.session, ctx.person):
         if not can(person, Permission.VIEW_ALL):
