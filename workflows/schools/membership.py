@@ -265,9 +265,7 @@ class Unplaced(Exception):
         self.schools = tuple(Choice(s.id, s.slug, s.name) for s in schools)  # type: ignore
 
     def question(self) -> list[Reply]:
-        names = "\n".join(f"{n}. {school.name}" for n, school in enumerate(self.schools, 1))
-        return [Text("Hello! I work for several schools and don't know yet which is yours. "
-                     f"Which school do you work at? Reply with its name or number:\n{names}")]
+        return [Text(_say("which", schools=self.schools))]
 
 
 def domains(school: School) -> set[str]:
@@ -348,7 +346,7 @@ def settle(session: Session, adapter: str, account: str, served: Sequence[int],
 
 def welcomed(ctx: Context) -> Text:
     """What a newcomer is told once the school they named has them."""
-    return Text(f"Thank you: you're set up as staff at {ctx.school.name}.", "success")
+    return Text(_say("welcomed", school=ctx.school.name), "success")
 
 
 def join(session: Session, adapter: str, account: str, school_id: int, name: str,
@@ -403,26 +401,20 @@ def switch(ctx: Context, wanted: str | None) -> list[Reply]:
     account = account_of(ctx.person, ctx.adapter)
     mine = records(ctx.session, ctx.adapter, account, ctx.served) if account and ctx.served else []
     if account is None or len(mine) <= 1:
-        return [Text(f"You're working with {ctx.school.name}: it is the only school I know "
-                     "you at here.")]
+        return [Text(_say("only", school=ctx.school.name))]
     others = [Choice(saved_id(school), school.slug, school.name) for school, _ in mine]
-    listing = "\n".join(f"• {s.name} (“school {s.slug}”)" + (" ← now" if s.id == ctx.school.id
-                                                            else "") for s in others)
+    listed = {"schools": others, "current": ctx.school.id}
     if not wanted:
-        return [Text(f"You're working with {ctx.school.name}. Your schools:\n{listing}\n"
-                     "New cases and case references you type are for the school you're "
-                     "working with; a button on a case always acts at that case's school.")]
+        return [Text(_say("listed", school=ctx.school.name, **listed))]
     school = pick(others, wanted)
     if school is None:
-        return [Text(f"I don't know you at a school called “{wanted}”. Your schools:\n"
-                     f"{listing}", "warning")]
+        return [Text(_say("unknown", wanted=wanted, **listed), "warning")]
     remember(ctx.session, ctx.adapter, account, school.id)
     chosen, person = next((s, p) for s, p in mine if s.id == school.id)
     audit.record(Context(session=ctx.session, school=chosen, person=person,
                          adapter=ctx.adapter, now=ctx.now, served=ctx.served),
                  "school.chosen", "school", school.id, None)
-    return [Text(f"You're now working with {school.name}: new cases and references you type "
-                 "are for it, as your role there allows.", "success")]
+    return [Text(_say("chosen", school=school.name), "success")]
 
 
 def elsewhere(ctx: Context) -> list[School]:
@@ -438,11 +430,14 @@ def working_with(ctx: Context) -> str | None:
     """A reminder of the school, for someone who works with several, or None."""
     if not elsewhere(ctx):
         return None
-    return (f"This is for {ctx.school.name} (to log it for another of your schools, "
-            "cancel and say “school NAME”).")
+    return _say("for", school=ctx.school.name)
 
 
 def labelled(ctx: Context, text: str) -> str:
     """A message headed by its school, for someone who works with several: each school has
     its own SAR-2026-0001, so a trust DPO must see whose it is."""
     return f"{ctx.school.name}: {text}" if elsewhere(ctx) else text
+
+
+def _say(event: str, **facts: Any) -> str:
+    return render("schools/membership.txt.j2", event=event, **facts)
