@@ -27,6 +27,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+from workflows.core.wording import render
 from workflows.deadlines.calendar import (
     describe,
     describe_short,
@@ -179,10 +180,8 @@ def sar_deadline(
     if clock_start is not None:
         clock_start = require_date(clock_start, "clock start date")
         if clock_start < received:
-            raise DeadlineError(
-                f"The clock cannot start on {describe(clock_start)}, before the request "
-                f"arrived on {describe(received)}."
-            )
+            raise DeadlineError(_say("starts_before_request", start=clock_start,
+                                     received=received))
     day_one = clock_start if clock_start is not None else received
 
     for pause in pauses:
@@ -190,48 +189,29 @@ def sar_deadline(
         if pause.end is not None:
             require_date(pause.end, "date the clarification arrived")
         if pause.start < day_one:
-            raise DeadlineError(
-                f"Clarification asked for on {describe(pause.start)} is before day one "
-                f"({describe(day_one)}): a clock that has not started cannot be paused."
-            )
+            raise DeadlineError(_say("pause_before_day_one", start=pause.start, day_one=day_one))
         if pause.end is not None and pause.end < pause.start:
-            raise DeadlineError(
-                f"The clarification cannot have arrived on {describe(pause.end)}, before it "
-                f"was asked for on {describe(pause.start)}."
-            )
+            raise DeadlineError(_say("answer_before_question", start=pause.start,
+                                     end=pause.end))
 
     explanation: list[str] = []
     if day_one == received:
-        sentence = f"Day one is {describe(day_one)}, the day the request was received"
-        if not is_working_day(day_one, region):
-            sentence += "; it counts even though it is not a working day"
-        explanation.append(sentence + ".")
+        explanation.append(_say("day_one_received", day_one=day_one,
+                                working=is_working_day(day_one, region)))
     else:
         # Phrased so that any reason reads well, however long ("the written authority of ...").
-        if clock_start_reason:
-            what = f"the school asked for {clock_start_reason}, and that is the day it arrived"
-        else:
-            what = (
-                "the school asked for ID, authority or a fee, and that is the day the last of "
-                "them arrived"
-            )
-        explanation.append(
-            f"Day one is {describe(day_one)}: {what} "
-            f"(the request itself arrived on {describe(received)})."
-        )
+        explanation.append(_say("day_one_started", day_one=day_one, received=received,
+                                reason=clock_start_reason))
 
     month_date = day_one + relativedelta(months=1)
-    explanation.append(f"One calendar month from day one is {describe(month_date)}.")
+    explanation.append(_say("month", month=month_date))
     if clamp := _clamp_sentence(day_one, 1):
         explanation.append(clamp)
 
     base = month_date
     if extended:
         base = day_one + relativedelta(months=3)
-        explanation.append(
-            "The deadline has been extended by two further months, so it is three months "
-            f"from day one: {describe(base)}."
-        )
+        explanation.append(_say("extended", base=base))
         if clamp := _clamp_sentence(day_one, 3):
             explanation.append(clamp)
     rule = RULE_EXTENDED if extended else RULE_ONE_MONTH
@@ -246,44 +226,20 @@ def sar_deadline(
     for period in periods:
         running_due = _roll(base + timedelta(days=added), region)
         if period.start > running_due:
-            raise DeadlineError(
-                f"Clarification asked for on {describe(period.start)} comes after the deadline "
-                f"of {describe(running_due)} had passed; a clock that has run out cannot be "
-                "paused."
-            )
+            raise DeadlineError(_say("pause_after_deadline", start=period.start,
+                                     due=running_due))
         if period.end is not None:
             added += period.days
 
     for period in closed:
-        assert period.end is not None
-        span = (
-            f"from {describe(period.start)}, when the school asked for clarification, to "
-            f"{describe(period.end)}, when the answer arrived"
-        )
-        if period.days == 1:
-            sentence = f"The clock was paused {span}: that day does not count."
-        else:
-            sentence = (
-                f"The clock was paused {span}: those {period.days} days, both included, "
-                "do not count."
-            )
-        if period.count > 1:
-            sentence = (
-                f"{period.count} clarification pauses overlap, so their shared days count once: "
-                + sentence[0].lower()
-                + sentence[1:]
-            )
-        explanation.append(sentence)
+        explanation.append(_say("paused", start=period.start, end=period.end, days=period.days,
+                                count=period.count))
     if len(closed) > 1:
-        explanation.append(f"In all, {_plural(paused_days, 'paused day')} are added.")
+        explanation.append(_say("in_all", days=paused_days))
 
     open_period = next((p for p in periods if p.end is None), None)
     if open_period is not None:
-        explanation.append(
-            f"The clock has been stopped since {describe(open_period.start)}, when the school "
-            "asked for clarification, and the deadline moves by every day it stays paused; "
-            "there is no due date until the answer arrives."
-        )
+        explanation.append(_say("stopped", start=open_period.start))
         return Deadline(
             due=None,
             explanation=tuple(explanation),
@@ -296,25 +252,15 @@ def sar_deadline(
 
     unrolled = base + timedelta(days=paused_days)
     if paused_days:
-        explanation.append(
-            f"Adding the {_plural(paused_days, 'paused day')} to {describe(base)} gives "
-            f"{describe(unrolled)}."
-        )
+        explanation.append(_say("added", days=paused_days, base=base, unrolled=unrolled))
     due = _roll(unrolled, region)
     explanation.append(_roll_sentence(unrolled, due, region))
 
     notice_unrolled = month_date + timedelta(days=paused_days)
     notice_due = _roll(notice_unrolled, region)
     if extended:
-        working = "one calendar month from day one"
-        if paused_days:
-            working += f" plus the {_plural(paused_days, 'paused day')}"
-        if notice_unrolled != notice_due:
-            working += ", moved to the next working day"
-        explanation.append(
-            "The requester must be told about the extension, with the reasons, by "
-            f"{describe(notice_due)} ({working})."
-        )
+        explanation.append(_say("notice", due=notice_due, days=paused_days,
+                                rolled=notice_unrolled != notice_due))
 
     return Deadline(
         due=due,
@@ -325,3 +271,7 @@ def sar_deadline(
         unrolled=unrolled,
         extension_notice_due=notice_due,
     )
+
+
+def _say(line: str, **facts: Any) -> str:
+    return render("deadlines/sar.txt.j2", line=line, **facts)
