@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from workflows.core.wording import render
 from workflows.database import saved_id
 from workflows.deadlines import TermCalendar, is_working_day
 from workflows.schools.models import School
@@ -62,10 +63,9 @@ def add(session: Session, slug: str, name: str, email_domains: Sequence[str] = (
     Teams tenant serves several schools.
     """
     if not SLUG.fullmatch(slug):
-        raise SchoolRefused(f"“{slug}” cannot be a school's short name: use lower-case "
-                            "letters, digits and hyphens, e.g. oakwood or st-marys.")
+        raise SchoolRefused(render("schools/refused.txt.j2", reason="slug", slug=slug))
     if by_slug(session, slug) is not None:
-        raise SchoolRefused(f"There is already a school called {slug}.")
+        raise SchoolRefused(render("schools/refused.txt.j2", reason="taken", slug=slug))
     school = School(slug=slug, name=" ".join(name.split()) or slug)
     set_email_domains(school, email_domains)
     session.add(school)
