@@ -29,8 +29,6 @@ from dateutil.relativedelta import relativedelta
 
 from workflows.core.wording import render
 from workflows.deadlines.calendar import (
-    describe,
-    describe_short,
     is_working_day,
     month_name,
     normalise_region,
@@ -112,31 +110,14 @@ def _merge(pauses: Sequence[Pause]) -> list[_Period]:
     return periods
 
 
-def _roll_sentence(unrolled: date, due: date, region: str, what: str = "the deadline") -> str:
-    """Say why ``unrolled`` is not a working day and where the deadline lands instead."""
+def _roll_sentence(unrolled: date, due: date, region: str) -> str:
+    """Say why ``unrolled`` is not a working day and where the deadline lands instead (the
+    template drops the weekday of a day that is "a Saturday": it would repeat itself)."""
     if unrolled == due:
-        return f"{describe(unrolled)} is a working day, so that is {what}."
-    reasons = []
-    day = unrolled
-    while day < due:
-        reason = why_not_working(day, region)
-        if reason.startswith("a "):
-            # "Saturday 1 February 2025 is a Saturday" repeats itself; drop the weekday.
-            reasons.append(f"{describe_short(day)} is {reason}")
-        else:
-            reasons.append(f"{describe(day)} is {reason}")
-        day += timedelta(days=1)
-    return f"{_join(reasons)}, so {what} moves to the next working day: {describe(due)}."
-
-
-def _join(items: Sequence[str]) -> str:
-    if len(items) == 1:
-        return items[0]
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+        return _say("working_day", day=unrolled)
+    skipped = [(unrolled + timedelta(days=n), why_not_working(unrolled + timedelta(days=n), region))
+               for n in range((due - unrolled).days)]
+    return _say("rolled", skipped=skipped, due=due)
 
 
 def _roll(day: date, region: str) -> date:
@@ -150,11 +131,8 @@ def _clamp_sentence(day_one: date, months: int) -> str | None:
     target = day_one + relativedelta(months=months)
     if target.day == day_one.day:
         return None
-    target_month = month_name(target.month)
-    return (
-        f"{day_one.day} {month_name(day_one.month)} has no match in {target_month}, "
-        f"so the last day of {target_month} is used."
-    )
+    return _say("month_end", day_one=day_one, from_month=month_name(day_one.month),
+                to_month=month_name(target.month))
 
 
 def sar_deadline(
