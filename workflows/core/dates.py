@@ -411,11 +411,8 @@ def _combine(day: date, clock: time, now: datetime) -> datetime:
     moment = datetime.combine(day, clock, tzinfo=now.tzinfo)
     actual = moment.astimezone(UTC).astimezone(now.tzinfo)
     if actual.replace(tzinfo=None) != moment.replace(tzinfo=None):
-        raise DateParseError(
-            f"{clock:%H:%M} on {describe_date(day)} never happened: the clocks went forward "
-            f"that night, so {clock:%H:%M} became {actual:%H:%M}. "
-            f'Did you mean "{actual:%H:%M}"?'
-        )
+        raise _refused("skipped_time", typed=f"{clock:%H:%M}", day=day,
+                       actual=f"{actual:%H:%M}")
     return moment
 
 

@@ -126,7 +126,8 @@ def _single(ctx: Context, person: Person, role: Role) -> list[str]:
                 audit.record(ctx, "person.role_changed", "person", former.id, None,
                              name=former.name, old=role.value, new=Role.STAFF.value,
                              why=f"{person.name} is now {role.value}")
-                said.append(f"{former.name} is no longer {role.value}; now staff.")
+                said.append(render("people/handed_over.txt.j2", who=former.name,
+                                   role=role.value))
     return said
 
 

@@ -78,8 +78,8 @@ def set_email_domains(school: School, email_domains: Sequence[str]) -> None:
     domains = [d.strip().lower().lstrip("@") for d in email_domains if d.strip()]
     for domain in domains:
         if not DOMAIN.fullmatch(domain):
-            raise SchoolRefused(f"“{domain}” is not an email domain: give the part after the "
-                                "@, e.g. oakwood.sch.uk.")
+            raise SchoolRefused(render("schools/refused.txt.j2", reason="domain",
+                                       domain=domain))
     school.email_domains = ",".join(dict.fromkeys(domains)) or None
 
 
