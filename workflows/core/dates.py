@@ -22,10 +22,16 @@ from typing import Any
 from dateutil.parser import parserinfo
 from dateutil.relativedelta import FR, MO, SA, SU, TH, TU, WE, relativedelta
 
+from workflows.core.spelled import MONTH_NAMES as _MONTH_NAMES
+from workflows.core.spelled import WEEKDAY_NAMES as _WEEKDAY_NAMES
+from workflows.core.spelled import describe_date, describe_datetime, describe_typed
+from workflows.core.wording import render
+
 __all__ = [
     "DateParseError",
     "describe_date",
     "describe_datetime",
+    "describe_typed",
     "parse_date",
     "parse_datetime",
     "parse_written_date",
@@ -54,9 +60,6 @@ class _UKNames(parserinfo):
 
 
 _NAMES = _UKNames(dayfirst=True)
-# Fixed English names rather than strftime("%A"), which follows the process locale.
-_WEEKDAY_NAMES = [names[-1] for names in parserinfo.WEEKDAYS]
-_MONTH_NAMES = [names[-1] for names in parserinfo.MONTHS]
 _RELATIVE_WEEKDAYS = (MO, TU, WE, TH, FR, SA, SU)
 
 
@@ -152,10 +155,6 @@ def _not_understood(text: str, s: str, what: str, examples: str) -> DateParseErr
 
 
 def _refused(reason: str, **facts: Any) -> DateParseError:
-    # Imported here, not at the top: the wording environment imports this module for its
-    # date filters.
-    from workflows.core.wording import render
-
     return DateParseError(render("dates/refused.txt.j2", reason=reason, **facts))
 
 
@@ -466,29 +465,3 @@ def parse_datetime(text: str, *, now: datetime, prefer_past: bool = True) -> dat
     if _VAGUE_TIME.search(s):
         raise _refused("vague_time")
     raise _not_understood(text, s, "a date and time", "datetime")
-
-
-# --- describing --------------------------------------------------------------------------------
-
-
-def describe_date(day: date, today: date | None = None) -> str:
-    """Spell a date out in full so nobody has to decode "03/09"; parse_date reads it back."""
-    full = f"{_WEEKDAY_NAMES[day.weekday()]} {day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
-    if today is not None:
-        word = {0: "today", -1: "yesterday", 1: "tomorrow"}.get(day.toordinal() - today.toordinal())
-        if word:
-            return f"{word} ({full})"
-    return full
-
-
-def describe_datetime(moment: datetime) -> str:
-    """A moment on the 24-hour clock in its own zone, e.g. "Thursday 3 September 2026 at 14:05"."""
-    return f"{describe_date(moment.date())} at {moment.hour:02d}:{moment.minute:02d}"
-
-
-def describe_typed(moment: datetime) -> str:
-    """A moment a person typed, in its own zone: a date typed without a time reads as the
-    date alone, never "at 00:00" (the time was not given, not midnight)."""
-    if (moment.hour, moment.minute) == (0, 0):
-        return describe_date(moment.date())
-    return describe_datetime(moment)
