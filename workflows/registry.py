@@ -7,6 +7,8 @@ phrases (``core.router``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from workflows.breach.flows import BREACH
 from workflows.consent import routes as consent
 from workflows.core.declaration import Route, Workflow
@@ -14,7 +16,7 @@ from workflows.disclosure.flows import DISCLOSURE
 from workflows.sar.flows import SAR
 from workflows.software.flows import SOFTWARE
 
-WORKFLOWS: dict[str, Workflow] = {
+WORKFLOWS: dict[str, Workflow[Any]] = {
     workflow.name: workflow for workflow in (SAR, BREACH, SOFTWARE, DISCLOSURE)
 }
 
@@ -22,5 +24,5 @@ WORKFLOWS: dict[str, Workflow] = {
 QUESTIONS: tuple[Route, ...] = consent.ROUTES
 
 
-def by_prefix(prefix: str) -> Workflow | None:
+def by_prefix(prefix: str) -> Workflow[Any] | None:
     return next((w for w in WORKFLOWS.values() if w.prefix == prefix.upper()), None)

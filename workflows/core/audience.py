@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session
 
 from workflows.core.declaration import OWNER, REQUESTER, TEAM
+from workflows.database import saved_id
 from workflows.people import service as people
 from workflows.people.models import Person, Role
 
@@ -22,13 +23,13 @@ def recipients(session: Session, case: Any, to: Iterable[str]) -> list[int]:
     found: list[int] = []
     for who in to:
         if who == TEAM:
-            found += [p.id for p in people.decision_makers(session, case.school_id)]
+            found += [saved_id(p) for p in people.decision_makers(session, case.school_id)]
         elif who in (OWNER, REQUESTER):
             person = people.get(session, case.owner_id if who == OWNER else case.created_by_id)
             if person is not None and person.active:
-                found.append(person.id)
+                found.append(saved_id(person))
         else:
-            found += [p.id for p in people.by_role(session, case.school_id, Role(who))]
+            found += [saved_id(p) for p in people.by_role(session, case.school_id, Role(who))]
     return list(dict.fromkeys(found))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -23,7 +24,7 @@ class CaseLine:
     status: str
     due: str
     urgency: str  # "overdue", "soon", "ok", "met", "stopped"
-    order: tuple = ()  # sorts lines by urgency across lists (a trust's schools)
+    order: tuple[Any, ...] = ()  # sorts lines by urgency across lists (a trust's schools)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ def dashboard(ctx: Context) -> Dashboard:
     from workflows.registry import WORKFLOWS
 
     everyone = can(ctx.person, Permission.VIEW_ALL)
-    lines: list[tuple[tuple, CaseLine]] = []
+    lines: list[tuple[tuple[Any, ...], CaseLine]] = []
     for workflow in WORKFLOWS.values():
         model = workflow.model
         query = select(model).where(

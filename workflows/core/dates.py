@@ -17,14 +17,21 @@ import re
 import string
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
+from typing import Any
 
 from dateutil.parser import parserinfo
 from dateutil.relativedelta import FR, MO, SA, SU, TH, TU, WE, relativedelta
+
+from workflows.core.spelled import MONTH_NAMES as _MONTH_NAMES
+from workflows.core.spelled import WEEKDAY_NAMES as _WEEKDAY_NAMES
+from workflows.core.spelled import describe_date, describe_datetime, describe_typed
+from workflows.core.wording import render
 
 __all__ = [
     "DateParseError",
     "describe_date",
     "describe_datetime",
+    "describe_typed",
     "parse_date",
     "parse_datetime",
     "parse_written_date",
@@ -47,17 +54,14 @@ _EXTRA_SPELLINGS: dict[str, tuple[str, ...]] = {
 class _UKNames(parserinfo):
     """dateutil's month and weekday names, plus the extra abbreviations teachers type."""
 
-    WEEKDAYS = [(*names, *_EXTRA_SPELLINGS.get(names[-1], ())) for names in parserinfo.WEEKDAYS]
+    # dateutil reads any number of spellings a day; its stub types the list as pairs.
+    WEEKDAYS = [(*names, *_EXTRA_SPELLINGS.get(names[-1], ()))  # type: ignore[misc]
+                for names in parserinfo.WEEKDAYS]
 
 
 _NAMES = _UKNames(dayfirst=True)
-# Fixed English names rather than strftime("%A"), which follows the process locale.
-_WEEKDAY_NAMES = [names[-1] for names in parserinfo.WEEKDAYS]
-_MONTH_NAMES = [names[-1] for names in parserinfo.MONTHS]
 _RELATIVE_WEEKDAYS = (MO, TU, WE, TH, FR, SA, SU)
 
-_DATE_EXAMPLES = '"yesterday", "last Friday" or "3/9/2026"'
-_DATETIME_EXAMPLES = '"yesterday at 3pm", "today 9:30" or "3/9/2026 14:00"'
 
 _STRIP = string.whitespace + string.punctuation + "“”‘’…"
 
@@ -67,13 +71,13 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 _COUNT = r"(?P<count>\d{1,4}|" + "|".join(_NUMBER_WORDS) + ")"
 
-# relativedelta keyword and multiplier for each unit a teacher might count back in.
-_DATE_UNITS: dict[str, tuple[str, int]] = {
-    "day": ("days", 1),
-    "week": ("weeks", 1),
-    "fortnight": ("weeks", 2),
-    "month": ("months", 1),
-    "year": ("years", 1),
+# One of each unit a teacher might count back in.
+_DATE_UNITS: dict[str, relativedelta] = {
+    "day": relativedelta(days=1),
+    "week": relativedelta(weeks=1),
+    "fortnight": relativedelta(weeks=2),
+    "month": relativedelta(months=1),
+    "year": relativedelta(years=1),
 }
 _TIME_UNITS: dict[str, int] = {"hour": 60, "hr": 60, "minute": 1, "min": 1}
 
@@ -146,16 +150,16 @@ def _quote(text: str) -> str:
 def _not_understood(text: str, s: str, what: str, examples: str) -> DateParseError:
     """The catch-all refusal: echo what was typed and show forms that work."""
     if not s:
-        return DateParseError(f"I didn't catch {what} there. Try something like {examples}.")
-    return DateParseError(
-        f"Sorry, I didn't understand {_quote(text)} as {what}. Try something like {examples}."
-    )
+        return _refused("not_caught", what=what, examples=examples)
+    return _refused("not_understood", typed=_quote(text), what=what, examples=examples)
+
+
+def _refused(reason: str, **facts: Any) -> DateParseError:
+    return DateParseError(render("dates/refused.txt.j2", reason=reason, **facts))
 
 
 def _too_far() -> DateParseError:
-    return DateParseError(
-        f"That date is too far away for me to work out. Try something like {_DATE_EXAMPLES}."
-    )
+    return _refused("too_far")
 
 
 def _shift(day: date, delta: relativedelta) -> date:
@@ -184,9 +188,8 @@ def _relative_day(s: str, today: date) -> date | None:
     match = _RELATIVE_DAYS.match(s)
     if match is None or bool(match["in"]) == bool(match["ago"]):
         return None  # "3 days" alone, or "in 3 days ago": not a direction we can trust
-    keyword, factor = _DATE_UNITS[match["unit"]]
-    amount = _count(match["count"]) * factor * (1 if match["in"] else -1)
-    return _shift(today, relativedelta(**{keyword: amount}))
+    amount = _count(match["count"]) * (1 if match["in"] else -1)
+    return _shift(today, _DATE_UNITS[match["unit"]] * amount)
 
 
 def _named_weekday(s: str, today: date, prefer_past: bool) -> date | None:
@@ -223,31 +226,26 @@ def _resolve(
 ) -> date:
     """Turn typed parts into a date, explaining precisely which part is impossible."""
     if not 1 <= month <= 12:
-        hint = ""
-        if numeric and 1 <= day <= 12 and 1 <= month <= 31:
-            hint = f' I read dates day first, so {_day_month(month, day)} is "{month}/{day}".'
-        raise DateParseError(f"There is no month {month}.{hint}")
+        swapped = numeric and 1 <= day <= 12 and 1 <= month <= 31
+        raise _refused("no_month", month=month, day=day,
+                       swapped=_day_month(month, day) if swapped else None)
     name = _MONTH_NAMES[month - 1]
     if day < 1:
-        raise DateParseError(
-            f"There is no day {day} in {name}. Try something like {_DATE_EXAMPLES}."
-        )
+        raise _refused("no_day", day=day, month=name)
     if year is not None:
         if year < 1:
-            raise DateParseError(f"There is no year {year}. Try something like {_DATE_EXAMPLES}.")
+            raise _refused("no_year", year=year)
         length = calendar.monthrange(year, month)[1]
         if day > length:
-            raise DateParseError(
-                f"There is no {_day_month(day, month, year)}: {name} {year} has {length} days."
-            )
+            raise _refused("short_month", written=_day_month(day, month, year), month=name,
+                           year=year, length=length)
         return date(year, month, day)
     if month == 2 and day > 29:
-        raise DateParseError(
-            f"There is no {_day_month(day, month)}: February has 28 days (29 in a leap year)."
-        )
+        raise _refused("february", written=_day_month(day, month))
     length = calendar.monthrange(2000, month)[1]  # 2000 was a leap year; February is above
     if day > length:
-        raise DateParseError(f"There is no {_day_month(day, month)}: {name} has {length} days.")
+        raise _refused("short_month", written=_day_month(day, month), month=name, year=None,
+                       length=length)
     # No year typed: the latest one not after today, or the earliest not before it. Leap days
     # recur within eight years, so nine candidate years always hold one.
     step = -1 if prefer_past else 1
@@ -281,20 +279,16 @@ def _absolute_date(s: str, today: date, prefer_past: bool) -> date | None:
         year = _full_year(match["year"]) if match["year"] else None
         result = resolve(int(match["day"]), month, year)
     elif (match := _MONTH_ONLY.match(s)) and (month := _month_number(match["month"])):
-        where = _MONTH_NAMES[month - 1] + (f" {match['year']}" if match["year"] else "")
-        example = _day_month(3, month, int(match["year"]) if match["year"] else None)
-        raise DateParseError(f'Which day in {where}? For example "{example}".')
+        raise _refused("which_day_in", month=_MONTH_NAMES[month - 1], year=match["year"],
+                       written=_day_month(3, month, int(match["year"]) if match["year"] else None))
     elif (match := _DAY_ONLY.match(s)) and 1 <= (day := int(match["day"])) <= 31:
-        raise DateParseError(f'Which month? For example "{day} September" or "{day}/9".')
+        raise _refused("which_month", day=day)
     else:
         return None
 
     if named is not None and result.weekday() != named:
-        raise DateParseError(
-            f"{_day_month(result.day, result.month, result.year)} is a "
-            f"{_WEEKDAY_NAMES[result.weekday()]}, not a {_WEEKDAY_NAMES[named]}. "
-            "Which did you mean?"
-        )
+        raise _refused("weekday", written=_day_month(result.day, result.month, result.year),
+                       weekday=_WEEKDAY_NAMES[result.weekday()], named=_WEEKDAY_NAMES[named])
     return result
 
 
@@ -311,9 +305,7 @@ def _vague_period(s: str) -> DateParseError | None:
     match = _VAGUE_PERIOD.search(s)
     if match is None:
         return None
-    which, period = match["which"], match["period"]
-    example = f'"{which} Tuesday" or "17/11"' if period == "week" else '"3 September" or "3/9/2026"'
-    return DateParseError(f"Which day {which} {period}? Try something like {example}.")
+    return _refused("vague_period", which=match["which"], period=match["period"])
 
 
 def parse_date(text: str, *, today: date, prefer_past: bool = True) -> date:
@@ -333,13 +325,10 @@ def parse_date(text: str, *, today: date, prefer_past: bool = True) -> date:
     if vague := _vague_period(s):
         raise vague
     if _LOOKS_LIKE_TIME.search(s):
-        raise DateParseError(
-            f"I only need the date here, not the time. Try something like {_DATE_EXAMPLES}."
-        )
-    raise _not_understood(text, s, "a date", _DATE_EXAMPLES)
+        raise _refused("date_only")
+    raise _not_understood(text, s, "a date", "date")
 
 
-_WRITTEN_EXAMPLES = '"31/08/2026" or "2026-08-31"'
 _FULL_YEAR = _compile(r"(?:^|[ /.-])\d{4}$|^\d{4}[-/.]")
 # A file's dates are records (births, forms, terms): outside these years one is a typo.
 WRITTEN_YEARS = range(1900, 2101)
@@ -354,17 +343,15 @@ def parse_written_date(text: str) -> date:
     """
     s = _normalise(text)
     if not s:
-        raise DateParseError(f"The date is empty. Write it like {_WRITTEN_EXAMPLES}.")
+        raise _refused("empty")
     result = _absolute_date(s, date(2000, 1, 1), prefer_past=True)
     if result is None:
-        raise DateParseError(f"{_quote(text)} is not a date. Write it day first with the year, "
-                             f"like {_WRITTEN_EXAMPLES}.")
+        raise _refused("not_a_date", typed=_quote(text))
     if not _FULL_YEAR.search(s):
-        raise DateParseError(f"{_quote(text)} has no year in full. Write it like "
-                             f"{_WRITTEN_EXAMPLES}.")
+        raise _refused("no_full_year", typed=_quote(text))
     if result.year not in WRITTEN_YEARS:
-        raise DateParseError(f"{_quote(text)} is not a plausible date (the year must be "
-                             f"{WRITTEN_YEARS.start}-{WRITTEN_YEARS.stop - 1}).")
+        raise _refused("implausible", typed=_quote(text), first_year=WRITTEN_YEARS.start,
+                       last_year=WRITTEN_YEARS.stop - 1)
     return result
 
 
@@ -379,29 +366,18 @@ def _clock(match: re.Match[str]) -> time:
         hour, minute, ampm = int(match["h12"]), int(match["m12"] or 0), match["ampm"]
         typed = f"{match['h12']}{':' + match['m12'] if match['m12'] else ''}{ampm}"
         if hour == 0:
-            raise DateParseError(
-                f'"{typed}" isn\'t a time: with am or pm the hour goes from 1 to 12. '
-                'For midnight type "midnight" or "00:00".'
-            )
+            raise _refused("ampm_zero", typed=typed)
         if hour > 12:
-            suggestion = ""
-            if hour <= 23:
-                suggestion = f' Try "{hour - 12}{ampm}" or "{hour:02d}:{minute:02d}".'
-            raise DateParseError(
-                f'"{typed}" isn\'t a time: with am or pm the hour goes from 1 to 12.{suggestion}'
-            )
+            raise _refused("ampm_hour", typed=typed, hour=hour, minute=minute, ampm=ampm)
         if minute > 59:
-            raise DateParseError(f'"{typed}" isn\'t a time: minutes go from 00 to 59.')
+            raise _refused("minutes", typed=typed)
         return time(hour % 12 + (12 if ampm == "pm" else 0), minute)
     hour, minute = int(match["h24"]), int(match["m24"])
     typed = f"{match['h24']}{match['sep']}{match['m24']}"
     if hour > 23:
-        midnight = ' For midnight type "00:00".' if hour == 24 and minute == 0 else ""
-        raise DateParseError(
-            f'"{typed}" isn\'t a time: hours go from 00 to 23, as in "14:05" or "2.05pm".{midnight}'
-        )
+        raise _refused("hours", typed=typed, midnight=hour == 24 and minute == 0)
     if minute > 59:
-        raise DateParseError(f'"{typed}" isn\'t a time: minutes go from 00 to 59.')
+        raise _refused("minutes", typed=typed)
     return time(hour, minute)
 
 
@@ -418,26 +394,15 @@ def _split_time(s: str) -> tuple[str, re.Match[str]] | None:
             if date_text in ("at", "@"):  # the lazy date group swallowed "at" in "at 10am"
                 date_text, at = "", True
             if match["sep"] == "." and not date_text and not at:
-                hour, minute = int(match["h24"]), match["m24"]
-                raise DateParseError(
-                    f'"{match["h24"]}.{minute}" could be a date or a time. For the date type '
-                    f'"{hour}/{int(minute)}"; for the time type "today at {hour:02d}:{minute}".'
-                )
+                raise _refused("date_or_time", typed=match["h24"], hour=int(match["h24"]),
+                               minute=match["m24"])
             return date_text, match
     return None
 
 
 def _bare_hour(hour: int) -> DateParseError:
     """ "at 3" leaves am or pm to guess, and a guessed time could misdate a breach report."""
-    if 1 <= hour <= 11:
-        choices = f'"{hour}am" or "{hour}pm"'
-    elif hour == 12:
-        choices = '"noon" or "midnight"'
-    elif hour <= 23:
-        choices = f'"{hour:02d}:00"'
-    else:
-        return DateParseError(f"Hours go from 00 to 23. Try something like {_DATETIME_EXAMPLES}.")
-    return DateParseError(f"Which {hour} o'clock? Try {choices}.")
+    return _refused("bare_hour", hour=hour)
 
 
 def _combine(day: date, clock: time, now: datetime) -> datetime:
@@ -445,11 +410,8 @@ def _combine(day: date, clock: time, now: datetime) -> datetime:
     moment = datetime.combine(day, clock, tzinfo=now.tzinfo)
     actual = moment.astimezone(UTC).astimezone(now.tzinfo)
     if actual.replace(tzinfo=None) != moment.replace(tzinfo=None):
-        raise DateParseError(
-            f"{clock:%H:%M} on {describe_date(day)} never happened: the clocks went forward "
-            f"that night, so {clock:%H:%M} became {actual:%H:%M}. "
-            f'Did you mean "{actual:%H:%M}"?'
-        )
+        raise _refused("skipped_time", typed=f"{clock:%H:%M}", day=day,
+                       actual=f"{actual:%H:%M}")
     return moment
 
 
@@ -501,31 +463,5 @@ def parse_datetime(text: str, *, now: datetime, prefer_past: bool = True) -> dat
     if vague := _vague_period(s):
         raise vague
     if _VAGUE_TIME.search(s):
-        raise DateParseError(f"What time exactly? Try something like {_DATETIME_EXAMPLES}.")
-    raise _not_understood(text, s, "a date and time", _DATETIME_EXAMPLES)
-
-
-# --- describing --------------------------------------------------------------------------------
-
-
-def describe_date(day: date, today: date | None = None) -> str:
-    """Spell a date out in full so nobody has to decode "03/09"; parse_date reads it back."""
-    full = f"{_WEEKDAY_NAMES[day.weekday()]} {day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
-    if today is not None:
-        word = {0: "today", -1: "yesterday", 1: "tomorrow"}.get(day.toordinal() - today.toordinal())
-        if word:
-            return f"{word} ({full})"
-    return full
-
-
-def describe_datetime(moment: datetime) -> str:
-    """A moment on the 24-hour clock in its own zone, e.g. "Thursday 3 September 2026 at 14:05"."""
-    return f"{describe_date(moment.date())} at {moment.hour:02d}:{moment.minute:02d}"
-
-
-def describe_typed(moment: datetime) -> str:
-    """A moment a person typed, in its own zone: a date typed without a time reads as the
-    date alone, never "at 00:00" (the time was not given, not midnight)."""
-    if (moment.hour, moment.minute) == (0, 0):
-        return describe_date(moment.date())
-    return describe_datetime(moment)
+        raise _refused("vague_time")
+    raise _not_understood(text, s, "a date and time", "datetime")

@@ -10,12 +10,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from workflows.core.context import Context
 from workflows.core.fields import Form
 from workflows.core.timeleft import TimeLeft, time_left
-from workflows.core.ui import Card, Document, Reply
+from workflows.core.ui import Document, Reply
 from workflows.people.models import Role
 from workflows.people.permissions import Permission
 
@@ -26,19 +26,34 @@ if TYPE_CHECKING:
 
 
 class Case(Protocol):
-    """What the engine needs of any case table."""
+    """What the engine needs of any case table: the bound of every declaration's case type.
 
-    id: int | None
-    school_id: int
-    reference: str | None
-    state: str
-    version: int
-    owner_id: int | None
-    created_by_id: int
+    Read-only here so that a table whose ``state`` is its own enum still is a ``Case``.
+    """
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def school_id(self) -> int: ...
+    @property
+    def reference(self) -> str | None: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def owner_id(self) -> int | None: ...
+    @property
+    def created_by_id(self) -> int: ...
+
+
+# The case table a declaration is about (``Workflow[RightsRequest]``): every callable in it
+# receives that table, so a flow's functions are checked against its own columns.
+C = TypeVar("C", bound=Case)
 
 
 @dataclass(frozen=True)
-class Action:
+class Action(Generic[C]):
     """Something a person does to a case: who may, from which states, what it asks."""
 
     name: str
@@ -48,38 +63,38 @@ class Action:
     # None: the state does not change. A callable reads the case after the effect, for a
     # target that depends on it (ID recorded: open once nothing else is awaited). The engine
     # sets it; ``apply`` never moves the state itself.
-    to_state: str | Callable[[Any], str] | None = None
+    to_state: str | Callable[[C], str] | None = None
     form: Form = Form(())
     confirm: str | None = None  # irreversible actions are confirmed first
     style: str = "default"
     aliases: tuple[str, ...] = ()
     # Extra guard beyond state: returns why the action is not available now, or None.
-    guard: Callable[[Context, Any], str | None] | None = None
+    guard: Callable[[Context, C], str | None] | None = None
     # The decision this action records is taken once per case: returns who took it, and
     # when, if it was (refused like a guard, before any question is asked).
-    once: Callable[[Context, Any], str | None] | None = None
+    once: Callable[[Context, C], str | None] | None = None
     # The domain effect: mutates the case (and adds related rows) or raises Invalid; the
     # engine, not the effect, moves the state (``to_state``) and sends the ``notices``.
-    apply: Callable[[Context, Any, Mapping[str, Any]], str | None] | None = None
+    apply: Callable[[Context, C, Mapping[str, Any]], str | None] | None = None
     changes_case: bool = True  # a note is appended without bumping the case version
     # What the audit keeps of the case as it was before the effect (a corrected date's old
     # value), so a correction never silently rewrites a record.
-    was: Callable[[Context, Any, Mapping[str, Any]], dict[str, Any]] | None = None
+    was: Callable[[Context, C, Mapping[str, Any]], dict[str, Any]] | None = None
     # Shown before the first question, to those who may take the action (e.g. the internal
     # description to write a letter's own account from, never to be copied into it).
-    intro: Callable[[Context, Any], str | None] | None = None
+    intro: Callable[[Context, C], str | None] | None = None
 
-    def refusal(self, ctx: Context, case: Any) -> str | None:
+    def refusal(self, ctx: Context, case: C) -> str | None:
         """Why it can't be taken now beyond its states (decided already, a guard), or None."""
         for check in (self.once, self.guard):
             if check is not None and (reason := check(ctx, case)):
                 return reason
         return None
 
-    def available(self, ctx: Context, case: Any) -> bool:
+    def available(self, ctx: Context, case: C) -> bool:
         return case.state in self.from_states and self.refusal(ctx, case) is None
 
-    def target(self, case: Any) -> str | None:
+    def target(self, case: C) -> str | None:
         """The state the case moves to once the effect is applied (None: it stays)."""
         return self.to_state(case) if callable(self.to_state) else self.to_state
 
@@ -91,7 +106,7 @@ CREATED = "created"  # the event a notice on a new case is declared on
 
 
 @dataclass(frozen=True)
-class Notice:
+class Notice(Generic[C]):
     """A message the engine queues when something happens to a case, in the same transaction.
 
     ``on``: ``CREATED`` or action names. ``to``: ``TEAM``, ``OWNER``, ``REQUESTER`` or role
@@ -105,8 +120,8 @@ class Notice:
     event: str
     to: tuple[str, ...]
     template: str
-    facts: Callable[[Context, Any, Mapping[str, Any]], Mapping[str, Any]] | None = None
-    when: Callable[[Context, Any], bool] | None = None
+    facts: Callable[[Context, C, Mapping[str, Any]], Mapping[str, Any]] | None = None
+    when: Callable[[Context, C], bool] | None = None
     confirm: bool = False
 
 
@@ -143,7 +158,7 @@ class DeadlineReminders:
 
 
 @dataclass(frozen=True)
-class ClockReminders:
+class ClockReminders(Generic[C]):
     """Nudges counted in hours before a deadline that is a moment (a breach's 72 hours).
 
     They go out at any hour unless ``working_hours_only``; ``escalate_hours_before`` adds
@@ -156,11 +171,11 @@ class ClockReminders:
     escalate_hours_before: int | None = 24
     escalate_to: tuple[Role, ...] = (Role.HEAD,)
     working_hours_only: bool = False
-    pending: Callable[[Any], bool] | None = None
+    pending: Callable[[C], bool] | None = None
 
 
 @dataclass(frozen=True)
-class Retention:
+class Retention(Generic[C]):
     """How long a finished case is kept (DOMAIN.md 6): a school setting, counted from its end.
 
     ``setting`` names the years in ``School.retention``, ``default_years`` what a school
@@ -170,7 +185,7 @@ class Retention:
     """
 
     setting: str
-    ended: Callable[[Any], date | None]
+    ended: Callable[[C], date | None]
     default_years: int
     to_academic_year_end: bool = False
 
@@ -191,7 +206,7 @@ class Export:
 
 
 @dataclass(frozen=True)
-class Workflow:
+class Workflow(Generic[C]):
     """One workflow, whole: a new one is this declaration in its own package, listed in
     ``workflows.registry``. The engine runs its lifecycle from it:
 
@@ -212,25 +227,25 @@ class Workflow:
     title: str
     summary: str  # one line for the help menu
     triggers: tuple[str, ...]  # phrases that start it from free text
-    model: type
+    model: type[C]
     intake: Form
     start_permission: Permission
     states: Mapping[str, str]  # state -> how it reads
     open_states: frozenset[str]
-    actions: tuple[Action, ...]
+    actions: tuple[Action[C], ...]
     # Only what is the workflow's own of creation: checks across answers, and the new case
     # (not yet numbered). The engine (``engine.create``) numbers, recomputes, audits,
     # notifies and plans reminders.
-    build: Callable[[Context, Mapping[str, Any]], Any]
+    build: Callable[[Context, Mapping[str, Any]], C]
     # The year of a new case's reference (the year it arrived, not the year it was logged).
-    reference_year: Callable[[Context, Any], int]
-    card_rows: Callable[[Context, Any], list[tuple[str, str]]]
-    due: Callable[[Any], date | None]
-    deadline_text: Callable[[Context, Any], str | None]
-    reminders: DeadlineReminders | ClockReminders | None = None
+    reference_year: Callable[[Context, C], int]
+    card_rows: Callable[[Context, C], list[tuple[str, str]]]
+    due: Callable[[C], date | None]
+    deadline_text: Callable[[Context, C], str | None]
+    reminders: DeadlineReminders | ClockReminders[C] | None = None
     # What the ``<name>.created`` audit event keeps beyond the reference.
-    created_facts: Callable[[Any], Mapping[str, Any]] = lambda case: {}
-    notices: tuple[Notice, ...] = ()
+    created_facts: Callable[[C], Mapping[str, Any]] = lambda case: {}
+    notices: tuple[Notice[C], ...] = ()
     # The intake question to reopen when the deadline can't be worked out at creation.
     deadline_question: str | None = None
     # Reminders that are not about its cases (a register's review dates): subject -> handler
@@ -245,43 +260,40 @@ class Workflow:
     # clock) exists from the first answers, and the rest is asked as additions to it.
     follow_up: str | None = None
     # Called after every action, before reminders are planned: keeps cached deadlines true.
-    recompute: Callable[[Context, Any], None] | None = None
-    letters: Mapping[str, Callable[[Context, Any], Document]] = field(default_factory=dict)
+    recompute: Callable[[Context, C], None] | None = None
+    letters: Mapping[str, Callable[[Context, C], Document]] = field(default_factory=dict)
     summary_notes: Callable[[Context, Mapping[str, Any]], list[str]] | None = None
-    retention: Retention | None = None  # None: kept while the product is used
+    retention: Retention[C] | None = None  # None: kept while the product is used
     export: Export | None = None  # None: nothing of it leaves in a register
     # Its global shortcut in Slack's manifest.yml (the name, 24 characters at most); None:
     # started from /dpo, the DM and App Home only, with no manifest change.
     shortcut: str | None = None
     # When what the deadline asks for was done, while the case stays open (a breach's ICO
     # decision): from then on every listing reads the deadline as met, not overdue.
-    met_at: Callable[[Any], datetime | None] = lambda case: None
+    met_at: Callable[[C], datetime | None] = lambda case: None
     # What one case is called, where a workflow covers several kinds (an educational-record
     # request is not a subject access request); None: the workflow's title.
-    case_title: Callable[[Any], str] | None = None
+    case_title: Callable[[C], str] | None = None
 
-    def notices_on(self, event: str) -> tuple[Notice, ...]:
+    def notices_on(self, event: str) -> tuple[Notice[C], ...]:
         return tuple(n for n in self.notices if event in n.on)
 
-    def action(self, name: str) -> Action:
+    def action(self, name: str) -> Action[C]:
         return next(a for a in self.actions if a.name == name)
 
-    def title_of(self, case: Any) -> str:
+    def title_of(self, case: C) -> str:
         return self.case_title(case) if self.case_title else self.title
 
-    def time_left(self, case: Any, now: datetime) -> TimeLeft | None:
+    def time_left(self, case: C, now: datetime) -> TimeLeft | None:
         """How long ``case`` has left (``now`` in school time); None with no clock."""
         due = self.due(case)
         return None if due is None else time_left(due, now, self.met_at(case))
 
-    def is_open(self, case: Any) -> bool:
+    def is_open(self, case: C) -> bool:
         return case.state in self.open_states
 
-    def clock_running(self, case: Any) -> bool:
+    def clock_running(self, case: C) -> bool:
         """Whether its reminders still apply: open, and (for a clock) still undecided."""
         pending = getattr(self.reminders, "pending", None)
         return self.is_open(case) and (pending is None or pending(case))
 
-
-class CardBuilder(Protocol):
-    def __call__(self, ctx: Context, case: Any) -> Card: ...

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from workflows.core.dates import DateParseError, parse_written_date
+from workflows.database import table_of
 
 MAX_BYTES_ENV = "DPO_BOT_IMPORT_MAX_MB"
 # A whole trust of 100,000 pupils exports about 15 MB of consents; 64 MB leaves four times that
@@ -165,7 +166,7 @@ def read_date(text: str, what: str, problems: list[str], *, private: bool = Fals
 @cache
 def column_limit(model: type, column: str) -> int | None:
     """The column's declared length (None for unbounded text)."""
-    return getattr(model.__table__.c[column].type, "length", None)
+    return getattr(table_of(model).c[column].type, "length", None)
 
 
 def check_length(value: str | None, model: type, column: str, what: str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, Session, SQLModel, delete
+from sqlmodel import Field, Session, SQLModel, col, delete
 
 from workflows.database import UTCDateTime, insert_once, utcnow
 
@@ -29,5 +29,5 @@ def first_time(session: Session, adapter: str, event_id: str) -> bool:
 def forget(session: Session, adapter: str, event_id: str) -> None:
     """Undo ``first_time`` when what it guarded failed, so the next attempt goes ahead."""
     session.execute(
-        delete(InboundEvent).where(InboundEvent.key == f"{adapter}:{event_id}"[:200])
+        delete(InboundEvent).where(col(InboundEvent.key) == f"{adapter}:{event_id}"[:200])
     )

@@ -17,7 +17,7 @@ from workflows.core.wording import render
 from workflows.notifications import service as notifications
 
 
-def send(ctx: Context, workflow: Workflow, event: str, case: Any,
+def send(ctx: Context, workflow: Workflow[Any], event: str, case: Any,
          values: Mapping[str, Any]) -> str:
     """Queue every notice declared on ``event`` (``CREATED`` or an action's name) for
     ``case``; returns what the person who acted is told of their reach ("" if nothing)."""
@@ -29,7 +29,7 @@ def send(ctx: Context, workflow: Workflow, event: str, case: Any,
     return told
 
 
-def _send_one(ctx: Context, workflow: Workflow, notice: Notice, case: Any,
+def _send_one(ctx: Context, workflow: Workflow[Any], notice: Notice[Any], case: Any,
               values: Mapping[str, Any]) -> str:
     facts = dict(notice.facts(ctx, case, values)) if notice.facts else {}
     text = render(notice.template, event=notice.event, case=case, actor=ctx.person, **facts)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlmodel import Field, Session, SQLModel
 
-from workflows.database import dialect_insert
+from workflows.database import dialect_insert, table_of
 
 
 class ReferenceCounter(SQLModel, table=True):
@@ -41,7 +41,7 @@ def next_number(session: Session, school_id: int, prefix: str, year: int) -> int
 def _increment(session: Session, school_id: int, prefix: str, year: int) -> int | None:
     # One statement reads and bumps, so no other transaction can slip in between; the row
     # stays locked until ours commits or rolls back.
-    table = ReferenceCounter.__table__
+    table = table_of(ReferenceCounter)
     return session.execute(
         update(table)
         .where(table.c.school_id == school_id, table.c.prefix == prefix, table.c.year == year)

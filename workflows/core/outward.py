@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from workflows.core.context import Context
+from workflows.core.wording import render
 
 _RELATIVE = re.compile(
     r"\b(today|tonight|yesterday|tomorrow|just now|earlier today|"
@@ -33,29 +34,25 @@ def absolute_times(value: str, answers: Any = None, ctx: Context | None = None) 
     match = _RELATIVE.search(value)
     if match is None:
         return None
-    return (f"“{match.group(0)}” will be wrong by the time this is read: give the date "
-            "instead (for example “on Friday 4 December 2026 at 08:40”).")
+    return _refused("relative", match.group(0))
 
 
 def third_person(value: str, answers: Any = None, ctx: Context | None = None) -> str | None:
     match = _FIRST_PERSON.search(value)
     if match is None:
         return None
-    return (f"Please write it in the third person (“a member of staff emailed …”), not "
-            f"“{match.group(0)}”: the report speaks for the school.")
+    return _refused("first_person", match.group(0))
 
 
 def names_no_one(value: str, answers: Any, ctx: Context) -> str | None:
     """Refuse text that names a pupil, a member of staff or a family the school knows."""
     found = _FAMILY_OF.search(value)
     if found:
-        return (f"It names someone (“{found.group(0)}”). Say “a pupil”, “a parent” or "
-                "“another family” instead: this text leaves the school.")
+        return _refused("family", found.group(0))
     lowered = f" {_words(value)} "
     for name in _known_names(ctx):
         if f" {name} " in lowered:
-            return (f"It names “{name.title()}”. Say “a pupil”, “a parent” or “a member of "
-                    "staff” instead: this text leaves the school.")
+            return _refused("known", name.title())
     return None
 
 
@@ -81,3 +78,7 @@ def _words(text: str) -> str:
 
 LETTER_TEXT = (absolute_times, names_no_one)
 REPORT_TEXT = (absolute_times, third_person, names_no_one)
+
+
+def _refused(reason: str, found: str) -> str:
+    return render("outward/refused.txt.j2", reason=reason, found=found)

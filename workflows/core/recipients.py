@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel import Session
 
@@ -16,6 +17,7 @@ from workflows.core.context import Context
 from workflows.core.declaration import Workflow
 from workflows.core.engine import NotFound, card, load, view
 from workflows.core.ui import Card, Reply, Text
+from workflows.database import saved_id
 from workflows.notifications.models import Notification
 from workflows.people import service as people
 from workflows.people.models import Person
@@ -32,7 +34,7 @@ def deciders(session: Session, school_id: int) -> list[Person]:
 def button_holders(ctx: Context, shown: Sequence[Reply]) -> list[Person]:
     """Who is shown the buttons of a case among ``shown``: the school's deciders, and this
     person too when the core gave them buttons of their own (a case they may act on)."""
-    holders = deciders(ctx.session, ctx.school.id)
+    holders = deciders(ctx.session, saved_id(ctx.school))
     if any(isinstance(reply, Card) and reply.buttons for reply in shown):
         holders.append(ctx.person)
     return holders
@@ -50,7 +52,7 @@ def shared_with_team(person: Person, note: Notification) -> bool:
     return can(person, Permission.DECIDE) and note.kind.endswith(".new")
 
 
-def carried(ctx: Context, note: Notification, workflow: Workflow | None, *,
+def carried(ctx: Context, note: Notification, workflow: Workflow[Any] | None, *,
             shared: bool = False) -> list[Reply]:
     """What ``note`` carries for ``ctx.person``: its text, headed by the school for someone
     at several, and for a decider the case itself. A person gets the whole case (an audited
@@ -65,7 +67,7 @@ def carried(ctx: Context, note: Notification, workflow: Workflow | None, *,
     return replies
 
 
-def alerts_channel(note: Notification, workflow: Workflow | None) -> bool:
+def alerts_channel(note: Notification, workflow: Workflow[Any] | None) -> bool:
     """Whether ``note`` is the news of a new case whose workflow declares a channel alert
     (a reference and a countdown, never names: ``engine.channel_alert``)."""
     return (workflow is not None and workflow.channel_alert is not None

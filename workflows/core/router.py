@@ -6,12 +6,13 @@ here, so a workflow is reached by the same words everywhere.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from workflows.core.declaration import Route, Workflow
 from workflows.registry import QUESTIONS, WORKFLOWS
 
 
-def named(word: str) -> Workflow | None:
+def named(word: str) -> Workflow[Any] | None:
     """The workflow ``word`` names exactly: its name, reference prefix, title or one of its
     triggers (``/dpo breach``, “sar form”)."""
     word = " ".join(word.split()).lower()
@@ -19,7 +20,7 @@ def named(word: str) -> Workflow | None:
                  if word in (w.name, w.prefix.lower(), w.title.lower(), *w.triggers)), None)
 
 
-def started_by(text: str) -> Workflow | None:
+def started_by(text: str) -> Workflow[Any] | None:
     """The workflow free text asks to start: the first with a trigger within it (“I sent it
     to the wrong parent” starts a breach report)."""
     text = " ".join(text.split()).lower()

@@ -11,7 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from workflows.core.dates import describe_date, describe_datetime, describe_typed
+from workflows.core.spelled import describe_date, describe_datetime, describe_typed
 
 
 @lru_cache(maxsize=1)

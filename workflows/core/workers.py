@@ -69,7 +69,7 @@ class Workers:
         call = (self.adapter, account, served, school_id, work, args)
         if self._pool is None:
             async with self._threads:
-                return await asyncio.to_thread(_in_transaction, self.engine, *call)
+                return await asyncio.to_thread(lambda: _in_transaction(self.engine, *call))
         pool = self._pool
         try:
             return await self._submit(pool, call)
@@ -83,7 +83,7 @@ class Workers:
                 self._pool = self._new_pool()
         return await self._submit(self._pool, call)
 
-    async def _submit(self, pool: ProcessPoolExecutor, call: tuple) -> Any:
+    async def _submit(self, pool: ProcessPoolExecutor, call: tuple[Any, ...]) -> Any:
         return await asyncio.get_running_loop().run_in_executor(pool, _in_worker, *call)
 
     def close(self) -> None:
@@ -102,12 +102,13 @@ NOBODY = Nobody()
 
 
 def _in_transaction(engine: Engine, adapter: str, account: str, served: tuple[int, ...],
-                    school_id: int | None, work: Callable[..., T], args: tuple) -> T | Nobody:
+                    school_id: int | None, work: Callable[..., T],
+                    args: tuple[Any, ...]) -> T | Nobody:
     with session_scope(engine) as session:
         person = membership.speaking(session, adapter, account, served, school_id)
         if person is None:
             return NOBODY
-        ctx = Context(session=session, school=session.get(School, person.school_id),
+        ctx = Context(session=session, school=session.get_one(School, person.school_id),
                       person=person, adapter=adapter, now=datetime.now(UTC),
                       served=served if len(served) > 1 else ())
         return work(ctx, *args)
@@ -142,6 +143,6 @@ def _ready() -> None:
 
 
 def _in_worker(adapter: str, account: str, served: tuple[int, ...], school_id: int | None,
-               work: Callable[..., T], args: tuple) -> T | Nobody:
+               work: Callable[..., T], args: tuple[Any, ...]) -> T | Nobody:
     assert _engine is not None, "not a worker process"
     return _in_transaction(_engine, adapter, account, served, school_id, work, args)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from workflows.core.dates import describe_datetime
+from workflows.core.wording import render
 
 HOURS = 72
 
@@ -59,23 +59,15 @@ def breach_deadline(aware_at: datetime, tz: ZoneInfo) -> BreachDeadline:
     local_start, local_due = start.astimezone(tz), due.astimezone(tz)
     change = _clock_change(start, due, tz)
     lines = [
-        f"The school became aware on {describe_datetime(local_start)} "
-        f"({_zone(local_start)}).",
-        "The ICO must be told within 72 hours of that moment, unless the breach is unlikely "
-        "to result in a risk to people. The hours run through nights, weekends and bank "
-        "holidays.",
-        f"72 hours later is {describe_datetime(local_due)} ({_zone(local_due)}).",
+        _say("aware", at=local_start, zone=_zone(local_start)),
+        _say("rule"),
+        _say("due", at=local_due, zone=_zone(local_due)),
     ]
     if change is not None:
-        local_change = change.astimezone(tz)
-        went = "forward" if (local_due.utcoffset() or timedelta(0)) > (
-            local_start.utcoffset() or timedelta(0)) else "back"
-        lines.append(
-            f"The clocks go {went} on {local_change:%A} {local_change.day} "
-            f"{local_change:%B %Y} inside this window, so the deadline reads "
-            f"{local_due:%H:%M} on the clock, not {local_start:%H:%M}: "
-            "it is still exactly 72 real hours."
-        )
+        forward = (local_due.utcoffset() or timedelta(0)) > (
+            local_start.utcoffset() or timedelta(0))
+        lines.append(_say("clock_change", forward=forward, change=change.astimezone(tz),
+                          start=local_start, due=local_due))
     return BreachDeadline(aware_at=start, due=due, local_aware_at=local_start,
                           local_due=local_due, explanation=tuple(lines), clock_change=change)
 
@@ -89,3 +81,7 @@ def _clock_change(start: datetime, end: datetime, tz: ZoneInfo) -> datetime | No
         if moment.astimezone(tz).utcoffset() != offset:
             return moment
     return None
+
+
+def _say(line: str, **facts: Any) -> str:
+    return render("deadlines/breach.txt.j2", line=line, **facts)

@@ -27,9 +27,8 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+from workflows.core.wording import render
 from workflows.deadlines.calendar import (
-    describe,
-    describe_short,
     is_working_day,
     month_name,
     normalise_region,
@@ -111,31 +110,14 @@ def _merge(pauses: Sequence[Pause]) -> list[_Period]:
     return periods
 
 
-def _roll_sentence(unrolled: date, due: date, region: str, what: str = "the deadline") -> str:
-    """Say why ``unrolled`` is not a working day and where the deadline lands instead."""
+def _roll_sentence(unrolled: date, due: date, region: str) -> str:
+    """Say why ``unrolled`` is not a working day and where the deadline lands instead (the
+    template drops the weekday of a day that is "a Saturday": it would repeat itself)."""
     if unrolled == due:
-        return f"{describe(unrolled)} is a working day, so that is {what}."
-    reasons = []
-    day = unrolled
-    while day < due:
-        reason = why_not_working(day, region)
-        if reason.startswith("a "):
-            # "Saturday 1 February 2025 is a Saturday" repeats itself; drop the weekday.
-            reasons.append(f"{describe_short(day)} is {reason}")
-        else:
-            reasons.append(f"{describe(day)} is {reason}")
-        day += timedelta(days=1)
-    return f"{_join(reasons)}, so {what} moves to the next working day: {describe(due)}."
-
-
-def _join(items: Sequence[str]) -> str:
-    if len(items) == 1:
-        return items[0]
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+        return _say("working_day", day=unrolled)
+    skipped = [(unrolled + timedelta(days=n), why_not_working(unrolled + timedelta(days=n), region))
+               for n in range((due - unrolled).days)]
+    return _say("rolled", skipped=skipped, due=due)
 
 
 def _roll(day: date, region: str) -> date:
@@ -149,11 +131,8 @@ def _clamp_sentence(day_one: date, months: int) -> str | None:
     target = day_one + relativedelta(months=months)
     if target.day == day_one.day:
         return None
-    target_month = month_name(target.month)
-    return (
-        f"{day_one.day} {month_name(day_one.month)} has no match in {target_month}, "
-        f"so the last day of {target_month} is used."
-    )
+    return _say("month_end", day_one=day_one, from_month=month_name(day_one.month),
+                to_month=month_name(target.month))
 
 
 def sar_deadline(
@@ -179,10 +158,8 @@ def sar_deadline(
     if clock_start is not None:
         clock_start = require_date(clock_start, "clock start date")
         if clock_start < received:
-            raise DeadlineError(
-                f"The clock cannot start on {describe(clock_start)}, before the request "
-                f"arrived on {describe(received)}."
-            )
+            raise DeadlineError(_say("starts_before_request", start=clock_start,
+                                     received=received))
     day_one = clock_start if clock_start is not None else received
 
     for pause in pauses:
@@ -190,48 +167,29 @@ def sar_deadline(
         if pause.end is not None:
             require_date(pause.end, "date the clarification arrived")
         if pause.start < day_one:
-            raise DeadlineError(
-                f"Clarification asked for on {describe(pause.start)} is before day one "
-                f"({describe(day_one)}): a clock that has not started cannot be paused."
-            )
+            raise DeadlineError(_say("pause_before_day_one", start=pause.start, day_one=day_one))
         if pause.end is not None and pause.end < pause.start:
-            raise DeadlineError(
-                f"The clarification cannot have arrived on {describe(pause.end)}, before it "
-                f"was asked for on {describe(pause.start)}."
-            )
+            raise DeadlineError(_say("answer_before_question", start=pause.start,
+                                     end=pause.end))
 
     explanation: list[str] = []
     if day_one == received:
-        sentence = f"Day one is {describe(day_one)}, the day the request was received"
-        if not is_working_day(day_one, region):
-            sentence += "; it counts even though it is not a working day"
-        explanation.append(sentence + ".")
+        explanation.append(_say("day_one_received", day_one=day_one,
+                                working=is_working_day(day_one, region)))
     else:
         # Phrased so that any reason reads well, however long ("the written authority of ...").
-        if clock_start_reason:
-            what = f"the school asked for {clock_start_reason}, and that is the day it arrived"
-        else:
-            what = (
-                "the school asked for ID, authority or a fee, and that is the day the last of "
-                "them arrived"
-            )
-        explanation.append(
-            f"Day one is {describe(day_one)}: {what} "
-            f"(the request itself arrived on {describe(received)})."
-        )
+        explanation.append(_say("day_one_started", day_one=day_one, received=received,
+                                reason=clock_start_reason))
 
     month_date = day_one + relativedelta(months=1)
-    explanation.append(f"One calendar month from day one is {describe(month_date)}.")
+    explanation.append(_say("month", month=month_date))
     if clamp := _clamp_sentence(day_one, 1):
         explanation.append(clamp)
 
     base = month_date
     if extended:
         base = day_one + relativedelta(months=3)
-        explanation.append(
-            "The deadline has been extended by two further months, so it is three months "
-            f"from day one: {describe(base)}."
-        )
+        explanation.append(_say("extended", base=base))
         if clamp := _clamp_sentence(day_one, 3):
             explanation.append(clamp)
     rule = RULE_EXTENDED if extended else RULE_ONE_MONTH
@@ -246,44 +204,20 @@ def sar_deadline(
     for period in periods:
         running_due = _roll(base + timedelta(days=added), region)
         if period.start > running_due:
-            raise DeadlineError(
-                f"Clarification asked for on {describe(period.start)} comes after the deadline "
-                f"of {describe(running_due)} had passed; a clock that has run out cannot be "
-                "paused."
-            )
+            raise DeadlineError(_say("pause_after_deadline", start=period.start,
+                                     due=running_due))
         if period.end is not None:
             added += period.days
 
     for period in closed:
-        assert period.end is not None
-        span = (
-            f"from {describe(period.start)}, when the school asked for clarification, to "
-            f"{describe(period.end)}, when the answer arrived"
-        )
-        if period.days == 1:
-            sentence = f"The clock was paused {span}: that day does not count."
-        else:
-            sentence = (
-                f"The clock was paused {span}: those {period.days} days, both included, "
-                "do not count."
-            )
-        if period.count > 1:
-            sentence = (
-                f"{period.count} clarification pauses overlap, so their shared days count once: "
-                + sentence[0].lower()
-                + sentence[1:]
-            )
-        explanation.append(sentence)
+        explanation.append(_say("paused", start=period.start, end=period.end, days=period.days,
+                                count=period.count))
     if len(closed) > 1:
-        explanation.append(f"In all, {_plural(paused_days, 'paused day')} are added.")
+        explanation.append(_say("in_all", days=paused_days))
 
     open_period = next((p for p in periods if p.end is None), None)
     if open_period is not None:
-        explanation.append(
-            f"The clock has been stopped since {describe(open_period.start)}, when the school "
-            "asked for clarification, and the deadline moves by every day it stays paused; "
-            "there is no due date until the answer arrives."
-        )
+        explanation.append(_say("stopped", start=open_period.start))
         return Deadline(
             due=None,
             explanation=tuple(explanation),
@@ -296,25 +230,15 @@ def sar_deadline(
 
     unrolled = base + timedelta(days=paused_days)
     if paused_days:
-        explanation.append(
-            f"Adding the {_plural(paused_days, 'paused day')} to {describe(base)} gives "
-            f"{describe(unrolled)}."
-        )
+        explanation.append(_say("added", days=paused_days, base=base, unrolled=unrolled))
     due = _roll(unrolled, region)
     explanation.append(_roll_sentence(unrolled, due, region))
 
     notice_unrolled = month_date + timedelta(days=paused_days)
     notice_due = _roll(notice_unrolled, region)
     if extended:
-        working = "one calendar month from day one"
-        if paused_days:
-            working += f" plus the {_plural(paused_days, 'paused day')}"
-        if notice_unrolled != notice_due:
-            working += ", moved to the next working day"
-        explanation.append(
-            "The requester must be told about the extension, with the reasons, by "
-            f"{describe(notice_due)} ({working})."
-        )
+        explanation.append(_say("notice", due=notice_due, days=paused_days,
+                                rolled=notice_unrolled != notice_due))
 
     return Deadline(
         due=due,
@@ -325,3 +249,7 @@ def sar_deadline(
         unrolled=unrolled,
         extension_notice_due=notice_due,
     )
+
+
+def _say(line: str, **facts: Any) -> str:
+    return render("deadlines/sar.txt.j2", line=line, **facts)

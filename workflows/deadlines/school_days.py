@@ -40,8 +40,10 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from workflows.core.dates import DateParseError, parse_written_date
+from workflows.core.wording import render
 from workflows.deadlines.calendar import (
     bank_holiday_name,
     describe,
@@ -285,27 +287,20 @@ def _overlaps(terms: list[tuple[int, Term]]) -> list[str]:
     return problems
 
 
-def _plural(n: int, word: str, plural: str | None = None) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {plural or word + 's'}"
-
-
-def _join(items: list[str]) -> str:
-    if len(items) == 1:
-        return items[0]
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _ranges(days: list[date]) -> str:
-    """Sorted days as short runs ("Monday 26 October 2026 to Friday 30 October 2026")."""
+def _runs(days: list[date]) -> list[tuple[date, date]]:
+    """Sorted days as short runs, first and last ("Monday 26 October 2026 to Friday 30 October
+    2026" reads better than five dates)."""
     runs: list[list[date]] = []
     for day in days:
         if runs and runs[-1][-1] + timedelta(days=1) == day:
             runs[-1].append(day)
         else:
             runs.append([day])
-    return _join(
-        [describe(r[0]) if len(r) == 1 else f"{describe(r[0])} to {describe(r[-1])}" for r in runs]
-    )
+    return [(run[0], run[-1]) for run in runs]
+
+
+def _say(line: str, **facts: Any) -> str:
+    return render("deadlines/school_days.txt.j2", line=line, **facts)
 
 
 def edu_record_deadline(received: date, calendar: TermCalendar, region: str = "ENG") -> Deadline:
@@ -333,12 +328,8 @@ def edu_record_deadline(received: date, calendar: TermCalendar, region: str = "E
     while counted < SCHOOL_DAYS_ALLOWED:
         day += timedelta(days=1)
         if not calendar.covers(day):
-            last = calendar.terms[-1].end if calendar.terms else None
-            ends = f"ends on {describe(last)}" if last else "has no terms"
-            raise CalendarError(
-                f"The term calendar {ends}; import next year's term dates to work out this "
-                "deadline."
-            )
+            raise CalendarError(_say("beyond_calendar",
+                                     last=calendar.terms[-1].end if calendar.terms else None))
         # Why a day is skipped, in the order a school would explain it: holidays first (a
         # Christmas Day in the holidays is just holidays), then weekends, then the school's own
         # closures, then bank holidays that fall in term.
@@ -357,20 +348,16 @@ def edu_record_deadline(received: date, calendar: TermCalendar, region: str = "E
     due = day
     assert first is not None
 
-    explanation = [
-        f"The request was received on {describe(received)}; that day does not count.",
-        f"Counting starts on the next school day: {describe(first)} is school day 1.",
-    ]
-    skipped = []
+    explanation = [_say("received", received=received), _say("first", first=first)]
+    skipped: list[dict[str, Any]] = []
     if weekend_days:
-        skipped.append(_plural(weekend_days, "weekend day"))
+        skipped.append({"kind": "weekend", "days": weekend_days})
     if holiday_days:
-        skipped.append(_plural(holiday_days, "day") + " of school holidays between terms")
-    for name, days in closures.items():
-        count = f", {len(days)} days" if len(days) > 1 else ""
-        skipped.append(f"{name}{count} ({_ranges(days)})")
-    for name, days in bank_holidays.items():
-        skipped.append(f"{name}, a bank holiday ({_ranges(days)})")
+        skipped.append({"kind": "holidays", "days": holiday_days})
+    skipped += [{"kind": "closure", "name": name, "days": len(days), "runs": _runs(days)}
+                for name, days in closures.items()]
+    skipped += [{"kind": "bank_holiday", "name": name, "runs": _runs(days)}
+                for name, days in bank_holidays.items()]
     total = (
         weekend_days
         + holiday_days
@@ -378,13 +365,8 @@ def edu_record_deadline(received: date, calendar: TermCalendar, region: str = "E
         + sum(len(d) for d in bank_holidays.values())
     )
     if total:
-        explanation.append(
-            f"{_plural(total, 'day')} with no school sessions "
-            f"{'is' if total == 1 else 'are'} skipped: {_join(skipped)}."
-        )
-    explanation.append(
-        f"The 15th school day is {describe(due)}, so the record must be made available by then."
-    )
+        explanation.append(_say("skipped", total=total, skipped=skipped))
+    explanation.append(_say("due", due=due))
     return Deadline(
         due=due,
         explanation=tuple(explanation),

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from workflows.audit.models import AuditEvent
 from workflows.core.export import plain
-from workflows.database import utcnow
+from workflows.database import saved_id, utcnow
 from workflows.disclosure.models import DisclosureRequest
 from workflows.people import service as people
 from workflows.schools.models import School
@@ -52,7 +52,7 @@ def export_rows(session: Session, school: School, actor: str) -> list[dict[str, 
         "decided_at": case.decided_at,
     } for case in session.exec(select(DisclosureRequest).where(
         DisclosureRequest.school_id == school.id).order_by(col(DisclosureRequest.id)))]
-    session.add(AuditEvent(school_id=school.id, at=utcnow(), actor_name=actor, adapter="cli",
+    session.add(AuditEvent(school_id=saved_id(school), at=utcnow(), actor_name=actor, adapter="cli",
                            action="disclosure.exported", subject_type="disclosure",
                            detail={"count": len(rows)}))
     return [{k: plain(v) for k, v in row.items()} for row in rows]

@@ -97,12 +97,12 @@ def verified_first(ctx: Context, case: DisclosureRequest) -> str | None:
     """Nothing is sent to a requester nobody has checked (DOMAIN.md 8: call back first)."""
     if case.verified_at is not None:
         return None
-    return (f"Verify the requester of {case.reference} first (“verify {case.reference}”): "
-            "call them back on a number you know, not the one they gave.")
+    return render("disclosure/refused.txt.j2", reason="verify_first", case=case)
 
 
 def not_verified(ctx: Context, case: DisclosureRequest) -> str | None:
-    return f"{case.reference} is already verified." if case.verified_at else None
+    return (render("disclosure/refused.txt.j2", reason="verified", case=case)
+            if case.verified_at else None)
 
 
 # What each action does. The engine has checked the role, the state and the version.

@@ -73,7 +73,7 @@ def reachable(session: Session, school_id: int, platform: str) -> dict[int, Chat
 
 def mark_unreachable(session: Session, address_id: int, at: datetime) -> bool:
     """Compare-and-set: True only for the first refusal since the person was last reachable."""
-    result = session.execute(
+    result = session.exec(
         update(ChatAddress)
         .where(col(ChatAddress.id) == address_id, col(ChatAddress.unreachable_at).is_(None))
         .values(unreachable_at=at)

@@ -113,7 +113,7 @@ def pending(session: Session, person_id: int) -> list[Notification]:
 
 def mark_delivered(session: Session, notification_id: int, via: str) -> bool:
     """Compare-and-set, so two adapters never both deliver the same message."""
-    result = session.execute(
+    result = session.exec(
         update(Notification)
         .where(col(Notification.id) == notification_id, col(Notification.delivered_at).is_(None))
         .values(delivered_at=utcnow(), delivered_via=via)
@@ -156,7 +156,7 @@ def claim_for(
     return list(
         session.exec(
             select(Notification)
-            .where(Notification.claimed_by == token, col(Notification.delivered_at).is_(None),
+            .where(col(Notification.claimed_by) == token, col(Notification.delivered_at).is_(None),
                    col(Notification.id).in_(candidates))
             .order_by(*_URGENT_FIRST)
         )
@@ -165,9 +165,9 @@ def claim_for(
 
 def delivered_by(session: Session, notification_id: int, token: str, via: str) -> bool:
     """Mark sent, only if this sender still holds the lease (nothing marked that was not sent)."""
-    result = session.execute(
+    result = session.exec(
         update(Notification)
-        .where(col(Notification.id) == notification_id, Notification.claimed_by == token,
+        .where(col(Notification.id) == notification_id, col(Notification.claimed_by) == token,
                col(Notification.delivered_at).is_(None))
         .values(delivered_at=utcnow(), delivered_via=via)
     )
@@ -178,7 +178,7 @@ def release(session: Session, notification_ids: list[int], token: str) -> None:
     """Give back this sender's lease on messages that did not go, so the next pass sends them."""
     session.execute(
         update(Notification)
-        .where(col(Notification.id).in_(notification_ids), Notification.claimed_by == token,
+        .where(col(Notification.id).in_(notification_ids), col(Notification.claimed_by) == token,
                col(Notification.delivered_at).is_(None))
         .values(claimed_by=None, claimed_until=None)
         .execution_options(synchronize_session=False)

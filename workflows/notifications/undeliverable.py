@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, or_
+from sqlalchemy import ColumnElement, exists, func, or_
 from sqlmodel import Session, col, select
 
 from workflows.core.wording import render
+from workflows.database import saved_id
 from workflows.notifications import service as notifications
 from workflows.notifications.addresses import ChatAddress
 from workflows.notifications.models import Notification
@@ -29,9 +30,9 @@ class Stranded:
     waiting: int
 
 
-def _addressed():
+def _addressed() -> ColumnElement[bool]:
     """A person some chat can reach, or find (Slack looks people up by email)."""
-    has_address = exists().where(ChatAddress.person_id == Person.id)
+    has_address = exists().where(col(ChatAddress.person_id) == col(Person.id))
     return or_(col(Person.slack_user_id).is_not(None), col(Person.email).is_not(None),
                col(Person.teams_user_id).is_not(None), has_address)
 
@@ -50,8 +51,8 @@ def stranded(session: Session) -> list[Stranded]:
         .join(Notification, col(Notification.person_id) == col(Person.id))
         .where(col(Notification.delivered_at).is_(None), col(Person.active).is_(True),
                col(Person.school_id).in_(in_chat), ~_addressed())
-        .group_by(Person.school_id, Person.id, Person.name)
-        .order_by(Person.school_id, Person.name)
+        .group_by(col(Person.school_id), col(Person.id), col(Person.name))
+        .order_by(col(Person.school_id), col(Person.name))
     ).all()
     return [Stranded(*row) for row in rows]
 
@@ -59,7 +60,7 @@ def stranded(session: Session) -> list[Stranded]:
 def tell_the_team(session: Session, found: list[Stranded]) -> None:
     """The school's DPO team hears once about each person (the key makes a repeat a no-op)."""
     for person in found:
-        team = [p.id for p in people.decision_makers(session, person.school_id)
+        team = [saved_id(p) for p in people.decision_makers(session, person.school_id)
                 if p.id != person.person_id]
         notifications.queue(
             session, school_id=person.school_id, people=team, by=None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Protocol
 
+from workflows.core.wording import render
 from workflows.people.models import Person, Role
 
 
@@ -50,11 +51,9 @@ def can(person: Person, permission: Permission) -> bool:
 
 def require(person: Person, permission: Permission, what: str) -> None:
     if not can(person, permission):
-        raise PermissionDenied(
-            f"Only the DPO or a deputy can {what}. Nothing was changed."
-            if permission is Permission.DECIDE
-            else f"Your role ({Role(person.role).value}) does not allow you to {what}."
-        )
+        raise PermissionDenied(render("people/denied.txt.j2", what=what,
+                                      decide=permission is Permission.DECIDE,
+                                      role=Role(person.role).value))
 
 
 class Viewed(Protocol):

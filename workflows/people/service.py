@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import getpass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from workflows.audit import service as audit
 from workflows.audit.models import AuditEvent
 from workflows.core.context import Context
+from workflows.core.wording import render
 from workflows.database import saved_id
 from workflows.people.models import Person, Role
 from workflows.people.permissions import ROLE_PERMISSIONS, Permission, require
@@ -26,6 +28,10 @@ SINGLE_ROLES = frozenset({Role.DPO, Role.HEAD})
 
 class PeopleRefused(ValueError):
     """A change to the people list that cannot be made; the message says why."""
+
+
+def _refused(reason: str, **facts: Any) -> PeopleRefused:
+    return PeopleRefused(render("people/refused.txt.j2", reason=reason, **facts))
 
 
 def by_role(session: Session, school_id: int, *roles: Role) -> list[Person]:
@@ -97,8 +103,7 @@ def command_line_person(session: Session, school: School, as_name: str | None) -
     if as_name is not None:
         person = named(session, school_id, as_name)
         if person is None or not person.active:
-            raise PeopleRefused(f"No one called “{as_name}” is on {school.name}'s people list "
-                                "(dpo-bot people list shows them).")
+            raise _refused("not_on_list", who=as_name, school=school.name)
         return person
     return Person(school_id=school_id, name=f"{login_name()} (command line)", role=Role.STAFF,
                   consent_lookup=True)
@@ -121,7 +126,8 @@ def _single(ctx: Context, person: Person, role: Role) -> list[str]:
                 audit.record(ctx, "person.role_changed", "person", former.id, None,
                              name=former.name, old=role.value, new=Role.STAFF.value,
                              why=f"{person.name} is now {role.value}")
-                said.append(f"{former.name} is no longer {role.value}; now staff.")
+                said.append(render("people/handed_over.txt.j2", who=former.name,
+                                   role=role.value))
     return said
 
 
@@ -135,21 +141,18 @@ def add(ctx: Context, name: str, role: Role | None = None, email: str | None = N
     _may_manage(ctx)
     name = name.strip()
     if not name:
-        raise PeopleRefused("A person needs a name.")
+        raise _refused("no_name")
     person = named(ctx.session, ctx.school_id, name)
     if person is not None and ((role is not None and person.role != role)
                                or not person.active):
         role = role or Role(person.role)
-        raise PeopleRefused(
-            f"{name} is already {_described(person)} at {ctx.school.name}; "
-            + (f"to make them {role.value}: dpo-bot people role \"{name}\" {role.value}."
-               if person.active else f"to bring them back: dpo-bot people role \"{name}\" "
-               f"{role.value}."))
+        raise _refused("already_listed", who=name, school=ctx.school.name,
+                       role=role.value, active=person.active, **{"is": _described(person)})
     if slack_id:
         holder = ctx.session.exec(select(Person).where(
             Person.school_id == ctx.school_id, Person.slack_user_id == slack_id)).first()
         if holder is not None and (person is None or holder.id != person.id):
-            raise PeopleRefused(f"Slack member {slack_id} is already {holder.name}.")
+            raise _refused("slack_taken", slack_id=slack_id, holder=holder.name)
     new = person is None
     role = role or (Role(person.role) if person else Role.STAFF)
     if person is None:
@@ -176,7 +179,7 @@ def change_role(ctx: Context, name: str, role: Role) -> tuple[Person, list[str]]
     _may_manage(ctx)
     person = _on_list(ctx, name)
     if person.role == role and person.active:
-        raise PeopleRefused(f"{person.name} is already {role.value}; nothing was changed.")
+        raise _refused("same_role", who=person.name, role=role.value)
     old = _described(person)
     person.role, person.active = role, True
     said = _single(ctx, person, role)
@@ -191,9 +194,9 @@ def remove(ctx: Context, name: str) -> Person:
     _may_manage(ctx)
     person = _on_list(ctx, name)
     if not person.active:
-        raise PeopleRefused(f"{person.name} was already removed; nothing was changed.")
+        raise _refused("already_removed", who=person.name)
     if ctx.person.id == person.id:
-        raise PeopleRefused("You can't remove yourself: another DPO or the command line can.")
+        raise _refused("self")
     person.active = False
     audit.record(ctx, "person.removed", "person", person.id, None, name=person.name,
                  old=Role(person.role).value)
@@ -203,8 +206,7 @@ def remove(ctx: Context, name: str) -> Person:
 def _on_list(ctx: Context, name: str) -> Person:
     person = named(ctx.session, ctx.school_id, name.strip())
     if person is None:
-        raise PeopleRefused(f"No one called “{name}” at {ctx.school.name} (dpo-bot people list "
-                            "shows them).")
+        raise _refused("not_at_school", who=name, school=ctx.school.name)
     return person
 
 
@@ -244,22 +246,15 @@ def arriving(session: Session, school: School, name: str, role: Role | None,
     school_id = saved_id(school)
     person = named(session, school_id, name)
     if person is not None and not person.active:
-        raise PeopleRefused(f"{name} was removed from {school.name}'s people list, so can't "
-                            f"use the bot there; the DPO can bring them back with dpo-bot "
-                            f"people role \"{name}\" ROLE.")
+        raise _refused("removed", who=name, school=school.name)
     if person is not None:
         if role is not None and person.role != role:
-            raise PeopleRefused(
-                f"{name} is {_described(person)} at {school.name}, not {role.value}: a role "
-                f"changes only with dpo-bot people role \"{name}\" {role.value} (the DPO, or "
-                "whoever runs the bot). Leave out --role to chat as you are.")
+            raise _refused("other_role", who=name, school=school.name, role=role.value,
+                           **{"is": _described(person)})
         return person
     role = role or Role.STAFF
     if role is not Role.STAFF and not demo(session, school):
-        raise PeopleRefused(
-            f"No one called “{name}” at {school.name}, so I can't start you as {role.value}: "
-            f"the DPO adds people with dpo-bot people add \"{name}\" --role {role.value}. "
-            "Leave out --role to join as staff.")
+        raise _refused("not_demo", who=name, school=school.name, role=role.value)
     person = Person(school_id=school_id, name=name, role=role)
     session.add(person)
     session.flush()

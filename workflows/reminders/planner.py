@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select, update
 
 from workflows import database
 from workflows.core.declaration import ClockReminders, DeadlineReminders, Workflow
+from workflows.database import saved_id
 from workflows.people import service as people
 from workflows.people.models import Person, Role
 from workflows.reminders.models import Reminder
@@ -30,7 +31,7 @@ from workflows.schools.service import (
 
 
 def plan_for_case(
-    session: Session, school: School, workflow: Workflow, case: Any, now: datetime
+    session: Session, school: School, workflow: Workflow[Any], case: Any, now: datetime
 ) -> None:
     desired = {r.dedupe_key: r for r in _desired(session, school, workflow, case, now)}
     # One read of the case's rows decides which of the three writes are needed at all: a
@@ -70,14 +71,15 @@ def plan_for_case(
 
 
 def _desired(
-    session: Session, school: School, workflow: Workflow, case: Any, now: datetime
+    session: Session, school: School, workflow: Workflow[Any], case: Any, now: datetime
 ) -> Iterable[Reminder]:
     policy = workflow.reminders
     due = workflow.due(case)
     if policy is None or due is None or not workflow.clock_running(case):
         return
     if isinstance(policy, ClockReminders):
-        yield from _clock(session, school, workflow, case, due, policy, now)
+        if isinstance(due, datetime):  # a clock runs to a moment, never to a bare day
+            yield from _clock(session, school, workflow, case, due, policy, now)
         return
     team = _team(session, case, policy)
     recipients = recipients_for(session, case, policy, overdue_days=0, team=team)
@@ -110,10 +112,10 @@ def _desired(
 def _clock(
     session: Session,
     school: School,
-    workflow: Workflow,
+    workflow: Workflow[Any],
     case: Any,
     due: datetime,
-    policy: ClockReminders,
+    policy: ClockReminders[Any],
     now: datetime,
 ) -> Iterable[Reminder]:
     """Nudges N hours before a moment; those already past are dropped, the last one kept."""
@@ -148,7 +150,7 @@ def _people(session: Session, case: Any, recipients: tuple[str, ...]) -> list[Pe
 def overdue_reminders(
     session: Session,
     school: School,
-    workflow: Workflow,
+    workflow: Workflow[Any],
     case: Any,
     due: date,
     day: date,
@@ -186,13 +188,13 @@ def recipients_for(
         if who == "owner":
             owner = people.get(session, case.owner_id)
             if owner is not None and owner.active:
-                found[owner.id] = owner
+                found[saved_id(owner)] = owner
         else:
             for person in having({Role(who)}):
-                found[person.id] = person
+                found[saved_id(person)] = person
     if overdue_days > policy.escalate_after_overdue_days:
         for person in having(set(policy.escalate_to)):
-            found[person.id] = person
+            found[saved_id(person)] = person
     return list(found.values())
 
 
@@ -214,7 +216,7 @@ def working_days_between(school: School, start: date, end: date) -> int:
 
 def _reminder(
     school: School,
-    workflow: Workflow,
+    workflow: Workflow[Any],
     case: Any,
     due: date,
     kind: str,
@@ -222,7 +224,7 @@ def _reminder(
     due_at: datetime,
 ) -> Reminder:
     return Reminder(
-        school_id=school.id,
+        school_id=saved_id(school),
         subject_type=workflow.name,
         subject_id=case.id,
         person_id=person.id,

@@ -24,10 +24,10 @@ from sqlalchemy import ColumnElement, Engine, or_
 from sqlmodel import Session, col, select, update
 from sqlmodel.sql.expression import SelectOfScalar
 
-from workflows.core.declaration import Workflow
+from workflows.core.declaration import DeadlineReminders, Workflow
 from workflows.core.timeleft import time_left
 from workflows.core.wording import render
-from workflows.database import insert_all_once, insert_once, session_scope, utcnow
+from workflows.database import insert_all_once, insert_once, saved_id, session_scope, utcnow
 from workflows.notifications import service as notifications
 from workflows.notifications import undeliverable
 from workflows.notifications.models import Notification
@@ -93,7 +93,7 @@ def claim(
         update(Reminder)
         .where(condition, claimable, col(Reminder.sent_at).is_(None))
         .values(claimed_by=token, claimed_until=now + lease, attempts=Reminder.attempts + 1)
-        .returning(Reminder.id, Reminder.due_at)
+        .returning(col(Reminder.id), col(Reminder.due_at))
         .execution_options(synchronize_session=False)
     ).all()
     session.commit()
@@ -107,7 +107,7 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
 def due_query(now: datetime, limit: int) -> SelectOfScalar[int | None]:
     """The ids ``claim`` takes, oldest due first (a function so a benchmark can EXPLAIN it)."""
     return (
-        select(Reminder.id)
+        select(col(Reminder.id))
         .where(
             col(Reminder.sent_at).is_(None),
             col(Reminder.cancelled_at).is_(None),
@@ -119,7 +119,7 @@ def due_query(now: datetime, limit: int) -> SelectOfScalar[int | None]:
     )
 
 
-Registry = Mapping[str, Workflow]
+Registry = Mapping[str, Workflow[Any]]
 
 
 def default_registry() -> Registry:
@@ -134,7 +134,7 @@ def default_registry() -> Registry:
 class DeadlineHandler:
     """The handler of a workflow's deadline nudges (``Workflow.reminders``)."""
 
-    workflow: Workflow
+    workflow: Workflow[Any]
 
     def __call__(self, session: Session, reminder: Reminder, now: datetime) -> Message | None:
         return _deadline_handler(session, self.workflow, reminder, now)
@@ -261,7 +261,7 @@ def _send_one(sweeper: _Sweeper, engine: Engine, reminder_id: int, token: str, n
         with session_scope(engine) as session:
             session.execute(
                 update(Reminder)
-                .where(col(Reminder.id) == reminder_id, Reminder.claimed_by == token)
+                .where(col(Reminder.id) == reminder_id, col(Reminder.claimed_by) == token)
                 .values(last_error=str(error)[:500], claimed_until=now + lease)
             )
 
@@ -295,7 +295,7 @@ def _prepare(sweeper: _Sweeper, session: Session, reminder_id: int, token: str,
     reminder = session.get(Reminder, reminder_id)
     if reminder is None or reminder.claimed_by != token or reminder.sent_at is not None:
         return "cancelled", []
-    school = session.get(School, reminder.school_id)
+    school = session.get_one(School, reminder.school_id)
     moment = (next_work_moment(school, now) if reminder.working_hours
               else next_urgent_moment(school, now))
     if moment > now:
@@ -321,16 +321,16 @@ def _mark_sent(session: Session, ids: list[int], token: str, now: datetime) -> i
     """Marks the rows sent if this worker still holds them; how many it marked."""
     if not ids:
         return 0
-    return session.execute(
+    return session.exec(
         update(Reminder)
-        .where(col(Reminder.id).in_(ids), Reminder.claimed_by == token,
+        .where(col(Reminder.id).in_(ids), col(Reminder.claimed_by) == token,
                col(Reminder.sent_at).is_(None))
         .values(sent_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
 
 
-def _deadline_handler(session: Session, workflow: Workflow, reminder: Reminder,
+def _deadline_handler(session: Session, workflow: Workflow[Any], reminder: Reminder,
                       now: datetime) -> Message | None:
     case = session.get(workflow.model, reminder.subject_id)
     if case is None or not workflow.clock_running(case):
@@ -341,7 +341,7 @@ def _deadline_handler(session: Session, workflow: Workflow, reminder: Reminder,
     person = people.get(session, reminder.person_id)
     if person is None or not person.active:
         return None
-    school = session.get(School, reminder.school_id)
+    school = session.get_one(School, reminder.school_id)
     if _superseded(session, reminder, now):
         return None  # back after downtime: only the latest missed nudge goes out
     if reminder.kind.startswith("clock."):
@@ -352,7 +352,8 @@ def _deadline_handler(session: Session, workflow: Workflow, reminder: Reminder,
                       escalated=Role(person.role) is Role.HEAD)
         return Message([person], text, case.reference)
     today = now.astimezone(ZoneInfo(school.timezone)).date()
-    if reminder.kind.startswith("deadline.overdue.") and workflow.reminders:
+    if reminder.kind.startswith("deadline.overdue.") and isinstance(workflow.reminders,
+                                                               DeadlineReminders):
         day = date.fromisoformat(reminder.kind.rsplit(".", 1)[1])
         # The chain goes on from today, not from the row's own day: after an outage (or a
         # row deferred over a weekend) one nudge a day follows, not the backlog one a sweep.
@@ -420,8 +421,8 @@ def _stage(kind: str) -> tuple[int, int]:
 def _digest_handler(session: Session, reminder: Reminder, now: datetime) -> Message | None:
     from workflows.digest import digest_text
 
-    school = session.get(School, reminder.school_id)
-    recipients = people.by_role(session, school.id, Role.DPO)
+    school = session.get_one(School, reminder.school_id)
+    recipients = people.by_role(session, saved_id(school), Role.DPO)
     if not recipients:
         return None
     return Message(recipients, digest_text(session, school, now))
@@ -439,7 +440,8 @@ def ensure_digests(session: Session, now: datetime) -> None:
         monday = local + timedelta(days=(7 - local.weekday()) % 7)
         moment = next_work_moment(school, work_window_start(school, monday))
         key = f"digest:{school.id}:{monday.isoformat()}"
-        wanted[key] = Reminder(school_id=school.id, subject_type="digest", subject_id=school.id,
+        wanted[key] = Reminder(school_id=saved_id(school), subject_type="digest",
+                               subject_id=school.id,
                                kind="digest.weekly", target=monday.isoformat(), due_at=moment,
                                dedupe_key=key)
     queued = set(session.exec(select(Reminder.dedupe_key).where(

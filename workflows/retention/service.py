@@ -52,7 +52,7 @@ def academic_year_end(day: date) -> date:
     return date(day.year if day.month <= 8 else day.year + 1, 8, 31)
 
 
-def keep_until(workflow: Workflow, case: Any, years: int) -> date | None:
+def keep_until(workflow: Workflow[Any], case: Any, years: int) -> date | None:
     """The last day a finished case is kept, or None while it is open."""
     rule = workflow.retention
     if rule is None or workflow.is_open(case):
@@ -102,7 +102,7 @@ def purge(session: Session, school: School, now: datetime, *, dry_run: bool = Fa
     return removals
 
 
-def _cases(session: Session, school: School, workflow: Workflow, years: int, today: date,
+def _cases(session: Session, school: School, workflow: Workflow[Any], years: int, today: date,
            dry_run: bool) -> Removal:
     rule = workflow.retention
     assert rule is not None

@@ -29,8 +29,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, func, select
 
 from workflows.audit import service as audit
@@ -38,7 +39,7 @@ from workflows.audit.models import AuditEvent
 from workflows.core.context import Context
 from workflows.core.ui import Reply, Text
 from workflows.core.wording import render
-from workflows.database import utcnow
+from workflows.database import saved_id, utcnow
 from workflows.people.models import Person, Role
 from workflows.schools.models import ChosenSchool, School
 
@@ -46,7 +47,7 @@ from workflows.schools.models import ChosenSchool, School
 ACCOUNT_FIELD = {"slack": "slack_user_id", "teams": "teams_user_id"}
 
 
-def _account_column(adapter: str) -> ColumnElement:
+def _account_column(adapter: str) -> Mapped[Any]:
     return col(getattr(Person, ACCOUNT_FIELD.get(adapter, "name")))
 
 
@@ -235,7 +236,7 @@ def withdraw(session: Session, adapter: str, account: str, served: Sequence[int]
     """Audit that a linked account was turned away (at each school it has a record, as that
     record, with the reason and the account's digest, no name) and return it, to be told."""
     for school, person in records(session, adapter, account, served):
-        session.add(AuditEvent(school_id=school.id, at=utcnow(), actor_id=person.id,
+        session.add(AuditEvent(school_id=saved_id(school), at=utcnow(), actor_id=person.id,
                                actor_name="(linked account)", adapter=adapter,
                                action="access.refused", subject_type="account",
                                subject_ref=account_digest(adapter, account),
@@ -264,9 +265,7 @@ class Unplaced(Exception):
         self.schools = tuple(Choice(s.id, s.slug, s.name) for s in schools)  # type: ignore
 
     def question(self) -> list[Reply]:
-        names = "\n".join(f"{n}. {school.name}" for n, school in enumerate(self.schools, 1))
-        return [Text("Hello! I work for several schools and don't know yet which is yours. "
-                     f"Which school do you work at? Reply with its name or number:\n{names}")]
+        return [Text(_say("which", schools=self.schools))]
 
 
 def domains(school: School) -> set[str]:
@@ -292,7 +291,7 @@ def place(session: Session, adapter: str, account: str, served: Sequence[int],
                                 .order_by(col(School.name))))
     allowed = admit(schools, newcomer)
     if len(allowed) == 1:
-        return join(session, adapter, account, allowed[0].id, newcomer.name, email)
+        return join(session, adapter, account, saved_id(allowed[0]), newcomer.name, email)
     # A trust-wide domain names several schools: choose among those. With no domain set up
     # anywhere, any of them (every member of the workspace is the trust's own staff).
     raise Unplaced(allowed)
@@ -347,7 +346,7 @@ def settle(session: Session, adapter: str, account: str, served: Sequence[int],
 
 def welcomed(ctx: Context) -> Text:
     """What a newcomer is told once the school they named has them."""
-    return Text(f"Thank you: you're set up as staff at {ctx.school.name}.", "success")
+    return Text(_say("welcomed", school=ctx.school.name), "success")
 
 
 def join(session: Session, adapter: str, account: str, school_id: int, name: str,
@@ -401,27 +400,21 @@ def switch(ctx: Context, wanted: str | None) -> list[Reply]:
     """“school”: where I am working and where else I could; “school NAME”: work there."""
     account = account_of(ctx.person, ctx.adapter)
     mine = records(ctx.session, ctx.adapter, account, ctx.served) if account and ctx.served else []
-    if len(mine) <= 1:
-        return [Text(f"You're working with {ctx.school.name}: it is the only school I know "
-                     "you at here.")]
-    others = [Choice(school.id, school.slug, school.name) for school, _ in mine]
-    listing = "\n".join(f"• {s.name} (“school {s.slug}”)" + (" ← now" if s.id == ctx.school.id
-                                                            else "") for s in others)
+    if account is None or len(mine) <= 1:
+        return [Text(_say("only", school=ctx.school.name))]
+    others = [Choice(saved_id(school), school.slug, school.name) for school, _ in mine]
+    listed = {"schools": others, "current": ctx.school.id}
     if not wanted:
-        return [Text(f"You're working with {ctx.school.name}. Your schools:\n{listing}\n"
-                     "New cases and case references you type are for the school you're "
-                     "working with; a button on a case always acts at that case's school.")]
+        return [Text(_say("listed", school=ctx.school.name, **listed))]
     school = pick(others, wanted)
     if school is None:
-        return [Text(f"I don't know you at a school called “{wanted}”. Your schools:\n"
-                     f"{listing}", "warning")]
+        return [Text(_say("unknown", wanted=wanted, **listed), "warning")]
     remember(ctx.session, ctx.adapter, account, school.id)
     chosen, person = next((s, p) for s, p in mine if s.id == school.id)
     audit.record(Context(session=ctx.session, school=chosen, person=person,
                          adapter=ctx.adapter, now=ctx.now, served=ctx.served),
                  "school.chosen", "school", school.id, None)
-    return [Text(f"You're now working with {school.name}: new cases and references you type "
-                 "are for it, as your role there allows.", "success")]
+    return [Text(_say("chosen", school=school.name), "success")]
 
 
 def elsewhere(ctx: Context) -> list[School]:
@@ -437,11 +430,14 @@ def working_with(ctx: Context) -> str | None:
     """A reminder of the school, for someone who works with several, or None."""
     if not elsewhere(ctx):
         return None
-    return (f"This is for {ctx.school.name} (to log it for another of your schools, "
-            "cancel and say “school NAME”).")
+    return _say("for", school=ctx.school.name)
 
 
 def labelled(ctx: Context, text: str) -> str:
     """A message headed by its school, for someone who works with several: each school has
     its own SAR-2026-0001, so a trust DPO must see whose it is."""
     return f"{ctx.school.name}: {text}" if elsewhere(ctx) else text
+
+
+def _say(event: str, **facts: Any) -> str:
+    return render("schools/membership.txt.j2", event=event, **facts)

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from workflows.core.wording import render
+from workflows.database import saved_id
 from workflows.deadlines import TermCalendar, is_working_day
 from workflows.schools.models import School
 
@@ -40,9 +42,9 @@ def served(session: Session, slug: str | None) -> tuple[int, ...]:
         school = by_slug(session, slug)
         if school is None:
             raise ValueError(f"No school called “{slug}”.")
-        return (school.id,)
-    ids = tuple(session.exec(select(School.id).order_by(col(School.id))).all())
-    return ids or (get_default(session).id,)
+        return (saved_id(school),)
+    ids = tuple(saved_id(s) for s in session.exec(select(School).order_by(col(School.id))))
+    return ids or (saved_id(get_default(session)),)
 
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
@@ -61,10 +63,9 @@ def add(session: Session, slug: str, name: str, email_domains: Sequence[str] = (
     Teams tenant serves several schools.
     """
     if not SLUG.fullmatch(slug):
-        raise SchoolRefused(f"“{slug}” cannot be a school's short name: use lower-case "
-                            "letters, digits and hyphens, e.g. oakwood or st-marys.")
+        raise SchoolRefused(render("schools/refused.txt.j2", reason="slug", slug=slug))
     if by_slug(session, slug) is not None:
-        raise SchoolRefused(f"There is already a school called {slug}.")
+        raise SchoolRefused(render("schools/refused.txt.j2", reason="taken", slug=slug))
     school = School(slug=slug, name=" ".join(name.split()) or slug)
     set_email_domains(school, email_domains)
     session.add(school)
@@ -77,8 +78,8 @@ def set_email_domains(school: School, email_domains: Sequence[str]) -> None:
     domains = [d.strip().lower().lstrip("@") for d in email_domains if d.strip()]
     for domain in domains:
         if not DOMAIN.fullmatch(domain):
-            raise SchoolRefused(f"“{domain}” is not an email domain: give the part after the "
-                                "@, e.g. oakwood.sch.uk.")
+            raise SchoolRefused(render("schools/refused.txt.j2", reason="domain",
+                                       domain=domain))
     school.email_domains = ",".join(dict.fromkeys(domains)) or None
 
 

@@ -8,11 +8,14 @@ could not open at its own school.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session, col, func, select
 
 from workflows.core.context import Context
 from workflows.core.dashboard import dashboard
 from workflows.core.ui import Reply, Table, Text
+from workflows.core.wording import render
 from workflows.people.models import Person
 from workflows.people.permissions import Permission, can
 from workflows.schools.models import School
@@ -33,7 +36,7 @@ def schools_of(session: Session, person: Person) -> list[tuple[School, Person]]:
 
 def trust_cases(ctx: Context) -> list[Reply]:
     """Open cases at every school where this person is on the DPO team, most urgent first."""
-    rows: list[tuple[tuple, tuple[str, ...]]] = []
+    rows: list[tuple[tuple[Any, ...], tuple[str, ...]]] = []
     seen: list[str] = []
     for school, person in schools_of(ctx.session, ctx.person):
         if not can(person, Permission.VIEW_ALL):
@@ -44,15 +47,14 @@ def trust_cases(ctx: Context) -> list[Reply]:
         rows += [(line.order, (school.name, line.reference, line.title, line.status, line.due))
                  for line in board.cases]
     if not seen:
-        return [Text("The trust view is for the DPO team: it lists the open cases at each "
-                     "school where you are the DPO, a deputy or the head.", "warning")]
+        return [Text(_say("refused"), "warning")]
     rows.sort(key=lambda pair: pair[0])
-    return [Table(title=f"Open cases at {len(seen)} school{'s' if len(seen) != 1 else ''}: "
-                        + ", ".join(seen),
+    return [Table(title=_say("title", schools=seen),
                   columns=("School", "Reference", "What", "Status", "Due"),
                   rows=tuple(row for _, row in rows),
-                  empty="No open cases at any of your schools."),
-            Text("To open one, say “school NAME” and then its reference: a case opens at its "
-                 "own school, so a school's details stay with that school." if ctx.served else
-                 "Each case opens from its own school's chat with the bot, so a school's "
-                 "details stay with that school.")]
+                  empty=_say("empty")),
+            Text(_say("opening", served=bool(ctx.served)))]
+
+
+def _say(event: str, **facts: Any) -> str:
+    return render("schools/trust.txt.j2", event=event, **facts)
