@@ -263,8 +263,8 @@ def arriving(session: Session, school: School, name: str, role: Role | None,
     person = Person(school_id=school_id, name=name, role=role)
     session.add(person)
     session.flush()
-    audit.record(Context(session=session, school=school, person=person, adapter=adapter,
-                         now=now), "person.joined", "person", person.id, None, name=name,
+    audit.record(Context.of(session, person, adapter, school=school, now=now),
+                 "person.joined", "person", person.id, None, name=name,
                  role=role.value, why="first chat" if role is Role.STAFF
                  else "first chat, on a school not yet set up (a demo)")
     return person
