@@ -20,6 +20,7 @@ from workflows.deadlines import (
     edu_record_deadline,
     sar_deadline,
 )
+from workflows.people import service as people
 from workflows.people.models import Person
 from workflows.sar.models import (
     CaseNote,
@@ -242,22 +243,10 @@ def assign(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
 
 
 def find_colleague(ctx: Context, name: str) -> Person:
-    matches = [
-        p
-        for p in ctx.session.exec(
-            select(Person).where(Person.school_id == ctx.school.id, col(Person.active).is_(True))
-        )
-        if name.lower() in p.name.lower()
-    ]
-    exact = [p for p in matches if p.name.lower() == name.lower()]
-    if len(exact) == 1:
-        return exact[0]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise Invalid(f"Nobody called “{name}” uses the bot at this school yet.", "person")
-    names = ", ".join(p.name for p in matches[:8])
-    raise Invalid(f"Several people match “{name}”: {names}. Please type the full name.", "person")
+    active = ctx.session.exec(
+        select(Person).where(Person.school_id == ctx.school.id, col(Person.active).is_(True)))
+    return people.colleague(active, name,
+                            f"Nobody called “{name}” uses the bot at this school yet.")
 
 
 def record_arrival(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:

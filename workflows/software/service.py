@@ -477,18 +477,10 @@ def check_decider(value: str, answers: Answers, ctx: Context) -> str | None:
 
 
 def _decider(ctx: Context, name: str) -> Person:
-    wanted = fold(name)
     team = people.decision_makers(ctx.session, ctx.school.id)
-    matches = [p for p in team if wanted and wanted in fold(p.name)]
-    exact = [p for p in matches if fold(p.name) == wanted]
-    if len(exact) == 1 or len(matches) == 1:
-        return (exact or matches)[0]
     names = ", ".join(p.name for p in team) or "nobody yet"
-    if not matches:
-        raise Invalid(f"“{name}” is not the DPO or a deputy here, so can't decide it. "
-                      f"Those who can: {names}.", "person")
-    raise Invalid(f"Several people match “{name}”: {', '.join(p.name for p in matches)}. "
-                  "Please type the full name.", "person")
+    return people.colleague(team, name, f"“{name}” is not the DPO or a deputy here, so can't "
+                                        f"decide it. Those who can: {names}.")
 
 
 def messages(session: Session, case: SoftwareRequest) -> list[SoftwareMessage]:
