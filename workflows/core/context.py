@@ -32,10 +32,9 @@ class Context:
         The one way a context is made, so every caller agrees on the rules: ``served`` is kept
         only when the app serves several schools, and the clock is UTC.
         """
-        return cls(session=session,
-                   school=school if school is not None else session.get(School, person.school_id),
-                   person=person, adapter=adapter, now=now or datetime.now(UTC),
-                   served=served if len(served) > 1 else ())
+        own = school if school is not None else session.get_one(School, person.school_id)
+        return cls(session=session, school=own, person=person, adapter=adapter,
+                   now=now or datetime.now(UTC), served=served if len(served) > 1 else ())
 
     @property
     def school_id(self) -> int:

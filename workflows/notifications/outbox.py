@@ -46,7 +46,7 @@ def claim(session: Session, people: Iterable[int], token: str, *, adapter: str,
     """Lease to ``token`` what is waiting for ``people`` (most urgent, then oldest first) and
     read each as its recipient; commits the lease."""
     return [
-        Outgoing(note, Context.of(session, session.get(Person, note.person_id), adapter,
+        Outgoing(note, Context.of(session, session.get_one(Person, note.person_id), adapter,
                                   now=now, served=served), _workflow(note))
         for note in notifications.claim_for(session, list(people), token, now)
     ]

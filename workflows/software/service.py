@@ -477,7 +477,7 @@ def check_decider(value: str, answers: Answers, ctx: Context) -> str | None:
 
 
 def _decider(ctx: Context, name: str) -> Person:
-    team = people.decision_makers(ctx.session, ctx.school.id)
+    team = people.decision_makers(ctx.session, ctx.school_id)
     names = ", ".join(p.name for p in team) or "nobody yet"
     return people.colleague(team, name, f"“{name}” is not the DPO or a deputy here, so can't "
                                         f"decide it. Those who can: {names}.")
