@@ -105,8 +105,7 @@ def main() -> None:
         for question in questions:
             started, used = time.perf_counter(), time.thread_time()
             with session_scope(engine) as session:
-                ctx = Context(session=session, school=session.get(School, school_id),
-                              person=session.get(Person, dpo_id), adapter="bench", now=now)
+                ctx = Context.of(session, session.get(Person, dpo_id), "bench", now=now)
                 ask(ctx, question)
             timings[kind].append((time.perf_counter() - started) * 1000)
             cpu[kind].append((time.thread_time() - used) * 1000)

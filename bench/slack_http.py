@@ -95,7 +95,6 @@ def stop(process: subprocess.Popen) -> None:
 def log_cases(url: str, count: int) -> tuple[int, list[str]]:
     """``count`` SARs logged by a teacher through the core's form path (prepare, confirm),
     each in its own transaction, as a Slack modal submission does; the DPO's person id."""
-    from datetime import UTC, datetime
 
     from workflows.core import conversation
     from workflows.core.context import Context
@@ -103,7 +102,6 @@ def log_cases(url: str, count: int) -> tuple[int, list[str]]:
     from workflows.people.models import Person, Role
     from workflows.people.service import find_or_create
     from workflows.registry import WORKFLOWS
-    from workflows.schools.models import School
     from workflows.schools.service import get_default
 
     engine = make_engine(url)
@@ -114,12 +112,10 @@ def log_cases(url: str, count: int) -> tuple[int, list[str]]:
         staff = find_or_create(session, school.id, "Sam Teacher", Role.STAFF)
         dpo = find_or_create(session, school.id, "Dee Dpo", Role.DPO)
         dpo.email = USERS[DPO]["email"]  # how the bot finds her in Slack
-        school_id, staff_id, dpo_id = school.id, staff.id, dpo.id
+        staff_id, dpo_id = staff.id, dpo.id
 
     def as_teacher(session) -> Context:
-        return Context(session=session, school=session.get(School, school_id),
-                       person=session.get(Person, staff_id), adapter="slack",
-                       now=datetime.now(UTC))
+        return Context.of(session, session.get(Person, staff_id), "slack")
 
     for n in range(count):
         with session_scope(engine) as session:

@@ -215,3 +215,42 @@ def test_progress_reports_bytes_of_the_file(school: School_) -> None:
     run_import(school, data, progress=lambda done, total: seen.append((done, total)))
     assert len(seen) >= 3 and seen[-1] == (len(data), len(data))
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+# --- what both importers share ----------------------------------------------------------------
+
+def test_consent_refusal_shows_fifty_bad_rows_and_counts_the_rest(school: School_) -> None:
+    rows = list(csv.reader(io.StringIO(sims_rows(60).decode())))
+    for row in rows[1:]:
+        row[6] = "30/02/2017"  # an impossible birthday on every row
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows([rows[0], rows[1], [], *rows[2:]])  # a blank line is no row at all
+    with pytest.raises(ImportRefused) as refusal:
+        run_import(school, out.getvalue().encode())
+    reasons = refusal.value.reasons
+    assert len(reasons) == 51 and reasons[-1] == "... and 10 more rows with problems."
+    assert reasons[:2] == [f"row {n}: the date of birth is not a whole day-first date "
+                           "(DD/MM/YYYY)" for n in (2, 4)]
+
+
+def test_software_refusal_shows_fifty_problems_and_counts_the_rest(school: School_) -> None:
+    from workflows.software.importer import read
+
+    lines = ["Name,Status", "", *(f"App {n},maybe" for n in range(55)), ",,", ""]
+    with pytest.raises(ImportRefused) as refusal:
+        read("\n".join(lines).encode())
+    reasons = refusal.value.reasons
+    assert len(reasons) == 51 and reasons[-1] == "... and 5 more problems."
+    assert reasons[0].startswith("Line 3: App 0: status “maybe” is not one of")
+
+
+@pytest.mark.parametrize("data", [b"\n\nName,Status\nIXL,approved\n", b" , \n"])
+def test_a_blank_first_row_is_an_empty_file_for_both_importers(school: School_,
+                                                              data: bytes) -> None:
+    from workflows.software.importer import read
+
+    for importer in (read, lambda d: run_import(school, d)):
+        with pytest.raises(ImportRefused) as refusal:
+            importer(data)
+        assert refusal.value.reasons == ["The file is empty."]

@@ -10,6 +10,7 @@ from workflows.audit.models import AuditEvent
 from workflows.core import recipients
 from workflows.core.ui import Button, Card, Text
 from workflows.database import session_scope
+from workflows.notifications import outbox
 from workflows.notifications.models import Notification
 from workflows.people.models import Person
 from workflows.registry import WORKFLOWS
@@ -75,3 +76,21 @@ def test_a_notification_carries_the_case_only_for_a_decider(school: School_) -> 
         # The same news for a member of staff: the words alone, however it is addressed.
         assert [type(r) for r in recipients.carried(
             school.context(session, "sam"), note, workflow)] == [Text]
+
+
+def test_one_claim_for_every_adapter_reads_each_notification_as_its_recipient(
+        school: School_) -> None:
+    """``outbox.claim``: Slack and Teams lease the same way; a second sender gets nothing."""
+    reference = _logged(school)
+    dee, vic = school.people["dee"], school.people["vic"]
+    with session_scope(school.engine) as session:
+        claimed = outbox.claim(session, [dee, vic], "first", adapter="slack", served=(1,),
+                               now=school.now)
+        assert sorted(c.person.name for c in claimed) == ["Dee Dpo", "Vic Deputy"]
+        for one in claimed:
+            assert one.ctx.person is one.person and one.ctx.school_id == school.school_id
+            assert (one.ctx.adapter, one.ctx.served) == ("slack", ())  # one school: no label
+            assert one.workflow is WORKFLOWS["sar"] and one.note.subject_ref == reference
+            assert [type(r) for r in one.replies()] == [Text, Card]  # a decider sees the case
+        assert outbox.claim(session, [dee, vic], "second", adapter="teams", served=(),
+                            now=school.now) == []  # leased to the first sender

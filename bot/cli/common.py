@@ -107,4 +107,4 @@ def cli_context(session: Session, found: School, as_name: str | None) -> Context
         person = command_line_person(session, found, as_name)
     except PeopleRefused as error:
         fail(str(error))
-    return Context(session=session, school=found, person=person, adapter="cli", now=utcnow())
+    return Context.of(session, person, "cli", school=found, now=utcnow())

@@ -20,17 +20,15 @@ from sqlmodel import col, select, update
 
 from bot.slack.blocks import fallback_text, message_blocks
 from workflows.core import faults, recipients
-from workflows.core.context import Context
 from workflows.core.engine import channel_alert, load
 from workflows.core.inbound import first_time, forget
 from workflows.core.ui import Reply, Text
 from workflows.database import session_scope, utcnow
+from workflows.notifications import outbox
 from workflows.notifications import service as notifications
 from workflows.notifications.models import Notification
 from workflows.people.models import Person
-from workflows.registry import by_prefix
 from workflows.reminders.service import worker_name
-from workflows.schools.models import School
 
 log = logging.getLogger(__name__)
 VIA = "slack"
@@ -57,18 +55,16 @@ def _claim(bot, token: str) -> list[Delivery]:
     now = datetime.now(UTC)
     team_channel = bot.team_channel
     with session_scope(bot.engine) as session:
-        people = {
-            p.id: p
-            for p in session.exec(
-                select(Person).where(col(Person.school_id).in_(bot.served),
-                                     col(Person.slack_user_id).is_not(None))
-            )
-        }
-        batch = notifications.claim_for(session, list(people), token, now)
+        people = session.exec(
+            select(Person.id).where(col(Person.school_id).in_(bot.served),
+                                    col(Person.slack_user_id).is_not(None))
+        ).all()
         out: list[Delivery] = []
         teams: dict[str, Delivery] = {}
-        for note in batch:
-            person = people[note.person_id]
+        for claimed in outbox.claim(session, people, token, adapter=VIA, served=bot.served,
+                                    now=now):
+            note, person, ctx, workflow = (claimed.note, claimed.person, claimed.ctx,
+                                           claimed.workflow)
             # A new case for the DPO team goes once to their private channel, if they use
             # one; reminders stay personal, in each person's DM.
             team_key = note.dedupe_key.rsplit(":", 1)[0] if (
@@ -76,19 +72,14 @@ def _claim(bot, token: str) -> list[Delivery]:
             if team_key in teams:
                 teams[team_key].notification_ids.append(note.id)
                 continue
-            workflow = by_prefix(note.subject_ref.split("-", 1)[0]) if note.subject_ref else None
-            ctx = Context(session=session, school=session.get(School, person.school_id),
-                          person=person, adapter=VIA, now=now,
-                          served=bot.served if len(bot.served) > 1 else ())
             # By school and reference: every school has its own BRE-2026-0001, each alerted.
             alert_key = f"{person.school_id}:{note.subject_ref}"
             if (bot.alert_channel and recipients.alerts_channel(note, workflow)
                     and first_time(session, ALERTS, alert_key)):
                 text = channel_alert(ctx, workflow, load(ctx, workflow, note.subject_ref))
                 out.append(Delivery([], bot.alert_channel, [Text(text)], alert_key=alert_key))
-            replies = recipients.carried(ctx, note, workflow, shared=team_key is not None)
             delivery = Delivery([note.id], team_channel if team_key else person.slack_user_id,
-                                replies, team_key)
+                                claimed.replies(shared=team_key is not None), team_key)
             if team_key:
                 teams[team_key] = delivery
             out.append(delivery)

@@ -28,16 +28,13 @@ from bot.teams import cards
 from bot.teams.app import TeamsBot
 from bot.teams.turns import accounts, card_activity
 from workflows.core import faults, recipients
-from workflows.core.context import Context
 from workflows.core.wording import render
 from workflows.database import session_scope
-from workflows.notifications import addresses
+from workflows.notifications import addresses, outbox
 from workflows.notifications import service as notifications
 from workflows.notifications.models import Notification
 from workflows.people.models import Person
-from workflows.registry import by_prefix
 from workflows.reminders.service import worker_name
-from workflows.schools.models import School
 
 log = logging.getLogger(__name__)
 VIA = "teams"
@@ -63,22 +60,17 @@ def _claim(bot: TeamsBot, token: str) -> list[Delivery]:
     with session_scope(bot.engine) as session:
         reach = {person_id: address for school_id in bot.served
                  for person_id, address in addresses.reachable(session, school_id, VIA).items()}
-        batch = notifications.claim_for(session, list(reach), token, now)
         buttons: dict[int, list[str]] = {}  # by school: a case's buttons are its school's
         out: list[Delivery] = []
-        for note in batch:
-            person = session.get(Person, note.person_id)
+        for claimed in outbox.claim(session, reach, token, adapter=VIA, served=bot.served,
+                                    now=now):
+            person = claimed.person
             if person.school_id not in buttons:
                 buttons[person.school_id] = accounts(
                     recipients.deciders(session, person.school_id))
-            ctx = Context(session=session, school=session.get(School, person.school_id),
-                          person=person, adapter=VIA, now=now,
-                          served=bot.served if len(bot.served) > 1 else ())
-            workflow = by_prefix(note.subject_ref.split("-", 1)[0]) if note.subject_ref else None
-            replies = recipients.carried(ctx, note, workflow)
-            address = reach[note.person_id]
-            out.append(Delivery(note.id, person.id, address.id, address.reference,
-                                cards.message_card(replies, school_id=person.school_id,
+            address = reach[person.id]
+            out.append(Delivery(claimed.note.id, person.id, address.id, address.reference,
+                                cards.message_card(claimed.replies(), school_id=person.school_id,
                                                    refresh_for=buttons[person.school_id])))
         return out
 

@@ -81,14 +81,7 @@ class TerminalChat:
         person = session.get(Person, self.person_id)
         if len(self.served) > 1:
             person = membership.speaking(session, ADAPTER, person.name, self.served) or person
-        return Context(
-            session=session,
-            school=session.get(School, person.school_id),
-            person=person,
-            adapter=ADAPTER,
-            now=datetime.now(UTC),
-            served=self.served if len(self.served) > 1 else (),
-        )
+        return Context.of(session, person, ADAPTER, served=self.served)
 
     def opening(self) -> None:
         school, name, role, configured = self.banner

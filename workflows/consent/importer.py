@@ -10,7 +10,7 @@ changed; ``dry_run`` reports the same and writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -31,7 +31,14 @@ from workflows.consent.models import (
     Source,
     Status,
 )
-from workflows.core.imports import CsvFile, ImportRefused, check_length, read_date
+from workflows.core.imports import (
+    CsvFile,
+    ImportRefused,
+    Problems,
+    cell,
+    check_length,
+    read_date,
+)
 from workflows.database import insert_rows, saved_id, table_of
 from workflows.schools.models import School
 
@@ -39,7 +46,6 @@ __all__ = ["ImportRefused", "Report", "import_consents"]
 
 PUPIL_ATTRS = ("legal_first", "legal_last", "preferred_name", "year_group", "reg_class",
                "date_of_birth", "no_photos")
-MAX_ERRORS = 50  # enough to fix a file; a wrong file would otherwise list thousands
 BATCH = 1000  # rows looked up and written together: few round trips, little memory
 # Each text field, the column it is stored in and how a refusal names it.
 LENGTHS = (("mis_id", Pupil, "mis_id", "the MIS id"),
@@ -78,8 +84,6 @@ class Report:
 
 def choose_mapping(headers: list[str], mapping: Mapping | None) -> Mapping:
     """The mapping asked for, else the one built-in format whose headers the file has."""
-    if not any(h.strip() for h in headers):
-        raise ImportRefused(["The file is empty."])
     if mapping is None:
         mapping = detect(headers)
         if mapping is None:
@@ -102,20 +106,13 @@ class _Reader:
         self.mapping = mapping
         self.column = {f: index[c.strip().casefold()] for f, c in mapping.columns.items()}
         self.consent_at = {k: index[c.strip().casefold()] for k, c in mapping.consents.items()}
-        self.errors: list[str] = []
-        self.bad_rows = 0
+        self.problems = Problems("more rows with problems")
         self.seen: dict[str, int] = {}  # MIS id -> row: a pupil twice is refused
 
     def check(self, line: int, cells: list[str]) -> Row | None:
         """The row if it can be imported; else None, with its reasons kept."""
-        if not any(c.strip() for c in cells):
-            return None
-
-        def cell(i: int) -> str:
-            return cells[i].strip() if i < len(cells) else ""
-
         def get(name: str) -> str:
-            return cell(self.column[name]) if name in self.column else ""
+            return cell(cells, self.column.get(name))
 
         # Reasons name the row and column, not the value: names, ids and birthdays stay in the
         # file, out of terminals and pasted error reports.
@@ -138,17 +135,16 @@ class _Reader:
             problems.append("the no-photos flag is not yes or no")
         consents: dict[str, Status] = {}
         for key, i in self.consent_at.items():
-            status = self.mapping.statuses.get(cell(i).casefold())
+            written = cell(cells, i)
+            status = self.mapping.statuses.get(written.casefold())
             if status is None:
-                shown = cell(i) if len(cell(i)) <= 20 else cell(i)[:19] + "…"
+                shown = written if len(written) <= 20 else written[:19] + "…"
                 problems.append(f"{self.mapping.consents[key]} “{shown}” is not given, refused, "
                                 "not asked or withdrawn")
             else:
                 consents[key] = status
         if problems:
-            self.bad_rows += 1
-            if len(self.errors) < MAX_ERRORS:
-                self.errors.append(f"row {line}: {'; '.join(problems)}")
+            self.problems.append(f"row {line}: {'; '.join(problems)}")
             return None
         return Row(
             line=line, mis_id=mis_id,
@@ -158,12 +154,6 @@ class _Reader:
                    "date_of_birth": dob, "no_photos": bool(flag)},
             consents=consents, given_on=given_on, given_by=get("given_by") or None,
         )
-
-    def refusal(self) -> ImportRefused:
-        shown = list(self.errors)
-        if self.bad_rows > len(shown):
-            shown.append(f"... and {self.bad_rows - len(shown)} more rows with problems.")
-        return ImportRefused(shown)
 
 
 def import_consents(
@@ -185,8 +175,7 @@ def import_consents(
     transaction. ``progress`` is called with (bytes read, file size).
     """
     source = CsvFile(data)
-    records: Iterator[tuple[int, list[str]]] = source.rows()
-    _, headers = next(records, (1, []))
+    headers, records = source.table()
     mapping = choose_mapping(headers, mapping)
     reader = _Reader(headers, mapping)
     categories = service.categories(session, school)
@@ -212,7 +201,7 @@ def import_consents(
         if row is None:
             continue
         report.rows += 1
-        if reader.bad_rows:  # the file is refused: the rest is only checked
+        if reader.problems:  # the file is refused: the rest is only checked
             continue
         waiting.append(row)
         if len(waiting) == BATCH:
@@ -220,8 +209,8 @@ def import_consents(
             waiting.clear()
             if progress:
                 progress(source.position, source.size)
-    if reader.bad_rows:
-        raise reader.refusal()
+    if reader.problems:
+        raise reader.problems.refusal()
     if not report.rows:
         raise ImportRefused(["The file has a header but no pupils."])
     _apply(session, waiting, categories, batch, report)

@@ -137,7 +137,7 @@ def _late_confirm(ctx: Context, channel_key: str) -> list[Reply] | None:
                          reference=case.reference), "warning")]
 
 
-def _start(ctx: Context, channel_key: str, workflow: Workflow) -> list[Reply]:
+def _start(ctx: Context, channel_key: str, workflow: Workflow[Any]) -> list[Reply]:
     if refused := may_start(ctx, workflow):
         return [Text(refused, "error")]
     which = membership.working_with(ctx)
@@ -303,7 +303,7 @@ def _school(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]
     return membership.switch(ctx, match.groupdict().get("school"))
 
 
-def _workflow_for(reference: str) -> Workflow:
+def _workflow_for(reference: str) -> Workflow[Any]:
     workflow = by_prefix(reference.split("-", 1)[0])
     if workflow is None:
         raise NotFound(engine_message("not_found", reference=reference.upper()))

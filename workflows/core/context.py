@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -22,6 +22,19 @@ class Context:
     # The schools the app in use serves, when it serves several (one Slack workspace for a
     # trust); empty when it is bound to ctx.school alone.
     served: tuple[int, ...] = ()
+
+    @classmethod
+    def of(cls, session: Session, person: Person, adapter: str, *,
+           school: School | None = None, now: datetime | None = None,
+           served: tuple[int, ...] = ()) -> Context:
+        """As ``person`` at ``school`` (by default their own), now unless told otherwise.
+
+        The one way a context is made, so every caller agrees on the rules: ``served`` is kept
+        only when the app serves several schools, and the clock is UTC.
+        """
+        own = school if school is not None else session.get_one(School, person.school_id)
+        return cls(session=session, school=own, person=person, adapter=adapter,
+                   now=now or datetime.now(UTC), served=served if len(served) > 1 else ())
 
     @property
     def school_id(self) -> int:

@@ -96,7 +96,7 @@ def _changed(ctx: Context, statement: Update) -> int:
     return cast("CursorResult[Any]", result).rowcount
 
 
-def form_of(workflow: Workflow, conversation: Conversation) -> Form:
+def form_of(workflow: Workflow[Any], conversation: Conversation) -> Form:
     if conversation.action is None:
         return workflow.intake
     return workflow.action(conversation.action).form
@@ -105,8 +105,8 @@ def form_of(workflow: Workflow, conversation: Conversation) -> Form:
 def start(
     ctx: Context,
     channel_key: str,
-    workflow: Workflow,
-    action: Action | None = None,
+    workflow: Workflow[Any],
+    action: Action[Any] | None = None,
     case: Any = None,
 ) -> list[Reply]:
     """Begin a form (or take a form-less action at once, after its confirm step)."""
@@ -132,7 +132,7 @@ def start(
 
 
 def _open(
-    ctx: Context, channel_key: str, workflow: Workflow, **fields: Any
+    ctx: Context, channel_key: str, workflow: Workflow[Any], **fields: Any
 ) -> tuple[Conversation, bool]:
     """A new conversation in this channel; any unfinished one there is put aside (True)."""
     previous = active(ctx, channel_key)
@@ -153,7 +153,7 @@ def _open(
     return conversation, previous is not None
 
 
-def resume(ctx: Context, workflow: Workflow, conversation: Conversation) -> list[Reply]:
+def resume(ctx: Context, workflow: Workflow[Any], conversation: Conversation) -> list[Reply]:
     """Where were we? Said after a restart or when someone comes back to the chat."""
     what = workflow.title if conversation.action is None else workflow.action(
         conversation.action).label
@@ -161,7 +161,7 @@ def resume(ctx: Context, workflow: Workflow, conversation: Conversation) -> list
 
 
 def handle(
-    ctx: Context, workflow: Workflow, conversation: Conversation, text: str
+    ctx: Context, workflow: Workflow[Any], conversation: Conversation, text: str
 ) -> list[Reply]:
     # Phones and Word turn "don't" into "don’t"; both must read as the same command.
     word = text.strip().lower().rstrip(".!").replace("’", "'")
@@ -219,7 +219,7 @@ def handle(
     return replies + _answer(ctx, workflow, conversation, field, value)
 
 
-def _case(ctx: Context, workflow: Workflow, conversation: Conversation) -> Any:
+def _case(ctx: Context, workflow: Workflow[Any], conversation: Conversation) -> Any:
     """The case an action's questions are about (None while a new case is being reported)."""
     if conversation.target_id is None:
         return None
@@ -227,7 +227,7 @@ def _case(ctx: Context, workflow: Workflow, conversation: Conversation) -> Any:
 
 
 def _answer(
-    ctx: Context, workflow: Workflow, conversation: Conversation, field: Field, value: Any
+    ctx: Context, workflow: Workflow[Any], conversation: Conversation, field: Field, value: Any
 ) -> list[Reply]:
     answers = {k: v for k, v in conversation.answers.items() if k not in (PREVIOUS, DOUBTED)}
     # Other answers being revisited stay offered: going back two steps and forward again
@@ -239,7 +239,7 @@ def _answer(
     return _advance(ctx, workflow, conversation)
 
 
-def _advance(ctx: Context, workflow: Workflow, conversation: Conversation) -> list[Reply]:
+def _advance(ctx: Context, workflow: Workflow[Any], conversation: Conversation) -> list[Reply]:
     form = form_of(workflow, conversation)
     next_field = form.next_unanswered(conversation.answers)
     if next_field is None:
@@ -252,7 +252,7 @@ def _advance(ctx: Context, workflow: Workflow, conversation: Conversation) -> li
     return _prompt(ctx, workflow, conversation)
 
 
-def _back(ctx: Context, workflow: Workflow, conversation: Conversation) -> list[Reply]:
+def _back(ctx: Context, workflow: Workflow[Any], conversation: Conversation) -> list[Reply]:
     # The previous question in the form's order, not in the order of asking: after "edit 5"
     # at the summary and Enter, "back" must go to the last question, not to question 5.
     form = form_of(workflow, conversation)
@@ -284,7 +284,7 @@ def _previous(conversation: Conversation) -> dict[str, Any]:
 
 def _at_summary(
     ctx: Context,
-    workflow: Workflow,
+    workflow: Workflow[Any],
     conversation: Conversation,
     form: Form,
     word: str,
@@ -309,7 +309,8 @@ def _at_summary(
 
 
 def _submit(
-    ctx: Context, workflow: Workflow, conversation: Conversation, form: Form, follow: bool = True
+    ctx: Context, workflow: Workflow[Any], conversation: Conversation, form: Form,
+    follow: bool = True,
 ) -> list[Reply]:
     # Claim the conversation first: a second "yes" (a double click, a retried event)
     # finds it already done and creates nothing.
@@ -352,7 +353,7 @@ def _submit(
 
 
 def _reopen(
-    ctx: Context, workflow: Workflow, conversation: Conversation, error: Invalid
+    ctx: Context, workflow: Workflow[Any], conversation: Conversation, error: Invalid
 ) -> list[Reply]:
     """The domain refused the whole answer set: go back to the question at fault."""
     form = form_of(workflow, conversation)
@@ -362,12 +363,12 @@ def _reopen(
     return [Text(error.message, "error")] + _prompt(ctx, workflow, conversation)
 
 
-def ask_again(ctx: Context, workflow: Workflow, conversation: Conversation) -> list[Reply]:
+def ask_again(ctx: Context, workflow: Workflow[Any], conversation: Conversation) -> list[Reply]:
     """The question (or summary) the conversation is waiting on, as it stands."""
     return _prompt(ctx, workflow, conversation)
 
 
-def _prompt(ctx: Context, workflow: Workflow, conversation: Conversation) -> list[Reply]:
+def _prompt(ctx: Context, workflow: Workflow[Any], conversation: Conversation) -> list[Reply]:
     form = form_of(workflow, conversation)
     fields = form.active(conversation.answers)
     if conversation.status == ConversationStatus.CONFIRMING:
@@ -457,7 +458,8 @@ class Confirmed:
     reference: str | None = None  # of the case saved
 
 
-def follow_up(ctx: Context, channel_key: str, workflow: Workflow, reference: str) -> list[Reply]:
+def follow_up(ctx: Context, channel_key: str, workflow: Workflow[Any],
+              reference: str) -> list[Reply]:
     """Carry on with the workflow's follow-up questions in a chat (after a form was saved)."""
     from workflows.core.engine import load
 
@@ -470,7 +472,7 @@ def follow_up(ctx: Context, channel_key: str, workflow: Workflow, reference: str
 def prepare(
     ctx: Context,
     channel_key: str,
-    workflow: Workflow,
+    workflow: Workflow[Any],
     raw: dict[str, str],
 ) -> Prepared:
     """Check every field of a submitted form; if all is well, hold it for confirmation.

@@ -56,7 +56,7 @@ def assign_reference(ctx: Context, case: Any, prefix: str, year: int) -> None:
     ctx.session.flush()
 
 
-def load(ctx: Context, workflow: Workflow, reference: str) -> Any:
+def load(ctx: Context, workflow: Workflow[Any], reference: str) -> Any:
     """A case by reference, only if this person may see it (same answer either way)."""
     from sqlmodel import select
 
@@ -70,7 +70,7 @@ def load(ctx: Context, workflow: Workflow, reference: str) -> Any:
     return case
 
 
-def view(ctx: Context, workflow: Workflow, case: Any) -> Card:
+def view(ctx: Context, workflow: Workflow[Any], case: Any) -> Card:
     """The case as this person may see it; every read is audited."""
     if not can_view(ctx.person, case):
         raise NotFound(message("not_found", reference=case.reference))
@@ -100,7 +100,7 @@ class Target:
                    int(school) if school.isdigit() else None)
 
 
-def card(ctx: Context, workflow: Workflow, case: Any) -> Card:
+def card(ctx: Context, workflow: Workflow[Any], case: Any) -> Card:
     buttons = tuple(
         Button(
             action=action.name,
@@ -123,7 +123,7 @@ def card(ctx: Context, workflow: Workflow, case: Any) -> Card:
     )
 
 
-def check_may_start(ctx: Context, workflow: Workflow, action: Action, case: Any) -> None:
+def check_may_start(ctx: Context, workflow: Workflow[Any], action: Action[Any], case: Any) -> None:
     """Refuse early, before asking any question, if the action cannot be taken."""
     require(ctx.person, action.permission, action.label.lower())
     if not can_view(ctx.person, case):
@@ -138,8 +138,8 @@ def check_may_start(ctx: Context, workflow: Workflow, action: Action, case: Any)
 
 def perform(
     ctx: Context,
-    workflow: Workflow,
-    action: Action,
+    workflow: Workflow[Any],
+    action: Action[Any],
     case: Any,
     values: Mapping[str, Any],
     expected_version: int,
@@ -193,7 +193,7 @@ def perform(
     return f"{said}{told}" if said and told else said
 
 
-def create(ctx: Context, workflow: Workflow, values: Mapping[str, Any]) -> Any:
+def create(ctx: Context, workflow: Workflow[Any], values: Mapping[str, Any]) -> Any:
     """A new case from a confirmed intake, the same way for every workflow: the workflow's
     own ``build`` (checks across answers, the case), then its deadline, its reference, the
     ``<name>.created`` audit event, the declared notices and its reminders. Raises Invalid
@@ -220,7 +220,7 @@ def message(event: str, **facts: Any) -> str:
 
 
 
-def _first_append(ctx: Context, workflow: Workflow, action: Action, case: Any,
+def _first_append(ctx: Context, workflow: Workflow[Any], action: Action[Any], case: Any,
                   values: Mapping[str, Any]) -> bool:
     """Whether this append (a note, an update) is new. An append bumps no version, so a
     retried modal (X-Slack-Retry-Num), a repeated Teams invoke or a double click would add
@@ -232,7 +232,7 @@ def _first_append(ctx: Context, workflow: Workflow, action: Action, case: Any,
                       f"{case.id}:{ctx.person.id}:{ctx.today}:{digest}")
 
 
-def _who_was_first(ctx: Context, workflow: Workflow, case: Any) -> str:
+def _who_was_first(ctx: Context, workflow: Workflow[Any], case: Any) -> str:
     # Only what moves the case counts: a note or a drafted letter written since is not
     # the decision that beat this one.
     decisive = {f"{workflow.name}.created"} | {
@@ -277,14 +277,15 @@ class Decision:
     errors: dict[str, str] | None = None  # per field, for a form that must be corrected
 
 
-def may_start(ctx: Context, workflow: Workflow) -> str | None:
+def may_start(ctx: Context, workflow: Workflow[Any]) -> str | None:
     """Why this person cannot start ``workflow``, or None."""
     if can(ctx.person, workflow.start_permission):
         return None
     return message("may_not_start", title=workflow.title)
 
 
-def preflight(ctx: Context, workflow: Workflow, action: Action, reference: str) -> str | None:
+def preflight(ctx: Context, workflow: Workflow[Any], action: Action[Any],
+              reference: str) -> str | None:
     """Refuse before a form is shown: a staff click on a DPO button changes nothing."""
     try:
         check_may_start(ctx, workflow, action, load(ctx, workflow, reference))
@@ -295,8 +296,8 @@ def preflight(ctx: Context, workflow: Workflow, action: Action, reference: str) 
 
 def decide(
     ctx: Context,
-    workflow: Workflow,
-    action: Action,
+    workflow: Workflow[Any],
+    action: Action[Any],
     reference: str,
     expected_version: int,
     raw: Mapping[str, str],
@@ -334,7 +335,7 @@ def decide(
     )
 
 
-def channel_alert(ctx: Context, workflow: Workflow, case: Any) -> str | None:
+def channel_alert(ctx: Context, workflow: Workflow[Any], case: Any) -> str | None:
     """What a shared alert channel may be told about ``case``: reference and countdown only."""
     if workflow.channel_alert is None:
         return None

@@ -31,6 +31,7 @@ DEFAULT_MAX_MB = 64
 _CHUNK = 1 << 20
 # The csv module's own limit on one cell (131,072 characters): no register has a longer one.
 MAX_CELL = csv.field_size_limit()
+MAX_ERRORS = 50  # reasons shown when a file is refused (``Problems``)
 
 
 class ImportRefused(Exception):
@@ -140,6 +141,49 @@ class CsvFile:
                             "is it the right file?"]) from None
                     raise ImportRefused([f"row {number}: not readable as CSV ({error})."]) from None
                 yield number, cells
+
+
+    def table(self) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+        """The header row and the records after it, blank ones skipped (a spreadsheet leaves
+        them between sections and at the end); a file whose first row is blank is empty."""
+        records = self.rows()
+        _, header = next(records, (1, []))
+        if not any(c.strip() for c in header):
+            raise ImportRefused(["The file is empty."])
+        return header, ((n, cells) for n, cells in records if any(c.strip() for c in cells))
+
+
+def cell(cells: list[str], index: int | None) -> str:
+    """A cell, stripped; empty for a column the file lacks or a row that stops short (a
+    spreadsheet drops trailing empty cells)."""
+    return cells[index].strip() if index is not None and index < len(cells) else ""
+
+
+class Problems:
+    """Every bad row's reasons, the first ``MAX_ERRORS`` kept: enough to fix a file, where a
+    wrong file would otherwise list thousands."""
+
+    def __init__(self, more: str = "more problems") -> None:
+        self.shown: list[str] = []
+        self.count = 0
+        self._more = more  # how the rest are counted: "more problems", "more rows with ..."
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def __iadd__(self, reasons: list[str]) -> Problems:
+        for reason in reasons:
+            self.append(reason)
+        return self
+
+    def append(self, reason: str) -> None:
+        self.count += 1
+        if len(self.shown) < MAX_ERRORS:
+            self.shown.append(reason)
+
+    def refusal(self) -> ImportRefused:
+        rest = self.count - len(self.shown)
+        return ImportRefused(self.shown + ([f"... and {rest} {self._more}."] if rest else []))
 
 
 _NOT_TEXT = ("The file is not a CSV (text in UTF-8 or Windows-1252): is it a spreadsheet "

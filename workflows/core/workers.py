@@ -23,7 +23,6 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
@@ -31,7 +30,6 @@ from sqlalchemy import Engine
 from workflows.core.context import Context
 from workflows.database import make_engine, session_scope
 from workflows.schools import membership
-from workflows.schools.models import School
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -108,9 +106,7 @@ def _in_transaction(engine: Engine, adapter: str, account: str, served: tuple[in
         person = membership.speaking(session, adapter, account, served, school_id)
         if person is None:
             return NOBODY
-        ctx = Context(session=session, school=session.get_one(School, person.school_id),
-                      person=person, adapter=adapter, now=datetime.now(UTC),
-                      served=served if len(served) > 1 else ())
+        ctx = Context.of(session, person, adapter, served=served)
         return work(ctx, *args)
 
 

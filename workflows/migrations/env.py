@@ -1,6 +1,7 @@
 """Alembic environment: runs on the connection dpo-bot hands it, or on DPO_BOT_DATABASE_URL."""
 
 from alembic import context
+from sqlalchemy import Connection
 
 from workflows.database import make_engine
 from workflows.tables import metadata
@@ -17,7 +18,7 @@ def run() -> None:
         _migrate(connection)
 
 
-def _migrate(connection) -> None:
+def _migrate(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,

@@ -7,6 +7,7 @@ A role decides what a person may see and do, so it changes only through `dpo-bot
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,9 @@ from sqlmodel import Session, col, select
 
 from workflows.audit import service as audit
 from workflows.audit.models import AuditEvent
+from workflows.consent.matching import fold
 from workflows.core.context import Context
+from workflows.core.fields import Invalid
 from workflows.core.wording import render
 from workflows.database import saved_id
 from workflows.people.models import Person, Role
@@ -62,6 +65,21 @@ def named(session: Session, school_id: int, name: str) -> Person | None:
     return session.exec(
         select(Person).where(Person.school_id == school_id, Person.name == name)
     ).first()
+
+
+def colleague(candidates: Iterable[Person], name: str, nobody: str) -> Person:
+    """The one of ``candidates`` that ``name`` means: the one whose whole name it is, else the
+    only one whose name holds it (case, accents and punctuation aside: “zoe obrien” is Zoë
+    O'Brien). Otherwise ``Invalid`` on the person field, ``nobody`` when no one matches."""
+    wanted = fold(name)
+    matches = [p for p in candidates if wanted and wanted in fold(p.name)]
+    exact = [p for p in matches if fold(p.name) == wanted]
+    if len(exact) == 1 or len(matches) == 1:
+        return (exact or matches)[0]
+    if not matches:
+        raise Invalid(nobody, "person")
+    raise Invalid(render("people/several.txt.j2", typed=name,
+                         names=[p.name for p in matches[:8]]), "person")
 
 
 def find_or_create(
@@ -258,8 +276,8 @@ def arriving(session: Session, school: School, name: str, role: Role | None,
     person = Person(school_id=school_id, name=name, role=role)
     session.add(person)
     session.flush()
-    audit.record(Context(session=session, school=school, person=person, adapter=adapter,
-                         now=now), "person.joined", "person", person.id, None, name=name,
+    audit.record(Context.of(session, person, adapter, school=school, now=now),
+                 "person.joined", "person", person.id, None, name=name,
                  role=role.value, why="first chat" if role is Role.STAFF
                  else "first chat, on a school not yet set up (a demo)")
     return person

@@ -21,6 +21,7 @@ from workflows.deadlines import (
     edu_record_deadline,
     sar_deadline,
 )
+from workflows.people import service as people
 from workflows.people.models import Person
 from workflows.sar.models import (
     CaseNote,
@@ -231,21 +232,9 @@ def assign(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
 
 
 def find_colleague(ctx: Context, name: str) -> Person:
-    matches = [
-        p
-        for p in ctx.session.exec(
-            select(Person).where(Person.school_id == ctx.school.id, col(Person.active).is_(True))
-        )
-        if name.lower() in p.name.lower()
-    ]
-    exact = [p for p in matches if p.name.lower() == name.lower()]
-    if len(exact) == 1:
-        return exact[0]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise Invalid(refusal("nobody", typed=name), "person")
-    raise Invalid(refusal("several", typed=name, names=[p.name for p in matches[:8]]), "person")
+    active = ctx.session.exec(
+        select(Person).where(Person.school_id == ctx.school.id, col(Person.active).is_(True)))
+    return people.colleague(active, name, refusal("nobody", typed=name))
 
 
 def record_arrival(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:

@@ -411,8 +411,8 @@ def switch(ctx: Context, wanted: str | None) -> list[Reply]:
         return [Text(_say("unknown", wanted=wanted, **listed), "warning")]
     remember(ctx.session, ctx.adapter, account, school.id)
     chosen, person = next((s, p) for s, p in mine if s.id == school.id)
-    audit.record(Context(session=ctx.session, school=chosen, person=person,
-                         adapter=ctx.adapter, now=ctx.now, served=ctx.served),
+    audit.record(Context.of(ctx.session, person, ctx.adapter, school=chosen, now=ctx.now,
+                            served=ctx.served),
                  "school.chosen", "school", school.id, None)
     return [Text(_say("chosen", school=school.name), "success")]
 

@@ -42,8 +42,8 @@ def trust_cases(ctx: Context) -> list[Reply]:
         if not can(person, Permission.VIEW_ALL):
             continue
         seen.append(school.name)
-        board = dashboard(Context(session=ctx.session, school=school, person=person,
-                                  adapter=ctx.adapter, now=ctx.now))
+        board = dashboard(Context.of(ctx.session, person, ctx.adapter, school=school,
+                                     now=ctx.now))
         rows += [(line.order, (school.name, line.reference, line.title, line.status, line.due))
                  for line in board.cases]
     if not seen:

@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from workflows.consent.matching import fold
 from workflows.core.context import Context
 from workflows.core.fields import UNKNOWN, Answers, Invalid
 from workflows.core.wording import render
@@ -140,17 +139,9 @@ def check_decider(value: str, answers: Answers, ctx: Context) -> str | None:
 
 
 def _decider(ctx: Context, name: str) -> Person:
-    wanted = fold(name)
     team = people.decision_makers(ctx.session, ctx.school_id)
-    matches = [p for p in team if wanted and wanted in fold(p.name)]
-    exact = [p for p in matches if fold(p.name) == wanted]
-    if len(exact) == 1 or len(matches) == 1:
-        return (exact or matches)[0]
-    if not matches:
-        raise Invalid(render(_REFUSAL, reason="not_decider", asked=name,
-                             team=[p.name for p in team]), "person")
-    raise Invalid(render(_REFUSAL, reason="several_deciders", asked=name,
-                         matches=[p.name for p in matches]), "person")
+    return people.colleague(team, name, render(_REFUSAL, reason="not_decider", asked=name,
+                                               team=[p.name for p in team]))
 
 
 def messages(session: Session, case: SoftwareRequest) -> list[SoftwareMessage]:

@@ -19,7 +19,8 @@ from typing import Any
 from sqlmodel import Session, select
 
 from workflows.audit.models import AuditEvent
-from workflows.core.imports import CsvFile, ImportRefused, check_length, read_date
+from workflows.core import imports
+from workflows.core.imports import CsvFile, ImportRefused, Problems, check_length, read_date
 from workflows.database import saved_id
 from workflows.schools.models import School
 from workflows.software import service
@@ -69,7 +70,6 @@ __all__ = ["ImportRefused", "Report", "import_register", "read"]
 
 # A trust's register lists a few hundred products; a file with more is the wrong file.
 MAX_PRODUCTS = 5000
-MAX_ERRORS = 50  # enough to fix a file; a wrong file would otherwise list thousands
 # Each text field and the column it is stored in, checked before anything is written.
 LENGTHS = (("name", "name"), ("website", "website"), ("dpia_link", "the DPIA link"),
            ("decided_by", "approved by"))
@@ -106,10 +106,7 @@ def _kinds(text: str) -> list[str]:
 
 def read(data: bytes | Path) -> list[dict[str, Any]]:
     """The file's rows as our fields, or ImportRefused with every problem found."""
-    reader = CsvFile(data).rows()
-    _, header = next(reader, (1, []))
-    if not any(c.strip() for c in header):
-        raise ImportRefused(["The file is empty."])
+    header, reader = CsvFile(data).table()
     where: dict[str, int] = {}
     for index, name in enumerate(header):
         column = next((ours for ours, names in COLUMNS.items() if _fold(name) in names), None)
@@ -122,17 +119,14 @@ def read(data: bytes | Path) -> list[dict[str, Any]]:
             "“Name, Website, Status, Data, Conditions, DPIA, Approved by, Approved on, Review "
             f"date”. This file's first row: {', '.join(header)[:300]}."])
     rows: list[dict[str, Any]] = []
-    problems: list[str] = []
+    problems = Problems()
     seen: dict[str, int] = {}
     for line, cells in reader:
-        if not any(c.strip() for c in cells):
-            continue
         if len(rows) == MAX_PRODUCTS:
             raise ImportRefused([f"Line {line}: the register has more than {MAX_PRODUCTS:,} "
                                  "products; is it the right file?"])
         def cell(column: str, cells: list[str] = cells) -> str:
-            index = where.get(column)
-            return cells[index].strip() if index is not None and index < len(cells) else ""
+            return imports.cell(cells, where.get(column))
 
         name = cell("name")
         if not name:
@@ -173,10 +167,7 @@ def read(data: bytes | Path) -> list[dict[str, Any]]:
             "review_on": review_on,
         })
     if problems:
-        shown = problems[:MAX_ERRORS]
-        if len(problems) > MAX_ERRORS:
-            shown.append(f"... and {len(problems) - MAX_ERRORS} more problems.")
-        raise ImportRefused(shown)
+        raise problems.refusal()
     if not rows:
         raise ImportRefused(["The file has a header but no products."])
     return rows

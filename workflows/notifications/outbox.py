@@ -1,0 +1,58 @@
+"""The claim every adapter makes before it sends: which notifications are its to send now,
+each read as its recipient at their school, with the workflow of the case it tells of.
+
+Slack and Teams address people differently (a Slack id, a stored Teams reference) but claim
+the same way: a lease on the most urgent waiting messages of the people they can reach, then
+what each one carries, decided by the core (``recipients.carried``), never by the adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from workflows.core import recipients
+from workflows.core.context import Context
+from workflows.core.declaration import Workflow
+from workflows.core.ui import Reply
+from workflows.notifications import service as notifications
+from workflows.notifications.models import Notification
+from workflows.people.models import Person
+from workflows.registry import by_prefix
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One claimed notification: the context is its recipient's, at their own school."""
+
+    note: Notification
+    ctx: Context
+    workflow: Workflow[Any] | None  # the case's, when the notification tells of one
+
+    @property
+    def person(self) -> Person:
+        return self.ctx.person
+
+    def replies(self, *, shared: bool = False) -> list[Reply]:
+        """What it carries for its recipient (``shared``: for the DPO team's channel)."""
+        return recipients.carried(self.ctx, self.note, self.workflow, shared=shared)
+
+
+def claim(session: Session, people: Iterable[int], token: str, *, adapter: str,
+          served: tuple[int, ...], now: datetime) -> list[Outgoing]:
+    """Lease to ``token`` what is waiting for ``people`` (most urgent, then oldest first) and
+    read each as its recipient; commits the lease."""
+    return [
+        Outgoing(note, Context.of(session, session.get_one(Person, note.person_id), adapter,
+                                  now=now, served=served), _workflow(note))
+        for note in notifications.claim_for(session, list(people), token, now)
+    ]
+
+
+def _workflow(note: Notification) -> Workflow[Any] | None:
+    """A case's reference starts with its workflow's prefix (SAR-2026-0001)."""
+    return by_prefix(note.subject_ref.split("-", 1)[0]) if note.subject_ref else None
