@@ -39,6 +39,8 @@ def import_software(
     """Import the school's existing software register (CSV). A bad file changes nothing."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from workflows.core.imports import refused
+    from workflows.core.wording import render
     from workflows.database import session_scope, utcnow
     from workflows.software.importer import ImportRefused, import_register
 
@@ -48,23 +50,49 @@ def import_software(
                                      file_name=file.name, by_name="command line", now=utcnow(),
                                      dry_run=dry_run)
     except ImportRefused as error:
-        fail(f"{file.name} was not imported; nothing was changed:\n" + "\n".join(error.reasons))
+        fail(refused("not_imported", file=file.name, reasons=error.reasons))
     except SQLAlchemyError as error:  # one line: the statement's parameters are pupils' data
-        fail(f"{file.name} was not imported; nothing was changed: the database refused it "
-              f"({type(error).__name__}).")
-    verb = "Would import" if dry_run else "Imported"
-    typer.echo(f"{verb} {report.rows} products from {file.name}: {len(report.added)} added, "
-               f"{len(report.changed)} changed, {len(report.unchanged)} unchanged.")
-    if report.kept:
-        typer.echo("Kept as decided in the bot (not overwritten): " + ", ".join(report.kept))
-    if report.no_review:
-        typer.echo("Approved with no approval or review date, so no review is planned: "
-                   + ", ".join(report.no_review))
-    if dry_run:
-        typer.echo("Dry run: nothing was written.")
+        fail(refused("database_refused", file=file.name, error=type(error).__name__))
+    typer.echo(render("software/import.txt.j2", reason="report", report=report,
+                      file=file.name, dry_run=dry_run))
 
 
-@app.command("consents")
+# The columns each export must have, as workflows.consent.formats.BUILTIN names them (mirrored,
+# not imported, so that --help stays fast; tests/test_cli.py holds the two equal). Each format's
+# sample, which imports as it is, is in docs/consent-samples/.
+CONSENT_COLUMNS = """\b
+Recognised from the columns (any order, any case; more columns are fine):
+
+sims (SIMS, Reports > Student details): Adno, Legal Forename, Legal Surname,
+  Preferred Forename, Year, Reg, DOB, No Photographs, Consent Date, Consent Given By,
+  Consent - Displays, Consent - Printed Publications, Consent - Website,
+  Consent - Social Media, Consent - Video, Consent - Press No Name,
+  Consent - Press With Name, Consent - Photographer, Consent - Apps.
+  Answers Yes / No / Not Asked / Withdrawn; dates DD/MM/YYYY.
+
+arbor (Arbor, Students > Consents): Arbor ID, Legal first name, Legal last name,
+  Preferred first name, Year group, Registration form, Date of birth, Photo restriction,
+  Consent date, Consent given by, Displays consent, Print consent, Website consent,
+  Social media consent, Video consent, Press (no name) consent, Press (named) consent,
+  Photographer consent, Apps consent.
+  Answers Given / Refused / Not asked / Withdrawn; dates YYYY-MM-DD.
+
+bromcom (Bromcom, Students > Consent report): Student Id, Legal Forename, Legal Surname,
+  Preferred Name, Year Group, Tutor Group, Date of Birth, Do Not Photograph, Consent Date,
+  Consent Recorded From, Photo - Displays, Photo - Print, Photo - Website,
+  Photo - Social Media, Photo - Video, Photo - Press Unnamed, Photo - Press Named,
+  Photo - Photographer, Photo - Apps.
+  Answers Y / N / NA / W; dates DD/MM/YYYY.
+
+generic (any other CSV): --format generic --mapping FILE, a TOML or JSON file naming the
+  columns: \\[columns] mis_id, legal_first, legal_last (required), preferred_name, year_group,
+  reg_class, date_of_birth, no_photos, given_on, given_by; \\[consents] one column per use,
+  by the use's key (dpo-bot consent-settings show); \\[statuses] the export's own answer words
+  (optional). Example: docs/consent-samples/generic-mapping.toml.
+"""
+
+
+@app.command("consents", epilog=CONSENT_COLUMNS)
 def import_consents(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     format: Annotated[
@@ -85,10 +113,12 @@ def import_consents(
     from workflows.consent.formats import BUILTIN, MappingError, load_mapping
     from workflows.consent.importer import ImportRefused
     from workflows.consent.importer import import_consents as run_import
+    from workflows.core.imports import refused
+    from workflows.core.wording import render
     from workflows.database import session_scope, utcnow
 
     if format == "generic" and mapping is None:
-        fail("--format generic needs --mapping FILE (see dpo-bot import consents --help).")
+        fail(render("consent/import.txt.j2", reason="generic_needs_mapping"))
     try:
         chosen = load_mapping(mapping) if mapping else BUILTIN.get(format or "")
     except MappingError as error:
@@ -101,19 +131,9 @@ def import_consents(
                 by_name="command line", now=utcnow(), dry_run=dry_run,
                 progress=lambda done, total: progress.update(task, completed=done, total=total))
     except ImportRefused as error:
-        fail(f"{file.name} was not imported; nothing was changed:\n" + "\n".join(error.reasons))
+        fail(refused("not_imported", file=file.name, reasons=error.reasons))
     except SQLAlchemyError as error:  # one line: the statement's parameters are pupils' data
-        fail(f"{file.name} was not imported; nothing was changed: the database refused it "
-              f"({type(error).__name__}).")
-    verb = "Would import" if dry_run else "Imported"
-    typer.echo(f"{verb} {report.rows} pupils from {file.name} ({report.format}): "
-               f"{report.added} added, {report.changed} changed, {report.unchanged} unchanged, "
-               f"{report.left} left.")
-    if report.confirmed:
-        typer.echo(f"{report.confirmed} withdrawal(s) recorded in chat are now in the MIS.")
-    for line in report.still_pending:
-        typer.echo(f"Withdrawn in chat, not yet in this export: {line}")
-    if dry_run:
-        typer.echo("Dry run: nothing was written.")
+        fail(refused("database_refused", file=file.name, error=type(error).__name__))
+    typer.echo(render("consent/import.txt.j2", reason="report", report=report))
 
 

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from workflows.consent.models import Status
+from workflows.core.wording import render
 
 PUPIL_FIELDS = ("mis_id", "legal_first", "legal_last", "preferred_name", "year_group",
                 "reg_class", "date_of_birth", "no_photos", "given_on", "given_by")
@@ -77,6 +78,9 @@ FLAG_WORDS: dict[str, bool] = {
 class MappingError(Exception):
     """A mapping file that cannot be used: said plainly, nothing imported."""
 
+    def __init__(self, reason: str, **facts: Any) -> None:
+        super().__init__(render("consent/import.txt.j2", reason=reason, **facts))
+
 
 @dataclass(frozen=True)
 class Mapping:
@@ -87,10 +91,18 @@ class Mapping:
 
     def missing(self, headers: list[str]) -> list[str]:
         """Headers this mapping needs that the file lacks (required fields and consents)."""
-        present = {h.strip().casefold() for h in headers}
+        present = {fold_header(h) for h in headers}
+        return [c for c in self.wanted() if fold_header(c) not in present]
+
+    def wanted(self) -> list[str]:
+        """Every column this mapping reads: the required ones first, then the consents."""
         wanted = [self.columns[f] for f in REQUIRED_FIELDS] + list(self.consents.values())
-        wanted += [c for f, c in self.columns.items() if f not in REQUIRED_FIELDS]
-        return [c for c in wanted if c.strip().casefold() not in present]
+        return wanted + [c for f, c in self.columns.items() if f not in REQUIRED_FIELDS]
+
+
+def fold_header(header: str) -> str:
+    """A column header as matched: case and surrounding spaces do not count."""
+    return header.strip().casefold()
 
 
 def _builtin(name: str, columns: list[str], consents: list[str]) -> Mapping:
@@ -135,13 +147,24 @@ def detect(headers: list[str]) -> Mapping | None:
     return fits[0] if len(fits) == 1 else None
 
 
+def closest(headers: list[str]) -> Mapping | None:
+    """The built-in mapping the file has most columns of (three at least, and more than any
+    other): what an export with a column renamed or left out was most likely meant to be."""
+    def shared(mapping: Mapping) -> int:
+        return len(mapping.wanted()) - len(mapping.missing(headers))
+
+    ranked = sorted(BUILTIN.values(), key=shared, reverse=True)
+    best = shared(ranked[0])
+    return ranked[0] if best >= 3 and best > shared(ranked[1]) else None
+
+
 def load_mapping(path: Path) -> Mapping:
     """A generic mapping from a JSON or TOML file, checked before any row is read."""
     try:
         raw_text = path.read_text(encoding="utf-8-sig")
         raw = tomllib.loads(raw_text) if path.suffix.lower() == ".toml" else json.loads(raw_text)
     except (OSError, ValueError) as error:
-        raise MappingError(f"Can't read the mapping {path.name}: {error}") from None
+        raise MappingError("mapping_unreadable", file=path.name, error=error) from None
     return mapping_from_dict(raw, path.name)
 
 
@@ -149,20 +172,19 @@ def mapping_from_dict(raw: dict[str, Any], name: str = "generic") -> Mapping:
     columns = raw.get("columns")
     consents = raw.get("consents")
     if not isinstance(columns, dict) or not isinstance(consents, dict) or not consents:
-        raise MappingError(f"{name} needs a [columns] table and a non-empty [consents] table.")
+        raise MappingError("mapping_tables", file=name)
     unknown = [k for k in columns if k not in PUPIL_FIELDS]
     if unknown:
-        raise MappingError(f"{name}: unknown column fields {', '.join(unknown)}; "
-                           f"use {', '.join(PUPIL_FIELDS)}.")
+        raise MappingError("mapping_fields", file=name, unknown=unknown, fields=PUPIL_FIELDS)
     missing = [k for k in REQUIRED_FIELDS if not columns.get(k)]
     if missing:
-        raise MappingError(f"{name}: [columns] must name {', '.join(missing)}.")
+        raise MappingError("mapping_required", file=name, missing=missing)
     statuses = dict(STATUS_WORDS)
     for word, status in (raw.get("statuses") or {}).items():
         try:
-            statuses[str(word).strip().casefold()] = Status(status)
+            statuses[fold_header(str(word))] = Status(status)
         except ValueError:
-            raise MappingError(f"{name}: “{status}” is not one of "
-                               f"{', '.join(s.value for s in Status)}.") from None
+            raise MappingError("mapping_status", file=name, status=status,
+                               statuses=[s.value for s in Status]) from None
     return Mapping("generic", {k: str(v) for k, v in columns.items()},
                    {k: str(v) for k, v in consents.items()}, statuses)

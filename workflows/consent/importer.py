@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select, update
 
 from workflows.audit.models import AuditEvent
 from workflows.consent import service
-from workflows.consent.formats import FLAG_WORDS, Mapping, detect
+from workflows.consent.formats import FLAG_WORDS, Mapping, closest, detect, fold_header
 from workflows.consent.models import (
     Consent,
     ConsentCategory,
@@ -39,6 +39,7 @@ from workflows.core.imports import (
     check_length,
     read_date,
 )
+from workflows.core.wording import render
 from workflows.database import insert_rows, saved_id, table_of
 from workflows.schools.models import School
 
@@ -47,14 +48,14 @@ __all__ = ["ImportRefused", "Report", "import_consents"]
 PUPIL_ATTRS = ("legal_first", "legal_last", "preferred_name", "year_group", "reg_class",
                "date_of_birth", "no_photos")
 BATCH = 1000  # rows looked up and written together: few round trips, little memory
-# Each text field, the column it is stored in and how a refusal names it.
-LENGTHS = (("mis_id", Pupil, "mis_id", "the MIS id"),
-           ("legal_first", Pupil, "legal_first", "the legal first name"),
-           ("legal_last", Pupil, "legal_last", "the legal last name"),
-           ("preferred_name", Pupil, "preferred_name", "the preferred name"),
-           ("year_group", Pupil, "year_group", "the year group"),
-           ("reg_class", Pupil, "reg_class", "the registration class"),
-           ("given_by", Consent, "given_by", "consent given by"))
+# Each text field and the table whose column of that name holds it.
+LENGTHS = (("mis_id", Pupil), ("legal_first", Pupil), ("legal_last", Pupil),
+           ("preferred_name", Pupil), ("year_group", Pupil), ("reg_class", Pupil),
+           ("given_by", Consent))
+
+
+def _said(reason: str, **facts: Any) -> str:
+    return render("consent/import.txt.j2", reason=reason, **facts)
 
 
 @dataclass
@@ -87,14 +88,16 @@ def choose_mapping(headers: list[str], mapping: Mapping | None) -> Mapping:
     if mapping is None:
         mapping = detect(headers)
         if mapping is None:
-            raise ImportRefused(["I can't tell which MIS this export is from: give --format "
-                                 "(arbor, sims, bromcom) or --format generic --mapping FILE."])
+            # Name the format it looks most like and what that lacks: a first try usually
+            # has one column renamed or left out of the report.
+            guess = closest(headers)
+            raise ImportRefused([_said("unknown_format", guess=guess and guess.name,
+                                       missing=guess.missing(headers) if guess else [])])
     missing = mapping.missing(headers)
     if missing:
         hint = detect(headers)
-        also = f" It looks like a {hint.name} export: try --format {hint.name}." if hint else ""
-        raise ImportRefused([f"This is not a {mapping.name} export: missing column(s) "
-                             f"{', '.join(missing)}.{also}"])
+        raise ImportRefused([_said("not_this_format", format=mapping.name, missing=missing,
+                                   guess=hint and hint.name)])
     return mapping
 
 
@@ -102,11 +105,11 @@ class _Reader:
     """Turns the file's records into checked rows, keeping each bad row's reasons."""
 
     def __init__(self, headers: list[str], mapping: Mapping) -> None:
-        index = {h.strip().casefold(): i for i, h in enumerate(headers)}
+        index = {fold_header(h): i for i, h in enumerate(headers)}
         self.mapping = mapping
-        self.column = {f: index[c.strip().casefold()] for f, c in mapping.columns.items()}
-        self.consent_at = {k: index[c.strip().casefold()] for k, c in mapping.consents.items()}
-        self.problems = Problems("more rows with problems")
+        self.column = {f: index[fold_header(c)] for f, c in mapping.columns.items()}
+        self.consent_at = {k: index[fold_header(c)] for k, c in mapping.consents.items()}
+        self.problems = Problems(by_row=True)
         self.seen: dict[str, int] = {}  # MIS id -> row: a pupil twice is refused
 
     def check(self, line: int, cells: list[str]) -> Row | None:
@@ -119,32 +122,31 @@ class _Reader:
         problems: list[str] = []
         mis_id = get("mis_id")
         if not mis_id:
-            problems.append("no MIS id")
+            problems.append(_said("no_mis_id"))
         elif mis_id in self.seen:
-            problems.append(f"the MIS id is also on row {self.seen[mis_id]}")
+            problems.append(_said("mis_id_twice", first=self.seen[mis_id]))
         else:
             self.seen[mis_id] = line
         if not get("legal_first") or not get("legal_last"):
-            problems.append("no legal first or last name")
-        for name, model, column, what in LENGTHS:
-            check_length(get(name), model, column, what, problems)
-        dob = read_date(get("date_of_birth"), "the date of birth", problems, private=True)
-        given_on = read_date(get("given_on"), "the consent date", problems)
-        flag = FLAG_WORDS.get(get("no_photos").casefold())
+            problems.append(_said("no_name"))
+        for column, model in LENGTHS:
+            check_length(get(column), model, column, problems)
+        dob = read_date(get("date_of_birth"), "date_of_birth", problems, private=True)
+        given_on = read_date(get("given_on"), "given_on", problems)
+        flag = FLAG_WORDS.get(fold_header(get("no_photos")))
         if flag is None:
-            problems.append("the no-photos flag is not yes or no")
+            problems.append(_said("no_photos_flag"))
         consents: dict[str, Status] = {}
         for key, i in self.consent_at.items():
             written = cell(cells, i)
-            status = self.mapping.statuses.get(written.casefold())
+            status = self.mapping.statuses.get(fold_header(written))
             if status is None:
-                shown = written if len(written) <= 20 else written[:19] + "…"
-                problems.append(f"{self.mapping.consents[key]} “{shown}” is not given, refused, "
-                                "not asked or withdrawn")
+                problems.append(_said("answer", column=self.mapping.consents[key],
+                                      written=written))
             else:
                 consents[key] = status
         if problems:
-            self.problems.append(f"row {line}: {'; '.join(problems)}")
+            self.problems.append(_said("row", row=line, problems=problems))
             return None
         return Row(
             line=line, mis_id=mis_id,
@@ -181,9 +183,8 @@ def import_consents(
     categories = service.categories(session, school)
     unknown = [k for k in mapping.consents if k not in categories]
     if unknown:
-        raise ImportRefused([f"Unknown consent categor{'y' if len(unknown) == 1 else 'ies'} "
-                             f"{', '.join(unknown)}; this school has "
-                             f"{', '.join(categories)}."])
+        raise ImportRefused([_said("unknown_categories", unknown=unknown,
+                                   categories=list(categories))])
     report = Report(file_name=file_name, format=mapping.name, dry_run=dry_run,
                     imported_at=now)
     school_id = saved_id(school)
@@ -212,7 +213,7 @@ def import_consents(
     if reader.problems:
         raise reader.problems.refusal()
     if not report.rows:
-        raise ImportRefused(["The file has a header but no pupils."])
+        raise ImportRefused([_said("no_pupils")])
     _apply(session, waiting, categories, batch, report)
     if progress:
         progress(source.size, source.size)

@@ -18,9 +18,10 @@ from collections.abc import Iterator
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from workflows.core.dates import DateParseError, parse_written_date
+from workflows.core.wording import render
 from workflows.database import table_of
 
 MAX_BYTES_ENV = "DPO_BOT_IMPORT_MAX_MB"
@@ -42,6 +43,11 @@ class ImportRefused(Exception):
         self.reasons = reasons
 
 
+def refused(reason: str, **facts: Any) -> str:
+    """One reason a file or a row is not imported, worded by the imports' template."""
+    return render("imports/refused.txt.j2", reason=reason, **facts)
+
+
 def max_bytes() -> int:
     """The largest file an import reads (the environment may raise it for a larger trust)."""
     raw = os.environ.get(MAX_BYTES_ENV, "").strip()
@@ -50,10 +56,6 @@ def max_bytes() -> int:
     except ValueError:
         megabytes = DEFAULT_MAX_MB
     return int(megabytes * 1024 * 1024)
-
-
-def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
 
 
 class CsvFile:
@@ -69,11 +71,10 @@ class CsvFile:
         self.size = source.stat().st_size if isinstance(source, Path) else len(source)
         limit = max_bytes() if limit is None else limit
         if self.size > limit:
-            raise ImportRefused([
-                f"The file is {_mb(self.size)}; imports take at most {_mb(limit)}. Is it the "
-                f"right file? (Split it by school, or set {MAX_BYTES_ENV}.)"])
+            raise ImportRefused([refused("too_big", size=self.size, limit=limit,
+                                         setting=MAX_BYTES_ENV)])
         if self.size == 0:
-            raise ImportRefused(["The file is empty."])
+            raise ImportRefused([refused("empty")])
         self._raw: BinaryIO | None = None
         self.encoding = self._sniff()
 
@@ -82,7 +83,7 @@ class CsvFile:
             try:
                 return self.source.open("rb")
             except OSError as error:
-                raise ImportRefused([f"Can't read the file: {error.strerror}."]) from None
+                raise ImportRefused([refused("unreadable", error=error.strerror)]) from None
         return io.BytesIO(self.source)
 
     def _sniff(self) -> str:
@@ -93,7 +94,7 @@ class CsvFile:
         with self._open() as raw:
             while chunk := raw.read(_CHUNK):
                 if b"\0" in chunk:
-                    raise ImportRefused([_NOT_TEXT])
+                    raise ImportRefused([refused("not_text")])
                 if encoding == "utf-8-sig":
                     try:
                         utf8.decode(chunk)
@@ -105,7 +106,7 @@ class CsvFile:
                 try:
                     cp1252.decode(chunk)
                 except UnicodeDecodeError:
-                    raise ImportRefused([_NOT_TEXT]) from None
+                    raise ImportRefused([refused("not_text")]) from None
         if encoding == "utf-8-sig":
             try:
                 utf8.decode(b"", final=True)
@@ -136,10 +137,10 @@ class CsvFile:
                     return
                 except csv.Error as error:
                     if "field limit" in str(error):
-                        raise ImportRefused([
-                            f"row {number}: a cell is longer than {MAX_CELL:,} characters; "
-                            "is it the right file?"]) from None
-                    raise ImportRefused([f"row {number}: not readable as CSV ({error})."]) from None
+                        raise ImportRefused([refused("cell_too_long", row=number,
+                                                     limit=MAX_CELL)]) from None
+                    raise ImportRefused([refused("not_csv", row=number,
+                                                 error=error)]) from None
                 yield number, cells
 
 
@@ -149,7 +150,7 @@ class CsvFile:
         records = self.rows()
         _, header = next(records, (1, []))
         if not any(c.strip() for c in header):
-            raise ImportRefused(["The file is empty."])
+            raise ImportRefused([refused("empty")])
         return header, ((n, cells) for n, cells in records if any(c.strip() for c in cells))
 
 
@@ -163,10 +164,10 @@ class Problems:
     """Every bad row's reasons, the first ``MAX_ERRORS`` kept: enough to fix a file, where a
     wrong file would otherwise list thousands."""
 
-    def __init__(self, more: str = "more problems") -> None:
+    def __init__(self, *, by_row: bool = False) -> None:
         self.shown: list[str] = []
         self.count = 0
-        self._more = more  # how the rest are counted: "more problems", "more rows with ..."
+        self._by_row = by_row  # one reason a row (the rest counted as rows), or one a problem
 
     def __bool__(self) -> bool:
         return self.count > 0
@@ -183,27 +184,23 @@ class Problems:
 
     def refusal(self) -> ImportRefused:
         rest = self.count - len(self.shown)
-        return ImportRefused(self.shown + ([f"... and {rest} {self._more}."] if rest else []))
+        more = [refused("more", count=rest, rows=self._by_row)] if rest else []
+        return ImportRefused(self.shown + more)
 
 
-_NOT_TEXT = ("The file is not a CSV (text in UTF-8 or Windows-1252): is it a spreadsheet "
-             "(.xlsx) or another kind of file? Save it as CSV and import that.")
-
-
-def read_date(text: str, what: str, problems: list[str], *, private: bool = False) -> date | None:
+def read_date(text: str, column: str, problems: list[str], *,
+              private: bool = False) -> date | None:
     """A strict day-first date, or None with the reason added to ``problems``.
 
-    ``private`` leaves the value out of the reason (a date of birth identifies a pupil).
+    ``column`` is the field read (the template names it); ``private`` leaves the value out of
+    the reason (a date of birth identifies a pupil).
     """
     if not text.strip():
         return None
     try:
         return parse_written_date(text)
     except DateParseError as error:
-        if private:
-            problems.append(f"{what} is not a whole day-first date (DD/MM/YYYY)")
-        else:
-            problems.append(f"{what}: {error}")
+        problems.append(refused("not_a_date", column=column, error=error, private=private))
         return None
 
 
@@ -213,12 +210,11 @@ def column_limit(model: type, column: str) -> int | None:
     return getattr(table_of(model).c[column].type, "length", None)
 
 
-def check_length(value: str | None, model: type, column: str, what: str,
-                 problems: list[str]) -> None:
+def check_length(value: str | None, model: type, column: str, problems: list[str]) -> None:
     """Refuse a value longer than its column before it reaches the database.
 
     PostgreSQL would fail the insert and SQLite would quietly store it (a 100 KB "name").
     """
     limit = column_limit(model, column)
     if value and limit is not None and len(value) > limit:
-        problems.append(f"{what} is {len(value):,} characters long; at most {limit} fit")
+        problems.append(refused("too_long", column=column, length=len(value), limit=limit))

@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from workflows.audit.models import AuditEvent
 from workflows.core import imports
 from workflows.core.imports import CsvFile, ImportRefused, Problems, check_length, read_date
+from workflows.core.wording import render
 from workflows.database import saved_id
 from workflows.schools.models import School
 from workflows.software import service
@@ -70,9 +71,12 @@ __all__ = ["ImportRefused", "Report", "import_register", "read"]
 
 # A trust's register lists a few hundred products; a file with more is the wrong file.
 MAX_PRODUCTS = 5000
-# Each text field and the column it is stored in, checked before anything is written.
-LENGTHS = (("name", "name"), ("website", "website"), ("dpia_link", "the DPIA link"),
-           ("decided_by", "approved by"))
+# Each text field, checked against its column before anything is written.
+LENGTHS = ("name", "website", "dpia_link", "decided_by")
+
+
+def _said(reason: str, **facts: Any) -> str:
+    return render("software/import.txt.j2", reason=reason, **facts)
 
 
 @dataclass
@@ -114,47 +118,42 @@ def read(data: bytes | Path) -> list[dict[str, Any]]:
             where[column] = index
     missing = [c for c in ("name", "status") if c not in where]
     if missing:
-        raise ImportRefused([
-            f"No {' or '.join(missing)} column. The first row must name the columns, e.g. "
-            "“Name, Website, Status, Data, Conditions, DPIA, Approved by, Approved on, Review "
-            f"date”. This file's first row: {', '.join(header)[:300]}."])
+        raise ImportRefused([_said("no_columns", missing=missing,
+                                   header=", ".join(header)[:300])])
     rows: list[dict[str, Any]] = []
     problems = Problems()
     seen: dict[str, int] = {}
     for line, cells in reader:
         if len(rows) == MAX_PRODUCTS:
-            raise ImportRefused([f"Line {line}: the register has more than {MAX_PRODUCTS:,} "
-                                 "products; is it the right file?"])
+            raise ImportRefused([_said("too_many", line=line, limit=MAX_PRODUCTS)])
         def cell(column: str, cells: list[str] = cells) -> str:
             return imports.cell(cells, where.get(column))
 
         name = cell("name")
         if not name:
-            problems.append(f"Line {line}: no product name.")
+            problems.append(_said("no_name", line=line))
             continue
         wrong: list[str] = []
-        for column, what in LENGTHS:
-            check_length(cell(column), Software, column, what, wrong)
+        for column in LENGTHS:
+            check_length(cell(column), Software, column, wrong)
         if wrong:
-            problems.append(f"Line {line}: {'; '.join(wrong)}.")
+            problems.append(_said("too_long", line=line, problems=wrong))
             continue
         key = service.name_key(name)
         if key in seen:
-            problems.append(f"Line {line}: {name} is listed twice (also line {seen[key]}).")
+            problems.append(_said("twice", line=line, product=name, first=seen[key]))
             continue
         seen[key] = line
         status = STATUSES.get(_fold(cell("status")))
         if status is None:
-            problems.append(f"Line {line}: {name}: status “{cell('status')}” is not one of "
-                            "approved, approved with conditions, rejected or pending.")
+            problems.append(_said("status", line=line, product=name, written=cell("status")))
         dpia = DPIAS.get(_fold(cell("dpia")))
         if dpia is None:
-            problems.append(f"Line {line}: {name}: DPIA “{cell('dpia')}” should be done, "
-                            "required, not required or blank.")
+            problems.append(_said("dpia", line=line, product=name, written=cell("dpia")))
         dates: list[str] = []
-        decided_on = read_date(cell("decided_on"), "the approval date", dates)
-        review_on = read_date(cell("review_on"), "the review date", dates)
-        problems += [f"Line {line}: {name}: {reason}" for reason in dates]
+        decided_on = read_date(cell("decided_on"), "decided_on", dates)
+        review_on = read_date(cell("review_on"), "review_on", dates)
+        problems += [_said("date", line=line, product=name, problem=reason) for reason in dates]
         rows.append({
             "line": line, "name": name, "name_key": key, "status": status, "dpia": dpia,
             "website": cell("website") or None,
@@ -169,7 +168,7 @@ def read(data: bytes | Path) -> list[dict[str, Any]]:
     if problems:
         raise problems.refusal()
     if not rows:
-        raise ImportRefused(["The file has a header but no products."])
+        raise ImportRefused([_said("no_products")])
     return rows
 
 
