@@ -117,3 +117,21 @@ def test_python_m_bot_cli_is_the_same_command(cli_env: dict[str, str]) -> None:
     done = spawn_cli("deadline", "sar", "31/12/2024", env=cli_env)
     assert (done.returncode, done.stdout) == (2, "")
     assert "RECEIVED must be an ISO date" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("command", [("deadline", "sar"), ("setup",)])
+def test_the_region_default_is_one_of_the_choices_listed(cli_env: dict[str, str],
+                                                         command: tuple[str, ...]) -> None:
+    """Typer lists a case-blind choice in lower case: the default is shown the same way (and
+    still reaches the command as the core's ENG)."""
+    shown = run_cli(*command, "--help", env=cli_env).stdout
+    assert "eng|wls|sct|nir" in shown and "[default: eng]" in shown
+    assert "ENG" not in shown
+
+
+def test_the_default_region_reaches_the_command_as_the_cores(cli_env: dict[str, str]) -> None:
+    # 25 August 2025 is a bank holiday in England, not in Scotland.
+    england = json.loads(run_cli("deadline", "sar", "2025-07-25", "--json", env=cli_env).stdout)
+    scotland = json.loads(run_cli("deadline", "sar", "2025-07-25", "--region", "sct", "--json",
+                                  env=cli_env).stdout)
+    assert (england["due"], scotland["due"]) == ("2025-08-26", "2025-08-25")

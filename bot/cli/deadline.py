@@ -34,7 +34,7 @@ def deadline_sar(
     ] = None,
     region: Annotated[Region, typer.Option(
         case_sensitive=False, help="Whose bank holidays: England, Wales, Scotland or Northern "
-        "Ireland.")] = "ENG",
+        "Ireland.")] = "eng",
     as_json: JsonOption = False,
 ) -> None:
     """The SAR deadline: one calendar month (or three), rolled to a working day.

@@ -34,9 +34,13 @@ def _checked(rule: str, *, optional: bool = False) -> Callable[[str], str]:
 
 def setup(
     name: Annotated[str, typer.Option(prompt="School name")] = "Our School",
+    # Typer lists a case-blind choice in lower case in --help and its refusals, but click's
+    # prompt would list the values as declared (ENG, WLS…): one spelling everywhere.
     region: Annotated[
-        Region, typer.Option(prompt="Bank-holiday region", case_sensitive=False)
-    ] = "ENG",
+        Region, typer.Option(prompt="Bank-holiday region (eng, wls, sct, nir)",
+                             show_choices=False, metavar="eng|wls|sct|nir",
+                             case_sensitive=False)
+    ] = "eng",
     timezone: Annotated[
         str, typer.Option(prompt="Time zone", callback=_checked("check_timezone"))
     ] = "Europe/London",
