@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from workflows.consent.models import Status
+from workflows.core.text import fold
 from workflows.core.wording import render
 
 PUPIL_FIELDS = ("mis_id", "legal_first", "legal_last", "preferred_name", "year_group",
@@ -91,18 +92,14 @@ class Mapping:
 
     def missing(self, headers: list[str]) -> list[str]:
         """Headers this mapping needs that the file lacks (required fields and consents)."""
-        present = {fold_header(h) for h in headers}
-        return [c for c in self.wanted() if fold_header(c) not in present]
+        present = {fold(h) for h in headers}
+        return [c for c in self.wanted() if fold(c) not in present]
 
     def wanted(self) -> list[str]:
         """Every column this mapping reads: the required ones first, then the consents."""
         wanted = [self.columns[f] for f in REQUIRED_FIELDS] + list(self.consents.values())
         return wanted + [c for f, c in self.columns.items() if f not in REQUIRED_FIELDS]
 
-
-def fold_header(header: str) -> str:
-    """A column header as matched: case and surrounding spaces do not count."""
-    return header.strip().casefold()
 
 
 def _builtin(name: str, columns: list[str], consents: list[str]) -> Mapping:
@@ -182,7 +179,7 @@ def mapping_from_dict(raw: dict[str, Any], name: str = "generic") -> Mapping:
     statuses = dict(STATUS_WORDS)
     for word, status in (raw.get("statuses") or {}).items():
         try:
-            statuses[fold_header(str(word))] = Status(status)
+            statuses[fold(str(word))] = Status(status)
         except ValueError:
             raise MappingError("mapping_status", file=name, status=status,
                                statuses=[s.value for s in Status]) from None

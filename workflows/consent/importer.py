@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select, update
 
 from workflows.audit.models import AuditEvent
 from workflows.consent import service
-from workflows.consent.formats import FLAG_WORDS, Mapping, closest, detect, fold_header
+from workflows.consent.formats import FLAG_WORDS, Mapping, closest, detect
 from workflows.consent.models import (
     Consent,
     ConsentCategory,
@@ -39,6 +39,7 @@ from workflows.core.imports import (
     check_length,
     read_date,
 )
+from workflows.core.text import fold
 from workflows.core.wording import render
 from workflows.database import insert_rows, saved_id, table_of
 from workflows.schools.models import School
@@ -105,10 +106,10 @@ class _Reader:
     """Turns the file's records into checked rows, keeping each bad row's reasons."""
 
     def __init__(self, headers: list[str], mapping: Mapping) -> None:
-        index = {fold_header(h): i for i, h in enumerate(headers)}
+        index = {fold(h): i for i, h in enumerate(headers)}
         self.mapping = mapping
-        self.column = {f: index[fold_header(c)] for f, c in mapping.columns.items()}
-        self.consent_at = {k: index[fold_header(c)] for k, c in mapping.consents.items()}
+        self.column = {f: index[fold(c)] for f, c in mapping.columns.items()}
+        self.consent_at = {k: index[fold(c)] for k, c in mapping.consents.items()}
         self.problems = Problems(by_row=True)
         self.seen: dict[str, int] = {}  # MIS id -> row: a pupil twice is refused
 
@@ -133,13 +134,13 @@ class _Reader:
             check_length(get(column), model, column, problems)
         dob = read_date(get("date_of_birth"), "date_of_birth", problems, private=True)
         given_on = read_date(get("given_on"), "given_on", problems)
-        flag = FLAG_WORDS.get(fold_header(get("no_photos")))
+        flag = FLAG_WORDS.get(fold(get("no_photos")))
         if flag is None:
             problems.append(_said("no_photos_flag"))
         consents: dict[str, Status] = {}
         for key, i in self.consent_at.items():
             written = cell(cells, i)
-            status = self.mapping.statuses.get(fold_header(written))
+            status = self.mapping.statuses.get(fold(written))
             if status is None:
                 problems.append(_said("answer", column=self.mapping.consents[key],
                                       written=written))

@@ -7,20 +7,17 @@ large secondary (a few thousand pupils) on every question.
 from __future__ import annotations
 
 import difflib
-import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Generic, TypeVar
+
+from workflows.core import text
 
 K = TypeVar("K")  # what the index hands back for a pupil: an id, or the pupil itself
 
 
-def fold(text: str) -> str:
+def fold(name: str) -> str:
     """Lower case, no accents or punctuation: “Zoë O'Brien” and “zoe obrien” are the same."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    plain = re.sub(r"['’`.\-]", "", plain.casefold())
-    return " ".join(re.sub(r"[^\w\s]", " ", plain).split())
+    return text.fold(name, words=True)
 
 
 def split_class(query: str, by_fold: dict[str, str]) -> tuple[str, str | None]:

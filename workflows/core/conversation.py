@@ -22,6 +22,7 @@ from workflows.core.engine import Conflict, NotFound, card, create, perform
 from workflows.core.engine import message as engine_message
 from workflows.core.fields import Field, Form, FormErrors, Invalid
 from workflows.core.models import Conversation, ConversationStatus
+from workflows.core.text import fold
 from workflows.core.ui import Card, Option, Question, Reply, Summary, Text
 from workflows.core.wording import render
 from workflows.people.permissions import PermissionDenied
@@ -164,7 +165,7 @@ def handle(
     ctx: Context, workflow: Workflow[Any], conversation: Conversation, text: str
 ) -> list[Reply]:
     # Phones and Word turn "don't" into "don’t"; both must read as the same command.
-    word = text.strip().lower().rstrip(".!").replace("’", "'")
+    word = fold(text, strip=".! ")
     form = form_of(workflow, conversation)
     if word in CANCEL:
         conversation.status = ConversationStatus.CANCELLED

@@ -25,6 +25,7 @@ from dateutil.relativedelta import FR, MO, SA, SU, TH, TU, WE, relativedelta
 from workflows.core.spelled import MONTH_NAMES as _MONTH_NAMES
 from workflows.core.spelled import WEEKDAY_NAMES as _WEEKDAY_NAMES
 from workflows.core.spelled import describe_date, describe_datetime, describe_typed
+from workflows.core.text import fold
 from workflows.core.wording import render
 
 __all__ = [
@@ -135,8 +136,7 @@ _VAGUE_TIME = _compile(r"\b(?:morning|afternoon|evening|tonight|night|lunch ?tim
 
 def _normalise(text: str) -> str:
     """One lower-case spelling per input, so the patterns need not allow for case or commas."""
-    lowered = re.sub(r"(?<![a-z])([ap])\.m\b\.?", r"\1m", text.lower())
-    return " ".join(lowered.replace(",", " ").split()).strip(_STRIP)
+    return re.sub(r"(?<![a-z])([ap])\.m\b\.?", r"\1m", fold(text, apart=",")).strip(_STRIP)
 
 
 def _quote(text: str) -> str:

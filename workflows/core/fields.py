@@ -25,6 +25,7 @@ from workflows.core.dates import (
     parse_date,
     parse_datetime,
 )
+from workflows.core.text import fold
 from workflows.core.wording import render
 
 
@@ -247,7 +248,7 @@ class Field:
 
     def takes_unknown(self, text: str) -> bool:
         """Whether ``text`` is "don't know" and this field accepts that as an answer."""
-        return self.unknown and text.strip().lower().rstrip(" .!").replace("’", "'") in DONT_KNOW
+        return self.unknown and fold(text, strip=" .!") in DONT_KNOW
 
     def candidates(self) -> tuple[Any, ...]:
         """Every answer that could lead somewhere different (text stands for all texts)."""

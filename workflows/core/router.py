@@ -9,13 +9,14 @@ import re
 from typing import Any
 
 from workflows.core.declaration import Route, Workflow
+from workflows.core.text import fold
 from workflows.registry import QUESTIONS, WORKFLOWS
 
 
 def named(word: str) -> Workflow[Any] | None:
     """The workflow ``word`` names exactly: its name, reference prefix, title or one of its
     triggers (``/dpo breach``, “sar form”)."""
-    word = " ".join(word.split()).lower()
+    word = fold(word)
     return next((w for w in WORKFLOWS.values()
                  if word in (w.name, w.prefix.lower(), w.title.lower(), *w.triggers)), None)
 
@@ -23,7 +24,7 @@ def named(word: str) -> Workflow[Any] | None:
 def started_by(text: str) -> Workflow[Any] | None:
     """The workflow free text asks to start: the first with a trigger within it (“I sent it
     to the wrong parent” starts a breach report)."""
-    text = " ".join(text.split()).lower()
+    text = fold(text)
     return next((w for w in WORKFLOWS.values() if any(t in text for t in w.triggers)), None)
 
 

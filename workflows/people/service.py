@@ -15,9 +15,9 @@ from sqlmodel import Session, col, select
 
 from workflows.audit import service as audit
 from workflows.audit.models import AuditEvent
-from workflows.consent.matching import fold
 from workflows.core.context import Context
 from workflows.core.fields import Invalid
+from workflows.core.text import fold
 from workflows.core.wording import render
 from workflows.database import saved_id
 from workflows.people.models import Person, Role
@@ -71,9 +71,9 @@ def colleague(candidates: Iterable[Person], name: str, nobody: str) -> Person:
     """The one of ``candidates`` that ``name`` means: the one whose whole name it is, else the
     only one whose name holds it (case, accents and punctuation aside: “zoe obrien” is Zoë
     O'Brien). Otherwise ``Invalid`` on the person field, ``nobody`` when no one matches."""
-    wanted = fold(name)
-    matches = [p for p in candidates if wanted and wanted in fold(p.name)]
-    exact = [p for p in matches if fold(p.name) == wanted]
+    wanted = fold(name, words=True)
+    matches = [p for p in candidates if wanted and wanted in fold(p.name, words=True)]
+    exact = [p for p in matches if fold(p.name, words=True) == wanted]
     if len(exact) == 1 or len(matches) == 1:
         return (exact or matches)[0]
     if not matches:

@@ -25,7 +25,6 @@ account once a day (``Rechecks``), and at once when they say the account changed
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,6 +36,7 @@ from sqlmodel import Session, col, func, select
 from workflows.audit import service as audit
 from workflows.audit.models import AuditEvent
 from workflows.core.context import Context
+from workflows.core.text import fold
 from workflows.core.ui import Reply, Text
 from workflows.core.wording import render
 from workflows.database import saved_id, utcnow
@@ -371,26 +371,23 @@ def _link(person: Person, adapter: str, account: str) -> None:
 
 def pick(schools: Sequence[Choice], text: str) -> Choice | None:
     """The school a reply names: its number in the list, its short name, or its name."""
-    said = _plain(text)
+    said = fold(text, words=True)
     if said.isdigit() and 1 <= int(said) <= len(schools):
         return schools[int(said) - 1]
-    exact = [s for s in schools if said in (_plain(s.name), s.slug)]
+    named = {s.slug: (fold(s.name, words=True), fold(s.slug, words=True)) for s in schools}
+    exact = [s for s in schools if said in named[s.slug]]
     if len(exact) == 1:
         return exact[0]
     # “Oakwood” or “st marys”: the start of the name, or of a word in it, if only one has
     # it; never a couple of letters, so that “hi” is a greeting and not Hillside.
     partial = [s for s in schools if len(said) >= 3 and (
-        s.slug.startswith(said) or any(
-            _plain(s.name)[i:].startswith(said) for i in _word_starts(_plain(s.name))))]
+        named[s.slug][1].startswith(said) or any(
+            named[s.slug][0][i:].startswith(said) for i in _word_starts(named[s.slug][0])))]
     return partial[0] if len(partial) == 1 else None
 
 
 def _word_starts(text: str) -> list[int]:
     return [0, *(i + 1 for i, c in enumerate(text) if c == " ")]
-
-
-def _plain(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s-]", "", text.lower().replace("’", "'")).split())
 
 
 # Choosing, in the chat

@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from workflows.audit.models import AuditEvent
 from workflows.core import imports
 from workflows.core.imports import CsvFile, ImportRefused, Problems, check_length, read_date
+from workflows.core.text import fold
 from workflows.core.wording import render
 from workflows.database import saved_id
 from workflows.schools.models import School
@@ -89,10 +90,6 @@ class Report:
     no_review: list[str] = field(default_factory=list)  # approved, but no date to review from
 
 
-def _fold(text: str) -> str:
-    return " ".join(text.strip().lower().replace("_", " ").split())
-
-
 def _kinds(text: str) -> list[str]:
     """Known categories as their codes; anything else kept as written, not thrown away."""
     found: list[str] = []
@@ -113,7 +110,8 @@ def read(data: bytes | Path) -> list[dict[str, Any]]:
     header, reader = CsvFile(data).table()
     where: dict[str, int] = {}
     for index, name in enumerate(header):
-        column = next((ours for ours, names in COLUMNS.items() if _fold(name) in names), None)
+        header_name = fold(name, apart="_")
+        column = next((ours for ours, names in COLUMNS.items() if header_name in names), None)
         if column is not None and column not in where:
             where[column] = index
     missing = [c for c in ("name", "status") if c not in where]
@@ -144,10 +142,10 @@ def read(data: bytes | Path) -> list[dict[str, Any]]:
             problems.append(_said("twice", line=line, product=name, first=seen[key]))
             continue
         seen[key] = line
-        status = STATUSES.get(_fold(cell("status")))
+        status = STATUSES.get(fold(cell("status"), apart="_"))
         if status is None:
             problems.append(_said("status", line=line, product=name, written=cell("status")))
-        dpia = DPIAS.get(_fold(cell("dpia")))
+        dpia = DPIAS.get(fold(cell("dpia"), apart="_"))
         if dpia is None:
             problems.append(_said("dpia", line=line, product=name, written=cell("dpia")))
         dates: list[str] = []

@@ -12,8 +12,8 @@ from typing import TypeVar
 
 from sqlmodel import Session, col, select
 
-from workflows.consent.matching import fold
 from workflows.core.fields import UNKNOWN
+from workflows.core.text import fold
 from workflows.software.models import RequestState, Software, SoftwareRequest, Status
 
 OPEN_STATES = frozenset({RequestState.AWAITING, RequestState.MORE_INFO})
@@ -23,7 +23,7 @@ _Row = TypeVar("_Row", Software, SoftwareRequest)
 
 def name_key(name: str) -> str:
     """“TT Rockstars”, “tt rock-stars” and “TTRockStars” are one product."""
-    return fold(name).replace(" ", "")
+    return fold(name, words=True).replace(" ", "")
 
 
 def domain(text: str | None) -> str | None:
