@@ -91,8 +91,10 @@ def school_named(session: Session, slug: str | None) -> School:
 
 def parse_iso(text: str, what: str) -> date:
     """An ISO date only: a command line is scripted, so 3/9 is refused, never guessed."""
+    from workflows.core.dates import parse_iso_date
+
     try:
-        return date.fromisoformat(text)
+        return parse_iso_date(text)
     except ValueError:
         fail(f"{what} must be an ISO date like 2026-09-03, not “{text}”.")
 

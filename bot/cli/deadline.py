@@ -105,13 +105,13 @@ def deadline_breach(
     as_json: JsonOption = False,
 ) -> None:
     """The 72-hour ICO deadline for a breach, counted in real hours (UTC), shown in school time."""
-    from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    from workflows.core.dates import parse_iso_moment
     from workflows.deadlines.breach import breach_deadline
 
     try:
-        moment = datetime.fromisoformat(aware_at)
+        moment = parse_iso_moment(aware_at)
     except ValueError:
         fail(f"AWARE_AT must be an ISO date-time like 2026-10-23T17:00, not “{aware_at}”.")
     tz = ZoneInfo("Europe/London")  # every school in England, unless --school says otherwise

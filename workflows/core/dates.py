@@ -125,6 +125,7 @@ _CLOCK = (
     r"|(?P<h24>\d{1,2})(?P<sep>[:.])(?P<m24>\d{2})"
     r"|(?:12 )?(?P<word>noon|midday|midnight))"
 )
+_CLOCK_ONLY = _compile(rf"^{_CLOCK}$")
 _TIME_LAST = _compile(rf"^(?:(?P<date>.*?) )?(?:(?P<at>at|@) ?)?{_CLOCK}$")
 _TIME_FIRST = _compile(rf"^{_CLOCK}(?: (?:on )?(?P<date>.+))?$")
 _BARE_HOUR = _compile(r"(?:^| )(?:at|@) ?(?P<hour>\d{1,2})$")
@@ -355,6 +356,18 @@ def parse_written_date(text: str) -> date:
     return result
 
 
+def parse_iso_date(text: str) -> date:
+    """A date a command line is given: ISO only (2026-09-03), since a script is never asked
+    which day “3/9” meant. Raises ValueError."""
+    return date.fromisoformat(text.strip())
+
+
+def parse_iso_moment(text: str) -> datetime:
+    """A moment a command line is given: ISO only (2026-10-23T17:00, an offset optional).
+    Raises ValueError."""
+    return datetime.fromisoformat(text.strip())
+
+
 # --- times -------------------------------------------------------------------------------------
 
 
@@ -379,6 +392,15 @@ def _clock(match: re.Match[str]) -> time:
     if minute > 59:
         raise _refused("minutes", typed=typed)
     return time(hour, minute)
+
+
+def parse_time(text: str) -> time:
+    """A time of day typed on its own (“08:30”, “8.30am”, “noon”): a school's working hours."""
+    s = _normalise(text)
+    match = _CLOCK_ONLY.match(s)
+    if match is None:
+        raise _refused("not_a_time", typed=_quote(text))
+    return _clock(match)
 
 
 def _split_time(s: str) -> tuple[str, re.Match[str]] | None:

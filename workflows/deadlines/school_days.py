@@ -110,14 +110,19 @@ class TermCalendar:
     @classmethod
     def from_csv(cls, text: str) -> TermCalendar:
         """Parse the CSV described in the module docstring; refuse the file if any row is bad."""
-        text = text.removeprefix("\ufeff")  # Excel's "CSV UTF-8" starts with a byte order mark
-        reader = csv.reader(io.StringIO(text))
+        # The one CSV reader every import uses (a byte order mark, a broken quote, a cell too
+        # long), imported here so that the deadline rules alone do not load the database layer.
+        from workflows.core.imports import CsvFile, ImportRefused
+
         problems: list[str] = []
         terms: list[tuple[int, Term]] = []
         closures: list[Closure] = []
         header_seen = False
-        for row in reader:
-            number = reader.line_num
+        try:
+            rows = list(CsvFile(text.encode("utf-8")).rows()) if text.strip() else []
+        except ImportRefused as error:
+            raise CalendarError("\n".join(error.reasons), tuple(error.reasons)) from None
+        for number, row in rows:
             cells = [cell.strip() for cell in row]
             if not any(cells):
                 continue

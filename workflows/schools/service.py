@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from workflows.core.dates import parse_time
 from workflows.core.wording import render
 from workflows.database import saved_id
 from workflows.deadlines import TermCalendar, is_working_day
@@ -155,7 +156,7 @@ def parse_hours(text: str) -> tuple[time, time]:
     """'08:00-18:00' -> (08:00, 18:00); raises ValueError with a clear message."""
     try:
         start_text, end_text = (part.strip() for part in text.split("-"))
-        start, end = time.fromisoformat(start_text), time.fromisoformat(end_text)
+        start, end = parse_time(start_text), parse_time(end_text)
     except ValueError:
         raise ValueError("Give working hours like 08:00-18:00.") from None
     if end <= start:
