@@ -14,6 +14,7 @@ import subprocess
 import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from workflows.core import conversation as conversations
 from workflows.core import engine as core
 from workflows.core.fields import UNKNOWN, Invalid
 from workflows.core.ui import Text
+from workflows.core.wording import render
 from workflows.database import session_scope
 from workflows.notifications.models import Notification
 from workflows.people.models import Person
@@ -38,7 +40,7 @@ from workflows.software.export import export_rows
 from workflows.software.flows import SOFTWARE
 from workflows.software.importer import ImportRefused, import_register
 from workflows.software.models import RequestState, Software, SoftwareRequest, Status
-from workflows.software.screening import parse_kinds, screen, youngest_age
+from workflows.software.screening import Screening, parse_kinds, screen, worded, youngest_age
 
 REF = "SW-2026-0001"
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -148,16 +150,32 @@ BASE: dict[str, Any] = {
 def test_screening_outcomes(changes: dict[str, Any], dpia: str, consent: str, why: str) -> None:
     found = screen(BASE | changes)
     assert (found.dpia, found.consent) == (dpia, consent)
-    assert why in " ".join(found.dpia_reasons + found.consent_reasons)
+    assert why in " ".join(worded(found.dpia_reasons + found.consent_reasons))
 
 
 def test_screening_lists_concerns_and_open_questions() -> None:
     found = screen(BASE | {"dpa": "no", "storage": "USA", "cost": UNKNOWN,
                            "website": UNKNOWN})
     assert found.dpia == "not_required"
-    assert [c.split(":")[0] for c in found.concerns] == [
+    assert [c.split(":")[0] for c in worded(found.concerns)] == [
         "No data processing agreement", "Data stored outside the UK (USA)"]
-    assert found.open_questions == ("the product's website", "the cost")
+    assert found.open_questions == ("website", "cost")
+    assert "Open questions: the product's website; the cost." in render(
+        "software/event.txt.j2", event="new", case=SimpleNamespace(reference="SW-1",
+        product="IXL"), actor=SimpleNamespace(name="Sam"), screening=found)
+
+
+def test_a_screening_stored_as_sentences_still_reads() -> None:
+    """Decided requests kept their screening as sentences before it was kept as facts."""
+    stored = {"dpia": "required", "dpia_reasons": ["Pupils use it themselves (ICO)."],
+              "consent": "unclear", "consent_reasons": ["Not known: the pupils' ages."],
+              "concerns": [], "open_questions": ["the cost"]}
+    found = Screening.from_dict(stored)
+    assert render("software/screening.txt.j2", part="dpia", screening=found) == (
+        "DPIA required. Pupils use it themselves (ICO).")
+    assert render("software/screening.txt.j2", part="open_questions", screening=found) == (
+        "The cost.")
+    assert found.as_dict() == stored
 
 
 @pytest.mark.parametrize(("users", "age"), [

@@ -22,7 +22,7 @@ from workflows.software.intake import values_of
 from workflows.software.models import Software, SoftwareMessage, SoftwareRequest, Status
 from workflows.software.names import name_key
 from workflows.software.reviews import record_decision
-from workflows.software.screening import screen
+from workflows.software.screening import screen, worded
 
 DECISIONS = {
     Status.APPROVED: "Approved",
@@ -83,7 +83,7 @@ def _record_dpia(case: SoftwareRequest, values: Mapping[str, Any]) -> None:
     found = screen(values_of(case))
     if found.dpia != "not_required" and not values.get("dpia"):
         raise Invalid(render(_REFUSAL, reason="dpia_required",
-                             dpia_reasons=found.dpia_reasons), "dpia")
+                             dpia_reasons=worded(found.dpia_reasons)), "dpia")
     if values.get("dpia") and not (values.get("dpia_note") or "").strip():
         raise Invalid(render(_REFUSAL, reason="dpia_note"), "dpia_note")
     case.dpia_outcome = values.get("dpia")

@@ -25,6 +25,7 @@ from workflows.people.permissions import Permission
 from workflows.software import answers, decisions, export, intake, names, reviews, routes
 from workflows.software.models import RequestState, SoftwareRequest, Status
 from workflows.software.screening import (
+    Screening,
     check_kinds,
     kind_label,
     kinds_hint,
@@ -167,12 +168,12 @@ def _card_rows(ctx: Context, case: SoftwareRequest) -> list[tuple[str, str]]:
     if case.owner_id:
         rows.append(("To be decided by", answers.name_of(ctx.session, case.owner_id)))
     found = intake.screening_of(case)
-    rows.append(("DPIA screening", f"{found.dpia_text}. " + " ".join(found.dpia_reasons)))
-    rows.append(("Parental consent", f"{found.consent_text}. " + " ".join(found.consent_reasons)))
+    rows.append(("DPIA screening", _screening("dpia", found)))
+    rows.append(("Parental consent", _screening("consent", found)))
     if found.concerns:
-        rows.append(("Points to check", " ".join(found.concerns)))
+        rows.append(("Points to check", _screening("concerns", found)))
     if found.open_questions:
-        rows.append(("Open questions", "; ".join(found.open_questions).capitalize() + "."))
+        rows.append(("Open questions", _screening("open_questions", found)))
     for earlier in names.earlier_rejections(ctx.session, ctx.school_id, case.product):
         if earlier.request_id != case.id:
             rows.append(("Rejected before", _note("rejected_before", decided_on=earlier.decided_on,
@@ -208,11 +209,15 @@ def _summary_notes(ctx: Context, values: Mapping[str, Any]) -> list[str]:
     found = screen(dict(values) | {"data_kinds": parse_kinds(values["data_kinds"])})
     notes.append(_note("screening", screening=found))
     if found.open_questions:
-        notes.append(_note("open_questions", questions=found.open_questions))
+        notes.append(_note("open_questions", screening=found))
     for earlier in names.earlier_rejections(ctx.session, ctx.school_id,
                                             str(values.get("product") or "")):
         notes.append(_note("rejected_earlier", product=earlier))
     return notes
+
+
+def _screening(part: str, found: Screening) -> str:
+    return render("software/screening.txt.j2", part=part, screening=found)
 
 
 def _note(note: str, **facts: Any) -> str:

@@ -8,11 +8,12 @@ only thing standing between "required" and "not required".
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from workflows.core.fields import UNKNOWN, Invalid
+from workflows.core.wording import render
 
 # What goes in: (value, label, aliases). Numbers in the question follow this order.
 DATA_KINDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -118,24 +119,20 @@ _OUTSIDE_UK = re.compile(r"\b(us|usa|united states|america|outside|worldwide|glo
 _NO = {"no", "none", "not found", "no privacy notice", "n/a", "nothing"}
 
 
+# A reason is a key and its facts ({"key": "under_13", "youngest": 9}), worded by
+# templates/software/screening_words.j2; one stored as a sentence, by a version that kept
+# sentences, is kept and shown as it is.
+Reason = dict[str, Any] | str
+
+
 @dataclass(frozen=True)
 class Screening:
     dpia: str  # "required" / "not_required" / "unclear"
-    dpia_reasons: tuple[str, ...]
+    dpia_reasons: tuple[Reason, ...]
     consent: str  # "needed" / "not_needed" / "unclear"
-    consent_reasons: tuple[str, ...]
-    concerns: tuple[str, ...] = ()  # points for the DPO that are not DPIA triggers
-    open_questions: tuple[str, ...] = field(default=())
-
-    @property
-    def dpia_text(self) -> str:
-        return {"required": "DPIA required", "not_required": "No DPIA needed",
-                "unclear": "Can't tell yet whether a DPIA is needed"}[self.dpia]
-
-    @property
-    def consent_text(self) -> str:
-        return {"needed": "Parental consent needed", "not_needed": "No parental consent needed",
-                "unclear": "Can't tell yet whether parental consent is needed"}[self.consent]
+    consent_reasons: tuple[Reason, ...]
+    concerns: tuple[Reason, ...] = ()  # points for the DPO that are not DPIA triggers
+    open_questions: tuple[str, ...] = field(default=())  # answer names (or stored sentences)
 
     def as_dict(self) -> dict[str, Any]:
         return {"dpia": self.dpia, "dpia_reasons": list(self.dpia_reasons),
@@ -149,18 +146,14 @@ class Screening:
                    tuple(data.get("open_questions", ())))
 
 
-# The answers that can be "don't know", as the DPO reads the open question.
-OPEN_QUESTIONS = {
-    "website": "the product's website",
-    "pupils_use": "whether pupils use it themselves",
-    "accounts_by": "who creates the accounts",
-    "privacy_notice": "the vendor's privacy notice",
-    "storage": "where the data is stored",
-    "min_age": "the vendor's minimum age",
-    "dpa": "whether there is a data processing agreement",
-    "ads_ai": "advertising, profiling or AI training on pupil data",
-    "cost": "the cost",
-}
+def worded(reasons: Iterable[Reason]) -> list[str]:
+    """Each reason as the DPO reads it."""
+    return [render("software/screening.txt.j2", part="reason", reason=r) for r in reasons]
+
+
+# The answers that can be "don't know": the DPO sees them as open questions.
+OPEN_QUESTIONS = ("website", "pupils_use", "accounts_by", "privacy_notice", "storage", "min_age",
+                  "dpa", "ads_ai", "cost")
 
 
 def screen(answers: Mapping[str, Any]) -> Screening:
@@ -170,77 +163,63 @@ def screen(answers: Mapping[str, Any]) -> Screening:
     pupils_use = answers.get("pupils_use")
     ads_ai = answers.get("ads_ai")
     notice = str(answers.get("privacy_notice") or UNKNOWN)
-    dpia: list[str] = []
+    dpia: list[Reason] = []
     undecided: list[str] = []
     if "sen_health" in kinds:
-        dpia.append("SEN or health data is special category data (ICO: special category "
-                    "data on a large scale).")
+        dpia.append({"key": "sen_health"})
     if "free_text" in kinds:
-        dpia.append("Behaviour or free-text notes about pupils (ICO: tracking behaviour).")
+        dpia.append({"key": "free_text"})
     if pupils_use == "yes" and pupil_data:
-        dpia.append("Pupils use it themselves: an online service offered directly to "
-                    "children (ICO).")
+        dpia.append({"key": "pupils_use"})
     elif pupils_use == UNKNOWN and pupil_data:
-        undecided.append("whether pupils use it themselves (an online service offered "
-                         "directly to children)")
+        undecided.append("pupils_use")
     if ads_ai == "yes":
-        dpia.append("Advertising, profiling or AI training on pupil data (ICO: children's "
-                    "data for marketing or profiling).")
+        dpia.append({"key": "ads_ai"})
     elif ads_ai == UNKNOWN:
-        undecided.append("whether there is advertising, profiling or AI training on pupil data")
+        undecided.append("ads_ai")
     if notice.lower().strip(" .") in _NO:
-        dpia.append("No privacy notice from the vendor (ICO: processing without a privacy "
-                    "notice to the person).")
+        dpia.append({"key": "no_privacy_notice"})
     elif notice == UNKNOWN:
-        undecided.append("whether the vendor has a privacy notice")
+        undecided.append("privacy_notice")
     if dpia:
         dpia_result = "required"
     elif undecided:
         dpia_result = "unclear"
-        dpia = [f"Nothing found yet, but not known: {', '.join(undecided)}."]
+        dpia = [{"key": "dpia_not_known", "unknown": undecided}]
     else:
         dpia_result = "not_required"
-        dpia = ["None of the ICO's screening questions applies to the answers given."]
+        dpia = [{"key": "no_trigger"}]
 
-    consent: list[str] = []
+    consent: list[Reason] = []
     unclear_consent: list[str] = []
     if "photos" in kinds:
-        consent.append("Photos or video of pupils: each pupil's photo consent must allow it "
-                       "(check with “consent NAME for USE”).")
+        consent.append({"key": "photos"})
     youngest = youngest_age(str(answers.get("users") or ""))
     if pupils_use == "yes" and pupil_data:
         if youngest is not None and youngest < 13:
-            consent.append(f"Pupils as young as {youngest} use an online service directly: if "
-                           "it relies on consent, a parent must give it for under-13s "
-                           "(UK GDPR Art 8).")
+            consent.append({"key": "under_13", "youngest": youngest})
         elif youngest is None:
-            unclear_consent.append("the pupils' ages (name the year groups)")
+            unclear_consent.append("ages")
     elif pupils_use == UNKNOWN and (youngest is None or youngest < 13):
-        unclear_consent.append("whether pupils use it themselves")
+        unclear_consent.append("pupils_use_short")
     minimum = _age(str(answers.get("min_age") or ""))
     if minimum and youngest is not None and youngest < minimum and pupils_use != "no":
-        consent.append(f"The vendor's minimum age is {minimum}, but pupils as young as "
-                       f"{youngest} would use it: its terms need a parent's or the school's "
-                       "consent, or it is not for them.")
+        consent.append({"key": "minimum_age", "minimum": minimum, "youngest": youngest})
     if consent:
         consent_result = "needed"
     elif unclear_consent:
         consent_result = "unclear"
-        consent = [f"Not known: {', '.join(unclear_consent)}."]
+        consent = [{"key": "consent_not_known", "unknown": unclear_consent}]
     else:
         consent_result = "not_needed"
-        consent = ["No photos, and no under-13s using an online service themselves."]
+        consent = [{"key": "no_consent_trigger"}]
 
-    concerns: list[str] = []
+    concerns: list[Reason] = []
     if answers.get("dpa") == "no":
-        concerns.append("No data processing agreement: the vendor processes data for the "
-                        "school, so an Art 28 contract is needed before use.")
+        concerns.append({"key": "no_dpa"})
     storage = str(answers.get("storage") or "")
     if storage != UNKNOWN and _OUTSIDE_UK.search(storage):
-        concerns.append(f"Data stored outside the UK ({storage}): check the transfer "
-                        "safeguards.")
-    open_questions = tuple(
-        question for name, question in OPEN_QUESTIONS.items() if answers.get(name) == UNKNOWN
-    )
+        concerns.append({"key": "outside_uk", "storage": storage})
+    open_questions = tuple(name for name in OPEN_QUESTIONS if answers.get(name) == UNKNOWN)
     return Screening(dpia_result, tuple(dpia), consent_result, tuple(consent), tuple(concerns),
                      open_questions)
