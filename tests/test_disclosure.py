@@ -199,6 +199,9 @@ def test_verify_then_disclose_in_part_with_its_basis(school: School_) -> None:
     card = school.says("dee", REF)
     assert "Decision: Disclosed in part by Dee Dpo, Monday 23 November 2026 at 13:00" in card
     assert "Lawful basis or exemption: DPA 2018 Sch 2 para 2: crime and taxation" in card
+    # The history's Why is what the action declares explains it: the extent and the basis.
+    assert ("| Dee Dpo | disclose | In part; DPA 2018 Sch 2 para 2: crime and taxation |"
+            in school.says("dee", f"history {REF}"))
     # Whoever logged it hears the outcome, not what was sent.
     told = notes_for(school, "sam")[-1]
     assert told.startswith(f"Disclosure request {REF} (Kent Police): the DPO (Dee Dpo) has "

@@ -227,7 +227,7 @@ def _history(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply
                     e.at.astimezone(ctx.tz).strftime("%d %b %Y %H:%M"),
                     e.actor_name,
                     e.action.split(".", 1)[1].replace("_", " "),
-                    _why(e.detail or {}, ctx),
+                    _why(ctx, workflow, e.action.split(".", 1)[1], e.detail or {}),
                     e.adapter,
                 )
                 for e in events
@@ -236,15 +236,15 @@ def _history(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply
     ]
 
 
-def _why(detail: dict[str, Any], ctx: Context) -> str:
-    """The reasons a decision was recorded with (reasons, conditions, questions and answers),
-    and for a correction the value it replaced."""
-    said = [str(v) for k, v in detail.items()
-            if v and ("reason" in k or k in ("conditions", "question", "answer", "exemption"))]
-    if detail.get("was"):
-        said.insert(0, f"{_when(detail.get('now'), ctx)} (was {_when(detail['was'], ctx)})")
-    text = "; ".join(said)
-    return text if len(text) <= 200 else text[:199] + "…"
+def _why(ctx: Context, workflow: Workflow[Any], event: str, detail: dict[str, Any]) -> str:
+    """What the action declares explains it, as recorded (a choice by its label), and for a
+    correction the value it replaced."""
+    action = next((a for a in workflow.actions if a.name == event), None)
+    said = [] if action is None else [action.form.field(name).display(detail[name])
+                                      for name in action.why if detail.get(name)]
+    corrected = ({"now": _when(detail.get("now"), ctx), "was": _when(detail["was"], ctx)}
+                 if detail.get("was") else None)
+    return message("why", said=said, corrected=corrected)
 
 
 def _when(value: str | None, ctx: Context) -> str:

@@ -83,6 +83,9 @@ class Action(Generic[C]):
     # Shown before the first question, to those who may take the action (e.g. the internal
     # description to write a letter's own account from, never to be copied into it).
     intro: Callable[[Context, C], str | None] | None = None
+    # The answers that explain the decision (a reason, a basis), in the Why of the case's
+    # history; a correction's old and new values (``was``) are shown beside them.
+    why: tuple[str, ...] = ()
 
     def refusal(self, ctx: Context, case: C) -> str | None:
         """Why it can't be taken now beyond its states (decided already, a guard), or None."""

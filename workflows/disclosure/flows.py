@@ -162,19 +162,19 @@ ACTIONS = (
                      checks=(not_in_future,),
                      after=(case_at("received_at", "the request came in"),)),
            )),
-           apply=service.disclose),
+           apply=service.disclose, why=("extent", "basis", "basis_other")),
     Action("refuse", "Refuse", Permission.DECIDE, _OPEN, to_state=DisclosureState.REFUSED,
            style="danger", confirm=_DECIDE_CONFIRM, aliases=("refused", "decline"),
            form=Form((Field("reason", Kind.LONG_TEXT, "Reason",
                             "Why is it refused? (kept in the log: give the requester the "
                             "same reason)"),)),
-           apply=service.refuse),
+           apply=service.refuse, why=("reason",)),
     Action("withdraw", "Record withdrawal", Permission.NOTE, _OPEN,
            to_state=DisclosureState.WITHDRAWN, aliases=("withdrawn",),
            form=Form((Field("reason", Kind.LONG_TEXT, "Why",
                             "Anything to record about the withdrawal? (or “skip”)",
                             optional=True),)),
-           apply=service.withdraw),
+           apply=service.withdraw, why=("reason",)),
 )
 
 
