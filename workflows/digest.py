@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from workflows.core.cases import of_school
 from workflows.core.wording import render
 from workflows.database import saved_id
 from workflows.people import service as people
@@ -22,12 +23,7 @@ def digest_text(session: Session, school: School, now: datetime) -> str:
     school_id = saved_id(school)
     rows: list[dict[str, Any]] = []
     for workflow in WORKFLOWS.values():
-        model = workflow.model
-        for case in session.exec(
-            select(model).where(
-                col(model.school_id) == school_id, col(model.state).in_(list(workflow.open_states))
-            )
-        ):
+        for case in session.exec(of_school(workflow, school_id)):
             owner = people.get(session, case.owner_id)
             left = workflow.time_left(case, local_now)
             rows.append({

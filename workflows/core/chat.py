@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from workflows.audit import service as audit
 from workflows.core import conversation as conversations
 from workflows.core import router
+from workflows.core.cases import cases, column, of_school
 from workflows.core.context import Context
 from workflows.core.declaration import Route, Workflow
 from workflows.core.engine import Conflict, NotFound, check_may_start, load, may_start, view
@@ -123,13 +124,13 @@ def _late_confirm(ctx: Context, channel_key: str) -> list[Reply] | None:
     if last.status != ConversationStatus.DONE:
         return None
     workflow = WORKFLOWS[last.workflow]
-    model: Any = workflow.model  # a table model; the declaration does not say which yet
     if last.action is None:
-        case = ctx.session.exec(select(model).where(model.conversation_id == last.id)).first()
+        case = ctx.session.exec(cases(workflow).where(
+            column(workflow, "conversation_id") == last.id)).first()
         if case is None:
             return None
         return [Text(message("saved_before", reference=case.reference), "warning")]
-    case = ctx.session.get(model, last.target_id)
+    case = ctx.session.get(workflow.model, last.target_id)
     if case is None:
         return None
     # Said the same to whoever won or lost a race: the case shows where it now stands.
@@ -171,14 +172,10 @@ def _cases(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
     everything = scope == "all"
     replies: list[Reply] = []
     for workflow in WORKFLOWS.values():
-        model: Any = workflow.model
-        query = select(model).where(model.school_id == ctx.school_id)
-        if scope == "closed":
-            query = query.where(col(model.state).not_in(list(workflow.open_states)))
-        elif not everything:
-            query = query.where(col(model.state).in_(list(workflow.open_states)))
+        query = of_school(workflow, ctx.school_id,
+                          open_only=None if everything else scope != "closed")
         listed: list[tuple[tuple[bool, datetime], tuple[str, ...]]] = []
-        for case in ctx.session.exec(query.order_by(col(model.id))):
+        for case in ctx.session.exec(query.order_by(column(workflow, "id"))):
             if not can_view(ctx.person, case):
                 continue
             left = workflow.time_left(case, ctx.local_now)

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import col, select
-
+from workflows.core.cases import of_school
 from workflows.core.context import Context
 from workflows.people.permissions import Permission, can, can_view
 
@@ -41,11 +40,7 @@ def dashboard(ctx: Context) -> Dashboard:
     everyone = can(ctx.person, Permission.VIEW_ALL)
     lines: list[tuple[tuple[Any, ...], CaseLine]] = []
     for workflow in WORKFLOWS.values():
-        model = workflow.model
-        query = select(model).where(
-            model.school_id == ctx.school.id, col(model.state).in_(list(workflow.open_states))
-        )
-        for case in ctx.session.exec(query):
+        for case in ctx.session.exec(of_school(workflow, ctx.school.id)):
             if not can_view(ctx.person, case):
                 continue
             left = workflow.time_left(case, ctx.local_now)

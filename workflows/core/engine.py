@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import col, update
+from sqlmodel import update
 
 from workflows.audit import service as audit
 from workflows.core import notify
+from workflows.core.cases import cases, column, table
 from workflows.core.context import Context
 from workflows.core.declaration import CREATED, Action, Workflow
 from workflows.core.fields import FormErrors, Invalid
@@ -58,12 +59,9 @@ def assign_reference(ctx: Context, case: Any, prefix: str, year: int) -> None:
 
 def load(ctx: Context, workflow: Workflow[Any], reference: str) -> Any:
     """A case by reference, only if this person may see it (same answer either way)."""
-    from sqlmodel import select
-
-    model: Any = workflow.model  # a table model; the declaration does not say which yet
-    case = ctx.session.exec(
-        select(model).where(model.reference == reference.upper(), model.school_id == ctx.school.id)
-    ).first()
+    case = ctx.session.exec(cases(workflow).where(
+        column(workflow, "reference") == reference.upper(),
+        column(workflow, "school_id") == ctx.school.id)).first()
     if case is None or not can_view(ctx.person, case):
         # Not "forbidden": a staff member must not learn that a reference exists.
         raise NotFound(message("not_found", reference=reference.upper()))
@@ -152,14 +150,14 @@ def perform(
             raise Conflict(_who_was_first(ctx, workflow, case)) from None
         raise
     if action.changes_case:
-        model: Any = workflow.model
         # The claimed row comes back in the same statement, refreshing ``case`` with what
         # is stored now (a refresh after it was a second round trip).
         claimed = ctx.session.execute(
-            update(model)
-            .where(col(model.id) == case.id, col(model.version) == expected_version)
+            update(table(workflow))
+            .where(column(workflow, "id") == case.id,
+                   column(workflow, "version") == expected_version)
             .values(version=expected_version + 1)
-            .returning(model),
+            .returning(table(workflow)),
             execution_options={"populate_existing": True},
         ).first()
         if claimed is None:

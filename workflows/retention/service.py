@@ -20,6 +20,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from workflows.audit.models import AuditEvent
 from workflows.consent.models import Consent, ConsentChange, Pupil
+from workflows.core.cases import of_school
 from workflows.core.declaration import Workflow
 from workflows.core.models import Conversation
 from workflows.database import saved_id, table_of
@@ -106,21 +107,19 @@ def _cases(session: Session, school: School, workflow: Workflow[Any], years: int
            dry_run: bool) -> Removal:
     rule = workflow.retention
     assert rule is not None
-    model = workflow.model
     school_id = saved_id(school)
     removal = Removal(
         f"closed {workflow.title.lower()} records",
         f"kept {years} year{'s' if years != 1 else ''} after "
         + ("the academic year they closed in" if rule.to_academic_year_end else "closing"))
-    finished = [case for case in session.exec(select(model).where(
-        col(model.school_id) == school_id, col(model.state).not_in(workflow.open_states)))
+    finished = [case for case in session.exec(of_school(workflow, school_id, open_only=False))
         if (last := keep_until(workflow, case, years)) is not None and last < today]
     removal.count = len(finished)
     removal.references = sorted(ref for case in finished if (ref := case.reference))
     if dry_run or not finished:
         return removal
     ids = [case.id for case in finished]
-    for child, column in _children(table_of(model)):
+    for child, column in _children(table_of(workflow.model)):
         session.execute(delete(child).where(column.in_(ids)))
     session.execute(delete(Reminder).where(col(Reminder.subject_type) == workflow.name,
                                            col(Reminder.subject_id).in_(ids)))
