@@ -16,11 +16,12 @@ from rich.console import Console
 from rich.text import Text as RichText
 from sqlalchemy import Engine
 
-from bot.terminal.render import render
+from bot.terminal.render import render, said
 from workflows.core import faults
 from workflows.core.bidi import neutral
 from workflows.core.chat import fault, greet, respond
 from workflows.core.context import Context
+from workflows.core.text import fold
 from workflows.database import session_scope
 from workflows.notifications import service as notifications
 from workflows.people import service as people
@@ -64,8 +65,7 @@ class TerminalChat:
             try:
                 self.served = schools.served(session, school_slug)
             except ValueError:
-                raise SystemExit(f"No school called “{school_slug}”: dpo-bot schools list "
-                                 "shows them.") from None
+                raise SystemExit(said("no_school", slug=school_slug)) from None
             # Someone known at several schools starts where they last chose to work.
             known = membership.speaking(session, ADAPTER, user, self.served)
             # Raises PeopleRefused for a role the person does not have.
@@ -85,13 +85,11 @@ class TerminalChat:
 
     def opening(self) -> None:
         school, name, role, configured = self.banner
-        self.console.print(RichText(f"dpo-bot — {school}. You are {name} ({role}).", style="bold"))
+        self.console.print(RichText(said("banner", school=school, name=name, role=role),
+                                    style="bold"))
         if not configured:
-            self.console.print(RichText(
-                "This school has not been set up yet: deadlines use England's bank holidays. "
-                "Run “dpo-bot setup” to set the name, region, DPO and term dates.", style="dim"))
-        self.console.print(RichText("Type “help” for what I can do, Ctrl-D to leave.",
-                                    style="dim"))
+            self.console.print(RichText(said("not_set_up"), style="dim"))
+        self.console.print(RichText(said("how_to"), style="dim"))
         self.say(greet)
 
     def say(self, handler, *args) -> None:
@@ -165,13 +163,10 @@ class TerminalChat:
             try:
                 line = self.console.input(PROMPT)
             except (EOFError, KeyboardInterrupt):
-                self.console.print(
-                    "\nBye. Anything you were answering is saved: run dpo-bot chat to carry on."
-                )
+                self.console.print("\n" + said("bye"))
                 return
-            if line.strip().lower() in LEAVE:
+            if fold(line, strip=".! ") in LEAVE:
                 # In the terminal, leaving never cancels: the form waits for next time.
-                self.console.print("Bye. Anything you were answering is saved: run dpo-bot chat "
-                                   "to carry on.")
+                self.console.print(said("bye"))
                 return
             self.say(respond, line)

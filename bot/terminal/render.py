@@ -14,6 +14,12 @@ from rich.text import Text as RichText
 
 from workflows.core.bidi import neutral_reply
 from workflows.core.ui import Card, Document, Question, Reply, Summary, Table, Text
+from workflows.core.wording import render as words
+
+
+def said(event: str, **facts: object) -> str:
+    """The terminal's own words (templates/messages/terminal.txt.j2)."""
+    return words("messages/terminal.txt.j2", event=event, **facts)
 
 TONES = {"info": "", "success": "green", "warning": "yellow", "error": "bold red"}
 
@@ -41,11 +47,11 @@ def _question(q: Question) -> RichText:
     text.append(f"({q.step}/{q.total}) ", style="dim")
     text.append(q.prompt, style="bold")
     if q.optional:
-        text.append("  [optional]", style="dim")
+        text.append("  " + said("optional"), style="dim")
     for number, option in enumerate(q.options, 1):
         text.append(f"\n   {number}. {option.label}")
     if q.current is not None:
-        text.append(f"\n   Currently: {q.current} (press Enter to keep it)", style="dim")
+        text.append("\n   " + said("currently", current=q.current), style="dim")
     return text
 
 
@@ -57,9 +63,7 @@ def _summary(s: Summary) -> Panel:
         table.add_row(RichText(label), RichText(value))
     parts = [table]
     parts += [RichText(note, style="cyan") for note in s.notes]
-    hint = ("Type “yes” to save, “edit N” to change an answer, or “cancel”." if s.rows
-            else "Type “yes” to go ahead, or “cancel”.")
-    parts.append(RichText(hint, style="dim"))
+    parts.append(RichText(said("summary_hint", rows=bool(s.rows)), style="dim"))
     return Panel(Group(*parts), title=escape(s.title), border_style="yellow")
 
 
@@ -67,14 +71,14 @@ def _card(c: Card) -> Panel:
     table = RichTable.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
-    table.add_row("Status", RichText(c.status))
+    table.add_row(said("status"), RichText(c.status))
     for label, value in c.rows:
         table.add_row(RichText(label), RichText(value))
     parts = [table]
     if c.deadline:
         parts.append(RichText("\n" + c.deadline, style="cyan"))
     if c.buttons:
-        actions = RichText("\nYou can: ", style="dim")
+        actions = RichText("\n" + said("you_can") + " ", style="dim")
         for i, button in enumerate(c.buttons):
             if i:
                 actions.append(" · ", style="dim")

@@ -34,5 +34,6 @@ def environment() -> Environment:
     return env
 
 
-def render(name: str, **values: Any) -> str:
+def render(name: str, /, **values: Any) -> str:
+    # Positional only, so that a template may be given a fact called ``name``.
     return environment().get_template(name).render(**values).strip()
