@@ -38,7 +38,8 @@ def test_the_choices_are_the_cores_tables() -> None:
     (("chat",), "staff|dpo|deputy|head"),
     (("import", "consents"), "sims|arbor|bromcom|generic"),
     (("deadline", "sar"), "eng|wls|sct|nir"),
-    (("setup",), "eng|wls|sct|nir"),
+    (("setup",), "ENG, WLS, SCT, NIR (or England, Wales, Scotland, Northern Ireland)"),
+    (("setup",), "everyone|listed"),
 ])
 def test_help_lists_each_choice(cli_env: dict[str, str], command: tuple[str, ...],
                                 listed: str) -> None:
@@ -57,16 +58,29 @@ def test_a_wrong_choice_is_refused_before_the_command_runs(cli_env: dict[str, st
 
 
 def test_setup_asks_a_bad_answer_again(cli_env: dict[str, str]) -> None:
-    answers = ["Hillside Primary", "XX", "wls", "Mars/Base", "Europe/London", "n",
-               "9-5", "08:30-17:00", "Dee Dpo", "", "Vic Deputy, , Val Second", "Hal Head", "2",
+    answers = ["Hillside Primary", "XX", "wales", "Mars/Base", "Europe/London", "n",
+               "9-5", "8.30am-5pm", "Dee Dpo", "", "Vic Deputy, , Val Second", "Hal Head", "2",
                "no-such-terms.csv", "", "12"]
     done = run_cli("setup", env=cli_env, stdin="\n".join(answers) + "\n")
     assert done.returncode == 0, done.stdout + done.stderr
-    for refusal in ("'XX' is not one of", "Unknown time zone “Mars/Base”",
-                    "Give working hours like 08:00-18:00.", "Term dates not imported"):
+    for refusal in ("Unknown region 'XX'", "Unknown time zone “Mars/Base”",
+                    "Give working hours like 08:00-18:00 or 8am-6pm.",
+                    "Term dates not imported"):
         assert refusal in done.stdout + done.stderr
-    assert done.stdout.endswith(
-        'Hillside Primary is set up. Try it: dpo-bot chat --user "Dee Dpo" --role dpo\n')
+    # What was saved is read back, then what to do next.
+    assert done.stdout.endswith("""Saved for Hillside Primary (--school default):
+  Bank holidays: Wales (WLS); time zone Europe/London
+  Not LA-maintained (academy, free or independent school): no educational record right; \
+a SAR applies
+  Reminders: on working days, 08:30-17:00; breach nudges at any hour
+  DPO: Dee Dpo
+  Deputies: Vic Deputy, Val Second
+  Head teacher: Hal Head
+  Closed SAR records kept: 2 years after the academic year they close in
+  Term dates: none yet (educational record deadlines need them: dpo-bot calendar import FILE)
+  Photo consent: a yes lasts 12 months; every member of staff may look pupils up (audited)
+Hillside Primary is set up. Try it: dpo-bot chat --user "Dee Dpo" --role dpo
+""")
     from workflows.database import make_engine
 
     engine = make_engine(cli_env["DPO_BOT_DATABASE_URL"])
@@ -82,7 +96,13 @@ def test_setup_asks_a_bad_answer_again(cli_env: dict[str, str]) -> None:
 def test_setup_rules_refuse_what_is_not_a_setup(tmp_path: Path) -> None:
     assert setup.names(" Vic Deputy, ,Val Second ,") == ("Vic Deputy", "Val Second")
     assert setup.check_hours("08:00-18:00") == (time(8), time(18))
-    for bad in ("18:00-08:00", "all day"):
+    assert setup.check_hours("8am-6pm") == (time(8), time(18))
+    assert setup.check_hours("8.30am to 12pm") == (time(8, 30), time(12))
+    assert [setup.check_region(r) for r in ("england", "Wls", " Northern Ireland")] == [
+        "ENG", "WLS", "NIR"]
+    with pytest.raises(ValueError, match="Unknown region 'Kent'"):
+        setup.check_region("Kent")
+    for bad in ("18:00-08:00", "all day", "9-5", "13pm-2pm"):
         with pytest.raises(ValueError):
             setup.check_hours(bad)
     with pytest.raises(ValueError, match="Unknown time zone"):

@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from workflows.audit import service as audit
+from workflows.consent.access import may_look_up
 from workflows.core import conversation as conversations
 from workflows.core import router
 from workflows.core.context import Context
@@ -153,7 +154,7 @@ def _help(ctx: Context, channel_key: str, match: re.Match[str] | None) -> list[R
                 school=ctx.school,
                 workflows=list(WORKFLOWS.values()),
                 decides=can(ctx.person, Permission.DECIDE),
-                consent=can(ctx.person, Permission.CONSENT_LOOKUP),
+                consent=may_look_up(ctx),
                 elsewhere=membership.elsewhere(ctx),
                 # Only what this person's role allows, as they would type it.
                 allowed={

@@ -151,13 +151,32 @@ def next_work_day(school: School, day: date) -> date:
     return day
 
 
+# "08:00", "8:30", "8am", "6.30pm": a time of day as people write it. A bare "9" is refused:
+# 9 in the morning or 21:00 cannot be told apart from 24-hour readers' "9-17".
+_TIME_OF_DAY = re.compile(r"(?P<hour>\d{1,2})(?:[:.](?P<minute>\d{2}))?\s*(?P<half>[ap]\.?m\.?)?",
+                          re.IGNORECASE)
+
+
+def _time_of_day(text: str) -> time:
+    found = _TIME_OF_DAY.fullmatch(text.strip())
+    if found is None or not (found["minute"] or found["half"]):
+        raise ValueError(text)
+    hour, minute = int(found["hour"]), int(found["minute"] or 0)
+    if found["half"]:
+        if not 1 <= hour <= 12:
+            raise ValueError(text)
+        hour = hour % 12 + (12 if found["half"].lower().startswith("p") else 0)
+    return time(hour, minute)
+
+
 def parse_hours(text: str) -> tuple[time, time]:
-    """'08:00-18:00' -> (08:00, 18:00); raises ValueError with a clear message."""
+    """'08:00-18:00', '8am-6pm', '8.30am to 5pm' -> (start, end); ValueError says how."""
     try:
-        start_text, end_text = (part.strip() for part in text.split("-"))
-        start, end = time.fromisoformat(start_text), time.fromisoformat(end_text)
+        start_text, end_text = re.split(r"\s*(?:-|–|—|\bto\b)\s*", text.strip(),
+                                        flags=re.IGNORECASE)
+        start, end = _time_of_day(start_text), _time_of_day(end_text)
     except ValueError:
-        raise ValueError("Give working hours like 08:00-18:00.") from None
+        raise ValueError("Give working hours like 08:00-18:00 or 8am-6pm.") from None
     if end <= start:
         raise ValueError("Working hours must end after they start.")
     return start, end
