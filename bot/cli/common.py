@@ -89,12 +89,18 @@ def school_named(session: Session, slug: str | None) -> School:
     return school
 
 
-def parse_iso(text: str, what: str) -> date:
-    """An ISO date only: a command line is scripted, so 3/9 is refused, never guessed."""
+def parse_day(text: str, what: str, timezone: str = "Europe/London") -> date:
+    """A date read as the chat reads it ("2026-09-03", "3 September", "yesterday", "3/9" day
+    first), today being today in ``timezone``; a date it cannot read is refused, saying why."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from workflows.core.dates import DateParseError, parse_date
+
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        fail(f"{what} must be an ISO date like 2026-09-03, not “{text}”.")
+        return parse_date(text, today=datetime.now(ZoneInfo(timezone)).date())
+    except DateParseError as error:
+        fail(f"{what}: {error}")
 
 
 def cli_context(session: Session, found: School, as_name: str | None) -> Context:

@@ -104,6 +104,11 @@ def parse_kinds(text: str) -> list[str]:
     return found
 
 
+def kinds_shown(text: str) -> str:
+    """The kinds typed ("1, 12", "sen") as their names, for the read-back and summary."""
+    return ", ".join(triage.label(triage.DATA_KINDS, k) for k in parse_kinds(text))
+
+
 def kinds_hint() -> str:
     return render("breach/kinds_hint.txt.j2", kinds=triage.DATA_KINDS)
 
