@@ -585,3 +585,11 @@ def test_reported_by_phone_the_ico_reference_comes_later(school: School_) -> Non
         "dee", f"ico reference {REF}")
     sweep(school.engine, now=datetime(2026, 11, 30, 8, 5, tzinfo=UTC))
     assert len([n for n in notes_for(school, "dee") if "with no reference yet" in n.text]) == 1
+
+
+def test_kinds_of_data_typed_as_numbers_read_back_as_names(school: School_) -> None:
+    answers = list(WRONG_PARENT)
+    answers[5] = "1, 12"
+    summary = school.says("sam", "report a breach", *answers[:-1])
+    assert "Kinds of data: Names or other basic identifiers, A minor health detail" in summary
+    assert "1, 12" not in summary

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import time
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import get_args
 
@@ -134,6 +134,56 @@ def test_python_m_bot_cli_is_the_same_command(cli_env: dict[str, str]) -> None:
     done = spawn_cli("deadline", "sar", "2024-11-25", "--json", env=cli_env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["due"] == "2024-12-27"
-    done = spawn_cli("deadline", "sar", "31/12/2024", env=cli_env)
+    done = spawn_cli("deadline", "sar", "the 31st of Smarch", env=cli_env)
     assert (done.returncode, done.stdout) == (2, "")
-    assert "RECEIVED must be an ISO date" in done.stderr and "Traceback" not in done.stderr
+    assert "RECEIVED: Sorry, I didn't understand" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_letter_prints_plain_and_save_writes_it(cli_env: dict[str, str], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The terminal shows a letter with no box to copy borders from, and “save” (just after
+    it) writes it to a file that does not exist yet."""
+    from tests.conftest import PARENT_SAR, make_school
+    from workflows.database import make_engine, upgrade
+
+    engine = make_engine(cli_env["DPO_BOT_DATABASE_URL"])
+    upgrade(engine)
+    make_school(engine).says("sam", *PARENT_SAR, "yes")
+    engine.dispose()
+    monkeypatch.chdir(tmp_path)
+    elsewhere = tmp_path / "letters" / "jane.txt"
+    elsewhere.parent.mkdir()
+    done = run_cli("chat", "--user", "Dee Dpo", "--no-reminders", env=cli_env, stdin="\n".join((
+        "letter SAR-2026-0001 acknowledgement", "save", "save",
+        "letter SAR-2026-0001 acknowledgement", f"save as {elsewhere}")) + "\n")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    dear = next(line for line in lines if "Dear Jane Parent" in line)
+    assert dear == "Dear Jane Parent,"  # no border, no padding
+    assert not any("│" in line for line in lines)
+    assert "“save” writes it to acknowledgement-sar-2026-0001.txt" in done.stdout
+    saved = (tmp_path / "acknowledgement-sar-2026-0001.txt").read_text(encoding="utf-8")
+    assert "Dear Jane Parent," in saved and "Our reference: SAR-2026-0001" in saved
+    assert "│" not in saved and "─" not in saved
+    # Saved again: the file is never overwritten.
+    assert done.stdout.count("Written to acknowledgement-sar-2026-0001.txt") == 1
+    assert "acknowledgement-sar-2026-0001.txt already exists, so nothing was written" in \
+        done.stdout
+    assert elsewhere.read_text(encoding="utf-8") == saved
+
+
+def test_deadline_reads_dates_as_the_chat_does(cli_env: dict[str, str]) -> None:
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 12, 5, 10, 0, tzinfo=UTC), tick=False):
+        done = run_cli("deadline", "sar", "yesterday", env=cli_env)
+        assert done.returncode == 0, done.stderr
+        assert "Day one is Friday 4 December 2026" in done.stdout
+        done = run_cli("deadline", "sar", "3/9/2026", "--paused", "10 September 2026",
+                       "2026-09-14", env=cli_env)
+        assert done.returncode == 0, done.stderr
+        assert "Day one is Thursday 3 September 2026" in done.stdout
+    done = run_cli("deadline", "sar", "someday", env=cli_env)
+    assert done.returncode == 2
+    assert "RECEIVED: Sorry, I didn't understand \"someday\" as a date." in done.stderr
