@@ -545,3 +545,51 @@ def test_cancelling_the_follow_up_says_the_report_stands(school: School_) -> Non
         "Cancelled. BRE-2026-0001 stays as it was; nothing was added to it.")
     with Session(school.engine) as session:
         assert session.exec(select(Breach)).one().state == "awaiting_decision"
+
+
+def test_reported_by_phone_the_ico_reference_comes_later(school: School_) -> None:
+    """Monday 23 November 2026: the DPO rings the ICO at 12:00 and has no reference yet. The
+    report is recorded then (the 72 hours care about that moment), the DPO is reminded the
+    next working day and a week on, and the breach cannot close until the reference is in."""
+    report(school)
+    school.now += timedelta(hours=2)
+    said = act(school, "dee", "report to ico", "skip", "now", "skip")
+    assert "Recorded: reported to the ICO, with no ICO reference yet: when it comes, type " \
+           f"“ico reference {REF}”" in said
+    case = breach(school)
+    assert (case.ico_decision, case.ico_reference) == ("reported", None)
+    assert case.ico_reported_at == school.now
+    assert f"no ICO reference yet (add it: “ico reference {REF}”)" in school.says("dee", REF)
+    assert "no ICO reference recorded yet" in letter(school, "log_entry")
+    assert "(reference" not in letter(school, "affected_letter")
+    act(school, "dee", "tell people", "no", "not high", "Low risk.", "Recalled unread.")
+    assert f"the ICO's reference for the report is not recorded. Add it with “ico reference " \
+           f"{REF}”" in school.says("dee", f"close {REF}")
+    with Session(school.engine) as session:
+        asks = sorted((r.due_at, r.person_id) for r in session.exec(select(Reminder).where(
+            Reminder.subject_type == "breach_ico_reference")))
+    dee = school.people["dee"]
+    assert asks == [(datetime(2026, 11, 24, 8, 0, tzinfo=UTC), dee),
+                    (datetime(2026, 11, 30, 8, 0, tzinfo=UTC), dee)]
+    sweep(school.engine, now=datetime(2026, 11, 24, 8, 5, tzinfo=UTC))
+    (nudge,) = [n for n in notes_for(school, "dee") if "with no reference yet" in n.text]
+    assert nudge.text.startswith(f"{REF} was reported to the ICO Monday 23 November 2026 at "
+                                 "12:00 with no reference yet.")
+    # Only the DPO team adds it, once; then the next nudge is not sent.
+    assert school.says("sam", f"ico reference {REF}") == (
+        "Only the DPO or a deputy can add the ico reference. Nothing was changed.")
+    said = act(school, "dee", "ico reference", "IC-2026-4411")
+    assert f"Recorded: ICO reference IC-2026-4411 for {REF}." in said
+    assert "reference IC-2026-4411" in school.says("dee", REF)
+    assert "already has the ICO reference IC-2026-4411" in school.says(
+        "dee", f"ico reference {REF}")
+    sweep(school.engine, now=datetime(2026, 11, 30, 8, 5, tzinfo=UTC))
+    assert len([n for n in notes_for(school, "dee") if "with no reference yet" in n.text]) == 1
+
+
+def test_kinds_of_data_typed_as_numbers_read_back_as_names(school: School_) -> None:
+    answers = list(WRONG_PARENT)
+    answers[5] = "1, 12"
+    summary = school.says("sam", "report a breach", *answers[:-1])
+    assert "Kinds of data: Names or other basic identifiers, A minor health detail" in summary
+    assert "1, 12" not in summary

@@ -187,6 +187,14 @@ def test_answers_per_use(loaded: School_) -> None:
     assert "Expired: given Wednesday 4 September 2024, older than 12 months" in expired
     flagged = says("dee", "can I put Grace Taylor on the website")
     assert "NO PHOTOS AT ALL" in flagged
+    # Every use with one reason (the flag, an old form) is said once, not once per use.
+    assert says("dee", "consent Grace Taylor").startswith(
+        "No: Grace Taylor (4B, Year 4) must not appear. Use: every use. NO PHOTOS AT ALL")
+    old = says("dee", "consent Harry Patel")
+    assert old.count("expired") + old.count("Expired") == 1 and "every use" in old
+    table = says("dee", "consent Zoe Brown")
+    assert "social media | NO | withdrawn on Sunday 6 September 2026" in table
+    assert "the school website | yes | consent given" in table
     assert "not asked" in says("dee", "consent Amelia Khan for website")
     assert "Only you can see this answer" in flagged
 
@@ -197,8 +205,25 @@ def test_class_question_lists_who_to_leave_out(loaded: School_) -> None:
     lines = said.splitlines()
     assert lines[2].startswith("Grace Taylor | NO PHOTOS AT ALL")  # safeguarding first
     assert "Amelia Smith" not in said
-    every = loaded.says("dee", "class photo 4B")
-    assert "leave out of any use" in every and "Harry Patel" in every
+    # A class photo with no use named is the photographer's, and says so: Olly (no to the
+    # website and social media) and Zoë (withdrawn from social media) may be in it.
+    photo = loaded.says("sam", "class photo 4B")
+    assert photo.startswith("You named no use, so this is for class and individual photos "
+                            "by an external photographer.")
+    assert "leave out of class and individual photos by an external photographer (2 of 5" \
+        in photo
+    assert "Grace Taylor" in photo and "Harry Patel" in photo
+    assert "Olly" not in photo and "Zoë" not in photo
+    # Every use: each pupil's noes by use, a reason shared by every use said once.
+    every = loaded.says("sam", "class consent 4B")
+    assert "4B: pupils without consent for some uses (4 of 5 pupils; the rest may appear in " \
+        "every use)" in every
+    assert ("Harry Patel | every use: expired: given Wednesday 4 September 2024, older than "
+            "12 months") in every
+    assert every.count("expired") == 1
+    assert ("Olly Jones | the school website, social media: consent refused (Saturday "
+            "5 September 2026)") in every
+    assert "Zoë Brown | social media: withdrawn" in every
     assert "no class “9Z”" in loaded.says("dee", "class photo 9Z for website")
 
 
@@ -217,9 +242,24 @@ def test_matching_folds_accents() -> None:
     assert matching.fold("Zoë O'Brien") == "zoe obrien"
 
 
+def restrict_lookups(school: School_) -> None:
+    with session_scope(school.engine) as session:
+        service.set_lookups_restricted(session, session.get(School, school.school_id), True,
+                                       by_name="Dee Dpo")
+
+
 def test_permission_and_audit(loaded: School_) -> None:
+    # DOMAIN.md 4: the staff who take the photos may ask, by default.
+    assert loaded.says("sam", "can I put Amelia Smith on the website").startswith("Yes")
+    assert "class photo 4B" in loaded.says("sam", "help")
+    restrict_lookups(loaded)
     refused = loaded.says("sam", "can I put Amelia Smith on the website")
-    assert "only for staff with the consent permission" in refused
+    assert refused == (
+        "Hillside Primary keeps photo consent answers to a list of staff, because they are "
+        "about children, and you are not on it. To add you, Dee Dpo runs: dpo-bot people add "
+        "\"Sam Teacher\" --consent --school hillside\n(or, to let every member of staff ask: "
+        "dpo-bot consent-settings lookups everyone --school hillside)")
+    assert "class photo 4B" not in loaded.says("sam", "help")
     with session_scope(loaded.engine) as session:
         session.get(Person, loaded.people["kim"]).consent_lookup = True
     assert loaded.says("kim", "can I put Amelia Smith on the website").startswith("Yes")
@@ -265,9 +305,11 @@ def test_withdrawal_then_agreeing_import(loaded: School_) -> None:
 
 def test_the_withdrawal_sentence_tells_staff_nothing_of_who_is_on_roll(
         loaded: School_) -> None:
-    """Sam may not look pupils up. One pupil's name, a name shared by two (one of them
-    flagged or not), a name of nobody: the same answer, no class, year or flag; the one
-    pupil's consent is withdrawn at once, the others go to the DPO team to match."""
+    """Sam may not look pupils up (the school restricts lookups). One pupil's name, a name
+    shared by two (one of them flagged or not), a name of nobody: the same answer, no class,
+    year or flag; the one pupil's consent is withdrawn at once, the others go to the DPO
+    team to match."""
+    restrict_lookups(loaded)
     probes = ("Grace Taylor", "Harry Patel", "Amelia", "Nobody Atall")  # Grace is flagged
     said = {name: loaded.says("sam", f"{name}'s mum withdrew consent for the website")
             for name in probes}
@@ -392,9 +434,18 @@ def test_cli_consent_settings(cli_env: dict[str, str]) -> None:
     done = run_cli("consent-settings", "show", env=env)
     assert "a yes lasts 24 months" in done.stdout and "the school's Instagram" in done.stdout
     assert "press_named" in done.stdout
+    assert "Every member of staff may look pupils up, audited" in done.stdout
+    done = run_cli("consent-settings", "lookups", "listed", env=env)
+    assert done.returncode == 0 and done.stdout.startswith(
+        "Only the DPO team and the staff given --consent may look pupils up now")
+    done = run_cli("consent-settings", "show", env=env)
+    assert "Only the DPO team and the staff given --consent may look pupils up" in done.stdout
+    assert run_cli("consent-settings", "lookups", "everyone", env=env).returncode == 0
 
 
 def test_help_lists_consent_questions_only_to_those_allowed(school: School_) -> None:
+    assert "class photo 4B" in school.says("sam", "help")  # open to all staff by default
+    restrict_lookups(school)
     assert "class photo 4B" in school.says("dee", "help")
     staff_help = school.says("sam", "help")
     assert "class photo 4B" not in staff_help

@@ -159,7 +159,7 @@ def test_northern_ireland_st_patricks_day() -> None:
 
 def test_unknown_region_refused() -> None:
     with pytest.raises(UnknownRegion):
-        sar_deadline(date(2025, 1, 6), region="England")
+        sar_deadline(date(2025, 1, 6), region="Kent")
 
 
 # --- extension ---------------------------------------------------------------------------------

@@ -1002,14 +1002,14 @@ def test_cli_deadline_sar(cli_env: dict[str, str]) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("31/12/2024",), "RECEIVED must be an ISO date like 2026-09-03, not “31/12/2024”."),
+        (("31/13/2024",), "RECEIVED: "),
         (("2025-09-03", "--paused", "2025-09-10"), "--paused takes two dates"),
         (("2025-09-03", "--paused", "2025-09-12", "2025-09-10"),
          "The clarification cannot have arrived on Wednesday 10 September 2025, before it was "
          "asked for on Friday 12 September 2025."),
         (("2025-09-03", "--region", "FR"), "'FR' is not one of 'eng', 'wls', 'sct', 'nir'."),
     ],
-    ids=["uk-date", "half-pause", "pause-backwards", "region"],
+    ids=["no-such-date", "half-pause", "pause-backwards", "region"],
 )
 def test_cli_deadline_sar_refuses_bad_input(
     cli_env: dict[str, str], args: tuple[str, ...], message: str
@@ -1058,8 +1058,10 @@ def test_cli_setup_without_prompts_then_people_list(cli_env: dict[str, str],
                 "--sar-years", "2", "--calendar", str(terms), "--consent-months", "24",
                 env=cli_env)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout == (
+    assert done.stdout.endswith(
         'Hillside Primary is set up. Try it: dpo-bot chat --user "Dee Dpo" --role dpo\n')
+    assert "  Photo consent: a yes lasts 24 months;" in done.stdout
+    assert "  Term dates: 3 terms, " in done.stdout
     assert "[" not in done.stdout  # no prompt such as "School name [Our School]:"
 
     done = run_cli("people", "list", env=cli_env)
@@ -1079,7 +1081,8 @@ def test_cli_setup_without_prompts_then_people_list(cli_env: dict[str, str],
     engine.dispose()
 
     done = run_cli("setup", "--name", "Hillside Primary", "--region", "XX", env=cli_env)
-    assert done.returncode == 2 and "'XX' is not one of 'eng', 'wls', 'sct', 'nir'." in done.stderr
+    assert done.returncode == 2 and "Unknown region 'XX': use one of ENG, WLS, SCT, NIR" in \
+        done.stderr
 
 
 def test_cli_db_upgrade_twice(cli_env: dict[str, str]) -> None:
@@ -1087,3 +1090,12 @@ def test_cli_db_upgrade_twice(cli_env: dict[str, str]) -> None:
         done = run_cli("db", "upgrade", env=cli_env)
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("Database is up to date: sqlite:///")
+
+
+def test_a_request_made_in_person_reads_in_person(school: School_) -> None:
+    answers = list(PARENT_SAR)
+    answers[9] = "in person"
+    school.says("sam", *answers, "yes")
+    card = school.says("dee", "SAR-2026-0001")
+    assert "Received: Sunday 22 November 2026 at 14:00 in person" in card
+    assert "by in person" not in card

@@ -12,3 +12,4 @@ Region = Literal["ENG", "WLS", "SCT", "NIR"]  # workflows.deadlines.REGIONS
 Role = Literal["staff", "dpo", "deputy", "head"]  # workflows.people.models.Role
 ExportFormat = Literal["csv", "json"]  # what workflows.core.export writes
 ConsentFormat = Literal["sims", "arbor", "bromcom", "generic"]  # workflows.consent.formats.FORMATS
+Lookups = Literal["everyone", "listed"]  # workflows.consent.settings.lookups_restricted

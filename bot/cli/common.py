@@ -99,6 +99,20 @@ def parse_iso(text: str, what: str) -> date:
         fail(f"{what} must be an ISO date like 2026-09-03, not “{text}”.")
 
 
+def parse_day(text: str, what: str, timezone: str = "Europe/London") -> date:
+    """A date read as the chat reads it ("2026-09-03", "3 September", "yesterday", "3/9" day
+    first), today being today in ``timezone``; a date it cannot read is refused, saying why."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from workflows.core.dates import DateParseError, parse_date
+
+    try:
+        return parse_date(text, today=datetime.now(ZoneInfo(timezone)).date())
+    except DateParseError as error:
+        fail(f"{what}: {error}")
+
+
 def cli_context(session: Session, found: School, as_name: str | None) -> Context:
     """Whoever ran this command, at ``found``: audited as them, never as the DPO."""
     from workflows.core.context import Context

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from bot.cli.choices import Lookups
 from bot.cli.common import SchoolOption, escape, fail, open_engine, school_named
 
 app = typer.Typer(
@@ -25,12 +26,18 @@ def consent_settings_show(school: SchoolOption = None) -> None:
     with session_scope(open_engine()) as session:
         found = school_named(session, school)
         months = service.validity_months(session, found)
+        who = ("Only the DPO team and the staff given --consent may look pupils up "
+               "(dpo-bot consent-settings lookups everyone opens it to all staff)."
+               if service.lookups_restricted(session, found) else
+               "Every member of staff may look pupils up, audited (dpo-bot consent-settings "
+               "lookups listed restricts it).")
         table = Table(title=f"Photo consent at {escape(found.name)}: a yes lasts {months} months")
         table.add_column("key (import mapping, --use)")
         table.add_column("use")
         for category in service.categories(session, found).values():
             table.add_row(category.key, escape(category.label))
     Console().print(table)
+    typer.echo(who)
 
 
 def _consent_setting(change, school: str | None) -> None:
@@ -54,6 +61,24 @@ def consent_settings_validity(
     def change(service, session, found) -> str:
         service.set_validity_months(session, found, months, by_name="cli")
         return f"A yes now lasts {months} months; older answers count as not given."
+    _consent_setting(change, school)
+
+
+@app.command("lookups")
+def consent_settings_lookups(
+    who: Annotated[Lookups, typer.Argument(
+        case_sensitive=False,
+        help="everyone: every member of staff may look pupils up (the default); listed: only "
+        "the DPO team and the people given `dpo-bot people add NAME --consent`.")],
+    school: SchoolOption = None,
+) -> None:
+    """Who may look up pupils' photo consent (every lookup is audited either way)."""
+    def change(service, session, found) -> str:
+        restricted = who == "listed"
+        service.set_lookups_restricted(session, found, restricted, by_name="cli")
+        return ("Only the DPO team and the staff given --consent may look pupils up now "
+                "(dpo-bot people add NAME --consent)." if restricted
+                else "Every member of staff may look pupils up now; each lookup is audited.")
     _consent_setting(change, school)
 
 

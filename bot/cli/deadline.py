@@ -15,7 +15,7 @@ from bot.cli.common import (
     escape,
     fail,
     open_engine,
-    parse_iso,
+    parse_day,
     school_named,
 )
 
@@ -27,7 +27,8 @@ app = typer.Typer(help="Work out a legal deadline, with the working shown.", no_
 )
 def deadline_sar(
     ctx: typer.Context,
-    received: Annotated[str, typer.Argument(help="The day the request arrived (YYYY-MM-DD).")],
+    received: Annotated[str, typer.Argument(
+        help="The day the request arrived: 2026-09-03, 3 September, yesterday…")],
     extended: Annotated[bool, typer.Option(help="Extended by two months.")] = False,
     clock_start: Annotated[
         str | None, typer.Option(help="The day ID or authority arrived, if later.")
@@ -39,17 +40,17 @@ def deadline_sar(
 ) -> None:
     """The SAR deadline: one calendar month (or three), rolled to a working day.
 
-    Add --paused START END (ISO dates, both days inclusive) for each clarification pause;
-    it may repeat.
+    Add --paused START END (dates, both days inclusive) for each clarification pause; it may
+    repeat.
     """
     from workflows.deadlines import DeadlineError, Pause, sar_deadline
 
     try:
         result = sar_deadline(
-            parse_iso(received, "RECEIVED"),
+            parse_day(received, "RECEIVED"),
             region=region,
-            clock_start=parse_iso(clock_start, "--clock-start") if clock_start else None,
-            pauses=[Pause(parse_iso(a, "--paused START"), parse_iso(b, "--paused END"))
+            clock_start=parse_day(clock_start, "--clock-start") if clock_start else None,
+            pauses=[Pause(parse_day(a, "--paused START"), parse_day(b, "--paused END"))
                     for a, b in _paused_pairs(ctx.args)],
             extended=extended,
         )
@@ -90,7 +91,8 @@ def deadline_edu_record(
             fail(f"{found.name} has no term calendar: import one with "
                   "“dpo-bot calendar import FILE” (see docs/term-dates-example.csv).")
         try:
-            result = edu_record_deadline(parse_iso(received, "RECEIVED"), calendar, found.region)
+            result = edu_record_deadline(parse_day(received, "RECEIVED", found.timezone),
+                                         calendar, found.region)
         except CalendarError as error:
             fail(str(error))
     _print_deadline(result, as_json)

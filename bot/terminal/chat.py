@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import getpass
 import logging
+import re
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 from rich.console import Console
 from rich.text import Text as RichText
 from sqlalchemy import Engine
 
-from bot.terminal.render import render, said
+from bot.terminal.render import file_name, render, said
 from workflows.core import faults
 from workflows.core.bidi import neutral
 from workflows.core.chat import fault, greet, respond
 from workflows.core.context import Context
 from workflows.core.text import fold
+from workflows.core.ui import Document
+from workflows.core.wording import render as render_text
 from workflows.database import session_scope
 from workflows.notifications import service as notifications
 from workflows.people import service as people
@@ -35,6 +39,7 @@ ADAPTER = "terminal"
 LEAVE = {"exit", "quit", "bye", "logout"}
 PROMPT = "[bold blue]you>[/] "
 POLL_SECONDS = 5.0
+SAVE = re.compile(r"save(?: it| letter| this)?(?: (?:as|to|in) (?P<file>\S.*))?", re.IGNORECASE)
 
 
 def default_user() -> str:
@@ -61,6 +66,7 @@ class TerminalChat:
         self.channel_key = f"terminal:{user.lower()}"
         self._printing = threading.Lock()
         self._stop = threading.Event()
+        self.document: Document | None = None  # the letter just shown, for “save”
         with session_scope(engine) as session:
             try:
                 self.served = schools.served(session, school_slug)
@@ -102,6 +108,30 @@ class TerminalChat:
             replies = self._fault(error)
         for reply in replies:
             render(self.console, reply)
+        # Only straight after a letter (or digest) does “save” mean it, so a form's own
+        # answer is never taken for a file name.
+        self.document = replies[-1] if replies and isinstance(replies[-1], Document) else None
+
+    def save(self, line: str) -> bool:
+        """“save” or “save as FILE” just after a document: write it, plain, to a file that
+        does not exist yet. False when the line is not that (it goes to the bot)."""
+        found = SAVE.fullmatch(line.strip())
+        if self.document is None or found is None:
+            return False
+        path = Path(found["file"] or file_name(self.document)).expanduser()
+        try:
+            with path.open("x", encoding="utf-8") as out:
+                out.write(self.document.body.rstrip("\n") + "\n")
+            event, why = "saved", ""
+        except FileExistsError:
+            event, why = "exists", ""
+        except OSError as error:
+            event, why = "failed", error.strerror or type(error).__name__
+        self.console.print(RichText(render_text(
+            "messages/terminal_document.txt.j2", event=event, path=str(path), why=why,
+            lines=self.document.body.count("\n") + 1), style="green" if event == "saved"
+            else "yellow"))
+        return True
 
     def _fault(self, error: Exception) -> list:
         if not faults.unreachable(error):
@@ -169,4 +199,5 @@ class TerminalChat:
                 # In the terminal, leaving never cancels: the form waits for next time.
                 self.console.print(said("bye"))
                 return
-            self.say(respond, line)
+            if not self.save(line):
+                self.say(respond, line)

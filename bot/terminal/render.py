@@ -6,6 +6,8 @@ called “[bold]Bobby[/bold]” is printed as typed, never as markup.
 
 from __future__ import annotations
 
+import re
+
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.panel import Panel
@@ -14,12 +16,14 @@ from rich.text import Text as RichText
 
 from workflows.core.bidi import neutral_reply
 from workflows.core.ui import Card, Document, Question, Reply, Summary, Table, Text
+from workflows.core.wording import render as wording
 from workflows.core.wording import render as words
 
 
 def said(event: str, **facts: object) -> str:
     """The terminal's own words (templates/messages/terminal.txt.j2)."""
     return words("messages/terminal.txt.j2", event=event, **facts)
+
 
 TONES = {"info": "", "success": "green", "warning": "yellow", "error": "bold red"}
 
@@ -37,9 +41,21 @@ def render(console: Console, reply: Reply) -> None:
     elif isinstance(reply, Table):
         console.print(_table(reply))
     elif isinstance(reply, Document):
-        console.print(Panel(RichText(reply.body), title=escape(reply.title), border_style="blue"))
+        # No box: a letter is copied from here, and a border would come with every line. Soft
+        # wrapping keeps each of its lines one line when copied.
+        console.rule(escape(reply.title), style="blue", align="left")
+        console.print(RichText(reply.body), soft_wrap=True)
+        console.rule(escape(wording("messages/terminal_document.txt.j2", event="end",
+                                    file=file_name(reply))), style="blue", align="left")
     else:  # pragma: no cover - a new reply type must be drawn before it is used
         raise TypeError(f"cannot draw {type(reply).__name__}")
+
+
+def file_name(document: Document) -> str:
+    """Where “save” writes a document by default: its title as a file name
+    (“Acknowledgement — SAR-2026-0001” → acknowledgement-sar-2026-0001.txt)."""
+    words = re.findall(r"[a-z0-9]+", document.title.lower())
+    return "-".join(words)[:80] + ".txt"
 
 
 def _question(q: Question) -> RichText:

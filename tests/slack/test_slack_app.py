@@ -38,7 +38,7 @@ from bot.slack.delivery import deliver_once
 from bot.slack.settings import SlackSettings
 from tests.conftest import PARENT_SAR, School_, make_school
 from tests.test_consent import export as consent_export
-from tests.test_consent import run_import
+from tests.test_consent import restrict_lookups, run_import
 from workflows.audit.models import AuditEvent
 from workflows.core.dates import describe_date
 from workflows.core.engine import Target
@@ -1275,11 +1275,18 @@ def test_consent_shortcut_answers_in_the_modal_to_the_asker_only(ws: Workspace) 
             col(AuditEvent.action).startswith("consent."))).all()
     assert seen.count("consent.viewed") == 1 and "consent.class_viewed" in seen
 
-    # Sam (staff, no consent permission) is told privately; no modal opens.
+    # Sam (staff) may ask too, by default (DOMAIN.md 4): the teachers take the photos.
+    before = ws.fake.count("views.open")
+    assert ws.live.send(ws.slack.shortcut("ask:consent", user_id=STAFF)).status == 200
+    ws.fake.wait_for("views.open", before + 1)
+    # Where the school restricts lookups, Sam is told privately what the DPO runs to add
+    # her; no modal opens.
+    restrict_lookups(ws.school)
     before = ws.fake.count("views.open")
     assert ws.live.send(ws.slack.shortcut("ask:consent", user_id=STAFF)).status == 200
     refusal = ws.fake.wait_for("chat.postMessage")[-1]
-    assert refusal.args["channel"] == STAFF and "consent" in refusal.args["text"]
+    assert refusal.args["channel"] == STAFF
+    assert 'runs: dpo-bot people add "Sam Teacher" --consent' in refusal.args["text"]
     assert ws.fake.count("views.open") == before
 
 

@@ -130,6 +130,25 @@ def test_every_workflow_runs_in_the_chat_to_a_stored_case(school: School_) -> No
     run(go())
 
 
+def test_a_teacher_asks_about_photo_consent_and_lists_her_cases(school: School_) -> None:
+    """Photo consent is open to all staff by default, answered per use in her own chat; her
+    case list says who and what."""
+    from tests.test_consent import export, run_import
+
+    run_import(school, export("sims"))
+    teams = make_teams(school)
+    photo = words(run(teams.say("sam", "class photo 4B")))
+    assert "You named no use, so this is for class and individual photos by an external " \
+           "photographer." in photo
+    assert "Harry Patel" in photo and "Olly" not in photo
+    every = words(run(teams.say("sam", "class consent 4B")))
+    assert "Harry Patel · every use: expired: given Wednesday 4 September 2024" in every
+    assert every.count("expired") == 1
+    run(log_sar(teams, "sam"))
+    listed = words(run(teams.say("sam", "cases")))
+    assert "Jane Parent (parent) about Tom Parent: All behaviour records for Tom" in listed
+
+
 def test_a_redelivered_message_is_answered_once(school: School_) -> None:
     teams = make_teams(school)
     adapter = teams.adapter("sam")

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from workflows.breach import export, letters, service, triage
+from workflows.breach import export, ico_reference, letters, service, triage
 from workflows.breach.models import Breach, BreachState, IcoDecision, PeopleDecision
 from workflows.core.context import Context
 from workflows.core.dates import describe_typed
@@ -91,7 +91,8 @@ DETAILS = Form((
           choices=_choices(triage.INCIDENTS), optional=True),
     Field("data_kinds", Kind.TEXT, "Kinds of data",
           "What kinds of data? e.g. “SEN”, “health, contact details” (or “skip”)",
-          help=service.kinds_hint(), optional=True, checks=(service.check_kinds,)),
+          help=service.kinds_hint(), optional=True, checks=(service.check_kinds,),
+          shown=service.kinds_shown),
     Field("whose", Kind.TEXT, "Whose data",
           "Whose data, and roughly how many people? e.g. “1 pupil”, “30 parents” (or “skip”)",
           help="Pupils, parents, staff, vulnerable adults or others, each with a rough number.",
@@ -186,8 +187,12 @@ ACTIONS = (
            confirm="This records the ICO decision; it is taken once.",
            form=Form((
                Field("ico_reference", Kind.TEXT, "ICO reference",
-                     "What reference did the ICO give? (from their confirmation)",
-                     max_length=100),
+                     "What reference did the ICO give? (or “skip” if you reported by phone "
+                     "and have none yet: you can add it later)",
+                     help="From the ICO's confirmation. Without one, you are reminded to add "
+                          "it with “ico reference BRE-…”, and the breach stays open until it "
+                          "is added.",
+                     max_length=100, optional=True),
                Field("reported_at", Kind.DATETIME, "Reported at",
                      "When was it reported to the ICO? (e.g. “now”, “today 14:05”)",
                      help=_DT_HELP, checks=(not_in_future,), after=(_AFTER_AWARE,)),
@@ -199,6 +204,13 @@ ACTIONS = (
                      optional=True, checks=REPORT_TEXT),
            )),
            apply=service.report_to_ico, why=("delay_reason",)),
+    Action("ico_reference", "Add the ICO reference", Permission.DECIDE, _OPEN,
+           guard=ico_reference.guard, aliases=("ico reference", "ico ref", "add ico reference",
+                                               "reference"),
+           form=Form((Field("ico_reference", Kind.TEXT, "ICO reference",
+                            "What reference did the ICO give? (from their confirmation)",
+                            max_length=100),)),
+           apply=ico_reference.add),
     Action("not_reportable", "Not reportable", Permission.DECIDE, _OPEN,
            to_state=BreachState.DECIDED, once=service.ico_guard,
            aliases=("not reportable", "no report", "log only"),
@@ -430,6 +442,7 @@ BREACH = Workflow(
                service.event_facts),
     ),
     card_rows=_card_rows,
+    gist="breach/gist.txt.j2",
     due=service.due,
     met_at=service.ico_met_at,
     deadline_text=_deadline_text,
@@ -441,6 +454,7 @@ BREACH = Workflow(
         pending=lambda case: case.ico_decision is None,
     ),
     follow_up="add_details",
+    reminder_handlers={ico_reference.SUBJECT: ico_reference.reminder},
     letters=letters.LETTERS,
     retention=Retention("breach_log_years",
                         lambda case: case.closed_at.date() if case.closed_at else None,

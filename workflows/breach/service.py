@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from workflows.audit import service as audit
-from workflows.breach import triage
+from workflows.breach import ico_reference, triage
 from workflows.breach.models import (
     Breach,
     BreachState,
@@ -102,6 +102,11 @@ def parse_kinds(text: str) -> list[str]:
         if value not in found:
             found.append(value)
     return found
+
+
+def kinds_shown(text: str) -> str:
+    """The kinds typed ("1, 12", "sen") as their names, for the read-back and summary."""
+    return ", ".join(triage.label(triage.DATA_KINDS, k) for k in parse_kinds(text))
 
 
 def kinds_hint() -> str:
@@ -301,6 +306,8 @@ def close_guard(ctx: Context, case: Breach) -> str | None:
         missing.append("whether to report it to the ICO")
     if case.people_decision is None:
         missing.append("whether to tell the people affected")
+    if ico_reference.missing(case):
+        missing.append("reference")
     if missing:
         return refusal("not_decided", case=case, missing=missing)
     return None
@@ -323,9 +330,11 @@ def report_to_ico(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
         raise Invalid(refusal("late_no_reason", due=due(case).astimezone(ctx.tz)),
                       "delay_reason")
     _decided(ctx, case, IcoDecision.REPORTED)
-    case.ico_reference = values["ico_reference"]
+    case.ico_reference = values.get("ico_reference") or None
     case.ico_reported_at = reported
     case.delay_reason = values.get("delay_reason") if late else None
+    if case.ico_reference is None:
+        ico_reference.plan(ctx, case)
     return result("reported", case, late=late)
 
 

@@ -1,8 +1,8 @@
 """Answering "can I use this photo?" for a pupil or a class, in chat or from a form.
 
-Answers are personal data about children: only people with the consent permission get them,
-every lookup is audited, and replies are plain UI objects for the asker alone (the adapters
-send them privately: a DM, an ephemeral message, a personal card).
+Answers are personal data about children: only staff who may look pupils up get them
+(``access``), every lookup is audited, and replies are plain UI objects for the asker alone
+(the adapters send them privately: a DM, an ephemeral message, a personal card).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from workflows.audit import service as audit
 from workflows.consent import matching
+from workflows.consent.access import require_lookup
 from workflows.consent.models import ConsentCategory, ConsentImport, Pupil
 from workflows.consent.register import (
     ALL_USES,
@@ -25,13 +26,12 @@ from workflows.consent.register import (
     resolve_use,
 )
 from workflows.consent.settings import categories, validity_months
-from workflows.consent.verdicts import verdict
+from workflows.consent.verdicts import Verdict, verdict
 from workflows.core.context import Context
 from workflows.core.fields import Choice, Field, Form, Kind
 from workflows.core.ui import Reply, Table, Text
 from workflows.core.wording import render
 from workflows.database import saved_id
-from workflows.people.permissions import Permission, PermissionDenied, can
 
 
 def where(pupil: Pupil) -> str:
@@ -52,12 +52,6 @@ def _none(what: str, **values: Any) -> list[Reply]:
 def _source(ctx: Context, record: ConsentImport, pending: bool) -> Text:
     return Text(render("messages/consent_source.txt.j2", at=record.at.astimezone(ctx.tz),
                        file=record.file_name, pending=pending))
-
-
-def _require_lookup(ctx: Context) -> None:
-    if not can(ctx.person, Permission.CONSENT_LOOKUP):
-        audit.record(ctx, "consent.refused", "pupil")
-        raise PermissionDenied(render("messages/consent_none.txt.j2", what="denied"))
 
 
 @dataclass(frozen=True)
@@ -102,9 +96,20 @@ def pick(ctx: Context, record: ConsentImport, query: str, action: str) -> Pupil 
     return found[0]
 
 
+def _grouped(judged: list[tuple[ConsentCategory, Verdict]],
+             every: int) -> list[tuple[str, Verdict]]:
+    """The uses that share one answer and one reason, named together ("every use" when they
+    are all of them), so a reason reads once per pupil rather than once per use."""
+    groups: dict[tuple[bool, str], list[tuple[ConsentCategory, Verdict]]] = {}
+    for category, v in judged:
+        groups.setdefault((v.ok, v.reason), []).append((category, v))
+    return [(_line("every_use") if len(same) == every else ", ".join(c.label for c, _ in same),
+             same[0][1]) for same in groups.values()]
+
+
 def answer(ctx: Context, name: str, use: str | None = None) -> list[Reply]:
     """One pupil: yes or no for one use, or every use when none is named."""
-    _require_lookup(ctx)
+    require_lookup(ctx)
     asked = asked_about(ctx, use)
     if not isinstance(asked, Asked):
         return asked
@@ -124,27 +129,41 @@ def answer(ctx: Context, name: str, use: str | None = None) -> list[Reply]:
         text = render("messages/consent_answer.txt.j2", ok=v.ok, kind=v.kind, reason=v.reason,
                       who=pupil.display_name, where=where(pupil), use=category.label)
         return [Text(text, "success" if v.ok else "error"), _source(ctx, record, pending)]
-    rows = []
-    for c in cats.values():
-        v = verdict(pupil, held.get(held_key(pupil, c)), months, today)
-        rows.append((c.label, "yes" if v.ok else "NO", v.reason))
-    replies: list[Reply] = []
-    if pupil.no_photos:
-        replies.append(Text(_line("safeguarding", who=pupil.display_name, reason=rows[0][2]),
-                            "error"))
-    replies += [Table(title=_line("pupil_title", who=pupil.display_name, where=where(pupil)),
-                      columns=("Use", "Answer", "Why"), rows=tuple(rows)),
-                _source(ctx, record, pending)]
-    return replies
+    judged = [(c, verdict(pupil, held.get(held_key(pupil, c)), months, today))
+              for c in cats.values()]
+    groups = _grouped(judged, len(cats))
+    if len(groups) == 1:  # the same for every use (the flag, an old form): said once
+        v = groups[0][1]
+        text = render("messages/consent_answer.txt.j2", ok=v.ok, kind=v.kind, reason=v.reason,
+                      who=pupil.display_name, where=where(pupil), use=groups[0][0])
+        return [Text(text, "success" if v.ok else "error"), _source(ctx, record, pending)]
+    rows = tuple((c.label, "yes" if v.ok else "NO", v.reason) for c, v in judged)
+    return [Table(title=_line("pupil_title", who=pupil.display_name, where=where(pupil)),
+                  columns=("Use", "Answer", "Why"), rows=rows),
+            _source(ctx, record, pending)]
 
 
-def class_answer(ctx: Context, reg_class: str, use: str | None = None) -> list[Reply]:
-    """A class: the pupils to leave out (of one use, or of any), with the reason for each."""
-    _require_lookup(ctx)
+# What "class photo 4B" is for when no use is named: the external photographer's use, as
+# register.USE_WORDS reads the word.
+CLASS_PHOTO = "photographer"
+
+
+def class_answer(ctx: Context, reg_class: str, use: str | None = None,
+                 photo: bool = False) -> list[Reply]:
+    """A class: for the use asked about, the pupils to leave out, with the reason for each.
+
+    A class photo with no use named is for the photographer's use, and says so; asked about
+    every use, each pupil's noes are listed by use, since a pupil left out of the website may
+    well be in the class photo.
+    """
+    require_lookup(ctx)
     asked = asked_about(ctx, use)
     if not isinstance(asked, Asked):
         return asked
     record, chosen = asked.record, asked.chosen
+    assumed = resolve_use(CLASS_PHOTO, asked.categories) if photo and not use else None
+    if assumed is not None:
+        chosen = [assumed]
     index = name_index(ctx.session, ctx.school_id, record)
     wanted = index.folded_classes.get(matching.fold(reg_class))
     if wanted is None:
@@ -157,26 +176,31 @@ def class_answer(ctx: Context, reg_class: str, use: str | None = None) -> list[R
         .order_by(col(Pupil.legal_last), col(Pupil.legal_first))))
     held = held_answers(ctx.session, [saved_id(p) for p in members], chosen)
     months, today = validity_months(ctx.session, ctx.school), ctx.today
+    one = len(chosen) == 1
     out: list[tuple[bool, str, str]] = []
     for p in members:
-        verdicts = [(c, verdict(p, held.get(held_key(p, c)), months, today)) for c in chosen]
-        refused = [(c, v) for c, v in verdicts if not v.ok]
+        refused = [(c, v) for c in chosen
+                   if not (v := verdict(p, held.get(held_key(p, c)), months, today)).ok]
         if not refused:
             continue
-        if p.no_photos or len(chosen) == 1:
+        if p.no_photos or one:
             why = refused[0][1].reason
         else:
-            why = "; ".join(f"{c.label}: {v.reason}" for c, v in refused)
+            why = "; ".join(f"{uses}: {v.reason}" for uses, v in _grouped(refused, len(chosen)))
         out.append((not p.no_photos, p.display_name, why))
     out.sort()  # safeguarding first, then by name
     audit.record(ctx, "consent.class_viewed", "class", None, wanted[:32],
-                 use=chosen[0].key if use else "all", pupils=[p.mis_id for p in members])
-    facts = {"reg_class": wanted, "use": chosen[0].label if use else None}
+                 use=chosen[0].key if one else "all", pupils=[p.mis_id for p in members])
+    facts = {"reg_class": wanted, "use": chosen[0].label if one else None}
     pending = any(c.pending_mis for c in held.values())
+    replies: list[Reply] = []
+    if assumed is not None:
+        replies.append(Text(_line("assumed_use", use=assumed.label, reg_class=wanted)))
     return [
+        *replies,
         Table(title=_line("class_title", left_out=len(out), pupils=len(members), **facts),
-              columns=("Pupil", "Why"), rows=tuple((n, w) for _, n, w in out),
-              empty=_line("class_empty", **facts)),
+              columns=("Pupil", "Why" if one else "Not for, and why"),
+              rows=tuple((n, w) for _, n, w in out), empty=_line("class_empty", **facts)),
         _source(ctx, record, pending),
     ]
 
@@ -186,7 +210,7 @@ EVERY_USE = "all"
 
 def question_form(ctx: Context) -> Form:
     """The consent question as a form, with this school's uses; refused without permission."""
-    _require_lookup(ctx)
+    require_lookup(ctx)
     uses = (Choice(EVERY_USE, "Every use"), *(
         Choice(c.key, c.label) for c in categories(ctx.session, ctx.school).values()))
     return Form((
@@ -215,4 +239,5 @@ def consent_lookup(ctx: Context, channel_key: str, match: re.Match[str]) -> list
 
 
 def consent_class(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
-    return class_answer(ctx, match.group("cls"), match.groupdict().get("use"))
+    return class_answer(ctx, match.group("cls"), match.groupdict().get("use"),
+                        photo=(match.groupdict().get("what") or "").startswith("photo"))

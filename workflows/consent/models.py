@@ -81,12 +81,15 @@ class ConsentCategory(SQLModel, table=True):
 
 
 class ConsentSetting(SQLModel, table=True):
-    """The school's consent settings: how long a "yes" lasts before it must be renewed."""
+    """The school's consent settings: how long a "yes" lasts before it must be renewed, and
+    whether lookups are open to all staff (DOMAIN.md 4's default) or to a list."""
 
     __tablename__ = "consent_setting"
 
     school_id: int = Field(foreign_key="school.id", primary_key=True)
     validity_months: int = Field(default=DEFAULT_VALIDITY_MONTHS)
+    # Restricted: only the DPO team and the people given `--consent` may look pupils up.
+    lookups_restricted: bool = Field(default=False)
 
 
 class Consent(SQLModel, table=True):

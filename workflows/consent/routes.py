@@ -22,7 +22,7 @@ LOOKUPS = (
     Route.of(r"^who in (?P<cls>\S+) (?:can'?t|can’t|cannot|can not|mustn'?t|must not|"
              r"shouldn'?t)(?: go| be| appear| feature)? (?:on|in) (?P<use>.+?)\??$",
              consent_class, lookup=True),
-    Route.of(r"^class (?:photo|photos|list|consent) (?:for |of )?(?P<cls>\S+)"
+    Route.of(r"^class (?P<what>photo|photos|list|consent) (?:for |of )?(?P<cls>\S+)"
              r"(?: (?:for|on|in) (?P<use>.+?))?\??$", consent_class, lookup=True),
     Route.of(r"^(?:photo )?consent (?P<name>.+?)(?: (?:for|on) (?P<use>[^?]+?))?\??$",
              consent_lookup, lookup=True),

@@ -22,8 +22,10 @@ from workflows.consent.settings import (
     SettingRefused,
     add_category,
     categories,
+    lookups_restricted,
     remove_category,
     rename_category,
+    set_lookups_restricted,
     set_validity_months,
     validity_months,
 )
@@ -33,6 +35,7 @@ from workflows.consent.withdrawals import consent_withdraw, withdraw
 __all__ = [
     "EVERY_USE", "SettingRefused", "Verdict", "add_category", "answer", "ask", "categories",
     "class_answer", "consent_class", "consent_lookup", "consent_withdraw", "export_rows",
-    "latest_import", "question_form", "remove_category", "rename_category", "resolve_use",
-    "set_validity_months", "validity_months", "verdict", "withdraw",
+    "latest_import", "lookups_restricted", "question_form", "remove_category",
+    "rename_category", "resolve_use", "set_lookups_restricted", "set_validity_months",
+    "validity_months", "verdict", "withdraw",
 ]

@@ -40,6 +40,27 @@ def validity_months(session: Session, school: School) -> int:
     return setting.validity_months if setting else DEFAULT_VALIDITY_MONTHS
 
 
+def lookups_restricted(session: Session, school: School) -> bool:
+    """Whether only a list of staff may look pupils up (DOMAIN.md 4: all staff by default)."""
+    setting = session.get(ConsentSetting, school.id)
+    return setting.lookups_restricted if setting else False
+
+
+def set_lookups_restricted(session: Session, school: School, restricted: bool,
+                           by_name: str = "setup") -> None:
+    """Open lookups to every member of staff, or restrict them to the DPO team and the people
+    given `--consent`."""
+    school_id = saved_id(school)
+    setting = session.get(ConsentSetting, school_id) or ConsentSetting(school_id=school_id)
+    before = setting.lookups_restricted
+    setting.lookups_restricted = restricted
+    session.add(setting)
+    if before != restricted:
+        _settings_changed(session, school, by_name, "lookups",
+                          before="listed" if before else "everyone",
+                          after="listed" if restricted else "everyone")
+
+
 class SettingRefused(Exception):
     """A consent setting that cannot be made; the message says why and what to do."""
 

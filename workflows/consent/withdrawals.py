@@ -8,6 +8,7 @@ import re
 
 from workflows.audit import service as audit
 from workflows.consent import matching
+from workflows.consent.access import may_look_up
 from workflows.consent.lookups import Asked, asked_about, pick, where
 from workflows.consent.models import Consent, ConsentCategory, ConsentChange, Pupil, Source, Status
 from workflows.consent.register import consents_of, name_index
@@ -17,7 +18,7 @@ from workflows.core.wording import render
 from workflows.database import saved_id
 from workflows.notifications import service as notifications
 from workflows.people import service as people
-from workflows.people.permissions import Permission, PermissionDenied, can
+from workflows.people.permissions import PermissionDenied
 
 
 def withdraw(ctx: Context, name: str, use: str) -> list[Reply]:
@@ -36,7 +37,7 @@ def withdraw(ctx: Context, name: str, use: str) -> list[Reply]:
         return asked
     chosen, cats = asked.chosen, asked.categories
     uses = ", ".join(c.label for c in chosen) if len(chosen) < len(cats) else "every use"
-    if not can(ctx.person, Permission.CONSENT_LOOKUP):
+    if not may_look_up(ctx):
         return _withdraw_privately(ctx, asked, name, uses)
     picked = pick(ctx, asked.record, name, "consent.withdraw")
     if not isinstance(picked, Pupil):

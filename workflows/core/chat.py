@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from workflows.audit import service as audit
+from workflows.consent.access import may_look_up
 from workflows.core import conversation as conversations
 from workflows.core import router
 from workflows.core.cases import cases, column, of_school
@@ -24,6 +25,7 @@ from workflows.core.fields import describe_moment
 from workflows.core.models import Conversation, ConversationStatus
 from workflows.core.ui import Document, Reply, Table, Text
 from workflows.core.wording import render
+from workflows.people.models import Person
 from workflows.people.permissions import Permission, PermissionDenied, can, can_view
 from workflows.registry import WORKFLOWS, by_prefix
 from workflows.schools import membership
@@ -154,7 +156,7 @@ def _help(ctx: Context, channel_key: str, match: re.Match[str] | None) -> list[R
                 school=ctx.school,
                 workflows=list(WORKFLOWS.values()),
                 decides=can(ctx.person, Permission.DECIDE),
-                consent=can(ctx.person, Permission.CONSENT_LOOKUP),
+                consent=may_look_up(ctx),
                 elsewhere=membership.elsewhere(ctx),
                 # Only what this person's role allows, as they would type it.
                 allowed={
@@ -178,6 +180,7 @@ def _cases(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
         for case in ctx.session.exec(query.order_by(column(workflow, "id"))):
             if not can_view(ctx.person, case):
                 continue
+            gist = (_gist(ctx, workflow.gist, case),) if workflow.gist else ()
             left = workflow.time_left(case, ctx.local_now)
             shown = left if left is not None and workflow.is_open(case) else None
             row = (
@@ -185,23 +188,39 @@ def _cases(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
                 workflow.states[case.state],
                 left.short_due if left else message("clock_stopped"),
                 shown.left if shown else "",
-            ) + ((workflow.title_of(case),) if workflow.case_title else ())
+            ) + ((workflow.title_of(case),) if workflow.case_title else ()) + gist
             # Most urgent first, by the moment itself; then whatever has no running clock.
             listed.append(((not (shown and shown.running), left.sort_key if left else _NEVER),
                            row))
         rows = [row for _, row in sorted(listed, key=lambda item: item[0])]
+        if rows and workflow.gist:
+            # The gist names people: the listing is a read of their data, so it is audited.
+            audit.record(ctx, f"{workflow.name}.listed", workflow.name,
+                         references=[row[0] for row in rows])
         replies.append(
             Table(
                 title=message("list_title", everyone=can(ctx.person, Permission.VIEW_ALL),
                               scope=scope, title=workflow.title),
                 # A workflow of several kinds says which each case is.
                 columns=("Reference", "Status", "Due", "Left")
-                + (("Kind",) if workflow.case_title else ()),
+                + (("Kind",) if workflow.case_title else ())
+                + ((message("gist_column"),) if workflow.gist else ()),
                 rows=tuple(rows),
                 empty=message("list_empty", scope=scope),
             )
         )
     return replies
+
+
+# A listing line stays a line: the gist is the start of what was typed, not all of it.
+GIST_LENGTH = 70
+
+
+def _gist(ctx: Context, template: str, case: Any) -> str:
+    """Who and what, in a few words: the reader may see the case (``can_view``)."""
+    by = ctx.session.get(Person, case.created_by_id)
+    text = " ".join(render(template, case=case, by=by.name if by else "?").split())
+    return text if len(text) <= GIST_LENGTH else text[:GIST_LENGTH - 1].rstrip() + "…"
 
 
 def _show(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
@@ -223,7 +242,8 @@ def _history(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply
                 (
                     e.at.astimezone(ctx.tz).strftime("%d %b %Y %H:%M"),
                     e.actor_name,
-                    e.action.split(".", 1)[1].replace("_", " "),
+                    message("history_what", action=e.action.split(".", 1)[1],
+                            letter=(e.detail or {}).get("letter")),
                     _why(ctx, workflow, e.action.split(".", 1)[1], e.detail or {}),
                     e.adapter,
                 )

@@ -277,6 +277,9 @@ class Workflow(Generic[C]):
     # What one case is called, where a workflow covers several kinds (an educational-record
     # request is not a subject access request); None: the workflow's title.
     case_title: Callable[[C], str] | None = None
+    # A template: who and what, in a few words, for `cases` (given ``case`` and ``by``, the
+    # name of whoever logged it). Listed only to people who may see the case.
+    gist: str | None = None
 
     def notices_on(self, event: str) -> tuple[Notice[C], ...]:
         return tuple(n for n in self.notices if event in n.on)

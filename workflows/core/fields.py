@@ -176,6 +176,8 @@ class Field:
     after: tuple[After, ...] = ()
     until: tuple[After, ...] = ()
     plausible: Plausible | None = None
+    # How a text answer that names things reads back ("1, 12" as the kinds it stands for).
+    shown: Callable[[str], str] | None = None
 
     @property
     def limit(self) -> int:
@@ -244,7 +246,7 @@ class Field:
             return describe_date(date.fromisoformat(value))
         if self.kind is Kind.DATETIME:
             return describe_typed(datetime.fromisoformat(value))
-        return str(value)
+        return self.shown(value) if self.shown else str(value)
 
     def takes_unknown(self, text: str) -> bool:
         """Whether ``text`` is "don't know" and this field accepts that as an answer."""

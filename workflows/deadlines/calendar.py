@@ -76,8 +76,10 @@ def require_date(value: object, what: str = "date") -> date:
 
 
 def normalise_region(region: str) -> Region:
-    """The canonical region code; lower case and stray spaces from settings are forgiven."""
+    """The canonical region code; lower case, stray spaces and the country's name ("england")
+    are forgiven."""
     code = region.strip().upper() if isinstance(region, str) else region
+    code = {name.upper(): key for key, name in REGION_NAMES.items()}.get(code, code)
     if code not in REGIONS:
         raise UnknownRegion(region)
     return code  # type: ignore[return-value]

@@ -200,9 +200,10 @@ def _card_rows(ctx: Context, case: DisclosureRequest) -> list[tuple[str, str]]:
         (label("data_wanted"), case.data_wanted),
         (label("purpose"), case.purpose),
         (label("urgency"), chosen("urgency")),
-        (label("received_at"), f"{describe_typed(case.received_at.astimezone(ctx.tz))} by "
-                               f"{chosen('channel').lower()}; logged by "
-                               f"{name(case.created_by_id)}"),
+        (label("received_at"), f"{describe_typed(case.received_at.astimezone(ctx.tz))} "
+                               + render("messages/came_by.txt.j2", key=case.channel,
+                                        label=chosen("channel"))
+                               + f"; logged by {name(case.created_by_id)}"),
         ("Verified", f"{case.verified_how} ({name(case.verified_by_id)}, "
                      f"{describe_typed(case.verified_at.astimezone(ctx.tz))})"
          if case.verified_at else "Not yet: call back on a known number before sending"),
@@ -267,6 +268,7 @@ DISCLOSURE = Workflow(
         Notice(("withdraw",), "withdrawn", (REQUESTER,), _EVENT),
     ),
     card_rows=_card_rows,
+    gist="disclosure/gist.txt.j2",
     due=service.due,
     deadline_text=_deadline_text,
     # A school target, not a law: a nudge two days before, on the day, then daily; the head

@@ -183,7 +183,8 @@ def _card_rows(ctx: Context, case: RightsRequest) -> list[tuple[str, str]]:
         ("Contact", _row("contact", contacts=[x for x in (
             case.requester_email, case.requester_phone, case.requester_address) if x])),
         ("Received", _row("received", at=case.received_at.astimezone(ctx.tz),
-                          channel=next(c.label for c in CHANNELS if c.value == case.channel))),
+                          channel=next(c.label for c in CHANNELS if c.value == case.channel),
+                          channel_key=case.channel)),
         ("Asked for", case.details),
     ]
     for what, label in (("id", "ID"), ("authority", "Authority"), ("fee", "Fee")):
@@ -398,6 +399,7 @@ SAR = Workflow(
         Notice(("close",), "closed", (TEAM, OWNER), _EVENT, _type_label),
     ),
     card_rows=_card_rows,
+    gist="sar/gist.txt.j2",
     due=lambda case: case.due_on,
     case_title=lambda case: service.TYPE_LABELS[RequestType(case.request_type)],
     deadline_text=_deadline_text,

@@ -153,12 +153,13 @@ def next_work_day(school: School, day: date) -> date:
 
 
 def parse_hours(text: str) -> tuple[time, time]:
-    """'08:00-18:00' -> (08:00, 18:00); raises ValueError with a clear message."""
+    """'08:00-18:00', '8am-6pm', '8.30am to 5pm' -> (start, end); ValueError says how."""
     try:
-        start_text, end_text = (part.strip() for part in text.split("-"))
+        start_text, end_text = re.split(r"\s*(?:-|–|—|\bto\b)\s*", text.strip(),
+                                        flags=re.IGNORECASE)
         start, end = parse_time(start_text), parse_time(end_text)
     except ValueError:
-        raise ValueError("Give working hours like 08:00-18:00.") from None
+        raise ValueError("Give working hours like 08:00-18:00 or 8am-6pm.") from None
     if end <= start:
         raise ValueError("Working hours must end after they start.")
     return start, end

@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from workflows.consent import service as consent
 from workflows.core.context import Context
 from workflows.core.imports import CsvFile, ImportRefused
+from workflows.core.wording import render
 from workflows.deadlines import CalendarError, TermCalendar
+from workflows.deadlines.calendar import REGION_NAMES, UnknownRegion, normalise_region
 from workflows.people import service as people
 from workflows.people.models import Role
 from workflows.schools.service import parse_hours, set_email_domains
@@ -43,6 +45,14 @@ def check_timezone(text: str) -> str:
 
 def check_hours(text: str) -> tuple[time, time]:
     return parse_hours(text)
+
+
+def check_region(text: str) -> str:
+    """The bank-holiday region's code, from a code in any case or the country's name."""
+    try:
+        return normalise_region(text)
+    except UnknownRegion as error:
+        raise ValueError(str(error)) from None
 
 
 def check_calendar(path: str) -> TermCalendar | None:
@@ -78,6 +88,7 @@ class Setup:
     head: str = ""
     calendar: TermCalendar | None = None
     email_domains: tuple[str, ...] | None = None  # None keeps the school's own
+    consent_restricted: bool | None = None  # None keeps the school's own
 
     def team(self) -> list[tuple[str, Role, str | None]]:
         """The DPO team as named; a blank answer names no one."""
@@ -103,6 +114,8 @@ def apply(ctx: Context, setup: Setup) -> list[str]:
     ctx.session.add(found)
     if consent.validity_months(ctx.session, found) != setup.consent_months:
         consent.set_validity_months(ctx.session, found, setup.consent_months, by_name="setup")
+    if setup.consent_restricted is not None:
+        consent.set_lookups_restricted(ctx.session, found, setup.consent_restricted)
     said: list[str] = []
     for name, role, email in setup.team():
         # Each through the audited people service: a new DPO or head hands the role over.
@@ -111,3 +124,17 @@ def apply(ctx: Context, setup: Setup) -> list[str]:
             said += people.change_role(ctx, name, role)[1]
         said += people.add(ctx, name, role, email)[1]
     return said
+
+
+def saved(ctx: Context) -> str:
+    """What the school's setup now holds, read back from the database, so the person who ran
+    setup sees what was saved rather than what they meant to type."""
+    found = ctx.school
+    team = {role.value: [p.name for p in people.by_role(ctx.session, ctx.school_id, role)]
+            for role in (Role.DPO, Role.DEPUTY, Role.HEAD)}
+    calendar = TermCalendar.from_csv(found.term_calendar_csv) if found.term_calendar_csv else None
+    return render("schools/setup_saved.txt.j2", school=found, team=team,
+                  region=REGION_NAMES.get(found.region, found.region),
+                  terms=calendar.terms if calendar else (),
+                  consent_months=consent.validity_months(ctx.session, found),
+                  consent_restricted=consent.lookups_restricted(ctx.session, found))

@@ -264,6 +264,7 @@ SOFTWARE = Workflow(
     reminder_handlers={reviews.REVIEW_SUBJECT: reviews.review_reminder},
     routes=routes.ROUTES,
     card_rows=_card_rows,
+    gist="software/gist.txt.j2",
     due=reviews.due,
     deadline_text=_deadline_text,
     # One nudge when a request has waited 3 school days; there is no legal deadline to chase.
