@@ -35,6 +35,7 @@ from sqlmodel import col, select
 
 from bot.slack.app import SlackBot
 from bot.slack.delivery import deliver_once
+from bot.slack.listeners.commands import workflow_for_text
 from bot.slack.settings import SlackSettings
 from tests.conftest import PARENT_SAR, School_, make_school
 from tests.test_consent import export as consent_export
@@ -1093,6 +1094,11 @@ def test_manifest_matches_what_the_app_does(manifest: dict[str, Any]) -> None:
     assert features["app_home"]["messages_tab_enabled"] is True
     assert features["app_home"]["messages_tab_read_only_enabled"] is False  # people write
     assert [c["command"] for c in features["slash_commands"]] == ["/dpo"]
+    # The hint names every form /dpo opens, a case reference, and the core's other words.
+    hint = features["slash_commands"][0]["usage_hint"].split(" | ")
+    assert [w for w in hint if workflow_for_text(w)] == list(WORKFLOWS)
+    assert any(re.search(r"\bSAR-\d{4}-\d{4}\b", w) for w in hint), hint
+    assert {"cases", "help"} <= set(hint)
     shortcuts = features["shortcuts"]
     # One per workflow that declares a shortcut, under its declared name.
     assert sorted((s["callback_id"], s["name"]) for s in shortcuts) == sorted(
