@@ -82,7 +82,6 @@ def teams_package(
             fail(f"{name} must be an https:// address, not “{url}”.")
     from bot.teams.package import build
     from workflows.database import session_scope
-
     from workflows.schools import service as schools
 
     with session_scope(open_engine()) as session:
