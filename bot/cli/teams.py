@@ -62,9 +62,15 @@ def teams_package(
         envvar="TEAMS_APP_PRIVACY_URL", help="Privacy notice (default: the website).")] = None,
     terms: Annotated[str | None, typer.Option(
         envvar="TEAMS_APP_TERMS_URL", help="Terms of use (default: the website).")] = None,
+    organisation: Annotated[str | None, typer.Option(
+        envvar="TEAMS_APP_ORGANISATION",
+        help="Who publishes the app: the trust's name when it serves several schools "
+             "(default: the school's name).")] = None,
     school: SchoolOption = None,
 ) -> None:
-    """Build the Teams app package (manifest.json and icons) for Teams admin centre."""
+    """Build the Teams app package (manifest.json and icons) for Teams admin centre.
+
+    Each build has a higher version than the last, so Teams takes it as an update."""
     from bot.teams.settings import TeamsConfigError, client_id_from_env
 
     try:
@@ -76,10 +82,20 @@ def teams_package(
             fail(f"{name} must be an https:// address, not “{url}”.")
     from bot.teams.package import build
     from workflows.database import session_scope
+    from workflows.schools import service as schools
 
     with session_scope(open_engine()) as session:
         name = school_named(session, school).name
-    out.write_bytes(build(bot_id, school=name, website=website,
+        several = school is None and len(schools.served(session, None)) > 1
+    if organisation is not None and not organisation.strip():
+        fail("--organisation must not be empty.")
+    if several and organisation is None:
+        # The app is the whole trust's: naming its first school would mislead every other.
+        fail("This deployment serves several schools: name the trust they belong to with "
+             "--organisation (or build a package for one school with --school).")
+    name = organisation.strip() if organisation else name
+    previous = out.read_bytes() if out.is_file() else None
+    out.write_bytes(build(bot_id, previous=previous, school=name, website=website,
                           privacy=privacy or website, terms=terms or website, developer=name))
     typer.echo(f"Wrote {out}: upload it in Teams admin centre > Teams apps > Manage apps.")
 

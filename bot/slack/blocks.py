@@ -294,6 +294,12 @@ def _summary_modal_blocks(s: Summary) -> list[dict]:
     return blocks
 
 
+def loading_view(title: str, callback_id: str) -> dict[str, Any]:
+    """What a modal shows while its form is looked up (``listeners.answers.loading``)."""
+    return modal(title=title, callback_id=callback_id, blocks=[context(escape(label("loading")))],
+                 submit=None)
+
+
 def notice_view(title: str, replies: Sequence[Reply]) -> dict[str, Any]:
     return modal(title=title, callback_id="notice", blocks=message_blocks(replies,
                  with_buttons=False), submit=None)

@@ -9,10 +9,13 @@ channel. The icons are drawn here (a padlock) so the package needs no binary fil
 from __future__ import annotations
 
 import io
+import json
+import re
 import struct
 import zipfile
 import zlib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -26,14 +29,15 @@ WHITE = (0xFF, 0xFF, 0xFF)
 
 
 def manifest(bot_id: str, *, school: str, website: str, privacy: str, terms: str,
-             developer: str) -> dict[str, Any]:
+             developer: str, version: str) -> dict[str, Any]:
+    """``school`` is whom the app is for (a school, or a trust for all its schools)."""
     commands = [{"title": w.triggers[0], "description": w.summary} for w in WORKFLOWS.values()]
     commands += [{"title": title, "description": description}
                  for title, description in _listed(render("messages/teams_app/commands.txt.j2"))]
     return {
         "$schema": MANIFEST_SCHEMA,
         "manifestVersion": "1.22",
-        "version": _version(),
+        "version": version,
         "id": bot_id,
         "developer": {"name": developer[:32], "websiteUrl": website, "privacyUrl": privacy,
                       "termsOfUseUrl": terms},
@@ -63,23 +67,58 @@ def _listed(text: str) -> list[tuple[str, str]]:
             for title, description in (line.split(":", 1) for line in text.splitlines())]
 
 
-def build(bot_id: str, **details: str) -> bytes:
-    """The zip Teams admin centre accepts: manifest.json and the icons at its top level."""
-    import json
-
+def build(bot_id: str, *, previous: bytes | None = None, now: datetime | None = None,
+          **details: str) -> bytes:
+    """The zip Teams admin centre accepts: manifest.json and the icons at its top level.
+    ``previous`` is the package this one replaces, if at hand: the new one's version is
+    higher still."""
     buffer = io.BytesIO()
+    stamp = package_version(now or datetime.now(UTC), previous)
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
-        package.writestr("manifest.json", json.dumps(manifest(bot_id, **details), indent=2))
+        package.writestr("manifest.json", json.dumps(
+            manifest(bot_id, version=stamp, **details), indent=2))
         package.writestr("color.png", colour_icon())
         package.writestr("outline.png", outline_icon())
     return buffer.getvalue()
 
 
-def _version() -> str:
+# Teams takes an uploaded package for an update only if its version is higher than the one
+# installed, and a rebuilt package (new words, another school added) must be one. So the
+# patch number is the build time, in seconds since EPOCH (it fits the 32-bit numbers Teams
+# admin centre compares for a century), under the installed dpo-bot's major.minor.
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+
+
+def package_version(now: datetime, previous: bytes | None = None) -> str:
+    """``major.minor.seconds-since-EPOCH``; above ``previous``'s, if that has the same
+    major.minor (two builds within a second, or a clock set back)."""
+    major, minor = _installed()[:2]
+    build = max(0, int((now - EPOCH).total_seconds()))
+    before = _version_of(previous)
+    if before is not None and before[:2] == (major, minor):
+        build = max(build, before[2] + 1)
+    return f"{major}.{minor}.{build}"
+
+
+def _version_of(package: bytes | None) -> tuple[int, int, int] | None:
+    """The version in a package this module built, or None for anything else."""
+    if package is None:
+        return None
     try:
-        return version("dpo-bot")
+        with zipfile.ZipFile(io.BytesIO(package)) as old:
+            found = SEMVER.match(str(json.loads(old.read("manifest.json")).get("version")))
+    except (zipfile.BadZipFile, KeyError, ValueError, AttributeError):
+        return None
+    return (int(found[1]), int(found[2]), int(found[3])) if found else None
+
+
+def _installed() -> tuple[int, ...]:
+    try:
+        text = version("dpo-bot")
     except PackageNotFoundError:  # running from a checkout that was never installed
-        return "0.1.0"
+        text = "0.1.0"
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3]) + (0, 0)
 
 
 # Icons: a padlock, as Teams asks (colour 192x192; outline 32x32, white on transparent).

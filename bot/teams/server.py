@@ -23,6 +23,7 @@ from microsoft_agents.hosting.aiohttp import (
     jwt_authorization_decorator,
     start_agent_process,
 )
+from microsoft_agents.hosting.core.authorization import AuthenticationConstants
 from microsoft_agents.hosting.core.authorization.jwt import JwtTokenValidator
 from microsoft_agents.hosting.core.authorization.jwt.jwt_token_validator import (
     _JwkClientCacheEntry,
@@ -38,6 +39,8 @@ from bot.teams.settings import TeamsSettings
 from workflows.core import faults
 
 log = logging.getLogger(__name__)
+SERVICE_URL = AuthenticationConstants.SERVICE_URL_CLAIM
+BOT_FRAMEWORK = AuthenticationConstants.AGENTS_SDK_TOKEN_ISSUER
 UNREADABLE = {"error": "Invalid token or authentication failed."}
 MALFORMED = {"error": "The activity could not be read."}
 FAILED = {"error": "The activity could not be handled."}
@@ -68,6 +71,37 @@ async def readable(request: web.Request) -> bool:
     name = body.get("name")
     check = INVOKES.get(name) if isinstance(name, str) else None
     return check is None or check(body.get("value"))
+
+
+async def vouched_for(request: web.Request) -> bool:
+    """Whether the activity's ``serviceUrl`` is the one its token names (Bot Framework
+    tokens always name one). The bot sends its replies there, with its own token: the SDK
+    compares only the host names, and only warns when they differ."""
+    claims = request.get("claims_identity")
+    claimed = claims.get_claim_value(SERVICE_URL) if claims is not None else None
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    given = body.get("serviceUrl") if isinstance(body, dict) else None
+    if not isinstance(given, str):
+        return True  # no address to send to: the SDK refuses what it cannot read
+    if claimed is None:
+        # Tokens from Entra (not the Bot Framework's) name no service URL.
+        return claims is None or claims.get_claim_value("iss") != BOT_FRAMEWORK
+    return isinstance(claimed, str) and _same_address(claimed, given)
+
+
+def _same_address(one: str, other: str) -> bool:
+    """Equal but for the case of scheme and host and a trailing slash."""
+    def canonical(address: str) -> tuple[str, str, str]:
+        parts = urlsplit(address)
+        return (parts.scheme.lower(), parts.netloc.lower(),
+                parts.path.rstrip("/") + ("?" + parts.query if parts.query else ""))
+    try:
+        return canonical(one) == canonical(other)
+    except ValueError:  # not an address at all
+        return False
 
 
 # Tests only: the signing keys of a local stand-in for Microsoft, so that tests send tokens
@@ -127,6 +161,9 @@ def http_app(bot: TeamsBot, adapter: CloudAdapter, connections: MsalConnectionMa
             if not await readable(checked):
                 log.warning("refused an invoke whose value could not be read")
                 return web.json_response(MALFORMED, status=400)
+            if not await vouched_for(checked):
+                log.warning("refused an activity whose serviceUrl its token does not name")
+                return web.json_response(UNREADABLE, status=401)
             reached = True
             return await start_agent_process(checked, bot.app, adapter) or web.Response(
                 status=202)

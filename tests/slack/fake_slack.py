@@ -235,6 +235,20 @@ class FakeSlack:
                 self._changed.wait(remaining)
             return self.calls(method)
 
+    def filled(self, opened: Call, timeout: float = 30.0) -> dict[str, Any]:
+        """The modal ``opened`` (a views.open call) once the app has filled it: the bot
+        opens a light one at once and updates it after its look-ups."""
+        view_id = opened.response["view"]["id"]
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not any(c.args.get("view_id") == view_id for c in self.calls("views.update")):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"modal {view_id} was never filled; calls were: "
+                                         f"{[c.method for c in self._calls]}")
+                self._changed.wait(remaining)
+            return self.views[view_id]
+
     # -- request handling (called from server threads) ---------------------------------------
 
     def _record(self, call: Call) -> None:

@@ -67,7 +67,7 @@ def test_every_kind_of_request_reaches_the_bots_own_listener(ws: Workspace) -> N
     (opened,) = fake.wait_for("views.open")
     assert opened.args["trigger_id"] == command.payload["trigger_id"]
     assert live.send(slack.shortcut("start:sar", user_id=STAFF)).status == 200
-    modal = fake.views[fake.wait_for("views.open", 2)[-1].response["view"]["id"]]
+    modal = fake.filled(fake.wait_for("views.open", 2)[-1])
     assert modal["callback_id"] == "intake:sar"
 
     # A view submission carries the typed values the bot reads: its summary repeats them.

@@ -35,6 +35,7 @@ from sqlmodel import col, select
 
 from bot.slack.app import SlackBot
 from bot.slack.delivery import deliver_once
+from bot.slack.listeners.commands import workflow_for_text
 from bot.slack.settings import SlackSettings
 from tests.conftest import PARENT_SAR, School_, make_school
 from tests.test_consent import export as consent_export
@@ -280,7 +281,7 @@ class Workspace:
         assert self.live.send(request).status == 200
         opened = self.fake.wait_for("views.open", before + 1)[-1]
         assert opened.args["view"]["callback_id"] == "intake:sar"
-        return self.fake.views[opened.response["view"]["id"]]
+        return self.fake.filled(opened)
 
     def submit(self, view: Mapping[str, Any], values: Mapping[str, Any],
                user: str = STAFF) -> dict[str, Any]:
@@ -459,13 +460,20 @@ def test_a_staff_click_on_a_dpo_button_is_refused_privately(ws: Workspace, actio
     assert ws.live.send(click).status == 200
     ws.live.settle()
 
-    assert ephemeral_texts(ws.fake, STAFF) == [
-        f"Only the DPO or a deputy can {WORKFLOWS['sar'].action(action).label.lower()}. "
-        "Nothing was changed."]
-    refusal = ws.fake.last("response_url")
-    assert refusal.path == "/response/" + click.payload["response_url"].rsplit("/", 1)[1]
-    assert refusal.args["response_type"] == "ephemeral"
-    assert {m: ws.fake.count(m) for m in before} == before  # no update, no modal, no post
+    said = (f"Only the DPO or a deputy can {WORKFLOWS['sar'].action(action).label.lower()}. "
+            "Nothing was changed.")
+    if WORKFLOWS["sar"].action(action).form.fields:
+        # A decision asked in a modal: opened at once (Slack allows 3 s), then it says why not.
+        (opened,) = ws.fake.calls("views.open")[before["views.open"]:]
+        shown = ws.fake.filled(opened)
+        assert words(shown["blocks"]) == ":no_entry: " + said and "submit" not in shown, shown
+        before["views.open"] += 1
+    else:
+        assert ephemeral_texts(ws.fake, STAFF) == [said]
+        refusal = ws.fake.last("response_url")
+        assert refusal.path == "/response/" + click.payload["response_url"].rsplit("/", 1)[1]
+        assert refusal.args["response_type"] == "ephemeral"
+    assert {m: ws.fake.count(m) for m in before} == before  # no update, no other modal, post
     case = ws.case(reference)
     assert (case.version, case.owner_id, case.extended) == (1, None, False)
 
@@ -498,7 +506,7 @@ def test_extend_asks_reasons_in_a_modal_and_updates_the_message(ws: Workspace) -
 
     assert ws.live.send(ws.click(alert, "extend")).status == 200
     opened = ws.fake.wait_for("views.open", 2)[-1]  # after the intake modal
-    modal = ws.fake.views[opened.response["view"]["id"]]
+    modal = ws.fake.filled(opened)
     assert modal["callback_id"] == "decide"
     assert [b.get("block_id") for b in modal["blocks"] if b["type"] == "input"] == [
         "reason", "notice_on"]
@@ -731,7 +739,7 @@ def test_dpo_with_a_reference_shows_the_card_only_to_the_asker(ws: Workspace) ->
         block_id=f"case:{reference}", user_id=DPO, channel_id="C0GENERAL", ephemeral=True)
     ws.live.send(click)
     opened = ws.fake.wait_for("views.open")[-1]
-    ws.submit(ws.fake.views[opened.response["view"]["id"]],
+    ws.submit(ws.fake.filled(opened),
               {"reason": {"value": plain_text_input("Complex")},
                "notice_on": {"value": datepicker(london_today())}}, DPO)
     ws.live.settle()
@@ -801,12 +809,12 @@ def test_someone_who_may_not_start_is_told_privately(ws: Workspace) -> None:
     ws.live.send(ws.slack.shortcut("start:sar", user_id=STAFF))
     ws.live.send(ws.slack.slash_command("/dpo", "sar", user_id=STAFF))
     ws.live.settle()
-    assert ws.fake.count("views.open") == 0
+    # In the modal each opened at once, seen by them alone, with nothing to submit.
     refusal = "Your role does not allow you to start a subject access request."
-    assert ws.fake.last("chat.postMessage").args["text"] == refusal  # in the bot's DM
-    assert ws.fake.last("chat.postMessage").response["channel"] == dm_channel_id(STAFF)
-    assert ws.fake.last("response_url").args == {"text": refusal,
-                                                 "response_type": "ephemeral"}
+    for opened in ws.fake.wait_for("views.open", 2):
+        shown = ws.fake.filled(opened)
+        assert words(shown["blocks"]) == ":no_entry: " + refusal and "submit" not in shown, shown
+    assert ws.fake.count("chat.postMessage") == ws.fake.count("response_url") == 0
 
 
 def test_slack_users_become_the_bots_people(ws: Workspace) -> None:
@@ -920,8 +928,7 @@ def test_dpo_bot_slack_http_runs_a_sar_from_command_to_decision(
         return ack_body(result.body)
 
     def modal(opened: int) -> dict[str, Any]:
-        call = fake.wait_for("views.open", opened, timeout=10)[-1]
-        return fake.views[call.response["view"]["id"]]
+        return fake.filled(fake.wait_for("views.open", opened, timeout=10)[-1], timeout=60)
 
     def save(view: dict[str, Any], values: dict[str, Any]) -> str:
         summary = post(slack.view_submission(view=view, values=values, user_id=STAFF))
@@ -1093,6 +1100,11 @@ def test_manifest_matches_what_the_app_does(manifest: dict[str, Any]) -> None:
     assert features["app_home"]["messages_tab_enabled"] is True
     assert features["app_home"]["messages_tab_read_only_enabled"] is False  # people write
     assert [c["command"] for c in features["slash_commands"]] == ["/dpo"]
+    # The hint names every form /dpo opens, a case reference, and the core's other words.
+    hint = features["slash_commands"][0]["usage_hint"].split(" | ")
+    assert [w for w in hint if workflow_for_text(w)] == list(WORKFLOWS)
+    assert any(re.search(r"\bSAR-\d{4}-\d{4}\b", w) for w in hint), hint
+    assert {"cases", "help"} <= set(hint)
     shortcuts = features["shortcuts"]
     # One per workflow that declares a shortcut, under its declared name.
     assert sorted((s["callback_id"], s["name"]) for s in shortcuts) == sorted(
@@ -1142,7 +1154,7 @@ def test_a_breach_from_the_shortcut_starts_the_clock_and_asks_the_rest_in_the_dm
     assert ws.live.send(ws.slack.shortcut("start:breach", user_id=STAFF)).status == 200
     opened = ws.fake.wait_for("views.open")[-1]
     assert opened.args["view"]["callback_id"] == "intake:breach"
-    modal = ws.fake.views[opened.response["view"]["id"]]
+    modal = ws.fake.filled(opened)
     assert [b["block_id"] for b in modal["blocks"]] == ["what_happened", "found_at", "ongoing"]
     what = "Emailed Tom's SEN report to the wrong parent"
     ack = ws.submit(modal, {
@@ -1188,7 +1200,7 @@ def test_a_breach_from_the_shortcut_starts_the_clock_and_asks_the_rest_in_the_dm
     alert = ws.alert_for(reference)
     assert ws.live.send(ws.click(alert, "not_reportable")).status == 200
     opened = ws.fake.wait_for("views.open", 2)[-1]  # after the intake modal
-    modal = ws.fake.views[opened.response["view"]["id"]]
+    modal = ws.fake.filled(opened)
     assert modal["callback_id"] == "decide"
     reason = "Recalled; the parent confirmed deletion unread"
     assert ws.submit(modal, {"reason": {"value": plain_text_input(reason)}}, DPO) == {}
@@ -1235,7 +1247,7 @@ def test_consent_shortcut_answers_in_the_modal_to_the_asker_only(ws: Workspace) 
         before = ws.fake.count("views.open")
         assert ws.live.send(ws.slack.shortcut("ask:consent", user_id=user)).status == 200
         opened = ws.fake.wait_for("views.open", before + 1)[-1]
-        return ws.fake.views[opened.response["view"]["id"]]
+        return ws.fake.filled(opened)
 
     modal = shortcut(DPO)
     assert modal["callback_id"] == "consent"
@@ -1279,15 +1291,14 @@ def test_consent_shortcut_answers_in_the_modal_to_the_asker_only(ws: Workspace) 
     before = ws.fake.count("views.open")
     assert ws.live.send(ws.slack.shortcut("ask:consent", user_id=STAFF)).status == 200
     ws.fake.wait_for("views.open", before + 1)
-    # Where the school restricts lookups, Sam is told privately what the DPO runs to add
-    # her; no modal opens.
+    # Where the school restricts lookups, Sam is told in the modal the shortcut opened (which
+    # asks nothing) what the DPO runs to add her.
     restrict_lookups(ws.school)
     before = ws.fake.count("views.open")
     assert ws.live.send(ws.slack.shortcut("ask:consent", user_id=STAFF)).status == 200
-    refusal = ws.fake.wait_for("chat.postMessage")[-1]
-    assert refusal.args["channel"] == STAFF
-    assert 'runs: dpo-bot people add "Sam Teacher" --consent' in refusal.args["text"]
-    assert ws.fake.count("views.open") == before
+    refusal = ws.fake.filled(ws.fake.wait_for("views.open", before + 1)[-1])
+    assert 'runs: dpo-bot people add "Sam Teacher" --consent' in words(refusal["blocks"])
+    assert "submit" not in refusal, refusal
 
 
 def test_a_received_date_long_ago_is_read_back_on_the_confirm_view(ws: Workspace) -> None:

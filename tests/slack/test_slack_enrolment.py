@@ -89,7 +89,12 @@ def test_each_kind_of_outsider_is_refused_politely_and_audited(ws: Workspace) ->
         ws.live.settle()
 
     assert people(ws) == before  # nobody was enrolled
-    assert ws.fake.count("views.open") == 1  # Sam's intake only: no outsider got a form
+    # Sam's intake, and for each outsider's shortcut a modal that only says no: no form.
+    opened = ws.fake.wait_for("views.open", 1 + len(REASONS))
+    assert len(opened) == 1 + len(REASONS)
+    for each in opened[1:]:
+        shown = ws.fake.filled(each)
+        assert "add you" in words(shown["blocks"]) and "submit" not in shown, shown
     for user in REASONS:
         said = "\n".join(said_to(ws, user))
         assert said.count("ask your data protection officer to add you") == 4, (user, said)

@@ -33,7 +33,7 @@ def test_a_note_modal_sent_again_adds_the_note_once(ws: Workspace) -> None:
     reference, alert = dpo_alert(ws)
     assert ws.live.send(ws.click(alert, "note")).status == 200
     opened = ws.fake.wait_for("views.open", 2)[-1]
-    modal = ws.fake.views[opened.response["view"]["id"]]
+    modal = ws.fake.filled(opened)
     typed = {"text": {"value": plain_text_input("Rang the parent: ID on its way.")}}
 
     first = ws.slack.view_submission(view=modal, values=typed, user_id=DPO)

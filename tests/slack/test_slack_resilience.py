@@ -9,10 +9,8 @@ PostgreSQL.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
-import json
 import logging
 import re
 import signal
@@ -40,6 +38,7 @@ from workflows.sar.models import RightsRequest
 
 from .fake_slack import FakeSlack, dm_channel_id
 from .signing import SignedRequest, SlackRequests
+from .socket_mode import SocketModeSlack
 from .test_slack_app import (
     DPO,
     NEWCOMER,
@@ -383,54 +382,6 @@ def test_a_client_sending_its_body_slowly_gets_408(ws: Workspace) -> None:
     assert heard.startswith(b"HTTP/1.1 408 "), heard[:100]
 
 
-class SocketModeSlack:
-    """Slack's end of Socket Mode on 127.0.0.1: says hello to the app's WebSocket, sends it
-    envelopes, and records which the app acknowledged."""
-
-    def __init__(self) -> None:
-        from aiohttp import web
-
-        self.acked: list[str] = []
-        self.connected = threading.Event()
-        self.socket: Any = None
-        self.loop = asyncio.new_event_loop()
-
-        async def link(request: web.Request) -> web.WebSocketResponse:
-            socket = web.WebSocketResponse()
-            await socket.prepare(request)
-            await socket.send_json({"type": "hello", "num_connections": 1,
-                                    "connection_info": {"app_id": "A0DPOBOT"}})
-            self.socket = socket
-            self.connected.set()
-            async for message in socket:
-                envelope = json.loads(message.data)
-                if "envelope_id" in envelope:
-                    self.acked.append(envelope["envelope_id"])
-            return socket
-
-        async def start() -> int:
-            application = web.Application()
-            application.router.add_get("/link/", link)
-            self.runner = web.AppRunner(application)
-            await self.runner.setup()
-            site = web.TCPSite(self.runner, "127.0.0.1", 0)
-            await site.start()
-            return self.runner.addresses[0][1]
-
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
-        self.port = asyncio.run_coroutine_threadsafe(start(), self.loop).result(10)
-
-    def send(self, envelope_id: str, payload: dict[str, Any]) -> None:
-        asyncio.run_coroutine_threadsafe(self.socket.send_json({
-            "envelope_id": envelope_id, "type": "events_api", "payload": payload,
-            "accepts_response_payload": False, "retry_attempt": 0, "retry_reason": ""}),
-            self.loop).result(10)
-
-    def close(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-
-
 def test_sigterm_in_socket_mode_finishes_every_acknowledged_event(
     tmp_path: Path, fake: FakeSlack
 ) -> None:
@@ -444,9 +395,7 @@ def test_sigterm_in_socket_mode_finishes_every_acknowledged_event(
                                    USERS[STAFF]["email"]), env=env, cwd=ROOT,
                            capture_output=True, text=True, timeout=60)
     assert added.returncode == 0, added.stderr
-    slack_end = SocketModeSlack()
-    fake.on("apps.connections.open", lambda args: {
-        "ok": True, "url": f"ws://127.0.0.1:{slack_end.port}/link/"})
+    slack_end = SocketModeSlack(fake)
     fake.slow("chat.postMessage", 0.5)
     log_path = tmp_path / "dpo-bot-slack.log"
     with log_path.open("w") as output:

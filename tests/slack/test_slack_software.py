@@ -56,7 +56,7 @@ def test_a_software_request_from_the_shortcut_and_the_dpo_deciding_with_buttons(
     assert ws.live.send(ws.slack.shortcut("start:software", user_id=STAFF)).status == 200
     opened = ws.fake.wait_for("views.open")[-1]
     assert opened.args["view"]["callback_id"] == "intake:software"
-    modal = ws.fake.views[opened.response["view"]["id"]]
+    modal = ws.fake.filled(opened)
     assert [b["block_id"] for b in modal["blocks"] if b["type"] == "input"] == FIELDS
     options = [o["value"] for o in next(b for b in modal["blocks"] if b.get("block_id") == "dpa")
                ["element"]["options"]]
@@ -91,7 +91,7 @@ def test_a_software_request_from_the_shortcut_and_the_dpo_deciding_with_buttons(
     assert button_for(alert.args["blocks"], "approve_with_conditions")["confirm"]
     assert ws.live.send(ws.click(alert, "approve_with_conditions")).status == 200
     opened = ws.fake.wait_for("views.open", 2)[-1]
-    decide = ws.fake.views[opened.response["view"]["id"]]
+    decide = ws.fake.filled(opened)
     assert decide["callback_id"] == "decide"
     ack = ws.submit(decide, {"conditions": {"value": plain_text_input(None)}}, DPO)
     assert ack == {"response_action": "errors", "errors": {"conditions": "This is required."}}

@@ -385,3 +385,68 @@ def test_tokens_the_sdk_must_refuse_are_refused_401(
     assert accepted == (202, None)  # the same activity, signed by the right key
     assert len(microsoft.sent()) == 1
     assert "Traceback" not in log, log
+
+
+OTHER_TENANT = "99999999-8888-7777-6666-555555555555"
+FIRST_PARTY = "d6d49420-f39b-4df7-a1dc-d59a935871db"  # a Microsoft tenant the SDK trusts
+
+
+def test_tokens_for_another_tenant_or_service_url_are_refused_401(
+    served: tuple[School_, str], tmp_path: Path
+) -> None:
+    """A token from another tenant's Entra, one naming a trusted Microsoft tenant's issuer
+    but another tenant, and one signed for another service URL than the activity names (the
+    bot would send its replies, with its own token, wherever ``serviceUrl`` points) are all
+    refused before the bot sees them; the right ones are answered. An activity from another
+    tenant under a good token reaches the bot, which turns its sender away."""
+    _, url = served
+    with Microsoft(tmp_path) as microsoft:
+        good = microsoft.activity("sam", text="help")
+        elsewhere = "https://smba.elsewhere.example/teams/"
+        refused = {
+            "another tenant's Entra": (good, microsoft.token(
+                iss=f"https://login.microsoftonline.com/{OTHER_TENANT}/v2.0",
+                tid=OTHER_TENANT)),
+            "a trusted issuer, another tenant": (good, microsoft.token(
+                iss=f"https://sts.windows.net/{FIRST_PARTY}/", tid=OTHER_TENANT)),
+            "signed for another service URL": (good, microsoft.token(serviceurl=elsewhere)),
+            "sent with another service URL": (
+                microsoft.activity("sam", text="help", serviceUrl=elsewhere),
+                microsoft.token()),
+            "another port": (microsoft.activity(
+                "sam", text="help", serviceUrl=microsoft.service_url.replace(
+                    microsoft.url, "https://127.0.0.1:1")), microsoft.token()),
+            "no service URL claimed": (good, jwt_without(microsoft, "serviceurl")),
+        }
+        stranger = microsoft.activity("sam", text="help")
+        stranger["conversation"]["tenantId"] = OTHER_TENANT
+        stranger["channelData"]["tenant"]["id"] = OTHER_TENANT
+        server = TeamsServer(microsoft, url, tmp_path / "dpo-bot-teams.log")
+        try:
+            statuses = {what: server.post(activity, token=token)[0]
+                        for what, (activity, token) in refused.items()}
+            answered = server.post(good)
+            from_entra = microsoft.activity("sam", text="help")
+            answered_entra = server.post(from_entra, token=microsoft.token(
+                iss=f"https://sts.windows.net/{FIRST_PARTY}/", tid=FIRST_PARTY))
+            turned_away = server.post(stranger)
+        finally:
+            log = server.stop()
+    assert statuses == {what: 401 for what in refused}, statuses
+    assert answered == answered_entra == turned_away == (202, None)
+    replies = {c.path.rsplit("/", 1)[-1]: words(c.body) for c in microsoft.sent()}
+    assert sorted(replies) == sorted([good["id"], from_entra["id"], stranger["id"]])
+    assert replies[good["id"]] == replies[from_entra["id"]]
+    assert "your Teams account belongs to another organisation" in replies[stranger["id"]]
+    assert all(c.path.startswith("/teams/") for c in microsoft.calls)
+    assert "Traceback" not in log, log
+
+
+def jwt_without(microsoft: Microsoft, claim: str) -> str:
+    """A token as the Bot Framework signs one, lacking ``claim``."""
+    import jwt
+
+    body = jwt.decode(microsoft.token(), options={"verify_signature": False})
+    body.pop(claim)
+    return jwt.encode(body, microsoft.key, algorithm="RS256",
+                      headers={"kid": "dpo-bot-test-key"})

@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import struct
 import subprocess
 import sys
 import zipfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app as cli
 from bot.teams import cards
+from bot.teams.package import build
 from bot.teams.server import create, http_app
 from bot.teams.settings import (
     AUTH_TYPE,
@@ -31,6 +34,7 @@ from bot.teams.settings import (
     TeamsConfigError,
     TeamsSettings,
 )
+from workflows.core import router
 from workflows.core.ui import (
     Button,
     Card,
@@ -140,27 +144,90 @@ def test_api_messages_without_a_valid_token_is_refused(sqlite_engine, tmp_path: 
 # The app package
 
 
-@needs_schemas
-def test_the_package_validates_against_the_teams_manifest_schema(tmp_path: Path) -> None:
+def package(tmp_path: Path, *more: str, out: Path | None = None) -> tuple[Any, dict[str, Any]]:
+    """``dpo-bot teams package`` (only the bot's id is needed: the admin has no secret), its
+    result and the manifest it wrote, checked against the Teams manifest 1.22 schema."""
     import jsonschema
 
-    out = tmp_path / "dpo-bot-teams.zip"
-    result = CliRunner().invoke(  # only the bot's id is needed: the admin has no secret
-        cli, ["teams", "package", "--out", str(out), "--website", "https://hillside.example"],
+    out = out or tmp_path / "dpo-bot-teams.zip"
+    result = CliRunner().invoke(
+        cli, ["teams", "package", "--out", str(out), "--website", "https://hillside.example",
+              *more],
         env={CLIENT_ID: ENV[CLIENT_ID], TENANT_ID: "", CLIENT_SECRET: "",
              "DPO_BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
-    assert result.exit_code == 0, result.output
-    package = zipfile.ZipFile(io.BytesIO(out.read_bytes()))
-    assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
-    manifest = json.loads(package.read("manifest.json"))
+    if result.exit_code != 0:
+        return result, {}
+    built = zipfile.ZipFile(io.BytesIO(out.read_bytes()))
+    assert sorted(built.namelist()) == ["color.png", "manifest.json", "outline.png"]
+    manifest = json.loads(built.read("manifest.json"))
     schema = json.loads(MANIFEST_SCHEMA.read_text())
     problems = [e.message for e in jsonschema.Draft4Validator(schema).iter_errors(manifest)]
     assert problems == []
+    return result, manifest
+
+
+@needs_schemas
+def test_the_package_validates_against_the_teams_manifest_schema(tmp_path: Path) -> None:
+    result, manifest = package(tmp_path)
+    assert result.exit_code == 0, result.output
+    built = zipfile.ZipFile(io.BytesIO((tmp_path / "dpo-bot-teams.zip").read_bytes()))
     assert manifest["id"] == manifest["bots"][0]["botId"] == ENV[CLIENT_ID]
     assert manifest["bots"][0]["scopes"] == ["personal"]  # never a channel: personal data
     assert manifest["developer"]["privacyUrl"] == "https://hillside.example"
-    assert icon(package.read("color.png")) == (192, 192, False)
-    assert icon(package.read("outline.png")) == (32, 32, True)
+    assert icon(built.read("color.png")) == (192, 192, False)
+    assert icon(built.read("outline.png")) == (32, 32, True)
+    # Every workflow, photo consent, and the words any case needs, in Teams' command menu.
+    titles = [c["title"] for c in manifest["bots"][0]["commandLists"][0]["commands"]]
+    assert titles == [w.triggers[0] for w in WORKFLOWS.values()] + [
+        "consent", "cases", "form", "help"]
+    assert all(router.named(t) for t in titles[:len(WORKFLOWS)])
+
+
+SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+
+
+def semver(text: str) -> tuple[int, ...]:
+    found = SEMVER.match(text)
+    assert found, text
+    return tuple(int(part) for part in found.groups())
+
+
+@needs_schemas
+def test_every_rebuilt_package_has_a_higher_version(tmp_path: Path) -> None:
+    """Teams takes an upload for an update only if its version is higher: three builds in
+    a row (within one second, at the same path), and one written elsewhere a minute later."""
+    versions = []
+    for _ in range(3):
+        result, manifest = package(tmp_path)
+        assert result.exit_code == 0, result.output
+        versions.append(semver(manifest["version"]))
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    elsewhere = build(ENV[CLIENT_ID], now=later, school="Hillside", website="https://h.example",
+                      privacy="https://h.example", terms="https://h.example",
+                      developer="Hillside")
+    with zipfile.ZipFile(io.BytesIO(elsewhere)) as built:
+        versions.append(semver(json.loads(built.read("manifest.json"))["version"]))
+    assert versions == sorted(set(versions)), versions
+    assert all(v[2] < 2**31 for v in versions)  # what Teams admin centre can compare
+
+
+@needs_schemas
+def test_a_trusts_package_names_the_trust(tmp_path: Path) -> None:
+    env = {"DPO_BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    for slug, name in (("hillside", "Hillside Primary"), ("oakwood", "Oakwood Academy")):
+        added = CliRunner().invoke(cli, ["schools", "add", slug, "--name", name], env=env)
+        assert added.exit_code == 0, added.output
+    result, _ = package(tmp_path)  # the first school's name would mislead the others
+    assert result.exit_code == 2 and "--organisation" in result.output, result.output
+    result, manifest = package(tmp_path, "--organisation", "Riverside Learning Trust")
+    assert result.exit_code == 0, result.output
+    assert manifest["developer"]["name"] == "Riverside Learning Trust"
+    assert manifest["name"]["full"] == "DPO Bot for Riverside Learning Trust"
+    assert "Hillside" not in json.dumps(manifest)
+    # One school's own package still names that school.
+    result, manifest = package(tmp_path, "--school", "oakwood")
+    assert result.exit_code == 0, result.output
+    assert manifest["developer"]["name"] == "Oakwood Academy"
 
 
 def icon(png: bytes) -> tuple[int, int, bool]:

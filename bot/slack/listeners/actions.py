@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 
 from bot.labels import label
 from bot.slack import blocks, work
-from bot.slack.listeners.answers import after_decision, open_intake, tell
+from bot.slack.listeners.answers import after_decision, loading, open_intake
 from bot.slack.listeners.guard import guarded
 from bot.slack.listeners.payloads import declared, message_ref
 from workflows.core import chat
 from workflows.core import engine as core
+from workflows.core.ui import Text
 from workflows.registry import WORKFLOWS
 
 if TYPE_CHECKING:
@@ -50,19 +51,21 @@ def register(bot: SlackBot) -> None:
         _, chosen = declared(reference, action_name)
         where = message_ref(body)
         if chosen.form.fields:
-            refusal = await bot.run(user, work.preflight, reference, action_name,
-                                    school_id=target.school_id)
-            if refusal:
-                await tell(bot, respond, body, refusal)
-                return
-            view_blocks = blocks.form_blocks(chosen.form)
-            if chosen.confirm:
-                view_blocks.insert(0, blocks.context(blocks.escape(chosen.confirm)))
-            await bot.client.views_open(trigger_id=body["trigger_id"], view=blocks.modal(
-                title=chosen.label, callback_id="decide", blocks=view_blocks,
-                submit=label("save"), metadata={"ref": reference, "version": version,
-                                                "school": target.school_id,
-                                                "action": action_name, **where}))
+            async with loading(bot, body["trigger_id"], chosen.label, "decide") as view_id:
+                refusal = await bot.run(user, work.preflight, reference, action_name,
+                                        school_id=target.school_id)
+                if refusal:
+                    view = blocks.notice_view(chosen.label, [Text(refusal, "error")])
+                else:
+                    view_blocks = blocks.form_blocks(chosen.form)
+                    if chosen.confirm:
+                        view_blocks.insert(0, blocks.context(blocks.escape(chosen.confirm)))
+                    view = blocks.modal(
+                        title=chosen.label, callback_id="decide", blocks=view_blocks,
+                        submit=label("save"), metadata={
+                            "ref": reference, "version": version, "school": target.school_id,
+                            "action": action_name, **where})
+                await bot.client.views_update(view_id=view_id, view=view)
             return
         decision = await bot.run(user, work.decide, reference, action_name, version, {},
                                  school_id=target.school_id)

@@ -3,40 +3,57 @@ the message a decision replaces."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from bot.labels import label
 from bot.slack import blocks, work
+from bot.slack.listeners.guard import failure
 from bot.slack.listeners.payloads import message_ref
 from workflows.core.ui import Text
 from workflows.registry import WORKFLOWS
+from workflows.schools import membership
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackBot
 
 
-async def open_intake(bot: SlackBot, trigger_id: str, user: str, name: str,
-                      respond=None) -> None:
-    """The modal of a new case, or privately why this person may not start one."""
+@asynccontextmanager
+async def loading(bot: SlackBot, trigger_id: str, title: str,
+                  callback_id: str) -> AsyncIterator[str]:
+    """A modal opened at once, light, before anything is looked up: Slack refuses
+    ``views.open`` 3 s after the click, and a busy database or a newcomer's ``users.info``
+    may take longer. Yields its id, for ``views.update`` to fill; whatever fails meanwhile
+    is said in it, rather than leaving it waiting."""
+    opened = await bot.client.views_open(trigger_id=trigger_id,
+                                         view=blocks.loading_view(title, callback_id))
+    view_id = opened["view"]["id"]
+    try:
+        yield view_id
+    except Exception as error:
+        await bot.client.views_update(view_id=view_id,
+                                      view=blocks.notice_view(title, failure(error)))
+        if isinstance(error, membership.Unplaced | membership.Refused):
+            raise  # said in the DM as well: a newcomer answers "which school?" there
+
+
+async def open_intake(bot: SlackBot, trigger_id: str, user: str, name: str) -> None:
+    """The modal of a new case, or in it why this person may not start one."""
     workflow = WORKFLOWS[name]
-    refusal, which, school_id = await bot.run(user, work.may_start, name)
-    if refusal:
-        # Privately: an ephemeral answer to a slash command, else a line in the bot's DM
-        # (a shortcut or a Home button has no channel to be ephemeral in).
-        if respond is not None:
-            await respond(text=blocks.escape(refusal), response_type="ephemeral")
+    callback_id = f"intake:{name}"
+    async with loading(bot, trigger_id, workflow.title, callback_id) as view_id:
+        refusal, which, school_id = await bot.run(user, work.may_start, name)
+        if refusal:
+            view = blocks.notice_view(workflow.title, [Text(refusal, "error")])
         else:
-            await bot.dm(user, [Text(refusal, "error")], text=blocks.escape(refusal))
-        return
-    form_blocks = blocks.form_blocks(workflow.intake)
-    if which:  # someone who works with several schools sees which this is for
-        form_blocks.insert(0, blocks.context(blocks.escape(which)))
-    await bot.client.views_open(
-        trigger_id=trigger_id,
-        view=blocks.modal(title=workflow.title, callback_id=f"intake:{name}",
-                          blocks=form_blocks, submit=label("next"),
-                          metadata={"school": school_id}),
-    )
+            form_blocks = blocks.form_blocks(workflow.intake)
+            if which:  # someone who works with several schools sees which this is for
+                form_blocks.insert(0, blocks.context(blocks.escape(which)))
+            view = blocks.modal(title=workflow.title, callback_id=callback_id,
+                                blocks=form_blocks, submit=label("next"),
+                                metadata={"school": school_id})
+        await bot.client.views_update(view_id=view_id, view=view)
 
 
 async def tell(bot: SlackBot, respond, body: dict[str, Any], text: str) -> None:

@@ -22,7 +22,7 @@ def register(bot: SlackBot) -> None:
         text, user = (body.get("text") or "").strip(), body["user_id"]
         name = workflow_for_text(text)
         if name:
-            await open_intake(bot, body["trigger_id"], user, name, respond=respond)
+            await open_intake(bot, body["trigger_id"], user, name)
             return
         replies = await bot.run(user, chat.lookup, text)
         # Case details go to the asker only, whatever channel the command was typed in.

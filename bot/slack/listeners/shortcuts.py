@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.labels import label
 from bot.slack import blocks, work
-from bot.slack.listeners.answers import open_intake
+from bot.slack.listeners.answers import loading, open_intake
 from bot.slack.listeners.guard import guarded
 from workflows.core.ui import Text
 from workflows.registry import WORKFLOWS
@@ -31,11 +31,10 @@ def register(bot: SlackBot) -> None:
     @guard
     async def shortcut_consent(ack, body) -> None:
         await ack()
-        user = body["user"]["id"]
-        form = await bot.run(user, work.consent_form)
-        if isinstance(form, str):
-            await bot.dm(user, [Text(form, "error")], text=blocks.escape(form))
-            return
-        await bot.client.views_open(trigger_id=body["trigger_id"], view=blocks.modal(
-            title=label("photo_consent"), callback_id="consent", blocks=form,
-            submit=label("ask")))
+        user, title = body["user"]["id"], label("photo_consent")
+        async with loading(bot, body["trigger_id"], title, "consent") as view_id:
+            form = await bot.run(user, work.consent_form)
+            view = blocks.notice_view(title, [Text(form, "error")]) if isinstance(
+                form, str) else blocks.modal(title=title, callback_id="consent", blocks=form,
+                                            submit=label("ask"))
+            await bot.client.views_update(view_id=view_id, view=view)
