@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.labels import fixed, label
 from bot.slack.mrkdwn import clip, escape
+from workflows.core import headline
 from workflows.core.fields import UNKNOWN, Field, Form, Kind
 from workflows.core.ui import Button, Card, Document, Question, Reply, Summary, Table, Text
 from workflows.core.wording import render
@@ -74,13 +75,9 @@ def reply_blocks(reply: Reply, *, with_buttons: bool = True) -> list[dict]:
 
 
 def fallback_text(replies: Iterable[Reply]) -> str:
-    """The notification text Slack shows on phones and in search (plain, escaped)."""
-    for reply in replies:
-        text = getattr(reply, "text", None) or getattr(reply, "prompt", None) or getattr(
-            reply, "title", None)
-        if text:
-            return clip(escape(text), 300)
-    return "dpo-bot"
+    """The notification text Slack shows on phones and in search: what the message is, with
+    no personal data (``core.headline``), escaped."""
+    return clip(escape(headline.of_replies(replies)), 300)
 
 
 def _question(q: Question) -> list[dict]:

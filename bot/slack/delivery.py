@@ -18,7 +18,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from sqlmodel import col, select, update
 
-from bot.slack.blocks import fallback_text, message_blocks
+from bot.slack.blocks import escape, message_blocks
 from workflows.core import faults, recipients
 from workflows.core.engine import channel_alert, load
 from workflows.core.inbound import first_time, forget
@@ -45,6 +45,7 @@ class Delivery:
     notification_ids: list[int]
     channel: str
     replies: list[Reply]
+    headline: str  # what Slack shows before it is opened: no personal data
     team_key: str | None = None  # set for a team alert: every copy of it is delivered at once
     alert_key: str | None = None  # set for the shared alert channel: posted once per case
 
@@ -77,9 +78,11 @@ def _claim(bot, token: str) -> list[Delivery]:
             if (bot.alert_channel and recipients.alerts_channel(note, workflow)
                     and first_time(session, ALERTS, alert_key)):
                 text = channel_alert(ctx, workflow, load(ctx, workflow, note.subject_ref))
-                out.append(Delivery([], bot.alert_channel, [Text(text)], alert_key=alert_key))
+                out.append(Delivery([], bot.alert_channel, [Text(text)], text,
+                                    alert_key=alert_key))
             delivery = Delivery([note.id], team_channel if team_key else person.slack_user_id,
-                                claimed.replies(shared=team_key is not None), team_key)
+                                claimed.replies(shared=team_key is not None),
+                                claimed.headline(), team_key)
             if team_key:
                 teams[team_key] = delivery
             out.append(delivery)
@@ -157,7 +160,7 @@ async def deliver_once(bot) -> int:
     for index, delivery in enumerate(claimed):
         try:
             await bot.client.chat_postMessage(
-                channel=delivery.channel, text=fallback_text(delivery.replies),
+                channel=delivery.channel, text=escape(delivery.headline),
                 blocks=message_blocks(delivery.replies), unfurl_links=False, unfurl_media=False)
         except SlackApiError as error:
             code = error.response.get("error")

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from bot.labels import fixed, label
+from workflows.core import headline
 from workflows.core.bidi import neutral
 from workflows.core.fields import UNKNOWN, Field, Form, Kind
 from workflows.core.ui import Button, Card, Document, Question, Reply, Summary, Table, Text
@@ -72,7 +73,10 @@ def line(name: str, value: str) -> dict[str, Any]:
 
 
 def adaptive_card(body: list[dict[str, Any]], actions: Sequence[dict[str, Any]] = (),
-                  refresh: dict[str, Any] | None = None) -> dict[str, Any]:
+                  refresh: dict[str, Any] | None = None, summary: str | None = None
+                  ) -> dict[str, Any]:
+    """``summary``: what the card is in one line with no personal data (``core.headline``),
+    kept as its ``fallbackText`` for the activity that carries it (``turns.card_activity``)."""
     card: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
@@ -80,6 +84,8 @@ def adaptive_card(body: list[dict[str, Any]], actions: Sequence[dict[str, Any]] 
         "body": body or [rich(" ")],
         "msteams": {"width": "Full"},  # Teams-only: the whole width of the chat
     }
+    if summary:
+        card["fallbackText"] = neutral(summary)
     if actions:
         card["actions"] = list(actions)
     if refresh:
@@ -115,16 +121,16 @@ def execute(title: str, verb: str, data: Mapping[str, Any], style: str | None = 
 
 
 def message_card(replies: Sequence[Reply], *, refresh_for: Iterable[str] = (),
-                 school_id: int | None = None) -> dict[str, Any]:
+                 school_id: int | None = None, summary: str | None = None) -> dict[str, Any]:
     """One card holding a turn's replies; a case in it (at ``school_id``) gets buttons only
-    through refresh."""
+    through refresh. ``summary``: its line for notifications, if not the replies' own."""
     body: list[dict[str, Any]] = []
     refresh = None
     for reply in replies:
         body.extend(reply_elements(reply))
         if isinstance(reply, Card) and refresh is None:
             refresh = case_refresh(reply.reference, refresh_for, school_id)
-    return adaptive_card(body, refresh=refresh)
+    return adaptive_card(body, refresh=refresh, summary=summary or headline.of_replies(replies))
 
 
 def reply_elements(reply: Reply) -> list[dict[str, Any]]:
@@ -208,7 +214,8 @@ def case_card(c: Card, *, with_buttons: bool, refresh_for: Iterable[str] = (),
     body += case_elements(c, footer)
     actions = [button(b) for b in c.buttons] if with_buttons else []
     return adaptive_card(body, actions, refresh=case_refresh(c.reference, refresh_for,
-                                                             school_id))
+                                                             school_id),
+                         summary=headline.of_replies([c]))
 
 
 def button(b: Button) -> dict[str, Any]:

@@ -71,7 +71,8 @@ def _claim(bot: TeamsBot, token: str) -> list[Delivery]:
             address = reach[person.id]
             out.append(Delivery(claimed.note.id, person.id, address.id, address.reference,
                                 cards.message_card(claimed.replies(), school_id=person.school_id,
-                                                   refresh_for=buttons[person.school_id])))
+                                                   refresh_for=buttons[person.school_id],
+                                                   summary=claimed.headline())))
         return out
 
 
@@ -83,7 +84,7 @@ async def send(adapter: ChannelAdapter, reference: dict[str, Any], card: dict[st
     async def callback(context: TurnContext) -> None:
         nonlocal failure
         try:
-            await context.send_activity(card_activity(card))
+            await context.send_activity(card_activity(card, with_text=True))
         except Exception as error:  # raised again below, outside the adapter's own handling
             failure = error
 

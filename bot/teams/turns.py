@@ -19,7 +19,7 @@ from microsoft_agents.hosting.core.app.proactive import Conversation as SdkConve
 
 from bot.teams import cards
 from bot.teams.identity import TeamsUser
-from workflows.core import recipients
+from workflows.core import headline, recipients
 from workflows.core.context import Context
 from workflows.core.ui import Reply, Text
 from workflows.core.wording import render
@@ -70,8 +70,14 @@ def chat_key(context: TurnContext, kind: str = ADAPTER) -> str:
     return f"{kind}:{conversation_id}"
 
 
-def card_activity(card: dict[str, Any]) -> Activity:
-    return Activity(type=ActivityTypes.message,
+def card_activity(card: dict[str, Any], *, with_text: bool = False) -> Activity:
+    """A message holding ``card``, with the line Teams shows for it in a notification and
+    the chat list (the card's own summary: never personal data) in place of "sent a card".
+    ``with_text``: the line is the message's text too, for a message nobody is waiting
+    for (an alert), whose text a phone shows when the summary is not enough."""
+    summary = card.get("fallbackText") or headline.of_replies([])
+    return Activity(type=ActivityTypes.message, summary=summary,
+                    text=summary if with_text else None,
                     attachments=[Attachment(content_type=CARD, content=card)])
 
 

@@ -88,7 +88,7 @@ def test_every_kind_of_request_reaches_the_bots_own_listener(ws: Workspace) -> N
     live.send(slack.message_im("hello", user_id=STAFF))
     (said,) = fake.wait_for("chat.postMessage")
     assert said.response["channel"] == dm_channel_id(STAFF)
-    assert said.args["text"].startswith("Hello Sam Teacher.")
+    assert said.args["blocks"][0]["text"]["text"].startswith("Hello Sam Teacher.")
     assert fake.messages[(said.response["channel"], said.response["ts"])]["text"] == (
         said.args["text"])
     live.send(slack.message_im("hello", user_id=STAFF, from_bot=True))

@@ -15,7 +15,7 @@ from workflows.notifications.models import Notification
 from workflows.reminders.service import sweep
 
 from .fake_slack import dm_channel_id
-from .test_slack_app import DPO, STAFF, Workspace, _no_slack_env, fake, ws  # noqa: F401
+from .test_slack_app import DPO, STAFF, Workspace, _no_slack_env, fake, words, ws  # noqa: F401
 
 
 def waiting(school: School_) -> list[tuple[str, int]]:
@@ -42,12 +42,13 @@ def test_a_breach_alert_behind_a_backlog_of_nudges_goes_first(ws: Workspace) -> 
     about_breach = [i for i, c in enumerate(to_dpo) if "BRE-2026-0001" in json.dumps(c.args)]
     assert about_breach and about_breach == list(range(len(about_breach))), about_breach
     first = to_dpo[0].args["text"]
-    assert first.startswith("Possible personal data breach BRE-2026-0001"), first
+    assert first.startswith("New: BRE-2026-0001 breach: "), first
     # The routine ones still go, on later passes: Sam's sixty nudges reach him.
     while ws.live.deliver():
         pass
     to_sam = [c for c in ws.fake.calls("chat.postMessage")
               if c.response.get("channel") == dm_channel_id(STAFF)]
-    assert len(to_sam) == 60 and all("14 days" in c.args["text"] for c in to_sam), to_sam[0]
+    assert len(to_sam) == 60, to_sam[0]
+    assert all("14 days" in words(c.args["blocks"]) for c in to_sam), to_sam[0]
     # Only the deputy's copies are left: Vic is not in Slack.
     assert {person for _, person in waiting(school)} == {school.people["vic"]}

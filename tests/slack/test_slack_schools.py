@@ -144,7 +144,8 @@ def test_a_trust_dpo_works_with_one_school_at_a_time_and_buttons_act_at_their_ow
     to_dee = [c.args for c in trust.fake.calls("chat.postMessage")
               if c.response.get("channel") == dm_channel_id(DPO)]
     dee_saw = json.dumps(to_dee)
-    assert [a["text"].startswith("New subject access request") for a in to_dee] == [True]
+    assert [a["text"].startswith("New: SAR-") for a in to_dee] == [True]
+    assert "New subject access request" in json.dumps(to_dee[0]["blocks"])
     assert "Oakwood" not in dee_saw
     assert "Hillside Primary: " not in dee_saw  # one school: no heading
 

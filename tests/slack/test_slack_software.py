@@ -114,7 +114,8 @@ def test_a_software_request_from_the_shortcut_and_the_dpo_deciding_with_buttons(
     assert ws.live.deliver() == 1
     to_sam = [c for c in ws.fake.calls("chat.postMessage")
               if c.response.get("channel") == dm_channel_id(STAFF)]
-    assert "APPROVED WITH CONDITIONS by Dee Dpo" in to_sam[-1].args["text"]
+    assert "APPROVED WITH CONDITIONS by Dee Dpo" in words(to_sam[-1].args["blocks"])
+    assert to_sam[-1].args["text"].startswith("SW-")  # what it is about, not the product
     assert "Conditions: First names only" in words(to_sam[-1].args["blocks"])
 
     # "/dpo is Maths Whizz approved?" answers from the register, privately.
@@ -122,7 +123,7 @@ def test_a_software_request_from_the_shortcut_and_the_dpo_deciding_with_buttons(
                                                user_id=STAFF)).status == 200
     (answer,) = ws.fake.wait_for("response_url")
     assert answer.args["response_type"] == "ephemeral"
-    assert answer.args["text"].startswith("Maths Whizz is approved with conditions")
+    assert words(answer.args["blocks"]).startswith("Maths Whizz is approved with conditions")
 
     # Asking again for a product now approved is refused on the product field, at once.
     assert ws.live.send(ws.slack.shortcut("start:software", user_id=STAFF)).status == 200

@@ -291,12 +291,18 @@ def test_the_dpo_decides_with_action_execute_and_the_card_is_replaced(school: Sc
         assert "Take the case" in actions(mine)
 
         decided, _ = await teams.click("dee", actions(mine)["Take the case"], on=message_id)
-        assert "actions" not in decided and "refresh" not in decided
+        # The next steps stay on the card for the DPO: taken, it may be paused, not taken.
+        assert "Pause for clarification" in actions(decided)
+        assert "Take the case" not in actions(decided)
+        assert decided["refresh"]["userIds"] == ["29:dee", "29:vic"]
         assert re.search(r"Take the case: Dee Dpo, \w+day \d{1,2} \w+ \d{4} at \d\d:\d\d\.",
                          words(decided)), words(decided)
-        # The message itself was replaced for everyone who sees it.
-        shared = next(a for a in teams.adapter("dee").activity_queue if a.id == message_id)
-        assert card_of(shared) == decided
+        # The message itself was replaced for everyone who sees it: no buttons, which the
+        # DPO team get back by the refresh, each their own.
+        shared = card_of(next(a for a in teams.adapter("dee").activity_queue
+                              if a.id == message_id))
+        assert "actions" not in shared and shared["refresh"] == decided["refresh"]
+        assert words(shared) == words({**decided, "actions": []})
 
     run(go())
     (case,) = cases(teams, "sar")

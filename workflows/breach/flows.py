@@ -413,6 +413,7 @@ _EVENT = "messages/breach_event.txt.j2"
 
 BREACH = Workflow(
     channel_alert="messages/breach_channel_alert.txt.j2",
+    headline="breach/headline.txt.j2",
     name="breach",
     prefix=service.PREFIX,
     title="Breach report",

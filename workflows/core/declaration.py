@@ -259,6 +259,10 @@ class Workflow(Generic[C]):
     # A template for a school's shared alert channel: a reference and the countdown only,
     # never names or details (the DPO team gets those privately).
     channel_alert: str | None = None
+    # A template for the one line a notification, the chat list and search show before the
+    # message is opened: given ``reference``, ``title``, ``status``, the countdown (``left``,
+    # ``urgency``, ``running``) and the ``event``; never names or details.
+    headline: str = "messages/headline.txt.j2"
     # An action to carry on with straight after the intake is saved: the case (and its
     # clock) exists from the first answers, and the rest is asked as additions to it.
     follow_up: str | None = None

@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import update
 
 from workflows.audit import service as audit
-from workflows.core import notify
+from workflows.core import headline, notify
 from workflows.core.cases import cases, column, table
 from workflows.core.context import Context
 from workflows.core.declaration import CREATED, Action, Workflow
@@ -118,6 +118,7 @@ def card(ctx: Context, workflow: Workflow[Any], case: Any) -> Card:
         rows=tuple(workflow.card_rows(ctx, case)),
         deadline=workflow.deadline_text(ctx, case),
         buttons=buttons,
+        headline=headline.of_case(ctx, workflow, case),
     )
 
 

@@ -71,6 +71,9 @@ class Card:
     deadline: str | None = None
     buttons: tuple[Button, ...] = ()
     footer: str | None = None
+    # What the case is, in one line with no personal data (``core.headline``): a
+    # notification's preview, Slack's fallback text, a Teams activity's summary.
+    headline: str | None = None
 
     def for_channel(self) -> Card:
         """What a shared channel may show: reference, status, deadline and the actions.

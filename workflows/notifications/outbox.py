@@ -8,6 +8,7 @@ what each one carries, decided by the core (``recipients.carried``), never by th
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,9 +16,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from workflows.core import recipients
+from workflows.core import headline, recipients
 from workflows.core.context import Context
 from workflows.core.declaration import Workflow
+from workflows.core.engine import NotFound, load
 from workflows.core.ui import Reply
 from workflows.notifications import service as notifications
 from workflows.notifications.models import Notification
@@ -40,6 +42,16 @@ class Outgoing:
     def replies(self, *, shared: bool = False) -> list[Reply]:
         """What it carries for its recipient (``shared``: for the DPO team's channel)."""
         return recipients.carried(self.ctx, self.note, self.workflow, shared=shared)
+
+    def headline(self) -> str:
+        """What it is, in one line with no personal data (a phone shows it unopened): its
+        case's reference, kind and countdown, whoever it is for."""
+        if self.workflow is not None and self.note.subject_ref is not None:
+            with contextlib.suppress(NotFound):  # the case has gone: what kind of message
+                case = load(self.ctx, self.workflow, self.note.subject_ref)
+                return headline.of_case(self.ctx, self.workflow, case,
+                                        self.note.kind.rsplit(".", 1)[-1])
+        return headline.of_replies([])
 
 
 def claim(session: Session, people: Iterable[int], token: str, *, adapter: str,

@@ -70,29 +70,46 @@ async def tell(bot: SlackBot, respond, body: dict[str, Any], text: str) -> None:
 
 async def after_decision(bot: SlackBot, respond, body, where: dict[str, Any],
                          decision) -> None:
-    """Replace the message the button was on: who decided what and when, and no buttons."""
+    """Redraw the message the button was on as the case now stands, with the buttons the
+    core now offers this person (pause after take, resume after pause...), so the next step
+    is one click away; a final decision leaves only what may still be added.
+
+    A click that lost (a double click, a colleague first) is told why, with the case as it
+    is now: on the clicker's own message, or privately under a shared one."""
     user = body["user"]["id"]
-    if not decision.ok:
-        # Only the person who clicked is told (who got there first, and how it stands). The
-        # message itself is left alone: after a double click the winner has already replaced
-        # it with who decided what and when, and redrawing it here would wipe that out.
+    shown = decision.card
+    if shown is None:  # refused before the case could be shown (a role, a missing case)
         await tell(bot, respond, body, decision.message)
         return
-    # The card as it now stands, without buttons; what the decision means for the person
-    # (e.g. which letter to draft next), and the footer: who decided what and when.
-    shown = decision.card
-    if shown is not None and where.get("channel") == bot.team_channel:
+    shared = where.get("channel") == bot.team_channel and not where.get("ephemeral")
+    if shared:
         shown = shown.for_channel()  # a channel never gets the details, even after a decision
-    new_blocks = blocks.card_blocks(shown, with_buttons=False) if shown else []
-    new_blocks = new_blocks[: blocks.MESSAGE_BLOCKS - 2]  # a card with very many notes
-    new_blocks.append(blocks.section(":white_check_mark: " + blocks.escape(decision.message)))
-    if decision.footer:
-        new_blocks.append(blocks.context(blocks.escape(decision.footer)))
-    text = blocks.escape(decision.message)
-    if where.get("ephemeral") and where.get("response_url") and respond is not None:
+    new_blocks = blocks.card_blocks(shown)[: blocks.MESSAGE_BLOCKS - 2]  # very many notes
+    if decision.ok:
+        new_blocks.append(blocks.section(":white_check_mark: " + blocks.escape(decision.message)))
+        if decision.footer:
+            new_blocks.append(blocks.context(blocks.escape(decision.footer)))
+    else:
+        new_blocks.insert(0, blocks.section(":warning: " + blocks.escape(decision.message)))
+    text = blocks.fallback_text([shown])
+    if not decision.ok and shared:
+        # The winner has redrawn the team's message for everyone; the loser alone is told.
+        await _privately(bot, respond, body, where, text, new_blocks)
+    elif where.get("ephemeral") and where.get("response_url") and respond is not None:
         await respond(replace_original=True, text=text, blocks=new_blocks)
     elif where.get("channel") and where.get("ts") and not where.get("view"):
         await bot.client.chat_update(channel=where["channel"], ts=where["ts"], text=text,
                                      blocks=new_blocks)
-    else:  # a button in a view (no message to update): say it in the DM
-        await bot.dm(user, [Text(decision.message, "success")])
+    else:  # a button in a view (no message to update): the case goes to the DM
+        await bot.client.chat_postMessage(channel=user, text=text, blocks=new_blocks,
+                                          unfurl_links=False, unfurl_media=False)
+
+
+async def _privately(bot: SlackBot, respond, body: dict[str, Any], where: dict[str, Any],
+                     text: str, message_blocks: list[dict[str, Any]]) -> None:
+    if respond is not None and where["response_url"]:
+        await respond(text=text, blocks=message_blocks, response_type="ephemeral",
+                      replace_original=False)
+    else:
+        await bot.client.chat_postEphemeral(channel=where["channel"], user=body["user"]["id"],
+                                            text=text, blocks=message_blocks)

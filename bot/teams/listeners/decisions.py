@@ -61,21 +61,26 @@ def decide(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answe
 
 
 def _after(ctx: Context, decision: core.Decision) -> Answer:
-    if not decision.ok:
-        # Only the person who clicked is told (who got there first, how it stands); the
-        # shared message is left alone, as the winner has already replaced it.
-        if decision.card is None:
-            return Answer(notice_card(decision.message))
-        return Answer(cards.case_card(
-            decision.card, with_buttons=False, school_id=ctx.school.id,
-            refresh_for=refresh_for(ctx, [decision.card]),
-            notice=Text(decision.message, "warning")))
+    """The case as it now stands, with the buttons the core now offers the clicker (pause
+    after take, resume after pause...), so the next step is on the same card; a final
+    decision leaves only what may still be added. Everyone else who sees the message gets
+    it without buttons, and each person in ``refresh.userIds`` their own on the next look."""
     if decision.card is None:
-        return Answer(notice_card(decision.message, "success"))
-    decided = cards.case_card(decision.card, with_buttons=False,
-                              notice=Text(decision.message, "success"),
-                              footer=decision.footer)
-    return Answer(decided, for_everyone=decided)
+        return Answer(notice_card(decision.message, "success" if decision.ok else "error"))
+    holders = refresh_for(ctx, [decision.card])
+    if not decision.ok:
+        # Only the person who clicked is told (who got there first, how it stands), with the
+        # case as it is now; the shared message is the winner's to replace.
+        return Answer(cards.case_card(decision.card, with_buttons=True, school_id=ctx.school.id,
+                                      refresh_for=holders,
+                                      notice=Text(decision.message, "warning")))
+    done = Text(decision.message, "success")
+    mine = cards.case_card(decision.card, with_buttons=True, notice=done,
+                           footer=decision.footer, refresh_for=holders, school_id=ctx.school.id)
+    shared = cards.case_card(decision.card, with_buttons=False, notice=done,
+                             footer=decision.footer, refresh_for=holders,
+                             school_id=ctx.school.id)
+    return Answer(mine, for_everyone=shared)
 
 
 def refresh(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answer:
