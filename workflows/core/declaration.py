@@ -83,6 +83,12 @@ class Action(Generic[C]):
     # Shown before the first question, to those who may take the action (e.g. the internal
     # description to write a letter's own account from, never to be copied into it).
     intro: Callable[[Context, C], str | None] | None = None
+    # A window's title (a Slack modal shows 24 characters) where the label is longer.
+    title: str | None = None
+
+    @property
+    def heading(self) -> str:
+        return self.title or self.label
 
     def refusal(self, ctx: Context, case: C) -> str | None:
         """Why it can't be taken now beyond its states (decided already, a guard), or None."""

@@ -37,6 +37,12 @@ class Kind(StrEnum):
     DATETIME = "datetime"
     EMAIL = "email"
     PHONE = "phone"
+    URL = "url"
+    NUMBER = "number"
+
+
+# Kinds whose form control takes no words: "don't know" there is left empty (``blank_unknown``).
+TYPED = frozenset({Kind.DATE, Kind.DATETIME, Kind.EMAIL, Kind.PHONE, Kind.URL, Kind.NUMBER})
 
 
 class Invalid(ValueError):
@@ -152,6 +158,8 @@ _YES = {"yes", "y", "yeah", "yep", "true", "1"}
 _NO = {"no", "n", "nope", "false", "0"}
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _PHONE = re.compile(r"^\+?[\d\s()-]{7,20}$")
+_URL = re.compile(r"^(https?://)?[\w-]+(\.[\w-]+)+(:\d+)?([/?#]\S*)?$", re.IGNORECASE)
+_NUMBER = re.compile(r"^(?:about |around |roughly |~)?(\d[\d,]*)$")
 DEFAULT_MAX = {Kind.LONG_TEXT: 4000}
 
 
@@ -245,6 +253,25 @@ class Field:
             return describe_typed(datetime.fromisoformat(value))
         return str(value)
 
+    @property
+    def blank_unknown(self) -> bool:
+        """A form's control for this field cannot take "don't know" (a date picker, a URL
+        box): there, leaving it empty says it."""
+        return self.unknown and self.kind in TYPED
+
+    def shown(self, value: Any, ctx: Context) -> str:
+        """A stored answer as its form control shows it, which reads back unchanged: a
+        date-time as "2026-07-03 09:00" on the school's clock (pickers split it in two)."""
+        if value is None or (value == UNKNOWN and self.blank_unknown):
+            return ""
+        if self.kind is Kind.YES_NO and value != UNKNOWN:
+            return "yes" if value else "no"
+        if self.kind is Kind.DATE:
+            return str(value)[:10]
+        if self.kind is Kind.DATETIME:
+            return datetime.fromisoformat(value).astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M")
+        return str(value)
+
     def takes_unknown(self, text: str) -> bool:
         """Whether ``text`` is "don't know" and this field accepts that as an answer."""
         return self.unknown and text.strip().lower().rstrip(" .!").replace("’", "'") in DONT_KNOW
@@ -277,6 +304,19 @@ def _phone(field: Field, text: str, ctx: Context) -> str:
     if not _PHONE.match(text):
         raise Invalid(refusal("phone"))
     return text
+
+
+def _url(field: Field, text: str, ctx: Context) -> str:
+    if not _URL.match(text):
+        raise Invalid(refusal("url", typed=text))
+    return text
+
+
+def _number(field: Field, text: str, ctx: Context) -> int:
+    match = _NUMBER.match(text.strip().lower())
+    if match is None:
+        raise Invalid(refusal("number"))
+    return int(match.group(1).replace(",", ""))
 
 
 def _yes_no(field: Field, text: str, ctx: Context) -> bool:
@@ -321,6 +361,8 @@ _PARSERS: dict[Kind, Callable[[Field, str, Context], Any]] = {
     Kind.LONG_TEXT: _text,
     Kind.EMAIL: _email,
     Kind.PHONE: _phone,
+    Kind.URL: _url,
+    Kind.NUMBER: _number,
     Kind.YES_NO: _yes_no,
     Kind.CHOICE: _choice,
     Kind.DATE: _date,
@@ -409,6 +451,12 @@ class Form:
     def next_unanswered(self, answers: Answers) -> Field | None:
         return next((f for f in self.active(answers) if f.name not in answers), None)
 
+    def shown(self, answers: Answers, ctx: Context) -> dict[str, str]:
+        """Every answer given as its control shows it (``Field.shown``): a form reopened
+        with these and sent back unchanged gives the same answers."""
+        return {f.name: f.shown(answers.get(f.name), ctx) for f in self.fields
+                if answers.get(f.name) is not None}
+
     def values(self, answers: Answers) -> dict[str, Any]:
         """The answers that count: those of fields that still apply, skipped ones as None."""
         return {f.name: answers.get(f.name) for f in self.active(answers)}
@@ -422,6 +470,9 @@ class Form:
             if not f.applies(answers):
                 continue
             text = (raw.get(f.name) or "").strip()
+            if not text and f.blank_unknown:
+                answers[f.name] = UNKNOWN
+                continue
             if not text:
                 if f.optional:
                     answers[f.name] = None

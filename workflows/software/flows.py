@@ -42,7 +42,7 @@ INTAKE = Form((
           help="For example “IXL”, “Purple Mash”, “Canva for Education”. If it is already "
                "approved I'll tell you at once.",
           checks=(intake.check_new_product,)),
-    Field("website", Kind.TEXT, "Website", "What is its website?" + _UNSURE,
+    Field("website", Kind.URL, "Website", "What is its website?" + _UNSURE,
           help="For example “ixl.com”. It helps the DPO find the vendor's terms.",
           max_length=300, unknown=True),
     Field("purpose", Kind.LONG_TEXT, "What it is for",

@@ -38,4 +38,4 @@ def register(bot: SlackBot) -> None:
             return
         await bot.client.views_open(trigger_id=body["trigger_id"], view=blocks.modal(
             title=label("photo_consent"), callback_id="consent", blocks=form,
-            submit=label("ask")))
+            submit=label("ask"), close=label("close")))
