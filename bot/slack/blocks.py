@@ -253,6 +253,14 @@ def _element(field: Field, initial: str | None) -> dict[str, Any]:
         if chosen:
             element["initial_option"] = chosen
         return element
+    if field.kind is Kind.MULTI_CHOICE:
+        options = _options(field)
+        element = {"type": "multi_static_select", "action_id": action_id,
+                   "placeholder": plain(label("choose"), 150), "options": options[:100]}
+        chosen_ones = [o for o in options if o["value"] in (initial or "").split(",")]
+        if chosen_ones:
+            element["initial_options"] = chosen_ones
+        return element
     if field.kind in (Kind.DATE, Kind.DATETIME):
         element = {"type": "datepicker", "action_id": action_id}
         if initial:
@@ -295,6 +303,8 @@ def _entered(element: Mapping[str, Any]) -> str:
     kind = element.get("type")
     if kind == "static_select":
         return str((element.get("selected_option") or {}).get("value", ""))
+    if kind == "multi_static_select":
+        return ",".join(o["value"] for o in element.get("selected_options") or [])
     if kind == "datepicker":
         return str(element.get("selected_date") or "")
     if kind == "timepicker":

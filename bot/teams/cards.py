@@ -287,12 +287,14 @@ _TEXT_STYLE = {Kind.EMAIL: "Email", Kind.PHONE: "Tel", Kind.URL: "Url"}
 def input_elements(field: Field, value: str | None) -> list[dict[str, Any]]:
     element: dict[str, Any] = {"id": INPUT + field.name, "label": field.label}
     day, clock = (value or "").partition(" ")[::2]
-    if field.kind in (Kind.CHOICE, Kind.YES_NO):
+    if field.kind in (Kind.CHOICE, Kind.YES_NO, Kind.MULTI_CHOICE):
         choices = ([(label("yes"), "yes"), (label("no"), "no")]
                    + ([(label("dont_know"), UNKNOWN)] if field.unknown else [])
                    if field.kind is Kind.YES_NO else [(c.label, c.value) for c in field.choices])
         element |= {"type": "Input.ChoiceSet", "style": "compact",
                     "choices": [{"title": t, "value": v} for t, v in choices]}
+        if field.kind is Kind.MULTI_CHOICE:  # sends the values chosen as "a,b"
+            element["isMultiSelect"] = True
     elif field.kind in (Kind.DATE, Kind.DATETIME):
         element["type"] = "Input.Date"
         value = day if field.kind is Kind.DATETIME else value

@@ -89,9 +89,9 @@ DETAILS = Form((
     # First, as it decides which follow-ups below can matter.
     Field("incident", Kind.CHOICE, "Kind of incident", "What kind of incident was it?",
           choices=_choices(triage.INCIDENTS), optional=True),
-    Field("data_kinds", Kind.TEXT, "Kinds of data",
+    Field("data_kinds", Kind.MULTI_CHOICE, "Kinds of data",
           "What kinds of data? e.g. “SEN”, “health, contact details” (or “skip”)",
-          help=service.kinds_hint(), optional=True, checks=(service.check_kinds,)),
+          help="Choose all that apply.", choices=_choices(triage.DATA_KINDS), optional=True),
     Field("whose", Kind.TEXT, "Whose data",
           "Whose data, and roughly how many people? e.g. “1 pupil”, “30 parents” (or “skip”)",
           help="Pupils, parents, staff, vulnerable adults or others, each with a rough number.",

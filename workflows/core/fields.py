@@ -8,7 +8,7 @@ so dates travel as ISO strings and become ``date``/``datetime`` only when read.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -32,6 +32,7 @@ class Kind(StrEnum):
     TEXT = "text"
     LONG_TEXT = "long_text"
     CHOICE = "choice"
+    MULTI_CHOICE = "multi_choice"  # any number of the choices: "1, 4", "names and photos"
     YES_NO = "yes_no"
     DATE = "date"
     DATETIME = "datetime"
@@ -245,6 +246,8 @@ class Field:
             return "Don't know"
         if self.kind is Kind.CHOICE:
             return self.choice(value).label
+        if self.kind is Kind.MULTI_CHOICE:
+            return ", ".join(self.choice(v).label for v in value)
         if self.kind is Kind.YES_NO:
             return "Yes" if value else "No"
         if self.kind is Kind.DATE:
@@ -268,6 +271,8 @@ class Field:
             return "yes" if value else "no"
         if self.kind is Kind.DATE:
             return str(value)[:10]
+        if self.kind is Kind.MULTI_CHOICE:
+            return ",".join(value)  # what a multi-select sends back
         if self.kind is Kind.DATETIME:
             return datetime.fromisoformat(value).astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M")
         return str(value)
@@ -328,18 +333,54 @@ def _yes_no(field: Field, text: str, ctx: Context) -> bool:
     raise Invalid(refusal("yes_no", unknown=field.unknown))
 
 
+def split_list(text: str) -> list[str]:
+    """The items of a list typed on one line: "1, 4", "names and photos", "3 4"."""
+    items: list[str] = []
+    for part in re.split(r"[,;/&+]|\band\b|\n", text.lower()):
+        part = part.strip(" .")
+        if re.fullmatch(r"[\d\s]+", part):
+            items += part.split()  # "3 4" is two numbers
+        elif part:
+            items.append(part)
+    return items
+
+
+def pick(choices: Sequence[Choice], typed: str, *, numbered: bool = True) -> Choice | None:
+    """The choice ``typed`` names: its number in the list, its value, label or an alias, or
+    the start of one label only (three letters at least)."""
+    word = typed.strip(" .").lower()
+    if not word:
+        return None
+    if numbered and word.isdigit():
+        number = int(word)
+        return choices[number - 1] if 1 <= number <= len(choices) else None
+    for choice in choices:
+        if word in {choice.value.lower(), choice.value.replace("_", " ").lower(),
+                    choice.label.lower(), *(a.lower() for a in choice.aliases)}:
+            return choice
+    starts = [c for c in choices if c.label.lower().startswith(word)]
+    return starts[0] if len(starts) == 1 and len(word) >= 3 else None
+
+
 def _choice(field: Field, text: str, ctx: Context) -> str:
-    word = text.lower().strip(" .")
-    if word.isdigit() and 1 <= int(word) <= len(field.choices):
-        return field.choices[int(word) - 1].value
-    for choice in field.choices:
-        names = {choice.value.lower(), choice.label.lower(), *(a.lower() for a in choice.aliases)}
-        if word in names:
-            return choice.value
-    starts = [c for c in field.choices if c.label.lower().startswith(word) and len(word) >= 3]
-    if len(starts) == 1:
-        return starts[0].value
-    raise Invalid(refusal("choice", hint=field.choices_hint()))
+    chosen = pick(field.choices, text)
+    if chosen is None:
+        raise Invalid(refusal("choice", hint=field.choices_hint()))
+    return chosen.value
+
+
+def _choices(field: Field, text: str, ctx: Context) -> list[str]:
+    found: list[str] = []
+    for item in split_list(text):
+        chosen = pick(field.choices, item)
+        if chosen is None:
+            raise Invalid(refusal("multi_choice", typed=item, label=field.label,
+                                  hint=field.choices_hint()))
+        if chosen.value not in found:
+            found.append(chosen.value)
+    if not found:
+        raise Invalid(refusal("empty", question=field.question))
+    return found
 
 
 def _date(field: Field, text: str, ctx: Context) -> str:
@@ -365,6 +406,7 @@ _PARSERS: dict[Kind, Callable[[Field, str, Context], Any]] = {
     Kind.NUMBER: _number,
     Kind.YES_NO: _yes_no,
     Kind.CHOICE: _choice,
+    Kind.MULTI_CHOICE: _choices,
     Kind.DATE: _date,
     Kind.DATETIME: _datetime,
 }
