@@ -49,7 +49,8 @@ ANSWERS = {  # an answer any field of its kind takes
     Kind.TEXT: "Example answer", Kind.LONG_TEXT: "A longer example answer.",
     Kind.CHOICE: "1", Kind.YES_NO: "no", Kind.DATE: "yesterday",
     Kind.DATETIME: "yesterday 09:00", Kind.EMAIL: "someone@example.org",
-    Kind.PHONE: "01234 567890",
+    Kind.PHONE: "01234 567890", Kind.URL: "example.org", Kind.NUMBER: "3",
+    Kind.MULTI_CHOICE: "1, 2",
 }
 
 
