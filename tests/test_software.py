@@ -15,7 +15,7 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlmodel import Session, col, select
@@ -37,10 +37,10 @@ from workflows.reminders.service import DeadlineHandler, handlers, sweep
 from workflows.schools.models import School
 from workflows.software import service
 from workflows.software.export import export_rows
-from workflows.software.flows import SOFTWARE
+from workflows.software.flows import INTAKE, SOFTWARE
 from workflows.software.importer import ImportRefused, import_register
 from workflows.software.models import RequestState, Software, SoftwareRequest, Status
-from workflows.software.screening import Screening, parse_kinds, screen, worded, youngest_age
+from workflows.software.screening import Screening, screen, worded, youngest_age
 
 REF = "SW-2026-0001"
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -187,12 +187,18 @@ def test_youngest_age_from_the_year_groups(users: str, age: int | None) -> None:
 
 
 def test_data_kinds_by_number_or_name_and_bad_ones_named() -> None:
-    assert parse_kinds("1, 4") == ["names", "assessment"]
-    assert parse_kinds("Photos and SEN; dob") == ["photos", "sen_health", "dob"]
-    with pytest.raises(Invalid, match="I don't know the kind of data “fingerprints”"):
-        parse_kinds("names, fingerprints")
+    field = INTAKE.field("data_kinds")
+
+    def parse(text: str) -> Any:
+        return field.parse(text, {}, cast(Any, None))
+
+    assert parse("1, 4") == ["names", "assessment"]
+    assert parse("Photos and SEN; dob") == ["photos", "sen_health", "dob"]
+    assert parse("names,assessment") == ["names", "assessment"]  # as a multi-select sends it
+    with pytest.raises(Invalid, match="I don't know “fingerprints” as data that goes in"):
+        parse("names, fingerprints")
     with pytest.raises(Invalid, match="can't go with other kinds"):
-        parse_kinds("none, names")
+        parse("none, names")
 
 
 # --- the story ----------------------------------------------------------------------
@@ -489,7 +495,7 @@ def test_dont_know_is_an_answer_but_skip_is_not(school: School_) -> None:
     said = school.says("sam", "Homework", "Year 4", "maybe")
     assert "Please choose one of: 1. Yes; 2. No; 3. Don't know" in said
     said = school.says("sam", "3", "names, fingerprints")
-    assert "I don't know the kind of data “fingerprints”" in said
+    assert "I don't know “fingerprints” as data that goes in" in said
 
 
 # --- the register: import, lookup, export ---------------------------------------------------

@@ -171,12 +171,13 @@ def modal(
     blocks: list[dict],
     submit: str | None = label("next"),
     metadata: Mapping[str, Any] | None = None,
+    close: str = label("cancel"),
 ) -> dict[str, Any]:
     view: dict[str, Any] = {
         "type": "modal",
         "callback_id": callback_id,
         "title": plain(title, TITLE_LIMIT),
-        "close": plain(label("cancel"), TITLE_LIMIT),
+        "close": plain(close, TITLE_LIMIT),
         "blocks": blocks[:MODAL_BLOCKS],
         "private_metadata": json.dumps(metadata or {}),
     }
@@ -185,31 +186,57 @@ def modal(
     return view
 
 
-def form_blocks(form: Form, initial: Mapping[str, Any] | None = None) -> list[dict]:
-    """One input block per field; conditional fields say when they are needed."""
+# A date-time is a date picker and a time picker, each in its own input block: this suffix
+# names the time's block, beside the field's own (which carries the field's errors).
+TIME = "__time"
+# Slack offers a time picker in steps, but a typed time (09:07) must come back unchanged.
+_PLAIN_KINDS = {Kind.TEXT: "plain_text_input", Kind.LONG_TEXT: "plain_text_input",
+                Kind.PHONE: "plain_text_input", Kind.EMAIL: "email_text_input",
+                Kind.URL: "url_text_input", Kind.NUMBER: "number_input"}
+
+
+def form_blocks(form: Form, initial: Mapping[str, str] | None = None) -> list[dict]:
+    """Input blocks for every field, filled with ``initial`` (``Form.shown``: each value in
+    its control's own format); conditional fields say when they are needed."""
     initial = initial or {}
-    return [input_block(field, initial.get(field.name)) for field in form.fields]
+    found: list[dict] = []
+    for field in form.fields:
+        found += input_blocks(field, initial.get(field.name))
+    return found
 
 
-def input_block(field: Field, initial: Any = None) -> dict[str, Any]:
+def input_blocks(field: Field, initial: str | None = None) -> list[dict[str, Any]]:
     hint = field.help
     if field.ask_if is not None:
         hint = (hint + " " if hint else "") + fixed("messages/forms/conditional_hint.txt.j2")
+    if field.blank_unknown:
+        hint = (hint + " " if hint else "") + fixed("messages/forms/blank_unknown.txt.j2")
+    # Conditional and optional fields must not block Slack's own submit check;
+    # the form's own validation says which are missing.
+    optional = field.optional or field.ask_if is not None or field.blank_unknown
+    day, clock = (initial or "").partition(" ")[::2]
     block: dict[str, Any] = {
         "type": "input",
         "block_id": field.name,
         "label": plain(field.label, INPUT_LABEL_LIMIT),
-        # Conditional and optional fields must not block Slack's own submit check;
-        # the form's own validation says which are missing.
-        "optional": field.optional or field.ask_if is not None,
-        "element": _element(field, initial),
+        "optional": optional,
+        "element": _element(field, day if field.kind is Kind.DATETIME else initial),
     }
     if hint:
         block["hint"] = plain(hint, INPUT_LABEL_LIMIT)
-    return block
+    if field.kind is not Kind.DATETIME:
+        return [block]
+    time_element: dict[str, Any] = {"type": "timepicker", "action_id": "value"}
+    if clock:
+        time_element["initial_time"] = clock
+    return [block, {
+        "type": "input", "block_id": field.name + TIME, "optional": optional,
+        "label": plain(render("messages/forms/time_label.txt.j2", label=field.label),
+                       INPUT_LABEL_LIMIT),
+        "element": time_element}]
 
 
-def _element(field: Field, initial: Any) -> dict[str, Any]:
+def _element(field: Field, initial: str | None) -> dict[str, Any]:
     action_id = "value"
     if field.kind in (Kind.CHOICE, Kind.YES_NO):
         options = _options(field)
@@ -219,23 +246,29 @@ def _element(field: Field, initial: Any) -> dict[str, Any]:
             "placeholder": plain(label("choose"), 150),
             "options": options[:100],
         }
-        chosen = _initial_option(field, initial, options)
+        chosen = next((o for o in options if o["value"] == initial), None)
         if chosen:
             element["initial_option"] = chosen
         return element
-    if field.kind is Kind.DATE:
+    if field.kind is Kind.MULTI_CHOICE:
+        options = _options(field)
+        element = {"type": "multi_static_select", "action_id": action_id,
+                   "placeholder": plain(label("choose"), 150), "options": options[:100]}
+        chosen_ones = [o for o in options if o["value"] in (initial or "").split(",")]
+        if chosen_ones:
+            element["initial_options"] = chosen_ones
+        return element
+    if field.kind in (Kind.DATE, Kind.DATETIME):
         element = {"type": "datepicker", "action_id": action_id}
         if initial:
-            element["initial_date"] = str(initial)[:10]
+            element["initial_date"] = initial[:10]
         return element
-    element = {
-        "type": "plain_text_input",
-        "action_id": action_id,
-        "multiline": field.kind is Kind.LONG_TEXT,
-        "max_length": min(field.limit, 3000),
-    }
-    if field.kind is Kind.DATETIME:
-        element["placeholder"] = plain(fixed("messages/forms/datetime_placeholder.txt.j2"), 150)
+    element = {"type": _PLAIN_KINDS[field.kind], "action_id": action_id}
+    if field.kind is Kind.NUMBER:
+        element["is_decimal_allowed"] = False
+    elif field.kind in (Kind.TEXT, Kind.LONG_TEXT, Kind.PHONE):
+        element |= {"multiline": field.kind is Kind.LONG_TEXT,
+                    "max_length": min(field.limit, 3000)}
     if initial not in (None, ""):
         element["initial_value"] = str(initial)
     return element
@@ -252,25 +285,28 @@ def _option(value: str, label: str) -> dict[str, Any]:
     return {"text": plain(label, OPTION_LIMIT), "value": value}
 
 
-def _initial_option(field: Field, initial: Any, options: list[dict]) -> dict | None:
-    if initial is None:
-        return None
-    value = ("yes" if initial else "no") if field.kind is Kind.YES_NO else str(initial)
-    return next((o for o in options if o["value"] == value), None)
-
-
 def submitted_text(form: Form, state_values: Mapping[str, Any]) -> dict[str, str]:
     """What was entered in each input, as the text the field parser reads."""
     raw: dict[str, str] = {}
     for field in form.fields:
-        element = state_values.get(field.name, {}).get("value", {})
-        if element.get("type") == "static_select":
-            raw[field.name] = (element.get("selected_option") or {}).get("value", "")
-        elif element.get("type") == "datepicker":
-            raw[field.name] = element.get("selected_date") or ""
-        else:
-            raw[field.name] = element.get("value") or ""
+        raw[field.name] = _entered(state_values.get(field.name, {}).get("value", {}))
+        if field.kind is Kind.DATETIME:
+            clock = _entered(state_values.get(field.name + TIME, {}).get("value", {}))
+            raw[field.name] = f"{raw[field.name]} {clock}".strip()
     return raw
+
+
+def _entered(element: Mapping[str, Any]) -> str:
+    kind = element.get("type")
+    if kind == "static_select":
+        return str((element.get("selected_option") or {}).get("value", ""))
+    if kind == "multi_static_select":
+        return ",".join(o["value"] for o in element.get("selected_options") or [])
+    if kind == "datepicker":
+        return str(element.get("selected_date") or "")
+    if kind == "timepicker":
+        return str(element.get("selected_time") or "")
+    return str(element.get("value") or "")
 
 
 def summary_view(summary: Summary, *, callback_id: str, metadata: Mapping[str, Any]) -> dict:
@@ -283,11 +319,18 @@ def summary_view(summary: Summary, *, callback_id: str, metadata: Mapping[str, A
     )
 
 
+# The summary's button that brings the form back, filled with what was entered.
+EDIT_ANSWERS = "edit_answers"
+
+
 def _summary_modal_blocks(s: Summary) -> list[dict]:
     rows = "\n".join(f"*{escape(label)}*: {escape(value)}" for label, value in s.rows)
     blocks = [section(chunk) for chunk in _chunks(rows, SECTION_LIMIT)]
     blocks += [context(escape(note)) for note in s.notes]
-    blocks.append(context(escape(render("messages/forms/saved_on_save.txt.j2", go_back=True))))
+    blocks.append({"type": "actions", "block_id": EDIT_ANSWERS, "elements": [{
+        "type": "button", "action_id": EDIT_ANSWERS,
+        "text": plain(label("change_answers"), BUTTON_LIMIT)}]})
+    blocks.append(context(escape(fixed("messages/forms/saved_on_save.txt.j2"))))
     return blocks
 
 
@@ -298,5 +341,6 @@ def loading_view(title: str, callback_id: str) -> dict[str, Any]:
 
 
 def notice_view(title: str, replies: Sequence[Reply]) -> dict[str, Any]:
+    """A view that only tells (it is saved): nothing is left to cancel, so it closes."""
     return modal(title=title, callback_id="notice", blocks=message_blocks(replies,
-                 with_buttons=False), submit=None)
+                 with_buttons=False), submit=None, close=label("close"))

@@ -269,13 +269,16 @@ def _at(data: dict[str, Any], school_id: int | None) -> dict[str, Any]:
 
 def form_elements(form: Form, raw: Mapping[str, str], errors: Mapping[str, str]
                   ) -> list[dict[str, Any]]:
-    """One input per field; an error from the core is shown right under its input."""
+    """Inputs for every field, filled with ``raw`` (``Form.shown``, or what was sent); an
+    error from the core is shown right under its input."""
     elements: list[dict[str, Any]] = []
     for field in form.fields:
-        elements.append(input_element(field, raw.get(field.name)))
+        elements += input_elements(field, raw.get(field.name))
         hint = field.help
         if field.ask_if is not None:
             hint = (hint + " " if hint else "") + fixed("messages/forms/conditional_hint.txt.j2")
+        if field.blank_unknown:
+            hint = (hint + " " if hint else "") + fixed("messages/forms/blank_unknown.txt.j2")
         if hint:
             elements.append(rich(run(hint, subtle=True, size="Small"), spacing="None"))
         if field.name in errors:
@@ -283,61 +286,74 @@ def form_elements(form: Form, raw: Mapping[str, str], errors: Mapping[str, str]
     return elements
 
 
-def input_element(field: Field, value: str | None) -> dict[str, Any]:
+# A date-time is an Input.Date and an Input.Time; the time's id is the field's and this.
+TIME = ".time"
+_TEXT_STYLE = {Kind.EMAIL: "Email", Kind.PHONE: "Tel", Kind.URL: "Url"}
+
+
+def input_elements(field: Field, value: str | None) -> list[dict[str, Any]]:
     element: dict[str, Any] = {"id": INPUT + field.name, "label": field.label}
-    if field.kind in (Kind.CHOICE, Kind.YES_NO):
+    day, clock = (value or "").partition(" ")[::2]
+    if field.kind in (Kind.CHOICE, Kind.YES_NO, Kind.MULTI_CHOICE):
         choices = ([(label("yes"), "yes"), (label("no"), "no")]
                    + ([(label("dont_know"), UNKNOWN)] if field.unknown else [])
                    if field.kind is Kind.YES_NO else [(c.label, c.value) for c in field.choices])
         element |= {"type": "Input.ChoiceSet", "style": "compact",
                     "choices": [{"title": t, "value": v} for t, v in choices]}
-    elif field.kind is Kind.DATE:
+        if field.kind is Kind.MULTI_CHOICE:  # sends the values chosen as "a,b"
+            element["isMultiSelect"] = True
+    elif field.kind in (Kind.DATE, Kind.DATETIME):
         element["type"] = "Input.Date"
+        value = day if field.kind is Kind.DATETIME else value
+    elif field.kind is Kind.NUMBER:
+        element |= {"type": "Input.Number", "min": 0}
     else:
         element |= {"type": "Input.Text", "maxLength": field.limit,
                     "isMultiline": field.kind is Kind.LONG_TEXT}
-        if field.kind is Kind.EMAIL:
-            element["style"] = "Email"
-        elif field.kind is Kind.PHONE:
-            element["style"] = "Tel"
-        elif field.kind is Kind.DATETIME:
-            element["placeholder"] = fixed("messages/forms/datetime_placeholder.txt.j2")
+        if field.kind in _TEXT_STYLE:
+            element["style"] = _TEXT_STYLE[field.kind]
     # Conditional and optional fields must not block the submit; the core says which are
     # missing once it sees the other answers.
-    if not field.optional and field.ask_if is None:
+    required = not (field.optional or field.ask_if is not None or field.blank_unknown)
+    if required:
         element |= {"isRequired": True,
                     "errorMessage": fixed("messages/forms/required.txt.j2")}
     if value not in (None, ""):
         element["value"] = neutral(value)
-    return element
-
-
-def initial_text(form: Form, answers: Mapping[str, Any]) -> dict[str, str]:
-    """Stored answers as the text each input shows again (the form's own parsers read it)."""
-    shown: dict[str, str] = {}
-    for field in form.fields:
-        value = answers.get(field.name)
-        if value is None:
-            continue
-        if field.kind is Kind.YES_NO:
-            shown[field.name] = "yes" if value else "no"
-        elif field.kind is Kind.DATE:
-            shown[field.name] = str(value)[:10]
-        else:
-            shown[field.name] = str(value)
-    return shown
+    if field.kind is not Kind.DATETIME:
+        return [element]
+    time: dict[str, Any] = {"type": "Input.Time", "id": INPUT + field.name + TIME,
+                            "label": render("messages/forms/time_label.txt.j2",
+                                            label=field.label)}
+    if required:
+        time |= {"isRequired": True, "errorMessage": fixed("messages/forms/required.txt.j2")}
+    if clock:
+        time["value"] = clock
+    return [element, time]
 
 
 def submitted_text(form: Form, data: Mapping[str, Any]) -> dict[str, str]:
     """What was entered in each input, as the text the field parser reads."""
-    return {f.name: str(data.get(INPUT + f.name) or "") for f in form.fields}
+    raw: dict[str, str] = {}
+    for f in form.fields:
+        raw[f.name] = _entered(data.get(INPUT + f.name))
+        if f.kind is Kind.DATETIME:
+            raw[f.name] = f"{raw[f.name]} {_entered(data.get(INPUT + f.name + TIME))}".strip()
+    return raw
+
+
+def _entered(value: Any) -> str:
+    # Input.Number sends a number (30, or 30.0 from some clients): the parser reads "30".
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return "" if value is None else str(value)
 
 
 def summary_card(summary: Summary, workflow: str, conversation_id: int,
                  school_id: int | None = None) -> dict[str, Any]:
     body = [heading(summary.title), *(line(label, value) for label, value in summary.rows)]
     body += [rich(run(note, color="accent")) for note in summary.notes]
-    body.append(rich(run(render("messages/forms/saved_on_save.txt.j2", go_back=False),
+    body.append(rich(run(fixed("messages/forms/saved_on_save.txt.j2"),
                          subtle=True)))
     data = _at({"workflow": workflow, "conversation": conversation_id}, school_id)
     return adaptive_card(body, [execute(label("save"), CONFIRM, data, "positive"),

@@ -94,17 +94,28 @@ def sar_values(**changes: Any) -> dict[str, dict[str, Any]]:
         "requester_phone": plain_text_input(None),
         "requester_address": plain_text_input(None),
         "channel": static_select("email"),
-        "received_at": plain_text_input("yesterday 14:00"),
+        "received_at": f"{london_day(-1)} 14:00",
         "details": plain_text_input("All behaviour records for Tom held by the class teacher"),
         "id_needed": static_select("no"),
     }
-    for name, value in changes.items():
-        answers[name] = value if isinstance(value, dict) else plain_text_input(value)
-    return {name: {"value": element} for name, element in answers.items()}
+    answers.update(changes)
+    # A date-time is two pickers: "YYYY-MM-DD HH:MM" (or a date alone) as each sends it.
+    day, _, clock = str(answers.pop("received_at")).partition(" ")
+    answers |= {"received_at": datepicker(day),
+                "received_at__time": {"type": "timepicker", "selected_time": clock or None}}
+    return {name: {"value": value if isinstance(value, dict) else plain_text_input(value)}
+            for name, value in answers.items()}
+
+
+def london_day(days: int = 0) -> str:
+    """Today in the school's zone, moved by ``days``, as a date picker sends it."""
+    return (datetime.now(ZoneInfo("Europe/London")).date() + timedelta(days=days)).isoformat()
 
 
 def intake_fields() -> list[str]:
-    return [field.name for field in WORKFLOWS["sar"].intake.fields]
+    """The modal's input blocks: a date-time has a date's and a time's."""
+    return [name for field in WORKFLOWS["sar"].intake.fields
+            for name in (field.name, field.name + "__time")[:1 + (field.kind.value == "datetime")]]
 
 
 def actions_of(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -566,7 +577,7 @@ def test_intake_errors_come_back_on_the_right_block(ws: Workspace) -> None:
     assert [b["block_id"] for b in modal["blocks"]] == intake_fields()
     assert modal["submit"]["text"] == "Next"
 
-    ack = ws.submit(modal, sar_values(received_at="tomorrow 9:00",
+    ack = ws.submit(modal, sar_values(received_at=f"{london_day(1)} 09:00",
                                       requester_email="not an email"))
     assert ack["response_action"] == "errors"
     assert sorted(ack["errors"]) == ["received_at", "requester_email"]
@@ -973,7 +984,7 @@ def test_dpo_bot_slack_http_runs_a_sar_from_command_to_decision(
         assert first["title"]["text"] == "Subject access request"
         assert [b["block_id"] for b in first["blocks"]] == intake_fields()
         errors = post(slack.view_submission(view=first, values=sar_values(
-            received_at="tomorrow 10:00"), user_id=STAFF))
+            received_at=f"{london_day(1)} 10:00"), user_id=STAFF))
         assert errors["response_action"] == "errors"
         assert list(errors["errors"]) == ["received_at"]
         one = save(first, sar_values())
@@ -1183,11 +1194,15 @@ def test_a_breach_from_the_shortcut_starts_the_clock_and_asks_the_rest_in_the_dm
     opened = ws.fake.wait_for("views.open")[-1]
     assert opened.args["view"]["callback_id"] == "intake:breach"
     modal = ws.fake.filled(opened)
-    assert [b["block_id"] for b in modal["blocks"]] == ["what_happened", "found_at", "ongoing"]
+    assert [b["block_id"] for b in modal["blocks"]] == [
+        "what_happened", "found_at", "found_at__time", "ongoing"]
+    assert [b["element"]["type"] for b in modal["blocks"]][1:3] == ["datepicker", "timepicker"]
     what = "Emailed Tom's SEN report to the wrong parent"
+    now = datetime.now(ZoneInfo("Europe/London"))
     ack = ws.submit(modal, {
         "what_happened": {"value": plain_text_input(what)},
-        "found_at": {"value": plain_text_input("now")},
+        "found_at": {"value": datepicker(now.date().isoformat())},
+        "found_at__time": {"value": {"type": "timepicker", "selected_time": f"{now:%H:%M}"}},
         "ongoing": {"value": static_select("no")},
     })
     assert ack["response_action"] == "update", ack
@@ -1336,11 +1351,11 @@ def test_a_received_date_long_ago_is_read_back_on_the_confirm_view(ws: Workspace
     """A modal has no turn to ask "is that right?": the confirm view reads the date back, and
     an absurd one comes back on its field."""
     modal = ws.open_intake(STAFF)
-    ack = ws.submit(modal, sar_values(received_at="1/1/1900"))
+    ack = ws.submit(modal, sar_values(received_at="1900-01-01"))
     assert ack["response_action"] == "errors"
     assert "Monday 1 January 1900 can't be right" in ack["errors"]["received_at"]
     weeks_ago = datetime.now(ZoneInfo("Europe/London")).date() - timedelta(days=35)
-    ack = ws.submit(modal, sar_values(received_at=weeks_ago.strftime("%d/%m/%Y")))
+    ack = ws.submit(modal, sar_values(received_at=weeks_ago.isoformat()))
     assert ack["response_action"] == "update" and ack["view"]["callback_id"] == "confirm"
     assert "That is 5 weeks ago: is that right?" in words(ack["view"]["blocks"])
     assert ws.cases() == []

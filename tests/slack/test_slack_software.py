@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import select
 
 from tests.slack.fake_slack import dm_channel_id
-from tests.slack.signing import plain_text_input, static_select
+from tests.slack.signing import option, plain_text_input, static_select
 from tests.slack.test_slack_app import (  # noqa: F401  (fixtures used by name)
     DPO,
     INJECTION,
@@ -34,11 +34,12 @@ def software_values(**changes: Any) -> dict[str, dict[str, Any]]:
     """view.state.values for the software intake modal, as Slack sends them."""
     answers: dict[str, Any] = {
         "product": plain_text_input("Maths Whizz"),
-        "website": plain_text_input("don't know"),
+        "website": {"type": "url_text_input", "value": None},  # empty: don't know
         "purpose": plain_text_input(INJECTION),
         "users": plain_text_input("Years 3-6"),
         "pupils_use": static_select("yes"),
-        "data_kinds": plain_text_input("1, 4"),
+        "data_kinds": {"type": "multi_static_select",
+                       "selected_options": [option("names"), option("assessment")]},
         "accounts_by": plain_text_input("Teachers, first name and class"),
         "privacy_notice": plain_text_input("https://mathswhizz.example/privacy"),
         "storage": plain_text_input("UK"),
@@ -65,7 +66,8 @@ def test_a_software_request_from_the_shortcut_and_the_dpo_deciding_with_buttons(
     # A data kind the bot does not know is refused on its field; nothing is saved.
     ack = ws.submit(modal, software_values(data_kinds=plain_text_input("fingerprints")))
     assert ack["response_action"] == "errors"
-    assert ack["errors"]["data_kinds"].startswith("I don't know the kind of data “fingerprints”")
+    assert ack["errors"]["data_kinds"].startswith(
+        "I don't know “fingerprints” as data that goes in.")
     ack = ws.submit(modal, software_values())
     assert ack["response_action"] == "update", ack
     assert "DPIA required; parental consent needed." in words(ack["view"]["blocks"])

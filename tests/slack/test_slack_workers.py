@@ -24,6 +24,7 @@ from .test_slack_app import (
     Workspace,
     assert_decided,
     dpo_alert,
+    london_day,
     sar_values,
     words,
     workspace,
@@ -83,7 +84,7 @@ def test_a_case_from_the_modal_to_the_dpos_decision_goes_through_the_workers(
 
 def test_form_errors_cross_back_from_a_worker_onto_the_right_block(ws: Workspace) -> None:
     modal = ws.open_intake(STAFF)
-    ack = ws.submit(modal, sar_values(received_at="tomorrow 9:00",
+    ack = ws.submit(modal, sar_values(received_at=f"{london_day(1)} 09:00",
                                       requester_email="not an email"))
     assert ack["response_action"] == "errors"
     assert sorted(ack["errors"]) == ["received_at", "requester_email"]

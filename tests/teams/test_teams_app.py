@@ -49,7 +49,8 @@ ANSWERS = {  # an answer any field of its kind takes
     Kind.TEXT: "Example answer", Kind.LONG_TEXT: "A longer example answer.",
     Kind.CHOICE: "1", Kind.YES_NO: "no", Kind.DATE: "yesterday",
     Kind.DATETIME: "yesterday 09:00", Kind.EMAIL: "someone@example.org",
-    Kind.PHONE: "01234 567890",
+    Kind.PHONE: "01234 567890", Kind.URL: "example.org", Kind.NUMBER: "3",
+    Kind.MULTI_CHOICE: "1, 2",
 }
 
 
@@ -233,13 +234,16 @@ def test_a_card_form_shows_errors_on_the_card_then_saves_once(school: School_) -
         assert inputs["field.ongoing"]["type"] == "Input.ChoiceSet"
 
         # A date in the future: refused on the card, next to its input; nothing saved.
+        tomorrow = (utcnow() + timedelta(days=1)).date().isoformat()
         bad, _ = await teams.click("sam", actions(opened)["Next"],
-                                   breach_inputs(found_at="tomorrow 09:00"))
+                                   {**breach_inputs(found_at=tomorrow),
+                                    "field.found_at.time": "09:00"})
         body = bad["body"]
         where = next(i for i, e in enumerate(body) if e.get("id") == "field.found_at")
-        after = words(body[where + 1:where + 3])
+        after = words(body[where + 2:where + 4])
         assert "is in the future" in after, words(bad)
-        assert body[where]["value"] == "tomorrow 09:00"  # what was typed is kept
+        assert body[where]["value"] == tomorrow  # what was chosen is kept, in its pickers
+        assert body[where + 1] == {**body[where + 1], "type": "Input.Time", "value": "09:00"}
         assert cases(teams, "breach") == []
 
         summary, _ = await teams.click("sam", actions(bad)["Next"], breach_inputs())
@@ -265,7 +269,9 @@ def test_every_workflow_opens_as_a_card_form_with_one_input_per_field(school: Sc
             for typed in (f"{name} form", f"form {workflow.prefix.lower()}"):
                 card = await teams.say("sam", typed)
                 ids = [e["id"] for e in card["body"] if e.get("type", "").startswith("Input.")]
-                assert ids == [cards.INPUT + f.name for f in workflow.intake.fields], typed
+                assert ids == [cards.INPUT + f.name + suffix for f in workflow.intake.fields
+                               for suffix in ("", cards.TIME)[:1 + (f.kind is Kind.DATETIME)]
+                               ], typed
                 assert actions(card)["Next"]["data"] == {"workflow": name}
 
     run(go())

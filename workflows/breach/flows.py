@@ -89,10 +89,9 @@ DETAILS = Form((
     # First, as it decides which follow-ups below can matter.
     Field("incident", Kind.CHOICE, "Kind of incident", "What kind of incident was it?",
           choices=_choices(triage.INCIDENTS), optional=True),
-    Field("data_kinds", Kind.TEXT, "Kinds of data",
+    Field("data_kinds", Kind.MULTI_CHOICE, "Kinds of data",
           "What kinds of data? e.g. “SEN”, “health, contact details” (or “skip”)",
-          help=service.kinds_hint(), optional=True, checks=(service.check_kinds,),
-          shown=service.kinds_shown),
+          help="Choose all that apply.", choices=_choices(triage.DATA_KINDS), optional=True),
     Field("whose", Kind.TEXT, "Whose data",
           "Whose data, and roughly how many people? e.g. “1 pupil”, “30 parents” (or “skip”)",
           help="Pupils, parents, staff, vulnerable adults or others, each with a rough number.",
@@ -126,9 +125,9 @@ DETAILS = Form((
           "Was it done on purpose? (e.g. a member of staff copied data to take away) "
           "(yes/no/don't know)", optional=True, unknown=True, depends=("incident", "encrypted"),
           ask_if=_asks(lambda k, a: k.deliberate is None and _readable(a))),
-    Field("recipients", Kind.TEXT, "How many received it",
+    Field("recipients", Kind.NUMBER, "How many received it",
           "Roughly how many people received or saw it? (or “skip”)", optional=True,
-          checks=(service.check_number,), depends=("incident", "encrypted"),
+          depends=("incident", "encrypted"),
           ask_if=_asks(lambda k, a: k.recipients and _readable(a))),
 ))
 
@@ -141,8 +140,8 @@ MORE = Form((
           plausible=Plausible(None, six_years_floor, SIX_YEARS_REASON)),
     Field("how_found", Kind.LONG_TEXT, "How found",
           "How was it found? (e.g. “the parent replied to tell us”, or “skip”)", optional=True),
-    Field("approx_records", Kind.TEXT, "Records", "Roughly how many records? (or “skip”)",
-          optional=True, checks=(service.check_number,)),
+    Field("approx_records", Kind.NUMBER, "Records", "Roughly how many records? (or “skip”)",
+          optional=True),
     Field("encrypted", Kind.YES_NO, "Unreadable to others", _UNREADABLE, help=_UNREADABLE_HELP,
           optional=True, unknown=True),
     Field("cyber", Kind.YES_NO, "Cyber incident", "Was it a cyber incident? (yes/no)",
@@ -249,6 +248,7 @@ ACTIONS = (
            apply=service.tell_people, why=("exemption", "reason")),
     Action("account", "Write the account for letters", Permission.DECIDE, _OPEN,
            changes_case=True, aliases=("account", "write account", "letter text"),
+           title="Account for letters",
            intro=service.account_intro,
            form=Form((
                Field("ico_account", Kind.LONG_TEXT, "Account for the ICO",
@@ -272,6 +272,7 @@ ACTIONS = (
            apply=service.write_account),
     Action("correct_aware_at", "Correct when we became aware", Permission.DECIDE, _OPEN,
            aliases=("correct aware", "aware", "correct aware at"),
+           title="Correct aware time",
            confirm="The 72-hour deadline and its reminders move with it.",
            form=Form((
                Field("aware_at", Kind.DATETIME, "Aware from",
@@ -285,6 +286,7 @@ ACTIONS = (
            apply=service.correct_aware_at, why=("reason",)),
     Action("correct_found_at", "Correct when it was found", Permission.DECIDE, _OPEN,
            aliases=("correct found", "correct found at", "found"),
+           title="Correct found time",
            confirm="If the school's awareness was taken from it, the 72-hour deadline and its "
                    "reminders move with it.",
            form=Form((

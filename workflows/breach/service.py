@@ -20,7 +20,7 @@ from workflows.breach.models import (
 )
 from workflows.core.context import Context
 from workflows.core.dates import describe_datetime
-from workflows.core.fields import UNKNOWN, Answers, Invalid
+from workflows.core.fields import UNKNOWN, Answers, Choice, Invalid, pick, split_list
 from workflows.core.timeleft import time_left
 from workflows.core.wording import render
 from workflows.database import saved_id
@@ -62,66 +62,20 @@ def assessment(case: Breach) -> triage.Assessment:
     return triage.assess(case)
 
 
-# Answers typed as lists: "3, 4", "SEN and health", "1 pupil", "30 parents".
-
-
-def _pick(table: tuple[tuple[str, str, tuple[str, ...]], ...], token: str) -> str | None:
-    token = token.strip(" .").lower()
-    if not token:
-        return None
-    if token.isdigit() and 1 <= int(token) <= len(table):
-        return table[int(token) - 1][0]
-    for value, lab, aliases in table:
-        if token in (value.replace("_", " "), lab.lower(), *aliases):
-            return value
-    for value, lab, _aliases in table:
-        if lab.lower().startswith(token) and len(token) >= 3:
-            return value
-    return None
-
-
-def _tokens(text: str) -> list[str]:
-    parts = re.split(r"[,;/&+]|\band\b|\n", text.lower())
-    tokens: list[str] = []
-    for part in parts:
-        part = part.strip()
-        if re.fullmatch(r"[\d\s]+", part):
-            tokens += part.split()  # "3 4" is two numbers
-        elif part:
-            tokens.append(part)
-    return tokens
-
-
-def parse_kinds(text: str) -> list[str]:
-    """Kinds of data as a list of values, or Invalid naming the word not understood."""
-    found: list[str] = []
-    for token in _tokens(text):
-        value = _pick(triage.DATA_KINDS, token)
-        if value is None:
-            raise Invalid(refusal("unknown_kind", token=token, kinds=triage.DATA_KINDS))
-        if value not in found:
-            found.append(value)
-    return found
-
-
-def kinds_shown(text: str) -> str:
-    """The kinds typed ("1, 12", "sen") as their names, for the read-back and summary."""
-    return ", ".join(triage.label(triage.DATA_KINDS, k) for k in parse_kinds(text))
-
-
-def kinds_hint() -> str:
-    return render("breach/kinds_hint.txt.j2", kinds=triage.DATA_KINDS)
+# "1 pupil", "30 parents and 2 staff": whose data, read as a list of the WHOSE choices.
+_WHOSE = tuple(Choice(value, lab, aliases) for value, lab, aliases in triage.WHOSE)
 
 
 def parse_whose(text: str) -> tuple[list[str], int | None]:
     """Whose data and roughly how many people: "1 pupil", "30 parents and 2 staff"."""
     whose: list[str] = []
     total: int | None = None
-    for token in _tokens(text):
+    for token in split_list(text):
         # Always matches (tokens hold no newline): every part is optional.
         match = re.fullmatch(r"(?:about |around |roughly |~)?(\d+)?\s*(.*)", token)
         number, words = (match.group(1), match.group(2).strip()) if match else (None, token)
-        value = _pick(triage.WHOSE, words) if words else None
+        chosen = pick(_WHOSE, words, numbered=False) if words else None
+        value = chosen.value if chosen else None
         if value is None and words:
             raise Invalid(refusal("unknown_whose", words=words))
         if value and value not in whose:
@@ -133,14 +87,6 @@ def parse_whose(text: str) -> tuple[list[str], int | None]:
     return whose, total
 
 
-def check_kinds(value: str, answers: Answers, ctx: Context) -> str | None:
-    try:
-        parse_kinds(value)
-    except Invalid as error:
-        return error.message
-    return None
-
-
 def check_whose(value: str, answers: Answers, ctx: Context) -> str | None:
     try:
         parse_whose(value)
@@ -149,16 +95,11 @@ def check_whose(value: str, answers: Answers, ctx: Context) -> str | None:
     return None
 
 
-def check_number(value: str, answers: Answers, ctx: Context) -> str | None:
-    if not re.fullmatch(r"(about |around |roughly |~)?\d[\d,]*", value.strip().lower()):
-        return refusal("not_a_number")
-    return None
-
-
-def number(value: str | None) -> int | None:
-    if not value:
+def number(value: int | str | None) -> int | None:
+    """A count as stored: a number from a form, or text saved before counts were numbers."""
+    if value is None or value == "":
         return None
-    return int(re.sub(r"\D", "", value))
+    return value if isinstance(value, int) else int(re.sub(r"\D", "", value))
 
 
 # Creating a breach from the three answers that start the clock.
@@ -219,7 +160,7 @@ def add_details(ctx: Context, case: Breach, values: Mapping[str, Any]) -> str:
         elif case.incident != "other" and case.cyber is None:
             case.cyber = False
     if values.get("data_kinds"):
-        case.data_kinds = parse_kinds(values["data_kinds"])
+        case.data_kinds = list(values["data_kinds"])
     if values.get("whose"):
         case.whose, count = parse_whose(values["whose"])
         if count is not None:

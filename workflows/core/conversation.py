@@ -455,7 +455,7 @@ class Confirmed:
     ok: bool
     message: str
     replies: list[Reply]
-    reopened: dict[str, Any] | None = None  # the answers to show again, when refused
+    reopened: dict[str, str] | None = None  # the answers to show again (Form.shown), if refused
     reference: str | None = None  # of the case saved
 
 
@@ -494,6 +494,19 @@ def prepare(
     return Prepared(conversation_id=conversation.id, summary=summary)
 
 
+def held(ctx: Context, conversation_id: int) -> dict[str, str]:
+    """The answers a form holds for confirmation, as its controls show them ("Change
+    answers"); nothing for a form that is not this person's, or no longer waiting."""
+    from workflows.registry import WORKFLOWS
+
+    conversation = ctx.session.get(Conversation, conversation_id)
+    if (conversation is None or conversation.person_id != ctx.person.id
+            or conversation.status != ConversationStatus.CONFIRMING):
+        return {}
+    form = form_of(WORKFLOWS[conversation.workflow], conversation)
+    return form.shown(conversation.answers, ctx)
+
+
 def confirm(ctx: Context, conversation_id: int) -> Confirmed:
     """Save what ``prepare`` held; a second confirm says it is already saved."""
     from workflows.registry import WORKFLOWS
@@ -516,7 +529,8 @@ def confirm(ctx: Context, conversation_id: int) -> Confirmed:
         answers |= _previous(conversation)
         conversation.status = ConversationStatus.CANCELLED
         _touch(ctx, conversation)
-        return Confirmed(False, said, replies, reopened=answers)
+        return Confirmed(False, said, replies,
+                         reopened=form_of(workflow, conversation).shown(answers, ctx))
     ok = any(isinstance(r, Text) and r.tone == "success" for r in replies)
     reference = next((r.reference for r in replies if isinstance(r, Card)), None)
     return Confirmed(ok, said, replies, reference=reference)

@@ -86,6 +86,12 @@ class Action(Generic[C]):
     # The answers that explain the decision (a reason, a basis), in the Why of the case's
     # history; a correction's old and new values (``was``) are shown beside them.
     why: tuple[str, ...] = ()
+    # A window's title (a Slack modal shows 24 characters) where the label is longer.
+    title: str | None = None
+
+    @property
+    def heading(self) -> str:
+        return self.title or self.label
 
     def refusal(self, ctx: Context, case: C) -> str | None:
         """Why it can't be taken now beyond its states (decided already, a guard), or None."""

@@ -8,7 +8,7 @@ so dates travel as ISO strings and become ``date``/``datetime`` only when read.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -33,11 +33,18 @@ class Kind(StrEnum):
     TEXT = "text"
     LONG_TEXT = "long_text"
     CHOICE = "choice"
+    MULTI_CHOICE = "multi_choice"  # any number of the choices: "1, 4", "names and photos"
     YES_NO = "yes_no"
     DATE = "date"
     DATETIME = "datetime"
     EMAIL = "email"
     PHONE = "phone"
+    URL = "url"
+    NUMBER = "number"
+
+
+# Kinds whose form control takes no words: "don't know" there is left empty (``blank_unknown``).
+TYPED = frozenset({Kind.DATE, Kind.DATETIME, Kind.EMAIL, Kind.PHONE, Kind.URL, Kind.NUMBER})
 
 
 class Invalid(ValueError):
@@ -153,6 +160,8 @@ _YES = {"yes", "y", "yeah", "yep", "true", "1"}
 _NO = {"no", "n", "nope", "false", "0"}
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _PHONE = re.compile(r"^\+?[\d\s()-]{7,20}$")
+_URL = re.compile(r"^(https?://)?[\w-]+(\.[\w-]+)+(:\d+)?([/?#]\S*)?$", re.IGNORECASE)
+_NUMBER = re.compile(r"^(?:about |around |roughly |~)?(\d[\d,]*)$")
 DEFAULT_MAX = {Kind.LONG_TEXT: 4000}
 
 
@@ -176,8 +185,6 @@ class Field:
     after: tuple[After, ...] = ()
     until: tuple[After, ...] = ()
     plausible: Plausible | None = None
-    # How a text answer that names things reads back ("1, 12" as the kinds it stands for).
-    shown: Callable[[str], str] | None = None
 
     @property
     def limit(self) -> int:
@@ -240,13 +247,36 @@ class Field:
             return "Don't know"
         if self.kind is Kind.CHOICE:
             return self.choice(value).label
+        if self.kind is Kind.MULTI_CHOICE:
+            return ", ".join(self.choice(v).label for v in value)
         if self.kind is Kind.YES_NO:
             return "Yes" if value else "No"
         if self.kind is Kind.DATE:
             return describe_date(date.fromisoformat(value))
         if self.kind is Kind.DATETIME:
             return describe_typed(datetime.fromisoformat(value))
-        return self.shown(value) if self.shown else str(value)
+        return str(value)
+
+    @property
+    def blank_unknown(self) -> bool:
+        """A form's control for this field cannot take "don't know" (a date picker, a URL
+        box): there, leaving it empty says it."""
+        return self.unknown and self.kind in TYPED
+
+    def shown(self, value: Any, ctx: Context) -> str:
+        """A stored answer as its form control shows it, which reads back unchanged: a
+        date-time as "2026-07-03 09:00" on the school's clock (pickers split it in two)."""
+        if value is None or (value == UNKNOWN and self.blank_unknown):
+            return ""
+        if self.kind is Kind.YES_NO and value != UNKNOWN:
+            return "yes" if value else "no"
+        if self.kind is Kind.DATE:
+            return str(value)[:10]
+        if self.kind is Kind.MULTI_CHOICE:
+            return ",".join(value)  # what a multi-select sends back
+        if self.kind is Kind.DATETIME:
+            return datetime.fromisoformat(value).astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M")
+        return str(value)
 
     def takes_unknown(self, text: str) -> bool:
         """Whether ``text`` is "don't know" and this field accepts that as an answer."""
@@ -282,6 +312,19 @@ def _phone(field: Field, text: str, ctx: Context) -> str:
     return text
 
 
+def _url(field: Field, text: str, ctx: Context) -> str:
+    if not _URL.match(text):
+        raise Invalid(refusal("url", typed=text))
+    return text
+
+
+def _number(field: Field, text: str, ctx: Context) -> int:
+    match = _NUMBER.match(text.strip().lower())
+    if match is None:
+        raise Invalid(refusal("number"))
+    return int(match.group(1).replace(",", ""))
+
+
 def _yes_no(field: Field, text: str, ctx: Context) -> bool:
     word = text.lower().strip(" .!")
     if word in _YES:
@@ -291,18 +334,54 @@ def _yes_no(field: Field, text: str, ctx: Context) -> bool:
     raise Invalid(refusal("yes_no", unknown=field.unknown))
 
 
+def split_list(text: str) -> list[str]:
+    """The items of a list typed on one line: "1, 4", "names and photos", "3 4"."""
+    items: list[str] = []
+    for part in re.split(r"[,;/&+]|\band\b|\n", text.lower()):
+        part = part.strip(" .")
+        if re.fullmatch(r"[\d\s]+", part):
+            items += part.split()  # "3 4" is two numbers
+        elif part:
+            items.append(part)
+    return items
+
+
+def pick(choices: Sequence[Choice], typed: str, *, numbered: bool = True) -> Choice | None:
+    """The choice ``typed`` names: its number in the list, its value, label or an alias, or
+    the start of one label only (three letters at least)."""
+    word = typed.strip(" .").lower()
+    if not word:
+        return None
+    if numbered and word.isdigit():
+        number = int(word)
+        return choices[number - 1] if 1 <= number <= len(choices) else None
+    for choice in choices:
+        if word in {choice.value.lower(), choice.value.replace("_", " ").lower(),
+                    choice.label.lower(), *(a.lower() for a in choice.aliases)}:
+            return choice
+    starts = [c for c in choices if c.label.lower().startswith(word)]
+    return starts[0] if len(starts) == 1 and len(word) >= 3 else None
+
+
 def _choice(field: Field, text: str, ctx: Context) -> str:
-    word = text.lower().strip(" .")
-    if word.isdigit() and 1 <= int(word) <= len(field.choices):
-        return field.choices[int(word) - 1].value
-    for choice in field.choices:
-        names = {choice.value.lower(), choice.label.lower(), *(a.lower() for a in choice.aliases)}
-        if word in names:
-            return choice.value
-    starts = [c for c in field.choices if c.label.lower().startswith(word) and len(word) >= 3]
-    if len(starts) == 1:
-        return starts[0].value
-    raise Invalid(refusal("choice", hint=field.choices_hint()))
+    chosen = pick(field.choices, text)
+    if chosen is None:
+        raise Invalid(refusal("choice", hint=field.choices_hint()))
+    return chosen.value
+
+
+def _choices(field: Field, text: str, ctx: Context) -> list[str]:
+    found: list[str] = []
+    for item in split_list(text):
+        chosen = pick(field.choices, item)
+        if chosen is None:
+            raise Invalid(refusal("multi_choice", typed=item, label=field.label,
+                                  hint=field.choices_hint()))
+        if chosen.value not in found:
+            found.append(chosen.value)
+    if not found:
+        raise Invalid(refusal("empty", question=field.question))
+    return found
 
 
 def _date(field: Field, text: str, ctx: Context) -> str:
@@ -324,8 +403,11 @@ _PARSERS: dict[Kind, Callable[[Field, str, Context], Any]] = {
     Kind.LONG_TEXT: _text,
     Kind.EMAIL: _email,
     Kind.PHONE: _phone,
+    Kind.URL: _url,
+    Kind.NUMBER: _number,
     Kind.YES_NO: _yes_no,
     Kind.CHOICE: _choice,
+    Kind.MULTI_CHOICE: _choices,
     Kind.DATE: _date,
     Kind.DATETIME: _datetime,
 }
@@ -412,6 +494,12 @@ class Form:
     def next_unanswered(self, answers: Answers) -> Field | None:
         return next((f for f in self.active(answers) if f.name not in answers), None)
 
+    def shown(self, answers: Answers, ctx: Context) -> dict[str, str]:
+        """Every answer given as its control shows it (``Field.shown``): a form reopened
+        with these and sent back unchanged gives the same answers."""
+        return {f.name: f.shown(answers.get(f.name), ctx) for f in self.fields
+                if answers.get(f.name) is not None}
+
     def values(self, answers: Answers) -> dict[str, Any]:
         """The answers that count: those of fields that still apply, skipped ones as None."""
         return {f.name: answers.get(f.name) for f in self.active(answers)}
@@ -425,6 +513,9 @@ class Form:
             if not f.applies(answers):
                 continue
             text = (raw.get(f.name) or "").strip()
+            if not text and f.blank_unknown:
+                answers[f.name] = UNKNOWN
+                continue
             if not text:
                 if f.optional:
                     answers[f.name] = None

@@ -282,6 +282,7 @@ ACTIONS = (
            apply=service.record_arrival),
     Action("request_id", "Ask for ID, authority or fee", Permission.DECIDE,
            frozenset({SarState.OPEN}), to_state=SarState.AWAITING_ID,
+           title="Ask for ID/authority/fee",
            aliases=("ask for id", "need id", "ask for fee", "ask for authority"),
            confirm="The clock stops until it arrives, then starts again from day one.",
            form=Form((

@@ -24,14 +24,7 @@ from workflows.people.models import Role
 from workflows.people.permissions import Permission
 from workflows.software import answers, decisions, export, intake, names, reviews, routes
 from workflows.software.models import RequestState, SoftwareRequest, Status
-from workflows.software.screening import (
-    Screening,
-    check_kinds,
-    kind_label,
-    kinds_hint,
-    parse_kinds,
-    screen,
-)
+from workflows.software.screening import DATA_CHOICES, Screening, kind_label, none_alone, screen
 
 _DONT_KNOW = Choice(UNKNOWN, "Don't know", ("not sure",))
 _YES_NO_UNKNOWN = (Choice("yes", "Yes", ("y", "yeah")), Choice("no", "No", ("n", "nope")),
@@ -43,7 +36,7 @@ INTAKE = Form((
           help="For example “IXL”, “Purple Mash”, “Canva for Education”. If it is already "
                "approved I'll tell you at once.",
           checks=(intake.check_new_product,)),
-    Field("website", Kind.TEXT, "Website", "What is its website?" + _UNSURE,
+    Field("website", Kind.URL, "Website", "What is its website?" + _UNSURE,
           help="For example “ixl.com”. It helps the DPO find the vendor's terms.",
           max_length=300, unknown=True),
     Field("purpose", Kind.LONG_TEXT, "What it is for",
@@ -56,10 +49,12 @@ INTAKE = Form((
                "service themselves may need a parent's consent.", max_length=300),
     Field("pupils_use", Kind.CHOICE, "Pupils use it themselves",
           "Will pupils log in or use it themselves?", choices=_YES_NO_UNKNOWN, unknown=True),
-    Field("data_kinds", Kind.TEXT, "Data that goes in",
-          "Which data about pupils or staff goes in? " + kinds_hint(),
-          help=kinds_hint() + ". Count anything you or the pupils type, upload or that the "
-                              "app records.", max_length=300, checks=(check_kinds,)),
+    Field("data_kinds", Kind.MULTI_CHOICE, "Data that goes in",
+          "Which data about pupils or staff goes in? Type the numbers or the names, e.g. "
+          "“1, 4” or “names, photos”.",
+          help="Choose all that apply. Count anything you or the pupils type, upload or that "
+               "the app records.", max_length=300, choices=DATA_CHOICES,
+          checks=(none_alone,)),
     Field("accounts_by", Kind.TEXT, "Who creates the accounts",
           "Who creates the accounts, and with what details? (e.g. “I do, with first name and "
           "class”; “pupils sign up”)" + _UNSURE, unknown=True),
@@ -205,8 +200,7 @@ def _deadline_text(ctx: Context, case: SoftwareRequest) -> str | None:
 
 def _summary_notes(ctx: Context, values: Mapping[str, Any]) -> list[str]:
     notes: list[str] = []
-    # Every answer was checked as it was given, so the kinds parse.
-    found = screen(dict(values) | {"data_kinds": parse_kinds(values["data_kinds"])})
+    found = screen(values)
     notes.append(_note("screening", screening=found))
     if found.open_questions:
         notes.append(_note("open_questions", screening=found))

@@ -10,7 +10,6 @@ overwrite what the DPO recorded since.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from sqlmodel import Session, select
 
 from workflows.audit.models import AuditEvent
 from workflows.core import imports
+from workflows.core.fields import pick, split_list
 from workflows.core.imports import CsvFile, ImportRefused, Problems, check_length, read_date
 from workflows.core.text import fold
 from workflows.core.wording import render
@@ -27,7 +27,7 @@ from workflows.database import saved_id
 from workflows.schools.models import School
 from workflows.software import service
 from workflows.software.models import Dpia, Software, Status
-from workflows.software.screening import DATA_KINDS
+from workflows.software.screening import DATA_CHOICES
 
 # Our column -> the headers schools use for it (folded: lower case, single spaces).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -93,13 +93,9 @@ class Report:
 def _kinds(text: str) -> list[str]:
     """Known categories as their codes; anything else kept as written, not thrown away."""
     found: list[str] = []
-    for token in re.split(r"[;,/\n]|\band\b", text):
-        token = token.strip(" .")
-        if not token:
-            continue
-        low = token.lower()
-        code = next((v for v, label, aliases in DATA_KINDS
-                     if low in (v, label.lower(), *aliases)), token)
+    for item in split_list(text):
+        chosen = pick(DATA_CHOICES, item, numbered=False)
+        code = chosen.value if chosen else item
         if code not in found:
             found.append(code)
     return found

@@ -18,7 +18,7 @@ from workflows.schools.models import School
 from workflows.software.answers import Found, answer_text
 from workflows.software.models import RequestState, SoftwareRequest, Status
 from workflows.software.names import find_in_register, find_pending
-from workflows.software.screening import Screening, parse_kinds, screen
+from workflows.software.screening import Screening, screen
 
 PREFIX = "SW"
 
@@ -73,7 +73,7 @@ def build(ctx: Context, values: Mapping[str, Any]) -> SoftwareRequest:
         purpose=values["purpose"],
         users=values["users"],
         pupils_use=values["pupils_use"],
-        data_kinds=parse_kinds(values["data_kinds"]),
+        data_kinds=list(values["data_kinds"]),
         accounts_by=values["accounts_by"],
         privacy_notice=values["privacy_notice"],
         storage=values["storage"],

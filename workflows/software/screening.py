@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflows.core.fields import UNKNOWN, Invalid
+from workflows.core.fields import UNKNOWN, Choice
 from workflows.core.wording import render
 
 # What goes in: (value, label, aliases). Numbers in the question follow this order.
@@ -38,59 +38,18 @@ _KIND_LABELS = {value: label for value, label, _ in DATA_KINDS}
 PUPIL_KINDS = {"names", "dob", "photos", "assessment", "sen_health", "free_text"}
 
 
-def kinds_hint() -> str:
-    return "Type numbers or names, e.g. “1, 4” or “names, photos”: " + "; ".join(
-        f"{i}. {label}" for i, (_, label, _) in enumerate(DATA_KINDS, 1))
+DATA_CHOICES = tuple(Choice(value, label, aliases) for value, label, aliases in DATA_KINDS)
 
 
-def parse_kinds(text: str) -> list[str]:
-    """The data categories named in ``text``, or Invalid naming the word not understood."""
-    found: list[str] = []
-    for token in _tokens(text):
-        value = _pick(token)
-        if value is None:
-            raise Invalid(f"I don't know the kind of data “{token}”. {kinds_hint()}")
-        if value not in found:
-            found.append(value)
-    if not found:
-        raise Invalid(f"Which data goes in? {kinds_hint()}")
-    if "none" in found and len(found) > 1:
-        raise Invalid("“No personal data” can't go with other kinds of data: which is it?")
-    return found
-
-
-def check_kinds(value: str, answers: Mapping[str, Any], ctx: Any) -> str | None:
-    try:
-        parse_kinds(value)
-    except Invalid as error:
-        return error.message
+def none_alone(value: list[str], answers: Mapping[str, Any], ctx: Any) -> str | None:
+    """“No personal data” is an answer on its own."""
+    if "none" in value and len(value) > 1:
+        return "“No personal data” can't go with other kinds of data: which is it?"
     return None
 
 
 def kind_label(value: str) -> str:
     return _KIND_LABELS.get(value, value)
-
-
-def _tokens(text: str) -> list[str]:
-    tokens: list[str] = []
-    for part in re.split(r"[,;/&+]|\band\b|\n", text.lower()):
-        part = part.strip(" .")
-        if re.fullmatch(r"[\d\s]+", part):
-            tokens += part.split()  # "1 4" is two numbers
-        elif part:
-            tokens.append(part)
-    return tokens
-
-
-def _pick(token: str) -> str | None:
-    if token.isdigit():
-        number = int(token)
-        return DATA_KINDS[number - 1][0] if 1 <= number <= len(DATA_KINDS) else None
-    for value, label, aliases in DATA_KINDS:
-        if token in (value, label.lower(), *aliases):
-            return value
-    starts = [v for v, label, _ in DATA_KINDS if label.lower().startswith(token)]
-    return starts[0] if len(starts) == 1 and len(token) >= 3 else None
 
 
 # Ages at the start of each school year (England): Reception is 4, Year N is N + 4.

@@ -10,8 +10,8 @@ from bot.labels import label
 from bot.slack import blocks, work
 from bot.slack.listeners.answers import after_decision, loading, open_intake
 from bot.slack.listeners.guard import guarded
-from bot.slack.listeners.payloads import declared, message_ref
-from workflows.core import chat
+from bot.slack.listeners.payloads import declared, message_ref, metadata, workflow_named
+from workflows.core import chat, conversation
 from workflows.core import engine as core
 from workflows.core.ui import Text
 from workflows.registry import WORKFLOWS
@@ -30,6 +30,22 @@ def register(bot: SlackBot) -> None:
         name = action["action_id"].split(":", 1)[1]
         if name in WORKFLOWS:
             await open_intake(bot, body["trigger_id"], body["user"]["id"], name)
+
+    @app.action(blocks.EDIT_ANSWERS)
+    @guard
+    async def change_answers(ack, body) -> None:
+        """The summary's "Change answers": the form again, with every answer in it."""
+        await ack()
+        view = body["view"]
+        meta = metadata(view, "conversation", "workflow")
+        workflow = workflow_named(meta["workflow"])
+        shown = await bot.run(body["user"]["id"], conversation.held, meta["conversation"],
+                              school_id=meta.get("school"))
+        await bot.client.views_update(view_id=view["id"], hash=view.get("hash"),
+                                      view=blocks.modal(
+            title=workflow.title, callback_id=f"intake:{meta['workflow']}",
+            blocks=blocks.form_blocks(workflow.intake, shown), submit=label("next"),
+            metadata={"school": meta.get("school")}))
 
     @app.action("open")
     @guard
@@ -51,17 +67,17 @@ def register(bot: SlackBot) -> None:
         _, chosen = declared(reference, action_name)
         where = message_ref(body)
         if chosen.form.fields:
-            async with loading(bot, body["trigger_id"], chosen.label, "decide") as view_id:
+            async with loading(bot, body["trigger_id"], chosen.heading, "decide") as view_id:
                 refusal = await bot.run(user, work.preflight, reference, action_name,
                                         school_id=target.school_id)
                 if refusal:
-                    view = blocks.notice_view(chosen.label, [Text(refusal, "error")])
+                    view = blocks.notice_view(chosen.heading, [Text(refusal, "error")])
                 else:
                     view_blocks = blocks.form_blocks(chosen.form)
                     if chosen.confirm:
                         view_blocks.insert(0, blocks.context(blocks.escape(chosen.confirm)))
                     view = blocks.modal(
-                        title=chosen.label, callback_id="decide", blocks=view_blocks,
+                        title=chosen.heading, callback_id="decide", blocks=view_blocks,
                         submit=label("save"), metadata={
                             "ref": reference, "version": version, "school": target.school_id,
                             "action": action_name, **where})

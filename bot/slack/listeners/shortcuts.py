@@ -36,5 +36,5 @@ def register(bot: SlackBot) -> None:
             form = await bot.run(user, work.consent_form)
             view = blocks.notice_view(title, [Text(form, "error")]) if isinstance(
                 form, str) else blocks.modal(title=title, callback_id="consent", blocks=form,
-                                            submit=label("ask"))
+                                            submit=label("ask"), close=label("close"))
             await bot.client.views_update(view_id=view_id, view=view)

@@ -36,7 +36,7 @@ def register(bot: SlackBot) -> None:
         await ack(response_action="update", view=blocks.modal(
             title=label("photo_consent"), callback_id="consent",
             blocks=blocks.message_blocks(replies, with_buttons=False) + form_blocks,
-            submit=label("ask") if form_blocks else None))
+            submit=label("ask") if form_blocks else None, close=label("close")))
 
     @app.view(re.compile(r"^intake:"))
     @guard

@@ -15,7 +15,6 @@ from bot.teams.turns import chat_key, notice_card, refresh_for
 from workflows.core import conversation, router
 from workflows.core import engine as core
 from workflows.core.context import Context
-from workflows.core.models import Conversation, ConversationStatus
 from workflows.core.ui import Text
 from workflows.core.wording import render
 from workflows.registry import WORKFLOWS
@@ -86,11 +85,8 @@ def intake(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answe
 
 def edit(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answer:
     workflow = WORKFLOWS[data["workflow"]]
-    held = ctx.session.get(Conversation, int(data["conversation"]))
-    answers = (held.answers if held is not None and held.person_id == ctx.person.id
-               and held.status == ConversationStatus.CONFIRMING else {})
     return Answer(cards.intake_form(workflow.name, workflow.title, workflow.intake,
-                                    cards.initial_text(workflow.intake, answers),
+                                    conversation.held(ctx, int(data["conversation"])),
                                     school_id=chosen(ctx)))
 
 
@@ -100,8 +96,7 @@ def confirm(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answ
     if result.reopened is not None:
         # Refused as a whole: back to the form with everything typed still there.
         return Answer(cards.intake_form(
-            workflow.name, workflow.title, workflow.intake,
-            cards.initial_text(workflow.intake, result.reopened), note=result.message,
+            workflow.name, workflow.title, workflow.intake, result.reopened, note=result.message,
             school_id=chosen(ctx)))
     card = cards.message_card(result.replies, school_id=ctx.school.id,
                               refresh_for=refresh_for(ctx, result.replies))
