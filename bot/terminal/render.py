@@ -14,6 +14,7 @@ from rich.text import Text as RichText
 
 from workflows.core.bidi import neutral_reply
 from workflows.core.ui import Card, Document, Question, Reply, Summary, Table, Text
+from workflows.core.wording import render as wording
 
 TONES = {"info": "", "success": "green", "warning": "yellow", "error": "bold red"}
 
@@ -57,9 +58,8 @@ def _summary(s: Summary) -> Panel:
         table.add_row(RichText(label), RichText(value))
     parts = [table]
     parts += [RichText(note, style="cyan") for note in s.notes]
-    hint = ("Type “yes” to save, “edit N” to change an answer, or “cancel”." if s.rows
-            else "Type “yes” to go ahead, or “cancel”.")
-    parts.append(RichText(hint, style="dim"))
+    parts.append(RichText(wording("messages/forms/summary_hint.txt.j2", rows=bool(s.rows)),
+                          style="dim"))
     return Panel(Group(*parts), title=escape(s.title), border_style="yellow")
 
 

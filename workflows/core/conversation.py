@@ -20,7 +20,7 @@ from workflows.core.context import Context
 from workflows.core.declaration import Action, Workflow
 from workflows.core.engine import Conflict, NotFound, card, create, perform
 from workflows.core.engine import message as engine_message
-from workflows.core.fields import Field, Form, FormErrors, Invalid
+from workflows.core.fields import Field, Form, FormErrors, Invalid, Kind
 from workflows.core.models import Conversation, ConversationStatus
 from workflows.core.ui import Card, Option, Question, Reply, Summary, Text
 from workflows.core.wording import render
@@ -30,7 +30,9 @@ CANCEL = {"cancel", "stop", "quit", "exit", "abandon"}
 BACK = {"back", "go back", "previous"}
 SKIP = {"skip", "pass", "don't know", "dont know", "n/a"}
 HELP = {"help", "?", "what?", "huh?", "explain"}
-CONFIRM = {"yes", "y", "confirm", "save", "submit", "ok", "correct", "send"}
+# The summary asks for "save"; "yes" is taken there too, and only there: a yes typed at a
+# question is that question's answer, never the confirmation.
+CONFIRM = {"save", "save it", "yes", "y", "confirm", "submit", "ok", "send"}
 KEEP = {"", "keep", "same", "keep it"}  # chat apps cannot send an empty message
 ACTIVE = (ConversationStatus.ASKING, ConversationStatus.CONFIRMING)
 # Answers being asked again, kept beside the others in the saved answers until re-given.
@@ -182,7 +184,8 @@ def handle(
     doubted = conversation.answers.get(DOUBTED)
     if doubted is not None:
         if word in YES:
-            return _answer(ctx, workflow, conversation, field, doubted)
+            return _alerted(ctx, field, doubted) + _answer(ctx, workflow, conversation, field,
+                                                           doubted)
         conversation.answers = {k: v for k, v in conversation.answers.items() if k != DOUBTED}
         if word in NO:
             _touch(ctx, conversation)
@@ -201,13 +204,19 @@ def handle(
     if word in SKIP and not field.takes_unknown(word):
         return [Text(message("needed", help=field.help.strip()), "warning")] + _prompt(
             ctx, workflow, conversation)
+    replies: list[Reply] = []
+    if field.kind is Kind.LONG_TEXT and len(text.strip()) > field.limit:
+        # A long paste is kept up to the limit, and the person told where it was cut.
+        pasted = text.strip()
+        text = pasted[: field.limit].rstrip()
+        replies.append(Text(message("kept", length=len(pasted), limit=field.limit,
+                                    label=field.label, end=text[-40:]), "warning"))
     try:
         value = field.parse(text, conversation.answers, ctx, _case(ctx, workflow, conversation))
     except Invalid as error:
         if doubted is not None:
             _touch(ctx, conversation)
         return [Text(error.message, "error")] + _prompt(ctx, workflow, conversation)
-    replies: list[Reply] = []
     if field.kind.value in ("date", "datetime"):
         replies.append(Text(message("read_back", label=field.label, shown=field.display(value),
                                     doubt=None, asking=False)))
@@ -216,7 +225,14 @@ def handle(
         conversation.answers = {**conversation.answers, DOUBTED: value}
         _touch(ctx, conversation)
         return replies + _prompt(ctx, workflow, conversation)
-    return replies + _answer(ctx, workflow, conversation, field, value)
+    return replies + _alerted(ctx, field, value) + _answer(ctx, workflow, conversation, field,
+                                                            value)
+
+
+def _alerted(ctx: Context, field: Field, value: Any) -> list[Reply]:
+    """What the answer just taken means for the person now, said before the next question."""
+    said = field.alert(value, ctx) if field.alert is not None else None
+    return [Text(said, "warning")] if said else []
 
 
 def _case(ctx: Context, workflow: Workflow[Any], conversation: Conversation) -> Any:
@@ -395,11 +411,10 @@ def _prompt(ctx: Context, workflow: Workflow[Any], conversation: Conversation) -
     field = _asked(form, conversation)
     previous = _previous(conversation).get(field.name)
     doubted = conversation.answers.get(DOUBTED)
-    # Count as if the answers being revisited still stood, so going back from "5 of 12"
-    # reads "4 of 12", not "4 of 11" because a later question depends on this one.
-    counted = [f.name for f in form.counted(_previous(conversation) | conversation.answers)]
-    if field.name not in counted:
-        counted = [f.name for f in form.counted(conversation.answers)]
+    # Counted from the answers that stand: one being revisited may still bring a question
+    # (a "no" that asks whose data it is), so it is in the total now and never added later.
+    counted = [f.name for f in form.counted(
+        {k: v for k, v in conversation.answers.items() if k not in (PREVIOUS, DOUBTED)})]
     if doubted is not None:
         return [
             Question(

@@ -96,7 +96,7 @@ _DPIA_FIELDS = (
           optional=True),
     Field("dpia_note", Kind.LONG_TEXT, "DPIA record",
           "Its date or reference, or why it is not needed:", ask_if=lambda a: bool(
-              a.get("dpia"))),
+              a.get("dpia")), depends=("dpia",)),
 )
 
 ACTIONS = (
