@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from workflows.breach import export, letters, service, triage
@@ -18,6 +18,7 @@ from workflows.core.declaration import (
     Export,
     Notice,
     Retention,
+    Unfinished,
     Workflow,
 )
 from workflows.core.fields import (
@@ -460,6 +461,8 @@ BREACH = Workflow(
                   "The breach log (Art 33(5)): every breach, reported or not, with its "
                   "decisions.", "breaches", export.export_rows),
     summary_notes=_summary_notes,
+    # Started and not saved: the person is reminded and the DPO team told.
+    unfinished=Unfinished(timedelta(minutes=15), tell_team=True, any_hour=True),
 )
 
 __all__ = ["BREACH"]

@@ -16,6 +16,7 @@ from sqlalchemy import CursorResult, Update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select, update
 
+from workflows.core import unfinished
 from workflows.core.context import Context
 from workflows.core.declaration import Action, Workflow
 from workflows.core.engine import Conflict, NotFound, card, create, perform
@@ -152,6 +153,7 @@ def _open(
     )
     ctx.session.add(conversation)
     ctx.session.flush()
+    unfinished.plan(ctx.session, workflow, conversation, ctx.now)
     return conversation, previous is not None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from workflows.core.context import Context
@@ -16,6 +16,7 @@ from workflows.core.declaration import (
     Export,
     Notice,
     Retention,
+    Unfinished,
     Workflow,
 )
 from workflows.core.fields import (
@@ -414,6 +415,8 @@ SAR = Workflow(
                   "records.", "requests", export.export_rows),
     summary_notes=_summary_notes,
     recompute=service.recompute,
+    # Started and not saved: the person is reminded.
+    unfinished=Unfinished(timedelta(minutes=30)),
 )
 
 __all__ = ["SAR"]
