@@ -287,8 +287,11 @@ def input_element(field: Field, value: str | None) -> dict[str, Any]:
     elif field.kind is Kind.DATE:
         element["type"] = "Input.Date"
     else:
-        element |= {"type": "Input.Text", "maxLength": field.limit,
-                    "isMultiline": field.kind is Kind.LONG_TEXT}
+        element |= {"type": "Input.Text", "isMultiline": field.kind is Kind.LONG_TEXT}
+        if field.kind is not Kind.LONG_TEXT:
+            # A long paste must not be cut silently by the client: the core refuses one over
+            # the limit, saying how long it was, with the text still in the form.
+            element["maxLength"] = field.limit
         if field.kind is Kind.EMAIL:
             element["style"] = "Email"
         elif field.kind is Kind.PHONE:

@@ -370,6 +370,20 @@ def _submit(
     return [Text(said, "success"), card(ctx, workflow, case)]
 
 
+def refusal(ctx: Context, workflow: Workflow[Any], values: dict[str, Any]) -> Invalid | None:
+    """What saving these answers would be refused for, found without saving anything."""
+    savepoint = ctx.session.begin_nested()
+    try:
+        case = workflow.build(ctx, values)
+        if workflow.recompute is not None:
+            workflow.recompute(ctx, case)
+    except Invalid as error:
+        return error
+    finally:
+        savepoint.rollback()
+    return None
+
+
 def _reopen(
     ctx: Context, workflow: Workflow[Any], conversation: Conversation, error: Invalid
 ) -> list[Reply]:
@@ -395,8 +409,12 @@ def _prompt(ctx: Context, workflow: Workflow[Any], conversation: Conversation) -
             for i, f in enumerate(fields, 1)
         )
         if conversation.action is None:
-            notes = tuple(workflow.summary_notes(ctx, form.values(conversation.answers))) if (
-                workflow.summary_notes) else ()
+            values = form.values(conversation.answers)
+            notes = tuple(workflow.summary_notes(ctx, values)) if workflow.summary_notes else ()
+            # What "save" would refuse, said before it is typed (then it goes to the question).
+            refused = refusal(ctx, workflow, values)
+            if refused is not None and refused.message not in notes:
+                notes = (refused.message, *notes)
         else:
             # A text chat has no confirm dialog: an irreversible action's warning goes here.
             confirm = workflow.action(conversation.action).confirm
@@ -501,6 +519,10 @@ def prepare(
         values = workflow.intake.parse_all(raw, ctx)
     except FormErrors as error:
         return Prepared(errors=error.errors)
+    refused = refusal(ctx, workflow, values)
+    if refused is not None and refused.field in {f.name for f in workflow.intake.fields}:
+        # Straight to the answer that fixes it, rather than a summary that "save" would refuse.
+        return Prepared(errors={refused.field: refused.message})
     conversation, _ = _open(
         ctx, channel_key, workflow, answers=values, status=ConversationStatus.CONFIRMING
     )
