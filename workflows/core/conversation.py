@@ -141,6 +141,7 @@ def _open(
     previous = active(ctx, channel_key)
     if previous is not None:
         previous.status = ConversationStatus.CANCELLED
+        unfinished.settle(ctx.session, previous, ctx.now)
     conversation = Conversation(
         school_id=ctx.school_id,
         person_id=ctx.person_id,
@@ -173,6 +174,7 @@ def handle(
     if word in CANCEL:
         conversation.status = ConversationStatus.CANCELLED
         _touch(ctx, conversation)
+        unfinished.settle(ctx.session, conversation, ctx.now)
         case = (ctx.session.get(workflow.model, conversation.target_id)
                 if conversation.target_id is not None else None)
         if case is not None:
@@ -357,6 +359,7 @@ def _submit(
                            saved_version(conversation)) or engine_message(
                 "done", action=action.label)
         savepoint.commit()
+        unfinished.settle(ctx.session, conversation, ctx.now)
     except Invalid as error:
         savepoint.rollback()
         return _reopen(ctx, workflow, conversation, error)
@@ -554,6 +557,7 @@ def confirm(ctx: Context, conversation_id: int) -> Confirmed:
         answers |= _previous(conversation)
         conversation.status = ConversationStatus.CANCELLED
         _touch(ctx, conversation)
+        unfinished.settle(ctx.session, conversation, ctx.now)
         return Confirmed(False, said, replies, reopened=answers)
     ok = any(isinstance(r, Text) and r.tone == "success" for r in replies)
     reference = next((r.reference for r in replies if isinstance(r, Card)), None)

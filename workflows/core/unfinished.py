@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, col, update
 
 from workflows.core.declaration import Unfinished, Workflow
 from workflows.core.models import Conversation, ConversationStatus
@@ -50,6 +50,17 @@ def _write(session: Session, conversation: Conversation, policy: Unfinished, kin
         target=due.isoformat()[:32], due_at=due, working_hours=not policy.any_hour,
         dedupe_key=f"{SUBJECT}:{conversation.id}:{kind}:{due.isoformat()}",
     ).model_dump(exclude={"id"}), "dedupe_key")
+
+
+def settle(session: Session, conversation: Conversation, now: datetime) -> None:
+    """The form was saved or cancelled: its nudges are no longer needed."""
+    session.execute(
+        update(Reminder)
+        .where(col(Reminder.subject_type) == SUBJECT,
+               col(Reminder.subject_id) == conversation.id,
+               col(Reminder.sent_at).is_(None), col(Reminder.cancelled_at).is_(None))
+        .values(cancelled_at=now)
+        .execution_options(synchronize_session=False))
 
 
 class Remind:
