@@ -195,7 +195,8 @@ def test_nudges_are_8am_london_time_and_skip_a_bank_holiday(school: School_) -> 
         ("deadline.overdue.2026-05-28", "dee", london(2026, 5, 28), "2026-05-27"),
     ]
     with Session(school.engine) as session:
-        first = session.exec(select(Reminder).order_by(col(Reminder.due_at))).first()
+        first = session.exec(select(Reminder).where(Reminder.subject_type == "sar")
+                             .order_by(col(Reminder.due_at))).first()
     assert first.due_at == datetime(2026, 5, 13, 7, 0, tzinfo=UTC)
 
 
@@ -248,7 +249,7 @@ def test_case_and_its_nudges_are_written_together_or_not_at_all(
         school.say("sam", "yes")
     assert len(written) == 5
     assert count(school.engine, RightsRequest) == 0
-    assert count(school.engine, Reminder) == 0
+    assert count(school.engine, Reminder, col(Reminder.subject_type) == "sar") == 0
     assert count(school.engine, Notification) == 0
     # The domain refusing while planning: the savepoint drops the case and its rows, the
     # conversation survives and asks again.
@@ -257,12 +258,12 @@ def test_case_and_its_nudges_are_written_together_or_not_at_all(
     school.say("sam", "yes")
     assert len(written) == 5
     assert count(school.engine, RightsRequest) == 0
-    assert count(school.engine, Reminder) == 0
+    assert count(school.engine, Reminder, col(Reminder.subject_type) == "sar") == 0
     assert count(school.engine, Notification) == 0
     monkeypatch.setattr(planner, "insert_all_once", real_insert)
     assert "Saved as SAR-2026-" in school.says("sam", "Behaviour records", "yes")
     assert count(school.engine, RightsRequest) == 1
-    assert count(school.engine, Reminder) == 5
+    assert count(school.engine, Reminder, col(Reminder.subject_type) == "sar") == 5
 
 
 # --- 2. sweeping: in working hours, once ------------------------------------------------------
@@ -455,7 +456,8 @@ def test_pause_cancels_the_nudges_and_resume_plans_new_ones(school: School_) -> 
     said = school.says("dee", f"pause {ref}", "today", "skip", "yes")
     assert "Paused from" in said and "23 November 2026" in said, said
     assert pending(school) == []  # the clock has stopped: nothing to count down to
-    assert count(school.engine, Reminder, col(Reminder.cancelled_at).is_not(None)) == 10
+    assert count(school.engine, Reminder, col(Reminder.cancelled_at).is_not(None),
+                 col(Reminder.subject_type) == "sar") == 10
 
     # The answer arrives Monday 30 November: 8 days did not count, due Wednesday 30 December.
     school.now = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)

@@ -308,8 +308,11 @@ def input_elements(field: Field, value: str | None) -> list[dict[str, Any]]:
     elif field.kind is Kind.NUMBER:
         element |= {"type": "Input.Number", "min": 0}
     else:
-        element |= {"type": "Input.Text", "maxLength": field.limit,
-                    "isMultiline": field.kind is Kind.LONG_TEXT}
+        element |= {"type": "Input.Text", "isMultiline": field.kind is Kind.LONG_TEXT}
+        if field.kind is not Kind.LONG_TEXT:
+            # A long paste must not be cut silently by the client: the core refuses one over
+            # the limit, saying how long it was, with the text still in the form.
+            element["maxLength"] = field.limit
         if field.kind in _TEXT_STYLE:
             element["style"] = _TEXT_STYLE[field.kind]
     # Conditional and optional fields must not block the submit; the core says which are

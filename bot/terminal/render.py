@@ -79,7 +79,8 @@ def _summary(s: Summary) -> Panel:
         table.add_row(RichText(label), RichText(value))
     parts = [table]
     parts += [RichText(note, style="cyan") for note in s.notes]
-    parts.append(RichText(said("summary_hint", rows=bool(s.rows)), style="dim"))
+    parts.append(RichText(wording("messages/forms/summary_hint.txt.j2", rows=bool(s.rows)),
+                          style="dim"))
     return Panel(Group(*parts), title=escape(s.title), border_style="yellow")
 
 

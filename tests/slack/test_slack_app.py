@@ -584,18 +584,12 @@ def test_intake_errors_come_back_on_the_right_block(ws: Workspace) -> None:
     assert "is in the future" in ack["errors"]["received_at"]
     assert ws.cases() == []
 
-    # No way to reply to them: the whole set is refused at Save, and the form comes back
-    # with every answer still in it.
+    # No way to reply to them: what Save would refuse comes back at once, on the answer that
+    # fixes it, with every other answer still in the form (no summary to refuse later).
     ack = ws.submit(modal, sar_values(requester_email=None))
-    assert ack["response_action"] == "update" and ack["view"]["callback_id"] == "confirm"
-    back = ws.submit({**ack["view"], "id": modal["id"]}, {})
-    assert back["response_action"] == "update"
-    assert back["view"]["callback_id"] == "intake:sar"
-    assert back["view"]["blocks"][0]["text"]["text"].startswith(
-        ":no_entry: We need at least one way to reply to them")
-    inputs = {b["block_id"]: b["element"] for b in back["view"]["blocks"][1:]}
-    assert inputs["requester_name"]["initial_value"] == "Jane Parent"
-    assert inputs["relationship"]["initial_option"]["value"] == "parent"
+    assert ack["response_action"] == "errors"
+    assert list(ack["errors"]) == ["requester_email"]
+    assert ack["errors"]["requester_email"].startswith("We need at least one way to reply")
     assert ws.cases() == [] and ws.fake.count("chat.postMessage") == 0
 
 

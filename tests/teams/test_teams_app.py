@@ -91,7 +91,7 @@ def test_sar_by_testflow_from_first_message_to_stored_case(school: School_) -> N
         for answer in PARENT_SAR[1:-1]:
             steps = steps.send(answer).assert_reply(card_says("Question"))
         steps = steps.send(PARENT_SAR[-1]).assert_reply(card_says("Jane Parent",
-                                                                  "“yes” to save"))
+                                                                  "“save” to save"))
         steps = steps.send("yes").assert_reply(card_says("Saved as SAR-", "Jane Parent"))
         await steps.start_test()
 

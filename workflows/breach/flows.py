@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from workflows.breach import export, ico_reference, letters, service, triage
@@ -18,6 +18,7 @@ from workflows.core.declaration import (
     Export,
     Notice,
     Retention,
+    Unfinished,
     Workflow,
 )
 from workflows.core.fields import (
@@ -78,7 +79,8 @@ INTAKE = Form((
           help="When anyone at the school realised. The 72-hour clock for telling the ICO "
                "starts then, so “now” is the usual answer. It can't be in the future.",
           checks=(not_in_future,),
-          plausible=Plausible(3, first_use_floor, FIRST_USE_REASON)),
+          plausible=Plausible(3, first_use_floor, FIRST_USE_REASON),
+          alert=lambda value, ctx: _late(ctx, value)),
     Field("ongoing", Kind.YES_NO, "Still happening",
           "Is it still happening? (yes/no)",
           help="Yes if data is still being exposed (e.g. a shared link still open, emails "
@@ -230,20 +232,20 @@ ACTIONS = (
                Field("how", Kind.LONG_TEXT, "How and when",
                      "How and when will they be told? (e.g. “letter and phone call on "
                      "Monday 7 December”)",
-                     ask_if=_is_yes, checks=LETTER_TEXT),
+                     ask_if=_is_yes, depends=("tell",), checks=LETTER_TEXT),
                Field("exemption", Kind.CHOICE, "Why not",
                      "Why not tell them?",
                      choices=tuple(Choice(k, v, _EXEMPTION_ALIASES.get(k, ()))
                                    for k, v in service.EXEMPTIONS.items()),
-                     ask_if=_is_no),
+                     ask_if=_is_no, depends=("tell",)),
                Field("reason", Kind.LONG_TEXT, "Reason", "Please explain (this goes in the log).",
-                     ask_if=_is_no),
+                     ask_if=_is_no, depends=("tell",)),
                Field("override", Kind.LONG_TEXT, "Why it applies despite the record",
                      "If the record says otherwise (readable to others, or high risk), why does "
                      "this still apply? (or “skip”)",
                      help="An exemption the record contradicts is refused unless you say why "
                           "it still applies; your reason is kept and shown on the log entry.",
-                     optional=True, ask_if=_may_contradict),
+                     optional=True, ask_if=_may_contradict, depends=("tell", "exemption")),
            )),
            apply=service.tell_people, why=("exemption", "reason")),
     Action("account", "Write the account for letters", Permission.DECIDE, _OPEN,
@@ -316,11 +318,20 @@ ACTIONS = (
 )
 
 
+def _late(ctx: Context, found_at: str | None) -> str | None:
+    """Said at once when the 72 hours have already run out: the DPO must hear now."""
+    if not found_at or found_at == UNKNOWN:
+        return None
+    due = breach_deadline(datetime.fromisoformat(found_at), ctx.tz).local_due
+    return render("breach/summary.txt.j2", due=due, late=True) if due <= ctx.local_now else None
+
+
 def _summary_notes(ctx: Context, values: Mapping[str, Any]) -> list[str]:
     if not values.get("found_at"):
         return []
     result = breach_deadline(datetime.fromisoformat(values["found_at"]), ctx.tz)
-    return [render("breach/summary.txt.j2", due=result.local_due)]
+    return [render("breach/summary.txt.j2", due=result.local_due,
+                   late=result.local_due <= ctx.local_now)]
 
 
 def _row(row: str, **facts: Any) -> str:
@@ -467,6 +478,8 @@ BREACH = Workflow(
                   "The breach log (Art 33(5)): every breach, reported or not, with its "
                   "decisions.", "breaches", export.export_rows),
     summary_notes=_summary_notes,
+    # Started and not saved: the person is reminded and the DPO team told.
+    unfinished=Unfinished(timedelta(minutes=15), tell_team=True, any_hour=True),
 )
 
 __all__ = ["BREACH"]

@@ -16,11 +16,12 @@ from sqlalchemy import CursorResult, Update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select, update
 
+from workflows.core import unfinished
 from workflows.core.context import Context
 from workflows.core.declaration import Action, Workflow
 from workflows.core.engine import Conflict, NotFound, card, create, perform
 from workflows.core.engine import message as engine_message
-from workflows.core.fields import Field, Form, FormErrors, Invalid
+from workflows.core.fields import Field, Form, FormErrors, Invalid, Kind
 from workflows.core.models import Conversation, ConversationStatus
 from workflows.core.text import fold
 from workflows.core.ui import Card, Option, Question, Reply, Summary, Text
@@ -31,7 +32,9 @@ CANCEL = {"cancel", "stop", "quit", "exit", "abandon"}
 BACK = {"back", "go back", "previous"}
 SKIP = {"skip", "pass", "don't know", "dont know", "n/a"}
 HELP = {"help", "?", "what?", "huh?", "explain"}
-CONFIRM = {"yes", "y", "confirm", "save", "submit", "ok", "correct", "send"}
+# The summary asks for "save"; "yes" is taken there too, and only there: a yes typed at a
+# question is that question's answer, never the confirmation.
+CONFIRM = {"save", "save it", "yes", "y", "confirm", "submit", "ok", "send"}
 KEEP = {"", "keep", "same", "keep it"}  # chat apps cannot send an empty message
 ACTIVE = (ConversationStatus.ASKING, ConversationStatus.CONFIRMING)
 # Answers being asked again, kept beside the others in the saved answers until re-given.
@@ -139,6 +142,7 @@ def _open(
     previous = active(ctx, channel_key)
     if previous is not None:
         previous.status = ConversationStatus.CANCELLED
+        unfinished.settle(ctx.session, previous, ctx.now)
     conversation = Conversation(
         school_id=ctx.school_id,
         person_id=ctx.person_id,
@@ -151,6 +155,7 @@ def _open(
     )
     ctx.session.add(conversation)
     ctx.session.flush()
+    unfinished.plan(ctx.session, workflow, conversation, ctx.now)
     return conversation, previous is not None
 
 
@@ -170,6 +175,7 @@ def handle(
     if word in CANCEL:
         conversation.status = ConversationStatus.CANCELLED
         _touch(ctx, conversation)
+        unfinished.settle(ctx.session, conversation, ctx.now)
         case = (ctx.session.get(workflow.model, conversation.target_id)
                 if conversation.target_id is not None else None)
         if case is not None:
@@ -183,7 +189,8 @@ def handle(
     doubted = conversation.answers.get(DOUBTED)
     if doubted is not None:
         if word in YES:
-            return _answer(ctx, workflow, conversation, field, doubted)
+            return _alerted(ctx, field, doubted) + _answer(ctx, workflow, conversation, field,
+                                                           doubted)
         conversation.answers = {k: v for k, v in conversation.answers.items() if k != DOUBTED}
         if word in NO:
             _touch(ctx, conversation)
@@ -202,13 +209,19 @@ def handle(
     if word in SKIP and not field.takes_unknown(word):
         return [Text(message("needed", help=field.help.strip()), "warning")] + _prompt(
             ctx, workflow, conversation)
+    replies: list[Reply] = []
+    if field.kind is Kind.LONG_TEXT and len(text.strip()) > field.limit:
+        # A long paste is kept up to the limit, and the person told where it was cut.
+        pasted = text.strip()
+        text = pasted[: field.limit].rstrip()
+        replies.append(Text(message("kept", length=len(pasted), limit=field.limit,
+                                    label=field.label, end=text[-40:]), "warning"))
     try:
         value = field.parse(text, conversation.answers, ctx, _case(ctx, workflow, conversation))
     except Invalid as error:
         if doubted is not None:
             _touch(ctx, conversation)
         return [Text(error.message, "error")] + _prompt(ctx, workflow, conversation)
-    replies: list[Reply] = []
     if field.kind.value in ("date", "datetime"):
         replies.append(Text(message("read_back", label=field.label, shown=field.display(value),
                                     doubt=None, asking=False)))
@@ -217,7 +230,14 @@ def handle(
         conversation.answers = {**conversation.answers, DOUBTED: value}
         _touch(ctx, conversation)
         return replies + _prompt(ctx, workflow, conversation)
-    return replies + _answer(ctx, workflow, conversation, field, value)
+    return replies + _alerted(ctx, field, value) + _answer(ctx, workflow, conversation, field,
+                                                            value)
+
+
+def _alerted(ctx: Context, field: Field, value: Any) -> list[Reply]:
+    """What the answer just taken means for the person now, said before the next question."""
+    said = field.alert(value, ctx) if field.alert is not None else None
+    return [Text(said, "warning")] if said else []
 
 
 def _case(ctx: Context, workflow: Workflow[Any], conversation: Conversation) -> Any:
@@ -340,6 +360,7 @@ def _submit(
                            saved_version(conversation)) or engine_message(
                 "done", action=action.label)
         savepoint.commit()
+        unfinished.settle(ctx.session, conversation, ctx.now)
     except Invalid as error:
         savepoint.rollback()
         return _reopen(ctx, workflow, conversation, error)
@@ -351,6 +372,20 @@ def _submit(
         return [Text(said, "success"), *start(ctx, conversation.channel_key, workflow,
                                               workflow.action(workflow.follow_up), case)]
     return [Text(said, "success"), card(ctx, workflow, case)]
+
+
+def refusal(ctx: Context, workflow: Workflow[Any], values: dict[str, Any]) -> Invalid | None:
+    """What saving these answers would be refused for, found without saving anything."""
+    savepoint = ctx.session.begin_nested()
+    try:
+        case = workflow.build(ctx, values)
+        if workflow.recompute is not None:
+            workflow.recompute(ctx, case)
+    except Invalid as error:
+        return error
+    finally:
+        savepoint.rollback()
+    return None
 
 
 def _reopen(
@@ -378,8 +413,12 @@ def _prompt(ctx: Context, workflow: Workflow[Any], conversation: Conversation) -
             for i, f in enumerate(fields, 1)
         )
         if conversation.action is None:
-            notes = tuple(workflow.summary_notes(ctx, form.values(conversation.answers))) if (
-                workflow.summary_notes) else ()
+            values = form.values(conversation.answers)
+            notes = tuple(workflow.summary_notes(ctx, values)) if workflow.summary_notes else ()
+            # What "save" would refuse, said before it is typed (then it goes to the question).
+            refused = refusal(ctx, workflow, values)
+            if refused is not None and refused.message not in notes:
+                notes = (refused.message, *notes)
         else:
             # A text chat has no confirm dialog: an irreversible action's warning goes here.
             confirm = workflow.action(conversation.action).confirm
@@ -396,11 +435,10 @@ def _prompt(ctx: Context, workflow: Workflow[Any], conversation: Conversation) -
     field = _asked(form, conversation)
     previous = _previous(conversation).get(field.name)
     doubted = conversation.answers.get(DOUBTED)
-    # Count as if the answers being revisited still stood, so going back from "5 of 12"
-    # reads "4 of 12", not "4 of 11" because a later question depends on this one.
-    counted = [f.name for f in form.counted(_previous(conversation) | conversation.answers)]
-    if field.name not in counted:
-        counted = [f.name for f in form.counted(conversation.answers)]
+    # Counted from the answers that stand: one being revisited may still bring a question
+    # (a "no" that asks whose data it is), so it is in the total now and never added later.
+    counted = [f.name for f in form.counted(
+        {k: v for k, v in conversation.answers.items() if k not in (PREVIOUS, DOUBTED)})]
     if doubted is not None:
         return [
             Question(
@@ -485,6 +523,10 @@ def prepare(
         values = workflow.intake.parse_all(raw, ctx)
     except FormErrors as error:
         return Prepared(errors=error.errors)
+    refused = refusal(ctx, workflow, values)
+    if refused is not None and refused.field in {f.name for f in workflow.intake.fields}:
+        # Straight to the answer that fixes it, rather than a summary that "save" would refuse.
+        return Prepared(errors={refused.field: refused.message})
     conversation, _ = _open(
         ctx, channel_key, workflow, answers=values, status=ConversationStatus.CONFIRMING
     )
@@ -529,6 +571,7 @@ def confirm(ctx: Context, conversation_id: int) -> Confirmed:
         answers |= _previous(conversation)
         conversation.status = ConversationStatus.CANCELLED
         _touch(ctx, conversation)
+        unfinished.settle(ctx.session, conversation, ctx.now)
         return Confirmed(False, said, replies,
                          reopened=form_of(workflow, conversation).shown(answers, ctx))
     ok = any(isinstance(r, Text) and r.tone == "success" for r in replies)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from workflows.core.context import Context
@@ -184,6 +184,20 @@ class ClockReminders(Generic[C]):
 
 
 @dataclass(frozen=True)
+class Unfinished:
+    """A form started and not saved is a risk: nudge its person ``after`` this long quiet.
+
+    ``tell_team``: the DPO team is told too that one was started, with who started it and
+    nothing of what it says (a breach's clock may be running before anyone saves it).
+    ``any_hour``: sent outside the school's working hours too.
+    """
+
+    after: timedelta
+    tell_team: bool = False
+    any_hour: bool = False
+
+
+@dataclass(frozen=True)
 class Retention(Generic[C]):
     """How long a finished case is kept (DOMAIN.md 6): a school setting, counted from its end.
 
@@ -290,6 +304,8 @@ class Workflow(Generic[C]):
     # A template: who and what, in a few words, for `cases` (given ``case`` and ``by``, the
     # name of whoever logged it). Listed only to people who may see the case.
     gist: str | None = None
+    # Its intake left unsaved: who is reminded, and when (``core.unfinished``).
+    unfinished: Unfinished | None = None
 
     def notices_on(self, event: str) -> tuple[Notice[C], ...]:
         return tuple(n for n in self.notices if event in n.on)

@@ -156,13 +156,17 @@ SIX_YEARS_REASON = ("it is before {floor}, more than six years ago: longer than 
 UNKNOWN = "unknown"
 DONT_KNOW = {"don't know", "dont know", "do not know", "not sure", "unsure", "unknown",
              "no idea", "idk"}
-_YES = {"yes", "y", "yeah", "yep", "true", "1"}
-_NO = {"no", "n", "nope", "false", "0"}
+# Words only: a "1" typed at a yes/no question is a slip (a choice number, a count), not a yes.
+_YES = {"yes", "y", "yeah", "yep"}
+_NO = {"no", "n", "nope"}
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _PHONE = re.compile(r"^\+?[\d\s()-]{7,20}$")
 _URL = re.compile(r"^(https?://)?[\w-]+(\.[\w-]+)+(:\d+)?([/?#]\S*)?$", re.IGNORECASE)
 _NUMBER = re.compile(r"^(?:about |around |roughly |~)?(\d[\d,]*)$")
-DEFAULT_MAX = {Kind.LONG_TEXT: 4000}
+# The same everywhere: Slack's text input holds 3,000 characters, so the chat and Teams keep
+# no more, and a longer paste in the chat is cut there and the person told (``conversation``).
+LONG_TEXT_LIMIT = 3000
+DEFAULT_MAX = {Kind.LONG_TEXT: LONG_TEXT_LIMIT}
 
 
 @dataclass(frozen=True)
@@ -185,6 +189,9 @@ class Field:
     after: tuple[After, ...] = ()
     until: tuple[After, ...] = ()
     plausible: Plausible | None = None
+    # Said as soon as the answer is taken, when it changes what the person should do now
+    # (a breach found more than 72 hours ago is already late).
+    alert: Callable[[Any, Context], str | None] | None = None
 
     @property
     def limit(self) -> int:
@@ -467,6 +474,16 @@ def describe_moment(value: date | datetime | str, ctx: Context) -> str:
 @dataclass(frozen=True)
 class Form:
     fields: tuple[Field, ...]
+
+    def __post_init__(self) -> None:
+        # A question asked only sometimes must say which earlier answers decide it: the
+        # count shown counts it until they are given, so the count never grows.
+        seen: set[str] = set()
+        for f in self.fields:
+            if f.ask_if is not None and (not f.depends or not set(f.depends) <= seen):
+                raise ValueError(f"{f.name}: a conditional question must name, in depends, "
+                                 "the earlier questions its condition reads")
+            seen.add(f.name)
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)

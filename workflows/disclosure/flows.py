@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from workflows.core.context import Context
 from workflows.core.dates import describe_date, describe_typed
 from workflows.core.declaration import (
@@ -13,6 +15,7 @@ from workflows.core.declaration import (
     Export,
     Notice,
     Retention,
+    Unfinished,
     Workflow,
 )
 from workflows.core.fields import (
@@ -283,6 +286,8 @@ DISCLOSURE = Workflow(
                   "parties)", "The disclosure log: every request for someone's data from the "
                   "police and others, with what was decided, on what basis, and what was "
                   "sent.", "requests", export.export_rows),
+    # Started and not saved: the person is reminded.
+    unfinished=Unfinished(timedelta(minutes=30)),
 )
 
 __all__ = ["DISCLOSURE"]

@@ -20,6 +20,7 @@ from workflows.notifications.models import Notification
 PRIORITIES: tuple[tuple[str, int], ...] = (
     ("breach.*", 0),  # a new breach, and every event on one
     ("reminder.clock", 0),  # a breach's clock nudges: hours, not days, are left
+    ("reminder.unfinished", 1),  # a form left unsaved: nothing reached the DPO yet
     ("*.new", 1),  # a new case for the DPO team: its legal clock has started
     ("*.unreachable", 1),  # someone's messages cannot be delivered: tell the team soon
     ("*.undeliverable", 1),

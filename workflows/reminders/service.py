@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, Engine, or_
 from sqlmodel import Session, col, select, update
 from sqlmodel.sql.expression import SelectOfScalar
 
+from workflows.core import unfinished
 from workflows.core.declaration import DeadlineReminders, Workflow
 from workflows.core.timeleft import time_left
 from workflows.core.wording import render
@@ -143,7 +144,8 @@ class DeadlineHandler:
 def handlers(registry: Registry) -> dict[str, Handler]:
     """What every reminder subject's rows say, derived from the declarations: each
     workflow's deadline nudges, the reminders it declares beside them, and the digest."""
-    found: dict[str, Handler] = {"digest": _digest_handler}
+    found: dict[str, Handler] = {"digest": _digest_handler,
+                                 unfinished.SUBJECT: unfinished.Remind(registry)}
     for workflow in registry.values():
         if workflow.reminders is not None:
             found[workflow.name] = DeadlineHandler(workflow)

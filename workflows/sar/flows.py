@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from workflows.core.context import Context
@@ -16,6 +16,7 @@ from workflows.core.declaration import (
     Export,
     Notice,
     Retention,
+    Unfinished,
     Workflow,
 )
 from workflows.core.fields import (
@@ -98,11 +99,13 @@ INTAKE = Form(
               help="Say no when a parent asks for their child's data, or a solicitor for a "
                    "client's."),
         Field("subject_name", Kind.TEXT, "Whose data", "Whose data is it about? (full name)",
-              help="For a pupil, their name as the school records it.", ask_if=_about_other),
+              help="For a pupil, their name as the school records it.", ask_if=_about_other,
+              depends=("about_requester",)),
         Field("authority_needed", Kind.YES_NO, "Authority to be checked",
               "Do we still need written authority from the person the data is about? (yes/no)",
               help="A third party needs the person's written authority. If we do, the clock "
-                   "starts when it arrives.", ask_if=_third_party),
+                   "starts when it arrives.", ask_if=_third_party,
+              depends=("relationship",)),
         Field("requester_email", Kind.EMAIL, "Email", "Their email address? (or “skip”)",
               optional=True, max_length=320),
         Field("requester_phone", Kind.PHONE, "Phone", "Their phone number? (or “skip”)",
@@ -335,7 +338,8 @@ ACTIONS = (
                Field("outcome", Kind.CHOICE, "Outcome", "What was the outcome?", choices=OUTCOMES),
                Field("reason", Kind.LONG_TEXT, "Reasons",
                      "Which exemptions or redactions, and why? (these go in the letter)",
-                     ask_if=_needs_reason, checks=(absolute_times,)),
+                     ask_if=_needs_reason, depends=("outcome",),
+                     checks=(absolute_times,)),
                Field("responded_on", Kind.DATE, "Responded on", "When did the response go?",
                      help=_DATE_HELP, checks=(not_in_future,), after=(_AFTER_RECEIVED,)),
                Field("method", Kind.CHOICE, "How", "How was it sent?", choices=METHODS),
@@ -414,6 +418,8 @@ SAR = Workflow(
                   "records.", "requests", export.export_rows),
     summary_notes=_summary_notes,
     recompute=service.recompute,
+    # Started and not saved: the person is reminded.
+    unfinished=Unfinished(timedelta(minutes=30)),
 )
 
 __all__ = ["SAR"]

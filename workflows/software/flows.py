@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from workflows.core.context import Context
@@ -16,6 +17,7 @@ from workflows.core.declaration import (
     DeadlineReminders,
     Export,
     Notice,
+    Unfinished,
     Workflow,
 )
 from workflows.core.fields import UNKNOWN, Choice, Field, Form, Kind
@@ -92,7 +94,7 @@ _DPIA_FIELDS = (
           optional=True),
     Field("dpia_note", Kind.LONG_TEXT, "DPIA record",
           "Its date or reference, or why it is not needed:", ask_if=lambda a: bool(
-              a.get("dpia"))),
+              a.get("dpia")), depends=("dpia",)),
 )
 
 ACTIONS = (
@@ -270,6 +272,8 @@ SOFTWARE = Workflow(
     export=Export("software", "software", "the software register",
                   "The software register: each product's status, data, conditions, DPIA and "
                   "review date.", "products", export.export_rows),
+    # Started and not saved: the person is reminded.
+    unfinished=Unfinished(timedelta(minutes=30)),
 )
 
 __all__ = ["SOFTWARE"]
