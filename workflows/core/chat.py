@@ -190,7 +190,8 @@ def _help(ctx: Context, channel_key: str, match: re.Match[str] | None) -> list[R
     return [Text(render("messages/help_short.txt.j2", person=ctx.person, school=ctx.school,
                         workflows=list(WORKFLOWS.values()),
                         decides=can(ctx.person, Permission.DECIDE),
-                        consent=can(ctx.person, Permission.CONSENT_LOOKUP)))]
+                        consent=can(ctx.person, Permission.CONSENT_LOOKUP),
+                        elsewhere=membership.elsewhere(ctx)))]
 
 
 def _more(ctx: Context, channel_key: str, match: re.Match[str] | None) -> list[Reply]:
