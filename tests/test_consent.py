@@ -444,9 +444,12 @@ def test_cli_consent_settings(cli_env: dict[str, str]) -> None:
 
 
 def test_help_lists_consent_questions_only_to_those_allowed(school: School_) -> None:
-    assert "class photo 4B" in school.says("sam", "help")  # open to all staff by default
+    assert "class photo 4B" in school.says("sam", "more")  # open to all staff by default
+    assert "Amelia Smith on the website" in school.says("sam", "help")
     restrict_lookups(school)
-    assert "class photo 4B" in school.says("dee", "help")
-    staff_help = school.says("sam", "help")
+    assert "class photo 4B" in school.says("dee", "more")  # the whole help
+    assert "Amelia Smith on the website" in school.says("dee", "help")
+    assert "Amelia Smith on the website" not in school.says("sam", "help")
+    staff_help = school.says("sam", "more")
     assert "class photo 4B" not in staff_help
     assert "withdrew consent for social media" in staff_help  # anyone may record a withdrawal

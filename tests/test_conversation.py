@@ -407,7 +407,9 @@ def test_help_shows_the_field_help_and_asks_again(school: School_, field: str, s
     start_until(school, field)
     before = answers_of(school)
     replies = school.say("sam", "help")
-    assert texts(replies) == [(shown, "info")]
+    (help_, commands) = texts(replies)
+    assert help_ == (shown, "info")
+    assert "“cases” or “more” (everything I do) answer and this question waits" in commands[0]
     assert asked(replies).field == field
     assert answers_of(school) == before
 

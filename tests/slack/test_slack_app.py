@@ -741,7 +741,7 @@ def test_dpo_help_is_private_and_lists_the_workflows(ws: Workspace) -> None:
     assert words(answer.args["blocks"]).startswith("Hello Sam Teacher. I help Hillside Primary "
                                                    "look after personal data.")
     for workflow in WORKFLOWS.values():
-        assert f"{workflow.summary}: type “{workflow.triggers[0]}”" in words(
+        assert f"“{workflow.triggers[0]}”: {workflow.summary[0].lower()}" in words(
             answer.args["blocks"])
     assert [c.method for c in ws.fake.calls() if c.method.startswith("chat.")] == []
 

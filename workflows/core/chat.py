@@ -15,24 +15,23 @@ from sqlmodel import col, select
 from workflows.audit import service as audit
 from workflows.consent.access import may_look_up
 from workflows.core import conversation as conversations
-from workflows.core import router
+from workflows.core import references, router
 from workflows.core.cases import cases, column, of_school
 from workflows.core.context import Context
 from workflows.core.declaration import Route, Workflow
 from workflows.core.engine import Conflict, NotFound, check_may_start, load, may_start, view
-from workflows.core.engine import message as engine_message
 from workflows.core.fields import describe_moment
 from workflows.core.models import Conversation, ConversationStatus
 from workflows.core.ui import Document, Reply, Table, Text
 from workflows.core.wording import render
 from workflows.people.models import Person
 from workflows.people.permissions import Permission, PermissionDenied, can, can_view
-from workflows.registry import WORKFLOWS, by_prefix
+from workflows.registry import WORKFLOWS
 from workflows.schools import membership
 from workflows.schools.trust import trust_cases
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
-REFERENCE = r"(?P<ref>[A-Za-z]{2,5}-\d{4}-\d{3,})"
+REFERENCE = references.TYPED  # as people type them: “SAR-2026-0002”, “sar 2”, “#2”
 
 
 def message(event: str, **facts: Any) -> str:
@@ -46,7 +45,11 @@ def respond(ctx: Context, channel_key: str, text: str) -> list[Reply]:
         if current is None:
             break
         if conversations.claim(ctx, current):
-            return conversations.handle(ctx, WORKFLOWS[current.workflow], current, text)
+            asking = WORKFLOWS[current.workflow]
+            aside = _aside(ctx, channel_key, asking, current, text)
+            if aside is not None:
+                return aside
+            return conversations.handle(ctx, asking, current, _unquoted(text))
         # Another message of this conversation was saved meanwhile: read it again, so this
         # one answers the question asked now (or finds the form finished).
         ctx.session.expire(current)
@@ -65,7 +68,43 @@ def respond(ctx: Context, channel_key: str, text: str) -> list[Reply]:
             return [Text(error.message, "error")]
     if workflow := router.started_by(stripped):
         return _start(ctx, channel_key, workflow)
-    return [Text(message("not_understood"), "warning"), *_help(ctx, channel_key, None)]
+    return [Text(message("not_understood", typed=stripped,
+                         guesses=router.nearest(stripped, INTENTS)), "warning")]
+
+
+def _aside(ctx: Context, channel_key: str, workflow: Workflow[Any],
+           current: Conversation, text: str) -> list[Reply] | None:
+    """A command typed in the middle of a form (“cases”, “SAR-2026-0002”, “more”): answered,
+    and the form waits at its question. The rule, so that no real answer is taken for one:
+    only a whole message that is exactly such a command, a reference written with its year;
+    “sar 2” or “#2” there is an answer, and so is a command in quotes (“"cases"”)."""
+    stripped = " ".join(text.strip().split())
+    if (stripped.startswith("#") or re.fullmatch(r"[a-z]+\s*\d{1,6}", stripped, re.I)):
+        return None
+    found = router.question(stripped, tuple(r for r in INTENTS if r.aside))
+    if found is None:
+        return None
+    route, match = found
+    try:
+        replies = route.handler(ctx, channel_key, match)
+    except (NotFound, Conflict, PermissionDenied) as error:
+        replies = [Text(error.message, "error")]
+    what = workflow.title if current.action is None else workflow.action(current.action).label
+    return [*replies, Text(message("form_waits", what=what)),
+            *conversations.ask_again(ctx, workflow, current)]
+
+
+def _unquoted(text: str) -> str:
+    """A command word given as an answer, in quotes: the answer, without them."""
+    stripped = text.strip()
+    quotes = {'"': '"', "“": "”", "'": "'", "‘": "’"}
+    if len(stripped) > 2 and quotes.get(stripped[0]) == stripped[-1]:
+        inner = stripped[1:-1].strip()
+        word = inner.lower().rstrip(".!")
+        if word in conversations.CANCEL or router.question(
+                inner, tuple(r for r in INTENTS if r.aside)):
+            return inner
+    return text
 
 
 def lookup(ctx: Context, text: str) -> list[Reply]:
@@ -81,7 +120,9 @@ def lookup(ctx: Context, text: str) -> list[Reply]:
             return [Text(error.message, "error")]
     if not stripped:
         return _help(ctx, "", None)
-    return [Text(message("not_here", typed=stripped), "warning"), *_help(ctx, "", None)]
+    return [Text(message("not_here", typed=stripped,
+                         guesses=router.nearest(stripped, tuple(r for r in INTENTS if r.lookup))),
+                 "warning")]
 
 
 def greet(ctx: Context, channel_key: str) -> list[Reply]:
@@ -148,6 +189,15 @@ def _start(ctx: Context, channel_key: str, workflow: Workflow[Any]) -> list[Repl
 
 
 def _help(ctx: Context, channel_key: str, match: re.Match[str] | None) -> list[Reply]:
+    """Short: the things staff do most, then “more” for the rest."""
+    return [Text(render("messages/help_short.txt.j2", person=ctx.person, school=ctx.school,
+                        workflows=list(WORKFLOWS.values()),
+                        decides=can(ctx.person, Permission.DECIDE),
+                        consent=can(ctx.person, Permission.CONSENT_LOOKUP),
+                        elsewhere=membership.elsewhere(ctx)))]
+
+
+def _more(ctx: Context, channel_key: str, match: re.Match[str] | None) -> list[Reply]:
     return [
         Text(
             render(
@@ -224,13 +274,13 @@ def _gist(ctx: Context, template: str, case: Any) -> str:
 
 
 def _show(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
-    workflow = _workflow_for(match.group("ref"))
-    return [view(ctx, workflow, load(ctx, workflow, match.group("ref")))]
+    workflow, reference = references.resolve(ctx, match.group("ref"))
+    return [view(ctx, workflow, load(ctx, workflow, reference))]
 
 
 def _history(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
-    workflow = _workflow_for(match.group("ref"))
-    case = load(ctx, workflow, match.group("ref"))
+    workflow, reference = references.resolve(ctx, match.group("ref"))
+    case = load(ctx, workflow, reference)
     events = audit.history(ctx.session, workflow.name, case.id)
     audit.record(ctx, f"{workflow.name}.viewed", workflow.name, case.id, case.reference,
                  what="history")
@@ -272,8 +322,8 @@ def _when(value: str | None, ctx: Context) -> str:
 
 
 def _letter(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
-    workflow = _workflow_for(match.group("ref"))
-    case = load(ctx, workflow, match.group("ref"))
+    workflow, reference = references.resolve(ctx, match.group("ref"))
+    case = load(ctx, workflow, reference)
     if not can(ctx.person, Permission.DECIDE):
         raise PermissionDenied(message("letters_for_dpo"))
     kind = (match.group("kind") or "").lower().replace(" ", "_")
@@ -286,7 +336,7 @@ def _letter(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]
 
 
 def _act(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
-    workflow = _workflow_for(match.group("ref"))
+    workflow, reference = references.resolve(ctx, match.group("ref"))
     verb = match.group("verb").lower().strip()
     action = next(
         (
@@ -298,7 +348,7 @@ def _act(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
     )
     if action is None:
         return [Text(message("unknown_action", verb=verb), "warning")]
-    case = load(ctx, workflow, match.group("ref"))
+    case = load(ctx, workflow, reference)
     check_may_start(ctx, workflow, action, case)
     return conversations.start(ctx, channel_key, workflow, action, case)
 
@@ -320,25 +370,29 @@ def _school(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]
     return membership.switch(ctx, match.groupdict().get("school"))
 
 
-def _workflow_for(reference: str) -> Workflow[Any]:
-    workflow = by_prefix(reference.split("-", 1)[0])
-    if workflow is None:
-        raise NotFound(engine_message("not_found", reference=reference.upper()))
-    return workflow
-
-
 # What the chat itself answers; then the questions the workflows and the consent register
 # declare (``core.router``); last, an action on a case (“close SAR-2026-0001”).
 INTENTS: tuple[Route, ...] = (
-    Route.of(r"^(help|\?|menu|hi|hello|hey|start|what can you do\??)$", _help, lookup=True),
-    Route.of(r"^(?P<scope>my|open|all|closed)?\s*(cases|requests|list)$", _cases, lookup=True),
-    Route.of(r"^(show |view |open |case )?" + REFERENCE + r"$", _show, lookup=True),
-    Route.of(r"^(history|audit|timeline) " + REFERENCE + r"$", _history, lookup=True),
+    # Not an aside: “help” in a form explains the question being asked.
+    Route.of(r"^(help|\?|menu|hi|hello|hey|start|what can you do\??)$", _help, lookup=True,
+             example="help", words=("help", "menu", "commands", "what")),
+    Route.of(r"^(more|more help|help more|everything|all commands|commands)$", _more,
+             lookup=True, aside=True),
+    Route.of(r"^(?P<scope>my|open|all|closed)?\s*(cases|requests|list|reports)$", _cases,
+             lookup=True, example="cases", words=("cases", "case", "requests", "reports", "list",
+                                                  "mine", "open", "closed"), aside=True),
+    Route.of(r"^(show |view |open |case |find |where is |what about )?" + REFERENCE + r"\??$",
+             _show, lookup=True, aside=True),
+    Route.of(r"^(history|audit|timeline)( of)? " + REFERENCE + r"$", _history, lookup=True,
+             example="history SAR-2026-0001", words=("history", "audit", "timeline", "who"),
+             aside=True),
     Route.of(r"^(letter|letters|draft) " + REFERENCE + r"(\s+(?P<kind>[\w ]+))?$", _letter,
-             lookup=True),
-    Route.of(r"^digest$", _digest, lookup=True),
+             lookup=True, example="letter SAR-2026-0001", words=("letter", "letters", "draft"),
+             aside=True),
+    Route.of(r"^digest$", _digest, lookup=True, example="digest",
+             words=("digest", "summary", "weekly", "overview"), aside=True),
     Route.of(r"^(?:trust|trust cases|all schools|every school|cases (?:at|in|for) "
-             r"(?:all|every|each) schools?)$", _trust, lookup=True),
+             r"(?:all|every|each) schools?)$", _trust, lookup=True, aside=True),
     Route.of(r"^(?:my |which )?schools?\??$", _school, lookup=True),
     Route.of(r"^(?:school|switch(?: schools?)?(?: to)?|change schools?(?: to)?|"
              r"work (?:at|for|in|with)) (?P<school>.+?)[.!]?$", _school, lookup=True),

@@ -201,7 +201,7 @@ def handle(
         return _answer(ctx, workflow, conversation, field, previous[field.name])
     if word in HELP:
         said = field.help or message("field_help", question=field.question, hint=_hint(field))
-        return [Text(said)] + _prompt(ctx, workflow, conversation)
+        return [Text(said), Text(message("while_asking"))] + _prompt(ctx, workflow, conversation)
     if word in BACK:
         return _back(ctx, workflow, conversation)
     if word in SKIP and field.optional and not field.takes_unknown(word):

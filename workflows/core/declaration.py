@@ -134,6 +134,9 @@ class Notice(Generic[C]):
     confirm: bool = False
 
 
+Handler = Callable[[Context, str, re.Match[str]], list[Reply]]
+
+
 @dataclass(frozen=True)
 class Route:
     """A question answered straight away, without a form (“is IXL approved?”, “consent Amelia
@@ -146,11 +149,19 @@ class Route:
     pattern: re.Pattern[str]
     handler: Callable[[Context, str, re.Match[str]], list[Reply]]
     lookup: bool = False
+    # How a person would ask it, offered as “Did you mean …?” when a message reads close to
+    # ``words`` (typos allowed) but matched nothing.
+    example: str = ""
+    words: tuple[str, ...] = ()
+    # A whole-message command that may be typed in the middle of a form (“cases”): it is
+    # answered and the form waits, instead of being read as the answer to its question.
+    aside: bool = False
 
     @classmethod
     def of(cls, pattern: str, handler: Callable[[Context, str, re.Match[str]], list[Reply]],
-           *, lookup: bool = False) -> Route:
-        return cls(re.compile(pattern, re.IGNORECASE), handler, lookup)
+           *, lookup: bool = False, example: str = "", words: tuple[str, ...] = (),
+           aside: bool = False) -> Route:
+        return cls(re.compile(pattern, re.IGNORECASE), handler, lookup, example, words, aside)
 
 
 @dataclass(frozen=True)
@@ -298,6 +309,9 @@ class Workflow(Generic[C]):
     # When what the deadline asks for was done, while the case stays open (a breach's ICO
     # decision): from then on every listing reads the deadline as met, not overdue.
     met_at: Callable[[C], datetime | None] = lambda case: None
+    # Words that make it a near guess when a message matched nothing (“I lost my phone”
+    # with no trigger in it still suggests a breach report): offered, never started.
+    words: tuple[str, ...] = ()
     # What one case is called, where a workflow covers several kinds (an educational-record
     # request is not a subject access request); None: the workflow's title.
     case_title: Callable[[C], str] | None = None

@@ -6,6 +6,8 @@ here, so a workflow is reached by the same words everywhere.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Any
 
 from workflows.core.declaration import Route, Workflow
@@ -23,9 +25,10 @@ def named(word: str) -> Workflow[Any] | None:
 
 def started_by(text: str) -> Workflow[Any] | None:
     """The workflow free text asks to start: the first with a trigger within it (“I sent it
-    to the wrong parent” starts a breach report)."""
+    to the wrong parent” starts a breach report), as whole words (“necessary” is no SAR)."""
     text = fold(text)
-    return next((w for w in WORKFLOWS.values() if any(t in text for t in w.triggers)), None)
+    return next((w for w in WORKFLOWS.values()
+                 if any(re.search(rf"\b{re.escape(t)}\b", text) for t in w.triggers)), None)
 
 
 def routes() -> tuple[Route, ...]:
@@ -40,3 +43,37 @@ def question(text: str, candidates: tuple[Route, ...]) -> tuple[Route, re.Match[
         if match := route.pattern.match(text):
             return route, match
     return None
+
+
+@dataclass(frozen=True)
+class Guess:
+    """Something near what was typed: a phrase to type, and the workflow it starts (if any)."""
+
+    typed: str
+    workflow: Workflow[Any] | None = None
+
+
+def nearest(text: str, candidates: tuple[Route, ...], limit: int = 3) -> list[Guess]:
+    """The two or three things the bot can do that read closest to ``text``: its words
+    against each workflow's triggers and words and each route's words, forgiving typos.
+    With nothing close, the workflows people start most (the first declared)."""
+    typed = [w for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2]
+    scored: list[tuple[float, int, Guess]] = []
+    offers: list[tuple[tuple[str, ...], Guess]] = [
+        ((w.name, *w.triggers, *w.words), Guess(w.triggers[0], w)) for w in WORKFLOWS.values()
+    ] + [(r.words, Guess(r.example)) for r in candidates if r.example]
+    for order, (vocabulary, guess) in enumerate(offers):
+        known = {word for phrase in vocabulary for word in phrase.lower().split()}
+        score = sum(max((SequenceMatcher(None, word, k).ratio() for k in known), default=0)
+                    for word in typed)
+        close = sum(1 for word in typed
+                    if any(SequenceMatcher(None, word, k).ratio() >= 0.7 for k in known))
+        if close:
+            scored.append((-close - score / 100, order, guess))
+    unique: list[Guess] = []
+    for _, _, guess in sorted(scored, key=lambda s: s[:2]):
+        if guess.typed not in (g.typed for g in unique):
+            unique.append(guess)
+    if not unique:
+        unique = [Guess(w.triggers[0], w) for w in WORKFLOWS.values()]
+    return unique[:limit]

@@ -231,6 +231,8 @@ SOFTWARE = Workflow(
     triggers=("new software", "new app", "request software", "software request",
               "software approval",
               "approve an app", "new website", "request an app"),
+    words=("app", "software", "website", "tool", "platform", "approve", "approval",
+           "sign", "start"),
     model=SoftwareRequest,
     intake=INTAKE,
     start_permission=Permission.START_CASE,

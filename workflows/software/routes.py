@@ -11,7 +11,7 @@ import re
 from workflows.audit import service as audit
 from workflows.consent import routes as consent
 from workflows.core.context import Context
-from workflows.core.declaration import Route
+from workflows.core.declaration import Handler, Route
 from workflows.core.ui import Reply, Table, Text
 from workflows.core.wording import render
 from workflows.software import answers as software
@@ -50,10 +50,22 @@ def register(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply
     )]
 
 
+def _asked(pattern: str, handler: Handler) -> Route:
+    """A read-only question about the register, offered as “can I use IXL?” when near."""
+    return Route.of(pattern, handler, lookup=True, example="can I use IXL?",
+                    words=("software", "app", "apps", "approved", "allowed", "register", "use",
+                           "using", "platform", "tool", "program", "safe"))
+
+
 ROUTES = (
-    Route.of(r"^(?:software )?(?:register|list)$|^software$", register, lookup=True),
-    Route.of(r"^is (?P<product>.+?) (?:approved|allowed|ok|okay|safe|on the register|"
-             r"in the register)\??$", answer, lookup=True),
-    Route.of(r"^(?:can|may|could) (?:i|we) use (?P<product>.+?)\??$", answer, lookup=True),
-    Route.of(r"^software (?!request\b|approval\b)(?P<product>.+?)\??$", answer, lookup=True),
+    _asked(r"^(?:software )?(?:register|list)$|^software$", register),
+    _asked(r"^is (?P<product>.+?) (?:approved|allowed|ok|okay|safe|on the register|"
+           r"in the register)\??$", answer),
+    _asked(r"^(?:can|may|could) (?:i|we) use (?P<product>.+?)\??$", answer),
+    # “I'd like to start using ClassDojo with Y1-Y6”, “we want to use Seesaw”
+    _asked(r"^(?:i|we)(?:'d| would)? (?:like|want|wants|need|plan|hope) to (?:start )?"
+           r"(?:use|using|try|trial|sign up (?:to|for)) (?P<product>.+?)[.!?]?$", answer),
+    _asked(r"^(?:can|may|could) (?:i|we) (?:start using|try|trial|sign up (?:to|for)) "
+           r"(?P<product>.+?)\??$", answer),
+    _asked(r"^software (?!request\b|approval\b)(?P<product>.+?)\??$", answer),
 )
