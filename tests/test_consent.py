@@ -251,7 +251,7 @@ def restrict_lookups(school: School_) -> None:
 def test_permission_and_audit(loaded: School_) -> None:
     # DOMAIN.md 4: the staff who take the photos may ask, by default.
     assert loaded.says("sam", "can I put Amelia Smith on the website").startswith("Yes")
-    assert "class photo 4B" in loaded.says("sam", "help")
+    assert "class photo 4B" in loaded.says("sam", "more")
     restrict_lookups(loaded)
     refused = loaded.says("sam", "can I put Amelia Smith on the website")
     assert refused == (

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workflows.core import router
+from workflows.core import router, unfinished
 from workflows.core.chat import INTENTS
 from workflows.core.declaration import CREATED, OWNER, REQUESTER, TEAM
 from workflows.people.models import Role
@@ -58,10 +58,12 @@ def test_the_sweep_derives_a_handler_for_every_reminder_the_workflows_declare() 
             assert found[workflow.name] == DeadlineHandler(workflow)
         for subject, handler in workflow.reminder_handlers.items():
             assert found[subject] is handler
-    assert set(found) == {"digest"} | {w.name for w in WORKFLOWS.values() if w.reminders} | {
+    # The core's own: the digest, and the nudge for a form left unsaved (``core.unfinished``).
+    core = {"digest", unfinished.SUBJECT}
+    assert set(found) == core | {w.name for w in WORKFLOWS.values() if w.reminders} | {
         s for w in WORKFLOWS.values() for s in w.reminder_handlers}
     # Only what it is given: a sweep for one workflow sends nothing of another's.
-    assert set(handlers({"sar": WORKFLOWS["sar"]})) == {"digest", "sar"}
+    assert set(handlers({"sar": WORKFLOWS["sar"]})) == core | {"sar"}
 
 
 def _imports() -> dict[str, set[str]]:

@@ -27,6 +27,9 @@ SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
 # Teams refuses a message over about 28 KB; the activity around the card needs some room.
 CARD_BYTES = 24_000
+# Teams shows at most six actions on a card (its host config's maxActions): the rest go
+# behind a "More…" that opens them in place.
+MAX_ACTIONS = 6
 TEXT_LIMIT = 4_000  # one TextRun: a long letter is split into several
 REFRESH_USERS = 60  # Teams runs a card's refresh automatically for at most 60 users
 COLOR = {"info": "default", "success": "good", "warning": "warning", "error": "attention"}
@@ -87,10 +90,19 @@ def adaptive_card(body: list[dict[str, Any]], actions: Sequence[dict[str, Any]] 
     if summary:
         card["fallbackText"] = neutral(summary)
     if actions:
-        card["actions"] = list(actions)
+        card["actions"] = _within_max(list(actions))
     if refresh:
         card["refresh"] = refresh
     return fit(card)
+
+
+def _within_max(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if len(actions) <= MAX_ACTIONS:
+        return actions
+    keep = MAX_ACTIONS - 1
+    more = {"type": "AdaptiveCard", "body": [], "actions": _within_max(actions[keep:])}
+    return [*actions[:keep], {"type": "Action.ShowCard", "title": label("more_actions"),
+                              "card": more}]
 
 
 def fit(card: dict[str, Any]) -> dict[str, Any]:
@@ -323,6 +335,8 @@ def input_elements(field: Field, value: str | None) -> list[dict[str, Any]]:
                     "errorMessage": fixed("messages/forms/required.txt.j2")}
     if value not in (None, ""):
         element["value"] = neutral(value)
+        if field.kind is Kind.NUMBER and str(value).isdigit():
+            element["value"] = int(value)  # Input.Number holds a number, not its text
     if field.kind is not Kind.DATETIME:
         return [element]
     time: dict[str, Any] = {"type": "Input.Time", "id": INPUT + field.name + TIME,

@@ -623,7 +623,7 @@ def test_a_retried_dm_is_answered_once_and_advances_once(ws: Workspace) -> None:
     ws.live.settle()
     replies = ws.fake.calls("chat.postMessage")
     assert len(replies) == 2
-    assert replies[1].args["text"] == "Question 2 of 11"
+    assert replies[1].args["text"] == "Question 2 of 13"
     assert said(replies[1]).startswith("*Who made the request? (their full name)*")
     with session_scope(ws.engine) as session:
         (talk,) = session.exec(select(Conversation)).all()
@@ -757,8 +757,8 @@ def test_dpo_with_a_reference_shows_the_card_only_to_the_asker(ws: Workspace) ->
     # Each command is answered by its own task after the ack: either may finish first.
     refused, shown = sorted(ws.fake.calls("response_url"),
                             key=lambda call: "I can't find" not in words(call.args["blocks"]))
-    assert refused.args == {"text": "A message from the DPO bot", "response_type": "ephemeral",
-                            "blocks": refused.args["blocks"]}
+    assert refused.args == {"text": "Not done: open this message to see why",
+                            "response_type": "ephemeral", "blocks": refused.args["blocks"]}
     assert words(refused.args["blocks"]) == (
         f":no_entry: I can't find a case {reference} that you can see.")
     assert shown.args["response_type"] == "ephemeral"

@@ -46,7 +46,7 @@ def step(ws: Workspace, alert: Call, action: str, values: dict[str, Any] | None 
     assert ws.live.send(ws.click(alert, action)).status == 200
     if values is not None:
         opened = ws.fake.wait_for("views.open", modals + 1)[-1]
-        modal = ws.fake.views[opened.response["view"]["id"]]
+        modal = ws.fake.filled(opened)
         assert modal["callback_id"] == "decide"
         assert ws.submit(modal, values, DPO) == {}
     ws.fake.wait_for("chat.update", updates + 1)
@@ -131,7 +131,7 @@ def test_a_sar_taken_paused_resumed_and_closed_from_one_message(ws: Workspace) -
 def test_a_breach_decided_and_closed_from_one_message(ws: Workspace) -> None:
     assert ws.live.send(ws.slack.shortcut("start:breach", user_id=STAFF)).status == 200
     opened = ws.fake.wait_for("views.open")[-1]
-    modal = ws.fake.views[opened.response["view"]["id"]]
+    modal = ws.fake.filled(opened)
     ack = ws.submit(modal, {
         "what_happened": {"value": plain_text_input("Emailed Tom's report to the wrong parent")},
         "found_at": {"value": plain_text_input("now")},
@@ -168,7 +168,7 @@ def test_a_breach_decided_and_closed_from_one_message(ws: Workspace) -> None:
 def test_a_software_request_asked_about_then_approved_from_one_message(ws: Workspace) -> None:
     assert ws.live.send(ws.slack.shortcut("start:software", user_id=STAFF)).status == 200
     opened = ws.fake.wait_for("views.open")[-1]
-    modal = ws.fake.views[opened.response["view"]["id"]]
+    modal = ws.fake.filled(opened)
     ack = ws.submit(modal, software_values(dpa=static_select("yes")))
     assert ws.submit({**ack["view"], "id": modal["id"]}, {})["view"]["title"]["text"] == "Saved"
     ws.live.settle()

@@ -113,7 +113,7 @@ def test_change_answers_brings_the_form_back_and_it_round_trips(
     before = ws.fake.count("views.open")
     ws.live.send(ws.slack.slash_command("/dpo", name, user_id=STAFF))
     opened = ws.fake.wait_for("views.open", before + 1)[-1]
-    modal = ws.fake.views[opened.response["view"]["id"]]
+    modal = ws.fake.filled(opened)
     assert modal["callback_id"] == f"intake:{name}"
 
     first = ws.submit(modal, state(name, when))
@@ -124,10 +124,11 @@ def test_change_answers_brings_the_form_back_and_it_round_trips(
     assert edit["elements"][0]["text"]["text"] == "Change answers"
     assert "go back" not in json.dumps(summary)
 
+    updates = ws.fake.count("views.update")
     ws.live.send(ws.slack.block_actions(
         blocks.EDIT_ANSWERS, block_id=blocks.EDIT_ANSWERS, user_id=STAFF,
         view={**summary, "id": modal["id"], "hash": ws.fake.views[modal["id"]]["hash"]}))
-    updated = ws.fake.wait_for("views.update")[-1]
+    updated = ws.fake.wait_for("views.update", updates + 1)[-1]
     assert updated.response["ok"], updated.response
     form = ws.fake.views[modal["id"]]
     assert form["callback_id"] == f"intake:{name}"

@@ -101,8 +101,13 @@ def card_of(activity: Activity) -> dict[str, Any]:
 
 
 def actions(card: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The card's buttons by their title."""
-    return {a["title"]: a for a in card.get("actions", [])}
+    """The card's buttons by their title, those behind "More…" too (a person opens it)."""
+    found: dict[str, dict[str, Any]] = {}
+    for a in card.get("actions", []):
+        found[a["title"]] = a
+        if a.get("type") == "Action.ShowCard":
+            found |= actions(a["card"])
+    return found
 
 
 class Members:

@@ -193,7 +193,7 @@ def _help(ctx: Context, channel_key: str, match: re.Match[str] | None) -> list[R
     return [Text(render("messages/help_short.txt.j2", person=ctx.person, school=ctx.school,
                         workflows=list(WORKFLOWS.values()),
                         decides=can(ctx.person, Permission.DECIDE),
-                        consent=can(ctx.person, Permission.CONSENT_LOOKUP),
+                        consent=may_look_up(ctx),
                         elsewhere=membership.elsewhere(ctx)))]
 
 
