@@ -108,8 +108,10 @@ def _table(t: Table) -> RichTable | RichText:
     if not t.rows:
         return RichText(f"{t.title}: {t.empty}")
     table = RichTable(title=escape(t.title), title_justify="left")
-    for column in t.columns:
-        table.add_column(escape(column))
+    for i, column in enumerate(t.columns):
+        # The first column is what a person types next (a reference): never cut or wrapped.
+        table.add_column(escape(column), no_wrap=i == 0, min_width=max(
+            (len(row[0]) for row in t.rows), default=0) if i == 0 else None)
     for row in t.rows:
         table.add_row(*(RichText(cell) for cell in row))
     return table
