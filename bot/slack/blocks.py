@@ -135,6 +135,8 @@ def button(b: Button) -> dict[str, Any]:
             "confirm": plain(clip(b.label, 30), 30),
             "deny": plain(label("not_now"), 30),
         }
+        if b.style == "danger":  # the dialog's confirm button is red too: it cannot be undone
+            element["confirm"]["style"] = "danger"
     return element
 
 

@@ -120,12 +120,16 @@ def size(card: Mapping[str, Any]) -> int:
     return len(json.dumps(card, ensure_ascii=False).encode())
 
 
-def execute(title: str, verb: str, data: Mapping[str, Any], style: str | None = None
-            ) -> dict[str, Any]:
+def execute(title: str, verb: str, data: Mapping[str, Any], style: str | None = None,
+            *, inputs: bool = True) -> dict[str, Any]:
+    """``inputs=False`` for a way out of a form: Teams will not send an action whose
+    associated inputs are empty but required, so "Not now" would stay disabled."""
     action: dict[str, Any] = {"type": "Action.Execute", "title": title[:100], "verb": verb,
                               "data": dict(data)}
     if style:
         action["style"] = style
+    if not inputs:
+        action["associatedInputs"] = "none"
     return action
 
 
@@ -249,7 +253,7 @@ def decision_form(c: Card, action_label: str, action: str, value: str, form: For
     data = {"action": action, "value": value}
     return adaptive_card(body, [
         execute(label("save") if form.fields else action_label, DECIDE, data, "positive"),
-        execute(label("not_now"), REFRESH, _at({"ref": c.reference}, school_id)),
+        execute(label("not_now"), REFRESH, _at({"ref": c.reference}, school_id), inputs=False),
     ])
 
 

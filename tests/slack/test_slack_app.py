@@ -536,13 +536,14 @@ def test_double_click_decides_once_and_tells_the_second_who_did(ws: Workspace) -
 def test_extend_asks_reasons_in_a_modal_and_updates_the_message(ws: Workspace) -> None:
     reference, alert = dpo_alert(ws)
     extend = button_for(alert.args["blocks"], "extend")
-    assert extend["confirm"]["text"]["text"] == (
-        "The requester must be told, with reasons, within the first month.")  # confirm dialog
+    assert "confirm" not in extend  # the modal carries the warning: no dialog before it
 
     assert ws.live.send(ws.click(alert, "extend")).status == 200
     opened = ws.fake.wait_for("views.open", 2)[-1]  # after the intake modal
     modal = ws.fake.filled(opened)
     assert modal["callback_id"] == "decide"
+    assert modal["blocks"][0]["elements"][0]["text"] == (
+        "The requester must be told, with reasons, within the first month.")
     assert [b.get("block_id") for b in modal["blocks"] if b["type"] == "input"] == [
         "reason", "notice_on"]
     assert modal["blocks"][1]["element"]["type"] == "plain_text_input"
@@ -1034,7 +1035,7 @@ def test_dpo_bot_slack_http_runs_a_sar_from_command_to_decision(
                                  user_id=DPO))
         card = fake.wait_for("chat.postMessage", posted + 1, timeout=10)[-1]
         extend = button_for(card.args["blocks"], "extend")
-        assert extend["value"] == f"{one}|2|{school_id}" and "confirm" in extend
+        assert extend["value"] == f"{one}|2|{school_id}" and "confirm" not in extend
         message = fake.messages[(card.response["channel"], card.response["ts"])]
         post(slack.block_actions("act:extend", value=extend["value"], block_id=f"case:{one}",
                                  user_id=DPO, channel_id=dm_channel_id(DPO), message=message))

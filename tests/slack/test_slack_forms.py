@@ -154,3 +154,13 @@ def test_every_modal_title_is_whole_within_24_characters() -> None:
     titles += [a.heading for w in WORKFLOWS.values() for a in w.actions if a.form.fields]
     long = [t for t in titles if len(t) > blocks.TITLE_LIMIT]
     assert long == []
+
+
+def test_a_confirmation_dialog_is_red_only_for_what_cannot_be_undone() -> None:
+    from workflows.core.ui import Button
+
+    close = blocks.button(Button("close", "Close", "close X", "X|1|", "danger", "Final."))
+    pause = blocks.button(Button("pause", "Pause", "pause X", "X|1|", "default", "Sure?"))
+    assert close["confirm"]["style"] == "danger" and close["style"] == "danger"
+    assert "style" not in pause["confirm"]
+

@@ -296,6 +296,16 @@ def test_every_kind_of_card_is_valid_adaptive_card_1_5() -> None:
         assert card_problems(card) == [], json.dumps(card)[:1500]
 
 
+def test_not_now_on_every_decision_form_can_be_clicked_with_its_inputs_empty() -> None:
+    """Teams disables an action whose associated inputs are required and empty."""
+    forms = [c for c in every_card()
+             if any(a.get("verb") == cards.DECIDE for a in c.get("actions", []))]
+    assert forms
+    for card in forms:
+        ways_out = [a for a in card["actions"] if a["verb"] == cards.REFRESH]
+        assert [a.get("associatedInputs") for a in ways_out] == ["none"], ways_out
+
+
 def test_every_card_fits_in_a_teams_message() -> None:
     for card in every_card():
         assert cards.size(card) <= cards.CARD_BYTES

@@ -106,7 +106,9 @@ def card(ctx: Context, workflow: Workflow[Any], case: Any) -> Card:
             command=f"{action.name.replace('_', ' ')} {case.reference}",
             value=Target(case.reference, case.version, case.school_id).value,
             style=action.style,  # type: ignore[arg-type]
-            confirm=action.confirm,
+            # An action with questions shows its warning above them: a dialog first and
+            # then a form would ask twice.
+            confirm=None if action.form.fields else action.confirm,
         )
         for action in workflow.actions
         if can(ctx.person, action.permission) and action.available(ctx, case)
