@@ -849,8 +849,10 @@ def test_only_the_dpo_team_drafts_letters(school: School_) -> None:
             school.says("hal", f"letter {REF} acknowledgement"))
     assert "Dear Jane Parent," in letter(school, "acknowledgement", who="vic")
     assert ("Which letter? Type “letter SAR-2026-0001 NAME” with one of: acknowledgement, "
-            "id_request, clarification, extension, response, refusal.") in school.says(
+            "id request, clarification, extension, response, refusal.") in school.says(
                 "dee", f"letter {REF} thankyou")
+    # The name is typed as the list shows it, with a space.
+    assert "Dear Jane Parent," in school.says("dee", f"letter {REF} id request")
 
 
 # ---------------------------------------------------------------------------------------------
