@@ -88,6 +88,18 @@ def test_a_sar_counts_what_may_be_asked_and_a_changed_answer_adds_nothing_later(
     assert isinstance(school.say("sam", "Tom Parent")[-1], Summary)
 
 
+def test_enter_passes_an_optional_question_by_and_a_required_one_asks_again(
+        school: School_) -> None:
+    for line in PARENT_SAR[:7]:
+        asked = _question(school.say("sam", line))
+    assert (asked.field, asked.optional) == ("requester_phone", True)
+    assert _question(school.say("sam", "")).field == "requester_address"  # as "skip"
+    assert _question(school.say("sam", "")).field == "channel"
+    refused = school.say("sam", "")
+    assert _question(refused).field == "channel"
+    assert "Please give an answer" in text_of(refused)
+
+
 def test_yes_no_takes_words_and_yes_at_a_question_never_saves(school: School_) -> None:
     school.says("sam", "report a breach", "I emailed a pupil's report to the wrong parent",
                 "today 9:00")

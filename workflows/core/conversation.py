@@ -204,7 +204,8 @@ def handle(
         return [Text(said), Text(message("while_asking"))] + _prompt(ctx, workflow, conversation)
     if word in BACK:
         return _back(ctx, workflow, conversation)
-    if word in SKIP and field.optional and not field.takes_unknown(word):
+    # Enter on an optional question (a terminal can send nothing) passes it by.
+    if (word in SKIP or not word) and field.optional and not field.takes_unknown(word):
         return _answer(ctx, workflow, conversation, field, None)
     if word in SKIP and not field.takes_unknown(word):
         return [Text(message("needed", help=field.help.strip()), "warning")] + _prompt(
