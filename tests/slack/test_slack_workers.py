@@ -122,3 +122,11 @@ def test_closing_the_bot_ends_its_workers(school: School_, fake: FakeSlack) -> N
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_worker_processes_start_only_where_they_pay(school: School_) -> None:
+    """On SQLite one writer at a time: workers would cost memory and add nothing."""
+    from bot.cli.slack import default_workers
+
+    expected = 0 if school.engine.dialect.name == "sqlite" else 2
+    assert default_workers(school.engine) == expected
