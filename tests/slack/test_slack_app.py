@@ -197,6 +197,8 @@ def as_answered(fake: FakeSlack, view: Mapping[str, Any], ack: dict[str, Any],
     database made it say "Saving…", what ``views.update`` brought the modal later (errors
     under their fields, the next view, or a decision's notice for a modal that closes), so a
     test reads the same on a loaded machine."""
+    if ack.get("response_action") == "update":
+        fake.acked_update(view["id"], ack["view"], updates_before)
     if ack.get("response_action") != "update" or words(ack["view"]["blocks"]) != SAVING:
         return ack
     deadline = time.monotonic() + timeout

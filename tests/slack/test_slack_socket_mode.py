@@ -205,6 +205,7 @@ def test_dpo_bot_slack_in_socket_mode_from_shortcut_to_decision_through_reconnec
         time.sleep(1)  # time enough for a second answer to anything answered twice
         assert replies_to(fake, STAFF) == answered + 1
         assert fake.count("chat.update") == 2 and len(stored_cases(school)) == 1
+        assert fake.count("views.open") == 2  # the shortcut after the drop opened one form
         assert len([c for c in fake.calls("chat.postMessage")
                     if c.response["channel"] == dm_channel_id(STAFF)
                     and f"Saved as {case.reference}." in words(c.args.get("blocks") or [])]
