@@ -1,9 +1,9 @@
 """A database under load, for the Slack tests that prove an ack never waits for it.
 
 Every SQL statement of the bot's engine can be slowed (``on``: each waits a little and notes
-how many modals had been opened when it ran) or held (``hold``: each waits until
-``release``), so a test can tell what Slack got while the database had not answered yet,
-with no timing to guess.
+how many modals had been opened when it ran) or held (``hold``: each, and each new
+connection, waits until ``release``), so a test can tell what Slack got while the database
+had not answered yet, with no timing to guess.
 """
 
 from __future__ import annotations
@@ -30,9 +30,16 @@ class SlowDatabase:
             if self.on:
                 self.opened_then.append(self.fake.count("views.open"))
                 time.sleep(0.05)
-            if not self.open.is_set():
-                self.waited += 1
-                assert self.open.wait(60), "the database was held and never released"
+            self.wait_if_held()
+
+        @event.listens_for(ws.engine, "do_connect")
+        def connecting(*_: Any) -> None:
+            self.wait_if_held()  # then connects as it would have
+
+    def wait_if_held(self) -> None:
+        if not self.open.is_set():
+            self.waited += 1
+            assert self.open.wait(60), "the database was held and never released"
 
     def hold(self) -> None:
         """From now on every statement waits for ``release``."""

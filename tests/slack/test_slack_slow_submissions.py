@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import School_
+from tests.conftest import School_, make_school
+from tests.test_faults import Cut
 
 from .fake_slack import FakeSlack, dm_channel_id
 from .signing import datepicker, plain_text_input
@@ -53,6 +54,13 @@ def ws(school: School_, fake: FakeSlack) -> Iterator[Workspace]:
 @pytest.fixture
 def slow(ws: Workspace) -> SlowDatabase:
     return SlowDatabase(ws)
+
+
+@pytest.fixture
+def cws(cut: Cut, fake: FakeSlack) -> Iterator[Workspace]:
+    for each in workspace(make_school(cut.engine), fake):
+        yield each
+        cut.restore()
 
 
 def submitted_while_held(ws: Workspace, slow: SlowDatabase, view: dict[str, Any],
@@ -184,3 +192,35 @@ def test_a_quick_database_still_answers_in_the_ack(ws: Workspace) -> None:
     summary = ack(sar_values())
     assert summary["response_action"] == "update" and summary["view"]["callback_id"] == "confirm"
     assert view_updates(ws.fake, modal["id"]) == 1  # its filling when it opened, no more
+
+
+def test_a_database_lost_while_saving_is_said_above_the_form_as_typed(
+    cws: Workspace, cut: Cut, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The ack has gone ("Saving…"); the database is then cut before the bot could reach
+    it: the modal says nothing was saved, above everything typed, ready to send again."""
+    modal = cws.open_intake(STAFF)
+    slow = SlowDatabase(cws)
+    cws.engine.dispose()  # the next statement needs a new connection: held, then cut
+    slow.hold()
+    try:
+        response = cws.live.send(cws.slack.view_submission(view=modal, values=sar_values(),
+                                                           user_id=STAFF))
+        ack = ack_body(response.body)
+        cws.fake.acked_update(modal["id"], ack["view"], 1)
+        cut.cut()
+    finally:
+        slow.release()
+    assert_saving(ack, modal["title"]["text"])
+    cws.fake.wait_for("views.update", 2)
+    cws.live.settle()
+    shown = cws.fake.views[modal["id"]]
+    assert shown["callback_id"] == "intake:sar" and shown["submit"]["text"] == "Next"
+    said = words(shown["blocks"])
+    assert said.startswith(":no_entry: Sorry, I can't reach the database just now"), said
+    typed = {b["block_id"]: b["element"] for b in shown["blocks"] if b["type"] == "input"}
+    assert typed["requester_name"]["initial_value"] == "Jane Parent"
+    assert "Jane Parent" not in caplog.text and "Traceback" not in caplog.text
+    cut.restore()
+    summary = cws.submit(shown, sar_values())
+    assert summary["response_action"] == "update" and summary["view"]["callback_id"] == "confirm"
