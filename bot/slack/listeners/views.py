@@ -26,7 +26,7 @@ from bot.slack.listeners.guard import failure, guarded
 from bot.slack.listeners.payloads import declared, metadata, workflow_named
 from workflows.core import conversation
 from workflows.core.engine import Decision
-from workflows.core.ui import Text
+from workflows.core.ui import Reply, Text
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackBot
@@ -116,7 +116,8 @@ def register(bot: SlackBot) -> None:
     async def consent_asked(ack, body, view) -> None:
         user, title = body["user"]["id"], label("photo_consent")
 
-        def shown(answer: tuple[Any, list[dict[str, Any]], dict[str, str] | None]) -> Answer:
+        def shown(answer: tuple[list[Reply], list[dict[str, Any]], dict[str, str] | None]
+                  ) -> Answer:
             replies, form_blocks, errors = answer
             # The answer stays in the modal, seen by the asker alone, above the question as
             # they typed it, so a "which Amelia?" is answered by editing it and asking again.
