@@ -342,6 +342,63 @@ def loading_view(title: str, callback_id: str) -> dict[str, Any]:
                  submit=None)
 
 
+def saving_view(title: str) -> dict[str, Any]:
+    """What a submitted modal shows while the core answers (``listeners.views``): it has
+    nothing to submit, and closing it loses nothing already sent."""
+    return modal(title=title, callback_id="notice", blocks=[context(escape(label("saving")))],
+                 submit=None, close=label("close"))
+
+
+# What views.update takes of a view; the rest of a submitted one (id, state, hash...) is Slack's.
+_VIEW_KEYS = ("type", "title", "close", "submit", "callback_id", "private_metadata",
+              "clear_on_close", "notify_on_close", "external_id")
+ERROR_BLOCK = "error:"
+
+
+def as_typed(view: Mapping[str, Any], errors: Mapping[str, str] | None = None,
+             above: Sequence[Reply] = ()) -> dict[str, Any]:
+    """A submitted modal again, every input as it was typed, each error under its field and
+    ``above`` on top: what ``response_action: errors`` shows, for when the ack has gone."""
+    values = (view.get("state") or {}).get("values") or {}
+    kept: list[dict[str, Any]] = []
+    for block in view.get("blocks") or []:
+        if str(block.get("block_id", "")).startswith(ERROR_BLOCK):
+            continue  # the errors of an earlier try
+        block = json.loads(json.dumps(block))
+        if block.get("type") == "input":
+            element = block.get("element") or {}
+            _refill(element, (values.get(block.get("block_id")) or {}).get(
+                element.get("action_id")) or {})
+        kept.append(block)
+        error = (errors or {}).get(block.get("block_id", ""))
+        if error:
+            kept.append({"type": "context", "block_id": ERROR_BLOCK + block["block_id"],
+                         "elements": [mrkdwn(":warning: " + escape(error))]})
+    shown = {key: view[key] for key in _VIEW_KEYS if key in view}
+    shown["blocks"] = (message_blocks(above, with_buttons=False) + kept)[:MODAL_BLOCKS]
+    return shown
+
+
+# A control's state as submitted, and the property that shows it again.
+_TYPED = {"value": "initial_value", "selected_date": "initial_date",
+          "selected_time": "initial_time", "selected_option": "initial_option",
+          "selected_options": "initial_options"}
+
+
+def _refill(element: dict[str, Any], typed: Mapping[str, Any]) -> None:
+    # Slack refuses an initial option that is not one of the element's own, exactly.
+    options = {o.get("value"): o for o in element.get("options") or []}
+    for name, initial in _TYPED.items():
+        element.pop(initial, None)
+        value = typed.get(name)
+        if name == "selected_option" and value:
+            value = options.get(value.get("value"))
+        elif name == "selected_options" and value:
+            value = [options[o.get("value")] for o in value if o.get("value") in options]
+        if value not in (None, "", []):
+            element[initial] = value
+
+
 def notice_view(title: str, replies: Sequence[Reply]) -> dict[str, Any]:
     """A view that only tells (it is saved): nothing is left to cancel, so it closes."""
     return modal(title=title, callback_id="notice", blocks=message_blocks(replies,

@@ -197,6 +197,16 @@ class FakeSlack:
         with self._lock:
             self._injected.setdefault(method, []).append(injected)
 
+    def acked_update(self, view_id: str, view: dict[str, Any], updates_before: int) -> None:
+        """Slack applying a submission's ack ``response_action: update``: the modal replaced,
+        with a new hash, so a ``views.update`` carrying the submitted view's hash is refused
+        as stale. Skipped if the app updated the view since (``updates_before`` updates
+        then): Slack had the ack first."""
+        with self._lock:
+            if sum(1 for c in self._calls if c.method == "views.update"
+                   and c.args.get("view_id") == view_id) == updates_before:
+                self._store_view(view, view_id)
+
     # -- inspection --------------------------------------------------------------------------
 
     def calls(self, method: str | None = None) -> list[Call]:

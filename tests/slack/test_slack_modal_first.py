@@ -9,16 +9,14 @@ filled with is the whole form. On SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from tests.conftest import School_
 
 from .fake_slack import FakeSlack
+from .slow_database import SlowDatabase
 from .test_slack_app import (
     DPO,
     NEWCOMER,
@@ -40,21 +38,6 @@ def fake() -> Iterator[FakeSlack]:
 @pytest.fixture
 def ws(school: School_, fake: FakeSlack) -> Iterator[Workspace]:
     yield from workspace(school, fake)
-
-
-class SlowDatabase:
-    """Each statement waits a little (a database under load), and notes how many modals
-    had been opened when it ran."""
-
-    def __init__(self, ws: Workspace) -> None:
-        self.opened_then: list[int] = []
-        self.fake, self.on = ws.fake, False
-
-        @event.listens_for(ws.engine, "before_cursor_execute")
-        def slow(*_: Any) -> None:
-            if self.on:
-                self.opened_then.append(self.fake.count("views.open"))
-                time.sleep(0.05)
 
 
 def test_a_newcomers_form_opens_before_slack_and_the_database_are_asked(

@@ -2,7 +2,8 @@
 small ``register``.
 
 Every listener acks first (Slack allows 3 seconds) and then does the work; the only
-exceptions are modal submissions, whose validation errors must travel in the ack itself.
+exceptions are modal submissions, whose validation errors travel in the ack itself when the
+core answers in time, and otherwise reach the modal after a "Saving…" ack (``views``).
 Each is ``guarded``: whatever fails, the person is answered privately and one line logged.
 """
 
