@@ -278,8 +278,8 @@ class Field:
             return describe_date(date.fromisoformat(value))
         if self.kind is Kind.DATETIME:
             return describe_typed(datetime.fromisoformat(value))
-        if self.kind is Kind.PERSON:
-            return str(value["name"])
+        if self.kind is Kind.PERSON:  # a name alone in a record from before the kind
+            return str(value["name"] if isinstance(value, dict) else value)
         return str(value)
 
     @property
