@@ -140,6 +140,7 @@ ACTIONS = (
            aliases=("assign",),
            form=Form((Field("person", Kind.PERSON, "Decided by",
                             "Who should decide it? (a number from the list, or their name)",
+                            help="The DPO or a deputy: only they decide software requests.",
                             people=people.deciders, people_why="deciders"),)),
            apply=decisions.reassign),
 )
