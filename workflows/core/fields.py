@@ -166,7 +166,7 @@ _NO = {"no", "n", "nope"}
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _PHONE = re.compile(r"^\+?[\d\s()-]{7,20}$")
 _URL = re.compile(r"^(https?://)?[\w-]+(\.[\w-]+)+(:\d+)?([/?#]\S*)?$", re.IGNORECASE)
-_SLACK_USER = re.compile(r"[UW][A-Z0-9]{6,}")
+_SLACK_USER = re.compile(r"[UW](?=[A-Z]*\d)[A-Z0-9]{6,}")  # U024BE7LH: a digit in it
 _NUMBER = re.compile(r"^(?:about |around |roughly |~)?(\d[\d,]*)$")
 # The same everywhere: Slack's text input holds 3,000 characters, so the chat and Teams keep
 # no more, and a longer paste in the chat is cut there and the person told (``conversation``).
@@ -451,16 +451,17 @@ def _named(field: Field, text: str, ctx: Context, allowed: Sequence[Person]) -> 
         col(Person.id) == (int(token) if token != text and token.isdigit() else -1)))).first()
     if by_account is not None:
         return by_account
-    if _SLACK_USER.fullmatch(text):  # someone picked in Slack who has no record here
-        raise Invalid(refusal("person_no_account", allowed=[p.name for p in allowed]))
     try:
         return colleague(allowed, text, "")
     except Invalid as error:
         if error.message:
             raise  # several of them answer to it
-    everyone = list(ctx.session.exec(here.order_by(col(Person.id))))
-    return colleague(everyone, text, refusal("person_unknown", typed=text,
-                                             allowed=[p.name for p in allowed]))
+    names = [p.name for p in allowed]
+    # Someone picked in Slack whom no record here is linked to, or a name no one has.
+    nobody = (refusal("person_no_account", allowed=names)
+              if ctx.adapter == "slack" and _SLACK_USER.fullmatch(text)
+              else refusal("person_unknown", typed=text, allowed=names))
+    return colleague(ctx.session.exec(here.order_by(col(Person.id))), text, nobody)
 
 
 def colleague(candidates: Iterable[Person], name: str, nobody: str) -> Person:
