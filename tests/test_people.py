@@ -227,7 +227,7 @@ def test_command_line_reads_are_audited_as_whoever_ran_them(hillside: School_,
 
 
 def test_one_colleague_finder_folds_case_accents_and_punctuation() -> None:
-    """``people.colleague``: a whole name first, else the only name that holds what was typed;
+    """``fields.colleague``: a whole name first, else the only name that holds what was typed;
     the refusal for no one is the caller's, for several the same everywhere."""
     team = [Person(school_id=1, name=n) for n in
             ("Zoë O'Brien", "Sam Teacher", "Kim Teacher", "Al Khan", "Alice Khan")]
