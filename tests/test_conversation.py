@@ -475,19 +475,25 @@ def test_the_domain_refusing_the_whole_form_reopens_the_question_at_fault(
 
 def test_an_action_the_domain_refuses_changes_nothing_and_asks_again(school: School_) -> None:
     log_case(school)
-    assert summary(say_all(school, "dee", f"assign {REF}", "Nobody")).rows == (
-        ("1. Assign to", "Nobody"),)
+    # Told after the first month: only the service, on applying it, can say so.
+    assert summary(say_all(school, "dee", f"extend {REF}", "Over 400 emails to review",
+                           "1 February 2027")).rows[1] == (
+        "2. Requester told on", "Monday 1 February 2027")
     replies = school.say("dee", "yes")
-    assert texts(replies) == [("Nobody called “Nobody” uses the bot at this school yet.", "error")]
-    assert (asked(replies).field, asked(replies).current) == ("person", "Nobody")
+    assert texts(replies) == [("The requester had to be told by Tuesday 22 December 2026 (the "
+                               "end of the first month); an extension notice after that is out "
+                               "of time.", "error")]
+    assert (asked(replies).field, asked(replies).current) == (
+        "notice_on", "Monday 1 February 2027")
     case = the_case(school.engine)
-    assert (case.version, case.owner_id) == (1, None)  # the claimed version went back too
-    assert events(school.engine, "sar.assign") == []
-    replies = say_all(school, "dee", "Kim Teacher", "yes")
-    assert texts(replies) == [(f"{REF} is now Kim Teacher's. They have been told.", "success")]
+    assert (case.version, case.extended) == (1, False)  # the claimed version went back too
+    assert events(school.engine, "sar.extend") == []
+    replies = say_all(school, "dee", "cancel", f"assign {REF}", "Kim Teacher", "yes")
+    assert texts(replies)[-1] == (f"{REF} is now Kim Teacher's. They have been told.", "success")
     case = the_case(school.engine)
     assert (case.version, case.owner_id) == (2, school.people["kim"])
-    assert [e.detail for e in events(school.engine, "sar.assign")] == [{"person": "Kim Teacher"}]
+    assert [e.detail for e in events(school.engine, "sar.assign")] == [
+        {"person": {"id": school.people["kim"], "name": "Kim Teacher"}}]
     assert isinstance(school.say("kim", REF)[0], Card)  # staff see the cases they own
 
 

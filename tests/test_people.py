@@ -17,9 +17,8 @@ from bot.cli import app
 from tests.conftest import School_, make_school
 from tests.test_consent import export
 from workflows.audit.models import AuditEvent
-from workflows.core.fields import Invalid
+from workflows.core.fields import Invalid, colleague
 from workflows.database import session_scope
-from workflows.people import service as people
 from workflows.people.models import Person
 
 LOGIN = "ops.admin"  # the operating-system user running the commands
@@ -228,19 +227,19 @@ def test_command_line_reads_are_audited_as_whoever_ran_them(hillside: School_,
 
 
 def test_one_colleague_finder_folds_case_accents_and_punctuation() -> None:
-    """``people.colleague``: a whole name first, else the only name that holds what was typed;
+    """``fields.colleague``: a whole name first, else the only name that holds what was typed;
     the refusal for no one is the caller's, for several the same everywhere."""
     team = [Person(school_id=1, name=n) for n in
             ("Zoë O'Brien", "Sam Teacher", "Kim Teacher", "Al Khan", "Alice Khan")]
-    assert people.colleague(team, "zoe obrien", "nobody").name == "Zoë O'Brien"
-    assert people.colleague(team, "SAM", "nobody").name == "Sam Teacher"
-    assert people.colleague(team, "al khan", "nobody").name == "Al Khan"  # whole name wins
+    assert colleague(team, "zoe obrien", "nobody").name == "Zoë O'Brien"
+    assert colleague(team, "SAM", "nobody").name == "Sam Teacher"
+    assert colleague(team, "al khan", "nobody").name == "Al Khan"  # whole name wins
     with pytest.raises(Invalid) as several:
-        people.colleague(team, "teacher", "nobody")
+        colleague(team, "teacher", "nobody")
     assert (several.value.message, several.value.field) == (
         "Several people match “teacher”: Sam Teacher, Kim Teacher. Please type the full name.",
         "person")
     for typed in ("Zed", "  "):
         with pytest.raises(Invalid) as nobody:
-            people.colleague(team, typed, f"No {typed}.")
+            colleague(team, typed, f"No {typed}.")
         assert nobody.value.message == f"No {typed}."

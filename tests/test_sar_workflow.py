@@ -500,14 +500,20 @@ def test_extension_from_31_january_ends_30_april(school: School_) -> None:
 def test_assign_to_a_colleague(school: School_) -> None:
     log(school)
     replies = school.say("dee", f"assign {REF}")
-    for answer in ("Teacher", "yes"):
-        replies = school.say("dee", answer)
-    assert ("Several people match “Teacher”: Sam Teacher, Kim Teacher. Please type the full "
+    # Everyone at the school, by name, by number: the owner gathers the data and is nudged.
+    assert [o.label for o in next(r for r in replies if isinstance(r, Question)).options] == [
+        "Dee Dpo", "Hal Head", "Kim Teacher", "Sam Teacher", "Vic Deputy"]
+    replies = school.say("dee", "Teacher")
+    assert ("Several people match “Teacher”: Kim Teacher, Sam Teacher. Please type the full "
             "name.") in text_of(replies)
     assert [r.field for r in replies if isinstance(r, Question)] == ["person"]
-    said = school.says("dee", "Zed", "yes")
-    assert "Nobody called “Zed” uses the bot at this school yet." in said
-    said = school.says("dee", "vic deputy", "yes")
+    said = school.says("dee", "Zed")
+    assert ("I don't know “Zed” as someone at the school. Choose Dee Dpo or Hal Head or Kim "
+            "Teacher or Sam Teacher or Vic Deputy (type the number or the name).") in said
+    assert "There are 5 people to choose from" in school.says("dee", "9")
+    summary_said = school.says("dee", "5")
+    assert "Assign to: Vic Deputy" in summary_said, summary_said
+    said = school.says("dee", "yes")
     assert f"{REF} is now Vic Deputy's. They have been told." in said
     assert "Owner: Vic Deputy" in said
     assert case(school).owner_id == school.people["vic"]

@@ -26,7 +26,7 @@ from workflows.audit.models import AuditEvent
 from workflows.core import conversation as conversations
 from workflows.core import engine as core
 from workflows.core.fields import UNKNOWN, Invalid
-from workflows.core.ui import Text
+from workflows.core.ui import Question, Text
 from workflows.core.wording import render
 from workflows.database import session_scope
 from workflows.notifications.models import Notification
@@ -399,8 +399,12 @@ def test_only_the_requester_answers_the_dpos_question(school: School_) -> None:
 
 def test_reassign_to_a_deputy_only(school: School_) -> None:
     ask_for_app(school)
-    said = school.says("dee", f"reassign {REF}", "Kim")
-    assert "“Kim” is not the DPO or a deputy here" in said
+    asked = school.say("dee", f"reassign {REF}")[-1]
+    assert isinstance(asked, Question)
+    assert [o.label for o in asked.options] == ["Dee Dpo", "Vic Deputy"]  # who decide
+    said = school.says("dee", "Kim")
+    assert ("Kim Teacher can't be chosen here: only the DPO and deputies decide cases. Choose "
+            "Dee Dpo or Vic Deputy.") in said
     said = school.says("dee", "vic", "yes")
     assert f"{REF} is now Vic Deputy's to decide." in said
     assert request(school).owner_id == school.people["vic"]

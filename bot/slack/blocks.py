@@ -14,7 +14,7 @@ from typing import Any
 from bot.labels import fixed, label
 from bot.slack.mrkdwn import clip, escape
 from workflows.core import headline
-from workflows.core.fields import UNKNOWN, Field, Form, Kind
+from workflows.core.fields import PERSON_TOKEN, UNKNOWN, Field, Form, Kind
 from workflows.core.ui import Button, Card, Document, Question, Reply, Summary, Table, Text
 from workflows.core.wording import render
 
@@ -260,6 +260,14 @@ def _element(field: Field, initial: str | None) -> dict[str, Any]:
         if chosen_ones:
             element["initial_options"] = chosen_ones
         return element
+    if field.kind is Kind.PERSON:
+        # Slack lists the whole workspace and cannot be limited: the core refuses anyone
+        # the field does not allow, as the field's error.
+        element = {"type": "users_select", "action_id": action_id,
+                   "placeholder": plain(label("choose"), 150)}
+        if initial and not initial.startswith(PERSON_TOKEN):  # one with no Slack account
+            element["initial_user"] = initial
+        return element
     if field.kind in (Kind.DATE, Kind.DATETIME):
         element = {"type": "datepicker", "action_id": action_id}
         if initial:
@@ -304,6 +312,8 @@ def _entered(element: Mapping[str, Any]) -> str:
         return str((element.get("selected_option") or {}).get("value", ""))
     if kind == "multi_static_select":
         return ",".join(o["value"] for o in element.get("selected_options") or [])
+    if kind == "users_select":
+        return str(element.get("selected_user") or "")
     if kind == "datepicker":
         return str(element.get("selected_date") or "")
     if kind == "timepicker":

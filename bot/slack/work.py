@@ -22,11 +22,13 @@ from workflows.registry import WORKFLOWS, by_prefix
 from workflows.schools import membership
 
 
-def may_start(ctx: Context, workflow: str) -> tuple[str | None, str | None, int]:
+def may_start(ctx: Context, workflow: str
+              ) -> tuple[str | None, str | None, int, dict[str, str]]:
     """Why this person may not start it (or None), which school it would be for (to someone
-    who works with several), and that school, for the modal to carry."""
+    who works with several), that school, for the modal to carry, and what the form shows
+    before anything is entered (``Form.initial``)."""
     return (core.may_start(ctx, WORKFLOWS[workflow]), membership.working_with(ctx),
-            ctx.school.id)
+            ctx.school_id, WORKFLOWS[workflow].intake.initial(ctx))
 
 
 def prepare(ctx: Context, key: str, workflow: str, raw: dict[str, str]) -> conversation.Prepared:
@@ -37,9 +39,12 @@ def follow_up(ctx: Context, where: str, workflow: str, reference: str) -> list[R
     return conversation.follow_up(ctx, where, WORKFLOWS[workflow], reference)
 
 
-def preflight(ctx: Context, reference: str, action: str) -> str | None:
+def preflight(ctx: Context, reference: str, action: str) -> tuple[str | None, dict[str, str]]:
+    """Why this person may not take the action now (or None), and what its form shows
+    before anything is entered."""
     workflow = by_prefix(reference.split("-", 1)[0])
-    return core.preflight(ctx, workflow, workflow.action(action), reference)
+    declared = workflow.action(action)
+    return core.preflight(ctx, workflow, declared, reference), declared.form.initial(ctx)
 
 
 def decide(ctx: Context, reference: str, action: str, version: int,

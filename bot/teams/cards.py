@@ -310,7 +310,9 @@ _TEXT_STYLE = {Kind.EMAIL: "Email", Kind.PHONE: "Tel", Kind.URL: "Url"}
 def input_elements(field: Field, value: str | None) -> list[dict[str, Any]]:
     element: dict[str, Any] = {"id": INPUT + field.name, "label": field.label}
     day, clock = (value or "").partition(" ")[::2]
-    if field.kind in (Kind.CHOICE, Kind.YES_NO, Kind.MULTI_CHOICE):
+    # A person field lists only the people it allows (``Field.bound``): Teams' people picker
+    # (``choices.data``) is not in Adaptive Cards 1.5, and would offer the whole directory.
+    if field.kind in (Kind.CHOICE, Kind.YES_NO, Kind.MULTI_CHOICE, Kind.PERSON):
         choices = ([(label("yes"), "yes"), (label("no"), "no")]
                    + ([(label("dont_know"), UNKNOWN)] if field.unknown else [])
                    if field.kind is Kind.YES_NO else [(c.label, c.value) for c in field.choices])

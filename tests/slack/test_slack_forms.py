@@ -94,6 +94,8 @@ def untouched(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
             sent["selected_date"] = element.get("initial_date")
         elif element["type"] == "timepicker":
             sent["selected_time"] = element.get("initial_time")
+        elif element["type"] == "users_select":
+            sent["selected_user"] = element.get("initial_user")
         else:
             sent["value"] = element.get("initial_value")
         values[block["block_id"]] = {element["action_id"]: sent}

@@ -35,6 +35,7 @@ from workflows.core.fields import (
     case_at,
     first_use_floor,
     not_in_future,
+    now_here,
     six_years_floor,
 )
 from workflows.core.outward import LETTER_TEXT, REPORT_TEXT
@@ -78,7 +79,7 @@ INTAKE = Form((
           "When was it found? (type “now”, or e.g. “today 9:30”)",
           help="When anyone at the school realised. The 72-hour clock for telling the ICO "
                "starts then, so “now” is the usual answer. It can't be in the future.",
-          checks=(not_in_future,),
+          checks=(not_in_future,), default=now_here,
           plausible=Plausible(3, first_use_floor, FIRST_USE_REASON),
           alert=lambda value, ctx: _late(ctx, value)),
     Field("ongoing", Kind.YES_NO, "Still happening",
@@ -196,7 +197,8 @@ ACTIONS = (
                      max_length=100, optional=True),
                Field("reported_at", Kind.DATETIME, "Reported at",
                      "When was it reported to the ICO? (e.g. “now”, “today 14:05”)",
-                     help=_DT_HELP, checks=(not_in_future,), after=(_AFTER_AWARE,)),
+                     help=_DT_HELP, checks=(not_in_future,), after=(_AFTER_AWARE,),
+                     default=now_here),
                Field("delay_reason", Kind.LONG_TEXT, "Reasons for the delay",
                      "If it was reported after the 72 hours: why the delay? "
                      "(type “skip” if it was on time)",

@@ -462,7 +462,7 @@ def _prompt(ctx: Context, workflow: Workflow[Any], conversation: Conversation) -
             step=counted.index(field.name) + 1,
             total=len(counted),
             optional=field.optional,
-            options=tuple(Option(c.value, c.label) for c in field.choices),
+            options=tuple(Option(c.value, c.label) for c in field.listed(ctx)),
             current=field.display(previous) if previous is not None else None,
         )
     ]

@@ -8,14 +8,15 @@ so dates travel as ISO strings and become ``date``/``datetime`` only when read.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from itertools import product
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
+from sqlmodel import col, or_, select
 
 from workflows.core.context import Context
 from workflows.core.dates import (
@@ -27,6 +28,7 @@ from workflows.core.dates import (
 )
 from workflows.core.text import fold
 from workflows.core.wording import render
+from workflows.people.models import Person
 
 
 class Kind(StrEnum):
@@ -41,6 +43,8 @@ class Kind(StrEnum):
     PHONE = "phone"
     URL = "url"
     NUMBER = "number"
+    # Someone the school set up, among those the declaration allows (``Field.people``).
+    PERSON = "person"
 
 
 # Kinds whose form control takes no words: "don't know" there is left empty (``blank_unknown``).
@@ -162,6 +166,7 @@ _NO = {"no", "n", "nope"}
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _PHONE = re.compile(r"^\+?[\d\s()-]{7,20}$")
 _URL = re.compile(r"^(https?://)?[\w-]+(\.[\w-]+)+(:\d+)?([/?#]\S*)?$", re.IGNORECASE)
+_SLACK_USER = re.compile(r"[UW](?=[A-Z]*\d)[A-Z0-9]{6,}")  # U024BE7LH: a digit in it
 _NUMBER = re.compile(r"^(?:about |around |roughly |~)?(\d[\d,]*)$")
 # The same everywhere: Slack's text input holds 3,000 characters, so the chat and Teams keep
 # no more, and a longer paste in the chat is cut there and the person told (``conversation``).
@@ -192,6 +197,17 @@ class Field:
     # Said as soon as the answer is taken, when it changes what the person should do now
     # (a breach found more than 72 hours ago is already late).
     alert: Callable[[Any, Context], str | None] | None = None
+    # A person field: whom it may name, and why only they (a reason in
+    # ``templates/fields/refusal.txt.j2``), said to whoever names someone else.
+    people: Callable[[Context], Sequence[Person]] | None = None
+    people_why: str = ""
+    # What the form offers before anything is typed, where one answer is nearly always
+    # right (when a breach was found: now); never what a person must think about.
+    default: Callable[[Context], Any] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.kind is Kind.PERSON) != (self.people is not None):
+            raise ValueError(f"{self.name}: a person field, and only one, says whom it allows")
 
     @property
     def limit(self) -> int:
@@ -262,6 +278,8 @@ class Field:
             return describe_date(date.fromisoformat(value))
         if self.kind is Kind.DATETIME:
             return describe_typed(datetime.fromisoformat(value))
+        if self.kind is Kind.PERSON:  # a name alone in a record from before the kind
+            return str(value["name"] if isinstance(value, dict) else value)
         return str(value)
 
     @property
@@ -283,7 +301,31 @@ class Field:
             return ",".join(value)  # what a multi-select sends back
         if self.kind is Kind.DATETIME:
             return datetime.fromisoformat(value).astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M")
+        if self.kind is Kind.PERSON:
+            person = ctx.session.get(Person, value["id"])
+            return account(person, ctx.adapter) if person is not None else ""
         return str(value)
+
+    def offered(self, ctx: Context) -> tuple[Choice, ...]:
+        """The choices a form lists: a person field's are the people it allows, each by the
+        account the adapter in use knows them by."""
+        if self.people is None:
+            return self.choices
+        return tuple(Choice(account(p, ctx.adapter), p.name) for p in self.people(ctx))
+
+    def listed(self, ctx: Context) -> tuple[Choice, ...]:
+        """The choices a chat lists by number: a person field's people only while the list
+        is short enough to read (``PEOPLE_LISTED``); beyond that it asks for a name."""
+        offered = self.offered(ctx)
+        return offered if self.people is None or len(offered) <= PEOPLE_LISTED else ()
+
+    def bound(self, ctx: Context) -> Field:
+        """This field as a form shows it to ``ctx``'s person (its choices listed)."""
+        return self if self.people is None else replace(self, choices=self.offered(ctx))
+
+    def initial(self, ctx: Context) -> str | None:
+        """What a new form shows in this field's control before anything is entered."""
+        return None if self.default is None else self.shown(self.default(ctx), ctx)
 
     def takes_unknown(self, text: str) -> bool:
         """Whether ``text`` is "don't know" and this field accepts that as an answer."""
@@ -370,6 +412,73 @@ def pick(choices: Sequence[Choice], typed: str, *, numbered: bool = True) -> Cho
     return starts[0] if len(starts) == 1 and len(word) >= 3 else None
 
 
+# A person as a form's list of people names them (Teams, the chat's numbered list); Slack's
+# users_select sends a Slack user id instead.
+PERSON_TOKEN = "person:"
+# A whole staff listed in a chat would be read by nobody: beyond this many, a name is asked.
+PEOPLE_LISTED = 20
+
+
+def account(person: Person, adapter: str) -> str:
+    """``person`` as a form's person control on ``adapter`` names them."""
+    if adapter == "slack" and person.slack_user_id:
+        return person.slack_user_id
+    return f"{PERSON_TOKEN}{person.id}"
+
+
+def _person(field: Field, text: str, ctx: Context) -> dict[str, Any]:
+    """The person a number, a name or a control's account names, if the field allows them."""
+    assert field.people is not None  # a person field says whom it allows (__post_init__)
+    allowed = list(field.people(ctx))
+    chosen = _named(field, text, ctx, allowed)
+    if chosen.id not in {p.id for p in allowed}:
+        raise Invalid(refusal("person_not_allowed", name=chosen.name,
+                              why=field.people_why, allowed=[p.name for p in allowed]))
+    return {"id": chosen.id, "name": chosen.name}
+
+
+def _named(field: Field, text: str, ctx: Context, allowed: Sequence[Person]) -> Person:
+    if text.isdigit() and len(allowed) <= PEOPLE_LISTED:
+        number = int(text)
+        if 1 <= number <= len(allowed):
+            return allowed[number - 1]
+        raise Invalid(refusal("person_number", count=len(allowed),
+                              allowed=[p.name for p in allowed]))
+    here = select(Person).where(Person.school_id == ctx.school_id, col(Person.active))
+    token = text.removeprefix(PERSON_TOKEN)
+    by_account = ctx.session.exec(here.where(or_(
+        col(Person.slack_user_id) == text,
+        col(Person.id) == (int(token) if token != text and token.isdigit() else -1)))).first()
+    if by_account is not None:
+        return by_account
+    try:
+        return colleague(allowed, text, "")
+    except Invalid as error:
+        if error.message:
+            raise  # several of them answer to it
+    names = [p.name for p in allowed]
+    # Someone picked in Slack whom no record here is linked to, or a name no one has.
+    nobody = (refusal("person_no_account", allowed=names)
+              if ctx.adapter == "slack" and _SLACK_USER.fullmatch(text)
+              else refusal("person_unknown", typed=text, allowed=names))
+    return colleague(ctx.session.exec(here.order_by(col(Person.id))), text, nobody)
+
+
+def colleague(candidates: Iterable[Person], name: str, nobody: str) -> Person:
+    """The one of ``candidates`` that ``name`` means: the one whose whole name it is, else the
+    only one whose name holds it (case, accents and punctuation aside: “zoe obrien” is Zoë
+    O'Brien). Otherwise ``Invalid`` on the person field, ``nobody`` when no one matches."""
+    wanted = fold(name, words=True)
+    matches = [p for p in candidates if wanted and wanted in fold(p.name, words=True)]
+    exact = [p for p in matches if fold(p.name, words=True) == wanted]
+    if len(exact) == 1 or len(matches) == 1:
+        return (exact or matches)[0]
+    if not matches:
+        raise Invalid(nobody, "person")
+    raise Invalid(render("people/several.txt.j2", typed=name,
+                         names=[p.name for p in matches[:8]]), "person")
+
+
 def _choice(field: Field, text: str, ctx: Context) -> str:
     chosen = pick(field.choices, text)
     if chosen is None:
@@ -417,7 +526,20 @@ _PARSERS: dict[Kind, Callable[[Field, str, Context], Any]] = {
     Kind.MULTI_CHOICE: _choices,
     Kind.DATE: _date,
     Kind.DATETIME: _datetime,
+    Kind.PERSON: _person,
 }
+
+
+# Defaults shared by workflows: for an event recorded as it happens.
+
+
+def now_here(ctx: Context) -> str:
+    """Now on the school's clock, to the minute (what a time picker holds)."""
+    return ctx.local_now.replace(second=0, microsecond=0).isoformat()
+
+
+def today_here(ctx: Context) -> str:
+    return ctx.today.isoformat()
 
 
 # Checks shared by workflows.
@@ -516,6 +638,14 @@ class Form:
         with these and sent back unchanged gives the same answers."""
         return {f.name: f.shown(answers.get(f.name), ctx) for f in self.fields
                 if answers.get(f.name) is not None}
+
+    def initial(self, ctx: Context) -> dict[str, str]:
+        """What a new form shows before anything is entered: each field's default."""
+        return {f.name: shown for f in self.fields if (shown := f.initial(ctx))}
+
+    def bound(self, ctx: Context) -> Form:
+        """The form as ``ctx``'s person sees it: person fields list whom they allow."""
+        return Form(tuple(f.bound(ctx) for f in self.fields))
 
     def values(self, answers: Answers) -> dict[str, Any]:
         """The answers that count: those of fields that still apply, skipped ones as None."""

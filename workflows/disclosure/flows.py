@@ -28,6 +28,7 @@ from workflows.core.fields import (
     case_at,
     first_use_floor,
     not_in_future,
+    now_here,
 )
 from workflows.core.wording import render
 from workflows.disclosure import export, service
@@ -162,7 +163,7 @@ ACTIONS = (
                      "address”)", max_length=300),
                Field("sent_at", Kind.DATETIME, "Sent",
                      "When was it sent? (e.g. “now”, “today 14:00”)",
-                     checks=(not_in_future,),
+                     checks=(not_in_future,), default=now_here,
                      after=(case_at("received_at", "the request came in"),)),
            )),
            apply=service.disclose, why=("extent", "basis", "basis_other")),

@@ -7,7 +7,6 @@ A role decides what a person may see and do, so it changes only through `dpo-bot
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -16,8 +15,6 @@ from sqlmodel import Session, col, select
 from workflows.audit import service as audit
 from workflows.audit.models import AuditEvent
 from workflows.core.context import Context
-from workflows.core.fields import Invalid
-from workflows.core.text import fold
 from workflows.core.wording import render
 from workflows.database import saved_id
 from workflows.people.models import Person, Role
@@ -61,25 +58,23 @@ def decision_makers(session: Session, school_id: int) -> list[Person]:
     return by_role(session, school_id, *DECIDING_ROLES)
 
 
+def colleagues(ctx: Context) -> list[Person]:
+    """Everyone active at the school, by name: a SAR's owner gathers the data and is nudged
+    about its deadline, and need not decide it."""
+    return list(ctx.session.exec(select(Person).where(
+        Person.school_id == ctx.school_id, col(Person.active).is_(True)).order_by(
+        col(Person.name))))
+
+
+def deciders(ctx: Context) -> list[Person]:
+    """Whom a case may be given to: those who decide it, in the order they were set up."""
+    return decision_makers(ctx.session, ctx.school_id)
+
+
 def named(session: Session, school_id: int, name: str) -> Person | None:
     return session.exec(
         select(Person).where(Person.school_id == school_id, Person.name == name)
     ).first()
-
-
-def colleague(candidates: Iterable[Person], name: str, nobody: str) -> Person:
-    """The one of ``candidates`` that ``name`` means: the one whose whole name it is, else the
-    only one whose name holds it (case, accents and punctuation aside: “zoe obrien” is Zoë
-    O'Brien). Otherwise ``Invalid`` on the person field, ``nobody`` when no one matches."""
-    wanted = fold(name, words=True)
-    matches = [p for p in candidates if wanted and wanted in fold(p.name, words=True)]
-    exact = [p for p in matches if fold(p.name, words=True) == wanted]
-    if len(exact) == 1 or len(matches) == 1:
-        return (exact or matches)[0]
-    if not matches:
-        raise Invalid(nobody, "person")
-    raise Invalid(render("people/several.txt.j2", typed=name,
-                         names=[p.name for p in matches[:8]]), "person")
 
 
 def find_or_create(

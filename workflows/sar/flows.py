@@ -30,6 +30,7 @@ from workflows.core.fields import (
     case_at,
     first_use_floor,
     not_in_future,
+    today_here,
 )
 from workflows.core.outward import absolute_times
 from workflows.core.wording import render
@@ -270,7 +271,9 @@ ACTIONS = (
            else None,
            apply=service.take),
     Action("assign", "Assign to someone", Permission.DECIDE, _OPEN,
-           form=Form((Field("person", Kind.TEXT, "Assign to", "Who should own it? (their name)"),)),
+           form=Form((Field("person", Kind.PERSON, "Assign to",
+                            "Who should own it? (a number from the list, or their name)",
+                            people=people.colleagues),)),
            apply=service.assign),
     Action("record_id", "Record ID received", Permission.DECIDE,
            frozenset({SarState.AWAITING_ID}), aliases=("id received", "record id", "id"),
@@ -328,7 +331,8 @@ ACTIONS = (
                Field("notice_on", Kind.DATE, "Requester told on",
                      "When were they told of the extension (or when will they be)?",
                      help="It must be within the first month; "
-                          "“today” is the usual answer.", after=(_AFTER_RECEIVED,)),
+                          "“today” is the usual answer.", after=(_AFTER_RECEIVED,),
+                     default=today_here),
            )),
            apply=service.extend, why=("reason",)),
     Action("close", "Close", Permission.DECIDE, _OPEN, to_state=SarState.CLOSED, style="danger",

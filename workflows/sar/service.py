@@ -21,7 +21,6 @@ from workflows.deadlines import (
     edu_record_deadline,
     sar_deadline,
 )
-from workflows.people import service as people
 from workflows.people.models import Person
 from workflows.sar.models import (
     CaseNote,
@@ -226,15 +225,9 @@ def take(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
 
 
 def assign(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:
-    person = find_colleague(ctx, values["person"])
+    person = ctx.session.get_one(Person, values["person"]["id"])
     case.owner_id = person.id
     return result("assigned", case, owner=person)
-
-
-def find_colleague(ctx: Context, name: str) -> Person:
-    active = ctx.session.exec(
-        select(Person).where(Person.school_id == ctx.school.id, col(Person.active).is_(True)))
-    return people.colleague(active, name, refusal("nobody", typed=name))
 
 
 def record_arrival(ctx: Context, case: RightsRequest, values: Mapping[str, Any]) -> str:

@@ -12,10 +12,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from workflows.core.context import Context
-from workflows.core.fields import UNKNOWN, Answers, Invalid
+from workflows.core.fields import UNKNOWN, Invalid
 from workflows.core.wording import render
 from workflows.database import saved_id
-from workflows.people import service as people
 from workflows.people.models import Person
 from workflows.software.answers import name_of
 from workflows.software.intake import values_of
@@ -125,23 +124,9 @@ def answer(ctx: Context, case: SoftwareRequest, values: Mapping[str, Any]) -> st
 
 
 def reassign(ctx: Context, case: SoftwareRequest, values: Mapping[str, Any]) -> str:
-    person = _decider(ctx, values["person"])
+    person = ctx.session.get_one(Person, values["person"]["id"])
     case.owner_id = person.id
     return render(_RESULT, event="reassigned", case=case, person=person)
-
-
-def check_decider(value: str, answers: Answers, ctx: Context) -> str | None:
-    try:
-        _decider(ctx, value)
-    except Invalid as error:
-        return error.message
-    return None
-
-
-def _decider(ctx: Context, name: str) -> Person:
-    team = people.decision_makers(ctx.session, ctx.school_id)
-    return people.colleague(team, name, render(_REFUSAL, reason="not_decider", asked=name,
-                                               team=[p.name for p in team]))
 
 
 def messages(session: Session, case: SoftwareRequest) -> list[SoftwareMessage]:

@@ -22,6 +22,7 @@ from workflows.core.declaration import (
 )
 from workflows.core.fields import UNKNOWN, Choice, Field, Form, Kind
 from workflows.core.wording import render
+from workflows.people import service as people
 from workflows.people.models import Role
 from workflows.people.permissions import Permission
 from workflows.software import answers, decisions, export, intake, names, reviews, routes
@@ -137,9 +138,10 @@ ACTIONS = (
            apply=decisions.answer, why=("answer",)),
     Action("reassign", "Reassign", Permission.DECIDE, _ALL, guard=decisions.undecided,
            aliases=("assign",),
-           form=Form((Field("person", Kind.TEXT, "Decided by",
-                            "Who should decide it? (the DPO or a deputy, by name)",
-                            checks=(decisions.check_decider,)),)),
+           form=Form((Field("person", Kind.PERSON, "Decided by",
+                            "Who should decide it? (a number from the list, or their name)",
+                            help="The DPO or a deputy: only they decide software requests.",
+                            people=people.deciders, people_why="deciders"),)),
            apply=decisions.reassign),
 )
 

@@ -68,12 +68,12 @@ def register(bot: SlackBot) -> None:
         where = message_ref(body)
         if chosen.form.fields:
             async with loading(bot, body["trigger_id"], chosen.heading, "decide") as view_id:
-                refusal = await bot.run(user, work.preflight, reference, action_name,
-                                        school_id=target.school_id)
+                refusal, initial = await bot.run(user, work.preflight, reference, action_name,
+                                                 school_id=target.school_id)
                 if refusal:
                     view = blocks.notice_view(chosen.heading, [Text(refusal, "error")])
                 else:
-                    view_blocks = blocks.form_blocks(chosen.form)
+                    view_blocks = blocks.form_blocks(chosen.form, initial)
                     if chosen.confirm:
                         view_blocks.insert(0, blocks.context(blocks.escape(chosen.confirm)))
                     view = blocks.modal(

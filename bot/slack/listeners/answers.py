@@ -43,11 +43,11 @@ async def open_intake(bot: SlackBot, trigger_id: str, user: str, name: str) -> N
     workflow = WORKFLOWS[name]
     callback_id = f"intake:{name}"
     async with loading(bot, trigger_id, workflow.title, callback_id) as view_id:
-        refusal, which, school_id = await bot.run(user, work.may_start, name)
+        refusal, which, school_id, initial = await bot.run(user, work.may_start, name)
         if refusal:
             view = blocks.notice_view(workflow.title, [Text(refusal, "error")])
         else:
-            form_blocks = blocks.form_blocks(workflow.intake)
+            form_blocks = blocks.form_blocks(workflow.intake, initial)
             if which:  # someone who works with several schools sees which this is for
                 form_blocks.insert(0, blocks.context(blocks.escape(which)))
             view = blocks.modal(title=workflow.title, callback_id=callback_id,

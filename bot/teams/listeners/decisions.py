@@ -40,7 +40,8 @@ def act(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answer:
         case = core.load(ctx, workflow, reference)
         return Answer(cards.decision_form(
             core.view(ctx, workflow, case), declared.label, declared.name,
-            str(data["value"]), declared.form, declared.confirm, school_id=ctx.school.id))
+            str(data["value"]), declared.form.bound(ctx), declared.confirm,
+            declared.form.initial(ctx), school_id=ctx.school.id))
     return _after(ctx, core.decide(ctx, workflow, declared, reference, version, {}))
 
 
@@ -55,7 +56,7 @@ def decide(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answe
         case = core.load(ctx, workflow, reference)
         return Answer(cards.decision_form(
             core.card(ctx, workflow, case), declared.label, declared.name,
-            str(data["value"]), declared.form, declared.confirm, raw, decision.errors,
+            str(data["value"]), declared.form.bound(ctx), declared.confirm, raw, decision.errors,
             note=decision.message, school_id=ctx.school.id))
     return _after(ctx, decision)
 
