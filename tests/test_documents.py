@@ -214,18 +214,27 @@ def test_a_letter_as_a_word_document_is_the_chat_letter_on_the_letterhead(
 
 
 def test_every_letter_of_every_workflow_makes_a_word_document(school: School_) -> None:
+    """Each SAR letter and breach document, as a .docx read back: the school's block first
+    (a form like the ICO report draft, which has none of its own, gets it), then the chat's
+    text word for word."""
+    from tests.test_breach import report
     from workflows.registry import WORKFLOWS
 
     school.says("sam", *PARENT_SAR, "yes")
+    report(school)
+    made = 0
     with session_scope(school.engine) as session:
         ctx = school.context(session, "dee")
-        for kind in WORKFLOWS["sar"].letters:
-            letter = draft(ctx, "SAR-2026-0001", kind)
-            paragraphs = body_of(letter_docx(letter, ctx.school))
-            assert paragraphs[0] == "Hillside Primary", kind
-            assert any("SAR-2026-0001" in p for p in paragraphs), kind
-            words = " ".join(" ".join(paragraphs[1:]).split())
-            assert words == " ".join(letter.body.split("\n", 1)[1].split()), kind
+        for workflow, reference in (("sar", "SAR-2026-0001"), ("breach", "BRE-2026-0001")):
+            for kind in WORKFLOWS[workflow].letters:
+                letter = draft(ctx, reference, kind)
+                paragraphs = body_of(letter_docx(letter, ctx.school))
+                assert paragraphs[0] == "Hillside Primary", kind
+                assert any(reference in p for p in paragraphs), kind
+                text = letter.body.removeprefix("Hillside Primary\n")
+                assert " ".join(" ".join(paragraphs[1:]).split()) == " ".join(text.split()), kind
+                made += 1
+    assert made == len(WORKFLOWS["sar"].letters) + len(WORKFLOWS["breach"].letters) == 9
 
 
 def test_a_letterhead_that_is_not_a_word_document_is_refused(tmp_path: Path) -> None:
