@@ -3,6 +3,8 @@ audited), so a Word copy is the same letter as the one shown in chat."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from workflows.audit import service as audit
 from workflows.core import references
 from workflows.core.context import Context
@@ -36,4 +38,4 @@ def draft(ctx: Context, typed_reference: str, typed_kind: str) -> Document:
         raise WhichLetter(case.reference, list(workflow.letters))
     audit.record(ctx, f"{workflow.name}.letter_drafted", workflow.name, case.id, case.reference,
                  letter=kind)
-    return workflow.letters[kind](ctx, case)
+    return replace(workflow.letters[kind](ctx, case), word=True)

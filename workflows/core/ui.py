@@ -99,6 +99,8 @@ class Document:
 
     title: str
     body: str
+    # A letter: where the platform can send files it also goes as a Word document.
+    word: bool = False
 
 
 Reply = Text | Question | Summary | Card | Table | Document
