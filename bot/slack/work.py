@@ -25,7 +25,7 @@ from workflows.schools import membership
 
 def word_file(ctx: Context, title: str, body: str) -> bytes:
     """A letter shown in the DM, as the .docx that goes with it (on the school's letterhead)."""
-    return letter_docx(Document(title=title, body=body, word=True), ctx.school)
+    return letter_docx(Document(title=title, body=body), ctx.school)
 
 
 def may_start(ctx: Context, workflow: str) -> tuple[str | None, str | None, int]:

@@ -38,4 +38,4 @@ def draft(ctx: Context, typed_reference: str, typed_kind: str) -> Document:
         raise WhichLetter(case.reference, list(workflow.letters))
     audit.record(ctx, f"{workflow.name}.letter_drafted", workflow.name, case.id, case.reference,
                  letter=kind)
-    return replace(workflow.letters[kind](ctx, case), word=True)
+    return replace(workflow.letters[kind](ctx, case), letter=(case.reference, kind))

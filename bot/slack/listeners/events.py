@@ -57,7 +57,7 @@ def register(bot: SlackBot) -> None:
         if replies is None:
             return  # a retried delivery of an event already answered
         await say(text=blocks.fallback_text(replies), blocks=blocks.message_blocks(replies))
-        for letter in (r for r in replies if isinstance(r, Document) and r.word):
+        for letter in (r for r in replies if isinstance(r, Document) and r.letter):
             await _send_word(bot, user, channel, letter)
 
 

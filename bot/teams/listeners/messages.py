@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from microsoft_agents.activity import ActivityTypes
+from microsoft_agents.activity import Activity, ActivityTypes
 from microsoft_agents.hosting.core import TurnContext, TurnState
 
 from bot.teams import cards
+from bot.teams.listeners import files
 from bot.teams.listeners.forms import form_or_list, starts, workflow_for_form
 from bot.teams.turns import (
     ADAPTER,
@@ -50,10 +51,14 @@ def register(bot: TeamsBot) -> None:
         except Exception as error:
             card = cards.message_card(await fault(bot, context, error))
         if card is not None:  # None: a redelivery of a message already answered
+            card, offers = card if isinstance(card, tuple) else (card, [])
             await context.send_activity(card_activity(card))
+            for offer in offers:  # a letter's Word copy, sent only if the person allows it
+                await context.send_activity(offer)
 
 
-async def answer(bot: TeamsBot, context: TurnContext) -> dict[str, Any] | None:
+async def answer(bot: TeamsBot, context: TurnContext
+                 ) -> dict[str, Any] | tuple[dict[str, Any], list[Activity]] | None:
     activity = context.activity
     where, text = chat_key(context), activity.text or ""
     wants_form, name = workflow_for_form(text)
@@ -61,14 +66,15 @@ async def answer(bot: TeamsBot, context: TurnContext) -> dict[str, Any] | None:
         return await bot.run(context, lambda ctx: form_or_list(ctx, name))
     event = f"{where}:{activity.id}"
 
-    def respond(ctx: Context) -> dict[str, Any] | None:
+    def respond(ctx: Context) -> tuple[dict[str, Any], list[Activity]] | None:
         # Seen-before and the answer in one transaction: a redelivered activity waits for
         # the first and then does nothing.
         if not first_time(ctx.session, ADAPTER, event):
             return None
         replies = chat.respond(ctx, where, text)
-        return cards.message_card(replies, school_id=ctx.school.id,
-                                  refresh_for=refresh_for(ctx, replies))
+        return (cards.message_card(replies, school_id=ctx.school.id,
+                                   refresh_for=refresh_for(ctx, replies)),
+                files.consent_cards(ctx, replies))
 
     return await bot.run(context, respond)
 
