@@ -25,7 +25,7 @@ from workflows.documents import ropa as records
 from workflows.documents.software_list import software_list
 from workflows.documents.word import LetterheadError, letter_docx, read_letterhead
 from workflows.schools.models import School
-from workflows.software.models import SoftwareRequest
+from workflows.software.models import Software, SoftwareRequest
 
 ASK = "Ask our Data Protection Officer"
 # What a hostile register could hold: a link, a script, a formula, a heading, a mention.
@@ -333,8 +333,41 @@ def test_a_request_row_unknown_everywhere_is_for_the_dpo(school: School_) -> Non
     approve_maths_app(school)
     with session_scope(school.engine) as session:
         request = session.exec(select(SoftwareRequest)).one()
-        request.privacy_notice = "unknown"
-        session.add(request)
+        request.privacy_notice = "unknown"  # as a register from before it kept the notice
+        product = session.exec(select(Software)).one()
+        product.privacy_notice = None
+        session.add_all([request, product])
     with session_scope(school.engine) as session:
         html = software_list(session, the_school(school, session), "Dee Dpo", "html")
     assert html.count(ASK) == 2
+
+
+def test_an_imported_register_with_the_notices_columns_fills_the_list(school: School_) -> None:
+    run_import(school, """Product,Status,Purpose,Year groups,Stored in,Privacy notice,Data
+TT Rockstars,Approved,Times tables practice,Years 2 to 6,UK,https://ttrockstars.com/privacy,names
+IXL,Approved,Maths and English,Years 1 to 6,USA,javascript:alert(1),"names, assessment"
+""")
+    with session_scope(school.engine) as session:
+        found = the_school(school, session)
+        html = software_list(session, found, "Dee Dpo", "html")
+        made = records.ropa(session, found, "Dee Dpo")
+    rockstars = next(row for row in html.split("<tr>") if "TT Rockstars" in row)
+    assert ASK not in rockstars
+    for said in ("Times tables practice", "Years 2 to 6", "<td>UK</td>",
+                 '<a href="https://ttrockstars.com/privacy"'):
+        assert said in rockstars
+    # A privacy notice that is not a web address is never a link: the DPO is asked.
+    ixl = next(row for row in html.split("<tr>") if "IXL" in row)
+    assert "javascript" not in ixl and ixl.count(ASK) == 1
+    rows = {row["activity"]: row for row in made.rows}
+    assert rows["TT Rockstars"]["transfers"] == "None: the data is stored in the UK"
+    assert rows["IXL"]["location"] == rows["IXL"]["transfers"] == "USA"
+    assert rows["IXL"]["safeguards"] is None  # for the DPO
+    # The register's export carries the new columns and reads back in unchanged.
+    from workflows.core.export import to_csv
+    from workflows.software.export import export_rows
+
+    with session_scope(school.engine) as session:
+        exported = export_rows(session, the_school(school, session), "Dee Dpo")
+    assert exported[1]["year_groups"] == "Years 2 to 6"
+    assert len(run_import(school, to_csv(exported)).unchanged) == 2

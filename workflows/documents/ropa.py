@@ -80,7 +80,7 @@ def _product_row(session: Session, product: Software, mis: bool) -> Row:
     request = session.get(SoftwareRequest, product.request_id) if product.request_id else None
     kinds = [k for k in (product.data_kinds or (request.data_kinds if request else []))
              if k != "none"]
-    storage = _known(request.storage) if request else None
+    storage = _known(product.storage) or _known(request.storage if request else None)
     in_uk = storage is not None and fold(storage, words=True) in (
         "uk", "united kingdom", "england", "the uk", "uk only")
     row: Row = dict.fromkeys(COLUMNS)
@@ -92,7 +92,7 @@ def _product_row(session: Session, product: Software, mis: bool) -> Row:
         "purpose": _word("mis_purpose") if mis else (
             _known(product.purpose) or _known(request.purpose if request else None)),
         "individuals": _word("mis_individuals") if mis else (
-            _known(request.users) if request else None),
+            _known(product.year_groups) or _known(request.users if request else None)),
         "data": _word("mis_data") if mis else (
             "; ".join(kind_label(k) for k in kinds) if kinds else None),
         "special": None if mis or SPECIAL_KINDS & set(kinds) or not kinds
@@ -100,7 +100,7 @@ def _product_row(session: Session, product: Software, mis: bool) -> Row:
         "recipients": _word("vendor_processor", name=product.name),
         "processor_contract": _word("dpa_in_place") if request and request.dpa == "yes"
         else None,
-        "transfers": _word("no_transfer") if in_uk else None,
+        "transfers": _word("no_transfer") if in_uk else storage,
         "location": storage,
         "dpia": _word("dpia", outcome=product.dpia, link=product.dpia_link or "")
         if product.dpia != Dpia.UNKNOWN else None,

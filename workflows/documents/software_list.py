@@ -1,8 +1,9 @@
 """The privacy notice's “Programs used by pupils” section, from the software register.
 
 Schools list these by hand and the list goes stale; made from the register, an approval adds
-a product and a rejection keeps it out. What the register does not know (a product imported
-without its request, a "don't know" answer) is marked for the DPO, never guessed.
+a product and a rejection keeps it out. What the register does not know (a column an imported
+register lacked, a "don't know" answer) is marked for the DPO, never guessed. Products
+approved before the register kept these read them from the request that approved them.
 """
 
 from __future__ import annotations
@@ -65,10 +66,11 @@ def listed(session: Session, school: School) -> list[Listed]:
         found.append(Listed(
             name=product.name,
             purpose=_known(product.purpose) or _known(request.purpose if request else None),
-            year_groups=_known(request.users) if request else None,
+            year_groups=_known(product.year_groups) or _known(request.users if request else None),
             data=tuple(kind_label(k) for k in kinds if k != "none") if kinds else None,
-            storage=_known(request.storage) if request else None,
-            privacy_notice=_address(request.privacy_notice) if request else None,
+            storage=_known(product.storage) or _known(request.storage if request else None),
+            privacy_notice=_address(product.privacy_notice)
+            or _address(request.privacy_notice if request else None),
             website=_address(product.website),
         ))
     return found
