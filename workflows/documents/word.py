@@ -23,7 +23,7 @@ from workflows.schools.models import School
 
 # XML 1.0 refuses these; a letter quoting what someone typed must still be written.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_PARAGRAPHS = re.compile(r"\n[ \t]*\n\s*")
+_PARAGRAPHS = re.compile(r"\n(?:[ \t]*\n)+")
 
 
 class LetterheadError(ValueError):
