@@ -5,6 +5,7 @@ in for OneDrive) and shown as a file card. Read back with python-docx."""
 from __future__ import annotations
 
 import io
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +16,7 @@ import pytest
 from microsoft_agents.activity import Activity, ActivityTypes
 from sqlmodel import select
 
+from bot.teams.listeners import files
 from bot.teams.listeners.files import CONSENT, FILE_INFO
 from tests.conftest import School_
 from workflows.audit.models import AuditEvent
@@ -55,8 +57,10 @@ class OneDrive:
 
 
 @pytest.fixture
-def onedrive() -> Iterator[OneDrive]:
+def onedrive(monkeypatch: pytest.MonkeyPatch) -> Iterator[OneDrive]:
+    """The local server, let in as OneDrive is (the one host a letter may be PUT to)."""
     drive = OneDrive()
+    monkeypatch.setattr(files, "ONEDRIVE", re.compile(re.escape(drive.url("/"))))
     yield drive
     drive.close()
 
@@ -148,3 +152,19 @@ def test_staff_get_no_file_offer(school: School_) -> None:
     assert "Only the DPO or a deputy can draft letters." in words(card)
     assert not [a for a in adapter.activity_queue[before:]
                 if a.attachments and a.attachments[0].content_type == CONSENT]
+
+
+def test_a_letter_is_put_only_on_sharepoint(school: School_) -> None:
+    drive = OneDrive()  # not let in: an address an altered client might send
+    try:
+        teams = make_teams(school)
+        reference = run(log_sar(teams))
+        _, offer = run(consent_for_letter(teams, reference))
+        sent = run(answer_consent(teams, offer, "accept", upload_info(drive, "x.docx")))
+        assert drive.puts == []
+        assert words(sent[0].attachments[0].content).startswith(
+            "The letter above could not also be sent as a Word document")
+    finally:
+        drive.close()
+    assert files.ONEDRIVE.match("https://oakwood-my.sharepoint.com/personal/dee/x")
+    assert not files.ONEDRIVE.match("https://oakwood-my.sharepoint.com.evil.example/x")

@@ -6,6 +6,7 @@ shown as a file card. Nothing of the letter rides in the consent card: only its 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Where Teams asks a bot to upload: the person's OneDrive, on SharePoint. The address comes in
+# the invoke; a letter is never PUT anywhere else (an altered client could name any host).
+ONEDRIVE = re.compile(r"^https://[a-z0-9-]+\.sharepoint\.com/", re.IGNORECASE)
 CONSENT = "application/vnd.microsoft.teams.card.file.consent"
 FILE_INFO = "application/vnd.microsoft.teams.card.file.info"
 
@@ -63,8 +67,8 @@ async def _upload(bot: TeamsBot, context: TurnContext, value: Mapping[str, Any])
     try:
         asked, upload = value["context"], value["uploadInfo"]
         target = str(upload["uploadUrl"])
-        if urlsplit(target).scheme not in ("https", "http"):
-            raise ValueError(urlsplit(target).scheme)  # only a web address is uploaded to
+        if not ONEDRIVE.match(target):
+            raise ValueError(urlsplit(target).hostname)  # the host only: never the path
         reference, kind = str(asked["reference"]), str(asked["kind"])
         content = await bot.run(
             context, lambda ctx: letter_docx(draft(ctx, reference, kind), ctx.school),
