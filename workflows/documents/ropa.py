@@ -19,10 +19,10 @@ from sqlmodel import Session
 
 from workflows.audit.models import AuditEvent
 from workflows.core.export import safe_cell
-from workflows.core.fields import UNKNOWN
 from workflows.core.text import fold
 from workflows.core.wording import render
 from workflows.database import saved_id, utcnow
+from workflows.documents.software_list import known
 from workflows.retention.service import periods
 from workflows.schools.models import School
 from workflows.software.models import Dpia, Software, SoftwareRequest, Status
@@ -36,7 +36,7 @@ COLUMNS = ("activity", "source", "business_function", "purpose", "joint_controll
 # Schools' management information systems: when one is in the register it is the MIS row.
 MIS_NAMES = frozenset(name_key(n) for n in (
     "Arbor", "SIMS", "Bromcom", "ScholarPack", "iSAMS", "Pupil Asset", "Integris",
-    "Progresso", "Scholarpack", "WCBS", "Engage"))
+    "Progresso", "WCBS", "Engage"))
 SPECIAL_KINDS = frozenset({"sen_health"})  # health and SEN information is Art 9 data
 _HIGHLIGHT = PatternFill("solid", start_color="FFF2CC", end_color="FFF2CC")
 
@@ -45,6 +45,8 @@ Row = dict[str, str | None]  # None: the DPO must complete this cell
 
 @dataclass(frozen=True)
 class Ropa:
+    """The rows, and the one way they become cells (the CSV and the workbook agree)."""
+
     rows: list[Row]
 
     @staticmethod
@@ -72,15 +74,11 @@ def _word(event: str, **facts: object) -> str:
     return render("documents/ropa.txt.j2", event=event, **facts)
 
 
-def _known(value: str | None) -> str | None:
-    return value.strip() if value and value.strip() and value.strip() != UNKNOWN else None
-
-
 def _product_row(session: Session, product: Software, mis: bool) -> Row:
     request = session.get(SoftwareRequest, product.request_id) if product.request_id else None
     kinds = [k for k in (product.data_kinds or (request.data_kinds if request else []))
              if k != "none"]
-    storage = _known(product.storage) or _known(request.storage if request else None)
+    storage = known(product.storage) or known(request.storage if request else None)
     in_uk = storage is not None and fold(storage, words=True) in (
         "uk", "united kingdom", "england", "the uk", "uk only")
     row: Row = dict.fromkeys(COLUMNS)
@@ -90,9 +88,9 @@ def _product_row(session: Session, product: Software, mis: bool) -> Row:
         else _word("from_import"),
         "business_function": _word("mis_function") if mis else None,
         "purpose": _word("mis_purpose") if mis else (
-            _known(product.purpose) or _known(request.purpose if request else None)),
+            known(product.purpose) or known(request.purpose if request else None)),
         "individuals": _word("mis_individuals") if mis else (
-            _known(product.year_groups) or _known(request.users if request else None)),
+            known(product.year_groups) or known(request.users if request else None)),
         "data": _word("mis_data") if mis else (
             "; ".join(kind_label(k) for k in kinds) if kinds else None),
         "special": None if mis or SPECIAL_KINDS & set(kinds) or not kinds

@@ -43,13 +43,14 @@ class Listed:
     website: str | None
 
 
-def _known(value: str | None) -> str | None:
+def known(value: str | None) -> str | None:
+    """What was answered, or None for nothing or “don't know”."""
     return value.strip() if value and value.strip() and value.strip() != UNKNOWN else None
 
 
 def _address(text: str | None) -> str | None:
     """A vendor's page as a link: “vendor.com/privacy” is https://vendor.com/privacy."""
-    found = _known(text)
+    found = known(text)
     if found and _BARE_ADDRESS.match(found):
         found = "https://" + found
     return web_link(found)
@@ -65,10 +66,10 @@ def listed(session: Session, school: School) -> list[Listed]:
         kinds = product.data_kinds or (request.data_kinds if request else [])
         found.append(Listed(
             name=product.name,
-            purpose=_known(product.purpose) or _known(request.purpose if request else None),
-            year_groups=_known(product.year_groups) or _known(request.users if request else None),
+            purpose=known(product.purpose) or known(request.purpose if request else None),
+            year_groups=known(product.year_groups) or known(request.users if request else None),
             data=tuple(kind_label(k) for k in kinds if k != "none") if kinds else None,
-            storage=_known(product.storage) or _known(request.storage if request else None),
+            storage=known(product.storage) or known(request.storage if request else None),
             privacy_notice=_address(product.privacy_notice)
             or _address(request.privacy_notice if request else None),
             website=_address(product.website),
