@@ -41,8 +41,10 @@ def register(bot: TeamsBot) -> None:
         if not personal(context):
             await context.send_activity(card_activity(notice_card(PERSONAL_ONLY, "warning")))
             return
+        offers: list[Activity] = []  # a letter's Word copy, sent only if the person allows it
         try:
-            card = await answer(bot, context)
+            answered = await answer(bot, context)
+            card, offers = answered if answered is not None else (None, [])
         except membership.Refused as error:
             await context.send_activity(turned_away(error))
             return
@@ -51,19 +53,19 @@ def register(bot: TeamsBot) -> None:
         except Exception as error:
             card = cards.message_card(await fault(bot, context, error))
         if card is not None:  # None: a redelivery of a message already answered
-            card, offers = card if isinstance(card, tuple) else (card, [])
             await context.send_activity(card_activity(card))
-            for offer in offers:  # a letter's Word copy, sent only if the person allows it
+            for offer in offers:
                 await context.send_activity(offer)
 
 
 async def answer(bot: TeamsBot, context: TurnContext
-                 ) -> dict[str, Any] | tuple[dict[str, Any], list[Activity]] | None:
+                 ) -> tuple[dict[str, Any], list[Activity]] | None:
+    """The card answering the message, and any file offers with it (None: a redelivery)."""
     activity = context.activity
     where, text = chat_key(context), activity.text or ""
     wants_form, name = workflow_for_form(text)
     if wants_form:
-        return await bot.run(context, lambda ctx: form_or_list(ctx, name))
+        return await bot.run(context, lambda ctx: form_or_list(ctx, name)), []
     event = f"{where}:{activity.id}"
 
     def respond(ctx: Context) -> tuple[dict[str, Any], list[Activity]] | None:
