@@ -68,5 +68,28 @@ def test_a_failed_upload_leaves_the_letter_and_says_so(ws: Workspace) -> None:
     assert "Dear Jane Parent," in words(posted[-2].args["blocks"])
     assert posted[-1].args["text"].startswith("The letter above could not also be sent as a "
                                               "Word document")
-    assert posted[-1].args["channel"] == dm_channel_id(DPO)
+    assert posted[-1].args["channel"] == DPO  # their DM with the bot, which Slack opens by it
+    assert posted[-1].response["channel"] == dm_channel_id(DPO)
     assert not ws.fake.calls("files.completeUploadExternal")
+
+
+def test_a_letter_asked_for_with_dpo_in_a_channel_sends_its_file_to_the_dm(
+        ws: Workspace) -> None:
+    reference = ws.log_sar(STAFF)
+    ws.fake.clear()
+    ws.live.send(ws.slack.slash_command("/dpo", f"letter {reference} acknowledgement",
+                                        user_id=DPO, channel_id="C0GENERAL"))
+    (completed,) = ws.fake.wait_for("files.completeUploadExternal")
+    # The letter itself only to the asker in the channel; the file in their DM, never the channel.
+    (shown,) = ws.fake.calls("response_url")
+    assert shown.args["response_type"] == "ephemeral"
+    assert "Dear Jane Parent," in words(shown.args["blocks"])
+    (said,) = ws.fake.calls("chat.postMessage")
+    assert said.args["channel"] == DPO
+    assert said.args["text"] == f"Acknowledgement — {reference}, as a Word document:"
+    assert completed.args["channel_id"] == dm_channel_id(DPO)
+    (stored,) = ws.fake.files.values()
+    assert "Dear Jane Parent," in [p.text for p in docx.Document(
+        io.BytesIO(stored["content"])).paragraphs]
+    assert not [c for c in ws.fake.calls() if c.args.get("channel") == "C0GENERAL"
+                or c.args.get("channel_id") == "C0GENERAL"]

@@ -7,11 +7,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.slack import blocks, home, work
+from bot.slack.listeners.answers import send_word
 from bot.slack.listeners.guard import guarded
 from workflows.core import chat, faults
-from workflows.core.ui import Document, Reply
-from workflows.core.wording import render
-from workflows.documents.word import file_name
+from workflows.core.ui import Reply
 from workflows.schools import membership
 
 if TYPE_CHECKING:
@@ -57,22 +56,7 @@ def register(bot: SlackBot) -> None:
         if replies is None:
             return  # a retried delivery of an event already answered
         await say(text=blocks.fallback_text(replies), blocks=blocks.message_blocks(replies))
-        for letter in (r for r in replies if isinstance(r, Document) and r.letter):
-            await _send_word(bot, user, channel, letter)
-
-
-async def _send_word(bot: SlackBot, user: str, channel: str, letter: Document) -> None:
-    """The letter just shown, as a Word document in the same DM: private to the person who
-    asked, as the letter is. A failure costs only the file: the text is already there."""
-    try:
-        content = await bot.run(user, work.word_file, letter.title, letter.body)
-        await bot.client.files_upload_v2(channel=channel, file=content,
-                                         filename=file_name(letter), title=letter.title)
-    except Exception as error:
-        log.warning("could not send a letter as a Word document: %s", faults.brief(error))
-        await bot.client.chat_postMessage(
-            channel=channel, text=render("messages/word_not_sent.txt.j2"),
-            unfurl_links=False, unfurl_media=False)
+        await send_word(bot, user, replies, channel)
 
 
 async def _fault(bot: SlackBot, user: str, where: str, error: Exception) -> list[Reply]:
