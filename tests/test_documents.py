@@ -371,3 +371,39 @@ IXL,Approved,Maths and English,Years 1 to 6,USA,javascript:alert(1),"names, asse
         exported = export_rows(session, the_school(school, session), "Dee Dpo")
     assert exported[1]["year_groups"] == "Years 2 to 6"
     assert len(run_import(school, to_csv(exported)).unchanged) == 2
+
+
+def test_the_software_list_in_chromium_runs_nothing_typed(school: School_, tmp_path: Path) -> None:
+    """The HTML in a real browser: the table is there, and a product's name that is markup
+    stays text (nothing it holds runs, nothing links elsewhere). A screenshot is left in the
+    test's folder."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("Chromium is not installed here (.ci/run installs Debian's chromium)")
+    approve_maths_app(school)
+    run_import(school, """Product,Status,Data
+"<script>document.title='pwned'</script>",Approved,names
+"<img src=x onerror=""document.title='pwned'"">",Approved,names
+[x](javascript:alert(1)),Approved,names
+""")
+    with session_scope(school.engine) as session:
+        html = software_list(session, the_school(school, session), "Dee Dpo", "html")
+    page = tmp_path / "programs.html"
+    page.write_text(f"<!doctype html><html><head><meta charset=utf-8><title>Programs</title>"
+                    f"</head><body>{html}</body></html>", encoding="utf-8")
+    common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir="
+              + str(tmp_path / "profile")]
+    dom = subprocess.run([*common, "--virtual-time-budget=2000", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    parsed = Links()
+    parsed.feed(dom.stdout)
+    assert "<title>Programs</title>" in dom.stdout and "pwned</title>" not in dom.stdout
+    assert parsed.tags.count("tr") == 5 and "script" not in parsed.tags and "img" not in parsed.tags
+    assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in dom.stdout
+    assert parsed.hrefs == ["https://mathswhizz.co.uk", "https://www.mathswhizz.co.uk/privacy"]
+    shot = subprocess.run([*common, "--window-size=1200,900", "--screenshot="
+                           + str(tmp_path / "programs.png"), page.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    assert shot.returncode == 0 and (tmp_path / "programs.png").stat().st_size > 1000
+    print(f"screenshot: {tmp_path / 'programs.png'}")
