@@ -282,6 +282,9 @@ def test_the_command_line_writes_every_document(cli_env: dict[str, str], tmp_pat
     assert refused.returncode == 2 and "Only the DPO or a deputy" in refused.stderr
     which = run_cli("letter", "SAR-2026-0001", "poem", "--as", "Dee Dpo", env=cli_env)
     assert which.returncode == 2 and "Which letter?" in which.stderr
+    listed = run_cli("letter", "SAR-2026-0001", "--as", "Dee Dpo", env=cli_env)
+    assert listed.returncode == 2 and "acknowledgement, id request, clarification" in \
+        listed.stderr
 
     cli("software-list", "--out", str(tmp_path / "apps.md"), "--as", "Dee Dpo")
     # The format follows the file's ending, or is asked for; HTML by default.

@@ -23,8 +23,9 @@ def _folder_exists(out: Path) -> None:
 
 def letter(
     reference: Annotated[str, typer.Argument(help="The case, e.g. SAR-2026-0001.")],
-    kind: Annotated[list[str], typer.Argument(
-        help="Which letter, e.g. acknowledgement, id request, extension, affected letter.")],
+    kind: Annotated[list[str] | None, typer.Argument(
+        help="Which letter, e.g. acknowledgement, id request, extension, affected letter "
+        "(without it: the case's letters are listed).")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Write it to a file: .docx for Word (on the school's letterhead when "
         "setup has one), .txt for plain text (default: print it).")] = None,
@@ -45,7 +46,8 @@ def letter(
     with session_scope(open_engine()) as session:
         found = school_named(session, school)
         try:
-            document = draft(cli_context(session, found, as_name), reference, " ".join(kind))
+            document = draft(cli_context(session, found, as_name), reference,
+                             " ".join(kind or []))
             word = letter_docx(document, found) if out and out.suffix.lower() == ".docx" else None
         except (NotFound, PermissionDenied, WhichLetter, LetterheadError) as error:
             fail(str(error))
