@@ -79,6 +79,8 @@ a SAR applies
   Closed SAR records kept: 2 years after the academic year they close in
   Term dates: none yet (educational record deadlines need them: dpo-bot calendar import FILE)
   Photo consent: a yes lasts 12 months; every member of staff may look pupils up (audited)
+  Address on letters: none yet (dpo-bot setup --address "1 High Street, Town, AB1 2CD")
+  Letterhead for Word letters: none (plain letters; dpo-bot setup --letterhead FILE.docx)
 Hillside Primary is set up. Try it: dpo-bot chat --user "Dee Dpo" --role dpo
 """)
     from workflows.database import make_engine

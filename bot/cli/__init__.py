@@ -16,6 +16,7 @@ from bot.cli import (
     consent_settings,
     db,
     deadline,
+    documents,
     export,
     imports,
     people,
@@ -37,7 +38,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 for command in (chat.chat, slack.slack, remind.remind, remind.digest, consent.consent,
-                software.software, purge.purge, setup.setup):
+                software.software, documents.software_list, documents.ropa, documents.letter,
+                purge.purge, setup.setup):
     app.command()(command)
 for name, group in (("db", db.app), ("deadline", deadline.app), ("export", export.app),
                     ("calendar", calendar.app), ("people", people.app), ("import", imports.app),

@@ -13,3 +13,4 @@ Role = Literal["staff", "dpo", "deputy", "head"]  # workflows.people.models.Role
 ExportFormat = Literal["csv", "json"]  # what workflows.core.export writes
 ConsentFormat = Literal["sims", "arbor", "bromcom", "generic"]  # workflows.consent.formats.FORMATS
 Lookups = Literal["everyone", "listed"]  # workflows.consent.settings.lookups_restricted
+ListFormat = Literal["html", "md"]  # workflows.documents.software_list.Format

@@ -98,6 +98,19 @@ def setup(
                      "listed with `people add NAME --consent` (default: unchanged).")
     ] = None,
     email_domain: EmailDomainOption = None,
+    address: Annotated[
+        str | None,
+        typer.Option(callback=lambda v: None if v is None else _checked("check_address")(v),
+                     help="The school's postal address for letters, lines parted by commas, "
+                     "e.g. \"1 High Street, Oakwood, OK1 2AB\" (\"\" removes it; default: "
+                     "unchanged).")
+    ] = None,
+    letterhead: Annotated[
+        str | None,
+        typer.Option(callback=lambda v: None if v is None else _checked("check_letterhead")(v),
+                     help="A .docx letterhead: Word letters keep its header and first page "
+                     "and add the letter below (\"\" removes it; default: unchanged).")
+    ] = None,
     school: SchoolOption = None,
 ) -> None:
     """Set up the school: name, region, hours, the DPO team, retention, term dates, consent."""
@@ -114,7 +127,9 @@ def setup(
         dpo=dpo, dpo_email=dpo_email or None, deputies=school_setup.names(deputies), head=head,
         calendar=school_setup.check_calendar(calendar),
         email_domains=None if email_domain is None else tuple(email_domain),
-        consent_restricted=None if consent_lookups is None else consent_lookups == "listed")
+        consent_restricted=None if consent_lookups is None else consent_lookups == "listed",
+        address=None if address is None else school_setup.check_address(address),
+        letterhead=None if letterhead is None else school_setup.check_letterhead(letterhead))
     try:
         with session_scope(open_engine()) as session:
             ctx = cli_context(session, school_named(session, school), None)

@@ -52,7 +52,7 @@ def manifest(bot_id: str, *, school: str, website: str, privacy: str, terms: str
         "bots": [{
             "botId": bot_id,
             "scopes": ["personal"],
-            "supportsFiles": False,
+            "supportsFiles": True,  # letters as Word documents, through a FileConsentCard
             "isNotificationOnly": False,
             "commandLists": [{"scopes": ["personal"], "commands": commands[:10]}],
         }],

@@ -27,6 +27,7 @@ from workflows.core.text import fold
 from workflows.core.ui import Document
 from workflows.core.wording import render as render_text
 from workflows.database import session_scope
+from workflows.documents.word import LetterheadError, letter_docx
 from workflows.notifications import service as notifications
 from workflows.people import service as people
 from workflows.people.models import Person, Role
@@ -120,9 +121,17 @@ class TerminalChat:
             return False
         path = Path(found["file"] or file_name(self.document)).expanduser()
         try:
-            with path.open("x", encoding="utf-8") as out:
-                out.write(self.document.body.rstrip("\n") + "\n")
+            if path.suffix.lower() == ".docx":
+                with session_scope(self.engine) as session:
+                    word = letter_docx(self.document, self.context(session).school)
+                with path.open("xb") as binary:
+                    binary.write(word)
+            else:
+                with path.open("x", encoding="utf-8") as out:
+                    out.write(self.document.body.rstrip("\n") + "\n")
             event, why = "saved", ""
+        except LetterheadError as error:
+            event, why = "failed", str(error)
         except FileExistsError:
             event, why = "exists", ""
         except OSError as error:

@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 from .limits import check_api_call
 
 # Arguments that slack_sdk form-encodes as JSON strings; parsed back so tests see objects.
-JSON_ARGS = {"blocks", "attachments", "view", "metadata", "user_auth_blocks"}
+JSON_ARGS = {"blocks", "attachments", "view", "metadata", "user_auth_blocks", "files"}
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -87,6 +87,8 @@ class FakeSlack:
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> message
         self.views: dict[str, dict[str, Any]] = {}  # view id -> view as Slack stores it
         self.home_views: dict[str, str] = {}  # user id -> id of the published home view
+        # files_upload_v2: file id -> what was uploaded, and where it was shared once completed
+        self.files: dict[str, dict[str, Any]] = {}
         self._calls: list[Call] = []
         self._injected: dict[str, list[_Injected]] = {}
         self._handlers: dict[str, Handler] = {}
@@ -459,6 +461,34 @@ class FakeSlack:
         self.home_views[user_id] = view_id
         return {"ok": True, "view": self._store_view(args["view"], view_id)}
 
+    def _m_files_getUploadURLExternal(self, args: dict[str, Any], token: str) -> dict[str, Any]:
+        if not args.get("filename") or not str(args.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{len(self.files) + 1:08d}"
+        self.files[file_id] = {"filename": args["filename"], "length": int(args["length"]),
+                               "content": None, "channel": None, "title": None}
+        return {"ok": True, "upload_url": f"{self.root}upload/{file_id}", "file_id": file_id}
+
+    def _m_files_completeUploadExternal(self, args: dict[str, Any],
+                                        token: str) -> dict[str, Any]:
+        done = []
+        for item in args.get("files") or []:
+            stored = self.files.get(item.get("id", ""))
+            if stored is None or stored["content"] is None:
+                return {"ok": False, "error": "file_not_found"}
+            stored.update(channel=args.get("channel_id"), title=item.get("title"))
+            done.append({"id": item["id"], "name": stored["filename"], "title": item.get("title")})
+        return {"ok": True, "files": done}
+
+    def uploaded(self, file_id: str, content: bytes) -> tuple[int, str]:
+        """The file's bytes POSTed to its upload URL (as Slack's own upload host takes them)."""
+        with self._lock:
+            stored = self.files.get(file_id)
+            if stored is None:
+                return 404, "not_found"
+            stored["content"] = content
+            return 200, f"OK - {len(content)}"
+
     def _m_users_info(self, args: dict[str, Any], token: str) -> dict[str, Any]:
         user = self.users.get(str(args.get("user", "")))
         if user is None:
@@ -491,7 +521,21 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode("utf-8") if length else ""
+        data = self.rfile.read(length) if length else b""
+        if parts.path.startswith("/upload/"):
+            # A file's bytes, not form arguments: a .docx is not UTF-8.
+            status, text = self.owner.uploaded(parts.path[len("/upload/"):], data)
+            self.owner._record(Call("upload", {"length": len(data)},
+                                    {k.lower(): v for k, v in self.headers.items()},
+                                    parts.path, None, status, {"ok": status == 200}))
+            reply = text.encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+            return
+        raw = data.decode("utf-8")
         headers = {k.lower(): v for k, v in self.headers.items()}
         args: dict[str, Any] = {}
         token: str | None = None

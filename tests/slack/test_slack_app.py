@@ -1198,14 +1198,14 @@ METHOD_SCOPES = {
     "auth_test": None, "views_open": None, "views_publish": None, "views_update": None,
     "chat_postMessage": "chat:write", "chat_update": "chat:write",
     "chat_postEphemeral": "chat:write", "users_info": "users:read",
-    "users_lookupByEmail": "users:read.email",
+    "users_lookupByEmail": "users:read.email", "files_upload_v2": "files:write",
 }
 EVENT_SCOPES = {"app_home_opened": None, "message.im": "im:history",
                 "user_change": "users:read"}
 
 
 def test_manifest_asks_for_exactly_the_scopes_the_code_uses(manifest: dict[str, Any]) -> None:
-    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "bot" / "slack").glob(
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "bot" / "slack").rglob(
         "*.py"))
     used = set(re.findall(r"\bclient\.(\w+)\(", source))
     assert used <= METHOD_SCOPES.keys(), f"add the scope of {used - METHOD_SCOPES.keys()}"

@@ -100,6 +100,12 @@ def card_of(activity: Activity) -> dict[str, Any]:
     return attachment.content
 
 
+def is_card(activity: Activity) -> bool:
+    """A message holding an Adaptive Card (not a file consent or file card)."""
+    return activity.type == ActivityTypes.message and bool(activity.attachments) and \
+        activity.attachments[0].content_type == CARD
+
+
 def actions(card: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The card's buttons by their title, those behind "More…" too (a person opens it)."""
     found: dict[str, dict[str, Any]] = {}
@@ -183,7 +189,7 @@ class Teams:
         await adapter.process_activity(adapter.claims_identity, activity, self.bot.app.on_turn)
         new = adapter.activity_queue[before:]
         for sent in new:
-            if sent.type == ActivityTypes.message:
+            if is_card(sent):
                 self.check(card_of(sent))
         return new
 
@@ -198,7 +204,7 @@ class Teams:
         adapter = self.adapter(who, tenant=tenant, group=group, aad=aad)
         sent = await self.send(adapter, Activity(type=ActivityTypes.message, text=text,
                                                  from_property=self.account(who, aad=aad)))
-        messages = [a for a in sent if a.type == ActivityTypes.message]
+        messages = [a for a in sent if is_card(a)]
         assert len(messages) == 1, [a.type for a in sent]
         return card_of(messages[0])
 

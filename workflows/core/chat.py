@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from workflows.audit import service as audit
 from workflows.consent.access import may_look_up
 from workflows.core import conversation as conversations
-from workflows.core import references, router
+from workflows.core import letters, references, router
 from workflows.core.cases import cases, column, of_school
 from workflows.core.context import Context
 from workflows.core.declaration import Route, Workflow
@@ -322,17 +322,10 @@ def _when(value: str | None, ctx: Context) -> str:
 
 
 def _letter(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
-    workflow, reference = references.resolve(ctx, match.group("ref"))
-    case = load(ctx, workflow, reference)
-    if not can(ctx.person, Permission.DECIDE):
-        raise PermissionDenied(message("letters_for_dpo"))
-    kind = (match.group("kind") or "").lower().replace(" ", "_")
-    if kind not in workflow.letters:
-        return [Text(message("which_letter", reference=case.reference,
-                             names=list(workflow.letters)))]
-    audit.record(ctx, f"{workflow.name}.letter_drafted", workflow.name, case.id, case.reference,
-                 letter=kind)
-    return [workflow.letters[kind](ctx, case)]
+    try:
+        return [letters.draft(ctx, match.group("ref"), match.group("kind") or "")]
+    except letters.WhichLetter as which:
+        return [Text(str(which))]
 
 
 def _act(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:

@@ -24,7 +24,7 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=fields)
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _safe_cell(v) for k, v in row.items()})
+        writer.writerow({k: safe_cell(v) for k, v in row.items()})
     return buffer.getvalue()
 
 
@@ -33,7 +33,7 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
 _SPLIT_FORMULA = re.compile(r"([;\t])(?=[=+\-@])")
 
 
-def _safe_cell(value: Any) -> Any:
+def safe_cell(value: Any) -> Any:
     """A cell no spreadsheet runs as a formula, and no bidirectional control reorders."""
     if not isinstance(value, str):
         return value

@@ -99,6 +99,9 @@ class Document:
 
     title: str
     body: str
+    # A letter's case reference and kind: where the platform can send files, it also goes as
+    # a Word document (Teams drafts it again, by these, when the person accepts the file).
+    letter: tuple[str, str] | None = None
 
 
 Reply = Text | Question | Summary | Card | Table | Document

@@ -11,6 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from workflows.core import markdown
 from workflows.core.spelled import describe_date, describe_datetime, describe_typed
 
 
@@ -18,7 +19,7 @@ from workflows.core.spelled import describe_date, describe_datetime, describe_ty
 def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("templates", ""),
-        autoescape=select_autoescape(["html", "htm"]),
+        autoescape=select_autoescape(["html", "htm", "html.j2"]),
         undefined=StrictUndefined,  # a missing value is a bug, never a blank in a letter
         trim_blocks=True,
         lstrip_blocks=True,
@@ -31,6 +32,8 @@ def environment() -> Environment:
     env.filters["moment"] = lambda d: describe_datetime(d) if isinstance(d, datetime) else ""
     # What staff typed ("found yesterday"): no "at 00:00" for a time nobody gave.
     env.filters["typed"] = lambda d: describe_typed(d) if isinstance(d, datetime) else ""
+    # Markdown documents (the privacy notice's software list): user text stays literal.
+    env.filters["md"] = markdown.literal
     return env
 
 

@@ -44,6 +44,10 @@ class School(SQLModel, table=True):
     # Where newcomers from a shared Slack workspace or Teams tenant belong: their email's
     # domain (comma-separated, e.g. "oakwood.sch.uk"). A trust-wide domain may name several.
     email_domains: str | None = Field(default=None, max_length=500)
+    # The postal address at the top of every letter, one line per line.
+    address: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # A .docx the DPO supplies: its header and first page are kept, the letter appended.
+    letterhead: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
     @property

@@ -65,6 +65,26 @@ def check_calendar(path: str) -> TermCalendar | None:
         raise ValueError(f"Term dates not imported: {error}") from None
 
 
+def check_address(text: str) -> str:
+    """The postal address one line per line: typed on one line, commas part it."""
+    lines = [line.strip() for line in text.replace("\n", ",").split(",") if line.strip()]
+    return "\n".join(lines)
+
+
+def check_letterhead(path: str) -> str:
+    """A letterhead .docx that Word documents can be built on, as an absolute path ("" for none)."""
+    if not path.strip():
+        return ""
+    from workflows.documents.word import LetterheadError, read_letterhead
+
+    found = Path(path.strip()).expanduser().resolve()
+    try:
+        read_letterhead(found)
+    except LetterheadError as error:
+        raise ValueError(str(error)) from None
+    return str(found)
+
+
 def names(text: str) -> tuple[str, ...]:
     """A comma-separated list of names as a person types it; blanks dropped."""
     return tuple(name.strip() for name in text.split(",") if name.strip())
@@ -89,6 +109,8 @@ class Setup:
     calendar: TermCalendar | None = None
     email_domains: tuple[str, ...] | None = None  # None keeps the school's own
     consent_restricted: bool | None = None  # None keeps the school's own
+    address: str | None = None  # None keeps the school's own; "" removes it
+    letterhead: str | None = None  # None keeps the school's own; "" removes it
 
     def team(self) -> list[tuple[str, Role, str | None]]:
         """The DPO team as named; a blank answer names no one."""
@@ -110,6 +132,10 @@ def apply(ctx: Context, setup: Setup) -> list[str]:
         found.term_calendar_csv = setup.calendar.to_csv()
     if setup.email_domains is not None:
         set_email_domains(found, setup.email_domains)
+    if setup.address is not None:
+        found.address = setup.address or None
+    if setup.letterhead is not None:
+        found.letterhead = setup.letterhead or None
     found.configured = True
     ctx.session.add(found)
     if consent.validity_months(ctx.session, found) != setup.consent_months:

@@ -37,6 +37,13 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "status": ("status", "approved", "decision", "approval", "approval status", "approved?"),
     "data_kinds": ("data", "data categories", "data kinds", "data_kinds", "personal data",
                    "data held", "data shared", "data stored"),
+    "purpose": ("purpose", "what it is for", "used for", "use", "what for", "description"),
+    "year_groups": ("year groups", "years", "year group", "who uses it", "users",
+                    "used by", "year_groups"),
+    "storage": ("storage", "where stored", "stored in", "data location", "location",
+                "where data is stored", "data stored in", "hosted in"),
+    "privacy_notice": ("privacy notice", "privacy policy", "privacy", "vendor privacy notice",
+                       "privacy notice link", "privacy_notice", "privacy link"),
     "conditions": ("conditions", "restrictions", "conditions of use"),
     "reason": ("reason", "why", "rejection reason", "reason rejected"),
     "dpia": ("dpia", "dpia status", "dpia done", "dpia completed", "dpia required"),
@@ -73,7 +80,7 @@ __all__ = ["ImportRefused", "Report", "import_register", "read"]
 # A trust's register lists a few hundred products; a file with more is the wrong file.
 MAX_PRODUCTS = 5000
 # Each text field, checked against its column before anything is written.
-LENGTHS = ("name", "website", "dpia_link", "decided_by")
+LENGTHS = ("name", "website", "storage", "privacy_notice", "dpia_link", "decided_by")
 
 
 def _said(reason: str, **facts: Any) -> str:
@@ -152,6 +159,10 @@ def read(data: bytes | Path) -> list[dict[str, Any]]:
             "line": line, "name": name, "name_key": key, "status": status, "dpia": dpia,
             "website": cell("website") or None,
             "data_kinds": _kinds(cell("data_kinds")),
+            "purpose": cell("purpose") or None,
+            "year_groups": cell("year_groups") or None,
+            "storage": cell("storage") or None,
+            "privacy_notice": cell("privacy_notice") or None,
             "conditions": cell("conditions") or None,
             "reason": cell("reason") or None,
             "dpia_link": cell("dpia_link") or None,
@@ -166,8 +177,9 @@ def read(data: bytes | Path) -> list[dict[str, Any]]:
     return rows
 
 
-_FIELDS = ("name", "website", "status", "data_kinds", "conditions", "reason", "dpia",
-           "dpia_link", "decided_by", "decided_on", "review_on")
+_FIELDS = ("name", "website", "status", "data_kinds", "purpose", "year_groups", "storage",
+           "privacy_notice", "conditions", "reason", "dpia", "dpia_link", "decided_by",
+           "decided_on", "review_on")
 
 
 def import_register(session: Session, school: School, data: bytes | Path, *, file_name: str,

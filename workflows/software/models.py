@@ -119,6 +119,11 @@ class Software(SQLModel, table=True):
     status: Status = Field(sa_type=String(32), index=True)
     purpose: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     data_kinds: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # What a privacy notice says about it (its “Programs used by pupils” list): from the
+    # request that approved it, or the school's own register; None is for the DPO to add.
+    year_groups: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    storage: str | None = Field(default=None, max_length=200)
+    privacy_notice: str | None = Field(default=None, max_length=500)
     conditions: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     dpia: Dpia = Field(default=Dpia.UNKNOWN, sa_type=String(16))

@@ -70,6 +70,11 @@ def record_decision(ctx: Context, case: SoftwareRequest, status: Status,
     product.website = case.website if case.website != UNKNOWN else product.website
     product.purpose = case.purpose
     product.data_kinds = list(case.data_kinds)
+    product.year_groups = case.users
+    # “don't know” in the request leaves what the register knew (or nothing, for the DPO).
+    product.storage = case.storage if case.storage != UNKNOWN else product.storage
+    product.privacy_notice = (case.privacy_notice if case.privacy_notice != UNKNOWN
+                              else product.privacy_notice)
     product.conditions = case.conditions
     product.reason = case.reason
     product.dpia = (_DPIA_RECORDED.get(case.dpia_outcome or "")

@@ -3,6 +3,7 @@ the message a decision replaces."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -11,12 +12,17 @@ from bot.labels import label
 from bot.slack import blocks, work
 from bot.slack.listeners.guard import failure
 from bot.slack.listeners.payloads import message_ref
-from workflows.core.ui import Text
+from workflows.core import faults
+from workflows.core.ui import Document, Reply, Text
+from workflows.core.wording import render
+from workflows.documents.word import file_name
 from workflows.registry import WORKFLOWS
 from workflows.schools import membership
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackBot
+
+log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
@@ -113,3 +119,22 @@ async def _privately(bot: SlackBot, respond, body: dict[str, Any], where: dict[s
     else:
         await bot.client.chat_postEphemeral(channel=where["channel"], user=body["user"]["id"],
                                             text=text, blocks=message_blocks)
+
+
+async def send_word(bot: SlackBot, user: str, replies: list[Reply],
+                    channel: str | None = None) -> None:
+    """Each letter among ``replies`` as a Word document in the person's DM with the bot
+    (``channel`` when the letter was shown there), private as the letter is. A failure costs
+    only the file: the letter's text is already shown, and a line under it says so."""
+    for letter in (r for r in replies if isinstance(r, Document) and r.letter):
+        try:
+            if channel is None:  # asked with /dpo elsewhere: the file goes to the DM
+                said = render("messages/word_in_dm.txt.j2", title=letter.title)
+                channel = await bot.dm(user, [Text(said)], text=said)
+            content = await bot.run(user, work.word_file, letter.title, letter.body)
+            await bot.client.files_upload_v2(channel=channel, file=content,
+                                             filename=file_name(letter), title=letter.title)
+        except Exception as error:
+            log.warning("could not send a letter as a Word document: %s", faults.brief(error))
+            said = render("messages/word_not_sent.txt.j2")
+            await bot.dm(user, [Text(said, "warning")], text=said)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from microsoft_agents.activity import ActivityTypes
+from microsoft_agents.activity import Activity, ActivityTypes
 from microsoft_agents.hosting.core import TurnContext, TurnState
 
 from bot.teams import cards
+from bot.teams.listeners import files
 from bot.teams.listeners.forms import form_or_list, starts, workflow_for_form
 from bot.teams.turns import (
     ADAPTER,
@@ -40,8 +41,10 @@ def register(bot: TeamsBot) -> None:
         if not personal(context):
             await context.send_activity(card_activity(notice_card(PERSONAL_ONLY, "warning")))
             return
+        offers: list[Activity] = []  # a letter's Word copy, sent only if the person allows it
         try:
-            card = await answer(bot, context)
+            answered = await answer(bot, context)
+            card, offers = answered if answered is not None else (None, [])
         except membership.Refused as error:
             await context.send_activity(turned_away(error))
             return
@@ -51,24 +54,29 @@ def register(bot: TeamsBot) -> None:
             card = cards.message_card(await fault(bot, context, error))
         if card is not None:  # None: a redelivery of a message already answered
             await context.send_activity(card_activity(card))
+            for offer in offers:
+                await context.send_activity(offer)
 
 
-async def answer(bot: TeamsBot, context: TurnContext) -> dict[str, Any] | None:
+async def answer(bot: TeamsBot, context: TurnContext
+                 ) -> tuple[dict[str, Any], list[Activity]] | None:
+    """The card answering the message, and any file offers with it (None: a redelivery)."""
     activity = context.activity
     where, text = chat_key(context), activity.text or ""
     wants_form, name = workflow_for_form(text)
     if wants_form:
-        return await bot.run(context, lambda ctx: form_or_list(ctx, name))
+        return await bot.run(context, lambda ctx: form_or_list(ctx, name)), []
     event = f"{where}:{activity.id}"
 
-    def respond(ctx: Context) -> dict[str, Any] | None:
+    def respond(ctx: Context) -> tuple[dict[str, Any], list[Activity]] | None:
         # Seen-before and the answer in one transaction: a redelivered activity waits for
         # the first and then does nothing.
         if not first_time(ctx.session, ADAPTER, event):
             return None
         replies = chat.respond(ctx, where, text)
-        return cards.message_card(replies, school_id=ctx.school.id,
-                                  refresh_for=refresh_for(ctx, replies))
+        return (cards.message_card(replies, school_id=ctx.school.id,
+                                   refresh_for=refresh_for(ctx, replies)),
+                files.consent_cards(ctx, replies))
 
     return await bot.run(context, respond)
 

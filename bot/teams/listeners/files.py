@@ -1,0 +1,88 @@
+"""Letters as Word documents in Teams: a bot in a personal chat sends a file only with the
+person's consent (a FileConsentCard). On “Allow” Teams gives an upload address in their
+OneDrive; the letter is drafted again there (checked and audited as any draft), uploaded, and
+shown as a file card. Nothing of the letter rides in the consent card: only its reference."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from microsoft_agents.activity import Activity, ActivityTypes, Attachment, InvokeResponse
+from microsoft_agents.hosting.core import TurnContext, TurnState
+
+from bot.teams import cards
+from bot.teams.turns import card_activity, personal
+from workflows.core import faults
+from workflows.core.context import Context
+from workflows.core.letters import draft
+from workflows.core.ui import Document, Reply, Text
+from workflows.core.wording import render
+from workflows.documents.word import file_name, letter_docx
+
+if TYPE_CHECKING:
+    from bot.teams.app import TeamsBot
+
+log = logging.getLogger(__name__)
+
+# Where Teams asks a bot to upload: the person's OneDrive, on SharePoint. The address comes in
+# the invoke; a letter is never PUT anywhere else (an altered client could name any host).
+ONEDRIVE = re.compile(r"^https://[a-z0-9-]+\.sharepoint\.com/", re.IGNORECASE)
+CONSENT = "application/vnd.microsoft.teams.card.file.consent"
+FILE_INFO = "application/vnd.microsoft.teams.card.file.info"
+
+
+def consent_cards(ctx: Context, replies: list[Reply]) -> list[Activity]:
+    """A FileConsentCard for each letter among ``replies``, sized as the file will be."""
+    found = []
+    for letter in replies:
+        if not isinstance(letter, Document) or letter.letter is None:
+            continue
+        reference, kind = letter.letter
+        asked = {"reference": reference, "kind": kind, "school": ctx.school.id}
+        found.append(Activity(type=ActivityTypes.message, summary=letter.title, attachments=[
+            Attachment(content_type=CONSENT, name=file_name(letter), content={
+                "description": letter.title,
+                "sizeInBytes": len(letter_docx(letter, ctx.school)),
+                "acceptContext": asked, "declineContext": asked})]))
+    return found
+
+
+def register(bot: TeamsBot) -> None:
+    @bot.app.invoke("fileConsent/invoke")
+    async def file_consent(context: TurnContext, state: TurnState) -> None:
+        value = context.activity.value if isinstance(context.activity.value, dict) else {}
+        if personal(context) and value.get("action") == "accept":
+            await _upload(bot, context, value)
+        await context.send_activity(Activity(type=ActivityTypes.invoke_response,
+                                             value=InvokeResponse(status=200)))
+
+
+async def _upload(bot: TeamsBot, context: TurnContext, value: Mapping[str, Any]) -> None:
+    """Draft the accepted letter again and put it where Teams said; a failure is said."""
+    try:
+        asked, upload = value["context"], value["uploadInfo"]
+        target = str(upload["uploadUrl"])
+        if not ONEDRIVE.match(target):
+            raise ValueError(urlsplit(target).hostname)  # the host only: never the path
+        reference, kind = str(asked["reference"]), str(asked["kind"])
+        content = await bot.run(
+            context, lambda ctx: letter_docx(draft(ctx, reference, kind), ctx.school),
+            int(asked["school"]))
+        async with aiohttp.ClientSession() as session, session.put(target, data=content, headers={
+                "Content-Length": str(len(content)),
+                "Content-Range": f"bytes 0-{len(content) - 1}/{len(content)}"}) as response:
+            response.raise_for_status()
+    except Exception as error:
+        log.warning("could not upload a letter to Teams: %s", faults.brief(error))
+        await context.send_activity(card_activity(cards.message_card(
+            [Text(render("messages/word_not_sent.txt.j2"), "warning")])))
+        return
+    await context.send_activity(Activity(type=ActivityTypes.message, attachments=[Attachment(
+        content_type=FILE_INFO, name=str(upload.get("name") or ""),
+        content_url=str(upload.get("contentUrl") or ""),
+        content={"uniqueId": upload.get("uniqueId"), "fileType": upload.get("fileType")})]))
