@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -139,6 +139,28 @@ class SlackBot:
                 refused = await asyncio.to_thread(create)
                 if refused is not None:
                     raise refused
+
+    async def link_picked(self, slack_user_ids: Iterable[str]) -> None:
+        """Link colleagues picked in a ``users_select`` who have not written to the bot yet
+        to the records the DPO set up with their Slack email, as their first message would.
+        Nobody new is enrolled: a pick no record answers to is refused by the form."""
+        for picked in set(slack_user_ids):
+            if await asyncio.to_thread(self._known, picked):
+                continue
+            newcomer = await self.newcomer(picked)
+            if newcomer.email is None or membership.barrier(newcomer, await self.home()):
+                continue
+            with contextlib.suppress(IntegrityError):  # linked meanwhile by their own message
+                await asyncio.to_thread(self._link_set_up, picked, newcomer.email)
+
+    def _known(self, slack_user_id: str) -> bool:
+        with session_scope(self.engine) as session:
+            return bool(membership.records(session, ADAPTER, slack_user_id, self.served,
+                                           active=False))
+
+    def _link_set_up(self, slack_user_id: str, email: str) -> None:
+        with session_scope(self.engine) as session:
+            membership.link_set_up(session, ADAPTER, slack_user_id, self.served, {email})
 
     async def newcomer(self, slack_user_id: str) -> membership.Newcomer:
         """What Slack says of a user: someone it will not describe (another organisation's,

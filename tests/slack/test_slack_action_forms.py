@@ -96,9 +96,9 @@ def test_a_slack_user_the_field_does_not_allow_is_refused_by_name(school: School
         for chosen, said in (
                 (ids["kim"], "Kim Teacher can't be chosen here: only the DPO and deputies "
                              "decide cases. Choose Dee Dpo or Vic Deputy."),
-                ("U0NOBODY01", "That account is not linked to anyone set up in dpo-bot at "
-                               "this school (an account is linked once its owner has used "
-                               "dpo-bot), so it can't be chosen. Choose Dee Dpo or Vic Deputy.")):
+                ("U0NOBODY01", "Nobody set up in dpo-bot at this school has that account or "
+                               "its email (add them with the email Slack has for them), so "
+                               "they can't be chosen. Choose Dee Dpo or Vic Deputy.")):
             with pytest.raises(FormErrors) as refused:
                 form.parse_all(blocks.submitted_text(form, filled(form, WINTER, chosen)), ctx)
             assert refused.value.errors == {"person": said}

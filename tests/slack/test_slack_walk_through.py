@@ -215,3 +215,36 @@ def test_a_software_request_reassigned_asked_answered_and_approved_from_one_mess
     assert [(a, who) for a, who, _ in history(ws, "software", reference, since)] == [
         ("software.created", "Sam Teacher"), ("software.reassign", "Dee Dpo"),
         ("software.ask", "Dee Dpo"), ("software.approve", "Dee Dpo")]
+
+
+def test_a_colleague_set_up_by_email_can_be_picked_before_they_have_written(
+        ws: Workspace) -> None:
+    """Kit was added by the DPO with her email and has never used the bot: picking her in
+    Slack links her as her first message would; a deactivated account with a set-up email
+    is not."""
+    from tests.slack.test_slack_app import NEWCOMER, USERS, dpo_alert
+
+    with session_scope(ws.engine) as session:
+        session.add(Person(school_id=ws.school.school_id, name="Kit Newcomer",
+                           email=USERS[NEWCOMER]["email"]))
+    reference, alert = dpo_alert(ws)
+    step(ws, alert, "take")
+    step(ws, alert, "assign", {"person": {"value": users_select(NEWCOMER)}})
+    with session_scope(ws.engine) as session:
+        kit = session.exec(select(Person).where(Person.name == "Kit Newcomer")).one()
+        assert (kit.slack_user_id, ws.case(reference).owner_id) == (NEWCOMER, kit.id)
+
+    gone = "U0GONE001"
+    ws.fake.add_user(gone, name="gus", real_name="Gus Gone", email="gus@school.example",
+                     deleted=True)
+    with session_scope(ws.engine) as session:
+        session.add(Person(school_id=ws.school.school_id, name="Gus Gone",
+                           email="gus@school.example"))
+    modals = ws.fake.count("views.open")
+    assert ws.live.send(ws.click(alert, "assign")).status == 200
+    modal = ws.fake.filled(ws.fake.wait_for("views.open", modals + 1)[-1])
+    ack = ws.submit(modal, {"person": {"value": users_select(gone)}}, DPO)
+    assert ack["response_action"] == "errors" and "Nobody set up" in ack["errors"]["person"]
+    with session_scope(ws.engine) as session:
+        gus = session.exec(select(Person).where(Person.name == "Gus Gone")).one()
+        assert gus.slack_user_id is None

@@ -26,6 +26,7 @@ from bot.slack.listeners.guard import failure, guarded
 from bot.slack.listeners.payloads import declared, metadata, workflow_named
 from workflows.core import conversation
 from workflows.core.engine import Decision
+from workflows.core.fields import Kind
 from workflows.core.ui import Reply, Text
 
 if TYPE_CHECKING:
@@ -187,9 +188,13 @@ def register(bot: SlackBot) -> None:
                 view["title"]["text"],
                 [Text(decision.message, "success" if decision.ok else "warning")]))
 
-        decision = await answered(ack, view, bot.run(user, work.decide, meta["ref"],
-                                                     meta["action"], meta["version"], raw,
-                                                     school_id=meta.get("school")), shown)
+        async def decide() -> Decision:
+            await bot.link_picked(raw[f.name] for f in action.form.fields
+                                  if f.kind is Kind.PERSON and raw.get(f.name))
+            return await bot.run(user, work.decide, meta["ref"], meta["action"],
+                                 meta["version"], raw, school_id=meta.get("school"))
+
+        decision = await answered(ack, view, decide(), shown)
         if decision is None or decision.errors:
             return
         # A card shown ephemerally (/dpo REF) is replaced through the response_url it came with.
