@@ -1,0 +1,96 @@
+"""Every payload the bot sends, for every workflow and state, passes Slack's ``slack_sdk``
+models and Microsoft's own Adaptive Card renderer under Teams' host config, with no error
+and no warning; every card validates against the Adaptive Card 1.5 schema."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+from sqlalchemy import Engine
+
+from tests.cards import checks
+from tests.cards.every_payload import TRIES, Payloads, walk
+from tests.teams.harness import CARD_SCHEMA, needs_schemas, without_teams_keys
+from workflows.core.fields import Kind
+
+_walked: dict[str, Payloads] = {}
+
+
+@pytest.fixture
+def payloads(engine: Engine) -> Payloads:
+    """One walk per database: the payloads are plain data, whichever test reads them."""
+    kind = engine.dialect.name
+    if kind not in _walked:
+        _walked[kind] = walk(engine)
+    return _walked[kind]
+
+
+def report(found: dict[str, checks.Found], what: str) -> str:
+    lines = [f"{where}: {problem}" for where, f in found.items()
+             for problem in getattr(f, what)]
+    return f"{len(lines)} {what}:\n" + "\n".join(lines[:40])
+
+
+def test_every_kind_of_field_is_tried() -> None:
+    assert set(Kind) <= set(TRIES), set(Kind) - set(TRIES)
+
+
+def test_the_walk_reaches_every_state_of_every_workflow(payloads: Payloads) -> None:
+    assert len(payloads.slack_blocks) > 500 and len(payloads.teams_cards) > 500
+    from workflows.registry import WORKFLOWS
+
+    for workflow in WORKFLOWS.values():
+        for state in workflow.states:
+            assert any(where.startswith(f"{workflow.name} round 0 {state} ")
+                       for where, _ in payloads.teams_cards), (workflow.name, state)
+
+
+def test_slack_sdk_takes_every_payload(payloads: Payloads) -> None:
+    found: dict[str, checks.Found] = {}
+    for where, blocks in payloads.slack_blocks:
+        found[f"{where} (message {len(found)})"] = checks.slack_blocks(blocks)
+    for where, view in payloads.slack_views:
+        found[f"{where} (view {len(found)})"] = checks.slack_view(view)
+    assert not any(f.errors for f in found.values()), report(found, "errors")
+    assert not any(f.warnings for f in found.values()), report(found, "warnings")
+
+
+def test_microsofts_renderer_takes_every_card_under_teams_host_config(payloads: Payloads
+                                                                      ) -> None:
+    missing = checks.node_missing()
+    if missing:
+        pytest.skip(missing)
+    cards = [card for _, card in payloads.teams_cards]
+    results = checks.teams_cards(cards)
+    assert len(results) == len(cards)
+    found = {f"{where} (card {i})": result
+             for i, ((where, _), result) in enumerate(zip(payloads.teams_cards, results, strict=True))}
+    assert not any(f.errors for f in found.values()), report(found, "errors")
+    assert not any(f.warnings for f in found.values()), report(found, "warnings")
+
+
+def test_the_renderer_check_can_fail() -> None:
+    """The check itself: a card Teams would not show is reported, with what is wrong."""
+    missing = checks.node_missing()
+    if missing:
+        pytest.skip(missing)
+    broken: dict[str, Any] = {"type": "AdaptiveCard", "version": "1.5", "body": [
+        {"type": "Input.Text", "id": "same", "isRequired": True},
+        {"type": "Input.Text", "id": "same", "label": "Again"},
+        {"type": "NoSuchElement"}]}
+    [found] = checks.teams_cards([broken])
+    assert any("DuplicateId" in e for e in found.errors), found
+    assert any("RequiredInputsShouldHaveLabel" in e for e in found.errors), found
+    assert any("UnknownElementType" in e for e in found.errors), found
+
+
+@needs_schemas
+def test_every_card_matches_the_adaptive_card_schema(payloads: Payloads) -> None:
+    validator = jsonschema.Draft6Validator(json.loads(CARD_SCHEMA.read_text()))
+    problems = [f"{where}: {'/'.join(map(str, e.path))}: {e.message[:200]}"
+                for where, card in payloads.teams_cards
+                for e in validator.iter_errors(without_teams_keys(card))]
+    assert problems == [], "\n".join(problems[:40])
