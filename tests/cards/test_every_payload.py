@@ -66,8 +66,8 @@ def test_microsofts_renderer_takes_every_card_under_teams_host_config(payloads: 
     cards = [card for _, card in payloads.teams_cards]
     results = checks.teams_cards(cards)
     assert len(results) == len(cards)
-    found = {f"{where} (card {i})": result
-             for i, ((where, _), result) in enumerate(zip(payloads.teams_cards, results, strict=True))}
+    pairs = zip(payloads.teams_cards, results, strict=True)
+    found = {f"{where} (card {i})": result for i, ((where, _), result) in enumerate(pairs)}
     assert not any(f.errors for f in found.values()), report(found, "errors")
     assert not any(f.warnings for f in found.values()), report(found, "warnings")
 
