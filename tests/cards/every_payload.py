@@ -116,19 +116,20 @@ def _answers(ctx: Context, form: Form, round_: int, case: Any = None
 
 def _forms(out: Payloads, where: str, form: Form, raw: Mapping[str, str], card: Card,
            action: core.Action[Any] | None, workflow: Workflow[Any]) -> None:
-    errors = {f.name: "That is not a date: *really* ${name} {{DATE(x)}}" for f in form.fields}
+    """A form as shown, filled with ``raw``; Teams' sent back with an error under every
+    field when it is filled (Slack shows errors in its own dialog, from a response)."""
+    errors = ({f.name: "That is not a date: *really* ${name} {{DATE(x)}}" for f in form.fields}
+              if raw else {})
     out.slack_views.append((where, slack.modal(title=workflow.title, callback_id="form",
                                                blocks=slack.form_blocks(form, raw))))
     if action is None:
-        for shown_errors in ({}, errors):
-            out.teams_cards.append((where, teams.intake_form(
-                workflow.name, workflow.title, form, raw, shown_errors, note=SLACK_MARKUP,
-                about=TEAMS_MARKUP, school_id=1)))
+        out.teams_cards.append((where, teams.intake_form(
+            workflow.name, workflow.title, form, raw, errors, note=SLACK_MARKUP,
+            about=TEAMS_MARKUP, school_id=1)))
         return
-    for shown_errors in ({}, errors):
-        out.teams_cards.append((where, teams.decision_form(
-            card, action.label, action.name, "x|1|1", form, action.confirm, raw, shown_errors,
-            note=TEAMS_MARKUP, school_id=1)))
+    out.teams_cards.append((where, teams.decision_form(
+        card, action.label, action.name, "x|1|1", form, action.confirm, raw, errors,
+        note=TEAMS_MARKUP, school_id=1)))
 
 
 def _questions(out: Payloads, where: str, form: Form, raw: Mapping[str, str]) -> None:
@@ -164,6 +165,7 @@ def walk_workflow(out: Payloads, session: Session, people: Mapping[str, Person],
     _forms(out, f"{where} intake empty", workflow.intake, {}, blank, None, workflow)
     _forms(out, f"{where} intake reopened", workflow.intake,
            workflow.intake.shown(values, staff), blank, None, workflow)
+    asked: set[str] = set()  # an action's form is the same in every state it is offered in
     for state, case, path in _states(session, as_, workflow, values, round_):
         here = f"{where} {state} (after {' → '.join(path) or 'logging it'})"
         for who in ("dpo", "staff"):
@@ -174,8 +176,10 @@ def walk_workflow(out: Payloads, session: Session, people: Mapping[str, Person],
                 shown, with_buttons=True, refresh_for=["29:dee"], school_id=1)))
             out.replies(f"{here} in a channel", [shown.for_channel()])
         for action in workflow.actions:
-            if not action.form.fields or not action.available(dpo, case):
+            if not action.form.fields or not action.available(dpo, case) or (
+                    action.name in asked):
                 continue
+            asked.add(action.name)
             action_raw, answers = _answers(dpo, action.form, round_, case)
             out.typed.update(v for v in action_raw.values() if len(v) > 3)
             _forms(out, f"{here} {action.name}", action.form,
@@ -269,11 +273,12 @@ def walk(engine: Engine, rounds: int = ROUNDS) -> Payloads:
             session.add(person)
             session.flush()
             people[key] = person
+        told = 0
         for round_ in range(rounds):
             for workflow in WORKFLOWS.values():
                 walk_workflow(out, session, people, workflow, round_, now)
-        session.flush()
-        _notifications(out, session, now)
+                session.flush()
+                told = _notifications(out, session, now, told)
         for who in ("dpo", "staff"):
             ctx = Context.of(session, people[who], "slack", now=now)
             out.slack_views.append((f"home as {who}", home.view(ctx)))
@@ -285,10 +290,18 @@ def walk(engine: Engine, rounds: int = ROUNDS) -> Payloads:
     return out
 
 
-def _notifications(out: Payloads, session: Session, now: datetime) -> None:
-    """Every notification the walk queued, as its recipient gets it and as a channel would."""
-    for note in session.exec(select(Notification).order_by(col(Notification.id))):
+def _notifications(out: Payloads, session: Session, now: datetime, after: int) -> int:
+    """Every kind of notification queued since ``after`` (one workflow's round), to each
+    role, as its recipient gets it and as a channel would; returns the last one's id."""
+    done: set[tuple[str, str]] = set()
+    last = after
+    for note in session.exec(select(Notification).where(col(Notification.id) > after)
+                             .order_by(col(Notification.id))):
+        last = note.id or last
         person = session.get_one(Person, note.person_id)
+        if (note.kind, person.role) in done:
+            continue
+        done.add((note.kind, person.role))
         outgoing = Outgoing(note, Context.of(session, person, "slack", now=now), _workflow(note))
         where = f"notification {note.kind} to {person.role}"
         out.replies(where, outgoing.replies())
@@ -296,6 +309,7 @@ def _notifications(out: Payloads, session: Session, now: datetime) -> None:
         out.teams_cards.append((f"{where} sent", teams.message_card(
             outgoing.replies(), school_id=1, refresh_for=["29:dee"],
             summary=outgoing.headline())))
+    return last
 
 
 def each_card(payloads: Payloads) -> Iterator[tuple[str, dict[str, Any]]]:
