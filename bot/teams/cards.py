@@ -26,6 +26,7 @@ from workflows.core.wording import render
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
 # Teams refuses a message over about 28 KB; the activity around the card needs some room.
+# Measured as sent (``size``), not as UTF-8.
 CARD_BYTES = 24_000
 # Teams shows at most six actions on a card (its host config's maxActions): the rest go
 # behind a "More…" that opens them in place.
@@ -117,7 +118,9 @@ def fit(card: dict[str, Any]) -> dict[str, Any]:
 
 
 def size(card: Mapping[str, Any]) -> int:
-    return len(json.dumps(card, ensure_ascii=False).encode())
+    """Bytes on the wire: the HTTP client sends JSON with every non-ASCII character escaped
+    (``\\u0105``, 6 bytes for Polish's 2 in UTF-8 and Arabic's 2), so that is what counts."""
+    return len(json.dumps(card))
 
 
 def execute(title: str, verb: str, data: Mapping[str, Any], style: str | None = None,
@@ -232,6 +235,17 @@ def case_card(c: Card, *, with_buttons: bool, refresh_for: Iterable[str] = (),
     return adaptive_card(body, actions, refresh=case_refresh(c.reference, refresh_for,
                                                              school_id),
                          summary=headline.of_replies([c]))
+
+
+def too_large_card(headline_: str, reference: str | None, school_id: int | None = None
+                   ) -> dict[str, Any]:
+    """What goes instead of a notification Teams will not take whole: its one line (a
+    reference and the countdown, never a detail) and a way to open the case in place."""
+    actions = ([execute(label("open_case"), REFRESH, _at({"ref": reference}, school_id))]
+               if reference else [])
+    body = [rich(run(headline_, bold=True)),
+            rich(run(render("messages/too_large.txt.j2", reference=reference), subtle=True))]
+    return adaptive_card(body, actions, summary=headline_)
 
 
 def button(b: Button) -> dict[str, Any]:
