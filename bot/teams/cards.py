@@ -13,6 +13,7 @@ details alone. Each card is cut to fit Teams' message size. The words are the te
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -42,11 +43,24 @@ FORM, INTAKE, CONFIRM, EDIT = "form", "intake", "confirm", "edit"
 INPUT = "field."  # input ids: a prefix keeps field names apart from the action's own data
 
 
+# Teams evaluates ``{{DATE(...)}}`` and ``${...}`` in a card's text: a word joiner after the
+# first character shows the same and is never a function. Taken out again from what a form
+# sends back (``_entered``), so a value shown and sent unchanged reads the same.
+JOINER = "\u2060"
+_TEMPLATE = re.compile(r"([{$])(?=\{)")
+_JOINED = re.compile("([{$])" + JOINER + r"(?=\{)")
+
+
+def literal(text: str) -> str:
+    """User text as Teams shows it: never a function, never reordered (``neutral``)."""
+    return _TEMPLATE.sub(r"\1" + JOINER, neutral(text))
+
+
 def run(text: str, *, bold: bool = False, color: str = "default", subtle: bool = False,
         size: str | None = None) -> dict[str, Any]:
     """A TextRun: plain text, never markdown, so user text cannot become a link or a mention;
     without bidirectional controls, so it cannot be made to read backwards."""
-    element: dict[str, Any] = {"type": "TextRun", "text": neutral(text)[:TEXT_LIMIT]}
+    element: dict[str, Any] = {"type": "TextRun", "text": literal(text)[:TEXT_LIMIT]}
     if bold:
         element["weight"] = "Bolder"
     if color != "default":
@@ -89,7 +103,7 @@ def adaptive_card(body: list[dict[str, Any]], actions: Sequence[dict[str, Any]] 
         "msteams": {"width": "Full"},  # Teams-only: the whole width of the chat
     }
     if summary:
-        card["fallbackText"] = neutral(summary)
+        card["fallbackText"] = literal(summary)
     if actions:
         card["actions"] = _within_max(list(actions))
     if refresh:
@@ -352,7 +366,7 @@ def input_elements(field: Field, value: str | None) -> list[dict[str, Any]]:
         element |= {"isRequired": True,
                     "errorMessage": fixed("messages/forms/required.txt.j2")}
     if value not in (None, ""):
-        element["value"] = neutral(value)
+        element["value"] = literal(value)
         if field.kind is Kind.NUMBER and str(value).isdigit():
             element["value"] = int(value)  # Input.Number holds a number, not its text
     if field.kind is not Kind.DATETIME:
@@ -381,7 +395,7 @@ def _entered(value: Any) -> str:
     # Input.Number sends a number (30, or 30.0 from some clients): the parser reads "30".
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return "" if value is None else str(value)
+    return "" if value is None else _JOINED.sub(r"\1", str(value))
 
 
 def summary_card(summary: Summary, workflow: str, conversation_id: int,

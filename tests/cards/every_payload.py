@@ -88,8 +88,6 @@ class Payloads:
     slack_blocks: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
     slack_views: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     teams_cards: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    # Every user text put in, to look for where it would be read as markup.
-    typed: set[str] = field(default_factory=set)
 
     def replies(self, where: str, replies: list[Reply]) -> None:
         self.slack_blocks.append((where, slack.message_blocks(replies)))
@@ -149,7 +147,6 @@ def walk_workflow(out: Payloads, session: Session, people: Mapping[str, Person],
     where = f"{workflow.name} round {round_}"
     staff = as_("staff")
     raw, values = _answers(staff, workflow.intake, round_)
-    out.typed.update(v for v in raw.values() if len(v) > 3)
     summary_rows = tuple((f.label, f.display(values.get(f.name)))
                          for f in workflow.intake.active(values))
     notes = tuple(workflow.summary_notes(staff, values)) if workflow.summary_notes else ()
@@ -181,7 +178,6 @@ def walk_workflow(out: Payloads, session: Session, people: Mapping[str, Person],
                 continue
             asked.add(action.name)
             action_raw, answers = _answers(dpo, action.form, round_, case)
-            out.typed.update(v for v in action_raw.values() if len(v) > 3)
             _forms(out, f"{here} {action.name}", action.form,
                    action.form.shown(answers, dpo), blank, action, workflow)
             _questions(out, f"{here} {action.name}", action.form, action_raw)
@@ -311,6 +307,3 @@ def _notifications(out: Payloads, session: Session, now: datetime, after: int) -
             summary=outgoing.headline())))
     return last
 
-
-def each_card(payloads: Payloads) -> Iterator[tuple[str, dict[str, Any]]]:
-    yield from payloads.teams_cards

@@ -5,6 +5,7 @@ and no warning; every card validates against the Adaptive Card 1.5 schema."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
@@ -14,7 +15,7 @@ from sqlalchemy import Engine
 from tests.cards import checks
 from tests.cards.every_payload import TRIES, Payloads, walk
 from tests.teams.harness import CARD_SCHEMA, needs_schemas, without_teams_keys
-from workflows.core.fields import Kind
+from workflows.core.fields import Form, Kind
 
 _walked: dict[str, Payloads] = {}
 
@@ -94,3 +95,61 @@ def test_every_card_matches_the_adaptive_card_schema(payloads: Payloads) -> None
                 for where, card in payloads.teams_cards
                 for e in validator.iter_errors(without_teams_keys(card))]
     assert problems == [], "\n".join(problems[:40])
+
+
+def strings(node: Any, key: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from strings(v, k)
+    elif isinstance(node, list):
+        for v in node:
+            yield from strings(v, key)
+    elif isinstance(node, str):
+        yield key, node
+
+
+def test_no_user_text_is_a_function_in_teams(payloads: Payloads) -> None:
+    """``{{DATE(...)}}`` and ``${name}`` typed in any field show as typed, never evaluated:
+    in text, in facts, in inputs' values and in the card's notification line."""
+    assert any("DATE(2017" in card_text for _, c in payloads.teams_cards
+               for _, card_text in strings(c))  # the tries did reach the cards
+    found = [(where, key, text[:120]) for where, card in payloads.teams_cards
+             for key, text in strings(card) if "{{" in text or "${" in text]
+    assert found == [], found[:10]
+
+
+def test_a_teams_form_sends_back_what_it_showed_with_functions_in_it() -> None:
+    from bot.teams import cards
+    from workflows.core.fields import Field
+
+    typed = "Due {{DATE(2017-02-14T06:08:39Z, SHORT)}} for ${name} {{{x}}}"
+    form = Form((Field("notes", Kind.LONG_TEXT, "Notes", "Any notes?"),))
+    [shown] = cards.input_elements(form.fields[0], typed)
+    assert "{{" not in shown["value"] and "${" not in shown["value"]
+    assert cards.submitted_text(form, {shown["id"]: shown["value"]}) == {"notes": typed}
+
+
+def test_no_user_text_is_a_mention_or_a_link_in_slack(payloads: Payloads) -> None:
+    """What staff type (``<!channel>``, ``<@U1>``, ``<https://evil.example|click>``, a bare
+    URL) reaches a mrkdwn field escaped and verbatim: text, never a ping or a link."""
+    everything = [(where, p) for where, p in payloads.slack_blocks] + [
+        (where, p) for where, p in payloads.slack_views]
+    texts = [(where, node) for where, p in everything for node in text_objects(p)]
+    assert any("evil.example" in node["text"] for _, node in texts)
+    for where, node in texts:
+        if node["type"] != "mrkdwn":
+            continue
+        assert node.get("verbatim") is True, (where, node)
+        for raw in ("<!channel>", "<@U1>", "<https://evil.example|click>"):
+            assert raw not in node["text"], (where, node["text"][:200])
+
+
+def text_objects(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        if node.get("type") in ("mrkdwn", "plain_text") and "text" in node:
+            yield node
+        for v in node.values():
+            yield from text_objects(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from text_objects(v)
