@@ -88,6 +88,16 @@ def test_the_renderer_check_can_fail() -> None:
     assert any("UnknownElementType" in e for e in found.errors), found
 
 
+def test_every_card_fits_teams_as_sent(payloads: Payloads) -> None:
+    """Measured as the wire carries it (Polish and Arabic escaped), with room for the
+    activity around it."""
+    from bot.teams import cards
+
+    too_big = [(where, cards.size(card)) for where, card in payloads.teams_cards
+               if cards.size(card) > cards.CARD_BYTES]
+    assert too_big == []
+
+
 @needs_schemas
 def test_every_card_matches_the_adaptive_card_schema(payloads: Payloads) -> None:
     validator = jsonschema.Draft6Validator(json.loads(CARD_SCHEMA.read_text()))
