@@ -34,7 +34,9 @@ def plain(text: str, limit: int = SECTION_LIMIT) -> dict[str, Any]:
 
 
 def mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": clip(text, SECTION_LIMIT)}
+    """``verbatim``: a URL, a channel name or an @name someone typed stays text, never a
+    link or a mention (``escape`` already keeps ``<...>`` from being one)."""
+    return {"type": "mrkdwn", "text": clip(text, SECTION_LIMIT), "verbatim": True}
 
 
 def section(text: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.labels import fixed, label
-from bot.slack.blocks import context, plain, section
+from bot.slack.blocks import context, mrkdwn, plain, section
 from bot.slack.mrkdwn import escape
 from workflows.core.context import Context
 from workflows.core.dashboard import dashboard
@@ -47,9 +47,9 @@ def view(ctx: Context) -> dict[str, Any]:
     for line in board.cases[:room]:
         blocks.append({
             "type": "section",
-            "text": {"type": "mrkdwn", "text": (
+            "text": mrkdwn(
                 f"{MARK[line.urgency]} *{escape(line.reference)}* · {escape(line.title)} · "
-                f"{escape(line.status)}\n{escape(line.due)}")},
+                f"{escape(line.status)}\n{escape(line.due)}"),
             "accessory": {"type": "button", "action_id": "open",
                           "value": Target(line.reference, school_id=ctx.school.id).value,
                           "text": plain(label("open"), 75)},

@@ -13,6 +13,7 @@ details alone. Each card is cut to fit Teams' message size. The words are the te
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +27,7 @@ from workflows.core.wording import render
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
 # Teams refuses a message over about 28 KB; the activity around the card needs some room.
+# Measured as sent (``size``), not as UTF-8.
 CARD_BYTES = 24_000
 # Teams shows at most six actions on a card (its host config's maxActions): the rest go
 # behind a "More…" that opens them in place.
@@ -41,11 +43,24 @@ FORM, INTAKE, CONFIRM, EDIT = "form", "intake", "confirm", "edit"
 INPUT = "field."  # input ids: a prefix keeps field names apart from the action's own data
 
 
+# Teams evaluates ``{{DATE(...)}}`` and ``${...}`` in a card's text: a word joiner after the
+# first character shows the same and is never a function. Taken out again from what a form
+# sends back (``_entered``), so a value shown and sent unchanged reads the same.
+JOINER = "\u2060"
+_TEMPLATE = re.compile(r"([{$])(?=\{)")
+_JOINED = re.compile("([{$])" + JOINER + r"(?=\{)")
+
+
+def literal(text: str) -> str:
+    """User text as Teams shows it: never a function, never reordered (``neutral``)."""
+    return _TEMPLATE.sub(r"\1" + JOINER, neutral(text))
+
+
 def run(text: str, *, bold: bool = False, color: str = "default", subtle: bool = False,
         size: str | None = None) -> dict[str, Any]:
     """A TextRun: plain text, never markdown, so user text cannot become a link or a mention;
     without bidirectional controls, so it cannot be made to read backwards."""
-    element: dict[str, Any] = {"type": "TextRun", "text": neutral(text)[:TEXT_LIMIT]}
+    element: dict[str, Any] = {"type": "TextRun", "text": literal(text)[:TEXT_LIMIT]}
     if bold:
         element["weight"] = "Bolder"
     if color != "default":
@@ -88,7 +103,7 @@ def adaptive_card(body: list[dict[str, Any]], actions: Sequence[dict[str, Any]] 
         "msteams": {"width": "Full"},  # Teams-only: the whole width of the chat
     }
     if summary:
-        card["fallbackText"] = neutral(summary)
+        card["fallbackText"] = literal(summary)
     if actions:
         card["actions"] = _within_max(list(actions))
     if refresh:
@@ -117,7 +132,9 @@ def fit(card: dict[str, Any]) -> dict[str, Any]:
 
 
 def size(card: Mapping[str, Any]) -> int:
-    return len(json.dumps(card, ensure_ascii=False).encode())
+    """Bytes on the wire: the HTTP client sends JSON with every non-ASCII character escaped
+    (``\\u0105``, 6 bytes for Polish's 2 in UTF-8 and Arabic's 2), so that is what counts."""
+    return len(json.dumps(card))
 
 
 def execute(title: str, verb: str, data: Mapping[str, Any], style: str | None = None,
@@ -234,6 +251,17 @@ def case_card(c: Card, *, with_buttons: bool, refresh_for: Iterable[str] = (),
                          summary=headline.of_replies([c]))
 
 
+def too_large_card(headline_: str, reference: str | None, school_id: int | None = None
+                   ) -> dict[str, Any]:
+    """What goes instead of a notification Teams will not take whole: its one line (a
+    reference and the countdown, never a detail) and a way to open the case in place."""
+    actions = ([execute(label("open_case"), REFRESH, _at({"ref": reference}, school_id))]
+               if reference else [])
+    body = [rich(run(headline_, bold=True)),
+            rich(run(render("messages/too_large.txt.j2", reference=reference), subtle=True))]
+    return adaptive_card(body, actions, summary=headline_)
+
+
 def button(b: Button) -> dict[str, Any]:
     return execute(b.label, ACT, {"action": b.action, "value": b.value}, STYLE.get(b.style))
 
@@ -340,7 +368,7 @@ def input_elements(field: Field, value: str | None) -> list[dict[str, Any]]:
         element |= {"isRequired": True,
                     "errorMessage": fixed("messages/forms/required.txt.j2")}
     if value not in (None, ""):
-        element["value"] = neutral(value)
+        element["value"] = literal(value)
         if field.kind is Kind.NUMBER and str(value).isdigit():
             element["value"] = int(value)  # Input.Number holds a number, not its text
     if field.kind is not Kind.DATETIME:
@@ -369,7 +397,7 @@ def _entered(value: Any) -> str:
     # Input.Number sends a number (30, or 30.0 from some clients): the parser reads "30".
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return "" if value is None else str(value)
+    return "" if value is None else _JOINED.sub(r"\1", str(value))
 
 
 def summary_card(summary: Summary, workflow: str, conversation_id: int,

@@ -8,6 +8,11 @@ Teams' side gives its lease back for the next pass. A person Teams refuses to re
 404) is marked unreachable once and their school's DPO team is told once; their messages
 wait, unsent and never marked sent, until that person writes to the bot again. One bot
 delivers for every school it serves, each message as from the person's own school.
+
+A message is measured as it is sent (``turns.wire_bytes``): one over Teams' limit goes as
+its short form (``cards.too_large_card``: the reference, the countdown, "Open the case").
+Teams' own 413 is final for a card: its short form is tried once, and a short form refused
+too is given up (``notifications.given_up``), never retried.
 """
 
 from __future__ import annotations
@@ -15,18 +20,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+from microsoft_agents.activity import Activity
 from microsoft_agents.hosting.core import ChannelAdapter, TurnContext
 from microsoft_agents.hosting.core.app.proactive import Conversation as SdkConversation
 from sqlmodel import col, func, select
 
 from bot.teams import cards
 from bot.teams.app import TeamsBot
-from bot.teams.turns import accounts, card_activity
+from bot.teams.turns import accounts, card_activity, wire_bytes
 from workflows.core import faults, recipients
 from workflows.core.wording import render
 from workflows.database import session_scope
@@ -42,6 +49,9 @@ RETRIES = 3
 BACKOFF = 1.0  # seconds before the first retry; doubled for each one after
 LONGEST_WAIT = 60.0  # a Retry-After longer than this waits for the next pass instead
 GONE = {403, 404}  # the bot was removed or blocked, or the conversation no longer exists
+TOO_LARGE = 413
+# Teams refuses a message over about 28 KB, as sent (escaped JSON, the activity around it).
+MESSAGE_BYTES = 28_000
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,7 @@ class Delivery:
     address_id: int
     reference: dict[str, Any]
     card: dict[str, Any]
+    short: dict[str, Any]  # what goes instead when Teams will not take ``card``
 
 
 def _claim(bot: TeamsBot, token: str) -> list[Delivery]:
@@ -69,20 +80,35 @@ def _claim(bot: TeamsBot, token: str) -> list[Delivery]:
                 buttons[person.school_id] = accounts(
                     recipients.deciders(session, person.school_id))
             address = reach[person.id]
+            line = claimed.headline()
             out.append(Delivery(claimed.note.id, person.id, address.id, address.reference,
                                 cards.message_card(claimed.replies(), school_id=person.school_id,
                                                    refresh_for=buttons[person.school_id],
-                                                   summary=claimed.headline())))
+                                                   summary=line),
+                                cards.too_large_card(line, claimed.note.subject_ref,
+                                                     person.school_id)))
         return out
 
 
+class TooLarge(Exception):
+    """The message, as it would be sent, is over Teams' limit: it was not sent."""
+
+
 async def send(adapter: ChannelAdapter, reference: dict[str, Any], card: dict[str, Any]) -> None:
-    """One card into a stored conversation, through the SDK's continue_conversation."""
+    """One card into a stored conversation, through the SDK's continue_conversation; measured
+    once the SDK has filled in the conversation, as it is about to post it."""
     stored = SdkConversation.from_json_to_store_item(reference)
     failure: BaseException | None = None
 
+    async def measured(context: TurnContext, activities: list[Activity],
+                       post: Callable[[], Awaitable[Any]]) -> Any:
+        if any(wire_bytes(a) > MESSAGE_BYTES for a in activities):
+            raise TooLarge
+        return await post()
+
     async def callback(context: TurnContext) -> None:
         nonlocal failure
+        context.on_send_activities(measured)
         try:
             await context.send_activity(card_activity(card, with_text=True))
         except Exception as error:  # raised again below, outside the adapter's own handling
@@ -105,11 +131,11 @@ def _wait(error: aiohttp.ClientResponseError, attempt: int, backoff: float) -> f
         return backoff * 2 ** attempt
 
 
-async def send_retrying(adapter: ChannelAdapter, delivery: Delivery, retries: int,
-                        backoff: float) -> None:
+async def send_retrying(adapter: ChannelAdapter, reference: dict[str, Any],
+                        card: dict[str, Any], retries: int, backoff: float) -> None:
     for attempt in range(retries + 1):
         try:
-            await send(adapter, delivery.reference, delivery.card)
+            await send(adapter, reference, card)
             return
         except aiohttp.ClientResponseError as error:
             if error.status != 429 or attempt == retries:
@@ -127,6 +153,27 @@ def _release(bot: TeamsBot, notification_ids: list[int], token: str) -> None:
 def _delivered(bot: TeamsBot, delivery: Delivery, token: str) -> None:
     with session_scope(bot.engine) as session:
         notifications.delivered_by(session, delivery.notification_id, token, VIA)
+
+
+def _given_up(bot: TeamsBot, delivery: Delivery, token: str) -> None:
+    with session_scope(bot.engine) as session:
+        notifications.given_up(session, delivery.notification_id, token, VIA)
+
+
+async def send_whole_or_short(adapter: ChannelAdapter, delivery: Delivery, retries: int,
+                              backoff: float) -> None:
+    """The card if Teams can take it, else its short form: over the limit as measured, or
+    refused with a 413 (Teams counts what we cannot see), once, never the card again."""
+    try:
+        await send_retrying(adapter, delivery.reference, delivery.card, retries, backoff)
+        return
+    except TooLarge:
+        log.warning("a message is over Teams' limit as sent; sending its short form")
+    except aiohttp.ClientResponseError as error:
+        if error.status != TOO_LARGE:
+            raise
+        log.warning("Teams refused a message as too large (413); sending its short form")
+    await send_retrying(adapter, delivery.reference, delivery.short, retries, backoff)
 
 
 def _unreachable(bot: TeamsBot, delivery: Delivery, notification_ids: list[int],
@@ -167,9 +214,16 @@ async def deliver_once(bot: TeamsBot, adapter: ChannelAdapter, *, retries: int =
         if delivery.person_id in gone:
             continue
         try:
-            await send_retrying(adapter, delivery, retries, backoff)
+            await send_whole_or_short(adapter, delivery, retries, backoff)
+        except TooLarge:  # even the short form: retrying cannot help
+            log.warning("even the short form of a message is over Teams' limit; given up")
+            await asyncio.to_thread(_given_up, bot, delivery, token)
+            continue
         except aiohttp.ClientResponseError as error:
-            if error.status in GONE:
+            if error.status == TOO_LARGE:  # even the short form: retrying cannot help
+                log.warning("Teams refused even the short form of a message (413); given up")
+                await asyncio.to_thread(_given_up, bot, delivery, token)
+            elif error.status in GONE:
                 gone.add(delivery.person_id)
                 theirs = [d.notification_id for d in claimed[index:]
                           if d.person_id == delivery.person_id]

@@ -41,7 +41,8 @@ class FakeConnector:
 
     async def __aenter__(self) -> FakeConnector:
         async def post(request: web.Request) -> web.Response:
-            self.posts.append({"path": request.path, "body": await request.json()})
+            self.posts.append({"path": request.path, "body": await request.json(),
+                               "bytes": len(await request.read())})
             return self.answer(len(self.posts))
 
         async def member(request: web.Request) -> web.Response:

@@ -175,6 +175,18 @@ def delivered_by(session: Session, notification_id: int, token: str, via: str) -
     return result.rowcount == 1
 
 
+def given_up(session: Session, notification_id: int, token: str, via: str) -> bool:
+    """Close a message its chat refuses for good (Teams' 413 for even its short form), so
+    it is not sent again and again: ``delivered_via`` says it was refused, not sent."""
+    result = session.exec(
+        update(Notification)
+        .where(col(Notification.id) == notification_id, col(Notification.claimed_by) == token,
+               col(Notification.delivered_at).is_(None))
+        .values(delivered_at=utcnow(), delivered_via=f"{via}:refused")
+    )
+    return result.rowcount == 1
+
+
 def release(session: Session, notification_ids: list[int], token: str) -> None:
     """Give back this sender's lease on messages that did not go, so the next pass sends them."""
     session.execute(
