@@ -345,7 +345,7 @@ def input_elements(field: Field, value: str | None) -> list[dict[str, Any]]:
                    + ([(label("dont_know"), UNKNOWN)] if field.unknown else [])
                    if field.kind is Kind.YES_NO else [(c.label, c.value) for c in field.choices])
         element |= {"type": "Input.ChoiceSet", "style": "compact",
-                    "choices": [{"title": t, "value": v} for t, v in choices]}
+                    "choices": [{"title": literal(t), "value": v} for t, v in choices]}
         if field.kind is Kind.MULTI_CHOICE:  # sends the values chosen as "a,b"
             element["isMultiSelect"] = True
     elif field.kind in (Kind.DATE, Kind.DATETIME):

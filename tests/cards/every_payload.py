@@ -65,6 +65,8 @@ TRIES: dict[Kind, tuple[str, ...]] = {
     Kind.CHOICE: ("1", "2", "3", "4"),
     Kind.MULTI_CHOICE: ("1", "1, 2", "2, 3", "1, 2, 3, 4"),
     Kind.YES_NO: ("no", "yes"),
+    # A colleague the field allows, by number in its list or by name.
+    Kind.PERSON: ("1", "Vic Deputy", "2"),
 }
 # Fields whose check reads what was typed, with an answer it takes, for a try it refuses.
 MEANT = {"whose": "30 pupils and 2 staff", "person": "Vic Deputy"}
@@ -113,20 +115,21 @@ def _answers(ctx: Context, form: Form, round_: int, case: Any = None
 
 
 def _forms(out: Payloads, where: str, form: Form, raw: Mapping[str, str], card: Card,
-           action: core.Action[Any] | None, workflow: Workflow[Any]) -> None:
-    """A form as shown, filled with ``raw``; Teams' sent back with an error under every
-    field when it is filled (Slack shows errors in its own dialog, from a response)."""
+           action: core.Action[Any] | None, workflow: Workflow[Any], ctx: Context) -> None:
+    """A form as shown to ``ctx``'s person, filled with ``raw``; Teams' sent back with an
+    error under every field when it is filled (Slack shows errors in its own dialog, from a
+    response). Teams lists a person field's people (``Form.bound``), as its listeners do."""
     errors = ({f.name: "That is not a date: *really* ${name} {{DATE(x)}}" for f in form.fields}
               if raw else {})
     out.slack_views.append((where, slack.modal(title=workflow.title, callback_id="form",
                                                blocks=slack.form_blocks(form, raw))))
     if action is None:
         out.teams_cards.append((where, teams.intake_form(
-            workflow.name, workflow.title, form, raw, errors, note=SLACK_MARKUP,
+            workflow.name, workflow.title, form.bound(ctx), raw, errors, note=SLACK_MARKUP,
             about=TEAMS_MARKUP, school_id=1)))
         return
     out.teams_cards.append((where, teams.decision_form(
-        card, action.label, action.name, "x|1|1", form, action.confirm, raw, errors,
+        card, action.label, action.name, "x|1|1", form.bound(ctx), action.confirm, raw, errors,
         note=TEAMS_MARKUP, school_id=1)))
 
 
@@ -159,9 +162,9 @@ def walk_workflow(out: Payloads, session: Session, people: Mapping[str, Person],
     case = _create(staff, workflow, values)
     dpo = as_("dpo")
     blank = core.card(dpo, workflow, case)
-    _forms(out, f"{where} intake empty", workflow.intake, {}, blank, None, workflow)
+    _forms(out, f"{where} intake empty", workflow.intake, {}, blank, None, workflow, staff)
     _forms(out, f"{where} intake reopened", workflow.intake,
-           workflow.intake.shown(values, staff), blank, None, workflow)
+           workflow.intake.shown(values, staff), blank, None, workflow, staff)
     asked: set[str] = set()  # an action's form is the same in every state it is offered in
     for state, case, path in _states(session, as_, workflow, values, round_):
         here = f"{where} {state} (after {' → '.join(path) or 'logging it'})"
@@ -179,7 +182,7 @@ def walk_workflow(out: Payloads, session: Session, people: Mapping[str, Person],
             asked.add(action.name)
             action_raw, answers = _answers(dpo, action.form, round_, case)
             _forms(out, f"{here} {action.name}", action.form,
-                   action.form.shown(answers, dpo), blank, action, workflow)
+                   action.form.shown(answers, dpo), blank, action, workflow, dpo)
             _questions(out, f"{here} {action.name}", action.form, action_raw)
         for name, letter in workflow.letters.items():
             out.replies(f"{here} letter {name}", [letter(dpo, case)])
