@@ -41,7 +41,13 @@ ARBOR_HEADER = ("Arbor ID,Legal first name,Legal last name,Preferred first name,
                 "Video consent,Press (no name) consent,Press (named) consent,"
                 "Photographer consent,Apps consent")
 USES = 9
-PRODUCTS = ("Mathletics", "Seesaw", "Padlet", "Quizlet", "Kahoot", "Spellodrome")
+# Each term asks about other products: one already approved is refused at intake.
+PRODUCTS = {
+    "spring": ("Doodle Maths", "Nearpod", "Flipgrid", "Book Creator", "Wordwall", "Plickers"),
+    "summer": ("Mathletics", "Seesaw", "Padlet", "Quizlet", "Kahoot", "Spellodrome"),
+    "autumn": ("Times Tables Rock Stars", "Purple Mash", "Tapestry", "Reading Eggs",
+               "Sumdog", "Century Tech"),
+}
 INCIDENTS = ("wrong_recipient", "cc_not_bcc", "lost_device", "lost_paper", "cyber", "shown")
 # A Kent-style year of term dates, for a school that has imported none (an educational record's
 # 15 school days cannot be counted without them).
@@ -122,7 +128,10 @@ class _Term:
                           now=now)
 
     def name(self) -> str:
+        """A name not given before in this term (a withdrawal must match one pupil)."""
         planted = f"{self.random.choice(FIRSTS)} {self.random.choice(LASTS)}"
+        while planted in self.summary.planted:
+            planted = f"{self.random.choice(FIRSTS)} {self.random.choice(LASTS)}"
         self.summary.planted.add(planted)
         return planted
 
@@ -248,8 +257,9 @@ class _Term:
         plans = ("approve", "approve", "approve_with_conditions", "reject", "ask", "wait")
         for n, plan in enumerate(plans):
             asked = self.day(1 + n, 2)
+            product = PRODUCTS[self.period.season or "autumn"][n]
             case = self.create("software", asked, {
-                "product": PRODUCTS[n], "website": f"{PRODUCTS[n].lower()}.example.com",
+                "product": product, "website": f"{product.lower().replace(' ', '')}.example.com",
                 "purpose": "Maths practice", "users": "Year 5 and 6", "pupils_use": "yes",
                 "data_kinds": "names", "accounts_by": "the teacher", "privacy_notice": "don't know",
                 "storage": "UK", "min_age": "none", "dpa": "yes", "ads_ai": "no",

@@ -47,9 +47,11 @@ class PermissionDenied(Exception):
 def can(person: Person, permission: Permission) -> bool:
     if not person.active:
         return False
-    if permission is Permission.CONSENT_LOOKUP and person.consent_lookup:
+    granted = ROLE_PERMISSIONS[Role(person.role)]
+    if permission is Permission.CONSENT_LOOKUP and person.consent_lookup \
+            and Permission.START_CASE in granted:
         return True  # granted to one member of staff (`dpo-bot people add NAME --consent`)
-    return permission in ROLE_PERMISSIONS[Role(person.role)]
+    return permission in granted
 
 
 def require(person: Person, permission: Permission, what: str) -> None:

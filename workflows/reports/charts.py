@@ -61,7 +61,8 @@ def compare(title: str, labels: Sequence[str], now: Sequence[float], before: Seq
     axes.bar_label(bars, fmt="%g", fontsize=8)
     axes.set_xticks(list(places), list(labels))
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.legend(frameon=False, fontsize=8)
+    # Above the bars, so it never covers the tallest one's number.
+    axes.legend(frameon=False, fontsize=8, ncol=2, loc="lower right", bbox_to_anchor=(1, 1))
     return _finish(figure, title, alt)
 
 

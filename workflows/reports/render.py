@@ -49,7 +49,8 @@ class Report:
     title: str
     sections: list[Section]
     made: date
-    usual_months: list[str]  # schools whose term came from the usual months, not a calendar
+    # Schools whose term or last term came from the usual months: no calendar covers it.
+    usual_months: list[str]
     asked: str  # the term or the dates asked for, as typed
 
     @property
@@ -68,12 +69,12 @@ def build(session: Session, schools: list[School], *, season: str | None = None,
                     if school.term_calendar_csv else None)
         if season is not None and year is not None:
             period = term(season, year, calendar)
-            if not period.from_calendar:
-                usual.append(school.name)
         else:
             assert start is not None and end is not None
             period = Period(start, end)
         before = previous(period, calendar)
+        if season is not None and not (period.from_calendar and before.from_calendar):
+            usual.append(school.name)
         sections.append(Section(school.name, figures.count(session, school, period, today),
                                 figures.count(session, school, before, today), period, before,
                                 figures.open_items(session, school)))
