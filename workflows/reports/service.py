@@ -115,6 +115,6 @@ def chat_report(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Re
 
 ROUTES = (
     Route.of(r"^(?:governors'? )?report(?: for)?(?: (?P<term>(?:spring|summer|autumn)"
-             r"[\s_-]*\d{4}))?[.!?]?$", chat_report, lookup=True, aside=True,
-             example="report autumn-2026", words=("report", "governors", "termly")),
+             r"[\s_-]*\d{4}))?[.!?]?$", chat_report,
+             example="report autumn-2026", words=("governors", "termly")),
 )
