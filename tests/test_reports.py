@@ -178,10 +178,29 @@ def test_the_pdf_reads_back_with_its_charts_and_names_nobody(filled: Trust,
     assert "SAR-2026-0001" in text and "Subject access and other rights requests" in text
     # Hillside's calendar (the README's) has no summer 2026: last term is the usual months.
     assert "The term calendar of Hillside Primary does not cover" in " ".join(text.split())
-    # Three charts for each of the three sections (trend, breaches by kind, consent).
+    # A one-page summary first: the key figures and the trend, no detail yet.
+    first = reader.pages[0].extract_text()
+    assert "Summary" in first and "Subject access and other rights requests" not in first
+    # Three charts for each of the three sections (trend, breaches by kind, consent), each
+    # placed inside the page's margins.
     assert sum(len(page.images) for page in reader.pages) == 9
+    placed = _images_placed(reader)
+    assert len(placed) == 9
+    assert all(left >= 42 and right <= A4_POINTS[0] - 42 and bottom >= 42
+               and top <= A4_POINTS[1] - 42 for left, right, bottom, top in placed), placed
     assert _planted_in(text, filled.planted) == []
     assert not any(name.encode() in out.read_bytes() for name in filled.planted)
+
+
+def _images_placed(reader: PdfReader) -> list[tuple[float, float, float, float]]:
+    """(left, right, bottom, top) of every image drawn, from each page's own operators."""
+    placed = []
+    for page in reader.pages:
+        stream = page.get_contents().get_data().decode("latin-1")
+        for found in re.finditer(r"([\d.]+) 0 0 ([\d.]+) ([\d.]+) ([\d.]+) cm\s*/I", stream):
+            width, height, x, y = map(float, found.groups())
+            placed.append((x, x + width, y, y + height))
+    return placed
 
 
 def _chromium() -> str:
@@ -271,6 +290,27 @@ def test_user_text_in_the_report_is_escaped(trust: Trust, tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+
+
+def test_the_command_line_reads_dates_and_refuses_what_it_cannot_read(
+        trust: Trust, tmp_path: Path) -> None:
+    out = tmp_path / "dates.html"
+    done = run_cli("report", "governors", "--from", "2026-09-01", "--to", "2026-10-31",
+                   "--school", "oakwood", "--out", str(out), env=trust.env)
+    assert done.returncode == 0, done.stderr
+    html = " ".join(out.read_text(encoding="utf-8").split())
+    # Against as many days (61) just before: 2 July to 31 August.
+    assert "Tuesday 1 September 2026 to Saturday 31 October 2026" in html
+    assert "Thursday 2 July 2026 to Monday 31 August 2026" in html
+    for args, why in ((("--term", "winter-2026"), "is not a term"),
+                      (("--from", "2026-10-01", "--to", "2026-09-01"), "before it starts"),
+                      (("--from", "2026-10-01"), "both --from and --to"),
+                      (("--term", "autumn-2026", "--out", str(tmp_path / "r.docx")),
+                       "must end in .html or .pdf")):
+        given = args if "--out" in args else (*args, "--out", str(tmp_path / "x.html"))
+        done = run_cli("report", "governors", *given, env=trust.env)
+        assert done.returncode == 2 and why in " ".join(done.stderr.split()), done.stderr
+    assert not (tmp_path / "x.html").exists()
 
 
 # --- who may have it ---------------------------------------------------------------------------
