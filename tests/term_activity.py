@@ -30,6 +30,7 @@ from workflows.people.models import Person, Role
 from workflows.registry import WORKFLOWS
 from workflows.reports.period import Period, parse_term, term
 from workflows.schools.models import School
+from workflows.software.importer import import_register
 
 FIRSTS = ("Amelia", "Oliver", "Isla", "Noah", "Ava", "Leo", "Freya", "Arthur", "Mia", "Theo",
           "Ivy", "Oscar", "Rosie", "Alfie", "Poppy", "Jack", "Evie", "Harry", "Ella", "Finley")
@@ -64,6 +65,13 @@ term,2027-02-22,2027-03-26,Spring 2
 term,2027-04-12,2027-05-28,Summer 1
 term,2027-06-07,2027-07-21,Summer 2
 """
+# Products already in the school's register, imported at the start of the term: the first two
+# were due for review during it, and are not reviewed.
+REGISTER = {
+    "spring": ("Boardmaker", "Lexia", "Showbie"),
+    "summer": ("Clicker", "Accelerated Reader", "Scratch"),
+    "autumn": ("ParentPay", "Evidence Me", "Oxford Owl"),
+}
 TEAM = (("Dana Dpo", Role.DPO), ("Dev Deputy", Role.DEPUTY), ("Hana Head", Role.HEAD),
         ("Sol Staff", Role.STAFF), ("Tia Teacher", Role.STAFF))
 
@@ -92,6 +100,7 @@ class Summary:
     software_approved: int = 0
     software_rejected: int = 0
     software_waiting: int = 0
+    reviews_overdue: int = 0
     pupils: int = 0
     withdrawals: int = 0
     references: list[str] = field(default_factory=list)
@@ -253,6 +262,21 @@ class _Term:
                 self.summary.refused += 1
                 self.summary.disclosures_on_target += 1
 
+    def register(self) -> None:
+        """The school's existing register, as `dpo-bot import software` reads it."""
+        start = self.period.start
+        lines = ["Name,Website,Status,Data,Conditions,DPIA,Approved by,Approved on,Review date"]
+        for n, product in enumerate(REGISTER[self.period.season or "autumn"]):
+            review = start + timedelta(days=14 + 7 * n) if n < 2 else start.replace(
+                year=start.year + 1)
+            lines.append(f"{product},{product.lower().replace(' ', '')}.example.com,Approved,"
+                         f"names,,not needed,Office,{start.replace(year=start.year - 1)},"
+                         f"{review.isoformat()}")
+        import_register(self.session, self.school, ("\n".join(lines) + "\n").encode(),
+                        file_name="register.csv", by_name="Office", now=self.day(0, 0, 9))
+        self.session.flush()
+        self.summary.reviews_overdue = 2
+
     def software(self) -> None:
         plans = ("approve", "approve", "approve_with_conditions", "reject", "ask", "wait")
         for n, plan in enumerate(plans):
@@ -327,6 +351,7 @@ def fill_term(session: Session, school: School, term_key: str, seed: int = 1) ->
     made.rights_requests()
     made.breaches()
     made.disclosures()
+    made.register()
     made.software()
     return made.summary
 

@@ -80,7 +80,9 @@ def _figures(engine: Engine, school_id: int, term_key: str) -> tuple[figures.Fig
         return figures.count(session, school, period, date(2026, 12, 5)), period
 
 
-def _check(found: figures.Figures, made: Summary, *, waiting_before: int = 0) -> None:
+def _check(found: figures.Figures, made: Summary, *, before: Summary | None = None) -> None:
+    """``before``: the term before, whose undecided requests and unreviewed products are
+    still waiting at this term's end."""
     rights, breaches = found.rights, found.breaches
     assert (rights.received, rights.closed, rights.on_time, rights.judged, rights.extended,
             rights.educational) == (made.sars_received, made.sars_closed, made.sars_on_time,
@@ -96,9 +98,11 @@ def _check(found: figures.Figures, made: Summary, *, waiting_before: int = 0) ->
             found.disclosures.on_target) == (made.disclosures, made.disclosed, made.refused,
                                              made.disclosures_on_target)
     software = found.software
-    assert (software.requested, software.approved, software.rejected, software.waiting) == (
+    assert (software.requested, software.approved, software.rejected, software.waiting,
+            software.reviews_overdue) == (
         made.software_requested, made.software_approved, made.software_rejected,
-        made.software_waiting + waiting_before)
+        made.software_waiting + (before.software_waiting if before else 0),
+        made.reviews_overdue + (before.reviews_overdue if before else 0))
     assert (found.consent.pupils, found.consent.withdrawals) == (made.pupils, made.withdrawals)
 
 
@@ -112,7 +116,7 @@ def test_figures_are_the_generated_terms_counts_and_last_term_reads_as_it_stood(
     # The generator's own calendar: autumn's two halves joined into one term.
     assert (period.start, period.end, period.from_calendar) == (
         date(2026, 9, 2), date(2026, 12, 18), True)
-    _check(found, autumn, waiting_before=summer.software_waiting)
+    _check(found, autumn, before=summer)
     before, _ = _figures(trust.engine, trust.oakwood.school_id, "summer-2026")
     _check(before, summer)
     # Summer's coverage, replayed from the history, is what it was after summer's imports:

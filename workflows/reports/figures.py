@@ -284,12 +284,16 @@ def _software(session: Session, school: School, period: Period, tz: ZoneInfo,
             figures.approved += case.state == RequestState.APPROVED
             figures.rejected += case.state == RequestState.REJECTED
         figures.waiting += asked <= period.end and (decided is None or decided > period.end)
-    # A review is overdue once its day has passed, as at the period's end (or today).
+    # A review is overdue once its day has passed, as at the period's end (or today), for
+    # products in the register by then. A review moves review_on on, so an earlier period
+    # reads the reviews as they stand now.
     by = min(period.end, today)
     overdue = session.exec(
         select(Software).where(Software.school_id == school.id,
                                col(Software.status) != SoftwareStatus.REJECTED,
-                               col(Software.review_on) < by)
+                               col(Software.review_on) < by,
+                               col(Software.created_at) <= datetime.combine(
+                                   period.end, time.max, tzinfo=tz))
     ).all()
     figures.reviews_overdue = len(overdue)
     return figures
