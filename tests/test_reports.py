@@ -364,3 +364,14 @@ def test_staff_are_refused_the_report(school: School_, tmp_path: Path,
     school.now = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
     said = school.says("hal", "report")
     assert (folder / "governors-report-autumn-2026.pdf").exists(), said
+
+
+def test_slack_and_teams_say_how_to_get_the_report(school: School_, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """No file can be sent from there yet: nothing is written on the server's disk."""
+    monkeypatch.chdir(tmp_path)
+    for adapter in ("slack", "teams"):
+        school.adapter = adapter
+        said = " ".join(school.says("dee", "report autumn-2026").split())
+        assert "dpo-bot report governors --term autumn-2026 --out report.pdf" in said, said
+    assert not list(tmp_path.glob("*.pdf"))
