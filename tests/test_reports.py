@@ -345,6 +345,10 @@ def test_a_governor_gets_the_report_in_the_terminal_and_nothing_with_a_name(
     assert "does not allow you to start" in school.says(
         "gail", "I need to log a subject access request")
     assert "you are not on it" in school.says("gail", "consent Amelia Smith for the website")
+    # Their help offers the report, not forms they may not start.
+    helped = school.says("gail", "help")
+    assert "“report” or “report autumn-2026”" in helped and "“sar”" not in helped, helped
+    assert "“report”" not in school.says("sam", "help")
     with Session(school.engine) as session:
         events = session.exec(select(AuditEvent).where(
             AuditEvent.action == "report.governors")).all()
