@@ -180,6 +180,9 @@ def test_the_pdf_reads_back_with_its_charts_and_names_nobody(filled: Trust,
     assert headings == ["Summary: The whole trust (2 schools)", "The whole trust (2 schools)",
                         "Hillside Primary", "Oakwood Primary"]
     assert "SAR-2026-0001" in text and "Subject access and other rights requests" in text
+    # The README's Arbor sample lists withdrawals from before: not this term's. The whole has
+    # the generated terms' three withdrawals at each school.
+    assert "Withdrawals 6 3" in text
     # Each kind against last term: Oakwood's summer and autumn both had one cyber attack.
     oakwood = text[text.index("\nOakwood Primary\n"):]
     assert "Cyber attack 1 1" in oakwood and "Of which educational record 1 1" in oakwood

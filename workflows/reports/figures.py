@@ -321,9 +321,11 @@ def _consent(session: Session, school: School, period: Period, tz: ZoneInfo) -> 
                                     col(ConsentChange.at) <= end)
         .order_by(col(ConsentChange.at), col(ConsentChange.id)))
     for change in changes:
-        # An import that confirms a withdrawal told in chat is the same withdrawal.
+        # A withdrawal is a known answer taken back: a first import that lists an old
+        # withdrawal is not one this term, and an import that confirms a withdrawal told in
+        # chat is the same withdrawal again.
         if (change.at.astimezone(tz).date() in period and change.new_status == Status.WITHDRAWN
-                and change.old_status != Status.WITHDRAWN):
+                and change.old_status not in (None, Status.WITHDRAWN)):
             figures.withdrawals += 1
         latest[(change.pupil_id, change.category_id)] = change.new_status
     figures.pupils = len(on_roll)
