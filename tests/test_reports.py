@@ -309,9 +309,10 @@ def test_the_command_line_reads_dates_and_refuses_what_it_cannot_read(
                    "--school", "oakwood", "--out", str(out), env=trust.env)
     assert done.returncode == 0, done.stderr
     html = " ".join(out.read_text(encoding="utf-8").split())
-    # Against as many days (61) just before: 2 July to 31 August.
+    # Against as many days (61) just before: 2 July to 31 August, and said so.
     assert "Tuesday 1 September 2026 to Saturday 31 October 2026" in html
     assert "Thursday 2 July 2026 to Monday 31 August 2026" in html
+    assert "The days before" in html and "Last term" not in html
     for args, why in ((("--term", "winter-2026"), "is not a term"),
                       (("--from", "2026-10-01", "--to", "2026-09-01"), "before it starts"),
                       (("--from", "2026-10-01"), "both --from and --to"),

@@ -10,6 +10,7 @@ counts, never a name, and the reading is audited at each school it covers.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -52,6 +53,7 @@ class Report:
     # Schools whose term or last term came from the usual months: no calendar covers it.
     usual_months: list[str]
     asked: str  # the term or the dates asked for, as typed
+    terms: bool = True  # a term against the term before, or dates against the days before
 
     @property
     def summary(self) -> Section:
@@ -88,19 +90,20 @@ def build(session: Session, schools: list[School], *, season: str | None = None,
             whole.items += section.items
         whole.items.sort(key=lambda i: (i.due is None, i.due or date.max, i.reference))
         sections.insert(0, whole)
+    terms = season is not None
     for section in sections:
-        section.charts = _charts(section)
-    return Report(label("title"), sections, today, usual, asked)
+        section.charts = _charts(section, terms)
+    return Report(label("title"), sections, today, usual, asked, terms)
 
 
-def _span(periods: Any) -> Period:
+def _span(periods: Iterable[Period]) -> Period:
     chosen = list(periods)
     return Period(min(p.start for p in chosen), max(p.end for p in chosen))
 
 
-def _charts(section: Section) -> list[Chart]:
+def _charts(section: Section, terms: bool) -> list[Chart]:
     now, before = section.now, section.before
-    this, last = label("this_period"), label("last_period")
+    this, last = label("this_period", terms=terms), label("last_period", terms=terms)
     measures = [
         (label("sars_received"), now.rights.received, before.rights.received),
         (label("sars_closed"), now.rights.closed, before.rights.closed),
@@ -109,9 +112,9 @@ def _charts(section: Section) -> list[Chart]:
         (label("disclosures"), now.disclosures.received, before.disclosures.received),
         (label("software_requested"), now.software.requested, before.software.requested),
     ]
-    charts = [compare(label("trend_title"), [m[0] for m in measures],
+    charts = [compare(label("trend_title", terms=terms), [m[0] for m in measures],
                       [m[1] for m in measures], [m[2] for m in measures], this, last,
-                      label("trend_alt", measures=measures))]
+                      label("trend_alt", measures=measures, this=this, last=last))]
     kinds = [(label(f"incident_{kind}"), n) for kind, n in now.breaches.by_kind.items()]
     if kinds:
         charts.append(breakdown(label("kinds_title"), kinds, label("counts_alt", rows=kinds)))
