@@ -1,7 +1,8 @@
 """The report's charts, drawn once by matplotlib: SVG for the HTML, PNG of the same for the PDF.
 
 matplotlib (Agg, no display, no system library) is imported here only, so nothing else pays
-for it. Text is drawn as paths, so the SVG needs no font on the reader's machine and no label
+for it. Figures are made without pyplot, whose global state is not safe across a server's
+threads. Text is drawn as paths, so the SVG needs no font on the reader's machine and no label
 can become markup; matplotlib's comments (which repeat the labels) are dropped.
 """
 
@@ -11,13 +12,10 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 # Colours that stay apart in grey print and for the common colour blindnesses (Okabe-Ito).
 NOW, BEFORE = "#0072B2", "#B0B0B0"
@@ -39,13 +37,12 @@ class Chart:
     alt: str  # the chart's numbers in words, for screen readers and the PDF's text
 
 
-def _finish(figure: Any, title: str, alt: str) -> Chart:
+def _finish(figure: Figure, title: str, alt: str) -> Chart:
     figure.suptitle(title, fontsize=10, fontweight="bold", x=0.01, ha="left")
     figure.tight_layout()
     svg_out, png_out = io.StringIO(), io.BytesIO()
     figure.savefig(svg_out, format="svg", metadata={"Date": None})
     figure.savefig(png_out, format="png", dpi=150, metadata={"Software": None})
-    plt.close(figure)
     svg = _COMMENT.sub("", svg_out.getvalue())
     svg = svg[svg.index("<svg"):]  # no XML prolog or doctype inside the HTML page
     return Chart(title, svg, png_out.getvalue(), alt)
@@ -54,7 +51,8 @@ def _finish(figure: Any, title: str, alt: str) -> Chart:
 def compare(title: str, labels: Sequence[str], now: Sequence[float], before: Sequence[float],
             now_label: str, before_label: str, alt: str) -> Chart:
     """Bars for this period beside the one before, per measure."""
-    figure, axes = plt.subplots(figsize=(WIDTH_INCHES, 2.4))
+    figure = Figure(figsize=(WIDTH_INCHES, 2.4))
+    axes = figure.subplots()
     places = range(len(labels))
     axes.bar([p - 0.2 for p in places], before, 0.4, label=before_label, color=BEFORE)
     bars = axes.bar([p + 0.2 for p in places], now, 0.4, label=now_label, color=NOW)
@@ -71,7 +69,8 @@ def breakdown(title: str, counts: Sequence[tuple[str, float]], alt: str, *,
     """Horizontal bars, one per kind, largest first (or in the order given for percentages)."""
     rows = list(counts) if percent else sorted(counts, key=lambda c: -c[1])
     height = 0.9 + 0.28 * max(len(rows), 1)
-    figure, axes = plt.subplots(figsize=(WIDTH_INCHES, height))
+    figure = Figure(figsize=(WIDTH_INCHES, height))
+    axes = figure.subplots()
     labels = [label for label, _ in rows][::-1]
     values = [value for _, value in rows][::-1]
     bars = axes.barh(labels, values, color=[COLOURS[i % len(COLOURS)] for i in
