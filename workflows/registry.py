@@ -13,6 +13,7 @@ from workflows.breach.flows import BREACH
 from workflows.consent import routes as consent
 from workflows.core.declaration import Route, Workflow
 from workflows.disclosure.flows import DISCLOSURE
+from workflows.reports import service as reports
 from workflows.sar.flows import SAR
 from workflows.software.flows import SOFTWARE
 
@@ -21,7 +22,7 @@ WORKFLOWS: dict[str, Workflow[Any]] = {
 }
 
 # Questions the router answers that belong to no workflow.
-QUESTIONS: tuple[Route, ...] = consent.ROUTES
+QUESTIONS: tuple[Route, ...] = (*consent.ROUTES, *reports.ROUTES)
 
 
 def by_prefix(prefix: str) -> Workflow[Any] | None:

@@ -22,6 +22,7 @@ from bot.cli import (
     people,
     purge,
     remind,
+    report,
     schools,
     setup,
     slack,
@@ -44,7 +45,7 @@ for command in (chat.chat, slack.slack, remind.remind, remind.digest, consent.co
 for name, group in (("db", db.app), ("deadline", deadline.app), ("export", export.app),
                     ("calendar", calendar.app), ("people", people.app), ("import", imports.app),
                     ("schools", schools.app), ("consent-settings", consent_settings.app),
-                    ("teams", teams.app)):
+                    ("teams", teams.app), ("report", report.app)):
     app.add_typer(group, name=name)
 
 

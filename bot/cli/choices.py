@@ -9,7 +9,7 @@ equal to its table.
 from typing import Literal
 
 Region = Literal["ENG", "WLS", "SCT", "NIR"]  # workflows.deadlines.REGIONS
-Role = Literal["staff", "dpo", "deputy", "head"]  # workflows.people.models.Role
+Role = Literal["staff", "dpo", "deputy", "head", "governor"]  # workflows.people.models.Role
 ExportFormat = Literal["csv", "json"]  # what workflows.core.export writes
 ConsentFormat = Literal["sims", "arbor", "bromcom", "generic"]  # workflows.consent.formats.FORMATS
 Lookups = Literal["everyone", "listed"]  # workflows.consent.settings.lookups_restricted

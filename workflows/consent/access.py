@@ -19,8 +19,10 @@ from workflows.people.permissions import Permission, PermissionDenied, can
 def may_look_up(ctx: Context) -> bool:
     if not ctx.person.active:
         return False
-    return can(ctx.person, Permission.CONSENT_LOOKUP) or not lookups_restricted(
-        ctx.session, ctx.school)
+    # Open lookups are open to the staff, who log cases; a governor is not staff.
+    return can(ctx.person, Permission.CONSENT_LOOKUP) or (
+        can(ctx.person, Permission.START_CASE)
+        and not lookups_restricted(ctx.session, ctx.school))
 
 
 def require_lookup(ctx: Context) -> None:

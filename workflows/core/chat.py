@@ -194,6 +194,8 @@ def _help(ctx: Context, channel_key: str, match: re.Match[str] | None) -> list[R
                         workflows=list(WORKFLOWS.values()),
                         decides=can(ctx.person, Permission.DECIDE),
                         consent=may_look_up(ctx),
+                        starts=can(ctx.person, Permission.START_CASE),
+                        reports=can(ctx.person, Permission.REPORT),
                         elsewhere=membership.elsewhere(ctx)))]
 
 
@@ -207,6 +209,8 @@ def _more(ctx: Context, channel_key: str, match: re.Match[str] | None) -> list[R
                 workflows=list(WORKFLOWS.values()),
                 decides=can(ctx.person, Permission.DECIDE),
                 consent=may_look_up(ctx),
+                starts=can(ctx.person, Permission.START_CASE),
+                reports=can(ctx.person, Permission.REPORT),
                 elsewhere=membership.elsewhere(ctx),
                 # Only what this person's role allows, as they would type it.
                 allowed={

@@ -16,6 +16,8 @@ class Role(StrEnum):
     DPO = "dpo"
     DEPUTY = "deputy"
     HEAD = "head"
+    # Read-only: the governors' report (counts and references) and nothing that names anyone.
+    GOVERNOR = "governor"
 
 
 class Person(SQLModel, table=True):

@@ -17,21 +17,24 @@ class Permission(StrEnum):
     NOTE = "note"  # append to a case one can see
     CONSENT_LOOKUP = "consent_lookup"
     SETTINGS = "settings"
+    REPORT = "report"  # the governors' report: counts and references, no names
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.STAFF: frozenset({Permission.START_CASE, Permission.VIEW_OWN, Permission.NOTE}),
     Role.DEPUTY: frozenset(
         {Permission.START_CASE, Permission.VIEW_OWN, Permission.VIEW_ALL, Permission.DECIDE,
-         Permission.NOTE, Permission.CONSENT_LOOKUP}
+         Permission.NOTE, Permission.CONSENT_LOOKUP, Permission.REPORT}
     ),
     Role.DPO: frozenset(Permission),
     # The head is the escalation point: sees everything and is nudged when a deadline is
     # missed, but decisions stay with the DPO and deputies.
     Role.HEAD: frozenset(
         {Permission.START_CASE, Permission.VIEW_OWN, Permission.VIEW_ALL, Permission.NOTE,
-         Permission.CONSENT_LOOKUP}
+         Permission.CONSENT_LOOKUP, Permission.REPORT}
     ),
+    # Governors hold the school to account from counts: they start no case and see none.
+    Role.GOVERNOR: frozenset({Permission.REPORT}),
 }
 
 
@@ -44,9 +47,11 @@ class PermissionDenied(Exception):
 def can(person: Person, permission: Permission) -> bool:
     if not person.active:
         return False
-    if permission is Permission.CONSENT_LOOKUP and person.consent_lookup:
+    granted = ROLE_PERMISSIONS[Role(person.role)]
+    if permission is Permission.CONSENT_LOOKUP and person.consent_lookup \
+            and Permission.START_CASE in granted:
         return True  # granted to one member of staff (`dpo-bot people add NAME --consent`)
-    return permission in ROLE_PERMISSIONS[Role(person.role)]
+    return permission in granted
 
 
 def require(person: Person, permission: Permission, what: str) -> None:
