@@ -17,6 +17,7 @@ from bot.cli import (
     db,
     deadline,
     export,
+    google_chat,
     imports,
     people,
     purge,
@@ -39,6 +40,7 @@ app = typer.Typer(
 for command in (chat.chat, slack.slack, remind.remind, remind.digest, consent.consent,
                 software.software, purge.purge, setup.setup):
     app.command()(command)
+app.command("google-chat")(google_chat.google_chat)
 for name, group in (("db", db.app), ("deadline", deadline.app), ("export", export.app),
                     ("calendar", calendar.app), ("people", people.app), ("import", imports.app),
                     ("schools", schools.app), ("consent-settings", consent_settings.app),
