@@ -88,6 +88,19 @@ async def handle(bot: GoogleChatBot, event: Mapping[str, Any]) -> dict[str, Any]
         said = _said(faults.unreadable())
         return cards.notice_dialog(said) if dialog else cards.message_card(
             [Text(said, "error")])
+    except Exception as error:
+        # Rolled back: answered all the same (Chat shows only "not responding" otherwise),
+        # in one log line without personal data.
+        if faults.unreachable(error):
+            log.warning("could not answer a Google Chat event (nothing saved): %s",
+                        faults.brief(error))
+            replies = faults.unsaved()
+        else:
+            log.error("a Google Chat event failed (nothing saved): %s", faults.brief(error))
+            log.debug("the event's failure", exc_info=error)
+            replies = faults.failed()
+        return (cards.notice_dialog(_said(replies)) if dialog
+                else cards.message_card(replies))
     await _send_after(bot, where, answer)
     return answer.response
 

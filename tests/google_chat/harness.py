@@ -46,10 +46,10 @@ def give_emails(school: School_) -> None:
 class Chat:
     """A test's view of the app: ``start`` serves it, then events are posted as Chat does."""
 
-    def __init__(self, school: School_, google: Google) -> None:
+    def __init__(self, school: School_, google: Google, audience: str = PROJECT) -> None:
         self.school, self.google = school, google
         self.settings = GoogleChatSettings(
-            audience=PROJECT, domains=(DOMAIN,), credentials_file=google.credentials,
+            audience=audience, domains=(DOMAIN,), credentials_file=google.credentials,
             certs_url=f"{google.url}/certs", api_url=google.url)
         self.bot = GoogleChatBot(school.engine, self.settings, ChatApi(self.settings))
         self.client: TestClient[Any, Any] | None = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,9 @@ from sqlmodel import col, select
 from bot.google_chat import cards
 from bot.google_chat.delivery import deliver_once
 from tests.conftest import PARENT_SAR, School_
-from tests.slack.test_slack_forms import WINTER, typed
+from tests.slack.test_slack_forms import SUMMER, WINTER, typed
 from workflows.audit.models import AuditEvent
+from workflows.core.fields import Kind
 from workflows.database import session_scope, utcnow
 from workflows.notifications.addresses import ChatAddress
 from workflows.notifications.models import Notification
@@ -32,6 +33,16 @@ from workflows.reminders.service import sweep
 from .cards_v2 import buttons_of, words
 from .google import CHAT, KID, PROJECT, Google, message_event, pem, user
 from .harness import Chat, form_inputs, give_emails, run, shown_inputs
+
+# Each kind of field as its Cards v2 control (widget, type).
+CONTROL = {Kind.CHOICE: ("selectionInput", "DROPDOWN"),
+           Kind.YES_NO: ("selectionInput", "RADIO_BUTTON"),
+           Kind.MULTI_CHOICE: ("selectionInput", "CHECK_BOX"),
+           Kind.DATE: ("dateTimePicker", "DATE_ONLY"),
+           Kind.DATETIME: ("dateTimePicker", "DATE_AND_TIME"),
+           Kind.LONG_TEXT: ("textInput", "MULTIPLE_LINE")} | {
+    kind: ("textInput", "SINGLE_LINE") for kind in (Kind.TEXT, Kind.EMAIL, Kind.PHONE, Kind.URL,
+                                                     Kind.NUMBER)}
 
 
 @pytest.fixture
@@ -83,6 +94,27 @@ def test_only_tokens_google_chat_signed_for_this_app_are_let_in(chat: Chat, goog
     assert [p.name for p in linked] == ["Sam Teacher"]
 
 
+def test_an_app_whose_audience_is_its_url_takes_google_id_tokens_of_chat_only(
+        school: School_, google: Google) -> None:
+    give_emails(school)
+    url = "https://bot.hillside.sch.uk/google-chat"
+    chat = Chat(school, google, audience=url)
+    id_token = {"iss": "https://accounts.google.com", "aud": url, "email": CHAT,
+                "email_verified": True, "sub": "1"}
+    event = message_event("sam", "hello")
+
+    async def go() -> list[int]:
+        async with chat:
+            return [(await chat.post(event, google.token(**claims)))[0] for claims in (
+                id_token, id_token | {"iss": "accounts.google.com"},
+                id_token | {"email": "someone@gmail.com"},  # any Google account's ID token
+                id_token | {"email_verified": False},
+                id_token | {"iss": CHAT},
+                id_token | {"aud": PROJECT})]
+
+    assert run(go()) == [200, 200, 401, 401, 401, 401]
+
+
 def test_a_first_message_links_the_person_set_up_by_email_and_remembers_the_dm(chat: Chat
                                                                               ) -> None:
     async def go() -> dict[str, Any]:
@@ -90,7 +122,7 @@ def test_a_first_message_links_the_person_set_up_by_email_and_remembers_the_dm(c
             return await chat.say("sam", "hello")
 
     answer = run(go())
-    assert "Sam" in words(answer) or "help" in words(answer).lower()
+    assert "Hello Sam Teacher. I help Hillside Primary" in words(answer), words(answer)
     people = chat.people()
     assert people["Sam Teacher"].google_chat_user_id == "users/sam"
     with session_scope(chat.school.engine) as session:
@@ -98,17 +130,37 @@ def test_a_first_message_links_the_person_set_up_by_email_and_remembers_the_dm(c
     assert (address.platform, address.reference) == ("google_chat", {"space": "spaces/dm-sam"})
 
 
+def test_adding_the_app_welcomes_with_a_form_button_per_workflow_allowed(chat: Chat) -> None:
+    added = message_event("sam", "")
+    added["type"] = "ADDED_TO_SPACE"
+    del added["message"]
+
+    async def go() -> dict[str, Any]:
+        async with chat:
+            return await chat.send(added)
+
+    welcome = run(go())
+    opened = [b["onClick"]["action"] for b in buttons_of(welcome).values()]
+    assert {a["function"] for a in opened} == {cards.FORM}
+    assert all(a["interaction"] == "OPEN_DIALOG" for a in opened)
+    assert {p["value"] for a in opened for p in a["parameters"]} == set(WORKFLOWS)
+
+
+@pytest.mark.parametrize("when", [WINTER, SUMMER], ids=["winter", "summer"])
 def test_every_workflow_goes_from_a_first_message_to_a_stored_case_by_dialog(
-        chat: Chat, google: Google) -> None:
+        chat: Chat, google: Google, when: date) -> None:
     async def go() -> None:
         async with chat:
             for name, workflow in WORKFLOWS.items():
                 offer = await chat.say("sam", f"{name} form")
                 (opener,) = buttons_of(offer).values()
                 form = await chat.click("sam", opener)
-                kinds = {next(iter(w)): w for w in _widgets(form)}
-                assert "textInput" in kinds or "selectionInput" in kinds, name
-                answers = {f.name: typed(f, WINTER) for f in workflow.intake.fields}
+                controls = {body["name"]: (kind, body) for w in _widgets(form)
+                            for kind, body in w.items() if "name" in body}
+                for f in workflow.intake.fields:
+                    kind, body = controls[cards.INPUT + f.name]
+                    assert (kind, body.get("type")) == CONTROL[f.kind], (name, f.name)
+                answers = {f.name: typed(f, when) for f in workflow.intake.fields}
                 summary = await chat.click("sam", buttons_of(form)["Next"], submit=True,
                                            inputs=form_inputs(workflow.intake.fields, answers))
                 assert "Save" in buttons_of(summary), words(summary)
@@ -117,7 +169,7 @@ def test_every_workflow_goes_from_a_first_message_to_a_stored_case_by_dialog(
                                          submit=True)
                 second = await chat.click("sam", buttons_of(again)["Next"], submit=True,
                                           inputs=shown_inputs(workflow.intake.fields, again))
-                assert words(second) == words(summary), name
+                assert words(second) == words(summary), name  # every answer read back alike
                 before = len(google.sent("spaces/dm-sam"))
                 closed = await chat.click("sam", buttons_of(second)["Save"], submit=True)
                 status = closed["actionResponse"]["dialogAction"]["actionStatus"]
