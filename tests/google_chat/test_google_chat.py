@@ -19,7 +19,7 @@ from sqlmodel import col, select
 
 from bot.google_chat import cards
 from bot.google_chat.delivery import deliver_once
-from tests.conftest import PARENT_SAR, School_
+from tests.conftest import PARENT_SAR, School_, make_school
 from tests.slack.test_slack_forms import SUMMER, WINTER, typed
 from workflows.audit.models import AuditEvent
 from workflows.core.fields import Kind
@@ -29,6 +29,7 @@ from workflows.notifications.models import Notification
 from workflows.people.models import Person
 from workflows.registry import WORKFLOWS
 from workflows.reminders.service import sweep
+from workflows.schools.models import School
 
 from .cards_v2 import buttons_of, words
 from .google import CHAT, KID, PROJECT, Google, message_event, pem, user
@@ -183,6 +184,29 @@ def test_every_workflow_goes_from_a_first_message_to_a_stored_case_by_dialog(
             assert len(session.exec(select(workflow.model)).all()) == 1, workflow.name
 
 
+def test_a_double_save_saves_one_case_and_posts_it_once(chat: Chat, google: Google) -> None:
+    workflow = WORKFLOWS["breach"]
+    answers = {f.name: typed(f, WINTER) for f in workflow.intake.fields}
+
+    async def go() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with chat:
+            offer = await chat.say("sam", "breach form")
+            form = await chat.click("sam", next(iter(buttons_of(offer).values())))
+            summary = await chat.click("sam", buttons_of(form)["Next"], submit=True,
+                                       inputs=form_inputs(workflow.intake.fields, answers))
+            save = buttons_of(summary)["Save"]
+            return (await chat.click("sam", save, submit=True),
+                    await chat.click("sam", save, submit=True))
+
+    first, second = run(go())
+    said = [r["actionResponse"]["dialogAction"]["actionStatus"] for r in (first, second)]
+    assert "Saved as" in said[0]["userFacingMessage"]
+    assert "already" in said[1]["userFacingMessage"].lower()
+    assert sum("Saved as" in words(m) for m in google.sent("spaces/dm-sam")) == 1
+    with session_scope(chat.school.engine) as session:
+        assert len(session.exec(select(workflow.model)).all()) == 1
+
+
 def test_the_step_by_step_chat_in_the_dm_saves_a_case(chat: Chat) -> None:
     async def go() -> str:
         async with chat:
@@ -317,6 +341,38 @@ def test_someone_chat_cannot_reach_is_reported_to_the_dpo_team_once(chat: Chat, 
             Notification.kind == "google_chat.unreachable")).all()
     assert [r.person_id for r in reports] == [chat.school.people["vic"]]
     assert "I can't reach Dee Dpo in Google Chat" in reports[0].text
+    assert "1 message for them is waiting" in reports[0].text
+    del google.refusing["spaces/dm-dee"]
+
+    async def back() -> int:
+        async with chat:
+            await chat.say("dee", "hello again")  # reachable again, in her DM
+            return await deliver_once(chat.bot, backoff=0.01)
+
+    assert run(back()) >= 1
+    assert any("SAR-" in words(m) for m in google.sent("spaces/dm-dee")[1:])
+    with session_scope(chat.school.engine) as session:
+        assert session.exec(select(Notification).where(
+            Notification.person_id == chat.school.people["dee"],
+            col(Notification.delivered_at).is_(None))).all() == []
+
+
+def test_a_newcomer_to_a_trust_says_which_school_is_theirs(school: School_, google: Google
+                                                          ) -> None:
+    make_school(school.engine, "Riverside Academy", "riverside")
+    chat = Chat(school, google)  # one app for both schools of the trust's Workspace
+
+    async def go() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with chat:
+            return await chat.say("nia", "hello"), await chat.say("nia", "Riverside Academy")
+
+    asked, placed = run(go())
+    assert "Hillside Primary" in words(asked) and "Riverside Academy" in words(asked)
+    assert "Riverside Academy" in words(placed)
+    with session_scope(school.engine) as session:
+        nia = session.exec(select(Person).where(Person.google_chat_user_id == "users/nia")).one()
+        riverside = session.exec(select(School).where(School.slug == "riverside")).one()
+    assert (nia.school_id, nia.role, nia.email) == (riverside.id, "staff", "nia@hillside.sch.uk")
 
 
 def test_outsiders_and_bots_are_refused_and_audited(chat: Chat) -> None:
