@@ -68,7 +68,7 @@ def paragraph(text: str, *, tone: str = "info", bold: bool = False,
 
 
 def labelled(name: str, value: str) -> dict[str, Any]:
-    return {"decoratedText": {"topLabel": escape(name)[:200], "text": escape(value[:TEXT_LIMIT]),
+    return {"decoratedText": {"topLabel": escape(name[:200]), "text": escape(value[:TEXT_LIMIT]),
                               "wrapText": True}}
 
 
@@ -98,7 +98,7 @@ def card(widgets: list[dict[str, Any]], *, title: str | None = None) -> dict[str
     """A card of ``widgets``, cut to Google's limits with a note that it was shortened."""
     body: dict[str, Any] = {"sections": [{"widgets": widgets or [paragraph(" ")]}]}
     if title:
-        body["header"] = {"title": escape(title)[:200]}
+        body["header"] = {"title": escape(title[:200])}
     note = paragraph(render("messages/shortened.txt.j2", platform="Google Chat"), subtle=True)
     kept = list(body["sections"][0]["widgets"])
     if len(kept) > MAX_WIDGETS:

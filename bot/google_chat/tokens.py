@@ -34,6 +34,9 @@ CHAT_CERTS = ("https://www.googleapis.com/service_accounts/v1/metadata/x509/"
 GOOGLE_CERTS = "https://www.googleapis.com/oauth2/v1/certs"
 ID_TOKEN_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
 KEEP_CERTS = 300.0  # seconds
+# A token naming a key we lack fetches the certificates again, at most this often: forged
+# tokens with made-up key ids must not make every request a call to Google.
+REFETCH_AFTER = 30.0
 SKEW = 10  # seconds of clock difference allowed either way
 
 
@@ -54,7 +57,8 @@ class Verifier:
 
     def certs(self, *, fresh: bool = False) -> Mapping[str, str]:
         with self._lock:
-            if fresh or not self._certs or time.monotonic() - self._fetched > KEEP_CERTS:
+            age = time.monotonic() - self._fetched
+            if not self._certs or age > KEEP_CERTS or (fresh and age > REFETCH_AFTER):
                 response = self._request(self.url, method="GET")
                 if response.status != 200:
                     raise Unverified(f"the certificates could not be fetched ({response.status})")

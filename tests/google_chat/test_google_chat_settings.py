@@ -66,3 +66,17 @@ def test_the_command_names_the_missing_setting(cli_env: dict[str, str]) -> None:
     assert done.returncode == 2
     assert f"{AUDIENCE} is not set" in done.stderr + done.stdout
     assert "Authentication Audience" in done.stderr + done.stdout
+
+
+def test_long_answers_are_cut_to_googles_limits_saying_so() -> None:
+    from bot.google_chat import cards
+    from workflows.core.ui import Document, Table
+
+    from .cards_v2 import message_problems, words
+
+    rows = tuple((f"SAR-2026-{n:04d}", "Open", "1 Dec", "3 days") for n in range(150))
+    listing = cards.message_card([Table("Open cases", ("Reference",), rows)])
+    letter = cards.message_card([Document("A letter", "Dear parent, " * 6_000)])
+    for message in (listing, letter):
+        assert message_problems(message) == []
+        assert "shortened" in words(message).lower()
