@@ -77,7 +77,7 @@ class Chat:
         assert status == 200, body
         problems = response_problems(body)
         assert not problems, problems
-        for message in self.google.sent():
+        for message in [*self.google.sent(), *(body for _, body in self.google.updated())]:
             assert not message_problems(message), message_problems(message)
         return body
 
