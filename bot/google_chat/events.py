@@ -82,7 +82,7 @@ async def handle(bot: GoogleChatBot, event: Mapping[str, Any]) -> dict[str, Any]
     except core.NotFound as error:
         return cards.notice_dialog(error.message) if dialog else cards.message_card(
             [Text(error.message, "error")])
-    except (KeyError, StopIteration, ValueError, TypeError):
+    except (KeyError, ValueError, TypeError):
         # A button from an older version, or data no card of ours sends.
         log.warning("refused a Google Chat event whose data could not be read")
         said = _said(faults.unreadable())
@@ -218,8 +218,13 @@ async def _click(bot: GoogleChatBot, event: Mapping[str, Any], user: ChatUser,
     work = WORK[str(function)]
 
     def run(ctx: Context) -> Answer:
-        return work(ctx, data, {"inputs": inputs, "message": message.get("name"),
-                                "space": space, "dialog": in_dialog})
+        try:
+            return work(ctx, data, {"inputs": inputs, "message": message.get("name"),
+                                    "space": space, "dialog": in_dialog})
+        except StopIteration as error:
+            # An action no workflow declares. Raised as is, it would never reach the event
+            # loop: a future cannot hold a StopIteration, so the request would hang.
+            raise KeyError(str(data.get("action"))) from error
 
     return await bot.run(user, space, run, school_of(data))
 
