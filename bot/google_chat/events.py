@@ -214,13 +214,12 @@ async def _click(bot: GoogleChatBot, event: Mapping[str, Any], user: ChatUser,
         return Answer(cards.close_dialog())
     inputs = common.get("formInputs") or {}
     message = _part(event, "message")
-    in_dialog = event.get("dialogEventType") in ("REQUEST_DIALOG", "SUBMIT_DIALOG")
     work = WORK[str(function)]
 
     def run(ctx: Context) -> Answer:
         try:
             return work(ctx, data, {"inputs": inputs, "message": message.get("name"),
-                                    "space": space, "dialog": in_dialog})
+                                    "space": space})
         except StopIteration as error:
             # An action no workflow declares. Raised as is, it would never reach the event
             # loop: a future cannot hold a StopIteration, so the request would hang.

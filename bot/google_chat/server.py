@@ -21,7 +21,7 @@ from bot.google_chat import events
 from bot.google_chat.api import ChatApi
 from bot.google_chat.app import GoogleChatBot
 from bot.google_chat.delivery import deliver_forever
-from bot.google_chat.settings import GoogleChatSettings
+from bot.google_chat.settings import API, GoogleChatSettings
 from bot.google_chat.tokens import Unverified, Verifier
 from workflows.core import faults
 
@@ -34,7 +34,7 @@ FAILED = {"error": "The event could not be handled."}
 
 def create(engine: Engine, settings: GoogleChatSettings, school: str | None = None
            ) -> GoogleChatBot:
-    if settings.certs_url or settings.api_url != "https://chat.googleapis.com":
+    if settings.certs_url or settings.api_url != API:
         log.warning("Google Chat test settings are set: tokens or messages go to a local "
                     "stand-in, not Google. For tests only: unset them in any real deployment.")
     return GoogleChatBot(engine, settings, ChatApi(settings), school)
