@@ -30,7 +30,8 @@ Rows = Callable[[Session, School, str], list[dict[str, Any]]]
 
 def _people(session: Session, school: School, actor: str) -> list[dict[str, Any]]:
     return [{"name": p.name, "role": p.role, "email": p.email, "slack_user_id": p.slack_user_id,
-             "teams_user_id": p.teams_user_id, "active": p.active,
+             "teams_user_id": p.teams_user_id,
+             "google_chat_user_id": p.google_chat_user_id, "active": p.active,
              "consent_lookup": p.consent_lookup, "added": plain(p.created_at)}
             for p in session.exec(select(Person).where(Person.school_id == school.id)
                                   .order_by(col(Person.id)))]

@@ -18,6 +18,7 @@ from bot.cli import (
     deadline,
     documents,
     export,
+    google_chat,
     imports,
     people,
     purge,
@@ -42,6 +43,7 @@ for command in (chat.chat, slack.slack, remind.remind, remind.digest, consent.co
                 software.software, documents.software_list, documents.ropa, documents.letter,
                 purge.purge, setup.setup):
     app.command()(command)
+app.command("google-chat")(google_chat.google_chat)
 for name, group in (("db", db.app), ("deadline", deadline.app), ("export", export.app),
                     ("calendar", calendar.app), ("people", people.app), ("import", imports.app),
                     ("schools", schools.app), ("consent-settings", consent_settings.app),

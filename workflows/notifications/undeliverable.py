@@ -34,7 +34,8 @@ def _addressed() -> ColumnElement[bool]:
     """A person some chat can reach, or find (Slack looks people up by email)."""
     has_address = exists().where(col(ChatAddress.person_id) == col(Person.id))
     return or_(col(Person.slack_user_id).is_not(None), col(Person.email).is_not(None),
-               col(Person.teams_user_id).is_not(None), has_address)
+               col(Person.teams_user_id).is_not(None),
+               col(Person.google_chat_user_id).is_not(None), has_address)
 
 
 def stranded(session: Session) -> list[Stranded]:

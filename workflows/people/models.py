@@ -26,6 +26,7 @@ class Person(SQLModel, table=True):
         # One person per Slack account, whichever bot process saw them first.
         UniqueConstraint("school_id", "slack_user_id", name="uq_person_school_slack"),
         UniqueConstraint("school_id", "teams_user_id", name="uq_person_school_teams"),
+        UniqueConstraint("school_id", "google_chat_user_id", name="uq_person_school_google_chat"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -35,6 +36,8 @@ class Person(SQLModel, table=True):
     role: Role = Field(default=Role.STAFF, sa_type=String(16))
     slack_user_id: str | None = Field(default=None, max_length=32, index=True)
     teams_user_id: str | None = Field(default=None, max_length=128, index=True)
+    # Google Chat's resource name for the user ("users/1234…"), stable for every app.
+    google_chat_user_id: str | None = Field(default=None, max_length=64, index=True)
     active: bool = Field(default=True)
     # Staff who may ask about pupils' photo consent (the DPO, deputies and head always may).
     consent_lookup: bool = Field(default=False)

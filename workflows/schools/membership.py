@@ -44,7 +44,8 @@ from workflows.people.models import Person, Role
 from workflows.schools.models import ChosenSchool, School
 
 # The person's field holding their id on each chat platform; the terminal knows them by name.
-ACCOUNT_FIELD = {"slack": "slack_user_id", "teams": "teams_user_id"}
+ACCOUNT_FIELD = {"slack": "slack_user_id", "teams": "teams_user_id",
+                 "google_chat": "google_chat_user_id"}
 
 
 def _account_column(adapter: str) -> Mapped[Any]:
@@ -98,7 +99,7 @@ def remember(session: Session, adapter: str, account: str, school_id: int) -> No
 # Why an account is turned away: a key of the refusal's template and of its audit entry.
 DELETED, UNVERIFIED, ELSEWHERE, GUEST, DOMAIN = (
     "deleted", "unverified", "elsewhere", "guest", "domain")
-PLATFORM = {"slack": "Slack", "teams": "Teams"}
+PLATFORM = {"slack": "Slack", "teams": "Teams", "google_chat": "Google Chat"}
 
 
 @dataclass(frozen=True)
