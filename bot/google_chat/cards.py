@@ -328,10 +328,11 @@ def _choices(field: Field) -> list[tuple[str, str]]:
 def input_widget(field: Field, value: str | None, tz: ZoneInfo) -> dict[str, Any]:
     """One input for ``field`` holding ``value`` (the text the field parser reads)."""
     name, title = INPUT + field.name, neutral(field.label)
-    if field.kind in (Kind.CHOICE, Kind.YES_NO, Kind.MULTI_CHOICE):
+    if field.kind in (Kind.CHOICE, Kind.YES_NO, Kind.MULTI_CHOICE, Kind.PERSON):
+        # A person field lists the people it allows (``Form.bound``), each as "person:ID".
         chosen = set((value or "").split(",")) if field.kind is Kind.MULTI_CHOICE else {value}
         kind = {Kind.CHOICE: "DROPDOWN", Kind.YES_NO: "RADIO_BUTTON",
-                Kind.MULTI_CHOICE: "CHECK_BOX"}[field.kind]
+                Kind.MULTI_CHOICE: "CHECK_BOX", Kind.PERSON: "DROPDOWN"}[field.kind]
         return {"selectionInput": {
             "name": name, "label": title, "type": kind,
             "items": [{"text": neutral(t), "value": v, "selected": v in chosen}

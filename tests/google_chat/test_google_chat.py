@@ -31,7 +31,7 @@ from workflows.registry import WORKFLOWS
 from workflows.reminders.service import sweep
 from workflows.schools.models import School
 
-from .cards_v2 import buttons_of, words
+from .cards_v2 import buttons_of, widgets_of, words
 from .google import CHAT, KID, PROJECT, Google, message_event, pem, user
 from .harness import Chat, form_inputs, give_emails, run, shown_inputs
 
@@ -39,6 +39,7 @@ from .harness import Chat, form_inputs, give_emails, run, shown_inputs
 CONTROL = {Kind.CHOICE: ("selectionInput", "DROPDOWN"),
            Kind.YES_NO: ("selectionInput", "RADIO_BUTTON"),
            Kind.MULTI_CHOICE: ("selectionInput", "CHECK_BOX"),
+           Kind.PERSON: ("selectionInput", "DROPDOWN"),
            Kind.DATE: ("dateTimePicker", "DATE_ONLY"),
            Kind.DATETIME: ("dateTimePicker", "DATE_AND_TIME"),
            Kind.LONG_TEXT: ("textInput", "MULTIPLE_LINE")} | {
@@ -287,15 +288,21 @@ def test_a_decision_in_a_dialog_updates_the_message_it_came_from(chat: Chat, goo
                                      inputs=form_inputs((field,), {field.name: "Nobody Here"}),
                                      message="spaces/dm-dee/messages/alert")
             assert not google.updated()
+            # The dialog lists the colleagues the field allows; Vic is chosen from it.
+            (picker,) = [w["selectionInput"] for w in widgets_of(form)
+                         if "selectionInput" in w]
+            vic = next(i["value"] for i in picker["items"] if i["text"] == "Vic Deputy")
+            assert picker["type"] == "DROPDOWN"
             done = await chat.click("dee", buttons_of(wrong)["Save"], submit=True,
-                                    inputs=form_inputs((field,), {field.name: "Vic Deputy"}),
+                                    inputs=form_inputs((field,), {field.name: vic}),
                                     message="spaces/dm-dee/messages/alert")
             return refused, wrong, done
 
     refused, wrong, done = run(go())
     assert refused["actionResponse"]["type"] == "DIALOG"  # a notice, to the clicker alone
     assert "Only the DPO or a deputy can assign" in words(refused)  # the case's own author
-    assert "Nobody called “Nobody Here”" in words(wrong) and "Not now" in buttons_of(wrong)
+    assert "I don't know “Nobody Here” as someone at the school" in words(wrong)
+    assert "Not now" in buttons_of(wrong)
     assert done["actionResponse"]["dialogAction"]["actionStatus"]["statusCode"] == "OK"
     ((path, body),) = google.updated()
     assert path.startswith("/v1/spaces/dm-dee/messages/alert?")
