@@ -14,6 +14,7 @@ from typing import Any
 from bot.labels import fixed, label
 from bot.slack.mrkdwn import clip, escape
 from workflows.core import headline
+from workflows.core.bidi import neutral
 from workflows.core.fields import PERSON_TOKEN, UNKNOWN, Field, Form, Kind
 from workflows.core.ui import Button, Card, Document, Question, Reply, Summary, Table, Text
 from workflows.core.wording import render
@@ -93,21 +94,19 @@ def _question(q: Question) -> list[dict]:
 
 
 def _summary(s: Summary) -> list[dict]:
-    rows = "\n".join(f"*{escape(label)}*: {escape(value)}" for label, value in s.rows)
     blocks = [{"type": "header", "text": plain(s.title, 150)}]
-    blocks += [section(chunk) for chunk in _chunks(rows, SECTION_LIMIT)]
+    blocks += rows_blocks(s.rows)
     blocks += [context(escape(note)) for note in s.notes]
     blocks.append(context(escape(render("messages/forms/summary_hint.txt.j2", rows=bool(s.rows)))))
     return blocks
 
 
 def card_blocks(c: Card, *, with_buttons: bool = True, footer: str | None = None) -> list[dict]:
-    rows = "\n".join(f"*{escape(label)}*: {escape(value)}" for label, value in c.rows)
     blocks: list[dict] = [
         {"type": "header", "text": plain(f"{c.reference} · {c.title}", 150)},
         section(f"*{escape(label('status'))}*: {escape(c.status)}"),
     ]
-    blocks += [section(chunk) for chunk in _chunks(rows, SECTION_LIMIT)]
+    blocks += rows_blocks(c.rows)
     if c.deadline:
         blocks.append(context(escape(c.deadline)))
     if with_buttons and c.buttons:
@@ -119,6 +118,34 @@ def card_blocks(c: Card, *, with_buttons: bool = True, footer: str | None = None
     if footer or c.footer:
         blocks.append(context(footer or escape(c.footer)))
     return blocks
+
+
+def rows_blocks(rows: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    """"Label: value" lines as rich text, where what staff typed shows exactly as typed:
+    mrkdwn has no escape for ``*``, ``_``, ``~`` or backticks, so a value there could turn
+    bold or struck through. Each block holds about what a section would."""
+    blocks: list[dict[str, Any]] = []
+    elements: list[dict[str, Any]] = []
+    size = 0
+    for name, value in rows:
+        line = [{"type": "text", "text": neutral(name), "style": {"bold": True}},
+                {"type": "text", "text": ": " + neutral(value)}]
+        length = sum(len(e["text"]) for e in line) + 1
+        if elements and size + length > SECTION_LIMIT:
+            blocks.append(_rich(elements))
+            elements, size = [], 0
+        if elements:
+            elements.append({"type": "text", "text": "\n"})
+        elements += line
+        size += length
+    if elements:
+        blocks.append(_rich(elements))
+    return blocks
+
+
+def _rich(elements: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "rich_text", "elements": [{"type": "rich_text_section",
+                                               "elements": elements}]}
 
 
 def button(b: Button) -> dict[str, Any]:
@@ -338,8 +365,7 @@ EDIT_ANSWERS = "edit_answers"
 
 
 def _summary_modal_blocks(s: Summary) -> list[dict]:
-    rows = "\n".join(f"*{escape(label)}*: {escape(value)}" for label, value in s.rows)
-    blocks = [section(chunk) for chunk in _chunks(rows, SECTION_LIMIT)]
+    blocks = rows_blocks(s.rows)
     blocks += [context(escape(note)) for note in s.notes]
     blocks.append({"type": "actions", "block_id": EDIT_ANSWERS, "elements": [{
         "type": "button", "action_id": EDIT_ANSWERS,

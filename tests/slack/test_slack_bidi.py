@@ -26,7 +26,7 @@ def test_slack_is_sent_no_bidirectional_controls(ws: Workspace) -> None:
     reference = ws.log_sar(requester_name=NAME)
     assert ws.live.deliver() == 1
     alert = ws.alert_for(reference)
-    assert "Jane tnerap Parent" in json.dumps(alert.args["blocks"])
+    assert "Jane tnerap Parent" in json.dumps(alert.args["blocks"], ensure_ascii=False)
     sent = json.dumps([c.args for c in ws.fake.calls()], ensure_ascii=False)
     assert not CONTROLS.search(sent)
     assert ws.case(reference).requester_name == NAME  # stored as typed: nothing is lost

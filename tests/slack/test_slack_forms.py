@@ -166,3 +166,17 @@ def test_a_confirmation_dialog_is_red_only_for_what_cannot_be_undone() -> None:
     assert close["confirm"]["style"] == "danger" and close["style"] == "danger"
     assert "style" not in pause["confirm"]
 
+
+
+def test_answers_show_as_typed_never_as_slack_formatting() -> None:
+    """mrkdwn has no escape for * _ ~ `: answers go out as rich text, labels alone bold."""
+    typed = "*Jane* _Parent_ ~x~ `code` https://evil.example <!channel>"
+    (block,) = blocks.rows_blocks([("Requester", typed), ("Email", "a_b@c.org")])
+    (section,) = block["elements"]
+    assert block["type"] == "rich_text" and section["type"] == "rich_text_section"
+    assert section["elements"] == [
+        {"type": "text", "text": "Requester", "style": {"bold": True}},
+        {"type": "text", "text": ": " + typed},
+        {"type": "text", "text": "\n"},
+        {"type": "text", "text": "Email", "style": {"bold": True}},
+        {"type": "text", "text": ": a_b@c.org"}]
