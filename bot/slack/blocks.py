@@ -172,9 +172,24 @@ def button(b: Button) -> dict[str, Any]:
 def _table(t: Table) -> list[dict]:
     if not t.rows:
         return [section(f"*{escape(t.title)}*: {escape(t.empty)}")]
-    lines = [" · ".join(escape(cell) for cell in row if cell) for row in t.rows]
-    text = f"*{escape(t.title)}*\n" + "\n".join(f"• {line}" for line in lines)
-    return [section(chunk) for chunk in _chunks(text, SECTION_LIMIT)][:MESSAGE_BLOCKS - 1]
+    # A bulleted list in rich text: the cells (a requester's name, a pupil's) show as typed.
+    out = [section(f"*{escape(t.title)}*")]
+    items: list[dict[str, Any]] = []
+    size = 0
+    for row in t.rows:
+        line = neutral(" · ".join(cell for cell in row if cell))
+        if items and size + len(line) > SECTION_LIMIT:
+            out.append(_bullets(items))
+            items, size = [], 0
+        items.append({"type": "rich_text_section", "elements": [{"type": "text", "text": line}]})
+        size += len(line) + 1
+    out.append(_bullets(items))
+    return out[:MESSAGE_BLOCKS - 1]
+
+
+def _bullets(items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "rich_text", "elements": [{"type": "rich_text_list", "style": "bullet",
+                                               "elements": items}]}
 
 
 def _chunks(text: str, size: int) -> list[str]:

@@ -180,3 +180,13 @@ def test_answers_show_as_typed_never_as_slack_formatting() -> None:
         {"type": "text", "text": "\n"},
         {"type": "text", "text": "Email", "style": {"bold": True}},
         {"type": "text", "text": ": a_b@c.org"}]
+
+
+def test_a_list_shows_names_as_typed() -> None:
+    from workflows.core.ui import Table
+
+    shown = blocks.reply_blocks(Table("Open cases", ("Ref", "Who"),
+                                      (("SAR-2026-0001", "*Jane* ~Parent~"),)))
+    assert shown[0]["text"]["text"] == "*Open cases*"
+    (item,) = shown[1]["elements"][0]["elements"]
+    assert item["elements"] == [{"type": "text", "text": "SAR-2026-0001 · *Jane* ~Parent~"}]
