@@ -58,8 +58,7 @@ def _claim(bot: TeamsBot, token: str) -> list[Delivery]:
     everyone at every school the bot serves."""
     now = datetime.now(UTC)
     with session_scope(bot.engine) as session:
-        reach = {person_id: address for school_id in bot.served
-                 for person_id, address in addresses.reachable(session, school_id, VIA).items()}
+        reach = addresses.reachable(session, bot.served, VIA)
         buttons: dict[int, list[str]] = {}  # by school: a case's buttons are its school's
         out: list[Delivery] = []
         for claimed in outbox.claim(session, reach, token, adapter=VIA, served=bot.served,
