@@ -191,11 +191,13 @@ async def deliver_once(bot: TeamsBot, adapter: ChannelAdapter, *, retries: int =
 
 async def deliver_forever(bot: TeamsBot, adapter: ChannelAdapter,
                           stop: asyncio.Event | None = None, interval: float = 3.0) -> None:
-    """Pass after pass until ``stop``; a pass is never cut short (what Teams took is marked)."""
+    """Pass after pass until ``stop``, the next at once after a pass that sent something,
+    else after ``interval``; a pass is never cut short (what Teams took is marked)."""
     stop = stop or asyncio.Event()
     while not stop.is_set():
         try:
-            await deliver_once(bot, adapter)
+            if await deliver_once(bot, adapter):
+                continue  # a backlog (the Monday digests): its next batch now, not after `interval`
         except Exception as error:  # the database or Teams briefly unreachable: try again
             log.warning("Teams notification delivery failed (%s); retrying",
                         faults.brief(error))
