@@ -80,11 +80,11 @@ def people(engine: Engine, schools: int) -> dict[int, int]:
     return {s: s for s in range(1, schools + 1)}
 
 
-def cases(size: int, schools: int, due_ids: set[int], rng: random.Random
+def cases(size: int, schools: int, due_ids: set[int], rng: random.Random, now: datetime = NOW
           ) -> Iterator[tuple[tuple, list[tuple]]]:
     """Each open case and its pending nudges, as rows in CASE_COLUMNS / REMINDER_COLUMNS."""
-    today = NOW.date()
-    created = naive(NOW - timedelta(days=3))
+    today = now.date()
+    created = naive(now - timedelta(days=3))
     for case_id in range(1, size + 1):
         school = 1 + case_id % schools
         if case_id in due_ids:
@@ -93,13 +93,13 @@ def cases(size: int, schools: int, due_ids: set[int], rng: random.Random
             due_on = today + timedelta(days=15 + rng.randrange(16))  # every nudge to come
         received = due_on - timedelta(days=30)
         case = (case_id, school, f"SAR-{school:03d}-{case_id:07d}", "access", "open", 1,
-                f"Requester {case_id}", "parent", "email", naive(NOW - timedelta(days=3)),
+                f"Requester {case_id}", "parent", "email", naive(now - timedelta(days=3)),
                 received, "All records", False, False, due_on, "one_month", school, school,
                 created)
         reminders = []
         for kind, days in KINDS:
             if case_id in due_ids and days == 2:
-                due_at = NOW - timedelta(minutes=rng.randrange(1, 120))
+                due_at = now - timedelta(minutes=rng.randrange(1, 120))
             elif case_id in due_ids and days > 2:
                 continue  # already sent in real life; not part of the pending set
             else:
@@ -111,13 +111,15 @@ def cases(size: int, schools: int, due_ids: set[int], rng: random.Random
         yield case, reminders
 
 
-def load(engine: Engine, size: int, schools: int, due: int, seed: int = 5) -> int:
-    """Bulk-load the cases and reminders; returns the number of reminder rows."""
+def load(engine: Engine, size: int, schools: int, due: int, seed: int = 5,
+         now: datetime = NOW) -> int:
+    """Bulk-load the cases and reminders (``due`` of them due at ``now``); returns the number
+    of reminder rows."""
     rng = random.Random(seed)
     due_ids = set(rng.sample(range(1, size + 1), due))
     rows = 0
     chunk = 50_000
-    generated = cases(size, schools, due_ids, rng)
+    generated = cases(size, schools, due_ids, rng, now)
     while True:
         case_rows, reminder_rows = [], []
         for case, reminders in generated:

@@ -200,3 +200,23 @@ def test_a_newcomer_is_linked_to_one_record_a_school(school: School_) -> None:
                               .order_by(Person.id)).all()
     assert sorted(p.school_id for p in linked) == sorted(served)
     assert person.id == min(p.id for p in linked if p.school_id == school.school_id)
+
+
+def test_an_accounts_records_are_those_at_the_schools_served_active_first(
+        school: School_) -> None:
+    """A bot serving some of a trust's schools sees only their records of the account."""
+    from workflows.schools import membership
+
+    oakwood = make_school(school.engine, slug="oakwood", name="Oakwood Academy")
+    birch = make_school(school.engine, slug="birch", name="Birch Primary")
+    with session_scope(school.engine) as session:
+        for found, active in ((school, False), (oakwood, True), (birch, True)):
+            session.add(Person(school_id=found.school_id, name="Tia Trust", active=active,
+                               slack_user_id="U0TIA"))
+    with session_scope(school.engine) as session:
+        served = (school.school_id, oakwood.school_id)
+        every = membership.records(session, "slack", "U0TIA", served, active=False)
+        active = membership.records(session, "slack", "U0TIA", served)
+        assert [s.id for s, _ in every] == [oakwood.school_id, school.school_id]
+        assert [s.id for s, _ in active] == [oakwood.school_id]
+        assert membership.records(session, "slack", "U0OTHER", served) == []

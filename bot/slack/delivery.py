@@ -182,11 +182,13 @@ async def deliver_once(bot) -> int:
 
 async def deliver_forever(bot, stop: asyncio.Event | None = None, interval: float = 3.0
                           ) -> None:
-    """Pass after pass until ``stop``; a pass is never cut short (what Slack took is marked)."""
+    """Pass after pass until ``stop``, the next at once after a pass that sent something,
+    else after ``interval``; a pass is never cut short (what Slack took is marked)."""
     stop = stop or asyncio.Event()
     while not stop.is_set():
         try:
-            await deliver_once(bot)
+            if await deliver_once(bot):
+                continue  # a backlog (the Monday digests): its next batch now, not after `interval`
         except Exception as error:  # the database or Slack briefly unreachable: try again
             log.warning("notification delivery failed (%s); retrying", faults.brief(error))
         # Not wait_for: that would run the wait as a task of its own, every pass.

@@ -69,8 +69,7 @@ def _claim(bot: TeamsBot, token: str) -> list[Delivery]:
     everyone at every school the bot serves."""
     now = datetime.now(UTC)
     with session_scope(bot.engine) as session:
-        reach = {person_id: address for school_id in bot.served
-                 for person_id, address in addresses.reachable(session, school_id, VIA).items()}
+        reach = addresses.reachable(session, bot.served, VIA)
         buttons: dict[int, list[str]] = {}  # by school: a case's buttons are its school's
         out: list[Delivery] = []
         for claimed in outbox.claim(session, reach, token, adapter=VIA, served=bot.served,
@@ -246,11 +245,13 @@ async def deliver_once(bot: TeamsBot, adapter: ChannelAdapter, *, retries: int =
 
 async def deliver_forever(bot: TeamsBot, adapter: ChannelAdapter,
                           stop: asyncio.Event | None = None, interval: float = 3.0) -> None:
-    """Pass after pass until ``stop``; a pass is never cut short (what Teams took is marked)."""
+    """Pass after pass until ``stop``, the next at once after a pass that sent something,
+    else after ``interval``; a pass is never cut short (what Teams took is marked)."""
     stop = stop or asyncio.Event()
     while not stop.is_set():
         try:
-            await deliver_once(bot, adapter)
+            if await deliver_once(bot, adapter):
+                continue  # a backlog (the Monday digests): its next batch now, not after `interval`
         except Exception as error:  # the database or Teams briefly unreachable: try again
             log.warning("Teams notification delivery failed (%s); retrying",
                         faults.brief(error))

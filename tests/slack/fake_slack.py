@@ -52,6 +52,7 @@ class Call:
     token: str | None  # from "Authorization: Bearer", else a `token` argument
     status: int
     response: Any  # the body answered (a dict, or "ok" for response_url)
+    at: float = field(default_factory=time.time)  # when it arrived (a benchmark's latency)
 
 
 @dataclass

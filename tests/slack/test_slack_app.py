@@ -34,7 +34,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from bot.slack.app import SlackBot
-from bot.slack.delivery import deliver_once
+from bot.slack.delivery import deliver_forever, deliver_once
 from bot.slack.listeners.commands import workflow_for_text
 from bot.slack.settings import SlackSettings
 from tests.conftest import PARENT_SAR, School_, make_school
@@ -45,6 +45,7 @@ from workflows.core.dates import describe_date
 from workflows.core.engine import Target
 from workflows.core.models import Conversation, ConversationStatus
 from workflows.database import session_scope
+from workflows.notifications import service as notifications
 from workflows.notifications.models import Notification
 from workflows.people.models import Person
 from workflows.registry import WORKFLOWS
@@ -1439,3 +1440,25 @@ def test_a_received_date_long_ago_is_read_back_on_the_confirm_view(ws: Workspace
     assert ack["response_action"] == "update" and ack["view"]["callback_id"] == "confirm"
     assert "That is 5 weeks ago: is that right?" in words(ack["view"]["blocks"])
     assert ws.cases() == []
+
+
+def test_a_backlog_goes_out_pass_after_pass_without_waiting(ws: Workspace) -> None:
+    """The Monday digests: more than a pass's worth waiting is all sent, each pass straight
+    after the last, not one pass per interval (here an hour)."""
+    sam = ws.school.people["sam"]
+    with session_scope(ws.engine) as session:
+        for n in range(120):
+            notifications.queue(session, school_id=ws.school.school_id, people=[sam],
+                                kind="reminder.deadline", key=f"backlog:{n}",
+                                text=f"Nudge {n}", by=None)
+    stop = asyncio.Event()
+    running = asyncio.run_coroutine_threadsafe(
+        deliver_forever(ws.live.bot, stop, interval=3600), ws.live.loop)
+    try:
+        ws.fake.wait_for("chat.postMessage", 120, timeout=60)
+    finally:
+        ws.live.loop.call_soon_threadsafe(stop.set)
+        running.result(timeout=30)
+    with session_scope(ws.engine) as session:
+        assert notifications.pending(session, sam) == []
+    assert ws.fake.count("chat.postMessage") == 120  # each once

@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from ssl import PROTOCOL_TLS_SERVER, SSLContext
@@ -67,6 +67,7 @@ class Call:
     method: str
     path: str
     body: Any
+    at: float = field(default_factory=time.time)  # when it arrived (a benchmark's latency)
 
 
 class Microsoft:

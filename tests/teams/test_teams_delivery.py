@@ -5,6 +5,7 @@ told): throttling retried with backoff, and a person Teams refuses reported to t
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -16,9 +17,10 @@ from microsoft_agents.hosting.core import ConnectorClientBase, TeamsConnectorCli
 from microsoft_agents.testing import TestAdapter
 from sqlmodel import col, select
 
-from bot.teams.delivery import deliver_once
+from bot.teams.delivery import deliver_forever, deliver_once
 from tests.conftest import School_
 from workflows.database import session_scope
+from workflows.notifications import service as notifications
 from workflows.notifications.addresses import ChatAddress
 from workflows.notifications.models import Notification
 from workflows.people.models import Person
@@ -204,3 +206,33 @@ def test_the_dpo_set_up_by_email_is_found_through_teams(school: School_) -> None
     people = teams.people()
     assert people["Dee Dpo"].teams_user_id == "29:dee-new"
     assert not any(name.startswith("Dee Dpo (") for name in people)
+
+
+def test_a_backlog_goes_out_pass_after_pass_without_waiting(school: School_) -> None:
+    """The Monday digests: more than a pass's worth waiting is all sent, each pass straight
+    after the last, not one pass per interval (here an hour)."""
+    teams = make_teams(school)
+    dee = school.people["dee"]
+
+    async def go() -> FakeConnector:
+        await teams.say("dee", "hi")
+        with session_scope(school.engine) as session:
+            for n in range(120):
+                notifications.queue(session, school_id=school.school_id, people=[dee],
+                                    kind="reminder.deadline", key=f"backlog:{n}",
+                                    text=f"Nudge {n}", by=None)
+        async with FakeConnector(lambda n: accepted()) as fake:
+            point_at(school, "dee", fake.url)
+            stop = asyncio.Event()
+            running = asyncio.create_task(
+                deliver_forever(teams.bot, cloud_adapter(), stop, interval=3600))
+            async with asyncio.timeout(60):
+                while len(fake.posts) < 120:
+                    await asyncio.sleep(0.05)
+            stop.set()
+            await running
+        return fake
+
+    fake = run(go())
+    assert len(fake.posts) == 120  # each once
+    assert waiting(school, "dee") == []
