@@ -54,9 +54,7 @@ def _claim(bot: GoogleChatBot, token: str) -> list[Delivery]:
     """What to send, to whom, for everyone at every school the app serves."""
     now = datetime.now(UTC)
     with session_scope(bot.engine) as session:
-        reach = {person_id: address for school_id in bot.served
-                 for person_id, address in addresses.reachable(session, school_id,
-                                                               ADAPTER).items()}
+        reach = addresses.reachable(session, bot.served, ADAPTER)
         out: list[Delivery] = []
         for claimed in outbox.claim(session, reach, token, adapter=ADAPTER, served=bot.served,
                                     now=now):
