@@ -514,13 +514,12 @@ BAD_INPUT = [
     ("requester_name", "J" * 201,
      "That answer is 201 characters long; requester can be at most 200. Please shorten it."),
     ("relationship", "aunt",
-     "Please choose one of: 1. Parent or carer; 2. Pupil; 3. Former pupil; 4. Staff member; "
-     "5. Governor; 6. Volunteer; 7. Solicitor; 8. Other third party acting for someone; "
-     "9. Other (type the number or the name)."),
+     "“aunt” isn't one of the choices: type a number from 1 to 9, or the name."),
     ("relationship", "10",
-     "Please choose one of: 1. Parent or carer; 2. Pupil; 3. Former pupil; 4. Staff member; "
-     "5. Governor; 6. Volunteer; 7. Solicitor; 8. Other third party acting for someone; "
-     "9. Other (type the number or the name)."),
+     "“10” isn't one of the choices: type a number from 1 to 9, or the name."),
+    ("relationship", "my aunt who looks after him on Tuesdays and Thursdays after school",
+     "“my aunt who looks after him on Tuesdays and Thursdays…” isn't one of the "
+     "choices: type a number from 1 to 9, or the name."),
     ("requester_email", "jane at example dot org",
      "“jane at example dot org” does not look like an email address (like name@example.org)."),
     ("requester_email", "jane@example",

@@ -155,8 +155,8 @@ def test_staff_log_a_police_request_and_the_team_is_told_without_names(
 
 def test_a_wrong_answer_is_asked_again_and_nothing_is_saved(school: School_) -> None:
     said = school.says("sam", *POLICE[:10], "quite")
-    assert "Please choose one of: 1. Urgent: risk to life or urgent safeguarding (same day); " \
-           "2. Standard (type the number or the name)." in said
+    assert "“quite” isn't one of the choices: type 1 or 2, or the name." in said
+    assert said.endswith("How urgent is it?")  # asked again, with its list
     said = school.says("sam", "standard", "email", "tomorrow 9:00")
     assert "is in the future" in said
     assert cases(school) == []

@@ -482,7 +482,8 @@ def colleague(candidates: Iterable[Person], name: str, nobody: str) -> Person:
 def _choice(field: Field, text: str, ctx: Context) -> str:
     chosen = pick(field.choices, text)
     if chosen is None:
-        raise Invalid(refusal("choice", hint=field.choices_hint()))
+        # The question and its numbered list come straight after, so the list is not repeated.
+        raise Invalid(refusal("choice", typed=text, count=len(field.choices)))
     return chosen.value
 
 
@@ -492,7 +493,7 @@ def _choices(field: Field, text: str, ctx: Context) -> list[str]:
         chosen = pick(field.choices, item)
         if chosen is None:
             raise Invalid(refusal("multi_choice", typed=item, label=field.label,
-                                  hint=field.choices_hint()))
+                                  count=len(field.choices)))
         if chosen.value not in found:
             found.append(chosen.value)
     if not found:
