@@ -104,8 +104,8 @@ def test_a_letter_in_teams_comes_as_a_word_document_when_allowed(
     assert consent.content["description"] == f"Acknowledgement — {reference}"
     assert consent.content["sizeInBytes"] > 1000
     # Only the reference travels with the card, never the letter's words.
-    assert consent.content["acceptContext"] == {"reference": reference, "kind": "acknowledgement",
-                                                "school": school.school_id}
+    assert consent.content["acceptContext"] == {
+        "maker": "letter", "asked": [reference, "acknowledgement"], "school": school.school_id}
 
     sent = run(answer_consent(teams, offer, "accept", upload_info(onedrive, name)))
     (response,) = [a for a in sent if a.type == ActivityTypes.invoke_response]
