@@ -6,7 +6,6 @@ called “[bold]Bobby[/bold]” is printed as typed, never as markup.
 
 from __future__ import annotations
 
-
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.panel import Panel

@@ -14,8 +14,8 @@ from typing import Any
 
 import docx
 import pytest
-from pypdf import PdfReader
 from microsoft_agents.activity import Activity, ActivityTypes
+from pypdf import PdfReader
 from sqlmodel import select
 
 from bot.teams.listeners import files

@@ -134,8 +134,9 @@ Reply = Text | Question | Summary | Card | Table | Document | File
 
 def files(replies: Iterable[Reply]) -> list[File]:
     """The files among ``replies``: each on its own, and each a letter shown comes with."""
-    return [r if isinstance(r, File) else r.file for r in replies
-            if isinstance(r, File) or (isinstance(r, Document) and r.file)]
+    found = [r.file if isinstance(r, Document) else r for r in replies
+             if isinstance(r, File | Document)]
+    return [file for file in found if file is not None]
 
 
 @dataclass
