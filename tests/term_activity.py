@@ -105,6 +105,10 @@ class Summary:
     withdrawals: int = 0
     references: list[str] = field(default_factory=list)
     planted: set[str] = field(default_factory=set)  # names that must never be in a report
+    names: dict[str, set[str]] = field(default_factory=dict)  # each case's planted names
+    letters: dict[str, str] = field(default_factory=dict)  # each letter's kind: a case it fits
+    listed: list[str] = field(default_factory=list)  # products approved, for the notice
+    unlisted: list[str] = field(default_factory=list)  # rejected or still waiting
 
 
 class _Term:
@@ -155,6 +159,8 @@ class _Term:
         case = create(ctx, workflow, values)
         self.session.flush()
         self.summary.references.append(case.reference)
+        self.summary.names[case.reference] = {
+            n for n in self.summary.planted if any(n in str(v) for v in raw.values())}
         return case
 
     def act(self, name: str, case: Any, action: str, now: datetime, raw: dict[str, str],
@@ -182,6 +188,9 @@ class _Term:
                 "details": f"All records held about {pupil}", "id_needed": "no"})
             self.summary.sars_received += 1
             self.summary.educational += kind == "educational_record"
+            for letter in {0: ("acknowledgement", "id_request", "clarification"),
+                           3: ("extension",), 6: ("refusal",)}.get(n, ()):
+                self.summary.letters[letter] = case.reference
             if n == 3:  # extended within the first month, answered inside the extension
                 told = received + timedelta(days=7)
                 self.act("sar", case, "extend", told, {
@@ -202,6 +211,7 @@ class _Term:
                      {"outcome": outcome, "responded_on": responded.isoformat(),
                       "method": "email"})
             self.summary.sars_closed += 1
+            self.summary.letters.setdefault("response", case.reference)
             self.summary.sar_days.append((responded - case.received_on).days)
             if responded <= case.due_on:
                 self.summary.sars_on_time += 1
@@ -215,6 +225,9 @@ class _Term:
                 "what_happened": f"Case {n}: a letter about {self.name()} went astray",
                 "found_at": self.local(found), "ongoing": "no"})
             self.summary.breaches += 1
+            for letter in {0: ("ico_report",), 1: ("log_entry",), 2: ("affected_letter",)}.get(
+                    n, ()):
+                self.summary.letters[letter] = case.reference
             self.summary.breach_kinds[incident] = self.summary.breach_kinds.get(incident, 0) + 1
             self.act("breach", case, "add_details", found + timedelta(minutes=30), {
                 "incident": incident, "data_kinds": "sen" if n % 2 else "contact",
@@ -272,6 +285,7 @@ class _Term:
             lines.append(f"{product},{product.lower().replace(' ', '')}.example.com,Approved,"
                          f"names,,not needed,Office,{start.replace(year=start.year - 1)},"
                          f"{review.isoformat()}")
+        self.summary.listed += REGISTER[self.period.season or "autumn"]
         import_register(self.session, self.school, ("\n".join(lines) + "\n").encode(),
                         file_name="register.csv", by_name="Office", now=self.day(0, 0, 9))
         self.session.flush()
@@ -302,6 +316,8 @@ class _Term:
                 self.act("software", case, "reject", decided, {"reason": "No DPA offered."})
             elif plan == "ask":
                 self.act("software", case, "ask", decided, {"question": "Is there a DPA?"})
+            (self.summary.listed if plan.startswith("approve") else self.summary.unlisted
+             ).append(product)
             self.summary.software_approved += plan.startswith("approve")
             self.summary.software_rejected += plan == "reject"
             self.summary.software_waiting += plan in ("ask", "wait")

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from tests.conftest import PARENT_SAR, School_, make_school, run_cli
 from tests.term_activity import Summary, fill_term
 from workflows.audit.models import AuditEvent
+from workflows.core.ui import File
 from workflows.database import session_scope
 from workflows.deadlines.school_days import TermCalendar
 from workflows.people.models import Person, Role
@@ -377,12 +378,16 @@ def test_staff_are_refused_the_report(school: School_, tmp_path: Path,
     assert (folder / "governors-report-autumn-2026.pdf").exists(), said
 
 
-def test_slack_and_teams_say_how_to_get_the_report(school: School_, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """No file can be sent from there yet: nothing is written on the server's disk."""
+def test_away_from_the_terminal_the_report_is_a_file_the_platform_sends(
+        school: School_, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Declared, not made: the adapter makes it as it sends it; nothing goes on the server's
+    disk, and where files cannot be sent the line says how else to get it."""
     monkeypatch.chdir(tmp_path)
-    for adapter in ("slack", "teams"):
+    for adapter in ("slack", "teams", "google_chat"):
         school.adapter = adapter
-        said = " ".join(school.says("dee", "report autumn-2026").split())
-        assert "dpo-bot report governors --term autumn-2026 --out report.pdf" in said, said
+        (file,) = school.say("dee", "report autumn-2026")
+        assert isinstance(file, File)
+        assert (file.maker, file.asked, file.name) == (
+            "report", ("autumn", "2026"), "governors-report-autumn-2026.pdf")
+        assert "dpo-bot report governors --term autumn-2026 --out report.pdf" in file.elsewhere
     assert not list(tmp_path.glob("*.pdf"))

@@ -26,7 +26,17 @@ from workflows.core import headline
 from workflows.core.bidi import neutral
 from workflows.core.engine import Target
 from workflows.core.fields import UNKNOWN, Field, Form, Kind
-from workflows.core.ui import Button, Card, Document, Question, Reply, Summary, Table, Text
+from workflows.core.ui import (
+    Button,
+    Card,
+    Document,
+    File,
+    Question,
+    Reply,
+    Summary,
+    Table,
+    Text,
+)
 from workflows.core.wording import render
 from workflows.registry import by_prefix
 
@@ -155,6 +165,10 @@ def reply_widgets(reply: Reply) -> list[dict[str, Any]]:
         return [paragraph(reply.title, bold=True),
                 *(paragraph(reply.body[i:i + TEXT_LIMIT])
                   for i in range(0, max(len(reply.body), 1), TEXT_LIMIT))]
+    if isinstance(reply, File):
+        # An app cannot upload an attachment as itself (the Chat API's media upload takes a
+        # user's authorisation): the person is told where to get the file instead.
+        return reply_widgets(Text(reply.elsewhere))
     raise TypeError(f"cannot render {type(reply).__name__}")  # pragma: no cover
 
 

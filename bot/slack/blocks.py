@@ -16,7 +16,17 @@ from bot.slack.mrkdwn import clip, escape
 from workflows.core import headline
 from workflows.core.bidi import neutral
 from workflows.core.fields import PERSON_TOKEN, UNKNOWN, Field, Form, Kind
-from workflows.core.ui import Button, Card, Document, Question, Reply, Summary, Table, Text
+from workflows.core.ui import (
+    Button,
+    Card,
+    Document,
+    File,
+    Question,
+    Reply,
+    Summary,
+    Table,
+    Text,
+)
 from workflows.core.wording import render
 
 SECTION_LIMIT = 3000
@@ -74,6 +84,8 @@ def reply_blocks(reply: Reply, *, with_buttons: bool = True) -> list[dict]:
             {"type": "header", "text": plain(reply.title, 150)},
             *(section("```" + escape(chunk) + "```") for chunk in _chunks(reply.body, 2900)),
         ]
+    if isinstance(reply, File):  # the file itself follows, uploaded to the person's DM
+        return reply_blocks(Text(reply.said))
     raise TypeError(f"cannot render {type(reply).__name__}")  # pragma: no cover
 
 

@@ -16,16 +16,10 @@ from workflows.core import engine as core
 from workflows.core.context import Context
 from workflows.core.fields import FormErrors
 from workflows.core.inbound import first_time
-from workflows.core.ui import Document, Reply, Text
-from workflows.documents.word import letter_docx
+from workflows.core.ui import Reply, Text
 from workflows.people.permissions import PermissionDenied
 from workflows.registry import WORKFLOWS, by_prefix
 from workflows.schools import membership
-
-
-def word_file(ctx: Context, title: str, body: str) -> bytes:
-    """A letter shown in the DM, as the .docx that goes with it (on the school's letterhead)."""
-    return letter_docx(Document(title=title, body=body), ctx.school)
 
 
 def may_start(ctx: Context, workflow: str

@@ -21,7 +21,17 @@ from bot.labels import fixed, label
 from workflows.core import headline
 from workflows.core.bidi import neutral
 from workflows.core.fields import UNKNOWN, Field, Form, Kind
-from workflows.core.ui import Button, Card, Document, Question, Reply, Summary, Table, Text
+from workflows.core.ui import (
+    Button,
+    Card,
+    Document,
+    File,
+    Question,
+    Reply,
+    Summary,
+    Table,
+    Text,
+)
 from workflows.core.wording import render
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -180,6 +190,8 @@ def reply_elements(reply: Reply) -> list[dict[str, Any]]:
     if isinstance(reply, Document):
         return [heading(reply.title),
                 *(rich(run(chunk, size="Small")) for chunk in _chunks(reply.body))]
+    if isinstance(reply, File):  # the file itself is offered by a FileConsentCard after this
+        return reply_elements(Text(reply.said))
     raise TypeError(f"cannot render {type(reply).__name__}")  # pragma: no cover
 
 

@@ -6,8 +6,6 @@ called “[bold]Bobby[/bold]” is printed as typed, never as markup.
 
 from __future__ import annotations
 
-import re
-
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.panel import Panel
@@ -15,7 +13,7 @@ from rich.table import Table as RichTable
 from rich.text import Text as RichText
 
 from workflows.core.bidi import neutral_reply
-from workflows.core.ui import Card, Document, Question, Reply, Summary, Table, Text
+from workflows.core.ui import Card, Document, Question, Reply, Summary, Table, Text, file_named
 from workflows.core.wording import render as wording
 from workflows.core.wording import render as words
 
@@ -52,10 +50,8 @@ def render(console: Console, reply: Reply) -> None:
 
 
 def file_name(document: Document) -> str:
-    """Where “save” writes a document by default: its title as a file name
-    (“Acknowledgement — SAR-2026-0001” → acknowledgement-sar-2026-0001.txt)."""
-    words = re.findall(r"[a-z0-9]+", document.title.lower())
-    return "-".join(words)[:80] + ".txt"
+    """Where “save” writes a document by default: its title as a file name."""
+    return file_named(document.title, ".txt")
 
 
 def _question(q: Question) -> RichText:

@@ -447,3 +447,21 @@ def _widgets(response: dict[str, Any]) -> list[dict[str, Any]]:
     from .cards_v2 import widgets_of
 
     return list(widgets_of(response))
+
+
+def test_the_governors_report_is_no_file_here_the_answer_says_how_to_get_it(
+        chat: Chat) -> None:
+    """A Chat app cannot upload an attachment as itself, so the report is not sent here."""
+    async def go() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with chat:
+            return (await chat.say("dee", "report autumn-2026"),
+                    await chat.say("sam", "report autumn-2026"))
+
+    dpo, staff = run(go())
+    said = " ".join(words(dpo).split())
+    assert "this chat does not let me send files" in said, said
+    assert "dpo-bot report governors --term autumn-2026 --out report.pdf" in said
+    assert "for the DPO, deputies, the head and governors" in words(staff)
+    with session_scope(chat.school.engine) as session:  # nothing was made
+        assert not session.exec(select(AuditEvent).where(
+            AuditEvent.action == "report.governors")).all()

@@ -1,12 +1,16 @@
-"""A letter drafted in the DPO's DM also arrives there as a Word document: files_upload_v2
-against the fake Slack Web API (its upload URL too), read back with python-docx."""
+"""A letter drafted in the DPO's DM also arrives there as a Word document, and the governors'
+report as a PDF: files_upload_v2 against the fake Slack Web API (its upload URL too), read back
+with python-docx and pypdf."""
 
 # ruff: noqa: F811  (the ``ws`` fixture is imported, then asked for by name)
 from __future__ import annotations
 
 import io
+import re
 
 import docx
+from pypdf import PdfReader
+from sqlmodel import select
 
 from tests.conftest import PARENT_SAR
 from tests.slack.fake_slack import dm_channel_id
@@ -20,6 +24,8 @@ from tests.slack.test_slack_app import (  # noqa: F401  (fixtures used by name)
     words,
     ws,
 )
+from workflows.audit.models import AuditEvent
+from workflows.database import session_scope
 
 
 def test_a_letter_in_the_dm_comes_with_its_word_document(ws: Workspace) -> None:
@@ -93,3 +99,39 @@ def test_a_letter_asked_for_with_dpo_in_a_channel_sends_its_file_to_the_dm(
         io.BytesIO(stored["content"])).paragraphs]
     assert not [c for c in ws.fake.calls() if c.args.get("channel") == "C0GENERAL"
                 or c.args.get("channel_id") == "C0GENERAL"]
+
+
+def test_the_governors_report_comes_to_the_dm_as_a_pdf_and_staff_get_none(
+        ws: Workspace) -> None:
+    reference = ws.log_sar(STAFF)
+    ws.fake.clear()
+    ws.live.send(ws.slack.message_im("report", user_id=DPO))  # the term we are in
+    (completed,) = ws.fake.wait_for("files.completeUploadExternal")
+    (shown,) = ws.fake.calls("chat.postMessage")
+    assert shown.args["channel"] == dm_channel_id(DPO)
+    assert "follows as a PDF, for you alone" in words(shown.args["blocks"])
+    (asked,) = ws.fake.calls("files.getUploadURLExternal")
+    assert re.fullmatch(r"governors-report-(spring|summer|autumn)-\d{4}\.pdf",
+                        asked.args["filename"]), asked.args
+    assert completed.args["channel_id"] == dm_channel_id(DPO)
+    (stored,) = ws.fake.files.values()
+    assert stored["channel"] == dm_channel_id(DPO)
+    assert stored["title"].startswith("Governors' report — ")
+    reader = PdfReader(io.BytesIO(stored["content"]))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Hillside Primary" in text and reference in text
+    assert "Jane Parent" not in text
+    assert any(page.images for page in reader.pages)  # the charts
+
+    # Staff are refused, and nothing is made or uploaded for them.
+    ws.fake.clear()
+    ws.live.send(ws.slack.message_im("report", user_id=STAFF))
+    (refused,) = ws.fake.wait_for("chat.postMessage")
+    assert "for the DPO, deputies, the head and governors" in words(refused.args["blocks"])
+    ws.live.settle()
+    assert not ws.fake.calls("files.getUploadURLExternal")
+    with session_scope(ws.engine) as session:
+        made = session.exec(select(AuditEvent).where(
+            AuditEvent.action == "report.governors")).all()
+        assert [(e.actor_name, e.detail["file"]) for e in made] == [("Dee Dpo", "pdf")]
+    check_every_call(ws.fake)

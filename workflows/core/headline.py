@@ -9,7 +9,7 @@ from typing import Any
 
 from workflows.core.context import Context
 from workflows.core.declaration import Workflow
-from workflows.core.ui import Card, Document, Question, Reply, Summary, Text
+from workflows.core.ui import Card, Document, File, Question, Reply, Summary, Text
 from workflows.core.wording import render
 
 
@@ -34,7 +34,7 @@ def of_replies(replies: Iterable[Reply]) -> str:
         if isinstance(reply, Question):
             return render("messages/message_headline.txt.j2", kind="question",
                           step=reply.step, total=reply.total)
-        if isinstance(reply, Summary | Document):
+        if isinstance(reply, Summary | Document | File):
             return render("messages/message_headline.txt.j2", kind=type(reply).__name__.lower(),
                           title=reply.title)
     tone = next((reply.tone for reply in replies if isinstance(reply, Text)), None)

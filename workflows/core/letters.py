@@ -9,7 +9,7 @@ from workflows.audit import service as audit
 from workflows.core import references
 from workflows.core.context import Context
 from workflows.core.engine import load
-from workflows.core.ui import Document
+from workflows.core.ui import Document, File, file_named
 from workflows.core.wording import render
 from workflows.people.permissions import Permission, PermissionDenied, can
 
@@ -38,4 +38,6 @@ def draft(ctx: Context, typed_reference: str, typed_kind: str) -> Document:
         raise WhichLetter(case.reference, list(workflow.letters))
     audit.record(ctx, f"{workflow.name}.letter_drafted", workflow.name, case.id, case.reference,
                  letter=kind)
-    return replace(workflow.letters[kind](ctx, case), letter=(case.reference, kind))
+    letter = workflow.letters[kind](ctx, case)
+    return replace(letter, file=File("letter", (case.reference, kind), letter.title,
+                                     file_named(letter.title, ".docx")))

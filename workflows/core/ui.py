@@ -6,6 +6,8 @@ Every string here is plain, unescaped text. Each adapter escapes it for its own 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -94,17 +96,47 @@ class Table:
 
 
 @dataclass(frozen=True)
+class File:
+    """A file for the person alone, declared and never carried: ``maker`` names what makes
+    it (``workflows.documents.files``) and ``asked`` what from (a case's reference and a
+    letter's kind; a term), so an adapter makes it only as it sends it, through the same check
+    and audit as the first time; Teams only once the person allows it.
+
+    On its own it is a reply: ``said`` goes with it where the platform can send files (Slack,
+    Teams), ``elsewhere`` instead where it cannot (Google Chat)."""
+
+    maker: Literal["letter", "report"]
+    asked: tuple[str, ...]
+    title: str
+    name: str
+    said: str = ""
+    elsewhere: str = ""
+
+
+def file_named(title: str, suffix: str) -> str:
+    """A file's name from its title: “Acknowledgement — SAR-2026-0001” and ``.docx`` give
+    acknowledgement-sar-2026-0001.docx."""
+    return "-".join(re.findall(r"[a-z0-9]+", title.lower()))[:80] + suffix
+
+
+@dataclass(frozen=True)
 class Document:
     """A drafted letter: shown for the DPO to copy, check and send."""
 
     title: str
     body: str
-    # A letter's case reference and kind: where the platform can send files, it also goes as
-    # a Word document (Teams drafts it again, by these, when the person accepts the file).
-    letter: tuple[str, str] | None = None
+    # A case's letter also goes as a Word document where the platform can send files.
+    file: File | None = None
 
 
-Reply = Text | Question | Summary | Card | Table | Document
+Reply = Text | Question | Summary | Card | Table | Document | File
+
+
+def files(replies: Iterable[Reply]) -> list[File]:
+    """The files among ``replies``: each on its own, and each a letter shown comes with."""
+    found = [r.file if isinstance(r, Document) else r for r in replies
+             if isinstance(r, File | Document)]
+    return [file for file in found if file is not None]
 
 
 @dataclass

@@ -50,11 +50,6 @@ def sender_block(school: School) -> str:
     return render("letters/_school.txt.j2", school=school)
 
 
-def file_name(letter: Document) -> str:
-    """The .docx's name, from the letter's title: acknowledgement-sar-2026-0001.docx."""
-    return "-".join(re.findall(r"[a-z0-9]+", letter.title.lower()))[:80] + ".docx"
-
-
 def letter_docx(letter: Document, school: School) -> bytes:
     """``letter`` as a .docx: on the school's letterhead when it has one, else a plain page."""
     word = read_letterhead(Path(school.letterhead)) if school.letterhead else docx.Document()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from workflows.audit import service as audit
 from workflows.core.context import Context
 from workflows.core.declaration import Route
-from workflows.core.ui import Reply, Text
+from workflows.core.ui import File, Reply, Text
 from workflows.core.wording import render
 from workflows.deadlines.school_days import TermCalendar
 from workflows.people.permissions import Permission, PermissionDenied, can
@@ -74,43 +74,60 @@ def may_have(ctx: Context) -> bool:
     return ctx.person.id is None or can(ctx.person, Permission.REPORT)
 
 
-def make(contexts: list[Context], asked: Asked, out: Path) -> Report:
-    """The report for each context's school, written to ``out`` (.html or .pdf), audited."""
+def made(contexts: list[Context], asked: Asked, kind: str) -> tuple[Report, bytes]:
+    """The report for each context's school as ``kind`` ("html" or "pdf"), audited."""
     from workflows.reports import render as report_render
 
     for ctx in contexts:
         if not may_have(ctx):
             raise PermissionDenied(render("reports/lines.txt.j2", line="refused"))
     first = contexts[0]
-    made = report_render.build(first.session, [c.school for c in contexts], season=asked.season,
-                               year=asked.year, start=asked.start, end=asked.end,
-                               today=first.today, asked=asked.words)
-    if out.suffix.lower() == ".pdf":
-        out.write_bytes(report_render.pdf(made))
-    else:
-        out.write_text(report_render.html(made), encoding="utf-8")
+    report = report_render.build(first.session, [c.school for c in contexts],
+                                 season=asked.season, year=asked.year, start=asked.start,
+                                 end=asked.end, today=first.today, asked=asked.words)
+    content = (report_render.pdf(report) if kind == "pdf"
+               else report_render.html(report).encode("utf-8"))
     for ctx in contexts:
         audit.record(ctx, "report.governors", "report", None, None, period=asked.words,
-                     schools=len(contexts), file=out.suffix.lower().lstrip("."))
-    return made
+                     schools=len(contexts), file=kind)
+    return report, content
+
+
+def make(contexts: list[Context], asked: Asked, out: Path) -> Report:
+    """The report for each context's school, written to ``out`` (.html or .pdf), audited."""
+    report, content = made(contexts, asked, "pdf" if out.suffix.lower() == ".pdf" else "html")
+    out.write_bytes(content)
+    return report
+
+
+def pdf_file(ctx: Context, asked: tuple[str, ...]) -> bytes:
+    """The PDF a chat's ``report`` sends as a file (``File.asked``: the season and the year),
+    made when it is sent: checked and audited then, whoever asked first."""
+    season, year = asked
+    return made([ctx], asked_term(f"{season}-{year}"), "pdf")[1]
 
 
 def chat_report(ctx: Context, channel_key: str, match: re.Match[str]) -> list[Reply]:
     """``report`` (this term) or ``report autumn-2026``: in the terminal, the PDF is written
-    to the folder the chat runs in. Slack and Teams cannot take a file from here yet."""
+    to the folder the chat runs in, which is the person's own; elsewhere it is a file the
+    platform sends to the person alone, made as it is sent."""
     if not may_have(ctx):
         return [Text(render("reports/lines.txt.j2", line="refused"), "warning")]
     try:
         asked = asked_term(match["term"]) if match["term"] else current_term(ctx)
     except PeriodError as error:
         return [Text(str(error), "warning")]
+    name = f"governors-report-{asked.season}-{asked.year}.pdf"
     if ctx.adapter != "terminal":
-        return [Text(render("reports/lines.txt.j2", line="elsewhere", period=asked.words),
-                     "info")]
-    out = Path.cwd() / f"governors-report-{asked.season}-{asked.year}.pdf"
-    made = make([ctx], asked, out)
+        return [File("report", (str(asked.season), str(asked.year)),
+                     render("reports/lines.txt.j2", line="title", period=asked.words), name,
+                     said=render("reports/lines.txt.j2", line="sending", period=asked.words),
+                     elsewhere=render("reports/lines.txt.j2", line="elsewhere",
+                                      period=asked.words))]
+    out = Path.cwd() / name
+    report = make([ctx], asked, out)
     return [Text(render("reports/lines.txt.j2", line="written", period=asked.words,
-                        path=str(out), pages=len(made.sections)), "success")]
+                        path=str(out), pages=len(report.sections)), "success")]
 
 
 ROUTES = (

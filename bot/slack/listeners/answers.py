@@ -13,9 +13,9 @@ from bot.slack import blocks, work
 from bot.slack.listeners.guard import failure
 from bot.slack.listeners.payloads import message_ref
 from workflows.core import faults
-from workflows.core.ui import Document, Reply, Text
+from workflows.core.ui import Reply, Text, files
 from workflows.core.wording import render
-from workflows.documents.word import file_name
+from workflows.documents.files import make as made
 from workflows.registry import WORKFLOWS
 from workflows.schools import membership
 
@@ -121,20 +121,20 @@ async def _privately(bot: SlackBot, respond, body: dict[str, Any], where: dict[s
                                             text=text, blocks=message_blocks)
 
 
-async def send_word(bot: SlackBot, user: str, replies: list[Reply],
-                    channel: str | None = None) -> None:
-    """Each letter among ``replies`` as a Word document in the person's DM with the bot
-    (``channel`` when the letter was shown there), private as the letter is. A failure costs
-    only the file: the letter's text is already shown, and a line under it says so."""
-    for letter in (r for r in replies if isinstance(r, Document) and r.letter):
+async def send_files(bot: SlackBot, user: str, replies: list[Reply],
+                     channel: str | None = None) -> None:
+    """Each file among ``replies`` (a letter's Word copy, the governors' report), made now
+    and uploaded to the person's DM with the bot (``channel`` when the answer was shown
+    there), private as the answer is. A failure costs only the file, and a line says so."""
+    for file in files(replies):
         try:
             if channel is None:  # asked with /dpo elsewhere: the file goes to the DM
-                said = render("messages/word_in_dm.txt.j2", title=letter.title)
+                said = render("messages/file_in_dm.txt.j2", title=file.title, maker=file.maker)
                 channel = await bot.dm(user, [Text(said)], text=said)
-            content = await bot.run(user, work.word_file, letter.title, letter.body)
-            await bot.client.files_upload_v2(channel=channel, file=content,
-                                             filename=file_name(letter), title=letter.title)
+            content = await bot.run(user, made, file.maker, file.asked)
+            await bot.client.files_upload_v2(channel=channel, file=content, filename=file.name,
+                                             title=file.title)
         except Exception as error:
-            log.warning("could not send a letter as a Word document: %s", faults.brief(error))
-            said = render("messages/word_not_sent.txt.j2")
+            log.warning("could not send a file: %s", faults.brief(error))
+            said = render("messages/file_not_sent.txt.j2", maker=file.maker)
             await bot.dm(user, [Text(said, "warning")], text=said)

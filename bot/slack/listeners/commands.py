@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.slack import blocks
-from bot.slack.listeners.answers import open_intake, send_word
+from bot.slack.listeners.answers import open_intake, send_files
 from bot.slack.listeners.guard import guarded
 from workflows.core import chat, router
 
@@ -28,7 +28,7 @@ def register(bot: SlackBot) -> None:
         # Case details go to the asker only, whatever channel the command was typed in.
         await respond(response_type="ephemeral", text=blocks.fallback_text(replies),
                       blocks=blocks.message_blocks(replies))
-        await send_word(bot, user, replies)
+        await send_files(bot, user, replies)
 
 
 def workflow_for_text(text: str) -> str | None:

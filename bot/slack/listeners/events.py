@@ -7,7 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.slack import blocks, home, work
-from bot.slack.listeners.answers import send_word
+from bot.slack.listeners.answers import send_files
 from bot.slack.listeners.guard import guarded
 from workflows.core import chat, faults
 from workflows.core.ui import Reply
@@ -56,7 +56,7 @@ def register(bot: SlackBot) -> None:
         if replies is None:
             return  # a retried delivery of an event already answered
         await say(text=blocks.fallback_text(replies), blocks=blocks.message_blocks(replies))
-        await send_word(bot, user, replies, channel)
+        await send_files(bot, user, replies, channel)
 
 
 async def _fault(bot: SlackBot, user: str, where: str, error: Exception) -> list[Reply]:

@@ -1,7 +1,9 @@
-"""Letters as Word documents in Teams: a bot in a personal chat sends a file only with the
-person's consent (a FileConsentCard). On “Allow” Teams gives an upload address in their
-OneDrive; the letter is drafted again there (checked and audited as any draft), uploaded, and
-shown as a file card. Nothing of the letter rides in the consent card: only its reference."""
+"""Files in Teams (a letter's Word copy, the governors' report): a bot in a personal chat
+sends a file only with the person's consent (a FileConsentCard). On “Allow” Teams gives an
+upload address in their OneDrive; the file is made there (``workflows.documents.files``:
+checked and audited as when first asked for), uploaded, and shown as a file card. Nothing of
+the file rides in the consent card: only what makes it (a reference and a letter's kind, a
+term)."""
 
 from __future__ import annotations
 
@@ -19,10 +21,10 @@ from bot.teams import cards
 from bot.teams.turns import card_activity, personal
 from workflows.core import faults
 from workflows.core.context import Context
-from workflows.core.letters import draft
-from workflows.core.ui import Document, Reply, Text
+from workflows.core.ui import Document, Reply, Text, files
 from workflows.core.wording import render
-from workflows.documents.word import file_name, letter_docx
+from workflows.documents.files import make as made
+from workflows.documents.word import letter_docx
 
 if TYPE_CHECKING:
     from bot.teams.app import TeamsBot
@@ -37,18 +39,18 @@ FILE_INFO = "application/vnd.microsoft.teams.card.file.info"
 
 
 def consent_cards(ctx: Context, replies: list[Reply]) -> list[Activity]:
-    """A FileConsentCard for each letter among ``replies``, sized as the file will be."""
+    """A FileConsentCard for each file among ``replies``. A letter shown is sized as its Word
+    copy will be; the report, made only once allowed, goes unsized (Teams takes that)."""
+    shown = {r.file: r for r in replies if isinstance(r, Document) and r.file}
     found = []
-    for letter in replies:
-        if not isinstance(letter, Document) or letter.letter is None:
-            continue
-        reference, kind = letter.letter
-        asked = {"reference": reference, "kind": kind, "school": ctx.school.id}
-        found.append(Activity(type=ActivityTypes.message, summary=letter.title, attachments=[
-            Attachment(content_type=CONSENT, name=file_name(letter), content={
-                "description": letter.title,
-                "sizeInBytes": len(letter_docx(letter, ctx.school)),
-                "acceptContext": asked, "declineContext": asked})]))
+    for file in files(replies):
+        asked = {"maker": file.maker, "asked": list(file.asked), "school": ctx.school.id}
+        content: dict[str, Any] = {"description": file.title, "acceptContext": asked,
+                                   "declineContext": asked}
+        if file in shown:
+            content["sizeInBytes"] = len(letter_docx(shown[file], ctx.school))
+        found.append(Activity(type=ActivityTypes.message, summary=file.title, attachments=[
+            Attachment(content_type=CONSENT, name=file.name, content=content)]))
     return found
 
 
@@ -63,24 +65,25 @@ def register(bot: TeamsBot) -> None:
 
 
 async def _upload(bot: TeamsBot, context: TurnContext, value: Mapping[str, Any]) -> None:
-    """Draft the accepted letter again and put it where Teams said; a failure is said."""
+    """Make the accepted file and put it where Teams said; a failure is said."""
+    given = value.get("context")
+    asked: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     try:
-        asked, upload = value["context"], value["uploadInfo"]
+        upload = value["uploadInfo"]
         target = str(upload["uploadUrl"])
         if not ONEDRIVE.match(target):
             raise ValueError(urlsplit(target).hostname)  # the host only: never the path
-        reference, kind = str(asked["reference"]), str(asked["kind"])
-        content = await bot.run(
-            context, lambda ctx: letter_docx(draft(ctx, reference, kind), ctx.school),
-            int(asked["school"]))
+        maker, parts = str(asked["maker"]), tuple(asked["asked"])
+        content = await bot.run(context, lambda ctx: made(ctx, maker, parts),
+                                int(asked["school"]))
         async with aiohttp.ClientSession() as session, session.put(target, data=content, headers={
                 "Content-Length": str(len(content)),
                 "Content-Range": f"bytes 0-{len(content) - 1}/{len(content)}"}) as response:
             response.raise_for_status()
     except Exception as error:
-        log.warning("could not upload a letter to Teams: %s", faults.brief(error))
-        await context.send_activity(card_activity(cards.message_card(
-            [Text(render("messages/word_not_sent.txt.j2"), "warning")])))
+        log.warning("could not upload a file to Teams: %s", faults.brief(error))
+        await context.send_activity(card_activity(cards.message_card([Text(render(
+            "messages/file_not_sent.txt.j2", maker=asked.get("maker")), "warning")])))
         return
     await context.send_activity(Activity(type=ActivityTypes.message, attachments=[Attachment(
         content_type=FILE_INFO, name=str(upload.get("name") or ""),

@@ -41,7 +41,7 @@ def register(bot: TeamsBot) -> None:
         if not personal(context):
             await context.send_activity(card_activity(notice_card(PERSONAL_ONLY, "warning")))
             return
-        offers: list[Activity] = []  # a letter's Word copy, sent only if the person allows it
+        offers: list[Activity] = []  # files (a letter's Word copy, the report), if allowed
         try:
             answered = await answer(bot, context)
             card, offers = answered if answered is not None else (None, [])
