@@ -10,6 +10,7 @@ import docx
 
 from tests.conftest import PARENT_SAR
 from tests.slack.fake_slack import dm_channel_id
+from tests.slack.reading import words
 from tests.slack.test_slack_app import (  # noqa: F401  (fixtures used by name)
     DPO,
     STAFF,
@@ -17,7 +18,6 @@ from tests.slack.test_slack_app import (  # noqa: F401  (fixtures used by name)
     _no_slack_env,
     check_every_call,
     fake,
-    words,
     ws,
 )
 
