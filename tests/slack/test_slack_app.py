@@ -504,7 +504,7 @@ def test_a_staff_click_on_a_dpo_button_is_refused_privately(ws: Workspace, actio
         assert words(shown["blocks"]) == ":no_entry: " + said and "submit" not in shown, shown
         before["views.open"] += 1
     else:
-        assert ephemeral_texts(ws.fake, STAFF) == [said]
+        assert ephemeral_texts(ws.fake, STAFF) == [":no_entry: " + said]
         refusal = ws.fake.last("response_url")
         assert refusal.path == "/response/" + click.payload["response_url"].rsplit("/", 1)[1]
         assert refusal.args["response_type"] == "ephemeral"
