@@ -695,7 +695,7 @@ def test_user_text_arrives_escaped_everywhere(ws: Workspace) -> None:
     assert carrying == ["chat.postMessage", "chat.postMessage", "chat.update", "response_url",
                         "saved ack", "summary ack"]  # receipt, DPO alert, decision, /dpo REF
     assert any(details in text for text in literal_texts(alert.args))
-    assert f"New subject access request {reference}, logged by Kit &lt;!here&gt; Newcomer." in (
+    assert f"New subject access request {reference}, logged by Kit <!here> Newcomer." in (
         said(alert))
     assert "Jane" not in json.dumps(ws.fake.last("views.publish").args)  # no names at Home
 
