@@ -67,8 +67,8 @@ def context(text: str, tone: Tone = "info") -> dict[str, Any]:
     """A small grey line, shown literally (it may quote a name, a note, what was typed),
     after the tone's emoji."""
     emoji = TONE_EMOJI[tone]
-    return {"type": "context", "elements": [mrkdwn(f":{emoji}:")] * bool(emoji)
-            + [literal(text)]}
+    lead = [mrkdwn(f":{emoji}:")] if emoji else []
+    return {"type": "context", "elements": [*lead, literal(text)]}
 
 
 def told(text: str, tone: Tone = "info") -> dict[str, Any]:
