@@ -206,7 +206,8 @@ def test_every_phrasing_in_the_terminal_chat(school: School_) -> None:
 
 def test_every_phrasing_in_slack_dms(school: School_) -> None:
     from tests.slack.fake_slack import FakeSlack, dm_channel_id
-    from tests.slack.test_slack_app import DPO, STAFF, USERS, words, workspace
+    from tests.slack.reading import said
+    from tests.slack.test_slack_app import DPO, STAFF, USERS, workspace
 
     prepare(school)
     slack_of = {"sam": STAFF, "dee": DPO}
@@ -219,8 +220,7 @@ def test_every_phrasing_in_slack_dms(school: School_) -> None:
             ws.live.send(ws.slack.message_im(text, user_id=slack_of[who]))
             ws.live.settle()
             return "\n".join(
-                words(c.args.get("blocks") or []) or c.args.get("text", "")
-                for c in fake.calls("chat.postMessage")[before:]
+                said(c) for c in fake.calls("chat.postMessage")[before:]
                 if c.response.get("channel") == dm_channel_id(slack_of[who]))
 
         check_all(school, say)

@@ -189,10 +189,11 @@ class SlackBot:
         return self._home
 
     async def dm(self, slack_user_id: str, replies, text: str | None = None) -> str:
-        """Post to the person's DM with the bot; returns that DM's channel id."""
+        """Post to the person's DM with the bot; returns that DM's channel id. ``text`` is
+        what the notification says, if not what the message is about (``fallback_text``)."""
         response = await self.client.chat_postMessage(
             channel=slack_user_id,
-            text=text or blocks.fallback_text(replies),
+            text=blocks.escape(text) if text else blocks.fallback_text(replies),
             blocks=blocks.message_blocks(replies),
             unfurl_links=False,
             unfurl_media=False,

@@ -1,8 +1,11 @@
 """The neutral UI model as Block Kit: messages, modals built from form declarations, App Home.
 
-All user text is escaped for mrkdwn or sent as plain_text, and every field is clipped to
-Slack's limits (a payload over a limit is refused by Slack as a whole). The words are the
-templates' (``templates/messages/``); here they get Slack's emphasis and emoji.
+Whatever may hold what someone typed goes as rich text or plain_text, which Slack shows
+exactly as it is: mrkdwn has no escape for ``*``, ``_``, ``~`` or backticks, so typed text
+there could turn bold, struck through or code. mrkdwn carries template words only, escaped
+all the same. Every field is clipped to Slack's limits (a payload over a limit is refused by
+Slack as a whole). The words are the templates' (``templates/messages/``); here they get
+Slack's emphasis and emoji.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from workflows.core.ui import (
     Summary,
     Table,
     Text,
+    Tone,
 )
 from workflows.core.wording import render
 
@@ -36,12 +40,17 @@ TITLE_LIMIT = 24
 BUTTON_LIMIT = 75
 OPTION_LIMIT = 75
 INPUT_LABEL_LIMIT = 2000
-TONE_EMOJI = {"info": "", "success": ":white_check_mark: ", "warning": ":warning: ",
-              "error": ":no_entry: "}
+TONE_EMOJI: dict[Tone, str | None] = {"info": None, "success": "white_check_mark",
+                                      "warning": "warning", "error": "no_entry"}
 
 
 def plain(text: str, limit: int = SECTION_LIMIT) -> dict[str, Any]:
     return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
+
+
+def literal(text: str, limit: int = SECTION_LIMIT) -> dict[str, Any]:
+    """plain_text that stays as typed: not even ``:name:`` becomes an emoji."""
+    return {"type": "plain_text", "text": clip(text, limit), "emoji": False}
 
 
 def mrkdwn(text: str) -> dict[str, Any]:
@@ -51,11 +60,35 @@ def mrkdwn(text: str) -> dict[str, Any]:
 
 
 def section(text: str) -> dict[str, Any]:
+    """Template words only (escaped): anything typed goes in ``told`` or ``rows_blocks``."""
     return {"type": "section", "text": mrkdwn(text)}
 
 
-def context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [mrkdwn(text)]}
+def context(text: str, tone: Tone = "info") -> dict[str, Any]:
+    """A small grey line, shown literally (it may quote a name, a note, what was typed),
+    after the tone's emoji."""
+    emoji = TONE_EMOJI[tone]
+    lead = [mrkdwn(f":{emoji}:")] if emoji else []
+    return {"type": "context", "elements": [*lead, literal(text)]}
+
+
+def told(text: str, tone: Tone = "info") -> dict[str, Any]:
+    """A sentence, after its tone's emoji, shown exactly as it is: it may quote a note, a
+    name or a reason someone typed."""
+    emoji = TONE_EMOJI[tone]
+    said = text_run(clip(text, SECTION_LIMIT))
+    if emoji:
+        return _rich([{"type": "emoji", "name": emoji}, text_run(" " + said["text"])])
+    return _rich([said])
+
+
+def text_run(text: str, **style: bool) -> dict[str, Any]:
+    """A rich text element: never a link, a mention or markup, whatever it holds; ``style``
+    (bold, italic) is for the template's own words."""
+    element: dict[str, Any] = {"type": "text", "text": neutral(text)}
+    if style:
+        element["style"] = style
+    return element
 
 
 def message_blocks(replies: Sequence[Reply], *, with_buttons: bool = True) -> list[dict]:
@@ -64,13 +97,13 @@ def message_blocks(replies: Sequence[Reply], *, with_buttons: bool = True) -> li
         blocks.extend(reply_blocks(reply, with_buttons=with_buttons))
     if len(blocks) > MESSAGE_BLOCKS:
         blocks = blocks[: MESSAGE_BLOCKS - 1] + [
-            context(escape(render("messages/shortened.txt.j2", platform=None)))]
+            context(render("messages/shortened.txt.j2", platform=None))]
     return blocks
 
 
 def reply_blocks(reply: Reply, *, with_buttons: bool = True) -> list[dict]:
     if isinstance(reply, Text):
-        return [section(TONE_EMOJI[reply.tone] + escape(reply.text))]
+        return [told(reply.text, reply.tone)]
     if isinstance(reply, Question):
         return _question(reply)
     if isinstance(reply, Summary):
@@ -82,7 +115,10 @@ def reply_blocks(reply: Reply, *, with_buttons: bool = True) -> list[dict]:
     if isinstance(reply, Document):
         return [
             {"type": "header", "text": plain(reply.title, 150)},
-            *(section("```" + escape(chunk) + "```") for chunk in _chunks(reply.body, 2900)),
+            # Preformatted rich text, not a ``` block: a letter holding ``` cannot end it.
+            *({"type": "rich_text", "elements": [{"type": "rich_text_preformatted",
+                                                  "elements": [text_run(chunk)]}]}
+              for chunk in _chunks(reply.body, 2900)),
         ]
     if isinstance(reply, File):  # the file itself follows, uploaded to the person's DM
         return reply_blocks(Text(reply.said))
@@ -96,39 +132,48 @@ def fallback_text(replies: Iterable[Reply]) -> str:
 
 
 def _question(q: Question) -> list[dict]:
-    lines = [f"*{escape(q.prompt)}*"]
-    lines += [f"{i}. {escape(o.label)}" for i, o in enumerate(q.options, 1)]
-    if q.current is not None:
-        lines.append(f"_{escape(render('messages/forms/currently.txt.j2', current=q.current))}_")
+    """The prompt in bold, the choices numbered and the answer already given (which may be
+    anything typed) in italics: rich text, so none of it is read as markup."""
+    prompt = clip(q.prompt, SECTION_LIMIT)
+    room = SECTION_LIMIT - len(prompt)
+    elements = [text_run(prompt, bold=True)]
+    options = "".join(f"\n{i}. {o.label}" for i, o in enumerate(q.options, 1))
+    if options and room > 1:
+        elements.append(text_run(clip(options, room)))
+        room -= len(elements[-1]["text"])
+    if q.current is not None and room > 1:
+        elements += [text_run("\n"), text_run(clip(render("messages/forms/currently.txt.j2",
+                                                    current=q.current), room - 1),
+                                         italic=True)]
     hint = render("messages/forms/question_hint.txt.j2", step=q.step, total=q.total,
                   optional=q.optional)
-    return [section("\n".join(lines)), context(escape(hint))]
+    return [_rich(elements), context(hint)]
 
 
 def _summary(s: Summary) -> list[dict]:
     blocks = [{"type": "header", "text": plain(s.title, 150)}]
     blocks += rows_blocks(s.rows)
-    blocks += [context(escape(note)) for note in s.notes]
-    blocks.append(context(escape(render("messages/forms/summary_hint.txt.j2", rows=bool(s.rows)))))
+    blocks += [context(note) for note in s.notes]
+    blocks.append(context(render("messages/forms/summary_hint.txt.j2", rows=bool(s.rows))))
     return blocks
 
 
-def card_blocks(c: Card, *, with_buttons: bool = True, footer: str | None = None) -> list[dict]:
+def card_blocks(c: Card, *, with_buttons: bool = True) -> list[dict]:
     blocks: list[dict] = [
         {"type": "header", "text": plain(f"{c.reference} · {c.title}", 150)},
         section(f"*{escape(label('status'))}*: {escape(c.status)}"),
     ]
     blocks += rows_blocks(c.rows)
     if c.deadline:
-        blocks.append(context(escape(c.deadline)))
+        blocks.append(context(c.deadline))
     if with_buttons and c.buttons:
         blocks.append({
             "type": "actions",
             "block_id": f"case:{c.reference}",
             "elements": [button(b) for b in c.buttons[:25]],
         })
-    if footer or c.footer:
-        blocks.append(context(footer or escape(c.footer)))
+    if c.footer:
+        blocks.append(context(c.footer))
     return blocks
 
 
@@ -140,14 +185,13 @@ def rows_blocks(rows: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
     elements: list[dict[str, Any]] = []
     size = 0
     for name, value in rows:
-        line = [{"type": "text", "text": neutral(name), "style": {"bold": True}},
-                {"type": "text", "text": ": " + neutral(value)}]
+        line = [text_run(name, bold=True), text_run(": " + value)]
         length = sum(len(e["text"]) for e in line) + 1
         if elements and size + length > SECTION_LIMIT:
             blocks.append(_rich(elements))
             elements, size = [], 0
         if elements:
-            elements.append({"type": "text", "text": "\n"})
+            elements.append(text_run("\n"))
         elements += line
         size += length
     if elements:
@@ -182,10 +226,11 @@ def button(b: Button) -> dict[str, Any]:
 
 
 def _table(t: Table) -> list[dict]:
+    # Rich text: the title may name a pupil or a school, the cells a requester or a pupil.
+    title = text_run(clip(t.title, SECTION_LIMIT), bold=True)
     if not t.rows:
-        return [section(f"*{escape(t.title)}*: {escape(t.empty)}")]
-    # A bulleted list in rich text: the cells (a requester's name, a pupil's) show as typed.
-    out = [section(f"*{escape(t.title)}*")]
+        return [_rich([title, text_run(": " + t.empty)])]
+    out = [_rich([title])]
     items: list[dict[str, Any]] = []
     size = 0
     for row in t.rows:
@@ -193,7 +238,7 @@ def _table(t: Table) -> list[dict]:
         if items and size + len(line) > SECTION_LIMIT:
             out.append(_bullets(items))
             items, size = [], 0
-        items.append({"type": "rich_text_section", "elements": [{"type": "text", "text": line}]})
+        items.append({"type": "rich_text_section", "elements": [text_run(line)]})
         size += len(line) + 1
     out.append(_bullets(items))
     return out[:MESSAGE_BLOCKS - 1]
@@ -393,24 +438,24 @@ EDIT_ANSWERS = "edit_answers"
 
 def _summary_modal_blocks(s: Summary) -> list[dict]:
     blocks = rows_blocks(s.rows)
-    blocks += [context(escape(note)) for note in s.notes]
+    blocks += [context(note) for note in s.notes]
     blocks.append({"type": "actions", "block_id": EDIT_ANSWERS, "elements": [{
         "type": "button", "action_id": EDIT_ANSWERS,
         "text": plain(label("change_answers"), BUTTON_LIMIT)}]})
-    blocks.append(context(escape(fixed("messages/forms/saved_on_save.txt.j2"))))
+    blocks.append(context(fixed("messages/forms/saved_on_save.txt.j2")))
     return blocks
 
 
 def loading_view(title: str, callback_id: str) -> dict[str, Any]:
     """What a modal shows while its form is looked up (``listeners.answers.loading``)."""
-    return modal(title=title, callback_id=callback_id, blocks=[context(escape(label("loading")))],
+    return modal(title=title, callback_id=callback_id, blocks=[context(label("loading"))],
                  submit=None)
 
 
 def saving_view(title: str) -> dict[str, Any]:
     """What a submitted modal shows while the core answers (``listeners.views``): it has
     nothing to submit, and closing it loses nothing already sent."""
-    return modal(title=title, callback_id="notice", blocks=[context(escape(label("saving")))],
+    return modal(title=title, callback_id="notice", blocks=[context(label("saving"))],
                  submit=None, close=label("close"))
 
 
@@ -437,8 +482,7 @@ def as_typed(view: Mapping[str, Any], errors: Mapping[str, str] | None = None,
         kept.append(block)
         error = (errors or {}).get(block.get("block_id", ""))
         if error:
-            kept.append({"type": "context", "block_id": ERROR_BLOCK + block["block_id"],
-                         "elements": [mrkdwn(":warning: " + escape(error))]})
+            kept.append(context(error, "warning") | {"block_id": ERROR_BLOCK + block["block_id"]})
     shown = {key: view[key] for key in _VIEW_KEYS if key in view}
     shown["blocks"] = (message_blocks(above, with_buttons=False) + kept)[:MODAL_BLOCKS]
     return shown

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -171,7 +171,7 @@ def walk_workflow(out: Payloads, session: Session, people: Mapping[str, Person],
         for who in ("dpo", "staff"):
             shown = core.card(as_(who), workflow, case)
             out.replies(f"{here} as {who}", [shown])
-            out.slack_blocks.append((here, slack.card_blocks(shown, footer=slack.escape(POLISH))))
+            out.slack_blocks.append((here, slack.card_blocks(replace(shown, footer=POLISH))))
             out.teams_cards.append((here, teams.case_card(
                 shown, with_buttons=True, refresh_for=["29:dee"], school_id=1)))
             out.replies(f"{here} in a channel", [shown.for_channel()])

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.cards import checks
-from tests.cards.every_payload import TRIES, Payloads, walk
+from tests.cards.every_payload import SLACK_MARKUP, TRIES, Payloads, walk
 from tests.teams.harness import CARD_SCHEMA, needs_schemas, without_teams_keys
 from workflows.core.fields import Form, Kind
 
@@ -139,27 +139,31 @@ def test_a_teams_form_sends_back_what_it_showed_with_functions_in_it() -> None:
     assert cards.submitted_text(form, {shown["id"]: shown["value"]}) == {"notes": typed}
 
 
-def test_no_user_text_is_a_mention_or_a_link_in_slack(payloads: Payloads) -> None:
-    """What staff type (``<!channel>``, ``<@U1>``, ``<https://evil.example|click>``, a bare
-    URL) reaches a mrkdwn field escaped and verbatim: text, never a ping or a link."""
+def test_no_user_text_is_markup_a_mention_or_a_link_in_slack(payloads: Payloads) -> None:
+    """What staff type (``*bold*``, ``<!channel>``, ``<https://evil.example|click>``, a bare
+    URL) reaches Slack only as plain_text or rich text, shown as typed: never in mrkdwn,
+    which has no escape for ``*``, ``_``, ``~`` or backticks."""
     everything = [(where, p) for where, p in payloads.slack_blocks] + [
         (where, p) for where, p in payloads.slack_views]
     texts = [(where, node) for where, p in everything for node in text_objects(p)]
-    assert any("evil.example" in node["text"] for _, node in texts)
+    assert any(SLACK_MARKUP in node["text"] for _, node in texts)
     for where, node in texts:
         if node["type"] != "mrkdwn":
             continue
         assert node.get("verbatim") is True, (where, node)
-        for raw in ("<!channel>", "<@U1>", "<https://evil.example|click>"):
+        for raw in ("*bold*", "_it_", "~s~", "`code`", "channel>", "@U1", "evil.example",
+                    ":skull:"):
             assert raw not in node["text"], (where, node["text"][:200])
 
 
 def text_objects(node: Any) -> Iterator[dict[str, Any]]:
+    """Text objects and rich text's text elements: everything Slack shows as words."""
     if isinstance(node, dict):
-        if node.get("type") in ("mrkdwn", "plain_text") and "text" in node:
+        if node.get("type") in ("mrkdwn", "plain_text", "text") and "text" in node:
             yield node
         for v in node.values():
             yield from text_objects(v)
     elif isinstance(node, list):
         for v in node:
             yield from text_objects(v)
+

@@ -27,6 +27,7 @@ from tests.conftest import make_school
 
 from .fake_slack import FakeSlack, dm_channel_id
 from .limits import check_blocks
+from .reading import words
 from .test_slack_app import (
     DPO,
     SLACK_ENV,
@@ -88,7 +89,7 @@ def test_every_kind_of_request_reaches_the_bots_own_listener(ws: Workspace) -> N
     live.send(slack.message_im("hello", user_id=STAFF))
     (said,) = fake.wait_for("chat.postMessage")
     assert said.response["channel"] == dm_channel_id(STAFF)
-    assert said.args["blocks"][0]["text"]["text"].startswith("Hello Sam Teacher.")
+    assert words(said.args["blocks"]).startswith("Hello Sam Teacher.")
     assert fake.messages[(said.response["channel"], said.response["ts"])]["text"] == (
         said.args["text"])
     live.send(slack.message_im("hello", user_id=STAFF, from_bot=True))

@@ -53,6 +53,15 @@ from workflows.sar.models import RightsRequest, SarState
 
 from .fake_slack import Call, FakeSlack, dm_channel_id
 from .limits import check_api_call, check_blocks
+from .reading import (
+    ephemeral_texts,
+    field_errors,
+    lines,
+    literal_texts,
+    read_as_markup,
+    said,
+    words,
+)
 from .signing import SignedRequest, SlackRequests, datepicker, plain_text_input, static_select
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,93 +138,18 @@ def button_for(blocks: list[dict[str, Any]], action: str) -> dict[str, Any]:
     return found[0]
 
 
-def words(blocks: list[dict[str, Any]]) -> str:
-    """All the text of some blocks, for reading assertions."""
-    out: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") in ("mrkdwn", "plain_text") and "text" in node:
-                out.append(node["text"])
-            if node.get("type") == "rich_text_section":  # bold as mrkdwn shows it: *Label*
-                out.append("".join(f"*{e['text']}*" if e.get("style", {}).get("bold")
-                                   else e["text"] for e in node["elements"]))
-                return
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(blocks)
-    return "\n".join(out)
-
-
-def read_as_markup(args: Any) -> list[str]:
-    """The texts Slack reads as mrkdwn in a payload: mrkdwn objects and a message's ``text``."""
-    found: list[str] = [args["text"]] if isinstance(args, dict) and isinstance(
-        args.get("text"), str) else []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "mrkdwn":
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(args)
-    return found
-
-
-def literal_texts(args: Any) -> list[str]:
-    """The texts Slack shows exactly as they are: rich text elements and plain_text."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") in ("text", "plain_text") and isinstance(node.get("text"), str):
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(args)
-    return found
-
-
 def assert_decided(blocks: list[dict[str, Any]], label: str, who: str = "Dee Dpo") -> None:
     """A decided message: a last line saying who did what, and when (the buttons still
     offered are the core's, checked where it matters)."""
     footer = blocks[-1]
     assert footer["type"] == "context", footer
     assert re.fullmatch(rf"{re.escape(label)}: {who}, \w+day \d{{1,2}} \w+ \d{{4}} at "
-                        r"\d{2}:\d{2}\.", footer["elements"][0]["text"]), footer
+                        r"\d{2}:\d{2}\.", words([footer])), footer
 
 
 def offered(blocks: list[dict[str, Any]]) -> list[str]:
     """The actions a message's buttons take, in order."""
     return [e["action_id"].removeprefix("act:") for e in actions_of(blocks)]
-
-
-def said(call: Call) -> str:
-    """What a message says: its blocks' words (its ``text`` is only what it is about)."""
-    return words(call.args.get("blocks") or []) or call.args.get("text", "")
-
-
-def ephemeral_texts(fake: FakeSlack, user: str) -> list[str]:
-    """What was said privately: ephemeral posts to ``user`` and every response_url answer
-    (those go back to whoever clicked, so use this where one person clicks)."""
-    said = [c.args.get("text", "") for c in fake.calls("chat.postEphemeral")
-            if c.args.get("user") == user]
-    said += [c.args.get("text", "") for c in fake.calls("response_url")
-             if c.args.get("response_type") == "ephemeral"
-             or c.args.get("replace_original") is False]
-    return said
 
 
 def ack_body(body: str) -> dict[str, Any]:
@@ -248,18 +182,12 @@ def as_answered(fake: FakeSlack, view: Mapping[str, Any], ack: dict[str, Any],
         assert time.monotonic() < deadline, "the modal said “Saving…” and was never updated"
         time.sleep(0.02)
     shown = fake.views[view["id"]]
-    errors = {b["block_id"].removeprefix("error:"): unescape(
-        b["elements"][0]["text"].removeprefix(":warning: "))
-        for b in shown["blocks"] if str(b.get("block_id", "")).startswith("error:")}
+    errors = field_errors(shown)
     if errors:
         return {"response_action": "errors", "errors": errors}
     if view.get("callback_id") == "decide" and shown["callback_id"] == "notice":
         return {}  # decided: answered in time, the modal would have closed
     return {"response_action": "update", "view": shown}
-
-
-def unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def check_every_call(fake: FakeSlack, allowed_errors: set[str] = frozenset()) -> None:
@@ -576,7 +504,7 @@ def test_a_staff_click_on_a_dpo_button_is_refused_privately(ws: Workspace, actio
         assert words(shown["blocks"]) == ":no_entry: " + said and "submit" not in shown, shown
         before["views.open"] += 1
     else:
-        assert ephemeral_texts(ws.fake, STAFF) == [said]
+        assert ephemeral_texts(ws.fake, STAFF) == [":no_entry: " + said]
         refusal = ws.fake.last("response_url")
         assert refusal.path == "/response/" + click.payload["response_url"].rsplit("/", 1)[1]
         assert refusal.args["response_type"] == "ephemeral"
@@ -599,7 +527,7 @@ def test_double_click_decides_once_and_tells_the_second_who_did(ws: Workspace) -
     assert len(updates) == 2 and ephemeral_texts(ws.fake, DPO) == []
     won, lost = sorted(updates, key=lambda c: "already did" in words(c.args["blocks"]))
     assert_decided(won.args["blocks"], "Take the case")
-    told = lost.args["blocks"][0]["text"]["text"]
+    told = lines(lost.args["blocks"])[0]
     assert re.fullmatch(
         rf":warning: You already did “take” on {reference} \(.+\)\. Nothing was changed by "
         r"this attempt; it is now open\.", told), told
@@ -621,7 +549,7 @@ def test_extend_asks_reasons_in_a_modal_and_updates_the_message(ws: Workspace) -
     opened = ws.fake.wait_for("views.open", 2)[-1]  # after the intake modal
     modal = ws.fake.filled(opened)
     assert modal["callback_id"] == "decide"
-    assert modal["blocks"][0]["elements"][0]["text"] == (
+    assert lines(modal["blocks"])[0] == (
         "The requester must be told, with reasons, within the first month.")
     assert [b.get("block_id") for b in modal["blocks"] if b["type"] == "input"] == [
         "reason", "notice_on"]
@@ -767,7 +695,7 @@ def test_user_text_arrives_escaped_everywhere(ws: Workspace) -> None:
     assert carrying == ["chat.postMessage", "chat.postMessage", "chat.update", "response_url",
                         "saved ack", "summary ack"]  # receipt, DPO alert, decision, /dpo REF
     assert any(details in text for text in literal_texts(alert.args))
-    assert f"New subject access request {reference}, logged by Kit &lt;!here&gt; Newcomer." in (
+    assert f"New subject access request {reference}, logged by Kit <!here> Newcomer." in (
         said(alert))
     assert "Jane" not in json.dumps(ws.fake.last("views.publish").args)  # no names at Home
 
@@ -799,7 +727,7 @@ def test_app_home_for_staff_and_for_the_dpo(ws: Workspace) -> None:
     today = datetime.now(ZoneInfo("Europe/London")).date()
     for line in lines:
         due = ws.case(Target.parse(line["accessory"]["value"]).reference).due_on
-        assert f"· Open\n{(due - today).days} days left (" in line["text"]["text"]
+        assert f"· Open\n{(due - today).days} days left (" in words([line])
     text = json.dumps(published)
     assert "Jane" not in text and "Someone Else" not in text and "Tom" not in text
 
@@ -844,7 +772,7 @@ def test_dpo_with_a_reference_shows_the_card_only_to_the_asker(ws: Workspace) ->
     assert words(refused.args["blocks"]) == (
         f":no_entry: I can't find a case {reference} that you can see.")
     assert shown.args["response_type"] == "ephemeral"
-    assert shown.args["blocks"][0]["text"]["text"] == f"{reference} · Subject access request"
+    assert lines(shown.args["blocks"])[0] == f"{reference} · Subject access request"
     assert [c.method for c in ws.fake.calls() if c.method.startswith("chat.")] == []
 
     # Extend from the ephemeral card: the modal's decision replaces that card, privately.
@@ -1090,7 +1018,7 @@ def test_dpo_bot_slack_http_runs_a_sar_from_command_to_decision(
                     if c.response["channel"] == dm_channel_id(STAFF)]
         assert [said(c).split("\n")[0] for c in receipts] == [
             f":white_check_mark: Saved as {one}.", f":white_check_mark: Saved as {two}."]
-        assert receipts[0].args["blocks"][1]["text"]["text"] == (
+        assert lines(receipts[0].args["blocks"])[1] == (
             f"{one} · Subject access request")  # the case card, after "Saved as"
         assert [c.args["email"] for c in fake.calls("users.lookupByEmail")] == [
             USERS[DPO]["email"]]

@@ -15,7 +15,8 @@ from workflows.notifications.models import Notification
 from workflows.reminders.service import sweep
 
 from .fake_slack import dm_channel_id
-from .test_slack_app import DPO, STAFF, Workspace, _no_slack_env, fake, words, ws  # noqa: F401
+from .reading import words
+from .test_slack_app import DPO, STAFF, Workspace, _no_slack_env, fake, ws  # noqa: F401
 
 
 def waiting(school: School_) -> list[tuple[str, int]]:

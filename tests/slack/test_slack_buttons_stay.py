@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import select
 
 from tests.slack.fake_slack import Call, dm_channel_id
+from tests.slack.reading import words
 from tests.slack.signing import datepicker, plain_text_input, static_select
 from tests.slack.test_slack_app import (  # noqa: F401  (fixtures used by name)
     DPO,
@@ -26,7 +27,6 @@ from tests.slack.test_slack_app import (  # noqa: F401  (fixtures used by name)
     fake,
     london_today,
     offered,
-    words,
     ws,
 )
 from tests.slack.test_slack_software import software_values

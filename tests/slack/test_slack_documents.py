@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from tests.conftest import PARENT_SAR
 from tests.slack.fake_slack import dm_channel_id
+from tests.slack.reading import words
 from tests.slack.test_slack_app import (  # noqa: F401  (fixtures used by name)
     DPO,
     STAFF,
@@ -21,7 +22,6 @@ from tests.slack.test_slack_app import (  # noqa: F401  (fixtures used by name)
     _no_slack_env,
     check_every_call,
     fake,
-    words,
     ws,
 )
 from workflows.audit.models import AuditEvent

@@ -25,7 +25,8 @@ from workflows.schools.membership import account_digest
 from workflows.schools.models import School
 
 from .fake_slack import FakeSlack, dm_channel_id
-from .test_slack_app import STAFF, USERS, Workspace, words
+from .reading import words
+from .test_slack_app import STAFF, USERS, Workspace
 
 GUEST, SINGLE, GONE, CONNECT, GMAIL, GHOST, BOT = (
     "U0GUEST01", "U0GUEST02", "U0GONE001", "U0CONNECT", "U0GMAIL01", "U0GHOST01", "U0BOTUSER")

@@ -16,6 +16,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.slack import blocks
+from tests.slack.reading import lines
 from tests.slack.signing import datepicker, option, static_select
 from tests.slack.test_slack_app import (  # noqa: F401  (fixtures used by name)
     STAFF,
@@ -187,6 +188,6 @@ def test_a_list_shows_names_as_typed() -> None:
 
     shown = blocks.reply_blocks(Table("Open cases", ("Ref", "Who"),
                                       (("SAR-2026-0001", "*Jane* ~Parent~"),)))
-    assert shown[0]["text"]["text"] == "*Open cases*"
+    assert lines(shown[0]) == ["*Open cases*"]
     (item,) = shown[1]["elements"][0]["elements"]
     assert item["elements"] == [{"type": "text", "text": "SAR-2026-0001 · *Jane* ~Parent~"}]

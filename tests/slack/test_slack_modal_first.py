@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import School_
 
 from .fake_slack import FakeSlack
+from .reading import words
 from .slow_database import SlowDatabase
 from .test_slack_app import (
     DPO,
@@ -24,7 +25,6 @@ from .test_slack_app import (
     Workspace,
     dpo_alert,
     intake_fields,
-    words,
     workspace,
 )
 

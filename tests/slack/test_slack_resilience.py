@@ -37,6 +37,7 @@ from workflows.people.models import Person
 from workflows.sar.models import RightsRequest
 
 from .fake_slack import FakeSlack, dm_channel_id
+from .reading import first_line, words
 from .signing import SignedRequest, SlackRequests
 from .socket_mode import SocketModeSlack
 from .test_slack_app import (
@@ -53,7 +54,6 @@ from .test_slack_app import (
     dpo_alert,
     dpo_bot,
     sar_values,
-    words,
     workspace,
 )
 
@@ -195,12 +195,6 @@ def assert_no_personal_data(text: str) -> None:
     for each in PERSONAL:
         assert each not in text, each
     assert "Traceback" not in text
-
-
-def first_line(args: dict[str, Any]) -> str:
-    """What a message says first, without its tone's emoji (its ``text`` is only what kind
-    of message it is)."""
-    return re.sub(r"^:[a-z_]+: ", "", args["blocks"][0]["text"]["text"]).strip("*")
 
 
 def dm_texts(fake: FakeSlack, user: str) -> list[str]:

@@ -23,7 +23,8 @@ from workflows.sar.models import RightsRequest
 from workflows.schools.models import School
 
 from .fake_slack import FakeSlack, dm_channel_id
-from .test_slack_app import DPO, STAFF, USERS, Workspace, button_for, words
+from .reading import words
+from .test_slack_app import DPO, STAFF, USERS, Workspace, button_for
 
 TRUST, OLLIE, NIA = "U0TRUST01", "U0OAK0001", "U0NEW0001"
 PEOPLE: dict[str, dict[str, Any]] = {

@@ -20,6 +20,7 @@ from tests.conftest import School_, make_school
 from tests.test_faults import Cut
 
 from .fake_slack import FakeSlack, dm_channel_id
+from .reading import words
 from .signing import datepicker, plain_text_input
 from .slow_database import SlowDatabase
 from .test_slack_app import (
@@ -35,7 +36,6 @@ from .test_slack_app import (
     london_today,
     sar_values,
     view_updates,
-    words,
     workspace,
 )
 
@@ -134,8 +134,7 @@ def test_errors_found_late_show_under_their_fields_in_the_form_as_typed(
     for field in ("received_at", "requester_email"):
         error = form["blocks"][ids.index(f"error:{field}")]
         assert ids.index(f"error:{field}") == ids.index(field) + 1
-        assert error["type"] == "context" and error["elements"][0]["text"].startswith(
-            ":warning: "), error
+        assert error["type"] == "context" and words([error]).startswith(":warning: "), error
     assert sum(1 for i in ids if str(i).startswith("error:")) == 2
     # What was typed is there again, as typed, and nothing of it became formatting.
     block = {b["block_id"]: b for b in form["blocks"] if b["type"] == "input"}

@@ -31,6 +31,7 @@ from workflows.people.models import Person
 from workflows.sar.models import RightsRequest
 
 from .fake_slack import FakeSlack, dm_channel_id
+from .reading import words
 from .signing import SlackRequests
 from .socket_mode import SocketModeSlack
 from .test_slack_app import (
@@ -49,7 +50,6 @@ from .test_slack_app import (
     london_day,
     sar_values,
     view_updates,
-    words,
 )
 
 PERSONAL = ("Jane Parent", "jane@example.org", "Tom Parent", "behaviour records")

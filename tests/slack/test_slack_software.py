@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import select
 
 from tests.slack.fake_slack import dm_channel_id
+from tests.slack.reading import literal_texts, read_as_markup, words
 from tests.slack.signing import option, plain_text_input, static_select
 from tests.slack.test_slack_app import (  # noqa: F401  (fixtures used by name)
     DPO,
@@ -20,9 +21,6 @@ from tests.slack.test_slack_app import (  # noqa: F401  (fixtures used by name)
     assert_decided,
     button_for,
     fake,
-    literal_texts,
-    read_as_markup,
-    words,
     ws,
 )
 from workflows.database import session_scope

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from bot.slack import blocks
 from tests.slack.fake_slack import dm_channel_id
+from tests.slack.reading import words
 from tests.slack.signing import datepicker, plain_text_input, static_select, users_select
 from tests.slack.test_slack_app import (  # noqa: F401  (fixtures used by name)
     DPO,
@@ -24,7 +25,6 @@ from tests.slack.test_slack_app import (  # noqa: F401  (fixtures used by name)
     london_today,
     offered,
     sar_values,
-    words,
     ws,
 )
 from tests.slack.test_slack_buttons_stay import step

@@ -18,6 +18,7 @@ from tests.conftest import School_
 from workflows.sar.models import SarState
 
 from .fake_slack import FakeSlack, dm_channel_id
+from .reading import words
 from .test_slack_app import (
     STAFF,
     USERS,
@@ -26,7 +27,6 @@ from .test_slack_app import (
     dpo_alert,
     london_day,
     sar_values,
-    words,
     workspace,
 )
 

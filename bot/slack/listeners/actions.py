@@ -75,7 +75,7 @@ def register(bot: SlackBot) -> None:
                 else:
                     view_blocks = blocks.form_blocks(chosen.form, initial)
                     if chosen.confirm:
-                        view_blocks.insert(0, blocks.context(blocks.escape(chosen.confirm)))
+                        view_blocks.insert(0, blocks.context(chosen.confirm))
                     view = blocks.modal(
                         title=chosen.heading, callback_id="decide", blocks=view_blocks,
                         submit=label("save"), metadata={

@@ -55,7 +55,7 @@ async def open_intake(bot: SlackBot, trigger_id: str, user: str, name: str) -> N
         else:
             form_blocks = blocks.form_blocks(workflow.intake, initial)
             if which:  # someone who works with several schools sees which this is for
-                form_blocks.insert(0, blocks.context(blocks.escape(which)))
+                form_blocks.insert(0, blocks.context(which))
             view = blocks.modal(title=workflow.title, callback_id=callback_id,
                                 blocks=form_blocks, submit=label("next"),
                                 metadata={"school": school_id})
@@ -66,12 +66,14 @@ async def tell(bot: SlackBot, respond, body: dict[str, Any], text: str) -> None:
     """A private answer to the person who clicked, and to nobody else."""
     user = body["user"]["id"]
     where = message_ref(body)
+    said = [Text(text, "error")]
+    shown = {"text": blocks.escape(text), "blocks": blocks.message_blocks(said)}
     if respond is not None and where["response_url"]:
-        await respond(text=text, response_type="ephemeral", replace_original=False)
+        await respond(**shown, response_type="ephemeral", replace_original=False)
     elif where["channel"] and not where["view"]:
-        await bot.client.chat_postEphemeral(channel=where["channel"], user=user, text=text)
+        await bot.client.chat_postEphemeral(channel=where["channel"], user=user, **shown)
     else:
-        await bot.dm(user, [Text(text, "error")], text=text)
+        await bot.dm(user, said, text=text)
 
 
 async def after_decision(bot: SlackBot, respond, body, where: dict[str, Any],
@@ -92,11 +94,11 @@ async def after_decision(bot: SlackBot, respond, body, where: dict[str, Any],
         shown = shown.for_channel()  # a channel never gets the details, even after a decision
     new_blocks = blocks.card_blocks(shown)[: blocks.MESSAGE_BLOCKS - 2]  # very many notes
     if decision.ok:
-        new_blocks.append(blocks.section(":white_check_mark: " + blocks.escape(decision.message)))
+        new_blocks.append(blocks.told(decision.message, "success"))
         if decision.footer:
-            new_blocks.append(blocks.context(blocks.escape(decision.footer)))
+            new_blocks.append(blocks.context(decision.footer))
     else:
-        new_blocks.insert(0, blocks.section(":warning: " + blocks.escape(decision.message)))
+        new_blocks.insert(0, blocks.told(decision.message, "warning"))
     text = blocks.fallback_text([shown])
     if not decision.ok and shared:
         # The winner has redrawn the team's message for everyone; the loser alone is told.

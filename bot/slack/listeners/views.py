@@ -158,7 +158,7 @@ def register(bot: SlackBot) -> None:
                 # record): back to the form with everything typed still there.
                 return Answer(view=blocks.modal(
                     title=workflow.title, callback_id=f"intake:{meta['workflow']}",
-                    blocks=[blocks.section(":no_entry: " + blocks.escape(result.message))]
+                    blocks=[blocks.told(result.message, "error")]
                     + blocks.form_blocks(workflow.intake, result.reopened),
                     submit=label("next"), metadata={"school": meta.get("school")}))
             return Answer(view=blocks.notice_view(label("saved"), result.replies))
