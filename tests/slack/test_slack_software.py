@@ -67,7 +67,7 @@ def test_a_software_request_from_the_shortcut_and_the_dpo_deciding_with_buttons(
     ack = ws.submit(modal, software_values(data_kinds=plain_text_input("fingerprints")))
     assert ack["response_action"] == "errors"
     assert ack["errors"]["data_kinds"].startswith(
-        "I don't know “fingerprints” as data that goes in.")
+        "I don't know “fingerprints” as data that goes in")
     ack = ws.submit(modal, software_values())
     assert ack["response_action"] == "update", ack
     assert "DPIA required; parental consent needed." in words(ack["view"]["blocks"])
