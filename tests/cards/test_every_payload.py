@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from tests.cards import checks
 from tests.cards.every_payload import SLACK_MARKUP, TRIES, Payloads, walk
+from tests.slack.reading import nodes
 from tests.teams.harness import CARD_SCHEMA, needs_schemas, without_teams_keys
 from workflows.core.fields import Form, Kind
 
@@ -158,12 +159,6 @@ def test_no_user_text_is_markup_a_mention_or_a_link_in_slack(payloads: Payloads)
 
 def text_objects(node: Any) -> Iterator[dict[str, Any]]:
     """Text objects and rich text's text elements: everything Slack shows as words."""
-    if isinstance(node, dict):
-        if node.get("type") in ("mrkdwn", "plain_text", "text") and "text" in node:
-            yield node
-        for v in node.values():
-            yield from text_objects(v)
-    elif isinstance(node, list):
-        for v in node:
-            yield from text_objects(v)
+    return (n for n in nodes(node)
+            if n.get("type") in ("mrkdwn", "plain_text", "text") and "text" in n)
 

@@ -19,27 +19,27 @@ from .fake_slack import Call, FakeSlack
 MARKS = {"bold": "*", "italic": "_", "strike": "~", "code": "`"}
 
 
-def _nodes(node: Any) -> Iterator[dict[str, Any]]:
+def nodes(node: Any) -> Iterator[dict[str, Any]]:
     """Every object in a payload, outermost first."""
     if isinstance(node, dict):
         yield node
         for value in node.values():
-            yield from _nodes(value)
+            yield from nodes(value)
     elif isinstance(node, list):
         for value in node:
-            yield from _nodes(value)
+            yield from nodes(value)
 
 
 def read_as_markup(args: Any) -> list[str]:
     """The texts Slack reads as mrkdwn in a payload: mrkdwn objects and a message's ``text``."""
     found: list[str] = [args["text"]] if isinstance(args, dict) and isinstance(
         args.get("text"), str) else []
-    return found + [node["text"] for node in _nodes(args) if node.get("type") == "mrkdwn"]
+    return found + [node["text"] for node in nodes(args) if node.get("type") == "mrkdwn"]
 
 
 def literal_texts(args: Any) -> list[str]:
     """The texts Slack shows exactly as they are: rich text elements and plain_text."""
-    return [node["text"] for node in _nodes(args)
+    return [node["text"] for node in nodes(args)
             if node.get("type") in ("text", "plain_text") and isinstance(node.get("text"), str)]
 
 
