@@ -219,3 +219,10 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DPO_BOT_")}
     return env | {"DPO_BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
                   "COLUMNS": "200", "NO_COLOR": "1"}
+
+
+def add_staff(school: School_, count: int) -> None:
+    """A large school: ``count`` more teachers set up, every one a colleague a SAR can go to."""
+    with session_scope(school.engine) as session:
+        session.add_all(Person(school_id=school.school_id, name=f"Teacher {n:03d}",
+                               role=Role.STAFF) for n in range(count))

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from bot.labels import fixed, label
 from workflows.core import headline
 from workflows.core.bidi import neutral
+from workflows.core.context import Context
 from workflows.core.engine import Target
 from workflows.core.fields import UNKNOWN, Field, Form, Kind
 from workflows.core.ui import (
@@ -41,6 +42,7 @@ from workflows.core.wording import render
 from workflows.registry import by_prefix
 
 MAX_WIDGETS = 100
+PEOPLE = 100  # Google's limit on a selection input's items: beyond, a form asks for a name
 CARD_BYTES = 30_000  # Google's limit is 32 KB a card; the message around it needs room
 TEXT_LIMIT = 4_000  # one paragraph: a long letter is split into several
 COLOR = {"info": None, "success": "#188038", "warning": "#b06000", "error": "#d93025"}
@@ -342,7 +344,7 @@ def _choices(field: Field) -> list[tuple[str, str]]:
 def input_widget(field: Field, value: str | None, tz: ZoneInfo) -> dict[str, Any]:
     """One input for ``field`` holding ``value`` (the text the field parser reads)."""
     name, title = INPUT + field.name, neutral(field.label)
-    if field.kind in (Kind.CHOICE, Kind.YES_NO, Kind.MULTI_CHOICE, Kind.PERSON):
+    if field.picked:
         # A person field lists the people it allows (``Form.bound``), each as "person:ID".
         chosen = set((value or "").split(",")) if field.kind is Kind.MULTI_CHOICE else {value}
         kind = {Kind.CHOICE: "DROPDOWN", Kind.YES_NO: "RADIO_BUTTON",
@@ -366,6 +368,8 @@ def input_widget(field: Field, value: str | None, tz: ZoneInfo) -> dict[str, Any
     text: dict[str, Any] = {"name": name, "label": title,
                             "type": "MULTIPLE_LINE" if field.kind is Kind.LONG_TEXT
                             else "SINGLE_LINE"}
+    if field.by_name:
+        text["hintText"] = fixed("messages/forms/by_name.txt.j2")
     if value not in (None, ""):
         text["value"] = neutral(str(value))
     return {"textInput": text}
@@ -407,3 +411,8 @@ def _entered(given: Mapping[str, Any], kind: Kind, tz: ZoneInfo) -> str:
                 return moment.date().isoformat()
             return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
     return ""
+
+
+def bound(form: Form, ctx: Context) -> Form:
+    """``form`` as ``ctx``'s person sees it here: its people listed up to ``PEOPLE``."""
+    return form.bound(ctx, PEOPLE)

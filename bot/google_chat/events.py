@@ -246,8 +246,8 @@ def _open_form(ctx: Context, data: Mapping[str, Any], about: Mapping[str, Any]) 
     refusal = core.may_start(ctx, workflow)
     if refusal:
         return Answer(cards.notice_dialog(refusal))
-    return Answer(cards.intake_form(workflow.name, workflow.title, workflow.intake.bound(ctx),
-                                    ctx.tz,
+    return Answer(cards.intake_form(workflow.name, workflow.title,
+                                    cards.bound(workflow.intake, ctx), ctx.tz,
                                     about=membership.working_with(ctx),
                                     school_id=_chosen(ctx)))
 
@@ -257,8 +257,8 @@ def _intake(ctx: Context, data: Mapping[str, Any], about: Mapping[str, Any]) -> 
     raw = cards.submitted_text(workflow.intake, about["inputs"], ctx.tz)
     prepared = conversation.prepare(ctx, f"{ADAPTER}-form:{about['space']}", workflow, raw)
     if prepared.errors or prepared.summary is None or prepared.conversation_id is None:
-        return Answer(cards.intake_form(workflow.name, workflow.title, workflow.intake.bound(ctx),
-                                        ctx.tz,
+        return Answer(cards.intake_form(workflow.name, workflow.title,
+                                        cards.bound(workflow.intake, ctx), ctx.tz,
                                         raw, prepared.errors, school_id=_chosen(ctx)))
     return Answer(cards.summary_form(prepared.summary, workflow.name, prepared.conversation_id,
                                      school_id=_chosen(ctx)))
@@ -266,8 +266,8 @@ def _intake(ctx: Context, data: Mapping[str, Any], about: Mapping[str, Any]) -> 
 
 def _edit(ctx: Context, data: Mapping[str, Any], about: Mapping[str, Any]) -> Answer:
     workflow = WORKFLOWS[str(data["workflow"])]
-    return Answer(cards.intake_form(workflow.name, workflow.title, workflow.intake.bound(ctx),
-                                    ctx.tz,
+    return Answer(cards.intake_form(workflow.name, workflow.title,
+                                    cards.bound(workflow.intake, ctx), ctx.tz,
                                     conversation.held(ctx, int(data["conversation"])),
                                     school_id=_chosen(ctx)))
 
@@ -277,8 +277,8 @@ def _confirm(ctx: Context, data: Mapping[str, Any], about: Mapping[str, Any]) ->
     result = conversation.confirm(ctx, int(data["conversation"]))
     if result.reopened is not None:
         # Refused as a whole: back to the form with everything typed still there.
-        return Answer(cards.intake_form(workflow.name, workflow.title, workflow.intake.bound(ctx),
-                                        ctx.tz,
+        return Answer(cards.intake_form(workflow.name, workflow.title,
+                                        cards.bound(workflow.intake, ctx), ctx.tz,
                                         result.reopened, note=result.message,
                                         school_id=_chosen(ctx)))
     if not result.ok:  # a second Save: already saved, nothing posted twice
@@ -304,7 +304,7 @@ def _act(ctx: Context, data: Mapping[str, Any], about: Mapping[str, Any]) -> Ans
         case = core.load(ctx, workflow, target.reference)
         return Answer(cards.decision_form(core.view(ctx, workflow, case), declared.label,
                                           declared.name, str(data["value"]),
-                                          declared.form.bound(ctx),
+                                          cards.bound(declared.form, ctx),
                                           declared.confirm, ctx.tz))
     decision = core.decide(ctx, workflow, declared, target.reference, target.version or 0, {})
     if not decision.ok or decision.card is None:
@@ -329,7 +329,7 @@ def _decide(ctx: Context, data: Mapping[str, Any], about: Mapping[str, Any]) -> 
         case = core.load(ctx, workflow, target.reference)
         return Answer(cards.decision_form(core.card(ctx, workflow, case), declared.label,
                                           declared.name, str(data["value"]),
-                                          declared.form.bound(ctx),
+                                          cards.bound(declared.form, ctx),
                                           declared.confirm, ctx.tz, raw, decision.errors,
                                           note=decision.message))
     if not decision.ok or decision.card is None:

@@ -20,6 +20,7 @@ from typing import Any
 from bot.labels import fixed, label
 from workflows.core import headline
 from workflows.core.bidi import neutral
+from workflows.core.context import Context
 from workflows.core.fields import UNKNOWN, Field, Form, Kind
 from workflows.core.ui import (
     Button,
@@ -43,6 +44,9 @@ CARD_BYTES = 24_000
 # behind a "More…" that opens them in place.
 MAX_ACTIONS = 6
 TEXT_LIMIT = 4_000  # one TextRun: a long letter is split into several
+# A person field lists up to this many people (about 80 bytes each as sent); a school's whole
+# staff would crowd the card towards CARD_BYTES, so beyond it the form asks for a name.
+PEOPLE = 150
 REFRESH_USERS = 60  # Teams runs a card's refresh automatically for at most 60 users
 COLOR = {"info": "default", "success": "good", "warning": "warning", "error": "attention"}
 STYLE = {"primary": "positive", "danger": "destructive"}
@@ -352,7 +356,7 @@ def input_elements(field: Field, value: str | None) -> list[dict[str, Any]]:
     day, clock = (value or "").partition(" ")[::2]
     # A person field lists only the people it allows (``Field.bound``): Teams' people picker
     # (``choices.data``) is not in Adaptive Cards 1.5, and would offer the whole directory.
-    if field.kind in (Kind.CHOICE, Kind.YES_NO, Kind.MULTI_CHOICE, Kind.PERSON):
+    if field.picked:
         choices = ([(label("yes"), "yes"), (label("no"), "no")]
                    + ([(label("dont_know"), UNKNOWN)] if field.unknown else [])
                    if field.kind is Kind.YES_NO else [(c.label, c.value) for c in field.choices])
@@ -373,6 +377,8 @@ def input_elements(field: Field, value: str | None) -> list[dict[str, Any]]:
             element["maxLength"] = field.limit
         if field.kind in _TEXT_STYLE:
             element["style"] = _TEXT_STYLE[field.kind]
+        if field.by_name:
+            element["placeholder"] = fixed("messages/forms/by_name.txt.j2")
     # Conditional and optional fields must not block the submit; the core says which are
     # missing once it sees the other answers.
     required = not (field.optional or field.ask_if is not None or field.blank_unknown)
@@ -431,3 +437,8 @@ def start_card(text_replies: Sequence[Reply], starts: Sequence[tuple[str, str]]
                                         FORM, {"workflow": name})
                                 for name, title in starts])
 
+
+
+def bound(form: Form, ctx: Context) -> Form:
+    """``form`` as ``ctx``'s person sees it here: its people listed up to ``PEOPLE``."""
+    return form.bound(ctx, PEOPLE)

@@ -30,6 +30,7 @@ from typing import Any
 
 WIDGETS_PER_CARD = 100
 CARD_BYTES = 32_000
+SELECTION_ITEMS = 100  # "Supports up to 100 items" (SelectionInput.items)
 MESSAGE_BYTES = 32_000
 WIDGET_KINDS = {"textParagraph", "decoratedText", "buttonList", "textInput", "selectionInput",
                 "dateTimePicker", "divider", "image", "grid", "columns", "chipList",
@@ -98,6 +99,9 @@ def _widget(kind: str, body: Mapping[str, Any], where: str) -> list[str]:
         items = body.get("items")
         if not isinstance(items, list) or not items:
             problems.append(f"{where}: selectionInput without items")
+        elif len(items) > SELECTION_ITEMS:
+            problems.append(f"{where}: selectionInput with {len(items)} items, over "
+                            f"{SELECTION_ITEMS}")
         else:
             for item in items:
                 if not (isinstance(item.get("text"), str) and isinstance(item.get("value"), str)

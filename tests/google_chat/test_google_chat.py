@@ -19,7 +19,7 @@ from sqlmodel import col, select
 
 from bot.google_chat import cards
 from bot.google_chat.delivery import deliver_once
-from tests.conftest import PARENT_SAR, School_, make_school
+from tests.conftest import PARENT_SAR, School_, add_staff, make_school
 from tests.slack.test_slack_forms import SUMMER, WINTER, typed
 from workflows.audit.models import AuditEvent
 from workflows.core.fields import Kind
@@ -465,3 +465,37 @@ def test_the_governors_report_is_no_file_here_the_answer_says_how_to_get_it(
     with session_scope(chat.school.engine) as session:  # nothing was made
         assert not session.exec(select(AuditEvent).where(
             AuditEvent.action == "report.governors")).all()
+
+
+def test_a_school_with_more_people_than_a_dropdown_holds_is_asked_for_a_name(
+        chat: Chat, google: Google) -> None:
+    add_staff(chat.school, cards.PEOPLE)  # with the school's own, over Google's 100 items
+
+    async def go() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        async with chat:
+            await chat.say("dee", "hi")
+            reference = await log_sar(chat)
+            await deliver_once(chat.bot)
+            (alert,) = [m for m in google.sent("spaces/dm-dee") if reference in words(m)]
+            form = await chat.click("dee", buttons_of(alert)["Assign to someone"],
+                                    message="spaces/dm-dee/messages/alert")
+            (field,) = WORKFLOWS["sar"].action("assign").form.fields
+            wrong = await chat.click("dee", buttons_of(form)["Save"], submit=True,
+                                     inputs=form_inputs((field,), {field.name: "Nobody Here"}),
+                                     message="spaces/dm-dee/messages/alert")
+            done = await chat.click("dee", buttons_of(wrong)["Save"], submit=True,
+                                    inputs=form_inputs((field,), {field.name: "vic deputy"}),
+                                    message="spaces/dm-dee/messages/alert")
+            return form, wrong, done
+
+    form, wrong, done = run(go())
+    assert not [w for w in widgets_of(form) if "selectionInput" in w]
+    (box,) = [w["textInput"] for w in widgets_of(form) if "textInput" in w]
+    assert box["hintText"] == "Their name, as set up in dpo-bot"
+    # The refusal says how to name someone, not a hundred names.
+    assert ("I don't know “Nobody Here” as someone at the school. Type their name as it is "
+            "set up in dpo-bot.") in words(wrong)
+    assert "Teacher 000" not in words(wrong)
+    assert done["actionResponse"]["dialogAction"]["actionStatus"]["statusCode"] == "OK"
+    ((_, body),) = google.updated()
+    assert "Vic Deputy" in words(body)

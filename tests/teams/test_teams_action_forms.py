@@ -13,7 +13,7 @@ import pytest
 
 from bot.teams import cards
 from tests.action_forms import action_forms, answer
-from tests.conftest import School_
+from tests.conftest import School_, add_staff
 from tests.slack.test_slack_forms import SUMMER, WINTER
 from tests.teams.harness import CARD_SCHEMA, card_problems
 from tests.teams.test_teams_forms import untouched
@@ -89,3 +89,31 @@ def test_the_card_lists_only_whom_the_field_allows_and_refuses_anyone_else(
         assert refused.value.errors == {"person": (
             "Kim Teacher can't be chosen here: only the DPO and deputies decide cases. Choose "
             "Dee Dpo or Vic Deputy.")}
+
+
+def test_a_school_too_large_to_list_on_a_card_is_asked_for_a_name(school: School_) -> None:
+    school.adapter = "teams"
+    add_staff(school, cards.PEOPLE)
+    with session_scope(school.engine) as session:
+        ctx = school.context(session, "dee")
+        declared = dict(((n, a.name), a) for n, a in action_forms())[("sar", "assign")]
+        form = declared.form.bound(ctx, cards.PEOPLE)
+        card = form_card(form, {})
+        box = next(e for e in card["body"] if e.get("id") == cards.INPUT + "person")
+        assert box["type"] == "Input.Text"
+        assert box["placeholder"] == "Their name, as set up in dpo-bot"
+        assert cards.size(card) < 2_000  # the staff list is not on it
+        sent = {cards.INPUT + "person": "vic deputy"}
+        assert form.parse_all(cards.submitted_text(form, sent), ctx) == {
+            "person": {"id": school.people["vic"], "name": "Vic Deputy"}}
+        with pytest.raises(FormErrors) as refused:
+            form.parse_all(cards.submitted_text(form, {cards.INPUT + "person": "Nobody"}), ctx)
+        assert refused.value.errors == {"person": (
+            "I don't know “Nobody” as someone at the school. Type their name as it is set up "
+            "in dpo-bot.")}
+        # Up to the limit, the card lists them, and stays within Teams' size.
+        listed = declared.form.bound(ctx, len(declared.form.fields[0].offered(ctx)))
+        full = form_card(listed, {})
+        picker = next(e for e in full["body"] if e.get("id") == cards.INPUT + "person")
+        assert picker["type"] == "Input.ChoiceSet" and len(picker["choices"]) > cards.PEOPLE
+        assert cards.size(full) < cards.CARD_BYTES

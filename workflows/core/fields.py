@@ -201,6 +201,8 @@ class Field:
     # ``templates/fields/refusal.txt.j2``), said to whoever names someone else.
     people: Callable[[Context], Sequence[Person]] | None = None
     people_why: str = ""
+    # Bound for a form whose control cannot list them all (``bound``): asked by name.
+    by_name: bool = False
     # What the form offers before anything is typed, where one answer is nearly always
     # right (when a breach was found: now); never what a person must think about.
     default: Callable[[Context], Any] | None = None
@@ -319,9 +321,21 @@ class Field:
         offered = self.offered(ctx)
         return offered if self.people is None or len(offered) <= PEOPLE_LISTED else ()
 
-    def bound(self, ctx: Context) -> Field:
-        """This field as a form shows it to ``ctx``'s person (its choices listed)."""
-        return self if self.people is None else replace(self, choices=self.offered(ctx))
+    def bound(self, ctx: Context, most: int | None = None) -> Field:
+        """This field as a form shows it to ``ctx``'s person: its people listed, or, where
+        they are more than the control can list (``most``), asked for by name."""
+        if self.people is None:
+            return self
+        offered = self.offered(ctx)
+        if most is not None and len(offered) > most:
+            return replace(self, choices=(), by_name=True)
+        return replace(self, choices=offered)
+
+    @property
+    def picked(self) -> bool:
+        """Shown as choices to pick from, not a box to type in."""
+        return (self.kind in (Kind.CHOICE, Kind.YES_NO, Kind.MULTI_CHOICE, Kind.PERSON)
+                and not self.by_name)
 
     def initial(self, ctx: Context) -> str | None:
         """What a new form shows in this field's control before anything is entered."""
@@ -433,7 +447,7 @@ def _person(field: Field, text: str, ctx: Context) -> dict[str, Any]:
     chosen = _named(field, text, ctx, allowed)
     if chosen.id not in {p.id for p in allowed}:
         raise Invalid(refusal("person_not_allowed", name=chosen.name,
-                              why=field.people_why, allowed=[p.name for p in allowed]))
+                              why=field.people_why, allowed=_names(allowed)))
     return {"id": chosen.id, "name": chosen.name}
 
 
@@ -456,12 +470,18 @@ def _named(field: Field, text: str, ctx: Context, allowed: Sequence[Person]) -> 
     except Invalid as error:
         if error.message:
             raise  # several of them answer to it
-    names = [p.name for p in allowed]
+    names = _names(allowed)
     # Someone picked in Slack whom no record here is linked to, or a name no one has.
     nobody = (refusal("person_no_account", allowed=names)
               if ctx.adapter == "slack" and _SLACK_USER.fullmatch(text)
               else refusal("person_unknown", typed=text, allowed=names))
     return colleague(ctx.session.exec(here.order_by(col(Person.id))), text, nobody)
+
+
+def _names(allowed: Sequence[Person]) -> list[str] | None:
+    """The allowed people's names for a refusal to list, or None when they are too many to
+    read (a school's whole staff): the refusal then says how to name one instead."""
+    return [p.name for p in allowed] if len(allowed) <= PEOPLE_LISTED else None
 
 
 def colleague(candidates: Iterable[Person], name: str, nobody: str) -> Person:
@@ -644,9 +664,10 @@ class Form:
         """What a new form shows before anything is entered: each field's default."""
         return {f.name: shown for f in self.fields if (shown := f.initial(ctx))}
 
-    def bound(self, ctx: Context) -> Form:
-        """The form as ``ctx``'s person sees it: person fields list whom they allow."""
-        return Form(tuple(f.bound(ctx) for f in self.fields))
+    def bound(self, ctx: Context, most: int | None = None) -> Form:
+        """The form as ``ctx``'s person sees it: person fields list whom they allow, up to
+        ``most`` people (a platform's limit on a list's length or a card's size)."""
+        return Form(tuple(f.bound(ctx, most) for f in self.fields))
 
     def values(self, answers: Answers) -> dict[str, Any]:
         """The answers that count: those of fields that still apply, skipped ones as None."""

@@ -40,7 +40,7 @@ def act(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answer:
         case = core.load(ctx, workflow, reference)
         return Answer(cards.decision_form(
             core.view(ctx, workflow, case), declared.label, declared.name,
-            str(data["value"]), declared.form.bound(ctx), declared.confirm,
+            str(data["value"]), cards.bound(declared.form, ctx), declared.confirm,
             declared.form.initial(ctx), school_id=ctx.school.id))
     return _after(ctx, core.decide(ctx, workflow, declared, reference, version, {}))
 
@@ -56,7 +56,8 @@ def decide(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answe
         case = core.load(ctx, workflow, reference)
         return Answer(cards.decision_form(
             core.card(ctx, workflow, case), declared.label, declared.name,
-            str(data["value"]), declared.form.bound(ctx), declared.confirm, raw, decision.errors,
+            str(data["value"]), cards.bound(declared.form, ctx), declared.confirm, raw,
+            decision.errors,
             note=decision.message, school_id=ctx.school.id))
     return _after(ctx, decision)
 

@@ -57,7 +57,7 @@ def form_or_list(ctx: Context, name: str | None) -> dict[str, Any]:
     refusal = core.may_start(ctx, workflow)
     if refusal:
         return notice_card(refusal)
-    return cards.intake_form(name, workflow.title, workflow.intake.bound(ctx),
+    return cards.intake_form(name, workflow.title, cards.bound(workflow.intake, ctx),
                              workflow.intake.initial(ctx), about=membership.working_with(ctx),
                              school_id=chosen(ctx))
 
@@ -79,7 +79,7 @@ def intake(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answe
     prepared = conversation.prepare(ctx, chat_key(context, "teams-form"), workflow, raw)
     if prepared.errors:
         return Answer(cards.intake_form(workflow.name, workflow.title,
-                                        workflow.intake.bound(ctx), raw, prepared.errors,
+                                        cards.bound(workflow.intake, ctx), raw, prepared.errors,
                                         school_id=chosen(ctx)))
     return Answer(cards.summary_card(prepared.summary, workflow.name,
                                      prepared.conversation_id, school_id=chosen(ctx)))
@@ -87,7 +87,8 @@ def intake(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answe
 
 def edit(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answer:
     workflow = WORKFLOWS[data["workflow"]]
-    return Answer(cards.intake_form(workflow.name, workflow.title, workflow.intake.bound(ctx),
+    return Answer(cards.intake_form(workflow.name, workflow.title,
+                                    cards.bound(workflow.intake, ctx),
                                     conversation.held(ctx, int(data["conversation"])),
                                     school_id=chosen(ctx)))
 
@@ -98,7 +99,7 @@ def confirm(context: TurnContext, ctx: Context, data: Mapping[str, Any]) -> Answ
     if result.reopened is not None:
         # Refused as a whole: back to the form with everything typed still there.
         return Answer(cards.intake_form(
-            workflow.name, workflow.title, workflow.intake.bound(ctx), result.reopened,
+            workflow.name, workflow.title, cards.bound(workflow.intake, ctx), result.reopened,
             note=result.message, school_id=chosen(ctx)))
     card = cards.message_card(result.replies, school_id=ctx.school.id,
                               refresh_for=refresh_for(ctx, result.replies))
