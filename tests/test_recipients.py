@@ -9,8 +9,9 @@ from tests.conftest import PARENT_SAR, School_
 from workflows.audit.models import AuditEvent
 from workflows.core import recipients
 from workflows.core.ui import Button, Card, Text
-from workflows.database import session_scope
-from workflows.notifications import outbox
+from workflows.database import saved_id, session_scope
+from workflows.notifications import addresses, outbox
+from workflows.notifications.addresses import ChatAddress
 from workflows.notifications.models import Notification
 from workflows.people.models import Person
 from workflows.registry import WORKFLOWS
@@ -94,3 +95,29 @@ def test_one_claim_for_every_adapter_reads_each_notification_as_its_recipient(
             assert [type(r) for r in one.replies()] == [Text, Card]  # a decider sees the case
         assert outbox.claim(session, [dee, vic], "second", adapter="teams", served=(),
                             now=school.now) == []  # leased to the first sender
+
+
+def test_a_claim_through_chat_addresses_takes_only_those_the_platform_can_reach_now(
+        school: School_) -> None:
+    """``outbox.claim_reachable``: joined on the platform's reachable addresses at the served
+    schools, in the database; a second sender gets nothing."""
+    _logged(school)
+    dee, vic = school.people["dee"], school.people["vic"]
+    with session_scope(school.engine) as session:
+        addresses.remember(session, school.school_id, dee, "teams", {"to": "dee"})
+        addresses.remember(session, school.school_id, vic, "teams", {"to": "vic"})
+        addresses.remember(session, school.school_id, school.people["hal"], "google_chat",
+                           {"space": "spaces/hal"})
+        vics = session.exec(select(ChatAddress).where(ChatAddress.person_id == vic)).one()
+        assert addresses.mark_unreachable(session, saved_id(vics), school.now)
+        session.commit()
+        served = (school.school_id,)
+        assert outbox.claim_reachable(session, "elsewhere", adapter="teams",
+                                      served=(school.school_id + 1,), now=school.now) == []
+        claimed = outbox.claim_reachable(session, "first", adapter="teams", served=served,
+                                         now=school.now)
+        assert [c.person.name for c in claimed] == ["Dee Dpo"]  # Vic can't be reached
+        assert claimed[0].ctx.adapter == "teams"
+        assert addresses.of_people(session, [dee, vic], "teams").keys() == {dee, vic}
+        assert outbox.claim_reachable(session, "second", adapter="teams", served=served,
+                                      now=school.now) == []  # leased to the first sender

@@ -54,15 +54,16 @@ def _claim(bot: GoogleChatBot, token: str) -> list[Delivery]:
     """What to send, to whom, for everyone at every school the app serves."""
     now = datetime.now(UTC)
     with session_scope(bot.engine) as session:
-        reach = addresses.reachable(session, bot.served, ADAPTER)
+        claimed_now = outbox.claim_reachable(session, token, adapter=ADAPTER,
+                                             served=bot.served, now=now)
+        reach = addresses.of_people(session, (saved_id(c.person) for c in claimed_now), ADAPTER)
         out: list[Delivery] = []
-        for claimed in outbox.claim(session, reach, token, adapter=ADAPTER, served=bot.served,
-                                    now=now):
+        for claimed in claimed_now:
             person_id = saved_id(claimed.person)
-            address = reach[person_id]
-            space = address.reference.get("space")
-            if not isinstance(space, str) or not space.startswith("spaces/"):
-                continue  # never ours: its lease runs out
+            address = reach.get(person_id)
+            space = address.reference.get("space") if address is not None else None
+            if address is None or not isinstance(space, str) or not space.startswith("spaces/"):
+                continue  # gone since the claim, or never ours: its lease runs out
             out.append(Delivery(saved_id(claimed.note), person_id, saved_id(address), space,
                                 cards.message_card(claimed.replies(),
                                                    summary=claimed.headline())))

@@ -36,7 +36,7 @@ from bot.teams.app import TeamsBot
 from bot.teams.turns import accounts, card_activity, wire_bytes
 from workflows.core import faults, recipients
 from workflows.core.wording import render
-from workflows.database import session_scope
+from workflows.database import saved_id, session_scope
 from workflows.notifications import addresses, outbox
 from workflows.notifications import service as notifications
 from workflows.notifications.models import Notification
@@ -69,16 +69,19 @@ def _claim(bot: TeamsBot, token: str) -> list[Delivery]:
     everyone at every school the bot serves."""
     now = datetime.now(UTC)
     with session_scope(bot.engine) as session:
-        reach = addresses.reachable(session, bot.served, VIA)
+        claimed_now = outbox.claim_reachable(session, token, adapter=VIA, served=bot.served,
+                                             now=now)
+        reach = addresses.of_people(session, (saved_id(c.person) for c in claimed_now), VIA)
         buttons: dict[int, list[str]] = {}  # by school: a case's buttons are its school's
         out: list[Delivery] = []
-        for claimed in outbox.claim(session, reach, token, adapter=VIA, served=bot.served,
-                                    now=now):
+        for claimed in claimed_now:
             person = claimed.person
             if person.school_id not in buttons:
                 buttons[person.school_id] = accounts(
                     recipients.deciders(session, person.school_id))
-            address = reach[person.id]
+            address = reach.get(saved_id(person))
+            if address is None:
+                continue  # gone since the claim: its lease runs out
             line = claimed.headline()
             out.append(Delivery(claimed.note.id, person.id, address.id, address.reference,
                                 cards.message_card(claimed.replies(), school_id=person.school_id,

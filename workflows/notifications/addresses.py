@@ -60,21 +60,15 @@ def remember(session: Session, school_id: int, person_id: int, platform: str,
         session.add(found)
 
 
-def reachable(session: Session, school_ids: Iterable[int], platform: str
+def of_people(session: Session, person_ids: Iterable[int], platform: str
               ) -> dict[int, ChatAddress]:
-    """Person id to address, for everyone at these schools the platform can reach now.
-
-    One query for every school a bot serves: a hosted bot serves thousands, and a query a
-    school on each delivery pass was most of the pass.
-    """
-    return {
-        a.person_id: a
-        for a in session.exec(
-            select(ChatAddress).where(col(ChatAddress.school_id).in_(list(school_ids)),
-                                      ChatAddress.platform == platform,
-                                      col(ChatAddress.unreachable_at).is_(None))
-        )
-    }
+    """Person id to address on ``platform``, for these people only (those just claimed for)."""
+    wanted = list(person_ids)
+    if not wanted:
+        return {}
+    return {a.person_id: a for a in session.exec(
+        select(ChatAddress).where(col(ChatAddress.person_id).in_(wanted),
+                                  ChatAddress.platform == platform))}
 
 
 def mark_unreachable(session: Session, address_id: int, at: datetime) -> bool:

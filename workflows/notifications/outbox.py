@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import and_
+from sqlmodel import Session, col
 
 from workflows.core import headline, recipients
 from workflows.core.context import Context
@@ -22,6 +23,7 @@ from workflows.core.declaration import Workflow
 from workflows.core.engine import NotFound, load
 from workflows.core.ui import Reply
 from workflows.notifications import service as notifications
+from workflows.notifications.addresses import ChatAddress
 from workflows.notifications.models import Notification
 from workflows.people.models import Person
 from workflows.registry import by_prefix
@@ -58,10 +60,30 @@ def claim(session: Session, people: Iterable[int], token: str, *, adapter: str,
           served: tuple[int, ...], now: datetime) -> list[Outgoing]:
     """Lease to ``token`` what is waiting for ``people`` (most urgent, then oldest first) and
     read each as its recipient; commits the lease."""
+    return _outgoing(session, notifications.claim_for(session, list(people), token, now),
+                     adapter, served, now)
+
+
+def claim_reachable(session: Session, token: str, *, adapter: str, served: tuple[int, ...],
+                    now: datetime) -> list[Outgoing]:
+    """``claim`` for everyone at the served schools whom ``adapter`` holds a reachable chat
+    address for, joined in the database: a hosted bot reaches tens of thousands of people,
+    and loading each one's address to pass their ids back cost most of a delivery pass."""
+    reachable = and_(col(ChatAddress.platform) == adapter,
+                     col(ChatAddress.unreachable_at).is_(None),
+                     col(ChatAddress.school_id).in_(served))
+    return _outgoing(session, notifications.claim_where(
+        session, reachable, token, now,
+        joined=(ChatAddress, col(ChatAddress.person_id) == col(Notification.person_id))),
+        adapter, served, now)
+
+
+def _outgoing(session: Session, notes: list[Notification], adapter: str,
+              served: tuple[int, ...], now: datetime) -> list[Outgoing]:
     return [
         Outgoing(note, Context.of(session, session.get_one(Person, note.person_id), adapter,
                                   now=now, served=served), _workflow(note))
-        for note in notifications.claim_for(session, list(people), token, now)
+        for note in notes
     ]
 
 
