@@ -69,6 +69,15 @@ async def log_sar(chat: Chat, who: str = "sam") -> str:
     return found.group(1)
 
 
+async def sar_alert_to_dee(chat: Chat, google: Google) -> dict[str, Any]:
+    """A SAR logged by Sam, and the alert about it delivered to the DPO's DM."""
+    await chat.say("dee", "hi")
+    reference = await log_sar(chat)
+    await deliver_once(chat.bot)
+    (alert,) = [m for m in google.sent("spaces/dm-dee") if reference in words(m)]
+    return alert
+
+
 def test_only_tokens_google_chat_signed_for_this_app_are_let_in(chat: Chat, google: Google
                                                                 ) -> None:
     # Signed as Chat would, with Chat's key id, but by a key that is not Google's.
@@ -275,10 +284,7 @@ def test_a_decision_in_a_dialog_updates_the_message_it_came_from(chat: Chat, goo
                                                                 ) -> None:
     async def go() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         async with chat:
-            await chat.say("dee", "hi")
-            reference = await log_sar(chat)
-            await deliver_once(chat.bot)
-            (alert,) = [m for m in google.sent("spaces/dm-dee") if reference in words(m)]
+            alert = await sar_alert_to_dee(chat, google)
             opener = buttons_of(alert)["Assign to someone"]
             assert opener["onClick"]["action"]["interaction"] == "OPEN_DIALOG"
             refused = await chat.click("sam", opener, message="spaces/dm-sam/messages/x")
@@ -473,10 +479,7 @@ def test_a_school_with_more_people_than_a_dropdown_holds_is_asked_for_a_name(
 
     async def go() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         async with chat:
-            await chat.say("dee", "hi")
-            reference = await log_sar(chat)
-            await deliver_once(chat.bot)
-            (alert,) = [m for m in google.sent("spaces/dm-dee") if reference in words(m)]
+            alert = await sar_alert_to_dee(chat, google)
             form = await chat.click("dee", buttons_of(alert)["Assign to someone"],
                                     message="spaces/dm-dee/messages/alert")
             (field,) = WORKFLOWS["sar"].action("assign").form.fields
