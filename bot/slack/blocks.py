@@ -76,10 +76,10 @@ def told(text: str, tone: Tone = "info") -> dict[str, Any]:
     """A sentence, after its tone's emoji, shown exactly as it is: it may quote a note, a
     name or a reason someone typed."""
     emoji = TONE_EMOJI[tone]
-    said = text_run(clip(text, SECTION_LIMIT))
+    said = clip(text, SECTION_LIMIT)
     if emoji:
-        return _rich([{"type": "emoji", "name": emoji}, text_run(" " + said["text"])])
-    return _rich([said])
+        return _rich([{"type": "emoji", "name": emoji}, text_run(" " + said)])
+    return _rich([text_run(said)])
 
 
 def text_run(text: str, **style: bool) -> dict[str, Any]:

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from workflows.core import headline, recipients
 from workflows.core.context import Context
@@ -69,13 +68,11 @@ def claim_reachable(session: Session, token: str, *, adapter: str, served: tuple
     """``claim`` for everyone at the served schools whom ``adapter`` holds a reachable chat
     address for, joined in the database: a hosted bot reaches tens of thousands of people,
     and loading each one's address to pass their ids back cost most of a delivery pass."""
-    reachable = and_(col(ChatAddress.platform) == adapter,
-                     col(ChatAddress.unreachable_at).is_(None),
-                     col(ChatAddress.school_id).in_(served))
+    reachable = select(ChatAddress.person_id).where(
+        col(ChatAddress.platform) == adapter, col(ChatAddress.unreachable_at).is_(None),
+        col(ChatAddress.school_id).in_(served))
     return _outgoing(session, notifications.claim_where(
-        session, reachable, token, now,
-        joined=(ChatAddress, col(ChatAddress.person_id) == col(Notification.person_id))),
-        adapter, served, now)
+        session, col(Notification.person_id).in_(reachable), token, now), adapter, served, now)
 
 
 def _outgoing(session: Session, notes: list[Notification], adapter: str,

@@ -144,21 +144,18 @@ def claim_where(
     token: str,
     now: datetime,
     *,
-    joined: Any = None,
     lease: timedelta = timedelta(minutes=2),
     limit: int = 50,
 ) -> list[Notification]:
-    """Undelivered notifications matching ``whose`` (a condition, on ``joined`` too when a
-    table is joined on the recipient), most urgent then oldest first, leased to ``token``;
-    commits the lease. Only rows no one else holds are leased, so two senders never get the
-    same notification."""
+    """Undelivered notifications whose recipient matches ``whose`` (a condition on
+    ``Notification.person_id``), most urgent then oldest first, leased to ``token``; commits
+    the lease. Only rows no one else holds are leased, so two senders never get the same
+    notification."""
     free = or_(col(Notification.claimed_until).is_(None), col(Notification.claimed_until) < now)
-    waiting = select(Notification.id)
-    if joined is not None:
-        waiting = waiting.join(joined[0], joined[1])
     candidates = list(
         session.exec(
-            waiting.where(whose, col(Notification.delivered_at).is_(None), free)
+            select(Notification.id)
+            .where(whose, col(Notification.delivered_at).is_(None), free)
             .order_by(*_URGENT_FIRST)
             .limit(limit)
         )
