@@ -84,8 +84,9 @@ def test_one_claim_for_every_adapter_reads_each_notification_as_its_recipient(
     """``outbox.claim``: Slack and Teams lease the same way; a second sender gets nothing."""
     reference = _logged(school)
     dee, vic = school.people["dee"], school.people["vic"]
+    both = select(Person.id).where(col(Person.id).in_([dee, vic]))
     with session_scope(school.engine) as session:
-        claimed = outbox.claim(session, [dee, vic], "first", adapter="slack", served=(1,),
+        claimed = outbox.claim(session, both, "first", adapter="slack", served=(1,),
                                now=school.now)
         assert sorted(c.person.name for c in claimed) == ["Dee Dpo", "Vic Deputy"]
         for one in claimed:
@@ -93,14 +94,14 @@ def test_one_claim_for_every_adapter_reads_each_notification_as_its_recipient(
             assert (one.ctx.adapter, one.ctx.served) == ("slack", ())  # one school: no label
             assert one.workflow is WORKFLOWS["sar"] and one.note.subject_ref == reference
             assert [type(r) for r in one.replies()] == [Text, Card]  # a decider sees the case
-        assert outbox.claim(session, [dee, vic], "second", adapter="teams", served=(),
+        assert outbox.claim(session, both, "second", adapter="teams", served=(),
                             now=school.now) == []  # leased to the first sender
 
 
 def test_a_claim_through_chat_addresses_takes_only_those_the_platform_can_reach_now(
         school: School_) -> None:
-    """``outbox.claim_reachable``: joined on the platform's reachable addresses at the served
-    schools, in the database; a second sender gets nothing."""
+    """``outbox.claim`` through ``addresses.reachable``: joined on the platform's reachable
+    addresses at the served schools, in the database; a second sender gets nothing."""
     _logged(school)
     dee, vic = school.people["dee"], school.people["vic"]
     with session_scope(school.engine) as session:
@@ -112,12 +113,14 @@ def test_a_claim_through_chat_addresses_takes_only_those_the_platform_can_reach_
         assert addresses.mark_unreachable(session, saved_id(vics), school.now)
         session.commit()
         served = (school.school_id,)
-        assert outbox.claim_reachable(session, "elsewhere", adapter="teams",
-                                      served=(school.school_id + 1,), now=school.now) == []
-        claimed = outbox.claim_reachable(session, "first", adapter="teams", served=served,
-                                         now=school.now)
+        elsewhere = (school.school_id + 1,)
+        assert outbox.claim(session, addresses.reachable("teams", elsewhere), "elsewhere",
+                            adapter="teams", served=elsewhere, now=school.now) == []
+        claimed = outbox.claim(session, addresses.reachable("teams", served), "first",
+                               adapter="teams", served=served, now=school.now)
         assert [c.person.name for c in claimed] == ["Dee Dpo"]  # Vic can't be reached
         assert claimed[0].ctx.adapter == "teams"
         assert addresses.of_people(session, [dee, vic], "teams").keys() == {dee, vic}
-        assert outbox.claim_reachable(session, "second", adapter="teams", served=served,
-                                      now=school.now) == []  # leased to the first sender
+        assert outbox.claim(session, addresses.reachable("teams", served), "second",
+                            adapter="teams", served=served,
+                            now=school.now) == []  # leased to the first sender

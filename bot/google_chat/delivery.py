@@ -13,7 +13,6 @@ unsent, until that person writes to the app again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,10 +21,12 @@ from typing import Any
 from requests import RequestException
 from sqlmodel import col, func, select
 
+from bot import sending
 from bot.google_chat import cards
 from bot.google_chat.api import ChatApiError
 from bot.google_chat.app import ADAPTER, GoogleChatBot
-from workflows.core import faults, recipients
+from bot.sending import Verdict
+from workflows.core import recipients
 from workflows.core.wording import render
 from workflows.database import saved_id, session_scope
 from workflows.notifications import addresses, outbox
@@ -54,8 +55,9 @@ def _claim(bot: GoogleChatBot, token: str) -> list[Delivery]:
     """What to send, to whom, for everyone at every school the app serves."""
     now = datetime.now(UTC)
     with session_scope(bot.engine) as session:
-        claimed_now = outbox.claim_reachable(session, token, adapter=ADAPTER,
-                                             served=bot.served, now=now)
+        claimed_now = outbox.claim(session, addresses.reachable(ADAPTER, bot.served), token,
+                                   adapter=ADAPTER, served=bot.served, now=now,
+                                   limit=sending.PASS)
         reach = addresses.of_people(session, (saved_id(c.person) for c in claimed_now), ADAPTER)
         out: list[Delivery] = []
         for claimed in claimed_now:
@@ -131,49 +133,40 @@ def _unreachable(bot: GoogleChatBot, delivery: Delivery, notification_ids: list[
 
 async def deliver_once(bot: GoogleChatBot, *, retries: int = RETRIES,
                        backoff: float = BACKOFF) -> int:
-    """Send what is waiting; returns how many went."""
+    """Send what is waiting, several people's DMs at once; returns how many went."""
     token = worker_name()
-    sent = 0
-    claimed = await asyncio.to_thread(_claim, bot, token)
-    gone: set[int] = set()
-    for index, delivery in enumerate(claimed):
-        if delivery.person_id in gone:
-            continue
+
+    async def post(delivery: Delivery) -> Verdict:
         try:
             await send_retrying(bot, delivery, retries, backoff)
         except ChatApiError as error:
-            if error.status in GONE:
-                gone.add(delivery.person_id)
-                theirs = [d.notification_id for d in claimed[index:]
-                          if d.person_id == delivery.person_id]
-                await asyncio.to_thread(_unreachable, bot, delivery, theirs, token)
-            elif error.status == 429 or error.status >= 500:  # Chat's side: next pass
+            if error.status in GONE:  # the rest of their DM is given back after the pass
+                await asyncio.to_thread(_unreachable, bot, delivery,
+                                        [delivery.notification_id], token)
+                return Verdict.CHAT_ENDED
+            if error.status == 429 or error.status >= 500:  # Chat's side: next pass
                 log.warning("Google Chat refused a message (%s); will retry", error.status)
                 await asyncio.to_thread(_release, bot, [delivery.notification_id], token)
             else:  # anything else waits for its lease to run out
                 log.warning("Google Chat refused a message (%s); will retry later",
                             error.status)
-            continue
+            return Verdict.NOT_SENT
         except (RequestException, OSError) as error:
             log.warning("Google Chat unreachable (%s); will retry", error.__class__.__name__)
-            await asyncio.to_thread(
-                _release, bot, [d.notification_id for d in claimed[index:]], token)
-            break
+            await asyncio.to_thread(_release, bot, [delivery.notification_id], token)
+            return Verdict.STOPPED
         await asyncio.to_thread(_delivered, bot, delivery, token)
-        sent += 1
-    return sent
+        return Verdict.SENT
+
+    claimed = await asyncio.to_thread(_claim, bot, token)
+    done = await sending.by_chat(claimed, lambda d: d.space, post)
+    if done.untried:
+        await asyncio.to_thread(_release, bot, [d.notification_id for d in done.untried], token)
+    done.raise_error()
+    return done.sent
 
 
 async def deliver_forever(bot: GoogleChatBot, stop: asyncio.Event | None = None,
                           interval: float = 3.0) -> None:
-    """Pass after pass until ``stop``; a pass is never cut short."""
-    stop = stop or asyncio.Event()
-    while not stop.is_set():
-        try:
-            await deliver_once(bot)
-        except Exception as error:  # the database or Chat briefly unreachable: try again
-            log.warning("Google Chat notification delivery failed (%s); retrying",
-                        faults.brief(error))
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(interval):
-                await stop.wait()
+    """Delivery passes until ``stop`` (``sending.forever``)."""
+    await sending.forever(lambda: deliver_once(bot), "Google Chat", stop, interval)

@@ -9,17 +9,18 @@ that was not.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from sqlmodel import col, select, update
 
+from bot import sending
+from bot.sending import Verdict
 from bot.slack.blocks import escape, message_blocks
-from workflows.core import faults, recipients
+from workflows.core import recipients
 from workflows.core.engine import channel_alert, load
 from workflows.core.inbound import first_time, forget
 from workflows.core.ui import Reply, Text
@@ -55,15 +56,13 @@ def _claim(bot, token: str) -> list[Delivery]:
     (``recipients``), where it goes is Slack's (a DM, the team's or the alert channel)."""
     now = datetime.now(UTC)
     team_channel = bot.team_channel
+    reachable = select(Person.id).where(col(Person.school_id).in_(bot.served),
+                                        col(Person.slack_user_id).is_not(None))
     with session_scope(bot.engine) as session:
-        people = session.exec(
-            select(Person.id).where(col(Person.school_id).in_(bot.served),
-                                    col(Person.slack_user_id).is_not(None))
-        ).all()
         out: list[Delivery] = []
         teams: dict[str, Delivery] = {}
-        for claimed in outbox.claim(session, people, token, adapter=VIA, served=bot.served,
-                                    now=now):
+        for claimed in outbox.claim(session, reachable, token, adapter=VIA, served=bot.served,
+                                    now=now, limit=sending.PASS):
             note, person, ctx, workflow = (claimed.note, claimed.person, claimed.ctx,
                                            claimed.workflow)
             # A new case for the DPO team goes once to their private channel, if they use
@@ -89,14 +88,15 @@ def _claim(bot, token: str) -> list[Delivery]:
         return out
 
 
-def _release(bot, notification_ids: list[int], token: str) -> None:
+def _give_back(bot, deliveries: list[Delivery], token: str) -> None:
+    """Messages that did not go: their leases back for the next pass, and a channel alert
+    posted again with the next new copy of its case's news."""
     with session_scope(bot.engine) as session:
-        notifications.release(session, notification_ids, token)
-
-
-def _forget_alert(bot, alert_key: str) -> None:
-    with session_scope(bot.engine) as session:
-        forget(session, ALERTS, alert_key)
+        notifications.release(session, [n for d in deliveries for n in d.notification_ids],
+                              token)
+        for delivery in deliveries:
+            if delivery.alert_key:
+                forget(session, ALERTS, delivery.alert_key)
 
 
 def _delivered(bot, delivery: Delivery, token: str) -> None:
@@ -115,17 +115,15 @@ def _delivered(bot, delivery: Delivery, token: str) -> None:
 
 def _unlinked(bot) -> list[tuple[int, str]]:
     """People configured by email who have messages waiting but no Slack id yet."""
+    waiting = select(Notification.id).where(Notification.person_id == Person.id,
+                                            col(Notification.delivered_at).is_(None))
     with session_scope(bot.engine) as session:
-        rows = session.exec(
+        return [(pid, email) for pid, email in session.exec(
             select(Person.id, Person.email)
             .where(col(Person.school_id).in_(bot.served), col(Person.slack_user_id).is_(None),
-                   col(Person.email).is_not(None), col(Person.active).is_(True))
-        ).all()
-        waiting = {n.person_id for n in session.exec(
-            select(Notification).where(col(Notification.delivered_at).is_(None),
-                                       col(Notification.person_id).in_([r[0] for r in rows]))
-        )}
-        return [(pid, email) for pid, email in rows if pid in waiting]
+                   col(Person.email).is_not(None), col(Person.active).is_(True),
+                   waiting.exists())
+        ) if pid is not None and email is not None]
 
 
 def _link(bot, person_id: int, slack_user_id: str) -> None:
@@ -152,12 +150,11 @@ async def link_by_email(bot) -> None:
 
 
 async def deliver_once(bot) -> int:
-    """Send what is waiting; returns how many went."""
+    """Send what is waiting, several DMs and channels at once; returns how many went."""
     await link_by_email(bot)
     token = worker_name()
-    sent = 0
-    claimed = await asyncio.to_thread(_claim, bot, token)
-    for index, delivery in enumerate(claimed):
+
+    async def post(delivery: Delivery) -> Verdict:
         try:
             await bot.client.chat_postMessage(
                 channel=delivery.channel, text=escape(delivery.headline),
@@ -166,32 +163,27 @@ async def deliver_once(bot) -> int:
             code = error.response.get("error")
             log.warning("could not post to %s: %s; will retry", delivery.channel, code)
             if code in TRANSIENT:  # Slack's own trouble: the next pass tries again
-                await asyncio.to_thread(_release, bot, delivery.notification_ids, token)
-            if delivery.alert_key:  # the channel alert is tried again on the next new copy
-                await asyncio.to_thread(_forget_alert, bot, delivery.alert_key)
-            continue  # anything else waits for the lease to run out (a couple of minutes)
+                await asyncio.to_thread(_give_back, bot, [delivery], token)
+            elif delivery.alert_key:  # the rest wait for their leases to run out
+                await asyncio.to_thread(_give_back, bot,
+                                        [replace(delivery, notification_ids=[])], token)
+            return Verdict.NOT_SENT
         except (aiohttp.ClientError, TimeoutError) as error:
             log.warning("Slack unreachable (%s); will retry", error.__class__.__name__)
-            await asyncio.to_thread(
-                _release, bot, [n for d in claimed[index:] for n in d.notification_ids], token)
-            break
+            await asyncio.to_thread(_give_back, bot, [delivery], token)
+            return Verdict.STOPPED
         await asyncio.to_thread(_delivered, bot, delivery, token)
-        sent += 1
-    return sent
+        return Verdict.SENT
+
+    claimed = await asyncio.to_thread(_claim, bot, token)
+    done = await sending.by_chat(claimed, lambda d: d.channel, post)
+    if done.untried:
+        await asyncio.to_thread(_give_back, bot, done.untried, token)
+    done.raise_error()
+    return done.sent
 
 
 async def deliver_forever(bot, stop: asyncio.Event | None = None, interval: float = 3.0
                           ) -> None:
-    """Pass after pass until ``stop``, the next at once after a pass that sent something,
-    else after ``interval``; a pass is never cut short (what Slack took is marked)."""
-    stop = stop or asyncio.Event()
-    while not stop.is_set():
-        try:
-            if await deliver_once(bot):
-                continue  # a backlog (the Monday digests): its next batch now, not after `interval`
-        except Exception as error:  # the database or Slack briefly unreachable: try again
-            log.warning("notification delivery failed (%s); retrying", faults.brief(error))
-        # Not wait_for: that would run the wait as a task of its own, every pass.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(interval):
-                await stop.wait()
+    """Delivery passes until ``stop`` (``sending.forever``)."""
+    await sending.forever(lambda: deliver_once(bot), "Slack", stop, interval)

@@ -18,7 +18,6 @@ too is given up (``notifications.given_up``), never retried.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -31,10 +30,12 @@ from microsoft_agents.hosting.core import ChannelAdapter, TurnContext
 from microsoft_agents.hosting.core.app.proactive import Conversation as SdkConversation
 from sqlmodel import col, func, select
 
+from bot import sending
+from bot.sending import Verdict
 from bot.teams import cards
 from bot.teams.app import TeamsBot
 from bot.teams.turns import accounts, card_activity, wire_bytes
-from workflows.core import faults, recipients
+from workflows.core import recipients
 from workflows.core.wording import render
 from workflows.database import saved_id, session_scope
 from workflows.notifications import addresses, outbox
@@ -69,8 +70,9 @@ def _claim(bot: TeamsBot, token: str) -> list[Delivery]:
     everyone at every school the bot serves."""
     now = datetime.now(UTC)
     with session_scope(bot.engine) as session:
-        claimed_now = outbox.claim_reachable(session, token, adapter=VIA, served=bot.served,
-                                             now=now)
+        claimed_now = outbox.claim(session, addresses.reachable(VIA, bot.served), token,
+                                   adapter=VIA, served=bot.served, now=now,
+                                   limit=sending.PASS)
         reach = addresses.of_people(session, (saved_id(c.person) for c in claimed_now), VIA)
         buttons: dict[int, list[str]] = {}  # by school: a case's buttons are its school's
         out: list[Delivery] = []
@@ -207,58 +209,46 @@ def _unreachable(bot: TeamsBot, delivery: Delivery, notification_ids: list[int],
 
 async def deliver_once(bot: TeamsBot, adapter: ChannelAdapter, *, retries: int = RETRIES,
                        backoff: float = BACKOFF) -> int:
-    """Send what is waiting; returns how many went."""
+    """Send what is waiting, several people's chats at once; returns how many went."""
     token = worker_name()
-    sent = 0
-    claimed = await asyncio.to_thread(_claim, bot, token)
-    gone: set[int] = set()
-    for index, delivery in enumerate(claimed):
-        if delivery.person_id in gone:
-            continue
+
+    async def post(delivery: Delivery) -> Verdict:
         try:
             await send_whole_or_short(adapter, delivery, retries, backoff)
         except TooLarge:  # even the short form: retrying cannot help
             log.warning("even the short form of a message is over Teams' limit; given up")
             await asyncio.to_thread(_given_up, bot, delivery, token)
-            continue
+            return Verdict.NOT_SENT
         except aiohttp.ClientResponseError as error:
             if error.status == TOO_LARGE:  # even the short form: retrying cannot help
                 log.warning("Teams refused even the short form of a message (413); given up")
                 await asyncio.to_thread(_given_up, bot, delivery, token)
-            elif error.status in GONE:
-                gone.add(delivery.person_id)
-                theirs = [d.notification_id for d in claimed[index:]
-                          if d.person_id == delivery.person_id]
-                await asyncio.to_thread(_unreachable, bot, delivery, theirs, token)
+            elif error.status in GONE:  # the rest of their chat is given back after the pass
+                await asyncio.to_thread(_unreachable, bot, delivery,
+                                        [delivery.notification_id], token)
+                return Verdict.CHAT_ENDED
             elif error.status == 429 or error.status >= 500:  # Teams' side: next pass
                 log.warning("Teams refused a message (%s); will retry", error.status)
                 await asyncio.to_thread(_release, bot, [delivery.notification_id], token)
             else:  # anything else waits for its lease to run out (a couple of minutes)
                 log.warning("Teams refused a message (%s); will retry later", error.status)
-            continue
+            return Verdict.NOT_SENT
         except (aiohttp.ClientError, TimeoutError) as error:
             log.warning("Teams unreachable (%s); will retry", error.__class__.__name__)
-            await asyncio.to_thread(
-                _release, bot, [d.notification_id for d in claimed[index:]], token)
-            break
+            await asyncio.to_thread(_release, bot, [delivery.notification_id], token)
+            return Verdict.STOPPED
         await asyncio.to_thread(_delivered, bot, delivery, token)
-        sent += 1
-    return sent
+        return Verdict.SENT
+
+    claimed = await asyncio.to_thread(_claim, bot, token)
+    done = await sending.by_chat(claimed, lambda d: d.address_id, post)
+    if done.untried:
+        await asyncio.to_thread(_release, bot, [d.notification_id for d in done.untried], token)
+    done.raise_error()
+    return done.sent
 
 
 async def deliver_forever(bot: TeamsBot, adapter: ChannelAdapter,
                           stop: asyncio.Event | None = None, interval: float = 3.0) -> None:
-    """Pass after pass until ``stop``, the next at once after a pass that sent something,
-    else after ``interval``; a pass is never cut short (what Teams took is marked)."""
-    stop = stop or asyncio.Event()
-    while not stop.is_set():
-        try:
-            if await deliver_once(bot, adapter):
-                continue  # a backlog (the Monday digests): its next batch now, not after `interval`
-        except Exception as error:  # the database or Teams briefly unreachable: try again
-            log.warning("Teams notification delivery failed (%s); retrying",
-                        faults.brief(error))
-        # Not wait_for: that would run the wait as a task of its own, every pass.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(interval):
-                await stop.wait()
+    """Delivery passes until ``stop`` (``sending.forever``)."""
+    await sending.forever(lambda: deliver_once(bot, adapter), "Teams", stop, interval)

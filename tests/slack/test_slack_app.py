@@ -793,6 +793,31 @@ def test_dpo_with_a_reference_shows_the_card_only_to_the_asker(ws: Workspace) ->
     assert [c.method for c in ws.fake.calls() if c.method.startswith("chat.")] == []
 
 
+def test_a_pass_posts_to_several_dms_at_once_and_each_dm_in_order(ws: Workspace) -> None:
+    """A Monday's digests go several chats at a time, never two at once into one chat, and
+    a person's messages arrive in the order they were queued."""
+    ids = {name: f"U0PASS{n:03d}" for n, name in enumerate(("kim", "vic", "hal"))} | {
+        "sam": STAFF}
+    with session_scope(ws.engine) as session:
+        for name, slack_id in ids.items():
+            session.get_one(Person, ws.school.people[name]).slack_user_id = slack_id
+        for n in range(3):
+            notifications.queue(session, school_id=ws.school.school_id,
+                                people=[ws.school.people[name] for name in ids],
+                                kind="bench.note", key=f"pass-order:{n}", text=f"Note {n}",
+                                by=None)
+    ws.fake.slow("chat.postMessage", 1.0)
+    assert ws.live.deliver() == 12
+    posts = ws.fake.calls("chat.postMessage")
+    for slack_id in ids.values():
+        assert [said(c) for c in posts if c.args["channel"] == slack_id] == [
+            "Note 0", "Note 1", "Note 2"]
+    # The fake answers each post a second after it came: one post after another would be
+    # answered a second apart, so answers within a second of the first were sent together.
+    first = min(c.at for c in posts)
+    assert sum(c.at < first + 0.9 for c in posts) >= 3
+
+
 def test_a_ratelimited_dm_is_retried_and_delivered(ws: Workspace) -> None:
     reference = ws.log_sar(STAFF)
     ws.fake.ratelimit("chat.postMessage", times=1, retry_after=0)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Select, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select, update
 
@@ -58,6 +58,14 @@ def remember(session: Session, school_id: int, person_id: int, platform: str,
         found.unreachable_at = None
         found.updated_at = utcnow()
         session.add(found)
+
+
+def reachable(platform: str, served: tuple[int, ...]) -> Select[Any]:
+    """The ids of the people at the served schools whom ``platform`` can reach now: the
+    subquery a delivery pass claims through (``outbox.claim``)."""
+    return select(ChatAddress.person_id).where(
+        col(ChatAddress.platform) == platform, col(ChatAddress.unreachable_at).is_(None),
+        col(ChatAddress.school_id).in_(served))
 
 
 def of_people(session: Session, person_ids: Iterable[int], platform: str

@@ -9,12 +9,12 @@ what each one carries, decided by the core (``recipients.carried``), never by th
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Select
+from sqlmodel import Session, col
 
 from workflows.core import headline, recipients
 from workflows.core.context import Context
@@ -22,7 +22,6 @@ from workflows.core.declaration import Workflow
 from workflows.core.engine import NotFound, load
 from workflows.core.ui import Reply
 from workflows.notifications import service as notifications
-from workflows.notifications.addresses import ChatAddress
 from workflows.notifications.models import Notification
 from workflows.people.models import Person
 from workflows.registry import by_prefix
@@ -55,24 +54,15 @@ class Outgoing:
         return headline.of_replies([])
 
 
-def claim(session: Session, people: Iterable[int], token: str, *, adapter: str,
-          served: tuple[int, ...], now: datetime) -> list[Outgoing]:
-    """Lease to ``token`` what is waiting for ``people`` (most urgent, then oldest first) and
-    read each as its recipient; commits the lease."""
-    return _outgoing(session, notifications.claim_for(session, list(people), token, now),
-                     adapter, served, now)
-
-
-def claim_reachable(session: Session, token: str, *, adapter: str, served: tuple[int, ...],
-                    now: datetime) -> list[Outgoing]:
-    """``claim`` for everyone at the served schools whom ``adapter`` holds a reachable chat
-    address for, joined in the database: a hosted bot reaches tens of thousands of people,
-    and loading each one's address to pass their ids back cost most of a delivery pass."""
-    reachable = select(ChatAddress.person_id).where(
-        col(ChatAddress.platform) == adapter, col(ChatAddress.unreachable_at).is_(None),
-        col(ChatAddress.school_id).in_(served))
+def claim(session: Session, reachable: Select[Any], token: str, *, adapter: str,
+          served: tuple[int, ...], now: datetime, limit: int = 50) -> list[Outgoing]:
+    """Lease to ``token`` what is waiting for the people ``reachable`` selects (their ids:
+    whom ``adapter`` can write to first), most urgent then oldest first, and read each as its
+    recipient; commits the lease. The people are a subquery, joined in the database: a hosted
+    bot reaches tens of thousands, and passing their ids back cost most of a delivery pass."""
     return _outgoing(session, notifications.claim_where(
-        session, col(Notification.person_id).in_(reachable), token, now), adapter, served, now)
+        session, col(Notification.person_id).in_(reachable), token, now, limit=limit),
+        adapter, served, now)
 
 
 def _outgoing(session: Session, notes: list[Notification], adapter: str,

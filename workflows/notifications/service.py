@@ -122,22 +122,6 @@ def mark_delivered(session: Session, notification_id: int, via: str) -> bool:
     return result.rowcount == 1
 
 
-def claim_for(
-    session: Session,
-    person_ids: list[int],
-    token: str,
-    now: datetime,
-    lease: timedelta = timedelta(minutes=2),
-    limit: int = 50,
-) -> list[Notification]:
-    """Undelivered notifications for these people, most urgent then oldest first, leased to
-    ``token``; commits the lease."""
-    if not person_ids:
-        return []
-    return claim_where(session, col(Notification.person_id).in_(person_ids), token, now,
-                       lease=lease, limit=limit)
-
-
 def claim_where(
     session: Session,
     whose: Any,

@@ -1,0 +1,111 @@
+"""A delivery pass's messages sent several chats at a time, each chat's in the order claimed.
+
+Sent one after another, a hosted service's Monday digests went at the pace of one round trip
+each. Each chat still gets its messages in order (most urgent first) with never two in
+flight at once, so a platform's per-conversation limits and a reader's sense of order hold.
+The adapters say how one message went (a ``Verdict``); what to do with the messages not
+tried (give their leases back) is theirs, after the pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Generic, TypeVar
+
+from workflows.core import faults
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+# Chats with a message in flight at once: enough to hide each round trip's wait, few enough
+# that Slack's and Teams' burst limits and this process's share of the cores are not the queue.
+AT_ONCE = 16
+# Messages claimed a pass: a few rounds of AT_ONCE, so a breach alert queued during a pass
+# waits at most a pass, not a backlog.
+PASS = 64
+
+
+class Verdict(Enum):
+    """How one message went, as its adapter judged it (its lease already dealt with)."""
+
+    SENT = "sent"
+    NOT_SENT = "not sent"  # this one waits; the chat's next message goes
+    CHAT_ENDED = "chat ended"  # the chat cannot be reached now: the rest of it is not tried
+    STOPPED = "stopped"  # the platform cannot be reached: nothing more is started
+
+
+@dataclass
+class Pass(Generic[T]):
+    """What a pass did: how many went, and which were never tried (their leases to give
+    back). ``error`` is the first unexpected failure, raised by the caller once it has
+    given back what was not tried; the message it failed on keeps its lease, since it may
+    have gone."""
+
+    sent: int = 0
+    untried: list[T] = field(default_factory=list)
+    error: Exception | None = None
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+async def by_chat(items: Sequence[T], chat: Callable[[T], Hashable],
+                  send: Callable[[T], Awaitable[Verdict]], *, at_once: int = AT_ONCE
+                  ) -> Pass[T]:
+    """Send ``items`` grouped by ``chat``, up to ``at_once`` chats at a time; a message
+    already sending is always let finish, so whatever a platform took gets marked."""
+    chats: dict[Hashable, list[T]] = {}
+    for item in items:
+        chats.setdefault(chat(item), []).append(item)
+    waiting = deque(chats.values())
+    result: Pass[T] = Pass()
+    halted = False  # the platform unreachable, or a failure of ours: nothing more is started
+
+    async def sender() -> None:
+        nonlocal halted
+        while waiting and not halted:
+            queue = waiting.popleft()
+            for index, item in enumerate(queue):
+                if halted:
+                    result.untried.extend(queue[index:])
+                    break
+                try:
+                    verdict = await send(item)
+                except Exception as error:
+                    result.error = result.error or error
+                    verdict = Verdict.STOPPED
+                if verdict is Verdict.SENT:
+                    result.sent += 1
+                elif verdict is not Verdict.NOT_SENT:
+                    halted = halted or verdict is Verdict.STOPPED
+                    result.untried.extend(queue[index + 1:])
+                    break
+
+    await asyncio.gather(*(sender() for _ in range(min(at_once, len(chats)))))
+    result.untried.extend(item for queue in waiting for item in queue)
+    return result
+
+
+async def forever(once: Callable[[], Awaitable[int]], platform: str,
+                  stop: asyncio.Event | None = None, interval: float = 3.0) -> None:
+    """Pass after pass until ``stop``: the next at once after a pass that sent something (a
+    backlog, such as the Monday digests), else after ``interval``; a pass is never cut short
+    (what the platform took is marked)."""
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
+        try:
+            if await once():
+                continue
+        except Exception as error:  # the database or the platform briefly unreachable
+            log.warning("%s notification delivery failed (%s); retrying", platform,
+                        faults.brief(error))
+        # Not wait_for: that would run the wait as a task of its own, every pass.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(interval):
+                await stop.wait()
