@@ -92,6 +92,27 @@ async def by_chat(items: Sequence[T], chat: Callable[[T], Hashable],
     return result
 
 
+class Together(Generic[T]):
+    """``write`` (blocking, so run in a thread) for each item as it comes, those that come
+    while a write is under way together in the next: many quick sends are a few
+    transactions, and each is written as soon as the write before it is done. If a write
+    fails, the items in it keep their leases and go again once those run out, so a message
+    may come twice after a database failure but is never lost."""
+
+    def __init__(self, write: Callable[[list[T]], None]) -> None:
+        self.write = write
+        self.waiting: list[T] = []
+        self.lock = asyncio.Lock()
+
+    async def __call__(self, item: T) -> None:
+        self.waiting.append(item)
+        async with self.lock:
+            if not self.waiting:
+                return  # written with the ones before it
+            items, self.waiting = self.waiting, []
+            await asyncio.to_thread(self.write, items)
+
+
 async def forever(once: Callable[[], Awaitable[int]], platform: str,
                   stop: asyncio.Event | None = None, interval: float = 3.0) -> None:
     """Pass after pass until ``stop``: the next at once after a pass that sent something (a

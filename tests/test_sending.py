@@ -4,10 +4,11 @@ chat in flight; a chat that ends or a platform that stops leaves the rest untrie
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
-from bot.sending import Verdict, by_chat
+from bot.sending import Together, Verdict, by_chat
 
 
 class Platform:
@@ -93,3 +94,19 @@ def test_a_failure_of_ours_stops_the_pass_and_keeps_the_failed_message_leased() 
 def test_nothing_to_send_is_a_pass_that_sent_nothing() -> None:
     done = asyncio.run(by_chat([], chat_of, Platform().send))
     assert (done.sent, done.untried, done.error) == (0, [], None)
+
+
+def test_marks_that_come_while_one_is_written_go_together_and_each_once() -> None:
+    written: list[list[int]] = []
+
+    def write(items: list[int]) -> None:
+        time.sleep(0.05)  # a commit: the others come meanwhile
+        written.append(items)
+
+    async def run() -> None:
+        mark = Together[int](write)
+        await asyncio.gather(*(mark(n) for n in range(10)))
+
+    asyncio.run(run())
+    assert sorted(n for batch in written for n in batch) == list(range(10))
+    assert written[0] == [0] and len(written) == 2  # the first alone, the nine after together

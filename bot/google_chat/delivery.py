@@ -99,9 +99,10 @@ def _release(bot: GoogleChatBot, notification_ids: list[int], token: str) -> Non
         notifications.release(session, notification_ids, token)
 
 
-def _delivered(bot: GoogleChatBot, delivery: Delivery, token: str) -> None:
+def _delivered(bot: GoogleChatBot, deliveries: list[Delivery], token: str) -> None:
     with session_scope(bot.engine) as session:
-        notifications.delivered_by(session, delivery.notification_id, token, ADAPTER)
+        notifications.delivered_by(session, [d.notification_id for d in deliveries], token,
+                                   ADAPTER)
 
 
 def _unreachable(bot: GoogleChatBot, delivery: Delivery, notification_ids: list[int],
@@ -135,6 +136,7 @@ async def deliver_once(bot: GoogleChatBot, *, retries: int = RETRIES,
                        backoff: float = BACKOFF) -> int:
     """Send what is waiting, several people's DMs at once; returns how many went."""
     token = worker_name()
+    delivered = sending.Together[Delivery](lambda sent: _delivered(bot, sent, token))
 
     async def post(delivery: Delivery) -> Verdict:
         try:
@@ -155,7 +157,7 @@ async def deliver_once(bot: GoogleChatBot, *, retries: int = RETRIES,
             log.warning("Google Chat unreachable (%s); will retry", error.__class__.__name__)
             await asyncio.to_thread(_release, bot, [delivery.notification_id], token)
             return Verdict.STOPPED
-        await asyncio.to_thread(_delivered, bot, delivery, token)
+        await delivered(delivery)
         return Verdict.SENT
 
     claimed = await asyncio.to_thread(_claim, bot, token)

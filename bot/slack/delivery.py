@@ -99,18 +99,19 @@ def _give_back(bot, deliveries: list[Delivery], token: str) -> None:
                 forget(session, ALERTS, delivery.alert_key)
 
 
-def _delivered(bot, delivery: Delivery, token: str) -> None:
+def _delivered(bot, deliveries: list[Delivery], token: str) -> None:
     with session_scope(bot.engine) as session:
-        for notification_id in delivery.notification_ids:
-            notifications.delivered_by(session, notification_id, token, VIA)
-        if delivery.team_key:  # the copies for the rest of the team went with it
-            session.execute(
-                update(Notification)
-                .where(col(Notification.dedupe_key).startswith(delivery.team_key + ":"),
-                       col(Notification.delivered_at).is_(None))
-                .values(delivered_at=utcnow(), delivered_via=VIA)
-                .execution_options(synchronize_session=False)
-            )
+        notifications.delivered_by(session, [n for d in deliveries for n in d.notification_ids],
+                                   token, VIA)
+        for delivery in deliveries:
+            if delivery.team_key:  # the copies for the rest of the team went with it
+                session.execute(
+                    update(Notification)
+                    .where(col(Notification.dedupe_key).startswith(delivery.team_key + ":"),
+                           col(Notification.delivered_at).is_(None))
+                    .values(delivered_at=utcnow(), delivered_via=VIA)
+                    .execution_options(synchronize_session=False)
+                )
 
 
 def _unlinked(bot) -> list[tuple[int, str]]:
@@ -153,6 +154,7 @@ async def deliver_once(bot) -> int:
     """Send what is waiting, several DMs and channels at once; returns how many went."""
     await link_by_email(bot)
     token = worker_name()
+    delivered = sending.Together[Delivery](lambda sent: _delivered(bot, sent, token))
 
     async def post(delivery: Delivery) -> Verdict:
         try:
@@ -172,7 +174,7 @@ async def deliver_once(bot) -> int:
             log.warning("Slack unreachable (%s); will retry", error.__class__.__name__)
             await asyncio.to_thread(_give_back, bot, [delivery], token)
             return Verdict.STOPPED
-        await asyncio.to_thread(_delivered, bot, delivery, token)
+        await delivered(delivery)
         return Verdict.SENT
 
     claimed = await asyncio.to_thread(_claim, bot, token)

@@ -74,13 +74,13 @@ def _claim(bot: TeamsBot, token: str) -> list[Delivery]:
                                    adapter=VIA, served=bot.served, now=now,
                                    limit=sending.PASS)
         reach = addresses.of_people(session, (saved_id(c.person) for c in claimed_now), VIA)
-        buttons: dict[int, list[str]] = {}  # by school: a case's buttons are its school's
+        # A case's buttons are its school's deciders'.
+        buttons = {school_id: accounts(deciders) for school_id, deciders in
+                   recipients.deciders_at(session, {c.person.school_id for c in claimed_now})
+                   .items()}
         out: list[Delivery] = []
         for claimed in claimed_now:
             person = claimed.person
-            if person.school_id not in buttons:
-                buttons[person.school_id] = accounts(
-                    recipients.deciders(session, person.school_id))
             address = reach.get(saved_id(person))
             if address is None:
                 continue  # gone since the claim: its lease runs out
@@ -154,9 +154,10 @@ def _release(bot: TeamsBot, notification_ids: list[int], token: str) -> None:
         notifications.release(session, notification_ids, token)
 
 
-def _delivered(bot: TeamsBot, delivery: Delivery, token: str) -> None:
+def _delivered(bot: TeamsBot, deliveries: list[Delivery], token: str) -> None:
     with session_scope(bot.engine) as session:
-        notifications.delivered_by(session, delivery.notification_id, token, VIA)
+        notifications.delivered_by(session, [d.notification_id for d in deliveries], token,
+                                   VIA)
 
 
 def _given_up(bot: TeamsBot, delivery: Delivery, token: str) -> None:
@@ -211,6 +212,7 @@ async def deliver_once(bot: TeamsBot, adapter: ChannelAdapter, *, retries: int =
                        backoff: float = BACKOFF) -> int:
     """Send what is waiting, several people's chats at once; returns how many went."""
     token = worker_name()
+    delivered = sending.Together[Delivery](lambda sent: _delivered(bot, sent, token))
 
     async def post(delivery: Delivery) -> Verdict:
         try:
@@ -237,7 +239,7 @@ async def deliver_once(bot: TeamsBot, adapter: ChannelAdapter, *, retries: int =
             log.warning("Teams unreachable (%s); will retry", error.__class__.__name__)
             await asyncio.to_thread(_release, bot, [delivery.notification_id], token)
             return Verdict.STOPPED
-        await asyncio.to_thread(_delivered, bot, delivery, token)
+        await delivered(delivery)
         return Verdict.SENT
 
     claimed = await asyncio.to_thread(_claim, bot, token)

@@ -8,7 +8,7 @@ per question here, so Slack, Teams and the terminal cannot drift apart.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlmodel import Session
@@ -29,6 +29,11 @@ def deciders(session: Session, school_id: int) -> list[Person]:
     """The school's active DPO and deputies, in the order they were added: who decides its
     cases, and so who is shown their buttons."""
     return people.decision_makers(session, school_id)
+
+
+def deciders_at(session: Session, school_ids: Iterable[int]) -> dict[int, list[Person]]:
+    """``deciders`` of each of several schools, read together."""
+    return people.decision_makers_at(session, school_ids)
 
 
 def button_holders(ctx: Context, shown: Sequence[Reply]) -> list[Person]:

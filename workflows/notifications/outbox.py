@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from workflows.core import headline, recipients
 from workflows.core.context import Context
@@ -25,6 +25,7 @@ from workflows.notifications import service as notifications
 from workflows.notifications.models import Notification
 from workflows.people.models import Person
 from workflows.registry import by_prefix
+from workflows.schools.models import School
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,19 @@ def claim(session: Session, reachable: Select[Any], token: str, *, adapter: str,
 
 def _outgoing(session: Session, notes: list[Notification], adapter: str,
               served: tuple[int, ...], now: datetime) -> list[Outgoing]:
-    return [
-        Outgoing(note, Context.of(session, session.get_one(Person, note.person_id), adapter,
-                                  now=now, served=served), _workflow(note))
-        for note in notes
-    ]
+    """Each note as its recipient; the recipients and their schools read in one query each
+    (a Monday's digests are a pass of different people at different schools)."""
+    people = {p.id: p for p in session.exec(
+        select(Person).where(col(Person.id).in_({n.person_id for n in notes})))}
+    schools = {s.id: s for s in session.exec(
+        select(School).where(col(School.id).in_({p.school_id for p in people.values()})))}
+    out = []
+    for note in notes:
+        person = people[note.person_id]
+        out.append(Outgoing(note, Context.of(session, person, adapter,
+                                             school=schools[person.school_id], now=now,
+                                             served=served), _workflow(note)))
+    return out
 
 
 def _workflow(note: Notification) -> Workflow[Any] | None:

@@ -164,15 +164,17 @@ def claim_where(
     )
 
 
-def delivered_by(session: Session, notification_id: int, token: str, via: str) -> bool:
-    """Mark sent, only if this sender still holds the lease (nothing marked that was not sent)."""
+def delivered_by(session: Session, notification_ids: list[int], token: str, via: str) -> int:
+    """Mark sent those this sender still holds the lease on (nothing marked that was not
+    sent); returns how many were marked."""
     result = session.exec(
         update(Notification)
-        .where(col(Notification.id) == notification_id, col(Notification.claimed_by) == token,
+        .where(col(Notification.id).in_(notification_ids), col(Notification.claimed_by) == token,
                col(Notification.delivered_at).is_(None))
         .values(delivered_at=utcnow(), delivered_via=via)
+        .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return result.rowcount
 
 
 def given_up(session: Session, notification_id: int, token: str, via: str) -> bool:

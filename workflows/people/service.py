@@ -7,6 +7,7 @@ A role decides what a person may see and do, so it changes only through `dpo-bot
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -56,6 +57,19 @@ DECIDING_ROLES: tuple[Role, ...] = tuple(
 def decision_makers(session: Session, school_id: int) -> list[Person]:
     """The active people whose role decides (the DPO and deputies): told of every new case."""
     return by_role(session, school_id, *DECIDING_ROLES)
+
+
+def decision_makers_at(session: Session, school_ids: Iterable[int]) -> dict[int, list[Person]]:
+    """``decision_makers`` of several schools in one query (a delivery pass's schools)."""
+    found: dict[int, list[Person]] = {school_id: [] for school_id in school_ids}
+    for person in session.exec(
+        select(Person)
+        .where(col(Person.school_id).in_(found), col(Person.active).is_(True),
+               col(Person.role).in_([r.value for r in DECIDING_ROLES]))
+        .order_by(col(Person.id))
+    ):
+        found[person.school_id].append(person)
+    return found
 
 
 def colleagues(ctx: Context) -> list[Person]:
