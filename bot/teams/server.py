@@ -34,6 +34,7 @@ from sqlalchemy import Engine
 
 from bot import lifecycle
 from bot.teams.app import TeamsBot
+from bot.teams.connections import PooledAdapter
 from bot.teams.delivery import deliver_forever
 from bot.teams.settings import TeamsSettings
 from workflows.core import faults
@@ -115,7 +116,7 @@ def create(engine: Engine, settings: TeamsSettings, school: str | None = None
     connections = MsalConnectionManager(**settings.sdk)
     bot = TeamsBot(engine, connections, client_id=settings.client_id,
                    tenant_id=settings.tenant_id, school_slug=school)
-    return bot, CloudAdapter(connection_manager=connections), connections
+    return bot, PooledAdapter(connections), connections
 
 
 class LocalKeys(_JwkClientManager):
@@ -194,6 +195,10 @@ def http_app(bot: TeamsBot, adapter: CloudAdapter, connections: MsalConnectionMa
         stop.set()
         await task  # the pass under way ends: nothing Teams took is left unmarked
 
+    async def connections_closed(_: web.Application) -> None:
+        if isinstance(adapter, PooledAdapter):
+            await adapter.close()
+
     application = web.Application()
     # What the SDK's JWT check validates tokens against: this bot's client id and tenant. The
     # SDK looks it up by this plain string, so aiohttp's advice to use an AppKey cannot apply.
@@ -204,6 +209,7 @@ def http_app(bot: TeamsBot, adapter: CloudAdapter, connections: MsalConnectionMa
     application.router.add_get("/healthz", health)
     if deliver:
         application.cleanup_ctx.append(background)
+    application.on_cleanup.append(connections_closed)
     return application
 
 

@@ -17,6 +17,7 @@ from microsoft_agents.hosting.core import ConnectorClientBase, TeamsConnectorCli
 from microsoft_agents.testing import TestAdapter
 from sqlmodel import col, select
 
+from bot.teams.connections import PooledAdapter
 from bot.teams.delivery import deliver_forever, deliver_once
 from tests.conftest import School_
 from workflows.database import session_scope
@@ -44,7 +45,8 @@ class FakeConnector:
     async def __aenter__(self) -> FakeConnector:
         async def post(request: web.Request) -> web.Response:
             self.posts.append({"path": request.path, "body": await request.json(),
-                               "bytes": len(await request.read())})
+                               "bytes": len(await request.read()),
+                               "from": request.transport.get_extra_info("peername")})
             return self.answer(len(self.posts))
 
         async def member(request: web.Request) -> web.Response:
@@ -174,6 +176,38 @@ def test_someone_teams_refuses_is_reported_to_the_dpo_team_once(school: School_)
     (card,) = run(back())
     assert "New subject access request" in words(card)
     assert waiting(school, "dee") == []
+
+
+def test_messages_to_teams_go_over_kept_connections(school: School_) -> None:
+    """The SDK opens a connection (a TLS handshake, with Teams) for each message; the bot's
+    adapter keeps them: a pass of messages to several people goes over a few connections."""
+    teams = make_teams(school)
+    chats = ("dee", "vic", "hal")
+
+    async def go(adapter: CloudAdapter) -> FakeConnector:
+        with session_scope(school.engine) as session:
+            for n in range(4):
+                notifications.queue(session, school_id=school.school_id,
+                                    people=[school.people[who] for who in chats],
+                                    kind="reminder.deadline", key=f"kept:{id(adapter)}:{n}",
+                                    text=f"Nudge {n}", by=None)
+        async with FakeConnector(lambda n: accepted()) as fake:
+            for who in chats:
+                point_at(school, who, fake.url)
+            assert await deliver_once(teams.bot, adapter) == 12
+            if isinstance(adapter, PooledAdapter):
+                await adapter.close()
+        return fake
+
+    async def greeted() -> None:
+        for who in chats:
+            await teams.say(who, "hi")
+
+    run(greeted())
+    kept = run(go(PooledAdapter(MsalConnectionManager(**settings().sdk))))
+    assert len({post["from"] for post in kept.posts}) <= len(chats)  # one a chat at most
+    opened = run(go(cloud_adapter()))  # the SDK as it comes: a connection a message
+    assert len({post["from"] for post in opened.posts}) == 12
 
 
 def test_the_dpo_set_up_by_email_is_found_through_teams(school: School_) -> None:
