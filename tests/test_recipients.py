@@ -114,13 +114,13 @@ def test_a_claim_through_chat_addresses_takes_only_those_the_platform_can_reach_
         session.commit()
         served = (school.school_id,)
         elsewhere = (school.school_id + 1,)
-        assert outbox.claim(session, addresses.reachable("teams", elsewhere), "elsewhere",
+        assert outbox.claim(session, addresses.reachable(session, "teams", elsewhere), "elsewhere",
                             adapter="teams", served=elsewhere, now=school.now) == []
-        claimed = outbox.claim(session, addresses.reachable("teams", served), "first",
+        claimed = outbox.claim(session, addresses.reachable(session, "teams", served), "first",
                                adapter="teams", served=served, now=school.now)
         assert [c.person.name for c in claimed] == ["Dee Dpo"]  # Vic can't be reached
         assert claimed[0].ctx.adapter == "teams"
         assert addresses.of_people(session, [dee, vic], "teams").keys() == {dee, vic}
-        assert outbox.claim(session, addresses.reachable("teams", served), "second",
+        assert outbox.claim(session, addresses.reachable(session, "teams", served), "second",
                             adapter="teams", served=served,
                             now=school.now) == []  # leased to the first sender

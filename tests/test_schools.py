@@ -220,3 +220,21 @@ def test_an_accounts_records_are_those_at_the_schools_served_active_first(
         assert [s.id for s, _ in every] == [oakwood.school_id, school.school_id]
         assert [s.id for s, _ in active] == [oakwood.school_id]
         assert membership.records(session, "slack", "U0OTHER", served) == []
+
+
+def test_among_the_served_schools_is_the_same_on_both_databases(school: School_) -> None:
+    """``among``: an array parameter on PostgreSQL, an IN list on SQLite; the same rows."""
+    from workflows.schools.models import School
+    from workflows.schools.service import among
+
+    other = make_school(school.engine, "Oak Academy", "oak").school_id
+    third = make_school(school.engine, "Elm High", "elm").school_id
+    with session_scope(school.engine) as session:
+        def ids(served: tuple[int, ...]) -> set[int | None]:
+            return {s.id for s in session.exec(select(School).where(
+                among(session, School.id, served)))}
+
+        assert ids((school.school_id, third)) == {school.school_id, third}
+        assert ids((other,)) == {other}
+        assert ids(()) == set()
+        assert ids(tuple(range(third + 1, third + 30_000))) == set()  # a hosted service's

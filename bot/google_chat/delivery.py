@@ -55,7 +55,8 @@ def _claim(bot: GoogleChatBot, token: str) -> list[Delivery]:
     """What to send, to whom, for everyone at every school the app serves."""
     now = datetime.now(UTC)
     with session_scope(bot.engine) as session:
-        claimed_now = outbox.claim(session, addresses.reachable(ADAPTER, bot.served), token,
+        reachable = addresses.reachable(session, ADAPTER, bot.served)
+        claimed_now = outbox.claim(session, reachable, token,
                                    adapter=ADAPTER, served=bot.served, now=now,
                                    limit=sending.PASS)
         reach = addresses.of_people(session, (saved_id(c.person) for c in claimed_now), ADAPTER)

@@ -30,6 +30,7 @@ from workflows.notifications import service as notifications
 from workflows.notifications.models import Notification
 from workflows.people.models import Person
 from workflows.reminders.service import worker_name
+from workflows.schools.service import among
 
 log = logging.getLogger(__name__)
 VIA = "slack"
@@ -56,9 +57,9 @@ def _claim(bot, token: str) -> list[Delivery]:
     (``recipients``), where it goes is Slack's (a DM, the team's or the alert channel)."""
     now = datetime.now(UTC)
     team_channel = bot.team_channel
-    reachable = select(Person.id).where(col(Person.school_id).in_(bot.served),
-                                        col(Person.slack_user_id).is_not(None))
     with session_scope(bot.engine) as session:
+        reachable = select(Person.id).where(among(session, Person.school_id, bot.served),
+                                            col(Person.slack_user_id).is_not(None))
         out: list[Delivery] = []
         teams: dict[str, Delivery] = {}
         for claimed in outbox.claim(session, reachable, token, adapter=VIA, served=bot.served,
@@ -121,7 +122,8 @@ def _unlinked(bot) -> list[tuple[int, str]]:
     with session_scope(bot.engine) as session:
         return [(pid, email) for pid, email in session.exec(
             select(Person.id, Person.email)
-            .where(col(Person.school_id).in_(bot.served), col(Person.slack_user_id).is_(None),
+            .where(among(session, Person.school_id, bot.served),
+                   col(Person.slack_user_id).is_(None),
                    col(Person.email).is_not(None), col(Person.active).is_(True),
                    waiting.exists())
         ) if pid is not None and email is not None]

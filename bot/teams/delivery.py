@@ -70,7 +70,8 @@ def _claim(bot: TeamsBot, token: str) -> list[Delivery]:
     everyone at every school the bot serves."""
     now = datetime.now(UTC)
     with session_scope(bot.engine) as session:
-        claimed_now = outbox.claim(session, addresses.reachable(VIA, bot.served), token,
+        reachable = addresses.reachable(session, VIA, bot.served)
+        claimed_now = outbox.claim(session, reachable, token,
                                    adapter=VIA, served=bot.served, now=now,
                                    limit=sending.PASS)
         reach = addresses.of_people(session, (saved_id(c.person) for c in claimed_now), VIA)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select, update
 
 from workflows.database import UTCDateTime, utcnow
+from workflows.schools.service import among
 
 
 class ChatAddress(SQLModel, table=True):
@@ -60,12 +61,12 @@ def remember(session: Session, school_id: int, person_id: int, platform: str,
         session.add(found)
 
 
-def reachable(platform: str, served: tuple[int, ...]) -> Select[Any]:
+def reachable(session: Session, platform: str, served: tuple[int, ...]) -> Select[Any]:
     """The ids of the people at the served schools whom ``platform`` can reach now: the
     subquery a delivery pass claims through (``outbox.claim``)."""
     return select(ChatAddress.person_id).where(
         col(ChatAddress.platform) == platform, col(ChatAddress.unreachable_at).is_(None),
-        col(ChatAddress.school_id).in_(served))
+        among(session, ChatAddress.school_id, served))
 
 
 def of_people(session: Session, person_ids: Iterable[int], platform: str

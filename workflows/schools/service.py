@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import ColumnElement, Integer, any_, literal
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 
 from workflows.core.dates import parse_time
@@ -46,6 +49,15 @@ def served(session: Session, slug: str | None) -> tuple[int, ...]:
         return (saved_id(school),)
     ids = tuple(saved_id(s) for s in session.exec(select(School).order_by(col(School.id))))
     return ids or (saved_id(get_default(session)),)
+
+
+def among(session: Session, column: Any, served: Sequence[int]) -> ColumnElement[bool]:
+    """``column`` is one of the ``served`` schools. On PostgreSQL the ids go as one array
+    parameter: a hosted bot serves tens of thousands of schools, and an IN list of 30,000
+    took 0.37 s of CPU to build and send on every delivery pass (the array, 0.03 s)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return col(column) == any_(literal(list(served), ARRAY(Integer)))
+    return col(column).in_(served)
 
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
