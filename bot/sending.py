@@ -113,19 +113,39 @@ class Together(Generic[T]):
             await asyncio.to_thread(self.write, items)
 
 
-async def forever(once: Callable[[], Awaitable[int]], platform: str,
+@dataclass
+class Claimed(Generic[T]):
+    """A pass's messages, leased to ``token``."""
+
+    token: str
+    items: list[T]
+
+
+async def forever(claim: Callable[[], Awaitable[Claimed[T]]],
+                  send: Callable[[Claimed[T]], Awaitable[int]], platform: str,
                   stop: asyncio.Event | None = None, interval: float = 3.0) -> None:
-    """Pass after pass until ``stop``: the next at once after a pass that sent something (a
-    backlog, such as the Monday digests), else after ``interval``; a pass is never cut short
-    (what the platform took is marked)."""
+    """Pass after pass until ``stop``: after a pass with messages the next at once (a
+    backlog, such as the Monday digests), its claim made while this one sends, so the
+    database reads that make a pass's messages hide behind the sending of the last; after
+    an empty pass, the next in ``interval``. Passes send one at a time, so a chat still
+    gets its messages in order; a pass is never cut short, and one claimed ahead is sent
+    even when ``stop`` comes (what the platform took is marked; nothing is left leased)."""
     stop = stop or asyncio.Event()
-    while not stop.is_set():
+    ahead: asyncio.Task[Claimed[T]] | None = None
+    while not stop.is_set() or ahead is not None:
         try:
-            if await once():
+            pending, ahead = ahead, None
+            claimed = await (pending if pending is not None else claim())
+            if claimed.items:
+                if not stop.is_set():
+                    ahead = asyncio.create_task(claim())
+                await send(claimed)
                 continue
         except Exception as error:  # the database or the platform briefly unreachable
             log.warning("%s notification delivery failed (%s); retrying", platform,
                         faults.brief(error))
+        if ahead is not None:
+            continue  # claimed already: sent now, whatever became of the pass before it
         # Not wait_for: that would run the wait as a task of its own, every pass.
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(interval):

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bot.sending import Together, Verdict, by_chat
+from bot.sending import Claimed, Together, Verdict, by_chat, forever
 
 
 class Platform:
@@ -110,3 +110,53 @@ def test_marks_that_come_while_one_is_written_go_together_and_each_once() -> Non
     asyncio.run(run())
     assert sorted(n for batch in written for n in batch) == list(range(10))
     assert written[0] == [0] and len(written) == 2  # the first alone, the nine after together
+
+
+def test_the_next_pass_is_claimed_while_this_one_sends_and_passes_send_in_turn() -> None:
+    """``forever``: a backlog's passes go back to back, each claimed during the sending of
+    the one before; never two passes sending at once; a pass claimed ahead when ``stop``
+    comes is still sent, so nothing is left leased."""
+    backlog = [Claimed(f"t{n}", [f"p{n}.{i}" for i in range(3)]) for n in range(4)]
+    log: list[str] = []
+    sending_now = 0
+    stop = asyncio.Event()
+
+    async def claim() -> Claimed[str]:
+        log.append(f"claim (sending: {sending_now})")
+        await asyncio.sleep(0.01)
+        return backlog.pop(0) if backlog else Claimed("empty", [])
+
+    async def send(claimed: Claimed[str]) -> int:
+        nonlocal sending_now
+        assert sending_now == 0, "two passes sending at once"
+        sending_now += 1
+        await asyncio.sleep(0.05)
+        log.append(f"sent {claimed.token}")
+        if claimed.token == "t1":
+            stop.set()  # t2 is claimed by now: it goes too, t3 is never claimed
+        sending_now -= 1
+        return len(claimed.items)
+
+    asyncio.run(forever(claim, send, "Test", stop, interval=3600))
+    assert log == ["claim (sending: 0)", "claim (sending: 1)", "sent t0", "claim (sending: 1)",
+                   "sent t1", "sent t2"]
+    assert [c.token for c in backlog] == ["t3"]
+
+
+def test_a_failed_pass_does_not_lose_the_pass_claimed_behind_it() -> None:
+    batches = [Claimed("bad", ["x"]), Claimed("good", ["y"])]
+    sent: list[str] = []
+    stop = asyncio.Event()
+
+    async def claim() -> Claimed[str]:
+        return batches.pop(0) if batches else Claimed("empty", [])
+
+    async def send(claimed: Claimed[str]) -> int:
+        if claimed.token == "bad":
+            raise RuntimeError("the database went away")
+        sent.append(claimed.token)
+        stop.set()
+        return 1
+
+    asyncio.run(forever(claim, send, "Test", stop, interval=3600))
+    assert sent == ["good"]

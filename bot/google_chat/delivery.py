@@ -25,7 +25,7 @@ from bot import sending
 from bot.google_chat import cards
 from bot.google_chat.api import ChatApiError
 from bot.google_chat.app import ADAPTER, GoogleChatBot
-from bot.sending import Verdict
+from bot.sending import Claimed, Verdict
 from workflows.core import recipients
 from workflows.core.wording import render
 from workflows.database import saved_id, session_scope
@@ -133,10 +133,15 @@ def _unreachable(bot: GoogleChatBot, delivery: Delivery, notification_ids: list[
         )
 
 
-async def deliver_once(bot: GoogleChatBot, *, retries: int = RETRIES,
-                       backoff: float = BACKOFF) -> int:
-    """Send what is waiting, several people's DMs at once; returns how many went."""
+async def claim(bot: GoogleChatBot) -> Claimed[Delivery]:
     token = worker_name()
+    return Claimed(token, await asyncio.to_thread(_claim, bot, token))
+
+
+async def send_all(bot: GoogleChatBot, claimed: Claimed[Delivery], *, retries: int = RETRIES,
+                   backoff: float = BACKOFF) -> int:
+    """A pass's messages, several people's DMs at once; returns how many went."""
+    token = claimed.token
     delivered = sending.Together[Delivery](lambda sent: _delivered(bot, sent, token))
 
     async def post(delivery: Delivery) -> Verdict:
@@ -161,8 +166,7 @@ async def deliver_once(bot: GoogleChatBot, *, retries: int = RETRIES,
         await delivered(delivery)
         return Verdict.SENT
 
-    claimed = await asyncio.to_thread(_claim, bot, token)
-    done = await sending.by_chat(claimed, lambda d: d.space, post)
+    done = await sending.by_chat(claimed.items, lambda d: d.space, post)
     if done.untried:
         await asyncio.to_thread(_release, bot, [d.notification_id for d in done.untried], token)
     done.raise_error()
@@ -172,4 +176,11 @@ async def deliver_once(bot: GoogleChatBot, *, retries: int = RETRIES,
 async def deliver_forever(bot: GoogleChatBot, stop: asyncio.Event | None = None,
                           interval: float = 3.0) -> None:
     """Delivery passes until ``stop`` (``sending.forever``)."""
-    await sending.forever(lambda: deliver_once(bot), "Google Chat", stop, interval)
+    await sending.forever(lambda: claim(bot), lambda claimed: send_all(bot, claimed),
+                          "Google Chat", stop, interval)
+
+
+async def deliver_once(bot: GoogleChatBot, *, retries: int = RETRIES,
+                       backoff: float = BACKOFF) -> int:
+    """Send what is waiting; returns how many went."""
+    return await send_all(bot, await claim(bot), retries=retries, backoff=backoff)

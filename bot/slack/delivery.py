@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import col, select, update
 
 from bot import sending
-from bot.sending import Verdict
+from bot.sending import Claimed, Verdict
 from bot.slack.blocks import escape, message_blocks
 from workflows.core import recipients
 from workflows.core.engine import channel_alert, load
@@ -152,10 +152,16 @@ async def link_by_email(bot) -> None:
         await asyncio.to_thread(_link, bot, person_id, found["user"]["id"])
 
 
-async def deliver_once(bot) -> int:
-    """Send what is waiting, several DMs and channels at once; returns how many went."""
+async def claim(bot) -> Claimed[Delivery]:
+    """A pass's messages, leased (people set up by email found in Slack first)."""
     await link_by_email(bot)
     token = worker_name()
+    return Claimed(token, await asyncio.to_thread(_claim, bot, token))
+
+
+async def send_all(bot, claimed: Claimed[Delivery]) -> int:
+    """A pass's messages, several DMs and channels at once; returns how many went."""
+    token = claimed.token
     delivered = sending.Together[Delivery](lambda sent: _delivered(bot, sent, token))
 
     async def post(delivery: Delivery) -> Verdict:
@@ -179,15 +185,20 @@ async def deliver_once(bot) -> int:
         await delivered(delivery)
         return Verdict.SENT
 
-    claimed = await asyncio.to_thread(_claim, bot, token)
-    done = await sending.by_chat(claimed, lambda d: d.channel, post)
+    done = await sending.by_chat(claimed.items, lambda d: d.channel, post)
     if done.untried:
         await asyncio.to_thread(_give_back, bot, done.untried, token)
     done.raise_error()
     return done.sent
 
 
+async def deliver_once(bot) -> int:
+    """Send what is waiting; returns how many went."""
+    return await send_all(bot, await claim(bot))
+
+
 async def deliver_forever(bot, stop: asyncio.Event | None = None, interval: float = 3.0
                           ) -> None:
     """Delivery passes until ``stop`` (``sending.forever``)."""
-    await sending.forever(lambda: deliver_once(bot), "Slack", stop, interval)
+    await sending.forever(lambda: claim(bot), lambda claimed: send_all(bot, claimed), "Slack",
+                          stop, interval)

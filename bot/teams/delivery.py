@@ -31,7 +31,7 @@ from microsoft_agents.hosting.core.app.proactive import Conversation as SdkConve
 from sqlmodel import col, func, select
 
 from bot import sending
-from bot.sending import Verdict
+from bot.sending import Claimed, Verdict
 from bot.teams import cards
 from bot.teams.app import TeamsBot
 from bot.teams.turns import accounts, card_activity, wire_bytes
@@ -209,10 +209,15 @@ def _unreachable(bot: TeamsBot, delivery: Delivery, notification_ids: list[int],
         )
 
 
-async def deliver_once(bot: TeamsBot, adapter: ChannelAdapter, *, retries: int = RETRIES,
-                       backoff: float = BACKOFF) -> int:
-    """Send what is waiting, several people's chats at once; returns how many went."""
+async def claim(bot: TeamsBot) -> Claimed[Delivery]:
     token = worker_name()
+    return Claimed(token, await asyncio.to_thread(_claim, bot, token))
+
+
+async def send_all(bot: TeamsBot, adapter: ChannelAdapter, claimed: Claimed[Delivery], *,
+                   retries: int = RETRIES, backoff: float = BACKOFF) -> int:
+    """A pass's messages, several people's chats at once; returns how many went."""
+    token = claimed.token
     delivered = sending.Together[Delivery](lambda sent: _delivered(bot, sent, token))
 
     async def post(delivery: Delivery) -> Verdict:
@@ -243,8 +248,7 @@ async def deliver_once(bot: TeamsBot, adapter: ChannelAdapter, *, retries: int =
         await delivered(delivery)
         return Verdict.SENT
 
-    claimed = await asyncio.to_thread(_claim, bot, token)
-    done = await sending.by_chat(claimed, lambda d: d.address_id, post)
+    done = await sending.by_chat(claimed.items, lambda d: d.address_id, post)
     if done.untried:
         await asyncio.to_thread(_release, bot, [d.notification_id for d in done.untried], token)
     done.raise_error()
@@ -254,4 +258,11 @@ async def deliver_once(bot: TeamsBot, adapter: ChannelAdapter, *, retries: int =
 async def deliver_forever(bot: TeamsBot, adapter: ChannelAdapter,
                           stop: asyncio.Event | None = None, interval: float = 3.0) -> None:
     """Delivery passes until ``stop`` (``sending.forever``)."""
-    await sending.forever(lambda: deliver_once(bot, adapter), "Teams", stop, interval)
+    await sending.forever(lambda: claim(bot), lambda claimed: send_all(bot, adapter, claimed),
+                          "Teams", stop, interval)
+
+
+async def deliver_once(bot: TeamsBot, adapter: ChannelAdapter, *, retries: int = RETRIES,
+                       backoff: float = BACKOFF) -> int:
+    """Send what is waiting; returns how many went."""
+    return await send_all(bot, adapter, await claim(bot), retries=retries, backoff=backoff)
