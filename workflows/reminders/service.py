@@ -469,21 +469,22 @@ def ensure_digests(session: Session, now: datetime) -> None:
     Every sweep asks, for every school: the keys already queued are read in one query and
     only the missing ones written (a deployment of hundreds of schools, swept each minute).
     """
-    wanted: dict[str, Reminder] = {}
+    wanted: dict[str, tuple[School, date]] = {}
     for school in session.exec(select(School)):
         local = now.astimezone(ZoneInfo(school.timezone)).date()
         monday = local + timedelta(days=(7 - local.weekday()) % 7)
-        moment = next_work_moment(school, work_window_start(school, monday))
-        key = f"digest:{school.id}:{monday.isoformat()}"
-        wanted[key] = Reminder(school_id=saved_id(school), subject_type="digest",
-                               subject_id=school.id,
-                               kind="digest.weekly", target=monday.isoformat(), due_at=moment,
-                               dedupe_key=key)
+        wanted[f"digest:{school.id}:{monday.isoformat()}"] = (school, monday)
     queued = set(session.exec(select(Reminder.dedupe_key).where(
         col(Reminder.dedupe_key).in_(list(wanted))))) if wanted else set()
-    for key, reminder in wanted.items():
+    # A row is built only for a digest not yet queued: building one for each of 30,000
+    # schools took each worker seconds at every sweep's start, before it sent anything.
+    for key, (school, monday) in wanted.items():
         if key not in queued:
-            planner.insert_once(session, reminder)  # another worker may write it meanwhile
+            moment = next_work_moment(school, work_window_start(school, monday))
+            planner.insert_once(session, Reminder(  # another worker may write it meanwhile
+                school_id=saved_id(school), subject_type="digest", subject_id=school.id,
+                kind="digest.weekly", target=monday.isoformat(), due_at=moment,
+                dedupe_key=key))
 
 
 def pending_count(session: Session) -> int:
