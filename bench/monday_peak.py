@@ -9,7 +9,8 @@ marked to go at any hour (``working_hours`` off): the peak is whenever the bench
 a weekend or an evening too, and that check is the only part of the sweep this skips.
 
 Then the real processes start: ``dpo-bot slack --http`` against the fake Slack Web API,
-``dpo-bot teams`` against the local Microsoft stand-in (both already running, their delivery
+``dpo-bot teams`` against the local Microsoft stand-in (each fake in a process of its own,
+streaming what it receives: ``bench/peak_fakes.py``; both bots already running, their delivery
 loops idle), and at T0 ``--workers`` ``dpo-bot remind`` workers. During the peak a teacher
 reports a breach through the core (the form path a Slack modal or Teams card uses) every
 ``--breach-every`` seconds, each at another school; its latency is from the report's commit
@@ -35,8 +36,6 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
-from typing import Any
-from urllib.parse import unquote
 
 from rich.console import Console
 from rich.table import Table
@@ -45,6 +44,7 @@ from sqlalchemy import Engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the project's test fakes (tests/slack, tests/teams)
 
+from bench import peak_fakes  # noqa: E402
 from bench.reminder_sweep import _copy, fresh, load, naive  # noqa: E402
 from bench.slack_http import free_port, stop, wait_until_up  # noqa: E402
 
@@ -97,15 +97,19 @@ def digests(engine: Engine, schools: int, now: datetime) -> None:
             f"digest:{s}:{monday.isoformat()}", 0, naive(now)) for s in range(1, schools + 1)])
 
 
-def teams_addresses(engine: Engine, schools: int, port: int, microsoft: Any) -> None:
+def first_on_teams(schools: int) -> int:
+    return next(s for s in range(1, schools + 1) if not on_slack(s))
+
+
+def teams_addresses(engine: Engine, schools: int, port: int, microsoft: peak_fakes.Fake) -> None:
     """One DPO writes to the running Teams bot, which stores her reference; every other Teams
     DPO gets the same reference with their own account and personal chat."""
-    first = next(s for s in range(1, schools + 1) if not on_slack(s))
-    body = json.dumps(microsoft.activity(teams_account(first), text="hello")).encode()
+    first = first_on_teams(schools)
+    body = json.dumps(microsoft.info["hello"]).encode()
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/api/messages", data=body, method="POST",
         headers={"Content-Type": "application/json",
-                 "Authorization": f"Bearer {microsoft.token()}"})
+                 "Authorization": f"Bearer {microsoft.info['token']}"})
     urllib.request.urlopen(request, timeout=120).close()
     with engine.connect() as connection:
         stored = connection.execute(text(
@@ -144,32 +148,16 @@ def report_breach(engine: Engine, school: int, teacher: int) -> float:
     return time.time()
 
 
-def kind_of(headline: str) -> str:
-    """What a delivered message is, from the line a phone shows (no personal data in it)."""
-    return "breach" if "BRE-" in headline else "nudge" if "SAR-" in headline else "digest"
+def all_written(engine: Engine, now: datetime) -> bool:
+    """Whether every reminder due at the peak is sent (claimed and written as notifications).
 
-
-def slack_sent(fake: Any, since: float) -> list[tuple[str, str, str, float]]:
-    """(kind, destination, unique key, arrival) of each message the bot posted."""
-    return [(kind_of(c.args.get("text", "")), c.args["channel"],
-             json.dumps(c.args.get("blocks"), sort_keys=True), c.at)
-            for c in fake.calls("chat.postMessage") if c.at >= since]
-
-
-def teams_sent(microsoft: Any, since: float) -> list[tuple[str, str, str, float]]:
-    return [(kind_of(c.body.get("summary") or ""), unquote(c.path.split("/")[4]),
-             json.dumps(c.body.get("attachments"), sort_keys=True), c.at)
-            for c in microsoft.sent() if c.at >= since]
-
-
-def counted(engine: Engine) -> tuple[int, int]:
-    """Reminders sent (claimed and written as notifications) and notifications delivered."""
+    One probe of the pending index, not a count of the rows sent: asked twice a second, a
+    count grows with the run and takes the database's time from the workers.
+    """
     with engine.connect() as connection:
-        sent = connection.execute(text(
-            "SELECT count(*) FROM reminder WHERE sent_at IS NOT NULL")).scalar_one()
-        delivered = connection.execute(text(
-            "SELECT count(*) FROM notification WHERE delivered_at IS NOT NULL")).scalar_one()
-    return sent, delivered
+        return connection.execute(text(
+            "SELECT NOT EXISTS (SELECT 1 FROM reminder WHERE sent_at IS NULL "
+            "AND cancelled_at IS NULL AND due_at <= :now)"), {"now": naive(now)}).scalar_one()
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -192,8 +180,6 @@ def main() -> None:
                         help="give up waiting for deliveries after this many seconds")
     args = parser.parse_args()
 
-    from tests.slack.fake_slack import FakeSlack
-    from tests.teams.microsoft import Microsoft
     from workflows.database import make_engine, upgrade
 
     console = Console(width=max(Console().width, 130))
@@ -224,12 +210,31 @@ def main() -> None:
 
     logs = Path(tempfile.mkdtemp(prefix="monday-peak-"))
     processes: list[subprocess.Popen] = []
-    with FakeSlack() as fake, Microsoft(logs) as microsoft:
+    fake = peak_fakes.slack(logs / "slack-received.tsv")
+    microsoft = peak_fakes.microsoft(logs / "teams-received.tsv", logs,
+                                     teams_account(first_on_teams(args.schools)))
+    fakes = {"slack": fake, "teams": microsoft}
+    messages: dict[str, list[peak_fakes.Received]] = {"slack": [], "teams": []}
+    got = {"slack": Counter(), "teams": Counter()}
+    last_routine = {"slack": 0.0, "teams": 0.0}  # the latest digest or nudge to arrive
+
+    def take(since: float) -> None:
+        """What the fakes received since the last look (from ``since``: T0)."""
+        for platform, serving in fakes.items():
+            for message in serving.received():
+                if message.at >= since:
+                    messages[platform].append(message)
+                    got[platform][message.kind] += 1
+                    if message.kind != "breach":
+                        last_routine[platform] = max(last_routine[platform], message.at)
+
+    try:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CONNECTIONS__"))
                and k != "DPO_BOT_DATABASE_URL"}
-        env |= microsoft.env() | {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
-                                  "SLACK_API_URL": fake.url, "DPO_BOT_DATABASE_URL": args.database,
-                                  "PYTHONPATH": str(ROOT)}
+        env |= microsoft.info["env"] | {
+            "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.info["url"], "DPO_BOT_DATABASE_URL": args.database,
+            "PYTHONPATH": str(ROOT)}
 
         def start(name: str, *command: str) -> subprocess.Popen:
             process = subprocess.Popen([sys.executable, "-m", "bot.cli", *command], env=env,
@@ -263,16 +268,13 @@ def main() -> None:
                              ("teams", f"a:personal-{teams_account(school)}"))
                     breaches[where] = reported
                     next_breach += args.breach_every
-                if claimed_at is None:
-                    sent, _ = counted(engine)
-                    if sent >= args.schools + args.nudges:
-                        claimed_at = time.time()
-                for platform, messages in (("slack", slack_sent(fake, t0)),
-                                           ("teams", teams_sent(microsoft, t0))):
-                    got = Counter(kind for kind, *_ in messages)
-                    if platform not in done and all(got[k] >= v for k, v in
+                if claimed_at is None and all_written(engine, now):
+                    claimed_at = time.time()
+                take(t0)
+                for platform in fakes:
+                    if platform not in done and all(got[platform][k] >= v for k, v in
                                                     expected[platform].items()):
-                        done[platform] = max(m[3] for m in messages if m[0] != "breach")
+                        done[platform] = last_routine[platform]
                 if claimed_at is not None and len(done) == 2:
                     time.sleep(6)  # the last breach alerts, and any second copy
                     break
@@ -280,7 +282,10 @@ def main() -> None:
         finally:
             for process in processes:
                 stop(process)
-        slack_messages, teams_messages = slack_sent(fake, t0), teams_sent(microsoft, t0)
+        take(t0)
+    finally:
+        for serving in fakes.values():
+            serving.stop()
     average = os.getloadavg()
 
     table = Table(title=f"Monday peak: {args.schools:,} schools, {args.cases:,} open cases, "
@@ -292,25 +297,25 @@ def main() -> None:
     table.add_row("all digests and nudges claimed and written (reminders sent)",
                   f"{claimed_at - t0:.1f} s" if claimed_at else "not within the timeout")
     latencies: list[float] = []
-    for platform, messages in (("slack", slack_messages), ("teams", teams_messages)):
-        got = Counter(kind for kind, *_ in messages)
-        routine = [m for m in messages if m[0] != "breach"]
+    for platform, received in messages.items():
+        routine = [m for m in received if m.kind != "breach"]
         want = sum(expected[platform].values())
         if platform in done:
-            first = min(m[3] for m in routine)
+            first = min(m.at for m in routine)
             table.add_row(f"{platform}: all {want:,} delivered",
                           f"{done[platform] - t0:.1f} s after T0 "
                           f"({len(routine) / (done[platform] - first):,.0f}/s)")
         else:
             table.add_row(f"{platform}: delivered by the timeout",
                           f"{len(routine):,} of {want:,} "
-                          f"({dict(got)}, expected {dict(expected[platform])})")
-        duplicates = sum(n - 1 for n in Counter((m[1], m[2]) for m in messages).values() if n > 1)
+                          f"({dict(got[platform])}, expected {dict(expected[platform])})")
+        duplicates = sum(n - 1 for n in Counter((m.chat, m.digest) for m in received).values()
+                         if n > 1)
         table.add_row(f"{platform}: duplicates (same message to the same chat)", str(duplicates))
-        for _, where, _, at in (m for m in messages if m[0] == "breach"):
-            reported = breaches.get((platform, where))
+        for alert in (m for m in received if m.kind == "breach"):
+            reported = breaches.get((platform, alert.chat))
             if reported is not None:
-                latencies.append(at - reported)
+                latencies.append(alert.at - reported)
     if latencies:
         table.add_row(f"breach alerts: {len(latencies)} of {len(breaches)} delivered, latency "
                       "p50 / p99 / max",

@@ -31,6 +31,9 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select, update
 
 from tests.conftest import PARENT_SAR, School_, make_school
+from tests.test_breach import REF as BREACH
+from tests.test_breach import WRONG_PARENT
+from workflows.breach.models import Breach
 from workflows.core.declaration import Workflow
 from workflows.core.engine import create
 from workflows.core.fields import Invalid
@@ -909,3 +912,33 @@ def test_weekly_digest_lists_open_cases_by_deadline_for_the_dpo(school: School_)
         targets = sorted(session.exec(select(Reminder.target).where(
             Reminder.subject_type == "digest")))
     assert targets == ["2026-11-30", "2026-12-07"]
+
+
+def test_digests_written_together_read_as_each_school_alone(engine: Engine) -> None:
+    """The sweep writes a batch's digests together (on PostgreSQL): one read per workflow for
+    the batch's schools and one for the owners. Each still lists only its own school's open
+    cases of every workflow, each with its owner, as the DPO's own ``digest`` reads it."""
+    hillside, oak = make_school(engine), make_school(engine, "Oak Academy", "oak")
+    sar = log_sar(hillside)
+    assign_to_sam(hillside, sar)
+    hillside.says("sam", "report a breach", *WRONG_PARENT)
+    with session_scope(engine) as session:  # the breach's owner, another person
+        session.execute(update(Breach).where(col(Breach.reference) == BREACH)
+                        .values(owner_id=hillside.people["vic"]))
+    oak_sar = log_sar(oak)
+    monday = london(2026, 11, 30, 8, 0)
+    alone = {}
+    for school in (hillside, oak):
+        school.now = monday
+        alone[school.school_id] = school.says("dee", "digest")
+    sweep(engine, now=monday)  # the breach's overdue nudges too
+    written = {n.school_id: n.text for n in notes(engine, "reminder.digest")}
+    assert written == alone
+    lines = written[hillside.school_id].splitlines()
+    assert lines[1] == "2 open cases, by deadline:"
+    assert BREACH in lines[2] and "owner: Vic Deputy" in lines[2]  # overdue, so first
+    assert sar in lines[3] and "owner: Sam Teacher" in lines[3]
+    assert len(lines) == 4  # nothing of Oak's (whose references are numbered on their own)
+    oak_lines = written[oak.school_id].splitlines()
+    assert oak_lines[1] == "1 open case, by deadline:"
+    assert oak_sar in oak_lines[2] and "owner: nobody" in oak_lines[2] and len(oak_lines) == 3

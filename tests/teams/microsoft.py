@@ -85,7 +85,10 @@ class Microsoft:
         context.load_cert_chain(self.cert, cert_key)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
         self.server.daemon_threads = True
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        # Each connection's handshake in its own request thread, not in the one accepting
+        # them all: a bot opening connections in parallel would otherwise queue on it.
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True,
+                                                 do_handshake_on_connect=False)
         self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
         self.service_url = f"{self.url}/teams/"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -144,7 +144,7 @@ class DeadlineHandler:
 def handlers(registry: Registry) -> dict[str, Handler]:
     """What every reminder subject's rows say, derived from the declarations: each
     workflow's deadline nudges, the reminders it declares beside them, and the digest."""
-    found: dict[str, Handler] = {"digest": _digest_handler,
+    found: dict[str, Handler] = {"digest": Digests(),
                                  unfinished.SUBJECT: unfinished.Remind(registry)}
     for workflow in registry.values():
         if workflow.reminders is not None:
@@ -217,9 +217,12 @@ def _send_together(sweeper: _Sweeper, engine: Engine, ids: list[int], token: str
     still cannot stop the others. Nothing counts until the batch commits.
     """
     done = SweepResult()
+    digests = sweeper.handlers.get("digest")
     try:
         with session_scope(engine) as session:
-            _loaded = _prefetch(session, sweeper.registry, ids)  # referenced while we work
+            loaded = _prefetch(session, sweeper.registry, ids)  # referenced while we work
+            if isinstance(digests, Digests):
+                digests.prepare(session, [r for r in loaded if isinstance(r, Reminder)], now)
             messages: list[dict[str, Any]] = []
             sending: list[int] = []
             for reminder_id in ids:
@@ -236,6 +239,9 @@ def _send_together(sweeper: _Sweeper, engine: Engine, ids: list[int], token: str
     except Exception:  # the rows are retried one by one, where each error is kept
         log.info("reminder batch rolled back; sending its rows one by one", exc_info=True)
         return False
+    finally:
+        if isinstance(digests, Digests):
+            digests.forget()  # written in this batch's transaction: not for any other
     for outcome in ("sent", "deferred", "cancelled"):
         setattr(result, outcome, getattr(result, outcome) + getattr(done, outcome))
     return True
@@ -420,14 +426,41 @@ def _stage(kind: str) -> tuple[int, int]:
     return 0, 0
 
 
-def _digest_handler(session: Session, reminder: Reminder, now: datetime) -> Message | None:
-    from workflows.digest import digest_text
+@dataclass
+class Digests:
+    """The weekly digest's handler. A batch's digests are written together beforehand
+    (``prepare``): on a Monday every school's is due at once, and a few queries for the
+    batch replace a few for each school."""
 
-    school = session.get_one(School, reminder.school_id)
-    recipients = people.by_role(session, saved_id(school), Role.DPO)
-    if not recipients:
-        return None
-    return Message(recipients, digest_text(session, school, now))
+    # Reminder id -> its message, for the batch under way only.
+    prepared: dict[int, Message | None] = field(default_factory=dict)
+
+    def prepare(self, session: Session, reminders: list[Reminder], now: datetime) -> None:
+        from workflows.digest import digest_texts
+
+        due = [r for r in reminders if r.subject_type == "digest"]
+        if not due:
+            return
+        dpos: dict[int, list[Person]] = {}
+        for person in people.by_role_at(session, sorted({r.school_id for r in due}), Role.DPO):
+            dpos.setdefault(person.school_id, []).append(person)
+        texts = digest_texts(session, [session.get_one(School, s) for s in dpos], now)
+        self.prepared = {saved_id(r): Message(dpos[r.school_id], texts[r.school_id])
+                         if r.school_id in dpos else None for r in due}
+
+    def forget(self) -> None:
+        self.prepared = {}
+
+    def __call__(self, session: Session, reminder: Reminder, now: datetime) -> Message | None:
+        if saved_id(reminder) in self.prepared:
+            return self.prepared.pop(saved_id(reminder))
+        from workflows.digest import digest_text
+
+        school = session.get_one(School, reminder.school_id)
+        recipients = people.by_role(session, saved_id(school), Role.DPO)
+        if not recipients:
+            return None
+        return Message(recipients, digest_text(session, school, now))
 
 
 def ensure_digests(session: Session, now: datetime) -> None:
@@ -436,21 +469,22 @@ def ensure_digests(session: Session, now: datetime) -> None:
     Every sweep asks, for every school: the keys already queued are read in one query and
     only the missing ones written (a deployment of hundreds of schools, swept each minute).
     """
-    wanted: dict[str, Reminder] = {}
+    wanted: dict[str, tuple[School, date]] = {}
     for school in session.exec(select(School)):
         local = now.astimezone(ZoneInfo(school.timezone)).date()
         monday = local + timedelta(days=(7 - local.weekday()) % 7)
-        moment = next_work_moment(school, work_window_start(school, monday))
-        key = f"digest:{school.id}:{monday.isoformat()}"
-        wanted[key] = Reminder(school_id=saved_id(school), subject_type="digest",
-                               subject_id=school.id,
-                               kind="digest.weekly", target=monday.isoformat(), due_at=moment,
-                               dedupe_key=key)
+        wanted[f"digest:{school.id}:{monday.isoformat()}"] = (school, monday)
     queued = set(session.exec(select(Reminder.dedupe_key).where(
         col(Reminder.dedupe_key).in_(list(wanted))))) if wanted else set()
-    for key, reminder in wanted.items():
+    # A row is built only for a digest not yet queued: building one for each of 30,000
+    # schools took each worker seconds at every sweep's start, before it sent anything.
+    for key, (school, monday) in wanted.items():
         if key not in queued:
-            planner.insert_once(session, reminder)  # another worker may write it meanwhile
+            moment = next_work_moment(school, work_window_start(school, monday))
+            planner.insert_once(session, Reminder(  # another worker may write it meanwhile
+                school_id=saved_id(school), subject_type="digest", subject_id=school.id,
+                kind="digest.weekly", target=monday.isoformat(), due_at=moment,
+                dedupe_key=key))
 
 
 def pending_count(session: Session) -> int:
@@ -465,5 +499,5 @@ def pending_count(session: Session) -> int:
     )
 
 
-__all__ = ["LEASE", "DeadlineHandler", "Handler", "Message", "SweepResult", "claim",
+__all__ = ["LEASE", "DeadlineHandler", "Digests", "Handler", "Message", "SweepResult", "claim",
            "due_query", "ensure_digests", "handlers", "pending_count", "sweep"]
