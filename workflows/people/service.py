@@ -67,12 +67,7 @@ def decision_makers(session: Session, school_id: int) -> list[Person]:
 def decision_makers_at(session: Session, school_ids: Iterable[int]) -> dict[int, list[Person]]:
     """``decision_makers`` of several schools in one query (a delivery pass's schools)."""
     found: dict[int, list[Person]] = {school_id: [] for school_id in school_ids}
-    for person in session.exec(
-        select(Person)
-        .where(col(Person.school_id).in_(found), col(Person.active).is_(True),
-               col(Person.role).in_([r.value for r in DECIDING_ROLES]))
-        .order_by(col(Person.id))
-    ):
+    for person in by_role_at(session, list(found), *DECIDING_ROLES):
         found[person.school_id].append(person)
     return found
 
