@@ -1107,3 +1107,49 @@ def test_a_request_made_in_person_reads_in_person(school: School_) -> None:
     card = school.says("dee", "SAR-2026-0001")
     assert "Received: Sunday 22 November 2026 at 14:00 in person" in card
     assert "by in person" not in card
+
+
+def test_a_cases_pauses_are_read_once_until_the_session_writes(school: School_) -> None:
+    """A card reads the pauses three times (deadline, extension, rows): one query, and never
+    a stale answer after a pause is added or answered."""
+    from datetime import date
+
+    from sqlalchemy import event
+
+    from tests.test_reminders import add_cases, london
+    from workflows.sar import service as sar_service
+    from workflows.sar.models import ClarificationPause, RightsRequest
+
+    (reference,) = add_cases(school, 1, received=london(2026, 11, 2, 10))
+    reads: list[str] = []
+
+    def counted(conn, cursor, statement, *_: object) -> None:
+        if "FROM sar_pause" in statement:
+            reads.append(statement)
+
+    event.listen(school.engine, "before_cursor_execute", counted)
+    try:
+        with session_scope(school.engine) as session:
+            case = session.exec(select(RightsRequest).where(
+                RightsRequest.reference == reference)).one()
+            assert sar_service.pauses(session, case) == []
+            assert sar_service.pauses(session, case) == [] and len(reads) == 1
+            session.add(ClarificationPause(request_id=case.id, asked_on=date(2026, 11, 3)))
+            (pause,) = sar_service.pauses(session, case)  # not yet flushed: read for
+            assert pause.answered_on is None and len(reads) == 2
+            pause.answered_on = date(2026, 11, 5)
+            assert sar_service.pauses(session, case)[0].answered_on == date(2026, 11, 5)
+            savepoint = session.begin_nested()
+            session.add(ClarificationPause(request_id=case.id, asked_on=date(2026, 11, 9)))
+            assert len(sar_service.pauses(session, case)) == 2
+            savepoint.rollback()  # the second pause was never asked
+            assert len(sar_service.pauses(session, case)) == 1
+        with session_scope(school.engine) as session:  # another transaction reads afresh
+            case = session.exec(select(RightsRequest).where(
+                RightsRequest.reference == reference)).one()
+            before = len(reads)
+            assert [p.answered_on for p in sar_service.pauses(session, case)] == [
+                date(2026, 11, 5)]
+            assert len(reads) == before + 1
+    finally:
+        event.remove(school.engine, "before_cursor_execute", counted)

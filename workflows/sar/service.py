@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from workflows.audit import service as audit
@@ -46,16 +48,34 @@ def refusal(reason: str, **facts: Any) -> str:
     return render("sar/refusal.txt.j2", reason=reason, **facts)
 
 
+# session.info key: each case's pauses as read in this transaction. A case's card reads
+# them for its deadline, for whether it may be extended and for its rows: three queries a
+# card, and a card is drawn for every decision and every nudge to the DPO.
+READ_PAUSES = "sar.pauses"
+
+
 def pauses(session: Session, case: RightsRequest) -> list[ClarificationPause]:
+    """The case's clarification pauses, oldest first; read once until the session writes
+    (a flush, or the end of a transaction or savepoint, forgets them; a pause added and not
+    yet flushed is read for)."""
     if case.id is None:
         return []
-    return list(
-        session.exec(
-            select(ClarificationPause)
-            .where(ClarificationPause.request_id == case.id)
-            .order_by(col(ClarificationPause.asked_on), col(ClarificationPause.id))
+    read: dict[int, list[ClarificationPause]] = session.info.setdefault(READ_PAUSES, {})
+    if case.id not in read or any(isinstance(o, ClarificationPause) for o in session.new):
+        read[case.id] = list(
+            session.exec(
+                select(ClarificationPause)
+                .where(ClarificationPause.request_id == case.id)
+                .order_by(col(ClarificationPause.asked_on), col(ClarificationPause.id))
+            )
         )
-    )
+    return list(read[case.id])
+
+
+@event.listens_for(OrmSession, "after_flush")
+@event.listens_for(OrmSession, "after_transaction_end")  # a commit, a rollback, a savepoint's
+def _forget_pauses(session: OrmSession, *_: Any) -> None:
+    session.info.pop(READ_PAUSES, None)
 
 
 def open_pause(session: Session, case: RightsRequest) -> ClarificationPause | None:
