@@ -56,7 +56,8 @@ def teams(
         fail(str(error))
     typer.echo(f"Teams agent for {len(bot.served)} school(s): http://{host}:{port}/api/messages")
     try:
-        asyncio.run(serve(http_app(bot, adapter, connections), host, port))
+        asyncio.run(serve(http_app(bot, adapter, connections), host, port,
+                          busy=bot.workers.processes > 0))
     finally:
         bot.close()
 

@@ -54,6 +54,11 @@ def personal_reference(context: TurnContext) -> dict[str, Any] | None:
         return None
     stored = SdkConversation.from_turn_context(context).store_item_to_json()
     stored.pop("_span_context", None)
+    # Where the chat is, not which turn came last: with the turn's own ids every turn would
+    # rewrite the stored address, and a person's turns at once would wait on each other's
+    # lock of it. Without them a proactive message is sent to the chat, not as a reply.
+    for per_turn in ("activityId", "requestId"):
+        stored["conversation_reference"].pop(per_turn, None)
     return stored
 
 

@@ -27,10 +27,11 @@ from workflows.core.declaration import Workflow
 from workflows.core.inbound import first_time
 from workflows.core.ui import Document, Reply, Text, files
 from workflows.core.wording import render
-from workflows.documents.word import letter_docx
 from workflows.notifications import addresses
+from workflows.people.models import Person
 from workflows.registry import WORKFLOWS, by_prefix
 from workflows.schools import membership
+from workflows.schools.models import School
 
 log = logging.getLogger(__name__)
 ADAPTER = "teams"
@@ -53,33 +54,33 @@ def in_own_chat(ctx: Context, account: str, served: tuple[int, ...],
     """``work(ctx, *args)``, after remembering the sender's personal chat (when this turn
     comes from it)."""
     if reference is not None:  # their own chat: worth a look at who they are
-        _link_set_up(ctx.session, account, served)
-        _remember(ctx.session, account, served, reference)
+        mine = membership.records(ctx.session, ADAPTER, account, served, active=False)
+        if _link_set_up(ctx.session, account, served, mine):
+            mine = membership.records(ctx.session, ADAPTER, account, served, active=False)
+        # The personal chat reaches every record of this account: a trust DPO's reminders
+        # for one school come while they are working with another.
+        for school, record in mine:
+            addresses.remember(ctx.session, school.id, record.id, ADAPTER, reference)
     return work(ctx, *args)
 
 
-def _link_set_up(session: Session, account: str, served: tuple[int, ...]) -> None:
+def _link_set_up(session: Session, account: str, served: tuple[int, ...],
+                 mine: list[tuple[School, Person]]) -> bool:
     """Link the records a DPO set up by email at another of the schools served after this
     account first met the bot (a trust DPO added to a second school): Teams has no lookup by
-    email, unlike Slack, so the emails of the account's own records serve."""
-    mine = membership.records(session, ADAPTER, account, served, active=False)
+    email, unlike Slack, so the emails of the account's own records (``mine``) serve. True
+    if any was linked."""
     emails = {person.email for _, person in mine if person.email}
     linked_at = {school.id for school, _ in mine}
     if not emails or linked_at >= set(served):
-        return  # the usual case, every message: no savepoint for nothing to do
+        return False  # the usual case, every message: no savepoint for nothing to do
     try:
         with session.begin_nested():  # another process may link them at the same time
-            membership.link_set_up(session, ADAPTER, account, served, emails, linked_at)
+            return membership.link_set_up(session, ADAPTER, account, served, emails,
+                                          linked_at)
     except IntegrityError:
         log.info("a set-up record was linked by another process; kept theirs")
-
-
-def _remember(session: Session, account: str, served: tuple[int, ...],
-              reference: dict[str, Any]) -> None:
-    """The personal chat reaches every record of this account: a trust DPO's reminders for
-    one school come while they are working with another."""
-    for school, record in membership.records(session, ADAPTER, account, served, active=False):
-        addresses.remember(session, school.id, record.id, ADAPTER, reference)
+        return False
 
 
 def refresh_for(ctx: Context, shown: Sequence[Reply]) -> list[str]:
@@ -141,6 +142,10 @@ def offers(ctx: Context, replies: list[Reply]) -> list[Offer]:
         content: dict[str, Any] = {"description": file.title, "acceptContext": asked,
                                    "declineContext": asked}
         if file in shown:
+            # python-docx and lxml are 7 MB of a small school's process: loaded with the
+            # first letter shown, not at start.
+            from workflows.documents.word import letter_docx
+
             content["sizeInBytes"] = len(letter_docx(shown[file], ctx.school))
         found.append(Offer(file.name, file.title, content))
     return found

@@ -23,7 +23,6 @@ from bot.teams.work import Offer
 from workflows.core import faults
 from workflows.core.ui import Text
 from workflows.core.wording import render
-from workflows.documents.files import make as made
 
 if TYPE_CHECKING:
     from bot.teams.app import TeamsBot
@@ -63,6 +62,10 @@ async def _upload(bot: TeamsBot, context: TurnContext, value: Mapping[str, Any])
         if not ONEDRIVE.match(target):
             raise ValueError(urlsplit(target).hostname)  # the host only: never the path
         maker, parts = str(asked["maker"]), tuple(asked["asked"])
+        # Imported on the first file: python-docx and lxml are 7 MB of a small school's
+        # process, which most days makes none.
+        from workflows.documents.files import make as made
+
         content = await bot.run(context, made, maker, parts, school_id=int(asked["school"]))
         async with aiohttp.ClientSession() as session, session.put(target, data=content, headers={
                 "Content-Length": str(len(content)),
