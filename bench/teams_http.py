@@ -167,6 +167,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--warmup", type=int, default=30,
                         help="extra clicks sent to each server first, untimed")
+    parser.add_argument("--workers", type=int,
+                        help="dpo-bot teams --workers (default: its own, 2 on PostgreSQL)")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
@@ -201,7 +203,8 @@ def main() -> None:
         real_log, bare_log = Path(scratch) / "real.log", Path(scratch) / "bare.log"
         real = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "teams", "--host", "127.0.0.1", "--port",
-             str(real_port)], env=env, cwd=ROOT, stdout=real_log.open("w"),
+             str(real_port), *([] if args.workers is None else ["--workers", str(args.workers)])],
+            env=env, cwd=ROOT, stdout=real_log.open("w"),
             stderr=subprocess.STDOUT)
         bare = subprocess.Popen(
             [sys.executable, __file__, "--serve-bare", str(bare_port)], env=env, cwd=ROOT,

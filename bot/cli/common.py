@@ -34,6 +34,9 @@ AsOption = Annotated[
                              "them, with their permissions; default: your login name).")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object.")]
+WorkersOption = Annotated[int | None, typer.Option(
+    min=0, show_default="2 on PostgreSQL, 0 on SQLite",
+    help="Worker processes for the database work (0: threads of this process).")]
 
 
 def open_engine() -> Engine:
@@ -52,6 +55,13 @@ def open_engine() -> Engine:
         fail(f"Can't open the database {make_url(url).render_as_string(hide_password=True)}: "
              f"{reason} (is it running? {DATABASE_URL_ENV} says which database to use)")
     return engine
+
+
+def default_workers(engine: Engine) -> int:
+    """Worker processes only where they pay. SQLite takes one writer at a time, so more
+    processes add memory (about 70 MB each) and no throughput: a school on SQLite is served
+    from threads of the one process. PostgreSQL takes the work of two in parallel."""
+    return 0 if engine.dialect.name == "sqlite" else 2
 
 
 def configure_logging(debug: bool) -> None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from bot.cli.common import DebugOption, ServedOption, configure_logging, fail, open_engine
-
-if TYPE_CHECKING:  # `dpo-bot --help` stays fast: SQLAlchemy is imported only to serve
-    from sqlalchemy import Engine
+from bot.cli.common import (
+    DebugOption,
+    ServedOption,
+    WorkersOption,
+    configure_logging,
+    default_workers,
+    fail,
+    open_engine,
+)
 
 
 def slack(
@@ -19,9 +24,7 @@ def slack(
     port: Annotated[int, typer.Option(help="Port for --http.")] = 3000,
     host: Annotated[str, typer.Option(help="Address for --http.")] = "0.0.0.0",
     school: ServedOption = None,
-    workers: Annotated[int | None, typer.Option(
-        min=0, show_default="2 on PostgreSQL, 0 on SQLite",
-        help="Worker processes for the database work (0: threads of this process).")] = None,
+    workers: WorkersOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Run the Slack app (Socket Mode by default: only an outbound connection is needed).
@@ -40,13 +43,6 @@ def slack(
     if workers is None:
         workers = default_workers(engine)
     asyncio.run(_run_slack(engine, settings, http, host, port, school, workers))
-
-
-def default_workers(engine: Engine) -> int:
-    """Worker processes only where they pay. SQLite takes one writer at a time, so more
-    processes add memory (about 70 MB each) and no throughput: a school on SQLite is served
-    from threads of the one process. PostgreSQL takes the work of two in parallel."""
-    return 0 if engine.dialect.name == "sqlite" else 2
 
 
 async def _run_slack(engine, settings, http: bool, host: str, port: int, school,

@@ -11,7 +11,9 @@ from bot.cli.common import (
     DebugOption,
     SchoolOption,
     ServedOption,
+    WorkersOption,
     configure_logging,
+    default_workers,
     fail,
     open_engine,
     school_named,
@@ -27,6 +29,7 @@ def teams(
     port: Annotated[int, typer.Option(help="Port to serve /api/messages on.")] = 3978,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "0.0.0.0",
     school: ServedOption = None,
+    workers: WorkersOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Serve the Teams agent at /api/messages (behind your HTTPS endpoint).
@@ -45,12 +48,18 @@ def teams(
         fail(str(error))
     from bot.teams.server import create, http_app, serve
 
+    engine = open_engine()
     try:
-        bot, adapter, connections = create(open_engine(), settings, school)
+        bot, adapter, connections = create(
+            engine, settings, school, default_workers(engine) if workers is None else workers)
     except ValueError as error:  # no such school
         fail(str(error))
     typer.echo(f"Teams agent for {len(bot.served)} school(s): http://{host}:{port}/api/messages")
-    asyncio.run(serve(http_app(bot, adapter, connections), host, port))
+    try:
+        asyncio.run(serve(http_app(bot, adapter, connections), host, port,
+                          busy=bot.workers.processes > 0))
+    finally:
+        bot.close()
 
 
 @app.command("package")

@@ -7,7 +7,6 @@ events, commands and interactivity at ``/slack/events``, with ``/healthz`` for p
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 
 from aiohttp import web
@@ -55,7 +54,7 @@ def http_app(bot: SlackBot) -> web.Application:
 async def serve_http(bot: SlackBot, host: str, port: int) -> None:
     """Until SIGTERM or SIGINT; then every request already acknowledged is finished."""
     await lifecycle.serve(http_app(bot), host, port, "/slack/events",
-                          on_listening=lambda _: _freeze_start_up_heap())
+                          on_listening=lambda _: lifecycle.freeze_start_up_heap())
 
 
 async def serve_socket_mode(bot: SlackBot) -> None:
@@ -70,7 +69,7 @@ async def serve_socket_mode(bot: SlackBot) -> None:
     task = asyncio.create_task(deliver_forever(bot, delivered))
     await handler.connect_async()
     log.info("connected to Slack in Socket Mode")
-    _freeze_start_up_heap()
+    lifecycle.freeze_start_up_heap()
     try:
         await stop.wait()
     finally:
@@ -85,18 +84,3 @@ async def serve_socket_mode(bot: SlackBot) -> None:
                                             client.message_receiver))
         await handler.close_async()
 
-
-def _freeze_start_up_heap() -> None:
-    """Leave what start-up made (modules, table metadata, templates) out of garbage collection,
-    and collect less often.
-
-    A full collection walks every object the process holds and stops the event loop, and
-    every ack with it, while it does: with the start-up heap frozen it walks only what the
-    requests made (about half the pause measured under load), and with the higher thresholds
-    it comes far more rarely (ack p99 from 4.0–6.1x bare Bolt's to 2.5–2.7x: see
-    docs/performance.md). What the requests make is mostly freed by reference counting; the
-    few cycles wait a little longer.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)

@@ -1,9 +1,10 @@
 """The Teams agent: one ``AgentApplication`` serving a tenant's schools, and what its
 listeners (``bot.teams.listeners``, one concept a module) share.
 
-Built on the Microsoft 365 Agents SDK. The database work runs on the core's workers
-(``workflows.core.workers``: one transaction as the sender) and nothing here decides what
-anyone may do or who sees what: that is the core's (``workflows.core.recipients``).
+Built on the Microsoft 365 Agents SDK. The database work (``bot.teams.work``) runs on the
+core's workers (``workflows.core.workers``: one transaction as the sender, in worker
+processes on PostgreSQL) and nothing here decides what anyone may do or who sees what: that
+is the core's (``workflows.core.recipients``).
 
 One agent serves every school of a trust's tenant (or the one named by ``--school``): each
 request acts as the sender's record at the school they are working with, or at the school
@@ -28,18 +29,16 @@ from microsoft_agents.hosting.core import (
 )
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
 from bot.teams import identity, listeners, standing
 from bot.teams.identity import TeamsUser
-from bot.teams.turns import ADAPTER, personal_reference, sender
 from bot.teams.turns import CARD as CARD  # where the test harness reads it
+from bot.teams.turns import personal_reference, sender
+from bot.teams.work import ADAPTER, in_own_chat
 from workflows.core import engine as core
-from workflows.core.context import Context
 from workflows.core.wording import render
 from workflows.core.workers import Nobody, Workers
 from workflows.database import session_scope
-from workflows.notifications import addresses
 from workflows.schools import membership
 from workflows.schools import service as schools
 
@@ -52,7 +51,7 @@ class TeamsBot:
     or every school here (a trust's)."""
 
     def __init__(self, engine: Engine, connections: Connections, *, client_id: str,
-                 tenant_id: str, school_slug: str | None = None):
+                 tenant_id: str, school_slug: str | None = None, workers: int = 0):
         self.engine = engine
         self.client_id = client_id
         self.tenant_id = tenant_id
@@ -64,22 +63,27 @@ class TeamsBot:
                                bot_app_id=client_id),
             connection_manager=connections,
         )
-        # Threads, as Slack's default: a card's work is a closure, which no process takes.
-        self.workers = Workers(engine, ADAPTER)
+        # Worker processes keep the core's Python off this process's GIL, so answers stay
+        # quick while others' work goes on.
+        self.workers = Workers(engine, ADAPTER, processes=workers)
         self._joining: dict[str, asyncio.Lock] = {}
         self.rechecks = membership.Rechecks()  # what Teams last said of linked accounts
         listeners.register(self)
 
     # Running the core
 
-    async def run(self, context: TurnContext, work: Callable[[Context], T],
+    async def run(self, context: TurnContext, work: Callable[..., T], *args: Any,
                   school_id: int | None = None) -> T:
-        """``work`` in one transaction, as the sender: at ``school_id`` if given (a button on
-        that school's case, a form shown for it), else at the school they are working with.
-        Their personal chat with the bot is remembered. Raises ``Refused`` for someone
-        Teams cannot vouch for (on every turn, known or not), ``Unplaced`` for a newcomer
-        who must say which school is theirs, and ``NotFound`` if they have no record at
-        ``school_id``."""
+        """``work(ctx, *args)`` in one transaction, as the sender: at ``school_id`` if given
+        (a button on that school's case, a form shown for it), else at the school they are
+        working with. Their personal chat with the bot is remembered. Raises ``Refused`` for
+        someone Teams cannot vouch for (on every turn, known or not), ``Unplaced`` for a
+        newcomer who must say which school is theirs, and ``NotFound`` if they have no record
+        at ``school_id``.
+
+        ``work`` is a module-level function (``bot.teams.work``) and ``args`` plain values:
+        in a worker process both arrive by pickle.
+        """
         user = sender(context.activity)
         reason = membership.barrier(identity.as_newcomer(user), self.tenant_id)
         if reason:
@@ -87,14 +91,19 @@ class TeamsBot:
         await standing.check(self, context, user)
         reference = personal_reference(context)
         for _ in range(2):
-            result = await self.workers.run(user.user_id, self.served, school_id, _in_own_chat,
-                                            user.user_id, self.served, reference, work)
+            result = await self.workers.run(user.user_id, self.served, school_id,
+                                            in_own_chat, user.user_id, self.served, reference,
+                                            work, *args)
             if not isinstance(result, Nobody):
                 return result
             if school_id is not None:
                 raise core.NotFound(render("messages/not_among_yours.txt.j2"))
             await self.place(context, user)
         raise RuntimeError(f"{user.user_id} could not be placed at a school")
+
+    def close(self) -> None:
+        """After the last turn: the worker processes, if any, finish and exit."""
+        self.workers.close()
 
     def _refuse(self, account: str, reason: str) -> membership.Refused:
         with session_scope(self.engine) as session:
@@ -121,35 +130,3 @@ class TeamsBot:
                 if refused is not None:
                     raise refused
 
-
-def _in_own_chat(ctx: Context, account: str, served: tuple[int, ...],
-                 reference: dict[str, Any] | None, work: Callable[[Context], T]) -> T:
-    """``work``, after remembering the sender's personal chat (when this turn comes from it)."""
-    if reference is not None:  # their own chat: worth a look at who they are
-        _link_set_up(ctx.session, account, served)
-        _remember(ctx.session, account, served, reference)
-    return work(ctx)
-
-
-def _link_set_up(session: Session, account: str, served: tuple[int, ...]) -> None:
-    """Link the records a DPO set up by email at another of the schools served after this
-    account first met the bot (a trust DPO added to a second school): Teams has no lookup by
-    email, unlike Slack, so the emails of the account's own records serve."""
-    mine = membership.records(session, ADAPTER, account, served, active=False)
-    emails = {person.email for _, person in mine if person.email}
-    linked_at = {school.id for school, _ in mine}
-    if not emails or linked_at >= set(served):
-        return  # the usual case, every message: no savepoint for nothing to do
-    try:
-        with session.begin_nested():  # another process may link them at the same time
-            membership.link_set_up(session, ADAPTER, account, served, emails, linked_at)
-    except IntegrityError:
-        log.info("a set-up record was linked by another process; kept theirs")
-
-
-def _remember(session: Session, account: str, served: tuple[int, ...],
-              reference: dict[str, Any]) -> None:
-    """The personal chat reaches every record of this account: a trust DPO's reminders for
-    one school come while they are working with another."""
-    for school, record in membership.records(session, ADAPTER, account, served, active=False):
-        addresses.remember(session, school.id, record.id, ADAPTER, reference)

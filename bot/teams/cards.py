@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.labels import fixed, label
 from workflows.core import headline
@@ -34,6 +34,9 @@ from workflows.core.ui import (
     Text,
 )
 from workflows.core.wording import render
+
+if TYPE_CHECKING:
+    from workflows.people.models import Person
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
@@ -178,6 +181,15 @@ def message_card(replies: Sequence[Reply], *, refresh_for: Iterable[str] = (),
         if isinstance(reply, Card) and refresh is None:
             refresh = case_refresh(reply.reference, refresh_for, school_id)
     return adaptive_card(body, refresh=refresh, summary=summary or headline.of_replies(replies))
+
+
+def notice_card(text: str, tone: str = "error") -> dict[str, Any]:
+    return message_card([Text(text, tone)])  # type: ignore[arg-type]
+
+
+def accounts(people: Iterable[Person]) -> list[str]:
+    """The Teams ids of ``people`` who have one: whom a card's refresh names."""
+    return [p.teams_user_id for p in people if p.teams_user_id]
 
 
 def reply_elements(reply: Reply) -> list[dict[str, Any]]:

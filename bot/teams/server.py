@@ -110,12 +110,13 @@ def _same_address(one: str, other: str) -> bool:
 TEST_KEYS = "DPO_BOT_TEAMS_TEST_KEYS_URL"
 
 
-def create(engine: Engine, settings: TeamsSettings, school: str | None = None
+def create(engine: Engine, settings: TeamsSettings, school: str | None = None, workers: int = 0
            ) -> tuple[TeamsBot, CloudAdapter, MsalConnectionManager]:
-    """The agent, and the adapter that talks to Teams with tokens msal acquires."""
+    """The agent (its core's work in ``workers`` processes, or threads if 0), and the adapter
+    that talks to Teams with tokens msal acquires."""
     connections = MsalConnectionManager(**settings.sdk)
     bot = TeamsBot(engine, connections, client_id=settings.client_id,
-                   tenant_id=settings.tenant_id, school_slug=school)
+                   tenant_id=settings.tenant_id, school_slug=school, workers=workers)
     return bot, PooledAdapter(connections), connections
 
 
@@ -213,6 +214,13 @@ def http_app(bot: TeamsBot, adapter: CloudAdapter, connections: MsalConnectionMa
     return application
 
 
-async def serve(application: web.Application, host: str, port: int) -> None:
-    """Until SIGTERM or SIGINT; then every turn under way is finished (``bot.lifecycle``)."""
-    await lifecycle.serve(application, host, port, "/api/messages")
+async def serve(application: web.Application, host: str, port: int, *,
+                busy: bool = False) -> None:
+    """Until SIGTERM or SIGINT; then every turn under way is finished (``bot.lifecycle``).
+
+    ``busy``: the core's work is in worker processes (PostgreSQL), so this process answers
+    many at once and collects garbage as Slack's does (``lifecycle.freeze_start_up_heap``).
+    A small school on SQLite keeps the default: the rarer collections held 9 MB more after
+    1,000 conversations (bench/memory.py), and its answers wait on its one writer anyway."""
+    await lifecycle.serve(application, host, port, "/api/messages", on_listening=(
+        (lambda _: lifecycle.freeze_start_up_heap()) if busy else None))

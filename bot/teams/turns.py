@@ -3,9 +3,7 @@ activities that answer it."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterable, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -19,15 +17,12 @@ from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.app.proactive import Conversation as SdkConversation
 
 from bot.teams import cards
+from bot.teams.cards import accounts as accounts  # where delivery reads it
 from bot.teams.identity import TeamsUser
-from workflows.core import headline, recipients
-from workflows.core.context import Context
-from workflows.core.ui import Reply, Text
+from workflows.core import headline
 from workflows.core.wording import render
-from workflows.people.models import Person
 from workflows.schools import membership
 
-ADAPTER = "teams"
 CARD = "application/vnd.microsoft.card.adaptive"
 PERSONAL_ONLY = render("messages/personal_chat_only.txt.j2")
 
@@ -59,16 +54,17 @@ def personal_reference(context: TurnContext) -> dict[str, Any] | None:
         return None
     stored = SdkConversation.from_turn_context(context).store_item_to_json()
     stored.pop("_span_context", None)
+    # Where the chat is, not which turn came last: with the turn's own ids every turn would
+    # rewrite the stored address, and a person's turns at once would wait on each other's
+    # lock of it. Without them a proactive message is sent to the chat, not as a reply.
+    for per_turn in ("activityId", "requestId"):
+        stored["conversation_reference"].pop(per_turn, None)
     return stored
 
 
-def chat_key(context: TurnContext, kind: str = ADAPTER) -> str:
-    """The conversation's key in the core: Teams ids can outgrow the column, so long ones are
-    replaced by their digest."""
-    conversation_id = context.activity.conversation.id
-    if len(conversation_id) > 100:
-        conversation_id = hashlib.sha256(conversation_id.encode()).hexdigest()[:40]
-    return f"{kind}:{conversation_id}"
+def conversation_id(context: TurnContext) -> str:
+    """The turn's conversation, as the work in ``bot.teams.work`` keys it (``chat_key``)."""
+    return context.activity.conversation.id
 
 
 def card_activity(card: dict[str, Any], *, with_text: bool = False) -> Activity:
@@ -95,20 +91,6 @@ def card_response(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:
     return AdaptiveCardInvokeResponse(status_code=HTTPStatus.OK, type=CARD, value=card)
 
 
-def notice_card(text: str, tone: str = "error") -> dict[str, Any]:
-    return cards.message_card([Text(text, tone)])  # type: ignore[arg-type]
-
-
 def turned_away(refused: membership.Refused) -> Activity:
     """Why someone Teams cannot vouch for (or the school cannot enrol) is not served."""
     return card_activity(cards.message_card(refused.replies()))
-
-
-def accounts(people: Iterable[Person]) -> list[str]:
-    """The Teams ids of ``people`` who have one: whom a card's refresh names."""
-    return [p.teams_user_id for p in people if p.teams_user_id]
-
-
-def refresh_for(ctx: Context, shown: Sequence[Reply]) -> list[str]:
-    """Who gets a case's buttons, as the core answers it (``recipients.button_holders``)."""
-    return accounts(recipients.button_holders(ctx, shown))

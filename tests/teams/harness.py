@@ -244,10 +244,12 @@ class Teams:
             return {p.name: p for p in session.exec(select(Person))}
 
 
-def make_teams(school: School_) -> Teams:
+def make_teams(school: School_, workers: int = 0) -> Teams:
+    """The agent for ``school``, its core's work in ``workers`` processes (0: threads): the
+    caller closes ``bot`` when it starts any."""
     config = settings()
     bot = TeamsBot(school.engine, MsalConnectionManager(**config.sdk), client_id=config.client_id,
-                   tenant_id=config.tenant_id)
+                   tenant_id=config.tenant_id, workers=workers)
     teams = Teams(school=school, bot=bot)
     for who in school.people:
         teams.link(who)

@@ -407,6 +407,24 @@ def test_installing_stores_the_personal_chat_but_never_a_group(school: School_) 
     assert kim.teams_user_id == "29:kim"
 
 
+def test_the_personal_chat_is_stored_once_not_rewritten_each_turn(school: School_) -> None:
+    """Every turn carries its own ids; the address is where the chat is. Rewritten on each
+    turn, a person's turns at once would queue on its row."""
+    teams = make_teams(school)
+
+    def stored() -> tuple[dict[str, Any], Any]:
+        with session_scope(school.engine) as session:
+            address = session.exec(select(ChatAddress).where(
+                ChatAddress.person_id == school.people["dee"])).one()
+            return address.reference, address.updated_at
+
+    run(teams.say("dee", "hello"))
+    first = stored()
+    run(teams.say("dee", "help"))
+    assert stored() == first
+    assert first[0]["conversation_reference"]["conversation"]["id"] == "a:personal-dee"
+
+
 def test_adding_the_bot_to_a_personal_chat_welcomes_and_remembers(school: School_) -> None:
     teams = make_teams(school)
     adapter = teams.adapter("hal")

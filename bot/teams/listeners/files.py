@@ -19,12 +19,10 @@ from microsoft_agents.hosting.core import TurnContext, TurnState
 
 from bot.teams import cards
 from bot.teams.turns import card_activity, personal
+from bot.teams.work import Offer
 from workflows.core import faults
-from workflows.core.context import Context
-from workflows.core.ui import Document, Reply, Text, files
+from workflows.core.ui import Text
 from workflows.core.wording import render
-from workflows.documents.files import make as made
-from workflows.documents.word import letter_docx
 
 if TYPE_CHECKING:
     from bot.teams.app import TeamsBot
@@ -38,20 +36,10 @@ CONSENT = "application/vnd.microsoft.teams.card.file.consent"
 FILE_INFO = "application/vnd.microsoft.teams.card.file.info"
 
 
-def consent_cards(ctx: Context, replies: list[Reply]) -> list[Activity]:
-    """A FileConsentCard for each file among ``replies``. A letter shown is sized as its Word
-    copy will be; the report, made only once allowed, goes unsized (Teams takes that)."""
-    shown = {r.file: r for r in replies if isinstance(r, Document) and r.file}
-    found = []
-    for file in files(replies):
-        asked = {"maker": file.maker, "asked": list(file.asked), "school": ctx.school.id}
-        content: dict[str, Any] = {"description": file.title, "acceptContext": asked,
-                                   "declineContext": asked}
-        if file in shown:
-            content["sizeInBytes"] = len(letter_docx(shown[file], ctx.school))
-        found.append(Activity(type=ActivityTypes.message, summary=file.title, attachments=[
-            Attachment(content_type=CONSENT, name=file.name, content=content)]))
-    return found
+def consent_card(offer: Offer) -> Activity:
+    """The FileConsentCard asking to send one file (``bot.teams.work.offers``)."""
+    return Activity(type=ActivityTypes.message, summary=offer.title, attachments=[
+        Attachment(content_type=CONSENT, name=offer.name, content=offer.content)])
 
 
 def register(bot: TeamsBot) -> None:
@@ -74,8 +62,11 @@ async def _upload(bot: TeamsBot, context: TurnContext, value: Mapping[str, Any])
         if not ONEDRIVE.match(target):
             raise ValueError(urlsplit(target).hostname)  # the host only: never the path
         maker, parts = str(asked["maker"]), tuple(asked["asked"])
-        content = await bot.run(context, lambda ctx: made(ctx, maker, parts),
-                                int(asked["school"]))
+        # Imported on the first file: python-docx and lxml are 7 MB of a small school's
+        # process, which most days makes none.
+        from workflows.documents.files import make as made
+
+        content = await bot.run(context, made, maker, parts, school_id=int(asked["school"]))
         async with aiohttp.ClientSession() as session, session.put(target, data=content, headers={
                 "Content-Length": str(len(content)),
                 "Content-Range": f"bytes 0-{len(content) - 1}/{len(content)}"}) as response:

@@ -6,10 +6,8 @@ from typing import TYPE_CHECKING
 
 from microsoft_agents.hosting.core import TurnContext, TurnState
 
-from bot.teams import cards
-from bot.teams.listeners.forms import starts
-from bot.teams.turns import card_activity, chat_key, turned_away
-from workflows.core import chat
+from bot.teams import cards, work
+from bot.teams.turns import card_activity, conversation_id, turned_away
 from workflows.schools import membership
 
 if TYPE_CHECKING:
@@ -25,7 +23,7 @@ def register(bot: TeamsBot) -> None:
         # only remembered, so reminders can reach someone who has not written yet.
         if (context.activity.action or "add").startswith("add"):
             try:
-                await bot.run(context, lambda ctx: None)
+                await bot.run(context, work.nothing)
             except membership.Refused as error:
                 await context.send_activity(turned_away(error))
             except membership.Unplaced:
@@ -41,12 +39,11 @@ def register(bot: TeamsBot) -> None:
 async def welcome(bot: TeamsBot, context: TurnContext) -> None:
     """Installed, or first met: remember the chat and say what I can do."""
     try:
-        help_replies, allowed = await bot.run(
-            context, lambda ctx: (chat.greet(ctx, chat_key(context)), starts(ctx)))
+        card = await bot.run(context, work.greeting, conversation_id(context))
     except membership.Refused as error:
         await context.send_activity(turned_away(error))
         return
     except membership.Unplaced as unplaced:
         await context.send_activity(card_activity(cards.message_card(unplaced.question())))
         return
-    await context.send_activity(card_activity(cards.start_card(help_replies, allowed)))
+    await context.send_activity(card_activity(card))

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from microsoft_agents.activity import AdaptiveCardInvokeResponse
 from microsoft_agents.hosting.core import TurnContext, TurnState
 
 from bot.teams import cards
-from bot.teams.turns import PERSONAL_ONLY, card_activity, card_response, notice_card, personal
+from bot.teams.cards import notice_card
+from bot.teams.turns import (
+    PERSONAL_ONLY,
+    card_activity,
+    card_response,
+    conversation_id,
+    personal,
+)
+from bot.teams.work import Answer
 from workflows.core import engine as core
 from workflows.core import faults
 from workflows.core.context import Context
@@ -24,16 +31,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Answer:
-    """What a card button gets back: the card for the clicker, and what else to send."""
-
-    card: dict[str, Any]
-    for_everyone: dict[str, Any] | None = None  # replaces the clicked message for all
-    follow_up: dict[str, Any] | None = None  # a new message in the chat
-
-
-Work = Callable[[TurnContext, Context, Mapping[str, Any]], Answer]
+# A card's work: its button's data and the conversation's id (``bot.teams.work``).
+Work = Callable[[Context, Mapping[str, Any], str], Answer]
 
 
 def on_card(bot: TeamsBot, verb: str, work: Work) -> None:
@@ -47,8 +46,8 @@ def on_card(bot: TeamsBot, verb: str, work: Work) -> None:
             # everyone there would see the answer.
             return card_response(notice_card(PERSONAL_ONLY, "warning"))
         try:
-            answer = await bot.run(context, lambda ctx: work(context, ctx, values),
-                                   school_of(values))
+            answer = await bot.run(context, work, values, conversation_id(context),
+                                   school_id=school_of(values))
         except membership.Refused as refused:
             return card_response(cards.message_card(refused.replies()))
         except membership.Unplaced as unplaced:

@@ -9,23 +9,19 @@ from typing import TYPE_CHECKING, Any
 from microsoft_agents.activity import Activity, ActivityTypes
 from microsoft_agents.hosting.core import TurnContext, TurnState
 
-from bot.teams import cards
+from bot.teams import cards, work
+from bot.teams.cards import notice_card
 from bot.teams.listeners import files
-from bot.teams.listeners.forms import form_or_list, starts, workflow_for_form
+from bot.teams.listeners.forms import workflow_for_form
 from bot.teams.turns import (
-    ADAPTER,
     PERSONAL_ONLY,
     card_activity,
-    chat_key,
-    notice_card,
+    conversation_id,
     personal,
-    refresh_for,
     sender,
     turned_away,
 )
-from workflows.core import chat, faults
-from workflows.core.context import Context
-from workflows.core.inbound import first_time
+from workflows.core import faults
 from workflows.core.ui import Reply
 from workflows.schools import membership
 
@@ -62,23 +58,15 @@ async def answer(bot: TeamsBot, context: TurnContext
                  ) -> tuple[dict[str, Any], list[Activity]] | None:
     """The card answering the message, and any file offers with it (None: a redelivery)."""
     activity = context.activity
-    where, text = chat_key(context), activity.text or ""
+    text = activity.text or ""
     wants_form, name = workflow_for_form(text)
     if wants_form:
-        return await bot.run(context, lambda ctx: form_or_list(ctx, name)), []
-    event = f"{where}:{activity.id}"
-
-    def respond(ctx: Context) -> tuple[dict[str, Any], list[Activity]] | None:
-        # Seen-before and the answer in one transaction: a redelivered activity waits for
-        # the first and then does nothing.
-        if not first_time(ctx.session, ADAPTER, event):
-            return None
-        replies = chat.respond(ctx, where, text)
-        return (cards.message_card(replies, school_id=ctx.school.id,
-                                   refresh_for=refresh_for(ctx, replies)),
-                files.consent_cards(ctx, replies))
-
-    return await bot.run(context, respond)
+        return await bot.run(context, work.form_or_list, name), []
+    answered = await bot.run(context, work.answer, conversation_id(context), activity.id, text)
+    if answered is None:
+        return None
+    card, offers = answered
+    return card, [files.consent_card(offer) for offer in offers]
 
 
 async def fault(bot: TeamsBot, context: TurnContext, error: Exception) -> list[Reply]:
@@ -91,7 +79,7 @@ async def fault(bot: TeamsBot, context: TurnContext, error: Exception) -> list[R
     log.error("could not answer a Teams message (nothing saved): %s", faults.brief(error))
     log.debug("the message's failure", exc_info=error)
     try:
-        return await bot.run(context, lambda ctx: chat.fault(ctx, chat_key(context)))
+        return await bot.run(context, work.fault, conversation_id(context))
     except Exception as again:
         log.warning("could not say so either: %s", faults.brief(again))
         return faults.unsaved() if faults.unreachable(again) else faults.failed()
@@ -105,12 +93,4 @@ async def newcomer(bot: TeamsBot, context: TurnContext, unplaced: membership.Unp
     if membership.pick(unplaced.schools, text) is None:
         return cards.message_card(unplaced.question())
     await bot.place(context, sender(context.activity), answer=text)
-
-    def welcome(ctx: Context) -> dict[str, Any]:
-        # The answer counts as seen: a redelivery of it, now that they are placed, is not
-        # taken for a message to answer again.
-        first_time(ctx.session, ADAPTER, f"{chat_key(context)}:{context.activity.id}")
-        return cards.start_card(
-            [membership.welcomed(ctx), *chat.greet(ctx, chat_key(context))], starts(ctx))
-
-    return await bot.run(context, welcome)
+    return await bot.run(context, work.welcome, conversation_id(context), context.activity.id)
