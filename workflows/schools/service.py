@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, any_, literal
+from sqlalchemy import ColumnElement, Integer, func, literal
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 
@@ -53,10 +53,14 @@ def served(session: Session, slug: str | None) -> tuple[int, ...]:
 
 def among(session: Session, column: Any, served: Sequence[int]) -> ColumnElement[bool]:
     """``column`` is one of the ``served`` schools. On PostgreSQL the ids go as one array
-    parameter: a hosted bot serves tens of thousands of schools, and an IN list of 30,000
-    took 0.37 s of CPU to build and send on every delivery pass (the array, 0.03 s)."""
+    parameter, unnested into a set the planner hashes: a hosted bot serves tens of thousands
+    of schools, and each delivery pass names them. Measured with 30,000 schools and 40,000
+    waiting messages, a pass's claim took 0.5 s as an IN list (0.37 s of it this process's
+    CPU, building and sending 30,000 parameters), over 30 s as ``= ANY(array)`` once
+    PostgreSQL used its generic plan (the array is then compared element by element for
+    each person), and 0.09 s unnested."""
     if session.get_bind().dialect.name == "postgresql":
-        return col(column) == any_(literal(list(served), ARRAY(Integer)))
+        return col(column).in_(select(func.unnest(literal(list(served), ARRAY(Integer)))))
     return col(column).in_(served)
 
 
