@@ -8,17 +8,30 @@ Sessions are always passed in, never global.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Connection, DateTime, Engine, Row, Table, create_engine, event, inspect
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    DateTime,
+    Engine,
+    Row,
+    Table,
+    create_engine,
+    event,
+    func,
+    inspect,
+    literal,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.types import TypeDecorator
-from sqlmodel import Session, SQLModel
+from sqlalchemy.types import TypeDecorator, TypeEngine
+from sqlmodel import Session, SQLModel, col, select
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
@@ -175,6 +188,19 @@ class Saved(Protocol):
 
     @property
     def id(self) -> int | None: ...
+
+
+def one_of(session: Session, column: Any, values: Sequence[Any], kind: TypeEngine[Any]
+           ) -> ColumnElement[bool]:
+    """``column IN values``, for a list that may run to tens of thousands (a hosted
+    service's schools, their digests' keys). On PostgreSQL the values go as one array
+    parameter unnested into a set the planner hashes. Measured with 30,000 schools: an IN
+    list took 0.5 s a query, 0.37 s of it this process's CPU building and sending 30,000
+    parameters; ``= ANY(array)`` over 30 s once PostgreSQL used its generic plan (the array
+    compared element by element for each row); unnested, 0.09 s."""
+    if session.get_bind().dialect.name == "postgresql":
+        return col(column).in_(select(func.unnest(literal(list(values), ARRAY(kind)))))
+    return col(column).in_(values)
 
 
 def saved_id(row: Saved) -> int:

@@ -8,13 +8,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, func, literal
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ColumnElement, Integer
 from sqlmodel import Session, col, select
 
 from workflows.core.dates import parse_time
 from workflows.core.wording import render
-from workflows.database import saved_id
+from workflows.database import one_of, saved_id
 from workflows.deadlines import TermCalendar, is_working_day
 from workflows.schools.models import School
 
@@ -52,16 +51,9 @@ def served(session: Session, slug: str | None) -> tuple[int, ...]:
 
 
 def among(session: Session, column: Any, served: Sequence[int]) -> ColumnElement[bool]:
-    """``column`` is one of the ``served`` schools. On PostgreSQL the ids go as one array
-    parameter, unnested into a set the planner hashes: a hosted bot serves tens of thousands
-    of schools, and each delivery pass names them. Measured with 30,000 schools and 40,000
-    waiting messages, a pass's claim took 0.5 s as an IN list (0.37 s of it this process's
-    CPU, building and sending 30,000 parameters), over 30 s as ``= ANY(array)`` once
-    PostgreSQL used its generic plan (the array is then compared element by element for
-    each person), and 0.09 s unnested."""
-    if session.get_bind().dialect.name == "postgresql":
-        return col(column).in_(select(func.unnest(literal(list(served), ARRAY(Integer)))))
-    return col(column).in_(served)
+    """``column`` is one of the ``served`` schools: a hosted bot serves tens of thousands,
+    and each delivery pass names them (``database.one_of``)."""
+    return one_of(session, column, served, Integer())
 
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
