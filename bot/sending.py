@@ -92,6 +92,18 @@ async def by_chat(items: Sequence[T], chat: Callable[[T], Hashable],
     return result
 
 
+async def send_pass(items: Sequence[T], chat: Callable[[T], Hashable],
+                    send: Callable[[T], Awaitable[Verdict]],
+                    give_back: Callable[[list[T]], None]) -> int:
+    """``by_chat``, then the messages never tried handed to ``give_back`` (blocking, so run
+    in a thread: their leases back), then a failure of ours raised; returns how many went."""
+    done = await by_chat(items, chat, send)
+    if done.untried:
+        await asyncio.to_thread(give_back, done.untried)
+    done.raise_error()
+    return done.sent
+
+
 class Together(Generic[T]):
     """``write`` (blocking, so run in a thread) for each item as it comes, those that come
     while a write is under way together in the next: many quick sends are a few

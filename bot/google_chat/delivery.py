@@ -166,11 +166,9 @@ async def send_all(bot: GoogleChatBot, claimed: Claimed[Delivery], *, retries: i
         await delivered(delivery)
         return Verdict.SENT
 
-    done = await sending.by_chat(claimed.items, lambda d: d.space, post)
-    if done.untried:
-        await asyncio.to_thread(_release, bot, [d.notification_id for d in done.untried], token)
-    done.raise_error()
-    return done.sent
+    return await sending.send_pass(
+        claimed.items, lambda d: d.space, post,
+        lambda untried: _release(bot, [d.notification_id for d in untried], token))
 
 
 async def deliver_forever(bot: GoogleChatBot, stop: asyncio.Event | None = None,

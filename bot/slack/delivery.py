@@ -185,11 +185,8 @@ async def send_all(bot, claimed: Claimed[Delivery]) -> int:
         await delivered(delivery)
         return Verdict.SENT
 
-    done = await sending.by_chat(claimed.items, lambda d: d.channel, post)
-    if done.untried:
-        await asyncio.to_thread(_give_back, bot, done.untried, token)
-    done.raise_error()
-    return done.sent
+    return await sending.send_pass(claimed.items, lambda d: d.channel, post,
+                                   lambda untried: _give_back(bot, untried, token))
 
 
 async def deliver_once(bot) -> int:

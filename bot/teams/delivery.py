@@ -248,11 +248,9 @@ async def send_all(bot: TeamsBot, adapter: ChannelAdapter, claimed: Claimed[Deli
         await delivered(delivery)
         return Verdict.SENT
 
-    done = await sending.by_chat(claimed.items, lambda d: d.address_id, post)
-    if done.untried:
-        await asyncio.to_thread(_release, bot, [d.notification_id for d in done.untried], token)
-    done.raise_error()
-    return done.sent
+    return await sending.send_pass(
+        claimed.items, lambda d: d.address_id, post,
+        lambda untried: _release(bot, [d.notification_id for d in untried], token))
 
 
 async def deliver_forever(bot: TeamsBot, adapter: ChannelAdapter,
