@@ -26,7 +26,7 @@ T = TypeVar("T")
 # that Slack's and Teams' burst limits and this process's share of the cores are not the queue.
 AT_ONCE = 16
 # Messages claimed a pass: a few rounds of AT_ONCE, so a breach alert queued during a pass
-# waits at most a pass, not a backlog.
+# waits for that pass and the one claimed behind it, not for a backlog.
 PASS = 64
 
 
