@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Engine, String, or_
+from sqlalchemy import ColumnElement, Engine, Integer, String, or_
 from sqlmodel import Session, col, select, update
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -485,14 +485,17 @@ def ensure_digests(session: Session, now: datetime) -> None:
         wanted[f"digest:{school_id}:{monday.isoformat()}"] = (int(school_id or 0), monday)
     queued = set(session.exec(select(Reminder.dedupe_key).where(
         one_of(session, Reminder.dedupe_key, list(wanted), String())))) if wanted else set()
-    for key, (school_id, monday) in wanted.items():
-        if key not in queued:
-            school = session.get_one(School, school_id)
-            moment = next_work_moment(school, work_window_start(school, monday))
-            planner.insert_once(session, Reminder(  # another worker may write it meanwhile
-                school_id=school_id, subject_type="digest", subject_id=school_id,
-                kind="digest.weekly", target=monday.isoformat(), due_at=moment,
-                dedupe_key=key))
+    missing = {key: value for key, value in wanted.items() if key not in queued}
+    schools = {saved_id(school): school for school in session.exec(select(School).where(
+        one_of(session, School.id, [school_id for school_id, _ in missing.values()],
+               Integer())))} if missing else {}
+    for key, (school_id, monday) in missing.items():
+        school = schools[school_id]
+        moment = next_work_moment(school, work_window_start(school, monday))
+        planner.insert_once(session, Reminder(  # another worker may write it meanwhile
+            school_id=school_id, subject_type="digest", subject_id=school_id,
+            kind="digest.weekly", target=monday.isoformat(), due_at=moment,
+            dedupe_key=key))
 
 
 def pending_count(session: Session) -> int:
